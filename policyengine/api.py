@@ -1,0 +1,146 @@
+"""The library API: load policies once, evaluate many cases.
+
+>>> from policyengine import Policies
+>>> policies = Policies.load()                       # the shipped packs
+>>> d = policies.evaluate({"subject": "enterprise", "jurisdiction": "cn/nm", "as_of": "2024-03-01",
+...                        "facts": {"registered_in_region": True}})
+>>> d.outputs["eligible"] is None                    # undetermined: facts are missing
+True
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from pathlib import Path
+from typing import Any, Iterable
+
+from .cases import Case, _build, _Problems
+from .check import check_files
+from .compile import EvalLimit
+from .diagnostics import Diagnostic, PolicyError, Span
+from .evaluate import Program, build_program
+from .explain import Decision, explain
+from .load import DEFAULT_LIMITS, Limits, load_file
+from .merge import Layers, boundaries, merge, period_of
+from .model import text_of
+from .policy import PolicySet
+
+__all__ = ["Policies", "default_policy_dir", "find_rule_files"]
+
+
+def default_policy_dir() -> Path:
+    """The shipped packs: $POLICYENGINE_POLICIES, else the repository's policies/ folder."""
+    env = os.environ.get("POLICYENGINE_POLICIES")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "policies"
+
+
+def find_rule_files(paths: Iterable[str | Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            out.extend(sorted(x for x in p.rglob("*") if x.suffix in (".yaml", ".yml") and x.is_file()))
+        else:
+            out.append(p)
+    return out
+
+
+def load_rule_files(paths: Iterable[str | Path], limits: Limits = DEFAULT_LIMITS) -> PolicySet:
+    """Load and check rule files (folders are searched for *.yaml).  Files of another kind
+    (``policy-test``) are passed over; everything found is in ``diagnostics``."""
+    loaded, diags = [], []
+    for f in find_rule_files(paths):
+        try:
+            lf = load_file(f, limits)
+        except PolicyError as e:
+            diags.extend(e.diagnostics)
+            continue
+        if isinstance(lf.data, dict) and lf.data.get("kind") in ("policy-test", "policy-case"):
+            continue
+        loaded.append(lf)
+    if not loaded and not diags:
+        diags.append(Diagnostic("PE070", "no rule files found", Span(", ".join(str(p) for p in paths) or ".", 1, 1),
+                                hint="give a folder with policy-document YAML files"))
+    return check_files(loaded, limits, diags)
+
+
+class Policies:
+    """A checked, ready policy set.  Immutable; evaluation is a pure function of the case."""
+
+    def __init__(self, ps: PolicySet, limits: Limits = DEFAULT_LIMITS):
+        self.policy_set = ps
+        self.limits = limits
+        self._bounds = boundaries(ps)
+        self._layers: dict[tuple, Layers] = {}
+        self._programs: dict[tuple, Program] = {}
+
+    @classmethod
+    def load(cls, *paths: str | Path, limits: Limits = DEFAULT_LIMITS) -> "Policies":
+        """Load rule files or folders (default: the shipped packs).  Raises :class:`PolicyError`
+        when the files have errors; warnings are kept in ``diagnostics``."""
+        ps = load_rule_files(paths or (default_policy_dir(),), limits)
+        if ps.errors:
+            raise PolicyError(ps.errors)
+        return cls(ps, limits)
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        return self.policy_set.diagnostics
+
+    def case(self, source: str | Path | dict, *, jurisdiction: str | None = None, as_of: Any = None,
+             subject: str | None = None) -> Case:
+        """A validated case from a file path or a mapping; keyword arguments override the file."""
+        if isinstance(source, dict):
+            data = dict(source)
+            path, loaded = "<case>", None
+        else:
+            loaded = load_file(source, self.limits)
+            data, path = loaded.data, loaded.path
+            if not isinstance(data, dict):
+                raise PolicyError(loaded.diag("PE060", "a case file must be a mapping with subject, jurisdiction, as_of and facts", ()))
+            data = dict(data)
+        for k, v in (("jurisdiction", jurisdiction), ("as_of", as_of), ("subject", subject)):
+            if v is not None:
+                data[k] = v
+        return _build(data, self.policy_set, _Problems(loaded, path), path, loaded)
+
+    def layers(self, jurisdiction: str, as_of: _dt.date) -> Layers:
+        key = (jurisdiction, period_of(self._bounds, as_of))
+        got = self._layers.get(key)
+        if got is None:
+            got = self._layers[key] = merge(self.policy_set, jurisdiction, as_of)
+        return got
+
+    def program(self, jurisdiction: str, as_of: _dt.date, subject: str) -> Program:
+        key = (jurisdiction, period_of(self._bounds, as_of), subject)
+        got = self._programs.get(key)
+        if got is None:
+            got = self._programs[key] = build_program(self.policy_set, self.layers(jurisdiction, as_of), subject)
+        return got
+
+    def evaluate(self, case: Case | dict | str | Path, *, jurisdiction: str | None = None, as_of: Any = None,
+                 explain_: bool = True, lang: str = "zh") -> Decision:
+        """Decide a case.  ``explain_=False`` skips building the explanation (the values are the same)."""
+        if not isinstance(case, Case) or jurisdiction is not None or as_of is not None:
+            if isinstance(case, Case):
+                src = {"subject": case.subject, "jurisdiction": case.jurisdiction, "as_of": case.as_of,
+                       "facts": dict(case.facts)}
+                case = self.case(src, jurisdiction=jurisdiction, as_of=as_of)
+            else:
+                case = self.case(case, jurisdiction=jurisdiction, as_of=as_of)
+        prog = self.program(case.jurisdiction, case.as_of, case.subject)
+        try:
+            values, trace = prog.run(case.facts, case.as_of)
+        except EvalLimit as e:
+            raise PolicyError(Diagnostic("PE080", f"evaluation stopped: {e}", Span(case.path, 1, 1),
+                                         hint="check the numbers and dates in the case"))
+        except RecursionError:
+            raise PolicyError(Diagnostic("PE080", "evaluation stopped: too deep", Span(case.path, 1, 1)))
+        expl = explain(self.policy_set, prog, case.facts, values, trace, lang) if explain_ else ()
+        layers = tuple(
+            {"jurisdiction": j, "name": text_of(self.policy_set.jurisdictions[j].name, lang),
+             "documents": [d.id for d in prog.layers.documents if d.jurisdiction == j]}
+            for j in prog.layers.path)
+        return Decision(case.subject, case.jurisdiction, case.as_of, values, expl, layers, lang)

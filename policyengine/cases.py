@@ -1,0 +1,257 @@
+"""Case files: a subject at a jurisdiction on a date, with its facts.
+
+A case is read with the same safe loader as rule files, then checked against
+the facts the layers on its path declare: unknown or misspelt facts (with a
+did-you-mean), wrong types, fractional or negative counts, impossible dates,
+unknown enum values (listing the allowed ones).  Every problem is a located
+diagnostic; all of them are reported at once.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .diagnostics import Diagnostic, PolicyError, Span
+from .load import DEFAULT_LIMITS, Limits, Loaded, load_file, load_text
+from .model import SUBJECTS
+from .policy import Fact, PolicySet
+from .types import T, suggest
+
+__all__ = ["Case", "load_case", "case_from_dict", "validate_facts"]
+
+_CASE_FIELDS = ("subject", "jurisdiction", "as_of", "facts", "expect", "name", "description")
+_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+
+
+@dataclass(frozen=True)
+class Case:
+    subject: str
+    jurisdiction: str
+    as_of: _dt.date
+    facts: dict[str, Any]
+    path: str = "<case>"
+    expect: dict[str, Any] | None = None
+    name: str | None = None
+    loaded: Loaded | None = field(default=None, compare=False, repr=False)
+
+
+class _Problems:
+    def __init__(self, loaded: Loaded | None, path: str):
+        self.loaded, self.path, self.items = loaded, path, []
+
+    def add(self, code: str, message: str, where: tuple, hint: str | None = None, key: bool = False) -> None:
+        field_name = ".".join(str(p) for p in where) or "(file)"
+        msg = f"{field_name}: {message}"
+        if self.loaded is not None:
+            self.items.append(self.loaded.diag(code, msg, where, key=key, hint=hint))
+        else:
+            self.items.append(Diagnostic(code, msg, Span(self.path, 1, 1), hint=hint))
+
+
+def _as_date(v: Any) -> _dt.date | None:
+    if isinstance(v, _dt.date) and not isinstance(v, _dt.datetime):
+        return v
+    if isinstance(v, str) and _ISO.match(v):
+        try:
+            return _dt.date.fromisoformat(v)
+        except ValueError:
+            return None
+    return None
+
+
+def load_case(path: str | Path, ps: PolicySet, limits: Limits = DEFAULT_LIMITS) -> Case:
+    loaded = load_file(path, limits)
+    return _from_loaded(loaded, ps)
+
+
+def case_from_dict(data: dict, ps: PolicySet, path: str = "<case>") -> Case:
+    """A case given as a Python mapping (the library API)."""
+    return _build(data, ps, _Problems(None, path), path, None)
+
+
+def case_from_text(text: str, ps: PolicySet, path: str = "<case>", limits: Limits = DEFAULT_LIMITS) -> Case:
+    return _from_loaded(load_text(text, path, limits), ps)
+
+
+def _from_loaded(loaded: Loaded, ps: PolicySet) -> Case:
+    return _build(loaded.data, ps, _Problems(loaded, loaded.path), loaded.path, loaded)
+
+
+def _build(data: Any, ps: PolicySet, pr: _Problems, path: str, loaded: Loaded | None) -> Case:
+    if not isinstance(data, dict):
+        pr.add("PE060", "a case file must be a mapping with subject, jurisdiction, as_of and facts", (),
+               hint="start with 'subject: commissioner'")
+        raise PolicyError(pr.items)
+    for k in data:
+        if k not in _CASE_FIELDS:
+            s = suggest(str(k), _CASE_FIELDS)
+            pr.add("PE060", f"unknown field '{k}'", (k,), hint=f"did you mean '{s}'?" if s else
+                   "a case has: " + ", ".join(_CASE_FIELDS), key=True)
+    for k in ("subject", "jurisdiction", "as_of"):
+        if k not in data:
+            pr.add("PE060", f"'{k}' is missing", (), hint=f"add '{k}:'")
+    subject = data.get("subject")
+    if "subject" in data and subject not in SUBJECTS:
+        s = suggest(str(subject), SUBJECTS)
+        pr.add("PE060", f"unknown subject {subject!r}", ("subject",),
+               hint=(f"did you mean '{s}'? " if s else "") + "subjects: " + ", ".join(SUBJECTS))
+    jur = data.get("jurisdiction")
+    if "jurisdiction" in data and jur not in ps.jurisdictions:
+        s = suggest(str(jur), ps.jurisdictions)
+        pr.add("PE060", f"unknown jurisdiction {jur!r}", ("jurisdiction",),
+               hint=(f"did you mean '{s}'? " if s else "") + "jurisdictions: " + ", ".join(sorted(ps.jurisdictions)))
+    as_of = _as_date(data.get("as_of"))
+    if "as_of" in data and as_of is None:
+        pr.add("PE060", f"as_of must be a real date YYYY-MM-DD, not {data.get('as_of')!r}", ("as_of",))
+    facts_in = data.get("facts", {})
+    if facts_in is None:
+        facts_in = {}
+    if not isinstance(facts_in, dict):
+        pr.add("PE060", "facts must be a mapping of fact names to values", ("facts",))
+        facts_in = {}
+    expect = data.get("expect")
+    if expect is not None and not isinstance(expect, dict):
+        pr.add("PE060", "expect must be a mapping of outcome names to values", ("expect",))
+        expect = None
+    facts: dict[str, Any] = {}
+    if pr.items:
+        raise PolicyError(pr.items)
+    facts = validate_facts(ps, subject, jur, facts_in, pr)
+    if pr.items:
+        raise PolicyError(pr.items)
+    return Case(subject, jur, as_of, facts, path, expect, data.get("name"), loaded)
+
+
+def declared_facts(ps: PolicySet, subject: str, jurisdiction: str) -> dict[str, Fact]:
+    path = set(ps.jurisdiction_path(jurisdiction))
+    return {n: f for (s, n), f in ps.facts.items()
+            if s == subject and ps.documents[f.document].jurisdiction in path}
+
+
+def validate_facts(ps: PolicySet, subject: str, jurisdiction: str, given: dict, pr: _Problems) -> dict[str, Any]:
+    decls = declared_facts(ps, subject, jurisdiction)
+    out: dict[str, Any] = {}
+    for name, value in given.items():
+        where = ("facts", name)
+        f = decls.get(name)
+        if f is None:
+            s = suggest(str(name), decls)
+            other = [subj for (subj, n) in ps.facts if n == name and subj != subject]
+            hint = f"did you mean '{s}'?" if s else None
+            if other:
+                hint = (hint + " " if hint else "") + f"'{name}' is a fact of {other[0]}, not of {subject}"
+            pr.add("PE061", f"unknown fact '{name}' for {subject} at {jurisdiction}", where, hint=hint, key=True)
+            continue
+        v = _coerce(f.type, f.nullable, value, where, pr, f.min, f.max)
+        if v is not _BAD:
+            out[name] = v
+    for name, f in decls.items():
+        if name not in out and f.has_default and name not in given:
+            out[name] = f.default
+    return out
+
+
+_BAD = object()
+
+
+def _coerce(t: T, nullable: bool, v: Any, where: tuple, pr: _Problems, lo: Any = None, hi: Any = None) -> Any:
+    if v is None:
+        if nullable or t.nullable:
+            return None
+        pr.add("PE062", "null is not allowed here", where, hint="leave the fact out if it is not known")
+        return _BAD
+    k = t.kind
+    if k == "bool":
+        if isinstance(v, bool):
+            return v
+        pr.add("PE062", f"expected true or false, got {_show(v)}", where, hint="write true or false without quotes")
+        return _BAD
+    if k == "int":
+        if isinstance(v, bool) or not isinstance(v, int):
+            if isinstance(v, Decimal) and v == v.to_integral_value():
+                hint = "write it without the decimal point"
+            elif isinstance(v, Decimal):
+                hint = "a count is a whole number"
+            else:
+                hint = "write a whole number without quotes"
+            pr.add("PE062", f"expected a whole number, got {_show(v)}", where, hint=hint)
+            return _BAD
+        return _bounded(v, where, pr, lo, hi)
+    if k == "decimal":
+        if isinstance(v, bool) or not isinstance(v, (int, Decimal)):
+            pr.add("PE062", f"expected a number, got {_show(v)}", where, hint="write a number without quotes")
+            return _BAD
+        if isinstance(v, Decimal) and not v.is_finite():
+            pr.add("PE062", "not-a-number and infinity are not allowed", where)
+            return _BAD
+        return _bounded(Decimal(v), where, pr, lo, hi)
+    if k == "date":
+        d = _as_date(v)
+        if d is None:
+            pr.add("PE062", f"expected a real date YYYY-MM-DD, got {_show(v)}", where,
+                   hint="e.g. 2024-03-01; the date must exist in the calendar")
+            return _BAD
+        return d
+    if k == "string":
+        if isinstance(v, str):
+            return v
+        pr.add("PE062", f"expected text, got {_show(v)}", where)
+        return _BAD
+    if k == "enum":
+        if isinstance(v, str) and v in t.enum.values:
+            return v
+        s = suggest(str(v), t.enum.values)
+        pr.add("PE062", f"{_show(v)} is not one of the allowed values", where,
+               hint=(f"did you mean '{s}'? " if s else "") + "allowed: " + ", ".join(t.enum.values))
+        return _BAD
+    if k == "list":
+        if not isinstance(v, list):
+            pr.add("PE062", f"expected a list, got {_show(v)}", where)
+            return _BAD
+        rec = t.elem
+        out = []
+        for i, item in enumerate(v):
+            iw = where + (i,)
+            if not isinstance(item, dict):
+                pr.add("PE062", f"expected a mapping with {', '.join(n for n, _ in rec.fields)}", iw)
+                continue
+            r = {}
+            for fname, ftype in rec.fields:
+                if fname not in item:
+                    pr.add("PE062", f"'{fname}' is missing", iw)
+                    continue
+                x = _coerce(ftype, False, item[fname], iw + (fname,), pr, 0 if ftype.kind == "int" else None)
+                if x is not _BAD:
+                    r[fname] = x
+            for extra in item:
+                if rec.field(extra) is None:
+                    s = suggest(str(extra), [n for n, _ in rec.fields])
+                    pr.add("PE062", f"unknown field '{extra}'", iw + (extra,), hint=f"did you mean '{s}'?" if s else None, key=True)
+            out.append(r)
+        return tuple(out)
+    return v
+
+
+def _bounded(v, where, pr, lo, hi):
+    if lo is not None and v < lo:
+        pr.add("PE063", f"{v} is below the smallest allowed value {lo}", where,
+               hint="counts and days cannot be negative" if lo == 0 else None)
+        return _BAD
+    if hi is not None and v > hi:
+        pr.add("PE063", f"{v} is above the largest allowed value {hi}", where)
+        return _BAD
+    return v
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, str):
+        s = repr(v)
+    elif isinstance(v, (dict, list)):
+        s = type(v).__name__
+    else:
+        s = str(v)
+    return s if len(s) <= 40 else s[:37] + "..."

@@ -1,0 +1,740 @@
+"""Stage 3 — check: validated rule files to a checked :class:`PolicySet`.
+
+Runs in named steps, each collecting diagnostics rather than stopping:
+
+1. schema      — each file against the pydantic model (missing/unknown fields, types)
+2. declare     — jurisdictions, enums, facts, parameters, outputs; collisions and conflicts
+3. expressions — parse and type-check every expression in its layer's scope
+4. structure   — duplicate ids, references, citations, dates, definition cycles
+5. tables      — scoring-table tiers, bonus and grade bands
+6. layering    — loosening attempts, restatements, replacements (see :mod:`merge`)
+
+A file that fails step 1 is left out of the later steps; everything else
+goes on so that one run reports every problem.
+"""
+from __future__ import annotations
+
+import typing
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from . import ast as A
+from .diagnostics import Diagnostic, Related, Span
+from .load import DEFAULT_LIMITS, Limits, Loaded
+from .model import SUBJECTS, RuleFile, text_of
+from .parse import ExprError, parse_expression
+from .policy import (Band, Bonus, Definition, Document, Expr, Fact, Item, Jurisdiction, Output, Param, PolicySet, Rule,
+                     Table, Tier)
+from .types import (ANY, BOOL, DATE, DECIMAL, INT, STRING, EnumType, Env, T, list_of, record_of, suggest, typecheck)
+
+__all__ = ["check_files", "validate_file"]
+
+
+# --- step 1: schema --------------------------------------------------------------------
+
+
+def _model_fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Field names of the model that sits at ``loc`` inside ``model`` (for did-you-mean)."""
+    cur: Any = model
+    for part in loc:
+        if isinstance(cur, type) and issubclass(cur, BaseModel):
+            f = cur.model_fields.get(part)
+            if f is None:
+                return list(cur.model_fields)
+            cur = f.annotation
+        while True:
+            origin = typing.get_origin(cur)
+            if origin in (list, tuple):
+                cur = typing.get_args(cur)[0]
+                if isinstance(part, int):
+                    break
+            elif origin is dict:
+                cur = typing.get_args(cur)[1]
+                break
+            elif origin is typing.Union or str(origin) == "types.UnionType":
+                models = [a for a in typing.get_args(cur) if isinstance(a, type) and issubclass(a, BaseModel)]
+                cur = models[0] if models else None
+            else:
+                break
+    return list(cur.model_fields) if isinstance(cur, type) and issubclass(cur, BaseModel) else []
+
+
+def validate_file(loaded: Loaded, model: type[BaseModel] = RuleFile) -> tuple[Any, list[Diagnostic]]:
+    data = loaded.data
+    if not isinstance(data, dict):
+        return None, [loaded.diag("PE012", "the file must be a YAML mapping (key: value lines)", (),
+                                  hint="start with 'kind: policy-document'" if model is RuleFile else "start with 'subject:'")]
+    if model is RuleFile:
+        kind, version = data.get("kind"), data.get("version")
+        if kind != "policy-document":
+            return None, [loaded.diag("PE013", f"unknown kind {kind!r}" if kind is not None else "the file has no 'kind'",
+                                      ("kind",) if "kind" in data else (), key=False,
+                                      hint="a rule file starts with 'kind: policy-document' and 'version: 1'")]
+        if version != 1:
+            return None, [loaded.diag("PE013", f"unsupported version {version!r}", ("version",) if "version" in data else (),
+                                      hint="this engine reads version: 1")]
+    try:
+        return model.model_validate(data), []
+    except ValidationError as e:
+        diags = []
+        for err in e.errors():
+            loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and ("[" in x or x in ("str", "Text", "function-after"))))
+            t = err["type"]
+            if t == "missing":
+                diags.append(loaded.diag("PE010", f"'{loc[-1]}' is missing", loc[:-1], key=True,
+                                         hint=f"add '{loc[-1]}:' here"))
+            elif t == "extra_forbidden":
+                s = suggest(str(loc[-1]), _model_fields_at(model, loc[:-1]))
+                diags.append(loaded.diag("PE011", f"unknown field '{loc[-1]}'", loc, key=True,
+                                         hint=f"did you mean '{s}'?" if s else "remove it, or check the indentation"))
+            else:
+                where = ".".join(str(x) for x in loc)
+                msg = err["msg"]
+                if t == "literal_error" and loc and loc[-1] == "kind" and model is not RuleFile:
+                    msg = "unknown subject"
+                diags.append(loaded.diag("PE012", f"{where}: {msg} (got {_show(err.get('input'))})", loc,
+                                         hint=_hint_for(t)))
+        uniq = {(d.code, d.span, d.message): d for d in diags}
+        return None, list(uniq.values())
+
+
+def _show(v: Any) -> str:
+    s = repr(v)
+    return s if len(s) < 60 else s[:57] + "..."
+
+
+def _hint_for(t: str) -> str | None:
+    return {
+        "int_type": "write a whole number without quotes",
+        "string_type": "write text here",
+        "bool_type": "write true or false",
+        "date_type": "write a date as YYYY-MM-DD",
+        "string_pattern_mismatch": "ids use lower-case letters, digits, '_', '.', '-'",
+        "list_type": "write a list, one '- item' per line",
+        "dict_type": "write a mapping of 'key: value' lines",
+    }.get(t)
+
+
+# --- the checker -------------------------------------------------------------------------
+
+
+def _type_of_value(v: Any) -> T:
+    if isinstance(v, bool):
+        return BOOL
+    if isinstance(v, int):
+        return INT
+    if isinstance(v, Decimal):
+        return DECIMAL
+    import datetime as _dt
+
+    if isinstance(v, _dt.date):
+        return DATE
+    return STRING
+
+
+class _Check:
+    def __init__(self, files: list[tuple[Loaded, RuleFile]], limits: Limits):
+        self.files = files
+        self.limits = limits
+        self.diags: list[Diagnostic] = []
+        self.by_doc: dict[str, tuple[Loaded, RuleFile]] = {}
+        self.documents: dict[str, Document] = {}
+        self.jurisdictions: dict[str, Jurisdiction] = {}
+        self.enums: dict[str, EnumType] = {}
+        self.enum_labels: dict[str, dict[str, Any]] = {}
+        self.facts: dict[tuple[str, str], Fact] = {}
+        self.params: list[Param] = []
+        self.defs: list[Definition] = []
+        self.outputs: dict[str, Output] = {}
+        self.rules: list[Rule] = []
+
+    def add(self, d: Diagnostic) -> None:
+        self.diags.append(d)
+
+    # step 2 -------------------------------------------------------------------------
+    def declare(self) -> None:
+        for loaded, rf in self.files:
+            doc = rf.document
+            if doc.id in self.by_doc:
+                first = self.by_doc[doc.id][0]
+                self.add(loaded.diag("PE030", f"document id '{doc.id}' is used by two files", ("document", "id"),
+                                     related=(Related(first.span(("document", "id")), "also used here"),),
+                                     hint="give each document its own id"))
+                continue
+            self.by_doc[doc.id] = (loaded, rf)
+            if doc.effective_until and doc.effective_until < doc.effective:
+                self.add(loaded.diag("PE036", "effective_until is before effective", ("document", "effective_until"),
+                                     hint="a document cannot end before it starts"))
+            self.documents[doc.id] = Document(
+                doc.id, doc.title, doc.issuer, doc.number, doc.jurisdiction, doc.issued, doc.effective,
+                doc.effective_until, tuple(doc.supersedes), loaded.path, loaded.span(("document",)), doc.dates_assumed)
+            if doc.dates_assumed:
+                self.add(loaded.diag("PE053", f"dates of '{doc.id}' are assumed: {doc.dates_assumed}",
+                                     ("document", "effective")))
+            for i, j in enumerate(rf.jurisdictions):
+                prev = self.jurisdictions.get(j.id)
+                if prev and (prev.parent != j.parent or prev.level != j.level):
+                    self.add(loaded.diag("PE038", f"jurisdiction '{j.id}' is declared differently in two files",
+                                         ("jurisdictions", i), related=(Related(prev.span, "first declared here"),)))
+                    continue
+                if not prev:
+                    self.jurisdictions[j.id] = Jurisdiction(j.id, j.name, j.level, j.parent, tuple(j.cites),
+                                                            loaded.span(("jurisdictions", i)))
+            for name, e in rf.enums.items():
+                values = tuple(v if isinstance(v, str) else v.id for v in e.values)
+                et = EnumType(name, values, e.ordered)
+                prev = self.enums.get(name)
+                if prev and prev != et:
+                    self.add(loaded.diag("PE038", f"enum '{name}' is declared differently in another file",
+                                         ("enums", name), key=True, hint="declare each enum once, in the highest layer"))
+                    continue
+                self.enums[name] = et
+                self.enum_labels[name] = {(v if isinstance(v, str) else v.id): (None if isinstance(v, str) else v.label)
+                                          for v in e.values}
+                if len(set(values)) != len(values):
+                    self.add(loaded.diag("PE030", f"enum '{name}' lists a value twice", ("enums", name, "values")))
+        # jurisdiction tree and documents' places in it
+        for j in self.jurisdictions.values():
+            if j.parent is not None and j.parent not in self.jurisdictions:
+                self.add(Diagnostic("PE033", f"jurisdiction '{j.id}' has unknown parent '{j.parent}'", j.span,
+                                    hint=_did_you_mean(j.parent, self.jurisdictions)))
+        for doc_id, (loaded, rf) in self.by_doc.items():
+            d = rf.document
+            if d.jurisdiction not in self.jurisdictions:
+                self.add(loaded.diag("PE033", f"unknown jurisdiction '{d.jurisdiction}'", ("document", "jurisdiction"),
+                                     hint=_did_you_mean(d.jurisdiction, self.jurisdictions)))
+            elif d.extends is not None and self.jurisdictions[d.jurisdiction].parent != d.extends:
+                self.add(loaded.diag("PE033", f"'{d.jurisdiction}' extends '{self.jurisdictions[d.jurisdiction].parent}', not '{d.extends}'",
+                                     ("document", "extends"), hint="extends names the parent jurisdiction"))
+            for i, s in enumerate(d.supersedes):
+                if s not in self.by_doc:
+                    self.add(loaded.diag("PE034", f"supersedes unknown document '{s}'", ("document", "supersedes", i),
+                                         hint=_did_you_mean(s, self.by_doc)))
+        for doc_id, (loaded, rf) in self.by_doc.items():
+            self.declare_facts(doc_id, loaded, rf)
+        for doc_id, (loaded, rf) in self.by_doc.items():
+            for name, o in rf.outputs.items():
+                t = self.type_name(o.type)
+                if t is None:
+                    self.add(loaded.diag("PE012", f"unknown output type '{o.type}'", ("outputs", name, "type"),
+                                         hint="bool, int, decimal, date, string, or a declared enum"))
+                    t = ANY
+                for i, s in enumerate(o.subjects):
+                    if s not in SUBJECTS:
+                        self.add(loaded.diag("PE035", f"unknown subject '{s}'", ("outputs", name, "subjects", i),
+                                             hint=_did_you_mean(s, SUBJECTS)))
+                prev = self.outputs.get(name)
+                out = Output(name, t, o.combine, tuple(o.subjects), o.label, doc_id)
+                if prev and (prev.type != out.type or prev.combine != out.combine):
+                    self.add(loaded.diag("PE038", f"output '{name}' is declared differently in document '{prev.document}'",
+                                         ("outputs", name), key=True))
+                    continue
+                if prev:
+                    out = Output(name, t, o.combine, tuple(sorted(set(prev.subjects) | set(o.subjects))), prev.label, prev.document)
+                self.outputs[name] = out
+            for name, p in rf.parameters.items():
+                span = loaded.span(("parameters", name), key=True)
+                if p.output is not None and p.output not in self.outputs:
+                    self.add(loaded.diag("PE039", f"parameter publishes unknown output '{p.output}'",
+                                         ("parameters", name, "output"), hint=_did_you_mean(p.output, self.outputs)))
+                if not p.citation.strip():
+                    self.add(loaded.diag("PE032", f"parameter '{name}' has no citation", ("parameters", name, "citation"),
+                                         hint="cite the article, e.g. 第七条(五)"))
+                self.params.append(Param(name, p.value, _type_of_value(p.value), p.label, p.citation, p.stricter,
+                                         p.default, p.output, p.subject, doc_id, span, p.note))
+
+    def declare_facts(self, doc_id: str, loaded: Loaded, rf: RuleFile) -> None:
+        for subject, facts in rf.facts.items():
+            if subject not in SUBJECTS:
+                self.add(loaded.diag("PE035", f"unknown subject '{subject}'", ("facts", subject), key=True,
+                                     hint=_did_you_mean(subject, SUBJECTS) or "subjects: " + ", ".join(SUBJECTS)))
+                continue
+            for name, f in facts.items():
+                path = ("facts", subject, name)
+                t = self.fact_type(loaded, path, f)
+                fact = Fact(subject, name, t, f.label, f.nullable, "default" in f.model_fields_set, f.default,
+                            f.min, f.max, doc_id, loaded.span(path, key=True))
+                prev = self.facts.get((subject, name))
+                if prev is not None:
+                    if prev.type != fact.type or prev.nullable != fact.nullable:
+                        self.add(loaded.diag("PE038", f"fact '{name}' of {subject} is declared with another type in '{prev.document}'",
+                                             path, key=True, related=(Related(prev.span, "first declared here"),),
+                                             hint="declare a fact once, in the highest layer that uses it"))
+                    continue
+                self.facts[(subject, name)] = fact
+
+    def type_name(self, name: str) -> T | None:
+        simple = {"bool": BOOL, "int": INT, "decimal": DECIMAL, "date": DATE, "string": STRING}
+        if name in simple:
+            return simple[name]
+        if name in self.enums:
+            return T("enum", enum=self.enums[name])
+        return None
+
+    def fact_type(self, loaded: Loaded, path: tuple, f) -> T:
+        if f.type == "enum":
+            if f.enum is None or f.enum not in self.enums:
+                self.add(loaded.diag("PE034", f"unknown enum '{f.enum}'" if f.enum else "an enum fact needs 'enum: NAME'",
+                                     path + (("enum",) if f.enum else ()), hint=_did_you_mean(f.enum or "", self.enums)))
+                return ANY
+            t = T("enum", enum=self.enums[f.enum])
+        elif f.type == "list":
+            if not f.fields:
+                self.add(loaded.diag("PE010", "a list fact needs 'fields' describing each item", path))
+                return list_of(ANY)
+            ft = {}
+            for fname, fd in f.fields.items():
+                if fd.type == "enum":
+                    if fd.enum not in self.enums:
+                        self.add(loaded.diag("PE034", f"unknown enum '{fd.enum}'", path + ("fields", fname)))
+                        ft[fname] = ANY
+                    else:
+                        ft[fname] = T("enum", enum=self.enums[fd.enum])
+                else:
+                    ft[fname] = self.type_name(fd.type) or ANY
+            t = list_of(record_of(ft))
+        else:
+            t = self.type_name(f.type) or ANY
+        return t.with_null() if f.nullable else t
+
+    # step 3 -------------------------------------------------------------------------
+    def visible_docs(self, doc_id: str) -> set[str]:
+        j = self.documents[doc_id].jurisdiction
+        if j not in self.jurisdictions:
+            return {doc_id}
+        path = set(self.jurisdictions[j].path(self.jurisdictions))
+        return {d.id for d in self.documents.values() if d.jurisdiction in path}
+
+    def env(self, doc_id: str, subject: str, def_types: dict) -> Env:
+        vis = self.visible_docs(doc_id)
+        names: dict[str, T] = {}
+        kinds: dict[str, str] = {}
+        for (s, n), f in self.facts.items():
+            if s == subject and f.document in vis:
+                names[n], kinds[n] = f.type, "fact"
+        for p in self.params:
+            if p.document in vis:
+                names[p.name], kinds[p.name] = p.type, "parameter"
+        for d in self.defs:
+            if d.subject == subject and d.document in vis:
+                names[d.name], kinds[d.name] = def_types.get((subject, d.name), ANY), "definition"
+        for o in self.outputs.values():
+            if subject in o.subjects:
+                names.setdefault(o.name, o.type)
+                kinds.setdefault(o.name, "output")
+        names["as_of"], kinds["as_of"] = DATE, "builtin"
+        return Env(names, kinds)
+
+    def expr(self, loaded: Loaded, path: tuple, text: str, env: Env, want: T | None, what: str) -> Expr | None:
+        try:
+            node = parse_expression(text, self.limits)
+        except ExprError as e:
+            self.add(loaded.offset_diag(e.code, e.message, path, e.offset, e.length, hint=e.hint))
+            return None
+        t, problems = typecheck(node, env)
+        for p in problems:
+            self.add(loaded.offset_diag(p.code, p.message, path, p.offset, p.length, hint=p.hint))
+        if problems:
+            return None
+        if want is not None and not _assignable(t, want):
+            self.add(loaded.offset_diag("PE023", f"{what} must be {want}, but this expression is {t}", path, 0,
+                                        max(1, len(text.strip())),
+                                        hint="a condition is a comparison such as service_days >= 30" if want == BOOL else None))
+            return None
+        reads = tuple(sorted({n.name for n in A.free_names(node)}))
+        return Expr(text, node, t, reads, loaded.span(path))
+
+    def definitions(self) -> dict:
+        raw = []
+        for doc_id, (loaded, rf) in self.by_doc.items():
+            for name, d in rf.definitions.items():
+                if d.subject not in SUBJECTS:
+                    self.add(loaded.diag("PE035", f"unknown subject '{d.subject}'", ("definitions", name, "subject")))
+                    continue
+                raw.append((doc_id, loaded, name, d))
+        # infer types in dependency order; report cycles
+        parsed = {}
+        for doc_id, loaded, name, d in raw:
+            try:
+                node = parse_expression(d.expr, self.limits)
+            except ExprError as e:
+                self.add(loaded.offset_diag(e.code, e.message, ("definitions", name, "expr"), e.offset, e.length, hint=e.hint))
+                continue
+            parsed[(doc_id, name)] = (loaded, d, node)
+        deps: dict[tuple[str, str], set[str]] = {}
+        for (doc_id, name), (loaded, d, node) in parsed.items():
+            deps.setdefault((d.subject, name), set()).update(n.name for n in A.free_names(node))
+        def_types: dict[tuple[str, str], T] = {}
+        state: dict[tuple[str, str], int] = {}
+        order: list[tuple[str, str]] = []
+
+        def visit(key, stack):
+            if state.get(key) == 2:
+                return
+            if state.get(key) == 1:
+                cyc = stack[stack.index(key):] + [key]
+                for (doc_id, name), (loaded, d, node) in parsed.items():
+                    if (d.subject, name) == key:
+                        self.add(loaded.diag("PE031", "definitions refer to each other in a cycle: " +
+                                             " → ".join(n for _, n in cyc), ("definitions", name), key=True,
+                                             hint="one of them must be computed without the others"))
+                        break
+                return
+            state[key] = 1
+            for dep in sorted(deps.get(key, ())):
+                if (key[0], dep) in deps:
+                    visit((key[0], dep), stack + [key])
+            state[key] = 2
+            order.append(key)
+
+        for key in sorted(deps):
+            visit(key, [])
+        cyclic = {k for k, v in state.items() if v != 2}
+        for key in order:
+            for (doc_id, name), (loaded, d, node) in parsed.items():
+                if (d.subject, name) != key or key in cyclic:
+                    continue
+                e = self.expr(loaded, ("definitions", name, "expr"), d.expr, self.env(doc_id, d.subject, def_types), None,
+                              "a definition")
+                if e is None:
+                    continue
+                def_types.setdefault(key, e.type)
+                self.defs.append(Definition(d.subject, name, e, d.label, d.citation, d.default, doc_id,
+                                            loaded.span(("definitions", name), key=True)))
+        return def_types
+
+    # step 4 -------------------------------------------------------------------------
+    def rules_(self, def_types: dict) -> None:
+        seen: dict[str, Rule] = {}
+        for doc_id, (loaded, rf) in self.by_doc.items():
+            for i, r in enumerate(rf.rules):
+                path = ("rules", i)
+                if r.subject not in SUBJECTS:
+                    self.add(loaded.diag("PE035", f"unknown subject '{r.subject}'", path + ("subject",),
+                                         hint=_did_you_mean(r.subject, SUBJECTS) or "subjects: " + ", ".join(SUBJECTS)))
+                    continue
+                if not (r.citation or "").strip():
+                    self.add(loaded.diag("PE032", f"rule '{r.id}' has no citation", path + (("citation",) if r.citation is not None else ("id",)),
+                                         hint="every rule cites the article it encodes, e.g. citation: 第七条(二)"))
+                if r.effective and r.effective_until and r.effective_until < r.effective:
+                    self.add(loaded.diag("PE036", "effective_until is before effective", path + ("effective_until",)))
+                env = self.env(doc_id, r.subject, def_types)
+                rule = self.rule(loaded, path, r, env, doc_id)
+                if rule is None:
+                    continue
+                prev = seen.get(r.id)
+                if prev is not None and not self.supersedes(doc_id, prev.document):
+                    self.add(loaded.diag("PE030", f"rule id '{r.id}' is used twice", path + ("id",),
+                                         related=(Related(prev.span, "first used here"),),
+                                         hint="rule ids are unique; a later document reuses one only when it supersedes the earlier"))
+                    continue
+                seen[r.id] = rule
+                self.rules.append(rule)
+        ids = {r.id: r for r in self.rules}
+        for doc_id, (loaded, rf) in self.by_doc.items():
+            for i, r in enumerate(rf.rules):
+                for k, ref in enumerate(r.restates):
+                    if ref not in ids:
+                        self.add(loaded.diag("PE034", f"restates unknown rule '{ref}'", ("rules", i, "restates", k),
+                                             hint=_did_you_mean(ref, ids)))
+                if r.replaces and r.replaces not in ids:
+                    self.add(loaded.diag("PE034", f"replaces unknown rule '{r.replaces}'", ("rules", i, "replaces"),
+                                         hint=_did_you_mean(r.replaces, ids)))
+
+    def supersedes(self, later: str, earlier: str) -> bool:
+        return earlier in self.documents[later].supersedes
+
+    def rule(self, loaded: Loaded, path: tuple, r, env: Env, doc_id: str) -> Rule | None:
+        when = self.expr(loaded, path + ("when",), r.when, env, BOOL, "'when'") if r.when else None
+        cond = value = None
+        out = r.output
+        table = None
+        need = {"eligibility": "condition", "target": "condition", "entitlement": "value", "sanction": "value"}.get(r.kind)
+        if need and getattr(r, need) is None:
+            self.add(loaded.diag("PE010", f"a {r.kind} rule needs '{need}'", path, hint=f"add '{need}:' with an expression"))
+            return None
+        if r.kind in ("eligibility", "target"):
+            out = out or {"eligibility": "eligible", "target": "targets_met"}[r.kind]
+            cond = self.expr(loaded, path + ("condition",), r.condition, env, BOOL, "a condition")
+        elif r.kind == "obligation":
+            out = out or "compliant"
+            if r.check:
+                cond = self.expr(loaded, path + ("check",), r.check, env, BOOL, "a compliance check")
+        elif r.kind in ("entitlement", "sanction"):
+            if out is None:
+                self.add(loaded.diag("PE010", f"a {r.kind} rule needs 'output'", path, hint="name the outcome it decides"))
+                return None
+        if out is not None and r.kind != "scoring":
+            o = self.outputs.get(out)
+            if o is None:
+                self.add(loaded.diag("PE039", f"unknown output '{out}'", path + (("output",) if r.output else ("kind",)),
+                                     hint=_did_you_mean(out, self.outputs) or "declare it under 'outputs:'"))
+                return None
+            if r.subject not in o.subjects:
+                self.add(loaded.diag("PE039", f"output '{out}' is not declared for {r.subject}", path + ("subject",),
+                                     hint=f"it is declared for: {', '.join(o.subjects)}"))
+                return None
+            if r.kind in ("entitlement", "sanction"):
+                value = self.expr(loaded, path + ("value",), r.value, env, o.type, f"the value of '{out}'")
+        if r.kind == "scoring":
+            table = self.table(loaded, path, r, env)
+            if table is None:
+                return None
+        if (r.when and when is None) or (need in ("condition",) and cond is None) or (need == "value" and value is None):
+            return None
+        if r.kind == "obligation" and r.check and cond is None:
+            return None
+        return Rule(r.id, r.kind, r.subject, r.label, r.citation or "", when, cond, value, out, r.requirement,
+                    tuple(r.restates), r.replaces, r.binding, r.default, r.effective, r.effective_until, doc_id,
+                    loaded.span(path), table, r.ambiguity, r.note)
+
+    # step 5 -------------------------------------------------------------------------
+    def table(self, loaded: Loaded, path: tuple, r, env: Env) -> Table | None:
+        missing = [f for f in ("items", "cap", "grades") if getattr(r, f) is None]
+        if missing:
+            self.add(loaded.diag("PE010", f"a scoring rule needs {', '.join(repr(m) for m in missing)}", path))
+            return None
+        for name in (r.score_output, r.grade_output):
+            if name not in self.outputs:
+                self.add(loaded.diag("PE039", f"unknown output '{name}'", path, hint="declare it under 'outputs:'"))
+                return None
+        ok = True
+        items = []
+        seen_ids: dict[str, int] = {}
+        for k, it in enumerate(r.items):
+            ipath = path + ("items", k)
+            if it.id in seen_ids:
+                self.add(loaded.diag("PE030", f"item id '{it.id}' is used twice in this table", ipath + ("id",)))
+            seen_ids[it.id] = k
+            if not it.citation.strip():
+                self.add(loaded.diag("PE032", f"item '{it.id}' has no citation", ipath + ("citation",)))
+            e = self.expr(loaded, ipath + ("value",), it.value, env, INT, "an item's value")
+            if e is None:
+                ok = False
+                continue
+            tiers = tuple(Tier(t.min, t.max, t.points, t.label) for t in it.tiers)
+            self.check_tiers(loaded, ipath, it, tiers)
+            items.append(Item(it.id, it.label, it.citation, e, it.max, tiers))
+        bonus = []
+        for k, b in enumerate(r.bonus or ()):
+            bpath = path + ("bonus", k)
+            if not b.citation.strip():
+                self.add(loaded.diag("PE032", f"bonus '{b.id}' has no citation", bpath + ("citation",)))
+            e = self.expr(loaded, bpath + ("points",), b.points, env, INT, "bonus points")
+            if e is None:
+                ok = False
+                continue
+            bonus.append(Bonus(b.id, b.label, b.citation, e, b.max))
+        bands = tuple(Band(g.min, g.max, g.grade, g.label) for g in r.grades)
+        gtype = self.outputs[r.grade_output].type
+        for k, g in enumerate(r.grades):
+            if gtype.kind == "enum" and g.grade not in gtype.enum.values:
+                self.add(loaded.diag("PE025", f"'{g.grade}' is not a value of {gtype.enum.name}", path + ("grades", k, "grade"),
+                                     hint=_did_you_mean(g.grade, gtype.enum.values) or ", ".join(gtype.enum.values)))
+                ok = False
+        if not ok:
+            return None
+        table = Table(tuple(items), tuple(bonus), r.cap, bands, r.score_output, r.grade_output)
+        self.check_bands(loaded, path, r, table)
+        return table
+
+    def check_tiers(self, loaded: Loaded, ipath: tuple, it, tiers: tuple[Tier, ...]) -> None:
+        for k, t in enumerate(tiers):
+            tpath = ipath + ("tiers", k)
+            if t.points > it.max:
+                self.add(loaded.diag("PE045", f"tier gives {t.points} points but the item is worth at most {it.max}",
+                                     tpath + ("points",), hint="lower the points or raise the item's max"))
+            if t.min is not None and t.max is not None and t.min > t.max:
+                self.add(loaded.diag("PE042", f"tier {_range(t)} can never apply: its min is above its max", tpath))
+        # values from 0 (counts are never negative) up to just past the highest bound
+        bounds = [b for t in tiers for b in (t.min, t.max) if b is not None]
+        hi = max(bounds, default=0) + 1
+        for v in range(0, hi + 1):
+            covering = [k for k, t in enumerate(tiers) if t.covers(v)]
+            if len(covering) > 1:
+                a, b = covering[0], covering[1]
+                win = max(covering, key=lambda k: (tiers[k].points, tiers[k].min or 0))
+                self.add(loaded.diag(
+                    "PE040", f"item '{it.id}': tiers {_range(tiers[a])} and {_range(tiers[b])} both cover {v}; "
+                    f"the higher tier ({tiers[win].points} points) applies", ipath + ("tiers", b),
+                    related=(Related(loaded.span(ipath + ("tiers", a)), f"the other tier ({it.citation})"),),
+                    hint="make the ranges meet without sharing an end, e.g. 16-29 and 30 and more"))
+            if not covering:
+                self.add(loaded.diag("PE041", f"item '{it.id}': no tier covers {v}; it scores 0 points ({it.citation})",
+                                     ipath + ("tiers",), hint=f"add a tier for {v}, e.g. {{min: {v}, max: {v}, points: 0}}"))
+        for k, t in enumerate(tiers):
+            vals = [v for v in range(max(t.min or 0, 0), (t.max if t.max is not None else hi) + 1)]
+            if vals and all(max((j for j, u in enumerate(tiers) if u.covers(v)),
+                                key=lambda j: (tiers[j].points, tiers[j].min or 0)) != k for v in vals):
+                self.add(loaded.diag("PE042", f"item '{it.id}': tier {_range(t)} never applies; higher tiers cover all of it",
+                                     ipath + ("tiers", k)))
+
+    def check_bands(self, loaded: Loaded, path: tuple, r, table: Table) -> None:
+        for v in range(0, table.cap + 1):
+            covering = [k for k, b in enumerate(table.bands) if b.covers(v)]
+            if len(covering) > 1:
+                a, b = covering[0], covering[1]
+                win = max(covering, key=lambda k: table.bands[k].min or 0)
+                self.add(loaded.diag(
+                    "PE044", f"grade bands '{table.bands[a].grade}' and '{table.bands[b].grade}' both cover {v}; "
+                    f"the higher band ('{table.bands[win].grade}') applies", path + ("grades", b),
+                    related=(Related(loaded.span(path + ("grades", a)), "the other band"),),
+                    hint="'以下' includes the number: if 70 is meant to pass, the lower band ends at 69"))
+            if not covering:
+                self.add(loaded.diag("PE046", f"no grade band covers a score of {v}", path + ("grades",)))
+        table_min = sum(min((t.points for t in it.tiers), default=0) for it in table.items)
+        for k, b in enumerate(table.bonus):
+            if table_min >= table.cap or b.max == 0:
+                self.add(loaded.diag("PE043", f"bonus '{b.id}' can never change the score: the table alone reaches the cap of {table.cap}",
+                                     path + ("bonus", k), hint="raise the cap or drop the bonus"))
+        item_max = sum(it.max for it in table.items)
+        for k, it in enumerate(table.items):
+            top = max((t.points for t in it.tiers), default=0)
+            if top < it.max:
+                pass  # an item may top out below its stated max; the documents do so nowhere
+        if item_max > table.cap and not table.bonus:
+            self.add(loaded.diag("PE043", f"items add up to {item_max}, more than the cap of {table.cap}", path + ("cap",)))
+
+
+def _range(t) -> str:
+    if t.min is not None and t.max is not None:
+        return f"{t.min}-{t.max}" if t.min != t.max else f"{t.min}"
+    if t.min is not None:
+        return f"{t.min} and more"
+    if t.max is not None:
+        return f"up to {t.max}"
+    return "any value"
+
+
+def _did_you_mean(name: str, candidates) -> str | None:
+    s = suggest(name, list(candidates))
+    return f"did you mean '{s}'?" if s else None
+
+
+def _assignable(t: T, want: T) -> bool:
+    if t.kind in ("any",) or want.kind == "any":
+        return True
+    if t.kind == "null":
+        return True
+    if want.numeric and t.numeric:
+        return want.kind == "decimal" or t.kind == "int"
+    if want.kind == "enum":
+        return t.kind == "enum" and t.enum == want.enum or t.kind == "string"
+    return t.kind == want.kind
+
+
+def check_files(files: list[Loaded], limits: Limits = DEFAULT_LIMITS, pre: list[Diagnostic] | None = None) -> PolicySet:
+    """Check loaded rule files and return the policy set with every diagnostic found."""
+    diags: list[Diagnostic] = list(pre or [])
+    valid: list[tuple[Loaded, RuleFile]] = []
+    for f in files:
+        rf, ds = validate_file(f)
+        diags.extend(ds)
+        if rf is not None:
+            valid.append((f, rf))
+    c = _Check(valid, limits)
+    c.declare()
+    def_types = c.definitions()
+    c.rules_(def_types)
+    c.collisions()
+    c.cycles()
+    coverage = {doc_id: dict(rf.coverage) for doc_id, (_, rf) in c.by_doc.items()}
+    ps = PolicySet(c.documents, c.jurisdictions, {"types": c.enums, "labels": c.enum_labels}, c.facts, tuple(c.params),
+                   tuple(c.defs), c.outputs, tuple(c.rules), coverage, (), {d: l for d, (l, _) in c.by_doc.items()})
+    from .merge import layering_diagnostics  # step 6 lives with the merge it explains
+
+    diags.extend(c.diags)
+    if not any(d.is_error for d in c.diags):
+        diags.extend(layering_diagnostics(ps))
+    c.coverage_check(ps, diags)
+    return PolicySet(ps.documents, ps.jurisdictions, ps.enums, ps.facts, ps.params, ps.definitions, ps.outputs, ps.rules,
+                     ps.coverage, tuple(_dedupe(diags)), ps.sources)
+
+
+def _dedupe(diags):
+    seen = set()
+    for d in diags:
+        k = (d.code, d.span, d.message)
+        if k not in seen:
+            seen.add(k)
+            yield d
+
+
+def _collisions(self) -> None:
+    """A name means one thing: a fact, a parameter, a definition or an output."""
+    kinds: dict[str, tuple[str, Any]] = {}
+    for (s, n), f in self.facts.items():
+        kinds.setdefault(n, ("fact", f.span))
+    for p in self.params:
+        prev = kinds.get(p.name)
+        if prev and prev[0] != "parameter":
+            self.add(Diagnostic("PE037", f"'{p.name}' is both a {prev[0]} and a parameter", p.span,
+                                related=(Related(prev[1], f"the {prev[0]}"),), hint="rename one of them"))
+        kinds.setdefault(p.name, ("parameter", p.span))
+    for d in self.defs:
+        prev = kinds.get(d.name)
+        if prev and prev[0] != "definition":
+            self.add(Diagnostic("PE037", f"'{d.name}' is both a {prev[0]} and a definition", d.span,
+                                related=(Related(prev[1], f"the {prev[0]}"),), hint="rename one of them"))
+        kinds.setdefault(d.name, ("definition", d.span))
+
+
+def _cycles(self) -> None:
+    """Outputs read definitions and other outputs; none may depend on itself."""
+    graph: dict[str, set[str]] = {}
+    for r in self.rules:
+        reads: set[str] = set()
+        for e in (r.when, r.condition, r.value):
+            if e:
+                reads.update(e.reads)
+        if r.table:
+            for it in r.table.items:
+                reads.update(it.value.reads)
+            for b in r.table.bonus:
+                reads.update(b.points.reads)
+        for o in r.outputs():
+            graph.setdefault(f"{r.subject}:{o}", set()).update(f"{r.subject}:{x}" for x in reads)
+    for d in self.defs:
+        graph.setdefault(f"{d.subject}:{d.name}", set()).update(f"{d.subject}:{x}" for x in d.expr.reads)
+    state: dict[str, int] = {}
+
+    def visit(n: str, stack: list[str]) -> None:
+        if state.get(n) == 2:
+            return
+        if state.get(n) == 1:
+            cyc = stack[stack.index(n):] + [n]
+            rule = next((r for r in self.rules if f"{r.subject}:{r.outputs()[0] if r.outputs() else ''}" == n), None)
+            self.add(Diagnostic("PE031", "outcomes depend on each other in a cycle: " + " → ".join(c.split(":")[1] for c in cyc),
+                                rule.span if rule else None, hint="an outcome cannot be computed from itself"))
+            return
+        state[n] = 1
+        for m in sorted(graph.get(n, ())):
+            if m in graph:
+                visit(m, stack + [n])
+        state[n] = 2
+
+    for n in sorted(graph):
+        visit(n, [])
+
+
+def _coverage_check(self, ps: PolicySet, diags: list) -> None:
+    """Every id a coverage table names must exist."""
+    known = {r.id for r in ps.rules} | {p.name for p in ps.params} | {d.name for d in ps.definitions}
+    for doc_id, (loaded, rf) in self.by_doc.items():
+        for article, ids in rf.coverage.items():
+            if isinstance(ids, str):
+                if not ids.startswith("not decisional"):
+                    diags.append(loaded.diag("PE012", f"coverage of {article}: write rule ids as a list, or 'not decisional: why'",
+                                             ("coverage", article)))
+                continue
+            for k, i in enumerate(ids):
+                if i not in known:
+                    diags.append(loaded.diag("PE034", f"coverage of {article} names unknown rule or parameter '{i}'",
+                                             ("coverage", article, k), hint=_did_you_mean(i, known)))
+
+
+_Check.collisions = _collisions
+_Check.cycles = _cycles
+_Check.coverage_check = _coverage_check

@@ -1,0 +1,161 @@
+"""The ``policyengine`` command: check, evaluate, test, schema, coverage, diff.
+
+No Python traceback reaches the user: every failure is a located diagnostic
+and an exit status (0 fine, 1 errors or a changed decision, 2 bad usage or
+input).  ``--debug`` shows the traceback of an unexpected failure.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import sys
+from pathlib import Path
+
+from .diagnostics import Diagnostic, PolicyError, Severity, render_all, sort_key
+from .explain import dumps
+
+__all__ = ["main"]
+
+
+def _print_diags(diags, fmt: str, out=sys.stdout) -> None:
+    diags = sorted(diags, key=sort_key)
+    if fmt == "json":
+        out.write(dumps({"diagnostics": [d.to_json() for d in diags],
+                         "errors": sum(d.is_error for d in diags),
+                         "warnings": sum(d.severity is Severity.WARNING for d in diags)}) + "\n")
+        return
+    if diags:
+        out.write(render_all(diags) + "\n")
+    e = sum(d.is_error for d in diags)
+    w = sum(d.severity is Severity.WARNING for d in diags)
+    i = len(diags) - e - w
+    out.write(f"{e} error(s), {w} warning(s), {i} note(s)\n")
+
+
+def cmd_check(a) -> int:
+    from .api import load_rule_files
+
+    ps = load_rule_files(a.paths)
+    diags = [d for d in ps.diagnostics if a.notes or d.severity is not Severity.INFO]
+    _print_diags(diags, a.format)
+    return 1 if ps.errors else 0
+
+
+def _policies(a):
+    from .api import Policies, default_policy_dir
+
+    return Policies.load(*(a.policies or [default_policy_dir()]))
+
+
+def cmd_evaluate(a) -> int:
+    pol = _policies(a)
+    as_of = None
+    if a.as_of:
+        try:
+            as_of = _dt.date.fromisoformat(a.as_of)
+        except ValueError:
+            print(f"error: --as-of {a.as_of!r} is not a date YYYY-MM-DD", file=sys.stderr)
+            return 2
+    case = pol.case(a.case, jurisdiction=a.jurisdiction, as_of=as_of)
+    d = pol.evaluate(case, lang=a.lang)
+    sys.stdout.write(d.to_json() + "\n" if a.format == "json" else d.to_text())
+    return 0
+
+
+def cmd_schema(a) -> int:
+    from .schema import case_schema, decision_schema, rule_schema
+
+    s = case_schema() if a.case else decision_schema() if a.decision else rule_schema()
+    sys.stdout.write(dumps(s) + "\n")
+    return 0
+
+
+def cmd_test(a) -> int:
+    from .testing import run_tests
+
+    return run_tests(a.paths, lang=a.lang, policies=a.policies, verbose=a.verbose)
+
+
+def cmd_coverage(a) -> int:
+    from .coverage import coverage_report
+
+    text, ok = coverage_report(a.paths, fmt=a.format)
+    sys.stdout.write(text)
+    return 0 if ok else 1
+
+
+def cmd_diff(a) -> int:
+    from .diff import run_diff
+
+    return run_diff(a.old, a.new, cases=a.cases, fmt=a.format, lang=a.lang)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="policyengine", description="Declarative, layered policy rules: check, evaluate, explain.")
+    p.add_argument("--debug", action="store_true", help="show a traceback on unexpected failures")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("check", help="check rule files and report every problem")
+    c.add_argument("paths", nargs="+")
+    c.add_argument("--format", choices=["text", "json"], default="text")
+    c.add_argument("--notes", action="store_true", help="also show informational notes")
+    c.set_defaults(fn=cmd_check)
+
+    e = sub.add_parser("evaluate", help="evaluate a case file")
+    e.add_argument("case")
+    e.add_argument("--jurisdiction")
+    e.add_argument("--as-of")
+    e.add_argument("--format", choices=["json", "text"], default="text")
+    e.add_argument("--lang", choices=["zh", "en"], default="zh")
+    e.add_argument("--policies", action="append", help="policy folder (default: the shipped packs)")
+    e.set_defaults(fn=cmd_evaluate)
+
+    s = sub.add_parser("schema", help="print a JSON Schema")
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--case", action="store_true", help="of case files")
+    g.add_argument("--decision", action="store_true", help="of the evaluate JSON output")
+    s.set_defaults(fn=cmd_schema)
+
+    t = sub.add_parser("test", help="run the YAML test cases of policy packs")
+    t.add_argument("paths", nargs="+")
+    t.add_argument("--lang", choices=["zh", "en"], default="zh")
+    t.add_argument("--policies", action="append")
+    t.add_argument("-v", "--verbose", action="store_true")
+    t.set_defaults(fn=cmd_test)
+
+    v = sub.add_parser("coverage", help="print the coverage table of each document")
+    v.add_argument("paths", nargs="*", default=None)
+    v.add_argument("--format", choices=["text", "md", "json"], default="text")
+    v.set_defaults(fn=cmd_coverage)
+
+    d = sub.add_parser("diff", help="semantic diff of two policy versions")
+    d.add_argument("old")
+    d.add_argument("new")
+    d.add_argument("--cases", help="folder of case files to re-evaluate under both versions")
+    d.add_argument("--format", choices=["text", "md", "json"], default="text")
+    d.add_argument("--lang", choices=["zh", "en"], default="zh")
+    d.set_defaults(fn=cmd_diff)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    a = parser.parse_args(argv)
+    try:
+        return a.fn(a)
+    except PolicyError as e:
+        fmt = getattr(a, "format", "text")
+        _print_diags(e.diagnostics, "json" if fmt == "json" else "text", sys.stderr)
+        return 2 if a.command in ("evaluate", "diff") else 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # an engine bug: say so plainly, never a raw traceback unless asked
+        if a.debug:
+            raise
+        print(f"internal error: {type(e).__name__}: {e}\n(run with --debug for details, and please report it)", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""Coverage tables: every article of every document → the rules encoding it, or why none does."""
+from __future__ import annotations
+
+from .api import default_policy_dir, load_rule_files
+from .explain import dumps
+from .model import text_of
+
+__all__ = ["coverage_report"]
+
+
+def coverage_report(paths=None, fmt: str = "text") -> tuple[str, bool]:
+    ps = load_rule_files(paths or [default_policy_dir()])
+    ok = not ps.errors
+    docs = sorted(ps.documents.values(), key=lambda d: (len(ps.jurisdiction_path(d.jurisdiction)), d.effective, d.id))
+    if fmt == "json":
+        return dumps({d.id: ps.coverage.get(d.id, {}) for d in docs}) + "\n", ok
+    lines = []
+    for d in docs:
+        cov = ps.coverage.get(d.id, {})
+        title = f"{text_of(d.title)}{'（' + d.number + '）' if d.number else ''} — {d.jurisdiction}"
+        if fmt == "md":
+            lines += [f"## {title}", "", "| article | encoded by |", "|---|---|"]
+            lines += [f"| {a} | {', '.join(v) if isinstance(v, list) else v} |" for a, v in cov.items()]
+        else:
+            lines += [title] + [f"  {a}: {', '.join(v) if isinstance(v, list) else v}" for a, v in cov.items()]
+        lines.append("")
+    return "\n".join(lines), ok

@@ -1,0 +1,35 @@
+"""Periods under 民法典 第二百零一条 and 第二百零三条.
+
+The start day is not counted; a period of N years or months ends on the
+corresponding day of the final month, or on that month's last day where it
+has no such day.  3 years from 2023-05-10 end on 2026-05-10; 5 years from
+2024-02-29 end on 2029-02-28.  Public holidays do not extend a period (no
+calendar is supplied).
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as _dt
+
+__all__ = ["months_after", "years_after", "days_after", "days_between"]
+
+
+def months_after(d: _dt.date, months: int) -> _dt.date:
+    """The last day of a period of ``months`` months that starts on ``d``."""
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    if not 1 <= year <= 9999:
+        raise OverflowError("date out of range")
+    return _dt.date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def years_after(d: _dt.date, years: int) -> _dt.date:
+    return months_after(d, 12 * years)
+
+
+def days_after(d: _dt.date, days: int) -> _dt.date:
+    return d + _dt.timedelta(days=days)
+
+
+def days_between(a: _dt.date, b: _dt.date) -> int:
+    return (b - a).days

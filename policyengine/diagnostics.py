@@ -1,0 +1,207 @@
+"""Diagnostics: located, coded messages, collected rather than raised.
+
+Every problem the engine finds in a rule file or a case file becomes a
+:class:`Diagnostic` value with a stable code, a severity, a location
+(file, line, column — 1-based) and a hint.  Stages collect them; the CLI
+sorts and renders them.  Callers of the library see a single exception type,
+:class:`PolicyError`, which carries the diagnostics.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Iterable, Sequence
+
+__all__ = ["Severity", "Span", "Related", "Diagnostic", "PolicyError", "CODES", "render", "render_all", "sort_key"]
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A place in a source file: 1-based line and column, with an optional end column."""
+
+    file: str
+    line: int
+    column: int
+    end_column: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Related:
+    """A second location that belongs to a diagnostic (the other citation of a conflict)."""
+
+    span: Span | None
+    message: str
+
+
+# Stable codes.  A code never changes meaning; new codes are appended.
+CODES: dict[str, tuple[Severity, str]] = {
+    # loading
+    "PE001": (Severity.ERROR, "yaml-syntax"),
+    "PE002": (Severity.ERROR, "duplicate-key"),
+    "PE003": (Severity.ERROR, "yaml-alias"),
+    "PE004": (Severity.ERROR, "yaml-tag"),
+    "PE005": (Severity.ERROR, "input-too-large"),
+    "PE006": (Severity.ERROR, "encoding"),
+    "PE007": (Severity.ERROR, "nesting-too-deep"),
+    "PE008": (Severity.ERROR, "bad-scalar"),
+    # schema
+    "PE010": (Severity.ERROR, "missing-field"),
+    "PE011": (Severity.ERROR, "unknown-field"),
+    "PE012": (Severity.ERROR, "invalid-value"),
+    "PE013": (Severity.ERROR, "unknown-kind"),
+    # expressions
+    "PE020": (Severity.ERROR, "expression-syntax"),
+    "PE021": (Severity.ERROR, "expression-too-complex"),
+    "PE022": (Severity.ERROR, "unknown-name"),
+    "PE023": (Severity.ERROR, "type-error"),
+    "PE024": (Severity.ERROR, "arity"),
+    "PE025": (Severity.ERROR, "unknown-enum-value"),
+    "PE026": (Severity.ERROR, "unknown-record-field"),
+    "PE027": (Severity.ERROR, "unknown-function"),
+    # structure
+    "PE030": (Severity.ERROR, "duplicate-id"),
+    "PE031": (Severity.ERROR, "definition-cycle"),
+    "PE032": (Severity.ERROR, "missing-citation"),
+    "PE033": (Severity.ERROR, "unknown-jurisdiction"),
+    "PE034": (Severity.ERROR, "unknown-reference"),
+    "PE035": (Severity.ERROR, "unknown-subject"),
+    "PE036": (Severity.ERROR, "bad-date-range"),
+    "PE037": (Severity.ERROR, "name-collision"),
+    "PE038": (Severity.ERROR, "conflicting-declaration"),
+    "PE039": (Severity.ERROR, "unknown-output"),
+    # scoring tables
+    "PE040": (Severity.WARNING, "tier-overlap"),
+    "PE041": (Severity.WARNING, "tier-gap"),
+    "PE042": (Severity.WARNING, "tier-unreachable"),
+    "PE043": (Severity.WARNING, "bonus-useless"),
+    "PE044": (Severity.WARNING, "grade-band-overlap"),
+    "PE045": (Severity.ERROR, "tier-exceeds-item-max"),
+    "PE046": (Severity.WARNING, "grade-band-gap"),
+    # layering
+    "PE050": (Severity.WARNING, "loosening-ignored"),
+    "PE051": (Severity.WARNING, "restated-differently"),
+    "PE052": (Severity.WARNING, "binding-not-replaceable"),
+    "PE053": (Severity.INFO, "assumed-date"),
+    "PE054": (Severity.WARNING, "ambiguous-provision"),
+    # case files
+    "PE060": (Severity.ERROR, "case-invalid"),
+    "PE061": (Severity.ERROR, "unknown-fact"),
+    "PE062": (Severity.ERROR, "fact-type"),
+    "PE063": (Severity.ERROR, "fact-out-of-range"),
+    # files
+    "PE070": (Severity.ERROR, "file-not-found"),
+    # evaluation
+    "PE080": (Severity.ERROR, "evaluation-limit"),
+}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding.  ``span`` is None only for problems that have no place in a file."""
+
+    code: str
+    message: str
+    span: Span | None = None
+    hint: str | None = None
+    severity: Severity | None = None
+    related: tuple[Related, ...] = ()
+    source_line: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.severity is None:
+            object.__setattr__(self, "severity", CODES[self.code][0])
+
+    @property
+    def name(self) -> str:
+        return CODES[self.code][1]
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def to_json(self) -> dict:
+        out: dict = {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity.value,
+            "message": self.message,
+            "file": self.span.file if self.span else None,
+            "line": self.span.line if self.span else None,
+            "column": self.span.column if self.span else None,
+            "hint": self.hint,
+        }
+        if self.related:
+            out["related"] = [
+                {
+                    "file": r.span.file if r.span else None,
+                    "line": r.span.line if r.span else None,
+                    "column": r.span.column if r.span else None,
+                    "message": r.message,
+                }
+                for r in self.related
+            ]
+        return out
+
+
+def sort_key(d: Diagnostic):
+    s = d.span
+    return (s.file if s else "", s.line if s else 0, s.column if s else 0, d.code, d.message)
+
+
+def render(d: Diagnostic) -> str:
+    """Render one diagnostic as a compiler would: location, message, caret, hint."""
+    where = f"{d.span}: " if d.span else ""
+    lines = [f"{where}{d.severity.value}[{d.code} {d.name}]: {d.message}"]
+    if d.span and d.source_line is not None:
+        text = d.source_line.rstrip("\n")
+        col = d.span.column
+        if len(text) > 160:  # show a window around the spot, not a megabyte of brackets
+            start = max(0, col - 60)
+            text = ("…" if start else "") + text[start : start + 120] + "…"
+            col = col - start + (1 if start else 0)
+        gutter = f"{d.span.line:>5} | "
+        lines.append(gutter + text)
+        width = 1
+        if d.span.end_column and d.span.end_column > d.span.column:
+            width = d.span.end_column - d.span.column
+        pad = _display_width(text[: col - 1])
+        lines.append(" " * (len(gutter) - 2) + "| " + " " * pad + "^" * max(1, _display_width(text[col - 1 : col - 1 + width])))
+    for r in d.related:
+        lines.append(f"  note: {r.span}: {r.message}" if r.span else f"  note: {r.message}")
+    if d.hint:
+        lines.append(f"  help: {d.hint}")
+    return "\n".join(lines)
+
+
+def _display_width(s: str) -> int:
+    # Chinese characters take two columns in a terminal.
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+
+
+def render_all(diags: Iterable[Diagnostic]) -> str:
+    return "\n".join(render(d) for d in sorted(diags, key=sort_key))
+
+
+class PolicyError(Exception):
+    """The one exception type the library raises.  It carries the diagnostics."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic] | Diagnostic):
+        if isinstance(diagnostics, Diagnostic):
+            diagnostics = [diagnostics]
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(sorted(diagnostics, key=sort_key))
+        first = self.diagnostics[0] if self.diagnostics else None
+        super().__init__(render(first) if first else "policy error")
+
+    def __str__(self) -> str:  # all of them, not only the first
+        return render_all(self.diagnostics)

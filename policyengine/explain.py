@@ -1,0 +1,300 @@
+"""Stage 7 — explain: the rule results of one evaluation, in words.
+
+The explanation of each outcome is read from what the evaluation recorded
+(:class:`~policyengine.evaluate.RuleOutcome`): the deciding rule, its layer,
+document and article, the facts it read with their values, and for a
+condition that failed, what it needs.  Labels come from the rule files, in
+Chinese by default or English with ``lang="en"``.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from .compile import MISSING
+from .evaluate import Program, RuleOutcome
+from .merge import MergedParam
+from .model import text_of
+from .policy import PolicySet, Rule
+
+__all__ = ["RuleExplanation", "OutcomeExplanation", "Decision", "to_json_value", "dumps"]
+
+
+def to_json_value(v: Any) -> Any:
+    if v is MISSING:
+        return None
+    if isinstance(v, _dt.date):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() else str(v)
+    if isinstance(v, (list, tuple)):
+        return [to_json_value(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): to_json_value(x) for k, x in sorted(v.items())}
+    return v
+
+
+def dumps(obj: Any) -> str:
+    """Deterministic JSON: sorted keys, no floats, UTF-8 text kept as is."""
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=2)
+
+
+_WORDS = {
+    "zh": {"holds": "满足", "fails": "不满足", "unknown": "无法判断", "not_applicable": "不适用", "not_checkable": "无法依事实核查",
+           "value": "取值", "needs": "要求", "missing": "缺少事实", "true": "是", "false": "否", "null": "无",
+           "replaced": "替代了", "ignored": "未采纳下级的放宽", "kept_over": "下级试图替换，未生效", "undetermined": "待定",
+           "score": "得分", "bonus": "加分", "cap": "封顶", "points": "分", "no_tier": "无对应档次，计0分", "set_by": "由",
+           "restates": "重申"},
+    "en": {"holds": "holds", "fails": "fails", "unknown": "cannot be decided", "not_applicable": "does not apply",
+           "not_checkable": "cannot be checked from the facts", "value": "value", "needs": "needs", "missing": "missing facts",
+           "true": "yes", "false": "no", "null": "none", "replaced": "replaced", "ignored": "kept over a looser lower value",
+           "kept_over": "a lower layer tried to replace it, without effect", "undetermined": "undetermined",
+           "score": "score", "bonus": "bonus", "cap": "cap", "points": "points", "no_tier": "no tier covers it: 0 points",
+           "set_by": "set by", "restates": "restates"},
+}
+
+
+@dataclass(frozen=True)
+class RuleExplanation:
+    """One rule's (or parameter's) part in an outcome."""
+
+    id: str
+    kind: str
+    status: str
+    value: Any
+    jurisdiction: str
+    document: dict
+    article: str
+    label: str
+    facts: dict
+    missing: tuple[str, ...]
+    text: str
+    replaced: tuple[dict, ...] = ()
+    ignored: tuple[dict, ...] = ()
+    detail: Any = None
+
+    def to_dict(self) -> dict:
+        d = {"id": self.id, "kind": self.kind, "status": self.status, "value": to_json_value(self.value),
+             "jurisdiction": self.jurisdiction, "document": self.document, "article": self.article, "label": self.label,
+             "facts": to_json_value(self.facts), "missing": list(self.missing), "text": self.text}
+        if self.replaced:
+            d["replaced"] = list(self.replaced)
+        if self.ignored:
+            d["ignored"] = list(self.ignored)
+        if self.detail is not None:
+            d["detail"] = self.detail
+        return d
+
+
+@dataclass(frozen=True)
+class OutcomeExplanation:
+    output: str
+    label: str
+    value: Any
+    status: str  # decided / undetermined / null
+    deciding: tuple[RuleExplanation, ...]
+    rules: tuple[RuleExplanation, ...]
+    missing: tuple[str, ...]
+    text: str
+
+    def to_dict(self) -> dict:
+        return {"output": self.output, "label": self.label, "value": to_json_value(self.value), "status": self.status,
+                "deciding": [r.to_dict() for r in self.deciding], "rules": [r.to_dict() for r in self.rules],
+                "missing_facts": list(self.missing), "text": self.text}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The result of evaluating one case.  ``to_dict()`` is the CONTRACT JSON."""
+
+    subject: str
+    jurisdiction: str
+    as_of: _dt.date
+    outputs: dict[str, Any]
+    explanation: tuple[OutcomeExplanation, ...]
+    layers: tuple[dict, ...]
+    lang: str = "zh"
+
+    def to_dict(self) -> dict:
+        return {"subject": self.subject, "jurisdiction": self.jurisdiction, "as_of": self.as_of.isoformat(),
+                "outputs": {k: to_json_value(v) for k, v in sorted(self.outputs.items())},
+                "explanation": [e.to_dict() for e in self.explanation], "layers": list(self.layers)}
+
+    def to_json(self) -> str:
+        return dumps(self.to_dict())
+
+    def to_text(self) -> str:
+        return render_text(self)
+
+
+class Explainer:
+    def __init__(self, ps: PolicySet, program: Program, lang: str):
+        self.ps, self.p, self.lang = ps, program, lang
+        self.w = _WORDS["en" if lang == "en" else "zh"]
+        self.labels = ps.enums.get("labels", {})
+
+    def doc(self, doc_id: str) -> dict:
+        d = self.ps.documents[doc_id]
+        return {"id": d.id, "title": text_of(d.title, self.lang), "number": d.number}
+
+    def cite(self, doc_id: str, article: str) -> str:
+        d = self.ps.documents[doc_id]
+        return f"{text_of(d.title, self.lang)}{'（' + d.number + '）' if d.number else ''} {article}".strip()
+
+    def show(self, v: Any, name: str | None = None) -> str:
+        if v is MISSING:
+            return "?"
+        if v is True:
+            return "true"
+        if v is False:
+            return "false"
+        if v is None:
+            return "null"
+        if isinstance(v, _dt.date):
+            return v.isoformat()
+        if isinstance(v, tuple):
+            return "[" + ", ".join(self.show(x) for x in v) + "]"
+        if isinstance(v, dict):
+            return "{" + ", ".join(f"{k}: {self.show(x)}" for k, x in sorted(v.items())) + "}"
+        if isinstance(v, str) and name:
+            f = self.p.facts.get(name)
+            if f and f.type.kind == "enum":
+                lab = self.labels.get(f.type.enum.name, {}).get(v)
+                if lab and self.lang != "en":
+                    return f"{v}（{text_of(lab, self.lang)}）"
+        return str(v)
+
+    def rule(self, o: RuleOutcome, facts: dict, output: str) -> RuleExplanation:
+        r = o.rule
+        read = self.p.output_facts.get(output, ())
+        names = sorted(_rule_facts(self.p, r))
+        shown = {n: facts.get(n, MISSING) for n in names}
+        missing = tuple(n for n in names if n not in facts) if o.status == "unknown" or o.value is MISSING else ()
+        label = text_of(r.label, self.lang)
+        parts = [f"{'✓' if o.status == 'holds' else '✗' if o.status == 'fails' else '·'} {label}"]
+        parts.append(f" — {self.cite(r.document, r.citation)}")
+        detail = None
+        if r.table is not None and o.detail is not None:
+            detail, table_text = self.table(o, output)
+            parts.append(": " + table_text)
+        else:
+            vals = "; ".join(f"{n} = {self.show(shown[n], n)}" for n in names if shown[n] is not MISSING)
+            if vals:
+                parts.append(f": {vals}")
+            if o.status == "fails":
+                need = text_of(r.requirement, self.lang) if r.requirement else (r.condition.text.strip() if r.condition else "")
+                parts.append(f"; {self.w['needs']} {need}")
+            elif o.status in ("not_applicable", "not_checkable"):
+                parts.append(f" ({self.w[o.status]})")
+            elif o.status == "value":
+                parts.append(f" → {self.show(o.value)}")
+        if missing:
+            parts.append(f"; {self.w['missing']}: {', '.join(missing)}")
+        m = o.merged
+        replaced = tuple({"id": x.id, "document": x.document, "article": x.citation} for x in m.replaced)
+        ignored = tuple({"id": x.id, "document": x.document, "article": x.citation} for x in m.kept_over)
+        for x in m.replaced:
+            parts.append(f"; {self.w['replaced']} {self.cite(x.document, x.citation)}")
+        for x in m.kept_over:
+            parts.append(f"; {self.w['kept_over']}: {self.cite(x.document, x.citation)}")
+        return RuleExplanation(r.id, r.kind, o.status, o.value, self.ps.documents[r.document].jurisdiction,
+                               self.doc(r.document), r.citation, label, shown, missing, "".join(parts), replaced, ignored,
+                               detail)
+
+    def table(self, o: RuleOutcome, output: str) -> tuple[dict, str]:
+        d = o.detail
+        if "items" not in d:  # the grade, read from the score
+            return {"score": to_json_value(d["score"])}, f"{self.w['score']} {self.show(d['score'])} → {self.show(o.value)}"
+        rows, texts = [], []
+        for it, v, tier, pts in d["items"]:
+            is_bonus = not hasattr(it, "tiers")
+            rows.append({"item": it.id, "value": to_json_value(v), "points": pts, "article": it.citation,
+                         "tier": text_of(tier.label, self.lang) if tier is not None and tier.label else None,
+                         "bonus": is_bonus})
+            if pts is None:
+                texts.append(f"{it.id} = ?")
+            elif not is_bonus and tier is None:
+                texts.append(f"{it.id} = {self.show(v)} ({self.w['no_tier']})")
+            else:
+                texts.append(f"{it.id} = {self.show(v)} → {pts}")
+        detail = {"items": rows, "table_total": d["table_total"], "cap": d["cap"]}
+        return detail, ", ".join(texts) + f"; {self.w['cap']} {d['cap']} → {self.show(o.value)}"
+
+    def param(self, output: str, m: MergedParam) -> RuleExplanation:
+        p = m.param
+        label = text_of(p.label, self.lang)
+        text = f"{label} = {self.show(p.value)} — {self.cite(p.document, p.citation)}"
+        replaced = tuple({"document": x.document, "article": x.citation, "value": to_json_value(x.value)} for x in m.replaced)
+        ignored = tuple({"document": x.document, "article": x.citation, "value": to_json_value(x.value)} for x in m.ignored)
+        for x in m.replaced:
+            if x.value != p.value:
+                text += f"; {self.w['replaced']} {self.show(x.value)} ({self.cite(x.document, x.citation)})"
+        for x in m.ignored:
+            text += f"; {self.w['ignored']} {self.show(x.value)} ({self.cite(x.document, x.citation)})"
+        return RuleExplanation(p.name, "parameter", "value", p.value, self.ps.documents[p.document].jurisdiction,
+                               self.doc(p.document), p.citation, label, {}, (), text, replaced, ignored)
+
+
+def _rule_facts(p: Program, r: Rule) -> set[str]:
+    from .evaluate import _rule_reads, _transitive_facts
+
+    deps = {n: tuple(d.definition.expr.reads) for (s, n), d in p.layers.definitions.items() if s == p.subject}
+    return set(_transitive_facts(_rule_reads(r), p.facts, deps))
+
+
+def explain(ps: PolicySet, program: Program, facts: dict, values: dict, trace: dict, lang: str) -> tuple[OutcomeExplanation, ...]:
+    x = Explainer(ps, program, lang)
+    out = []
+    params = {m.param.output: m for m in program.params.values() if m.param.output}
+    for name in sorted(program.outputs):
+        o = ps.outputs[name]
+        v = values.get(name, MISSING)
+        label = text_of(o.label, lang)
+        if name in trace:
+            rules = tuple(x.rule(ro, facts, name) for ro in trace[name])
+        elif name in params:
+            rules = (x.param(name, params[name]),)
+        else:
+            rules = ()
+        deciding = _deciding(o.combine, v, rules)
+        missing = tuple(sorted({m for r in rules for m in r.missing}))
+        status = "undetermined" if v is MISSING else "null" if v is None else "decided"
+        head = f"{label} ({name}) = {x.show(v) if v is not MISSING else x.w['undetermined']}"
+        if missing:
+            head += f" — {x.w['missing']}: {', '.join(missing)}"
+        out.append(OutcomeExplanation(name, label, v, status, deciding, rules, missing,
+                                      head + "".join("\n  " + r.text for r in deciding)))
+    return tuple(out)
+
+
+def _deciding(mode: str, v: Any, rules: tuple[RuleExplanation, ...]) -> tuple[RuleExplanation, ...]:
+    if mode == "all":
+        if v is False:
+            return tuple(r for r in rules if r.status == "fails")
+        if v is True:
+            return tuple(r for r in rules if r.status == "holds")
+        return tuple(r for r in rules if r.status == "unknown")
+    if mode == "any":
+        if v is True:
+            return tuple(r for r in rules if r.value is True)
+        return tuple(r for r in rules if r.status not in ("not_applicable",))
+    if mode == "override":
+        live = [r for r in rules if r.status not in ("not_applicable", "not_checkable")]
+        return tuple(live[-1:]) if live else tuple(rules[-1:])
+    live = [r for r in rules if r.value == v and v is not None]
+    return tuple(live[:1]) if live else tuple(r for r in rules if r.status == "unknown")
+
+
+def render_text(d: Decision) -> str:
+    w = _WORDS["en" if d.lang == "en" else "zh"]
+    head = ("Decision" if d.lang == "en" else "决定") + f": {d.subject} @ {d.jurisdiction}, as of {d.as_of.isoformat()}"
+    lines = [head]
+    layers = " → ".join(f"{l['jurisdiction']}" + (f" [{', '.join(l['documents'])}]" if l["documents"] else "") for l in d.layers)
+    lines.append(("Layers" if d.lang == "en" else "适用层级") + f": {layers}")
+    lines.append("")
+    for e in d.explanation:
+        lines.append(e.text)
+    return "\n".join(lines) + "\n"

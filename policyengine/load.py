@@ -1,0 +1,402 @@
+"""Stage 1 — load: bytes on disk to plain values with source positions.
+
+Rule files and case files go through the same safe reader.  It works on the
+YAML *event* stream, so nothing is ever constructed from a tag: aliases,
+anchors and explicit tags are rejected before any value exists, duplicate
+keys are reported, and sizes are bounded (see ``Limits``).  Scalars are
+resolved with the YAML 1.2 core schema (``yes``/``no`` stay strings), numbers
+become ``int`` or ``Decimal`` — never ``float`` — and ``YYYY-MM-DD`` becomes a
+``datetime.date`` only when it is a real calendar date.
+
+JSON files are read by the same code: JSON is YAML flow syntax.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .diagnostics import Diagnostic, PolicyError, Related, Span
+
+__all__ = ["Limits", "Source", "Loaded", "NodePos", "load_file", "load_text", "DEFAULT_LIMITS"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds that keep hostile input harmless.  Each breach is a located PE005/PE007."""
+
+    max_file_bytes: int = 2 * 1024 * 1024  # 2 MiB: the largest seed pack is ~40 KiB
+    max_scalar_chars: int = 100_000
+    max_collection_items: int = 10_000  # a history of a few hundred entries is fine
+    max_depth: int = 64
+    max_int_digits: int = 30  # money in yuan fits many times over
+    max_expression_chars: int = 4_000
+    max_expression_depth: int = 48
+    max_expression_nodes: int = 2_000
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass
+class Source:
+    path: str
+    text: str
+    _lines: list[str] | None = field(default=None, repr=False)
+
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        return self._lines
+
+    def line(self, n: int) -> str | None:
+        return self.lines[n - 1] if 0 < n <= len(self.lines) else None
+
+    def span(self, line: int, column: int, end_column: int | None = None) -> Span:
+        return Span(self.path, line, column, end_column)
+
+    def diag(self, code: str, message: str, line: int, column: int, *, hint: str | None = None,
+             end_column: int | None = None, related: tuple[Related, ...] = ()) -> Diagnostic:
+        return Diagnostic(code, message, Span(self.path, line, column, end_column), hint=hint,
+                          related=related, source_line=self.line(line))
+
+
+@dataclass(frozen=True)
+class NodePos:
+    """Where a YAML node starts (1-based line/column) and its raw extent in the text."""
+
+    line: int
+    column: int
+    start: int
+    end: int
+    style: str | None
+
+
+class Loaded:
+    """A loaded file: its values, and where each value (and mapping key) came from."""
+
+    def __init__(self, source: Source, data: Any, positions: dict, key_positions: dict):
+        self.source = source
+        self.data = data
+        self.positions: dict[tuple, NodePos] = positions
+        self.key_positions: dict[tuple, NodePos] = key_positions
+
+    @property
+    def path(self) -> str:
+        return self.source.path
+
+    def pos(self, path: tuple) -> NodePos | None:
+        """Position of the value at ``path``, or of the nearest enclosing value."""
+        path = tuple(path)
+        while True:
+            p = self.positions.get(path)
+            if p is not None:
+                return p
+            if not path:
+                return None
+            path = path[:-1]
+
+    def key_pos(self, path: tuple) -> NodePos | None:
+        return self.key_positions.get(tuple(path)) or self.pos(path)
+
+    def span(self, path: tuple, *, key: bool = False) -> Span:
+        p = self.key_pos(path) if key else self.pos(path)
+        if p is None:
+            return Span(self.source.path, 1, 1)
+        return Span(self.source.path, p.line, p.column)
+
+    def diag(self, code: str, message: str, path: tuple, *, key: bool = False, hint: str | None = None,
+             related: tuple[Related, ...] = ()) -> Diagnostic:
+        s = self.span(path, key=key)
+        return Diagnostic(code, message, s, hint=hint, related=related, source_line=self.source.line(s.line))
+
+    def offset_span(self, path: tuple, offset: int, length: int = 1) -> Span:
+        """The span of character ``offset`` of the string scalar at ``path``.
+
+        The scalar may be plain, quoted, or a block; its characters are aligned
+        with the raw text so the column is exact even inside ``|`` blocks.
+        """
+        p = self.positions.get(tuple(path))
+        value = _get(self.data, path)
+        if p is None or not isinstance(value, str):
+            return self.span(path)
+        index = _align(self.source.text, p, value, offset)
+        line = self.source.text.count("\n", 0, index) + 1
+        col = index - (self.source.text.rfind("\n", 0, index) + 1) + 1
+        return Span(self.source.path, line, col, col + max(1, length))
+
+    def offset_diag(self, code: str, message: str, path: tuple, offset: int, length: int = 1, *,
+                    hint: str | None = None, related: tuple[Related, ...] = ()) -> Diagnostic:
+        s = self.offset_span(path, offset, length)
+        return Diagnostic(code, message, s, hint=hint, related=related, source_line=self.source.line(s.line))
+
+
+def _get(data: Any, path: tuple) -> Any:
+    for k in path:
+        try:
+            data = data[k]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _align(text: str, p: NodePos, value: str, offset: int) -> int:
+    """Map an offset in a scalar's value to an index in the source text."""
+    i = p.start
+    if p.style in ('"', "'"):
+        i += 1
+    elif p.style in ("|", ">"):
+        nl = text.find("\n", i)  # skip the block header line
+        i = nl + 1 if nl >= 0 else i
+    end = max(p.end, i)
+    for k, ch in enumerate(value):
+        if k == offset:
+            break
+        if ch.isspace():
+            # a run of white space in the value matches a run (maybe with a newline) in the text
+            while i < end and text[i].isspace() and text[i] != ch and not (ch == " " and text[i] == "\n"):
+                i += 1
+            if i < end and text[i].isspace():
+                i += 1
+            while i < end and text[i].isspace() and (text[i] in " \t" and ch == "\n" or text[i] == " " and k + 1 < len(value) and not value[k + 1].isspace() and text[i - 1] == "\n"):
+                i += 1
+        else:
+            while i < end and text[i] != ch:
+                i += 1
+            i += 1
+    while i < len(text) and text[i] in " \t\r\n" and offset < len(value) and not value[offset].isspace():
+        i += 1
+    return min(i, len(text))
+
+
+# --- scalars: the YAML 1.2 core schema, with exact numbers ------------------------------
+
+_NULL = {"", "~", "null", "Null", "NULL"}
+_TRUE = {"true", "True", "TRUE"}
+_FALSE = {"false", "False", "FALSE"}
+_INT = re.compile(r"[-+]?[0-9]+\Z")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
+_SPECIAL_FLOAT = re.compile(r"[-+]?\.(inf|Inf|INF)\Z|\.(nan|NaN|NAN)\Z|[-+]?(inf|Infinity|NaN|nan)\Z")
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})\Z")
+
+
+class _ScalarError(Exception):
+    def __init__(self, code: str, message: str, hint: str | None = None):
+        self.code, self.message, self.hint = code, message, hint
+
+
+def _resolve_plain(text: str, limits: Limits) -> Any:
+    if text in _NULL:
+        return None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    if _INT.match(text):
+        digits = len(text.lstrip("+-"))
+        if digits > limits.max_int_digits:
+            raise _ScalarError("PE005", f"integer with {digits} digits is longer than the limit of {limits.max_int_digits}",
+                               "numbers in policies and cases are counts, days and yuan; check the value")
+        return int(text)
+    if _FLOAT.match(text):
+        if len(text) > limits.max_int_digits + 10:
+            raise _ScalarError("PE005", f"number with {len(text)} characters is longer than the limit", None)
+        try:
+            d = Decimal(text)
+        except InvalidOperation:  # pragma: no cover - the regex admits only valid numbers
+            raise _ScalarError("PE008", f"{text!r} is not a number")
+        if abs(d.adjusted()) > 40:
+            raise _ScalarError("PE005", f"number {text} is out of range", None)
+        return d
+    if _SPECIAL_FLOAT.match(text):
+        raise _ScalarError("PE008", f"{text!r} (not-a-number or infinity) is not allowed",
+                           "write an ordinary number, or leave the fact out if it is unknown")
+    m = _DATE.match(text)
+    if m:
+        try:
+            return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError as e:
+            raise _ScalarError("PE008", f"{text} is not a real calendar date ({e})",
+                               "dates are YYYY-MM-DD and must exist, e.g. 2024-02-29 but not 2023-02-29")
+    return text
+
+
+# --- the reader ---------------------------------------------------------------------------
+
+
+def _decode(data: bytes, path: str) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise PolicyError(Diagnostic("PE006", f"the file is not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start})",
+                                     Span(path, line, col), hint="save the file as UTF-8"))
+
+
+def load_file(path: str | Path, limits: Limits = DEFAULT_LIMITS, display: str | None = None) -> Loaded:
+    """Read and load one YAML or JSON file.  Raises :class:`PolicyError` on any problem."""
+    p = Path(path)
+    name = display or str(path)
+    try:
+        size = p.stat().st_size
+        if size > limits.max_file_bytes:
+            raise PolicyError(Diagnostic("PE005", f"file is {size} bytes, more than the limit of {limits.max_file_bytes}",
+                                         Span(name, 1, 1), hint="split the file, or check that it is the file you meant"))
+        data = p.read_bytes()
+    except PolicyError:
+        raise
+    except OSError as e:
+        raise PolicyError(Diagnostic("PE070", f"cannot read the file: {e.strerror or e}", Span(name, 1, 1),
+                                     hint="check the path"))
+    return load_text(_decode(data, name), name, limits)
+
+
+def load_text(text: str, path: str = "<string>", limits: Limits = DEFAULT_LIMITS) -> Loaded:
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    source = Source(path, text)
+    if len(text.encode("utf-8", "surrogatepass")) > limits.max_file_bytes:
+        raise PolicyError(source.diag("PE005", f"input is larger than the limit of {limits.max_file_bytes} bytes", 1, 1))
+    if not text.strip():
+        raise PolicyError(source.diag("PE012", "the file is empty", 1, 1, hint="a rule or case file is a YAML mapping"))
+    return _Builder(source, limits).build()
+
+
+class _Builder:
+    def __init__(self, source: Source, limits: Limits):
+        self.source = source
+        self.limits = limits
+        self.positions: dict[tuple, NodePos] = {}
+        self.key_positions: dict[tuple, NodePos] = {}
+        self.diags: list[Diagnostic] = []
+
+    def _pos(self, ev) -> NodePos:
+        sm, em = ev.start_mark, ev.end_mark
+        return NodePos(sm.line + 1, sm.column + 1, sm.index, em.index if em else sm.index, getattr(ev, "style", None))
+
+    def _fail(self, code: str, message: str, ev, hint: str | None = None):
+        m = ev.start_mark
+        raise PolicyError(self.source.diag(code, message, m.line + 1, m.column + 1, hint=hint))
+
+    def build(self) -> Loaded:
+        try:
+            events = yaml.parse(self.source.text, Loader=yaml.SafeLoader)
+            docs = []
+            stack: list[list] = []  # frames: [container, path, pending_key, key_event]
+            result = None
+            for ev in events:
+                if isinstance(ev, (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent)):
+                    continue
+                if isinstance(ev, yaml.DocumentStartEvent):
+                    docs.append(ev)
+                    if len(docs) > 1:
+                        self._fail("PE001", "the file holds more than one YAML document", ev,
+                                   "keep one document per file; remove the second '---'")
+                    continue
+                if isinstance(ev, yaml.AliasEvent):
+                    self._fail("PE003", f"YAML aliases (*{ev.anchor}) are not allowed", ev,
+                               "write the value out in full; aliases are refused so that no file can expand without bound")
+                anchor = getattr(ev, "anchor", None)
+                if anchor is not None:
+                    self._fail("PE003", f"YAML anchors (&{anchor}) are not allowed", ev,
+                               "write the value out in full where it is needed")
+                if isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                    frame = stack.pop()
+                    value = frame[0]
+                    if stack:
+                        self._attach(stack[-1], value, ev, frame[1])
+                    else:
+                        result = value
+                    continue
+                tag = getattr(ev, "tag", None)
+                implicit = getattr(ev, "implicit", True)
+                explicit = tag is not None and (implicit is False or implicit == (False, False))
+                if explicit:
+                    self._fail("PE004", f"YAML tags ({tag}) are not allowed", ev,
+                               "remove the tag; values are typed by the facts and rules that declare them")
+                parent = stack[-1] if stack else None
+                if isinstance(ev, yaml.ScalarEvent):
+                    if len(ev.value) > self.limits.max_scalar_chars:
+                        self._fail("PE005", f"text of {len(ev.value)} characters is longer than the limit of {self.limits.max_scalar_chars}", ev)
+                    if parent is not None and isinstance(parent[0], dict) and parent[2] is None:
+                        parent[2] = ev.value  # a key
+                        parent[3] = ev
+                        continue
+                    if ev.implicit[0] and ev.style is None:
+                        try:
+                            value = _resolve_plain(ev.value, self.limits)
+                        except _ScalarError as e:
+                            self._fail(e.code, e.message, ev, e.hint)
+                    else:
+                        value = ev.value
+                    path = self._child_path(parent)
+                    self.positions[path] = self._pos(ev)
+                    if parent is None:
+                        result = value
+                    else:
+                        self._attach(parent, value, ev, path)
+                    continue
+                # collection start
+                if parent is not None and isinstance(parent[0], dict) and parent[2] is None:
+                    self._fail("PE012", "a mapping key must be plain text, not a list or mapping", ev)
+                if len(stack) >= self.limits.max_depth:
+                    self._fail("PE007", f"nesting is deeper than the limit of {self.limits.max_depth} levels", ev,
+                               "rule and case files are shallow; check for runaway brackets")
+                path = self._child_path(parent)
+                self.positions[path] = self._pos(ev)
+                container: Any = {} if isinstance(ev, yaml.MappingStartEvent) else []
+                stack.append([container, path, None, None])
+        except yaml.MarkedYAMLError as e:
+            mark = e.problem_mark or e.context_mark
+            msg = (e.problem or str(e)).strip()
+            if e.context:
+                msg = f"{msg} ({e.context.strip()})"
+            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            raise PolicyError(self.source.diag("PE001", f"YAML syntax error: {msg}", line, col,
+                                               hint="check indentation, colons and quotes around this spot"))
+        except yaml.YAMLError as e:
+            raise PolicyError(self.source.diag("PE001", f"YAML syntax error: {e}", 1, 1))
+        except RecursionError:
+            raise PolicyError(self.source.diag("PE007", "nesting is too deep", 1, 1))
+        if self.diags:
+            raise PolicyError(self.diags)
+        return Loaded(self.source, result, self.positions, self.key_positions)
+
+    def _child_path(self, parent) -> tuple:
+        if parent is None:
+            return ()
+        container, path, key, _ = parent
+        if isinstance(container, dict):
+            return path + (key,)
+        return path + (len(container),)
+
+    def _attach(self, frame, value, ev, path) -> None:
+        container = frame[0]
+        if isinstance(container, dict):
+            key, kev = frame[2], frame[3]
+            frame[2] = frame[3] = None
+            if key in container:
+                first = self.key_positions.get(frame[1] + (key,))
+                rel = (Related(Span(self.source.path, first.line, first.column), "first written here"),) if first else ()
+                self.diags.append(self.source.diag(
+                    "PE002", f"key '{key}' appears twice in the same mapping", kev.start_mark.line + 1,
+                    kev.start_mark.column + 1, hint="remove one of the two; a duplicate would silently override the other",
+                    related=rel))
+                return
+            if len(container) >= self.limits.max_collection_items:
+                self._fail("PE005", f"mapping has more than {self.limits.max_collection_items} entries", kev)
+            self.key_positions[frame[1] + (key,)] = self._pos(kev)
+            container[key] = value
+        else:
+            if len(container) >= self.limits.max_collection_items:
+                self._fail("PE005", f"list has more than {self.limits.max_collection_items} items", ev)
+            container.append(value)

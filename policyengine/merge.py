@@ -1,0 +1,323 @@
+"""Stage 4 — merge: the layers on the path from ``cn`` to a jurisdiction, as of a date.
+
+A pure function of (policy set, jurisdiction, date).  Documents are taken
+root first, and within a layer by effective date.  The rules of precedence
+(CONTRACT.md, "Semantics users rely on"):
+
+* a lower layer adds rules and obligations; every eligibility condition in
+  force applies, so a restated condition can only add to what binds;
+* a parameter may be moved by a lower layer only in its ``stricter``
+  direction, unless the value was stated as a default (一般), or the later
+  document supersedes the earlier one of the same issuer;
+* a rule marked ``default`` may be replaced below (``replaces``); a binding
+  one may not — both then apply;
+* targets bind only the jurisdiction that set them.
+
+Every parameter, definition and rule in force carries its provenance: who
+set it, what it replaced, and which attempted changes were ignored.
+"""
+from __future__ import annotations
+
+import bisect
+import datetime as _dt
+from dataclasses import dataclass, field
+from itertools import product
+from typing import Any
+
+from .diagnostics import Diagnostic, Related
+from .model import text_of
+from .policy import Definition, Document, Param, PolicySet, Rule
+
+__all__ = ["MergedParam", "MergedRule", "MergedDefinition", "Layers", "merge", "layering_diagnostics", "boundaries"]
+
+
+@dataclass(frozen=True)
+class MergedParam:
+    param: Param  # the value in force
+    replaced: tuple[Param, ...] = ()  # earlier values it replaced, highest layer first
+    ignored: tuple[Param, ...] = ()  # lower values that tried to loosen it
+    how: str = "set"  # set / tightened / default-replaced / superseded / restated
+
+
+@dataclass(frozen=True)
+class MergedDefinition:
+    definition: Definition
+    replaced: tuple[Definition, ...] = ()
+    ignored: tuple[Definition, ...] = ()
+
+
+@dataclass(frozen=True)
+class MergedRule:
+    rule: Rule
+    replaced: tuple[Rule, ...] = ()
+    kept_over: tuple[Rule, ...] = ()  # lower rules that tried to replace this binding rule
+
+
+@dataclass(frozen=True)
+class Layers:
+    """What is in force at one jurisdiction on one date."""
+
+    jurisdiction: str
+    as_of: _dt.date
+    path: tuple[str, ...]
+    documents: tuple[Document, ...]
+    params: dict[str, MergedParam]
+    definitions: dict[tuple[str, str], MergedDefinition]
+    rules: tuple[MergedRule, ...]
+
+    def signature(self) -> tuple:
+        """Identity of what is in force (two dates with the same signature decide alike)."""
+        return (self.jurisdiction, tuple(d.id for d in self.documents),
+                tuple((n, m.param.document) for n, m in sorted(self.params.items())),
+                tuple((k, m.definition.document) for k, m in sorted(self.definitions.items())),
+                tuple((m.rule.id, m.rule.document) for m in self.rules))
+
+
+def _order(ps: PolicySet, path: list[str], as_of: _dt.date) -> list[Document]:
+    docs = []
+    for depth, j in enumerate(path):
+        for d in ps.docs_at(j):
+            if d.in_force(as_of):
+                docs.append(d)
+    return docs
+
+
+def _stricter_or_equal(new: Any, old: Any, direction: str | None) -> bool:
+    if new == old:
+        return True
+    if direction == "higher":
+        return new > old
+    if direction == "lower":
+        return new < old
+    return False
+
+
+def merge(ps: PolicySet, jurisdiction: str, as_of: _dt.date) -> Layers:
+    """The layers in force at ``jurisdiction`` on ``as_of``, with provenance."""
+    path = ps.jurisdiction_path(jurisdiction)
+    docs = _order(ps, path, as_of)
+    doc_ids = {d.id for d in docs}
+    supersedes = {d.id: set(d.supersedes) for d in docs}
+
+    def supersedes_(later: str, earlier: str) -> bool:
+        return earlier in supersedes.get(later, ())
+
+    params: dict[str, MergedParam] = {}
+    by_doc_params: dict[str, list[Param]] = {}
+    for p in ps.params:
+        by_doc_params.setdefault(p.document, []).append(p)
+    definitions: dict[tuple[str, str], MergedDefinition] = {}
+    by_doc_defs: dict[str, list[Definition]] = {}
+    for d in ps.definitions:
+        by_doc_defs.setdefault(d.document, []).append(d)
+    rules: dict[str, MergedRule] = {}
+    order: list[str] = []
+    by_doc_rules: dict[str, list[Rule]] = {}
+    for r in ps.rules:
+        by_doc_rules.setdefault(r.document, []).append(r)
+
+    for doc in docs:
+        for p in by_doc_params.get(doc.id, ()):
+            cur = params.get(p.name)
+            if cur is None:
+                params[p.name] = MergedParam(p)
+            elif supersedes_(doc.id, cur.param.document):
+                params[p.name] = MergedParam(p, cur.replaced + (cur.param,), cur.ignored, "superseded")
+            elif cur.param.is_default and p.value != cur.param.value:
+                params[p.name] = MergedParam(p, cur.replaced + (cur.param,), cur.ignored, "default-replaced")
+            elif _stricter_or_equal(p.value, cur.param.value, cur.param.stricter):
+                how = "restated" if p.value == cur.param.value else "tightened"
+                params[p.name] = MergedParam(p, cur.replaced + (cur.param,), cur.ignored, how)
+            else:
+                params[p.name] = MergedParam(cur.param, cur.replaced, cur.ignored + (p,), cur.how)
+        for d in by_doc_defs.get(doc.id, ()):
+            key = (d.subject, d.name)
+            cur = definitions.get(key)
+            if cur is None:
+                definitions[key] = MergedDefinition(d)
+            elif cur.definition.is_default or supersedes_(doc.id, cur.definition.document):
+                definitions[key] = MergedDefinition(d, cur.replaced + (cur.definition,), cur.ignored)
+            else:
+                definitions[key] = MergedDefinition(cur.definition, cur.replaced, cur.ignored + (d,))
+        for r in by_doc_rules.get(doc.id, ()):
+            if r.effective and as_of < r.effective or r.effective_until and as_of > r.effective_until:
+                continue
+            if r.kind == "target" and doc.jurisdiction != jurisdiction:
+                continue  # targets bind only the jurisdiction that set them
+            cur = rules.get(r.id)
+            if cur is not None:  # same id: a superseding document (check allows nothing else)
+                rules[r.id] = MergedRule(r, cur.replaced + (cur.rule,))
+                continue
+            if r.replaces and r.replaces in rules:
+                old = rules[r.replaces]
+                if old.rule.is_default or supersedes_(doc.id, old.rule.document):
+                    del rules[r.replaces]
+                    order.remove(r.replaces)
+                    rules[r.id] = MergedRule(r, old.replaced + (old.rule,))
+                    order.append(r.id)
+                    continue
+                rules[r.replaces] = MergedRule(old.rule, old.replaced, old.kept_over + (r,))
+            rules[r.id] = MergedRule(r)
+            order.append(r.id)
+    return Layers(jurisdiction, as_of, tuple(path), tuple(docs), params, definitions, tuple(rules[i] for i in order))
+
+
+def boundaries(ps: PolicySet) -> list[_dt.date]:
+    """Dates on which something comes into or goes out of force (for caching by period)."""
+    days: set[_dt.date] = set()
+    for d in ps.documents.values():
+        days.add(d.effective)
+        if d.effective_until:
+            days.add(d.effective_until + _dt.timedelta(days=1))
+    for r in ps.rules:
+        if r.effective:
+            days.add(r.effective)
+        if r.effective_until:
+            days.add(r.effective_until + _dt.timedelta(days=1))
+    return sorted(days)
+
+
+def period_of(bounds: list[_dt.date], on: _dt.date) -> int:
+    return bisect.bisect_right(bounds, on)
+
+
+# --- what check reports about layering -------------------------------------------------------
+
+
+def _ancestors(ps: PolicySet, jid: str) -> list[str]:
+    return ps.jurisdiction_path(jid)[:-1] if jid in ps.jurisdictions else []
+
+
+def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    docs = ps.documents
+
+    def loc(doc_id: str, span, message: str, code: str, related=(), hint=None) -> Diagnostic:
+        src = ps.sources.get(doc_id)
+        return Diagnostic(code, message, span, hint=hint, related=related,
+                          source_line=src.source.line(span.line) if src and span else None)
+
+    def cite(doc_id: str, article: str) -> str:
+        d = docs[doc_id]
+        return f"{text_of(d.title)}{'（' + d.number + '）' if d.number else ''} {article}"
+
+    def above(p_doc: str, q_doc: str) -> bool:
+        """q's document is a higher layer than p's, or an earlier one of the same layer not superseded by p."""
+        pj, qj = docs[p_doc].jurisdiction, docs[q_doc].jurisdiction
+        if qj in _ancestors(ps, pj):
+            return True
+        return qj == pj and docs[q_doc].effective <= docs[p_doc].effective and q_doc != p_doc \
+            and q_doc not in docs[p_doc].supersedes
+
+    # parameters
+    for p in ps.params:
+        for q in ps.params:
+            if q.name != p.name or not above(p.document, q.document) or q.is_default:
+                continue
+            if not _stricter_or_equal(p.value, q.value, q.stricter):
+                out.append(loc(p.document, p.span,
+                               f"'{p.name}' = {p.value} here would loosen {q.value} set above; the stricter {q.value} keeps applying",
+                               "PE050", (Related(q.span, f"binding value {q.value}: {cite(q.document, q.citation)}"),),
+                               hint="a lower layer may only tighten a binding value"))
+    # rules
+    rules = {r.id: r for r in ps.rules}
+    for r in ps.rules:
+        for ref in r.restates:
+            h = rules.get(ref)
+            if h is None:
+                continue
+            rel = (Related(h.span, f"restated rule: {cite(h.document, h.citation)}"),)
+            if not r.binding and h.binding:
+                out.append(loc(r.document, r.span,
+                               f"'{r.id}' states '{h.id}' as a soft rule (一般/原则上); the binding rule above keeps applying",
+                               "PE050", rel, hint="a lower layer cannot soften a binding condition"))
+            verdict = compare_conditions(ps, h, r)
+            if verdict and verdict[0] in ("looser", "different"):
+                kind, example = verdict
+                out.append(loc(r.document, r.span,
+                               f"'{r.id}' ({cite(r.document, r.citation)}) restates '{h.id}' {'more loosely' if kind == 'looser' else 'differently'}"
+                               f"{': e.g. ' + example if example else ''}; both apply, so the stricter reading decides",
+                               "PE051", rel))
+        if r.replaces and r.replaces in rules:
+            h = rules[r.replaces]
+            if not h.is_default and h.document not in docs[r.document].supersedes:
+                out.append(loc(r.document, r.span, f"'{r.id}' tries to replace binding rule '{h.id}'; both apply",
+                               "PE052", (Related(h.span, f"binding rule: {cite(h.document, h.citation)}"),),
+                               hint="only rules marked 'default: true' may be replaced below"))
+        if r.ambiguity:
+            out.append(loc(r.document, r.span, f"{cite(r.document, r.citation)}: {r.ambiguity}", "PE054"))
+    # definitions
+    for d in ps.definitions:
+        for e in ps.definitions:
+            if (e.subject, e.name) == (d.subject, d.name) and above(d.document, e.document) and not e.is_default \
+                    and e.document not in docs[d.document].supersedes:
+                out.append(loc(d.document, d.span, f"definition '{d.name}' redefines a binding definition above; the one above applies",
+                               "PE052", (Related(e.span, "binding definition"),), hint="mark the higher one 'default: true' if it may be replaced"))
+    return out
+
+
+def compare_conditions(ps: PolicySet, higher: Rule, lower: Rule) -> tuple[str, str] | None:
+    """Compare two conditions on every combination of the facts they read.
+
+    Returns ('equivalent'|'tighter'|'looser'|'different', example) or None where
+    the facts cannot be enumerated (dates, free numbers without bounds in sight).
+    """
+    from .compile import compile_standalone
+    from . import ast as A
+
+    hc, lc = higher.condition, lower.condition
+    if hc is None or lc is None or higher.subject != lower.subject:
+        return None
+    names = sorted(set(hc.reads) | set(lc.reads))
+    domains: list[list] = []
+    literals = [n.value for e in (hc, lc) for n in A.walk(e.node) if isinstance(n, A.Literal)
+                and isinstance(n.value, int) and not isinstance(n.value, bool)]
+    for n in names:
+        f = ps.facts.get((higher.subject, n))
+        if f is None:
+            return None
+        t = f.type
+        if t.kind == "bool":
+            dom = [False, True]
+        elif t.kind == "enum":
+            dom = list(t.enum.values)
+        elif t.kind == "int":
+            dom = sorted({0, *[x + d for x in literals for d in (-1, 0, 1) if x + d >= 0]})
+        else:
+            return None
+        domains.append(dom)
+    total = 1
+    for d in domains:
+        total *= len(d)
+    if total > 50_000:
+        return None
+    fh, fl = compile_standalone(ps, higher), compile_standalone(ps, lower)
+    looser = tighter = None
+    for combo in product(*domains):
+        facts = dict(zip(names, combo))
+        h, l = fh(facts), fl(facts)
+        if l is True and h is False and looser is None:
+            looser = facts
+        if h is True and l is False and tighter is None:
+            tighter = facts
+        if looser and tighter:
+            break
+
+    def show(f: dict) -> str:
+        return ", ".join(f"{k} = {_fmt(v)}" for k, v in f.items())
+
+    if looser and tighter:
+        return "different", f"{show(looser)} passes '{lower.id}' but not '{higher.id}'"
+    if looser:
+        return "looser", f"{show(looser)} passes '{lower.id}' but not '{higher.id}'"
+    if tighter:
+        return "tighter", ""
+    return "equivalent", ""
+
+
+def _fmt(v: Any) -> str:
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    return str(v)

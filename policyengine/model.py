@@ -1,0 +1,224 @@
+"""The rule-file format (``kind: policy-document``, ``version: 1``), as pydantic models.
+
+One YAML file per issuing document.  The models are strict: unknown fields
+are errors (with a did-you-mean), and nothing is coerced — a quoted "30" is
+text, not a number.  ``policyengine schema`` prints the JSON Schema of
+:class:`RuleFile` so that editors can complete and validate rule files.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from decimal import Decimal
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["Text", "Label", "RuleFile", "DocumentMeta", "JurisdictionDecl", "EnumDecl", "FactDecl", "ParameterDecl",
+           "DefinitionDecl", "OutputDecl", "RuleDecl", "ScoringItem", "Tier", "BonusItem", "GradeBand", "CaseFile",
+           "SUBJECTS", "RULE_KINDS", "KIND", "VERSION"]
+
+KIND = "policy-document"
+VERSION = 1
+SUBJECTS = ("commissioner", "enterprise", "workstation", "jurisdiction")
+RULE_KINDS = ("eligibility", "obligation", "scoring", "entitlement", "sanction", "target")
+
+ID = Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$", description="lower-case letters, digits, '_', '.', '-'")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Text(_Strict):
+    """A text in Chinese with an optional English version."""
+
+    zh: str
+    en: str | None = None
+
+
+Label = Union[str, Text]
+
+
+def text_of(label: Label | None, lang: str = "zh") -> str:
+    if label is None:
+        return ""
+    if isinstance(label, str):
+        return label
+    if lang == "en" and label.en:
+        return label.en
+    return label.zh
+
+
+class DocumentMeta(_Strict):
+    id: str = ID
+    title: Label
+    issuer: Label
+    number: str | None = Field(None, description="文号, e.g. 国办发〔2016〕32号")
+    jurisdiction: str = Field(description="jurisdiction id, e.g. cn/nm/baotou")
+    extends: str | None = Field(None, description="the jurisdiction whose layer this one extends (its parent)")
+    issued: _dt.date | None = None
+    effective: _dt.date
+    effective_until: _dt.date | None = None
+    supersedes: list[str] = Field(default_factory=list, description="ids of earlier documents of the same issuer")
+    dates_assumed: str | None = Field(None, description="why a date above is an assumption (undated source)")
+    source: str | None = Field(None, description="where the text of the document is")
+    notes: list[str] = Field(default_factory=list)
+
+
+class JurisdictionDecl(_Strict):
+    id: str
+    name: Label
+    level: Literal["national", "region", "city", "university", "district"]
+    parent: str | None = None
+    cites: list[str] = Field(default_factory=list, description="documents of this layer cited but not encoded")
+
+
+class EnumValue(_Strict):
+    id: str
+    label: Label | None = None
+
+
+class EnumDecl(_Strict):
+    ordered: bool = False
+    values: list[Union[str, EnumValue]]
+    label: Label | None = None
+
+
+FactTypeName = Literal["bool", "int", "decimal", "date", "string", "enum", "list"]
+
+
+class FieldDecl(_Strict):
+    type: FactTypeName
+    enum: str | None = None
+    min: Union[int, Decimal, None] = None
+    max: Union[int, Decimal, None] = None
+    label: Label | None = None
+
+
+class FactDecl(_Strict):
+    type: FactTypeName
+    label: Label
+    enum: str | None = Field(None, description="for type enum: the name of a declared enum")
+    min: Union[int, Decimal, None] = None
+    max: Union[int, Decimal, None] = None
+    nullable: bool = Field(False, description="null is a meaningful value (e.g. 'no false information found')")
+    default: Any = Field(None, description="used when a case leaves the fact out")
+    fields: dict[str, FieldDecl] | None = Field(None, description="for type list: the record fields of each item")
+    citation: str | None = None
+
+
+class ParameterDecl(_Strict):
+    value: Union[bool, int, Decimal, str, _dt.date]
+    label: Label
+    citation: str
+    stricter: Literal["higher", "lower"] | None = Field(
+        None, description="which way is stricter: a lower layer may move the value only that way")
+    default: bool = Field(False, description="the document states the value as a default (一般); lower layers may replace it")
+    output: str | None = Field(None, description="publish the value as this outcome")
+    subject: str | None = Field(None, description="the subject the published outcome belongs to")
+    note: str | None = None
+
+
+class DefinitionDecl(_Strict):
+    subject: str
+    expr: str
+    label: Label
+    citation: str | None = None
+    default: bool = Field(False, description="a lower layer may replace this definition")
+
+
+class OutputDecl(_Strict):
+    type: str = Field(description="bool, int, decimal, date, string, or an enum name")
+    combine: Literal["all", "any", "override", "max", "min"] = "override"
+    subjects: list[str]
+    label: Label
+
+
+class Tier(_Strict):
+    min: int | None = None
+    max: int | None = None
+    points: int
+    label: Label | None = None
+
+
+class ScoringItem(_Strict):
+    id: str = ID
+    label: Label
+    citation: str
+    value: str = Field(description="expression giving the counted quantity")
+    max: int
+    tiers: list[Tier]
+
+
+class BonusItem(_Strict):
+    id: str = ID
+    label: Label
+    citation: str
+    points: str = Field(description="expression giving the bonus points")
+    max: int
+
+
+class GradeBand(_Strict):
+    min: int | None = None
+    max: int | None = None
+    grade: str
+    label: Label | None = None
+
+
+class RuleDecl(_Strict):
+    id: str = ID
+    kind: Literal["eligibility", "obligation", "scoring", "entitlement", "sanction", "target"]
+    subject: str
+    label: Label
+    citation: str | None = None
+    when: str | None = Field(None, description="the rule applies only where this holds")
+    condition: str | None = Field(None, description="eligibility and target: what must hold")
+    check: str | None = Field(None, description="obligation: how compliance is checked from the facts")
+    value: str | None = Field(None, description="entitlement and sanction: the value of the outcome")
+    output: str | None = None
+    requirement: Label | None = Field(None, description="what is required, in words, for explanations")
+    restates: list[str] = Field(default_factory=list, description="ids of higher-layer rules this one restates")
+    replaces: str | None = Field(None, description="id of a default rule of a higher layer this one replaces")
+    binding: bool = Field(True, description="false where the document softens it (一般, 原则上)")
+    default: bool = Field(False, description="a lower layer may replace this rule")
+    effective: _dt.date | None = None
+    effective_until: _dt.date | None = None
+    ambiguity: str | None = Field(None, description="where the document is unclear: reported by check")
+    note: str | None = None
+    # scoring tables
+    items: list[ScoringItem] | None = None
+    bonus: list[BonusItem] | None = None
+    cap: int | None = None
+    grades: list[GradeBand] | None = None
+    score_output: str = "score"
+    grade_output: str = "grade"
+
+
+class RuleFile(_Strict):
+    """One issuing document as a rule file."""
+
+    kind: Literal["policy-document"]
+    version: Literal[1]
+    document: DocumentMeta
+    jurisdictions: list[JurisdictionDecl] = Field(default_factory=list)
+    enums: dict[str, EnumDecl] = Field(default_factory=dict)
+    facts: dict[str, dict[str, FactDecl]] = Field(default_factory=dict, description="subject -> fact name -> declaration")
+    parameters: dict[str, ParameterDecl] = Field(default_factory=dict)
+    definitions: dict[str, DefinitionDecl] = Field(default_factory=dict)
+    outputs: dict[str, OutputDecl] = Field(default_factory=dict)
+    rules: list[RuleDecl] = Field(default_factory=list)
+    coverage: dict[str, Union[str, list[str]]] = Field(
+        default_factory=dict, description="article -> rule/parameter ids encoding it, or 'not decisional: why'")
+
+
+class CaseFile(BaseModel):
+    """A case: a subject at a jurisdiction on a date, with its facts."""
+
+    model_config = ConfigDict(extra="forbid")
+    subject: Literal["commissioner", "enterprise", "workstation", "jurisdiction"]
+    jurisdiction: str
+    as_of: _dt.date
+    facts: dict[str, Any] = Field(default_factory=dict)
+    expect: dict[str, Any] | None = Field(None, description="for policyengine test: expected outputs")
+    name: str | None = None
+    description: str | None = None

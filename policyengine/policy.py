@@ -1,0 +1,227 @@
+"""The checked policy set: what ``check`` produces and ``merge`` consumes.
+
+Plain frozen records.  Every element keeps the document it came from and a
+source span, so merge can record provenance and explanations can cite the
+document and article.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import ast as A
+from .diagnostics import Diagnostic, Span
+from .model import Label
+from .types import T
+
+__all__ = ["Document", "Jurisdiction", "Expr", "Fact", "Param", "Definition", "Output", "Tier", "Item", "Bonus",
+           "Band", "Table", "Rule", "PolicySet"]
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    title: Label
+    issuer: Label
+    number: str | None
+    jurisdiction: str
+    issued: _dt.date | None
+    effective: _dt.date
+    effective_until: _dt.date | None
+    supersedes: tuple[str, ...]
+    path: str
+    span: Span
+    dates_assumed: str | None = None
+
+    def in_force(self, on: _dt.date) -> bool:
+        return self.effective <= on and (self.effective_until is None or on <= self.effective_until)
+
+
+@dataclass(frozen=True)
+class Jurisdiction:
+    id: str
+    name: Label
+    level: str
+    parent: str | None
+    cites: tuple[str, ...] = ()
+    span: Span | None = None
+
+    def path(self, tree: dict[str, "Jurisdiction"]) -> list[str]:
+        out, cur = [], self
+        while cur is not None:
+            out.append(cur.id)
+            cur = tree.get(cur.parent) if cur.parent else None
+        return list(reversed(out))
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A checked expression: its text, AST, type, and the names it reads directly."""
+
+    text: str
+    node: A.Node
+    type: T
+    reads: tuple[str, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Fact:
+    subject: str
+    name: str
+    type: T
+    label: Label
+    nullable: bool
+    has_default: bool
+    default: Any
+    min: Any
+    max: Any
+    document: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    value: Any
+    type: T
+    label: Label
+    citation: str
+    stricter: str | None
+    is_default: bool
+    output: str | None
+    subject: str | None
+    document: str
+    span: Span
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Definition:
+    subject: str
+    name: str
+    expr: Expr
+    label: Label
+    citation: str | None
+    is_default: bool
+    document: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    type: T
+    combine: str
+    subjects: tuple[str, ...]
+    label: Label
+    document: str
+
+
+@dataclass(frozen=True)
+class Tier:
+    min: int | None
+    max: int | None
+    points: int
+    label: Label | None
+
+    def covers(self, v: int) -> bool:
+        return (self.min is None or v >= self.min) and (self.max is None or v <= self.max)
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    label: Label
+    citation: str
+    value: Expr
+    max: int
+    tiers: tuple[Tier, ...]
+
+
+@dataclass(frozen=True)
+class Bonus:
+    id: str
+    label: Label
+    citation: str
+    points: Expr
+    max: int
+
+
+@dataclass(frozen=True)
+class Band:
+    min: int | None
+    max: int | None
+    grade: str
+    label: Label | None
+
+    def covers(self, v: int) -> bool:
+        return (self.min is None or v >= self.min) and (self.max is None or v <= self.max)
+
+
+@dataclass(frozen=True)
+class Table:
+    items: tuple[Item, ...]
+    bonus: tuple[Bonus, ...]
+    cap: int
+    bands: tuple[Band, ...]
+    score_output: str
+    grade_output: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kind: str
+    subject: str
+    label: Label
+    citation: str
+    when: Expr | None
+    condition: Expr | None  # eligibility / target predicate; obligation check
+    value: Expr | None  # entitlement / sanction value
+    output: str | None
+    requirement: Label | None
+    restates: tuple[str, ...]
+    replaces: str | None
+    binding: bool
+    is_default: bool
+    effective: _dt.date | None
+    effective_until: _dt.date | None
+    document: str
+    span: Span
+    table: Table | None = None
+    ambiguity: str | None = None
+    note: str | None = None
+
+    def outputs(self) -> tuple[str, ...]:
+        if self.table is not None:
+            return (self.table.score_output, self.table.grade_output)
+        return (self.output,) if self.output else ()
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    """Everything the rule files say, checked.  ``diagnostics`` holds what check found."""
+
+    documents: dict[str, Document]
+    jurisdictions: dict[str, Jurisdiction]
+    enums: dict[str, Any]
+    facts: dict[tuple[str, str], Fact]
+    params: tuple[Param, ...]
+    definitions: tuple[Definition, ...]
+    outputs: dict[str, Output]
+    rules: tuple[Rule, ...]
+    coverage: dict[str, dict[str, Any]]
+    diagnostics: tuple[Diagnostic, ...] = field(default=())
+    sources: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.is_error)
+
+    def jurisdiction_path(self, jid: str) -> list[str]:
+        return self.jurisdictions[jid].path(self.jurisdictions)
+
+    def docs_at(self, jid: str) -> list[Document]:
+        return sorted((d for d in self.documents.values() if d.jurisdiction == jid), key=lambda d: (d.effective, d.id))

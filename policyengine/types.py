@@ -1,0 +1,381 @@
+"""Types of the expression language and the type checker.
+
+Types are small frozen values.  ``typecheck`` walks an AST in a name
+environment and returns the expression's type, collecting problems as
+:class:`TypeProblem` (offset in the expression, code, message, hint); the
+caller locates them in the file.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Callable
+
+from . import ast as A
+
+__all__ = ["T", "EnumType", "BOOL", "INT", "DECIMAL", "DATE", "STRING", "NULL", "ANY", "list_of", "record_of",
+           "TypeProblem", "Env", "typecheck", "FUNCTIONS", "suggest"]
+
+
+@dataclass(frozen=True)
+class EnumType:
+    name: str
+    values: tuple[str, ...]
+    ordered: bool
+
+    def rank(self) -> dict[str, int]:
+        return {v: i for i, v in enumerate(self.values)}
+
+
+@dataclass(frozen=True)
+class T:
+    kind: str  # bool int decimal date string enum list record null any
+    enum: EnumType | None = None
+    elem: "T | None" = None
+    fields: tuple[tuple[str, "T"], ...] = ()
+    nullable: bool = False
+
+    def __str__(self) -> str:
+        if self.kind == "enum" and self.enum:
+            s = f"{self.enum.name}"
+        elif self.kind == "list":
+            s = f"list of {self.elem}"
+        elif self.kind == "record":
+            s = "record{" + ", ".join(n for n, _ in self.fields) + "}"
+        else:
+            s = self.kind
+        return s
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("int", "decimal")
+
+    def field(self, name: str) -> "T | None":
+        for n, t in self.fields:
+            if n == name:
+                return t
+        return None
+
+    def with_null(self) -> "T":
+        return T(self.kind, self.enum, self.elem, self.fields, True)
+
+
+BOOL, INT, DECIMAL, DATE, STRING, NULL, ANY = (T(k) for k in ("bool", "int", "decimal", "date", "string", "null", "any"))
+
+
+def list_of(t: T) -> T:
+    return T("list", elem=t)
+
+
+def record_of(fields: dict[str, T]) -> T:
+    return T("record", fields=tuple(sorted(fields.items())))
+
+
+@dataclass(frozen=True)
+class TypeProblem:
+    code: str
+    message: str
+    offset: int
+    length: int = 1
+    hint: str | None = None
+
+
+def suggest(name: str, candidates) -> str | None:
+    m = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
+    return m[0] if m else None
+
+
+@dataclass
+class Env:
+    """Names visible to an expression, with their types.  ``kinds`` says what each name is."""
+
+    names: dict[str, T]
+    kinds: dict[str, str] = field(default_factory=dict)  # name -> fact/parameter/definition/output
+
+    def child(self, var: str, t: T) -> "Env":
+        n = dict(self.names)
+        n[var] = t
+        k = dict(self.kinds)
+        k[var] = "variable"
+        return Env(n, k)
+
+
+# name -> (min args, max args or None, result type function)
+FUNCTIONS: dict[str, tuple[int, int | None, str]] = {
+    "date": (1, 1, "a date written as text: date(\"2024-03-01\")"),
+    "years_after": (2, 2, "years_after(date, years): the day a period of N years from date ends (民法典 第二百零一、二百零三条)"),
+    "months_after": (2, 2, "months_after(date, months): the day a period of N months from date ends"),
+    "days_after": (2, 2, "days_after(date, days): date plus N days"),
+    "days_between": (2, 2, "days_between(earlier, later): days from one date to the other"),
+    "year_of": (1, 1, "year_of(date)"),
+    "month_of": (1, 1, "month_of(date)"),
+    "day_of": (1, 1, "day_of(date)"),
+    "min": (2, None, "min(a, b, ...)"),
+    "max": (2, None, "max(a, b, ...)"),
+    "abs": (1, 1, "abs(number)"),
+    "coalesce": (2, None, "coalesce(a, b, ...): the first value that is not null"),
+    "len": (1, 1, "len(list)"),
+}
+AGGREGATES = ("count", "sum", "min", "max", "any", "all")
+
+
+def _span_len(n: A.Node) -> tuple[int, int]:
+    s, e = n.span
+    return s, max(1, e - s)
+
+
+class _Checker:
+    def __init__(self, problems: list[TypeProblem]):
+        self.problems = problems
+
+    def err(self, code: str, node: A.Node, message: str, hint: str | None = None, span: tuple[int, int] | None = None):
+        s, e = span if span else node.span
+        self.problems.append(TypeProblem(code, message, s, max(1, e - s), hint))
+        return ANY
+
+    # --- helpers -------------------------------------------------------------
+    def enum_member(self, et: EnumType, lit: A.Node) -> None:
+        if isinstance(lit, A.Literal) and isinstance(lit.value, str) and lit.value not in et.values:
+            s = suggest(lit.value, et.values)
+            hint = (f"did you mean \"{s}\"? " if s else "") + f"{et.name} is one of: {', '.join(et.values)}"
+            self.err("PE025", lit, f"\"{lit.value}\" is not a value of {et.name}", hint)
+
+    def comparable(self, node: A.Node, a: T, b: T, left: A.Node, right: A.Node, ordered: bool) -> None:
+        if a.kind == "any" or b.kind == "any":
+            return
+        if a.kind == "null" or b.kind == "null":
+            if ordered:
+                self.err("PE023", node, "null cannot be compared with < or >", "compare with == null or != null")
+            return
+        if a.numeric and b.numeric:
+            return
+        if a.kind == "enum" and b.kind == "string":
+            self.enum_member(a.enum, right)
+            if ordered and not a.enum.ordered:
+                self.err("PE023", node, f"{a.enum.name} has no order; only == and != apply")
+            if not isinstance(right, A.Literal):
+                self.err("PE023", node, f"a {a.enum.name} can only be compared with one of its values written in quotes")
+            return
+        if b.kind == "enum" and a.kind == "string":
+            self.comparable(node, b, a, right, left, ordered)
+            return
+        if a.kind == "enum" and b.kind == "enum":
+            if a.enum.name != b.enum.name:
+                self.err("PE023", node, f"cannot compare {a.enum.name} with {b.enum.name}")
+            elif ordered and not a.enum.ordered:
+                self.err("PE023", node, f"{a.enum.name} has no order; only == and != apply")
+            return
+        if a.kind == b.kind and a.kind in ("date", "bool", "string"):
+            if ordered and a.kind in ("bool", "string"):
+                self.err("PE023", node, f"{a.kind} values have no order; only == and != apply")
+            return
+        hint = None
+        if a.kind == "enum" and b.numeric or b.kind == "enum" and a.numeric:
+            et = a.enum if a.kind == "enum" else b.enum
+            hint = f"compare with a value in quotes, e.g. \"{et.values[-1]}\""
+        self.err("PE023", node, f"cannot compare {a} with {b}", hint)
+
+    def unify(self, node: A.Node, a: T, b: T) -> T:
+        if a.kind == "any":
+            return b
+        if b.kind == "any":
+            return a
+        if a.kind == "null":
+            return b.with_null()
+        if b.kind == "null":
+            return a.with_null()
+        if a.numeric and b.numeric:
+            return DECIMAL if "decimal" in (a.kind, b.kind) else INT
+        if a.kind == b.kind and (a.kind != "enum" or a.enum == b.enum):
+            return a if not b.nullable else b
+        if a.kind == "enum" and b.kind == "string":
+            self.enum_member(a.enum, node.orelse if isinstance(node, A.If) else node)
+            return a
+        if b.kind == "enum" and a.kind == "string":
+            return b
+        return self.err("PE023", node, f"the two branches have different types: {a} and {b}")
+
+    def want_bool(self, node: A.Node, t: T, what: str) -> None:
+        if t.kind not in ("bool", "any", "null"):
+            self.err("PE023", node, f"{what} needs true/false, but this is {t}",
+                     "compare it with something, e.g. x > 0" if t.numeric else None)
+
+    # --- the walk ------------------------------------------------------------
+    def check(self, n: A.Node, env: Env) -> T:
+        if isinstance(n, A.Literal):
+            v = n.value
+            if v is None:
+                return NULL
+            if isinstance(v, bool):
+                return BOOL
+            if isinstance(v, int):
+                return INT
+            if isinstance(v, Decimal):
+                return DECIMAL
+            if isinstance(v, _dt.date):
+                return DATE
+            return STRING
+        if isinstance(n, A.Name):
+            t = env.names.get(n.name)
+            if t is None:
+                s = suggest(n.name, env.names)
+                return self.err("PE022", n, f"unknown name '{n.name}'",
+                                f"did you mean '{s}'?" if s else "declare it as a fact, parameter or definition")
+            return t
+        if isinstance(n, A.Attr):
+            t = self.check(n.target, env)
+            if t.kind == "any":
+                return ANY
+            if t.kind != "record":
+                return self.err("PE023", n, f"'.{n.field_name}' needs a record, but this is {t}")
+            ft = t.field(n.field_name)
+            if ft is None:
+                s = suggest(n.field_name, [f for f, _ in t.fields])
+                return self.err("PE026", n, f"a record here has no field '{n.field_name}'",
+                                f"did you mean '{s}'?" if s else "fields: " + ", ".join(f for f, _ in t.fields))
+            return ft
+        if isinstance(n, A.ListLit):
+            et = ANY
+            for i in n.items:
+                et = self.unify(i, et, self.check(i, env))
+            return list_of(et)
+        if isinstance(n, A.Unary):
+            t = self.check(n.operand, env)
+            if not (t.numeric or t.kind == "any"):
+                return self.err("PE023", n, f"'-' needs a number, but this is {t}")
+            return t
+        if isinstance(n, A.Binary):
+            a, b = self.check(n.left, env), self.check(n.right, env)
+            for side, t in ((n.left, a), (n.right, b)):
+                if not (t.numeric or t.kind == "any"):
+                    self.err("PE023", side, f"'{n.op}' needs numbers, but this is {t}",
+                             "use years_after/months_after/days_after for dates" if t.kind == "date" else None)
+                    return ANY
+            if n.op == "/" or "decimal" in (a.kind, b.kind):
+                return DECIMAL
+            return INT if a.kind == "int" and b.kind == "int" else (INT if "any" in (a.kind, b.kind) else DECIMAL)
+        if isinstance(n, A.Compare):
+            a, b = self.check(n.left, env), self.check(n.right, env)
+            self.comparable(n, a, b, n.left, n.right, n.op not in ("==", "!="))
+            return BOOL
+        if isinstance(n, A.BoolOp):
+            self.want_bool(n.left, self.check(n.left, env), f"'{n.op}'")
+            self.want_bool(n.right, self.check(n.right, env), f"'{n.op}'")
+            return BOOL
+        if isinstance(n, A.Not):
+            self.want_bool(n.operand, self.check(n.operand, env), "'not'")
+            return BOOL
+        if isinstance(n, A.In):
+            it, ct = self.check(n.item, env), self.check(n.container, env)
+            if ct.kind == "any":
+                return BOOL
+            if ct.kind != "list":
+                return self.err("PE023", n.container, f"'in' needs a list, but this is {ct}", "write a list: [\"a\", \"b\"]")
+            if it.kind == "enum" and isinstance(n.container, A.ListLit):
+                for item in n.container.items:
+                    self.enum_member(it.enum, item)
+            elif ct.elem and ct.elem.kind not in ("any",):
+                self.comparable(n, it, ct.elem, n.item, n.container, False)
+            return BOOL
+        if isinstance(n, A.If):
+            self.want_bool(n.cond, self.check(n.cond, env), "'if'")
+            return self.unify(n, self.check(n.then, env), self.check(n.orelse, env))
+        if isinstance(n, A.Call):
+            return self.call(n, env)
+        if isinstance(n, A.Aggregate):
+            return self.aggregate(n, env)
+        raise TypeError(n)  # pragma: no cover
+
+    def call(self, n: A.Call, env: Env) -> T:
+        spec = FUNCTIONS.get(n.func)
+        if spec is None:
+            s = suggest(n.func, list(FUNCTIONS) + list(AGGREGATES))
+            return self.err("PE027", n, f"unknown function '{n.func}'",
+                            f"did you mean '{s}'?" if s else "functions: " + ", ".join(sorted(FUNCTIONS)),
+                            span=n.func_span)
+        lo, hi, doc = spec
+        if len(n.args) < lo or (hi is not None and len(n.args) > hi):
+            want = f"{lo}" if lo == hi else f"at least {lo}" if hi is None else f"{lo} to {hi}"
+            return self.err("PE024", n, f"{n.func}() takes {want} argument(s), not {len(n.args)}", doc, span=n.func_span)
+        ts = [self.check(a, env) for a in n.args]
+
+        def need(i: int, kinds: tuple[str, ...], what: str) -> None:
+            if ts[i].kind not in kinds + ("any",):
+                self.err("PE023", n.args[i], f"argument {i + 1} of {n.func}() must be {what}, but this is {ts[i]}", doc)
+
+        f = n.func
+        if f == "date":
+            a = n.args[0]
+            if not (isinstance(a, A.Literal) and isinstance(a.value, str)):
+                return self.err("PE023", a, "date() takes a date written in quotes", doc)
+            try:
+                _dt.date.fromisoformat(a.value)
+                if len(a.value) != 10:
+                    raise ValueError
+            except ValueError:
+                return self.err("PE012", a, f"\"{a.value}\" is not a real date in YYYY-MM-DD form", doc)
+            return DATE
+        if f in ("years_after", "months_after", "days_after"):
+            need(0, ("date", "null"), "a date")
+            need(1, ("int",), "a whole number")
+            return DATE.with_null() if ts[0].nullable or ts[0].kind == "null" else DATE
+        if f == "days_between":
+            need(0, ("date",), "a date")
+            need(1, ("date",), "a date")
+            return INT
+        if f in ("year_of", "month_of", "day_of"):
+            need(0, ("date",), "a date")
+            return INT
+        if f in ("min", "max"):
+            r = ANY
+            for i, t in enumerate(ts):
+                if not (t.numeric or t.kind in ("date", "any") or (t.kind == "enum" and t.enum.ordered)):
+                    self.err("PE023", n.args[i], f"{f}() compares numbers, dates or ordered values, not {t}", doc)
+                r = self.unify(n, r, t)
+            return r
+        if f == "abs":
+            need(0, ("int", "decimal"), "a number")
+            return ts[0]
+        if f == "coalesce":
+            r = ANY
+            for t in ts:
+                r = self.unify(n, r, t)
+            return T(r.kind, r.enum, r.elem, r.fields, ts[-1].nullable or ts[-1].kind == "null")
+        if f == "len":
+            need(0, ("list",), "a list")
+            return INT
+        raise AssertionError(f)  # pragma: no cover
+
+    def aggregate(self, n: A.Aggregate, env: Env) -> T:
+        if n.func not in AGGREGATES:
+            s = suggest(n.func, AGGREGATES)
+            return self.err("PE027", n, f"'{n.func}' is not an aggregate",
+                            (f"did you mean '{s}'? " if s else "") + "aggregates: " + ", ".join(AGGREGATES),
+                            span=n.func_span)
+        st = self.check(n.source, env)
+        if st.kind not in ("list", "any"):
+            return self.err("PE023", n.source, f"'for … in' needs a list, but this is {st}")
+        inner = env.child(n.var, st.elem if st.kind == "list" and st.elem else ANY)
+        if n.where is not None:
+            self.want_bool(n.where, self.check(n.where, inner), "'where'")
+        bt = self.check(n.body, inner)
+        if n.func == "count":
+            return INT
+        if n.func in ("any", "all"):
+            self.want_bool(n.body, bt, f"{n.func}()")
+            return BOOL
+        if n.func == "sum":
+            if not (bt.numeric or bt.kind == "any"):
+                self.err("PE023", n.body, f"sum() adds numbers, not {bt}")
+            return bt if bt.numeric else INT
+        if not (bt.numeric or bt.kind in ("date", "any") or (bt.kind == "enum" and bt.enum.ordered)):
+            self.err("PE023", n.body, f"{n.func}() needs numbers, dates or ordered values, not {bt}")
+        return bt.with_null()  # empty list -> null
+
+
+def typecheck(node: A.Node, env: Env) -> tuple[T, list[TypeProblem]]:
+    problems: list[TypeProblem] = []
+    t = _Checker(problems).check(node, env)
+    return t, problems
