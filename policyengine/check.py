@@ -87,8 +87,11 @@ def validate_file(loaded: Loaded, model: type[BaseModel] = RuleFile) -> tuple[An
                                          hint=f"add '{loc[-1]}:' here"))
             elif t == "extra_forbidden":
                 s = suggest(str(loc[-1]), _model_fields_at(model, loc[:-1]))
-                diags.append(loaded.diag("PE011", f"unknown field '{loc[-1]}'", loc, key=True,
-                                         hint=f"did you mean '{s}'?" if s else "remove it, or check the indentation"))
+                if err.get("input") is None and " " in str(loc[-1]).strip():
+                    hint = "a comma inside { } starts a new entry: put text that contains a comma in quotes"
+                else:
+                    hint = f"did you mean '{s}'?" if s else "remove it, or check the indentation"
+                diags.append(loaded.diag("PE011", f"unknown field '{loc[-1]}'", loc, key=True, hint=hint))
             else:
                 where = ".".join(str(x) for x in loc)
                 msg = err["msg"]
@@ -96,6 +99,11 @@ def validate_file(loaded: Loaded, model: type[BaseModel] = RuleFile) -> tuple[An
                     msg = "unknown subject"
                 diags.append(loaded.diag("PE012", f"{where}: {msg} (got {_show(err.get('input'))})", loc,
                                          hint=_hint_for(t)))
+        # a value that may be text or {zh, en}: when the mapping form has a problem, the
+        # "should be a valid string" message of the other form only adds noise
+        specific = {d.span for d in diags if d.code in ("PE010", "PE011")}
+        diags = [d for d in diags if not (d.code == "PE012" and "valid string" in d.message
+                                          and any(s.file == d.span.file and s.line == d.span.line for s in specific))]
         uniq = {(d.code, d.span, d.message): d for d in diags}
         return None, list(uniq.values())
 
@@ -234,6 +242,7 @@ class _Check:
                 if prev:
                     out = Output(name, t, o.combine, tuple(sorted(set(prev.subjects) | set(o.subjects))), prev.label, prev.document)
                 self.outputs[name] = out
+        for doc_id, (loaded, rf) in self.by_doc.items():  # after every output is declared
             for name, p in rf.parameters.items():
                 span = loaded.span(("parameters", name), key=True)
                 if p.output is not None and p.output not in self.outputs:

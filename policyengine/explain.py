@@ -260,7 +260,8 @@ def explain(ps: PolicySet, program: Program, facts: dict, values: dict, trace: d
         else:
             rules = ()
         deciding = _deciding(o.combine, v, rules)
-        missing = tuple(sorted({m for r in rules for m in r.missing}))
+        # missing facts matter in the headline only when they left the outcome undetermined
+        missing = tuple(sorted({m for r in rules for m in r.missing})) if v is MISSING else ()
         status = "undetermined" if v is MISSING else "null" if v is None else "decided"
         head = f"{label} ({name}) = {x.show(v) if v is not MISSING else x.w['undetermined']}"
         if missing:
@@ -271,6 +272,8 @@ def explain(ps: PolicySet, program: Program, facts: dict, values: dict, trace: d
 
 
 def _deciding(mode: str, v: Any, rules: tuple[RuleExplanation, ...]) -> tuple[RuleExplanation, ...]:
+    if v is MISSING:
+        return tuple(r for r in rules if r.status == "unknown")
     if mode == "all":
         if v is False:
             return tuple(r for r in rules if r.status == "fails")
@@ -284,8 +287,9 @@ def _deciding(mode: str, v: Any, rules: tuple[RuleExplanation, ...]) -> tuple[Ru
     if mode == "override":
         live = [r for r in rules if r.status not in ("not_applicable", "not_checkable")]
         return tuple(live[-1:]) if live else tuple(rules[-1:])
-    live = [r for r in rules if r.value == v and v is not None]
-    return tuple(live[:1]) if live else tuple(r for r in rules if r.status == "unknown")
+    if v is None:  # max/min of nothing: every rule that was looked at
+        return tuple(r for r in rules if r.status == "value") or rules
+    return tuple(r for r in rules if r.status == "value" and r.value == v)[:1]
 
 
 def render_text(d: Decision) -> str:
