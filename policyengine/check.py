@@ -569,7 +569,7 @@ class _Check:
                     "PE040", f"item '{it.id}': tiers {_range(tiers[a])} and {_range(tiers[b])} both cover {v}; "
                     f"the higher tier ({tiers[win].points} points) applies", ipath + ("tiers", b),
                     related=(Related(loaded.span(ipath + ("tiers", a)), f"the other tier ({it.citation})"),),
-                    hint="make the ranges meet without sharing an end, e.g. 16-29 and 30 and more"))
+                    hint=f"make the ranges meet without sharing an end, e.g. end the lower tier at {v - 1}"))
             if not covering:
                 self.add(loaded.diag("PE041", f"item '{it.id}': no tier covers {v}; it scores 0 points ({it.citation})",
                                      ipath + ("tiers",), hint=f"add a tier for {v}, e.g. {{min: {v}, max: {v}, points: 0}}"))

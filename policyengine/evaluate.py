@@ -80,14 +80,15 @@ class Program:
     params: dict[str, MergedParam]
     definitions_facts: dict[str, tuple[str, ...]]
 
-    def run(self, facts: dict[str, Any], as_of: _dt.date) -> tuple[dict[str, Any], dict[str, list[RuleOutcome]]]:
+    def run(self, facts: dict[str, Any], as_of: _dt.date) -> tuple[dict[str, Any], dict[str, list[RuleOutcome]], dict]:
+        """Outcome values, each rule's result, and every value computed on the way."""
         e = dict(facts)
         e["as_of"] = as_of
         trace: dict[str, list[RuleOutcome]] = {}
         e["#trace"] = trace
         for s in self.steps:
             e[s.name] = s.run(e)
-        return {o: e.get(o, MISSING) for o in self.outputs}, trace
+        return {o: e.get(o, MISSING) for o in self.outputs}, trace, e
 
 
 def _transitive_facts(names, facts: dict, deps: dict[str, tuple[str, ...]]) -> tuple[str, ...]:

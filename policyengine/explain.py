@@ -131,8 +131,8 @@ class Decision:
 
 
 class Explainer:
-    def __init__(self, ps: PolicySet, program: Program, lang: str):
-        self.ps, self.p, self.lang = ps, program, lang
+    def __init__(self, ps: PolicySet, program: Program, lang: str, computed: dict):
+        self.ps, self.p, self.lang, self.computed = ps, program, lang, computed
         self.w = _WORDS["en" if lang == "en" else "zh"]
         self.labels = ps.enums.get("labels", {})
 
@@ -182,6 +182,10 @@ class Explainer:
             parts.append(": " + table_text)
         else:
             vals = "; ".join(f"{n} = {self.show(shown[n], n)}" for n in names if shown[n] is not MISSING)
+            derived = [n for n in sorted(_direct_reads(r)) if n not in self.p.facts and n in self.computed
+                       and not n.startswith("#") and n != "as_of"]
+            if derived:  # values the rule reads that were computed (outcomes, definitions)
+                vals = "; ".join(filter(None, [vals, "; ".join(f"{n} = {self.show(self.computed[n])}" for n in derived)]))
             if vals:
                 parts.append(f": {vals}")
             if o.status == "fails":
@@ -218,6 +222,8 @@ class Explainer:
                 texts.append(f"{it.id} = ?")
             elif not is_bonus and tier is None:
                 texts.append(f"{it.id} = {self.show(v)} ({self.w['no_tier']})")
+            elif is_bonus:
+                texts.append(f"{self.w['bonus']} {it.id} +{pts}")
             else:
                 texts.append(f"{it.id} = {self.show(v)} → {pts}")
         detail = {"items": rows, "table_total": d["table_total"], "cap": d["cap"]}
@@ -238,6 +244,12 @@ class Explainer:
                                self.doc(p.document), p.citation, label, {}, (), text, replaced, ignored)
 
 
+def _direct_reads(r: Rule) -> set[str]:
+    from .evaluate import _rule_reads
+
+    return _rule_reads(r)
+
+
 def _rule_facts(p: Program, r: Rule) -> set[str]:
     from .evaluate import _rule_reads, _transitive_facts
 
@@ -245,8 +257,9 @@ def _rule_facts(p: Program, r: Rule) -> set[str]:
     return set(_transitive_facts(_rule_reads(r), p.facts, deps))
 
 
-def explain(ps: PolicySet, program: Program, facts: dict, values: dict, trace: dict, lang: str) -> tuple[OutcomeExplanation, ...]:
-    x = Explainer(ps, program, lang)
+def explain(ps: PolicySet, program: Program, facts: dict, values: dict, trace: dict, lang: str,
+            computed: dict | None = None) -> tuple[OutcomeExplanation, ...]:
+    x = Explainer(ps, program, lang, computed or {})
     out = []
     params = {m.param.output: m for m in program.params.values() if m.param.output}
     for name in sorted(program.outputs):
