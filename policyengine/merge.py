@@ -229,7 +229,8 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
             rel = (Related(h.span, f"restated rule: {cite(h.document, h.citation)}"),)
             if not r.binding and h.binding:
                 out.append(loc(r.document, r.span,
-                               f"'{r.id}' states '{h.id}' as a soft rule (一般/原则上); the binding rule above keeps applying",
+                               f"'{r.id}' ({cite(r.document, r.citation)}) states '{h.id}' as a soft rule (一般/原则上); "
+                               "the binding rule above keeps applying",
                                "PE050", rel, hint="a lower layer cannot soften a binding condition"))
             verdict = compare_conditions(ps, h, r)
             if verdict and verdict[0] in ("looser", "different"):
