@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 from .cases import Case, _build, _Problems
 from .check import check_files
-from .compile import EvalLimit
+from .compile import MISSING, EvalLimit
 from .diagnostics import Diagnostic, PolicyError, Span
 from .evaluate import Program, build_program
 from .explain import Decision, explain
@@ -143,4 +143,5 @@ class Policies:
             {"jurisdiction": j, "name": text_of(self.policy_set.jurisdictions[j].name, lang),
              "documents": [d.id for d in prog.layers.documents if d.jurisdiction == j]}
             for j in prog.layers.path)
-        return Decision(case.subject, case.jurisdiction, case.as_of, values, expl, layers, lang)
+        public = {k: (None if v is MISSING else v) for k, v in values.items()}  # undetermined is null outside
+        return Decision(case.subject, case.jurisdiction, case.as_of, public, expl, layers, lang)

@@ -1,0 +1,88 @@
+"""Golden outputs: the text an officer reads and the JSON a program reads.
+
+The same commissioner is decided at four jurisdictions; each example case is
+decided as shipped.  Regenerate after an intended change with
+``UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py`` and review the diff.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from policyengine import Policies
+from policyengine.load import load_file
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden"
+EXAMPLES = sorted((ROOT / "examples").glob("*.*"))
+JURISDICTIONS = ["cn/nm", "cn/nm/baotou", "cn/nm/baotou/imust", "cn/nm/ordos/dongsheng"]
+
+
+@pytest.fixture(scope="module")
+def policies() -> Policies:
+    return Policies.load()
+
+
+def check(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"no golden file {path}; run with UPDATE_GOLDEN=1 and review it"
+    assert text == path.read_text(encoding="utf-8")
+
+
+def teacher_case(jurisdiction: str) -> dict:
+    data = load_file(ROOT / "examples" / "imust_teacher_annual_evaluation.yaml").data
+    return {"subject": data["subject"], "jurisdiction": jurisdiction, "as_of": "2024-12-20", "facts": data["facts"]}
+
+
+@pytest.mark.parametrize("jurisdiction", JURISDICTIONS)
+def test_same_case_at_four_jurisdictions(policies, jurisdiction):
+    slug = jurisdiction.replace("/", "_")
+    d = policies.evaluate(teacher_case(jurisdiction))
+    check(f"teacher@{slug}.zh.txt", d.to_text())
+    check(f"teacher@{slug}.json", d.to_json() + "\n")
+    check(f"teacher@{slug}.en.txt", policies.evaluate(teacher_case(jurisdiction), lang="en").to_text())
+
+
+def test_the_layers_give_the_answers_the_documents_give(policies):
+    out = {j: policies.evaluate(teacher_case(j)).outputs for j in JURISDICTIONS}
+    # 附件3 applies in Baotou and at IMUST (内科大校发〔2023〕45号 第十三条), never in Dongsheng
+    assert out["cn/nm/baotou"]["score"] == out["cn/nm/baotou/imust"]["score"] == 74
+    assert "score" not in out["cn/nm"] and "score" not in out["cn/nm/ordos/dongsheng"]
+    # the region's one-year term is a default; IMUST's measures replace it with six months
+    assert [out[j]["min_dispatch_months"] for j in JURISDICTIONS] == [12, 12, 6, 12]
+    # Dongsheng adds two briefings, one project and monthly reports by the 15th
+    assert out["cn/nm/ordos/dongsheng"]["min_policy_briefings_per_year"] == 2
+    assert out["cn/nm/ordos/dongsheng"]["monthly_report_due_day"] == 15
+    # the dispatch began in March 2023: 10 monthly reports were due in 2023 and 10 were made
+    assert out["cn/nm/ordos/dongsheng"]["compliant"] is True
+    late = {j: policies.evaluate(dict(teacher_case(j), facts=dict(teacher_case(j)["facts"], monthly_reports_on_time=9)))
+            for j in ("cn/nm", "cn/nm/ordos/dongsheng")}
+    assert late["cn/nm"].outputs["compliant"] is True  # the region asks for no monthly reports
+    assert late["cn/nm/ordos/dongsheng"].outputs["compliant"] is False
+    (e,) = [e for e in late["cn/nm/ordos/dongsheng"].explanation if e.output == "compliant"]
+    assert [r.id for r in e.deciding] == ["dongsheng.commissioner.monthly-reports"]
+    assert out["cn/nm/baotou/imust"]["counts_as_secondment"] is True
+    assert "counts_as_secondment" not in out["cn/nm/baotou"]
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_examples(policies, path):
+    d = policies.evaluate(path)
+    check(f"example.{path.stem}.zh.txt", d.to_text())
+    first = d.to_json()
+    assert policies.evaluate(path).to_json() == first  # deterministic
+    check(f"example.{path.stem}.json", first + "\n")
+
+
+def test_cli_text_and_json_match_the_library(policies, capsys):
+    from policyengine.cli import main
+
+    path = ROOT / "examples" / "baotou_workstation_score.yaml"
+    assert main(["evaluate", str(path), "--format", "json"]) == 0
+    assert capsys.readouterr().out == policies.evaluate(path).to_json() + "\n"
+    assert main(["evaluate", str(path), "--lang", "en"]) == 0
+    assert capsys.readouterr().out == policies.evaluate(path, lang="en").to_text()
