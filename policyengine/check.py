@@ -155,6 +155,9 @@ class _Check:
         self.facts: dict[tuple[str, str], Fact] = {}
         self.params: list[Param] = []
         self.defs: list[Definition] = []
+        # declared definitions that did not check (syntax, type, cycle): still names, so that
+        # a use of one is not also reported as an unknown name
+        self.unchecked_defs: list[tuple[str, str, str]] = []  # (document, subject, name)
         self.outputs: dict[str, Output] = {}
         self.rules: list[Rule] = []
 
@@ -329,6 +332,10 @@ class _Check:
         for d in self.defs:
             if d.subject == subject and d.document in vis:
                 names[d.name], kinds[d.name] = def_types.get((subject, d.name), ANY), "definition"
+        for doc, s, n in self.unchecked_defs:
+            if s == subject and doc in vis:
+                names.setdefault(n, ANY)
+                kinds.setdefault(n, "definition")
         for o in self.outputs.values():
             if subject in o.subjects:
                 names.setdefault(o.name, o.type)
@@ -370,6 +377,7 @@ class _Check:
                 node = parse_expression(d.expr, self.limits)
             except ExprError as e:
                 self.add(loaded.offset_diag(e.code, e.message, ("definitions", name, "expr"), e.offset, e.length, hint=e.hint))
+                self.unchecked_defs.append((doc_id, d.subject, name))
                 continue
             parsed[(doc_id, name)] = (loaded, d, node)
         deps: dict[tuple[str, str], set[str]] = {}
@@ -378,12 +386,14 @@ class _Check:
         def_types: dict[tuple[str, str], T] = {}
         state: dict[tuple[str, str], int] = {}
         order: list[tuple[str, str]] = []
+        cyclic: set[tuple[str, str]] = set()
 
         def visit(key, stack):
             if state.get(key) == 2:
                 return
             if state.get(key) == 1:
                 cyc = stack[stack.index(key):] + [key]
+                cyclic.update(cyc)
                 for (doc_id, name), (loaded, d, node) in parsed.items():
                     if (d.subject, name) == key:
                         self.add(loaded.diag("PE031", "definitions refer to each other in a cycle: " +
@@ -400,14 +410,17 @@ class _Check:
 
         for key in sorted(deps):
             visit(key, [])
-        cyclic = {k for k, v in state.items() if v != 2}
         for key in order:
             for (doc_id, name), (loaded, d, node) in parsed.items():
-                if (d.subject, name) != key or key in cyclic:
+                if (d.subject, name) != key:
+                    continue
+                if key in cyclic:
+                    self.unchecked_defs.append((doc_id, d.subject, name))
                     continue
                 e = self.expr(loaded, ("definitions", name, "expr"), d.expr, self.env(doc_id, d.subject, def_types), None,
                               "a definition")
                 if e is None:
+                    self.unchecked_defs.append((doc_id, d.subject, name))
                     continue
                 def_types.setdefault(key, e.type)
                 self.defs.append(Definition(d.subject, name, e, d.label, d.citation, d.default, doc_id,
@@ -572,7 +585,7 @@ class _Check:
                     hint=f"make the ranges meet without sharing an end, e.g. end the lower tier at {v - 1}"))
             if not covering:
                 self.add(loaded.diag("PE041", f"item '{it.id}': no tier covers {v}; it scores 0 points ({it.citation})",
-                                     ipath + ("tiers",), hint=f"add a tier for {v}, e.g. {{min: {v}, max: {v}, points: 0}}"))
+                                     ipath + ("tiers",), key=True, hint=f"add a tier for {v}, e.g. {{min: {v}, max: {v}, points: 0}}"))
         for k, t in enumerate(tiers):
             vals = [v for v in range(max(t.min or 0, 0), (t.max if t.max is not None else hi) + 1)]
             if vals and all(max((j for j, u in enumerate(tiers) if u.covers(v)),
@@ -592,7 +605,7 @@ class _Check:
                     related=(Related(loaded.span(path + ("grades", a)), "the other band"),),
                     hint="'以下' includes the number: if 70 is meant to pass, the lower band ends at 69"))
             if not covering:
-                self.add(loaded.diag("PE046", f"no grade band covers a score of {v}", path + ("grades",)))
+                self.add(loaded.diag("PE046", f"no grade band covers a score of {v}", path + ("grades",), key=True))
         table_min = sum(min((t.points for t in it.tiers), default=0) for it in table.items)
         for k, b in enumerate(table.bonus):
             if table_min >= table.cap or b.max == 0:
@@ -680,13 +693,15 @@ def _collisions(self) -> None:
         prev = kinds.get(p.name)
         if prev and prev[0] != "parameter":
             self.add(Diagnostic("PE037", f"'{p.name}' is both a {prev[0]} and a parameter", p.span,
-                                related=(Related(prev[1], f"the {prev[0]}"),), hint="rename one of them"))
+                                related=(Related(prev[1], f"the {prev[0]}"),), hint="rename one of them",
+                                source_line=self.by_doc[p.document][0].source.line(p.span.line)))
         kinds.setdefault(p.name, ("parameter", p.span))
     for d in self.defs:
         prev = kinds.get(d.name)
         if prev and prev[0] != "definition":
             self.add(Diagnostic("PE037", f"'{d.name}' is both a {prev[0]} and a definition", d.span,
-                                related=(Related(prev[1], f"the {prev[0]}"),), hint="rename one of them"))
+                                related=(Related(prev[1], f"the {prev[0]}"),), hint="rename one of them",
+                                source_line=self.by_doc[d.document][0].source.line(d.span.line)))
         kinds.setdefault(d.name, ("definition", d.span))
 
 

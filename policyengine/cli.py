@@ -18,7 +18,8 @@ from .explain import dumps
 __all__ = ["main"]
 
 
-def _print_diags(diags, fmt: str, out=sys.stdout) -> None:
+def _print_diags(diags, fmt: str, out=None) -> None:
+    out = out if out is not None else sys.stdout  # looked up now, so that redirection (and capsys) works
     diags = sorted(diags, key=sort_key)
     if fmt == "json":
         out.write(dumps({"diagnostics": [d.to_json() for d in diags],
@@ -88,7 +89,7 @@ def cmd_coverage(a) -> int:
 def cmd_diff(a) -> int:
     from .diff import run_diff
 
-    return run_diff(a.old, a.new, cases=a.cases, fmt=a.format, lang=a.lang)
+    return run_diff(a.old, a.new, cases=a.cases, fmt=a.format, lang=a.lang, as_of=a.as_of)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -135,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--cases", help="folder of case files to re-evaluate under both versions")
     d.add_argument("--format", choices=["text", "md", "json"], default="text")
     d.add_argument("--lang", choices=["zh", "en"], default="zh")
+    d.add_argument("--as-of", help="compare what is in force on this date YYYY-MM-DD (default: today)")
     d.set_defaults(fn=cmd_diff)
     return p
 

@@ -68,7 +68,8 @@ def run_file(pol: Policies, path: Path, lf, lang: str = "zh") -> list[TestResult
     return [run_case(pol, str(path), i, c, lang) for i, c in enumerate(cases)]
 
 
-def run_tests(paths, lang: str = "zh", policies=None, verbose: bool = False, out=sys.stdout) -> int:
+def run_tests(paths, lang: str = "zh", policies=None, verbose: bool = False, out=None) -> int:
+    out = sys.stdout if out is None else out  # the stream at call time, not at import (capture, redirection)
     pol = Policies.load(*(policies or [default_policy_dir()]))
     results: list[TestResult] = []
     for path, lf in collect(paths):

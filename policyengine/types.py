@@ -234,7 +234,8 @@ class _Checker:
             if ft is None:
                 s = suggest(n.field_name, [f for f, _ in t.fields])
                 return self.err("PE026", n, f"a record here has no field '{n.field_name}'",
-                                f"did you mean '{s}'?" if s else "fields: " + ", ".join(f for f, _ in t.fields))
+                                f"did you mean '{s}'?" if s else "fields: " + ", ".join(f for f, _ in t.fields),
+                                span=(n.span[1] - len(n.field_name), n.span[1]))  # the field name ends the node
             return ft
         if isinstance(n, A.ListLit):
             et = ANY
