@@ -132,13 +132,15 @@ class Policies:
                 case = self.case(case, jurisdiction=jurisdiction, as_of=as_of)
         prog = self.program(case.jurisdiction, case.as_of, case.subject)
         try:
-            values, trace, computed = prog.run(case.facts, case.as_of)
+            values, trace, computed = prog.run(case.facts, case.as_of, trace=explain_)
         except EvalLimit as e:
             raise PolicyError(Diagnostic("PE080", f"evaluation stopped: {e}", Span(case.path, 1, 1),
                                          hint="check the numbers and dates in the case"))
         except RecursionError:
             raise PolicyError(Diagnostic("PE080", "evaluation stopped: too deep", Span(case.path, 1, 1)))
-        expl = explain(self.policy_set, prog, case.facts, values, trace, lang, computed) if explain_ else ()
+        ps = self.policy_set
+        expl = ((lambda: explain(ps, prog, case.facts, values, prog.rule_outcomes(trace), lang, computed))
+                if explain_ else (lambda: ()))
         layers = tuple(
             {"jurisdiction": j, "name": text_of(self.policy_set.jurisdictions[j].name, lang),
              "documents": [d.id for d in prog.layers.documents if d.jurisdiction == j]}

@@ -14,13 +14,25 @@ import datetime as _dt
 __all__ = ["months_after", "years_after", "days_after", "days_between"]
 
 
+_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _month_days(year: int, month: int) -> int:
+    if month == 2 and calendar.isleap(year):
+        return 29
+    return _DAYS[month - 1]
+
+
 def months_after(d: _dt.date, months: int) -> _dt.date:
     """The last day of a period of ``months`` months that starts on ``d``."""
     y, m = divmod(d.month - 1 + months, 12)
     year, month = d.year + y, m + 1
     if not 1 <= year <= 9999:
         raise OverflowError("date out of range")
-    return _dt.date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+    day = d.day
+    if day > 28:
+        day = min(day, _month_days(year, month))
+    return _dt.date(year, month, day)
 
 
 def years_after(d: _dt.date, years: int) -> _dt.date:

@@ -1,23 +1,27 @@
 """Stage 6 — evaluate: a case against the compiled layers, as a pure function.
 
 :func:`build_program` turns the merged layers for one subject into a
-:class:`Program`: the definitions and outcomes in dependency order, each a
-compiled step.  :meth:`Program.run` evaluates the steps over the case's facts
-and returns the outcome values together with every rule's result — the
-explanation is read from those results, never recomputed.
+:class:`Program`: the definitions and outcomes in dependency order, generated
+as one Python function (:mod:`codegen`).  ``Program.run`` evaluates it over
+a case's facts; when asked for a trace, the same function also records each
+rule's raw result — whether it applied and what it gave — and the
+explanation is read from those records, never recomputed.
 """
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
-from .compile import MISSING, EvalLimit, compile_expr
+from .codegen import Gen
+from .compile import MISSING
 from .merge import Layers, MergedParam, MergedRule
-from .policy import Fact, PolicySet, Rule, Table
-from .types import ANY, DATE, Env, T
+from .policy import Fact, PolicySet, Rule, Table, Tier
+from .types import DATE, Env, T
 
-__all__ = ["Program", "RuleOutcome", "build_program", "kleene_all", "kleene_any"]
+__all__ = ["Program", "RuleOutcome", "build_program", "kleene_all", "kleene_any", "status_of", "tier_order"]
+
+NA = object()  # a rule that does not apply (its 'when' is false)
 
 
 def kleene_all(vals) -> Any:
@@ -40,6 +44,54 @@ def kleene_any(vals) -> Any:
     return out
 
 
+_CONDITION_KINDS = ("eligibility", "obligation", "target")
+
+
+def status_of(kind: str, has_body: bool, w: Any, b: Any) -> tuple[str, Any]:
+    """A rule's status and contribution from what it applied to (w) and gave (b)."""
+    if w is False:
+        return "not_applicable", None
+    if not has_body:
+        return "not_checkable", None
+    v = b
+    if w is not True and not (kind in _CONDITION_KINDS and b is True):
+        v = MISSING if (w is MISSING or b is MISSING) else None
+    if kind in _CONDITION_KINDS:
+        return ("holds" if v is True else "fails" if v is False else "unknown"), v
+    return ("value" if v is not MISSING else "unknown"), v
+
+
+def combine(mode: str, vals: list) -> Any:
+    """An outcome from its rules' contributions (NA: the rule does not apply)."""
+    if mode == "all":
+        live = [True if v is NA else v for v in vals]
+        return kleene_all(live) if live else None  # nothing checkable: null, never a vacuous true
+    live = [v for v in vals if v is not NA]
+    if mode == "any":
+        return kleene_any(live)
+    if mode == "override":
+        return live[-1] if live else None
+    best = None
+    for v in live:
+        if v is MISSING:
+            return MISSING
+        if v is not None and (best is None or (v > best if mode == "max" else v < best)):
+            best = v
+    return best
+
+
+def tier_order(tiers: tuple[Tier, ...]) -> list[Tier]:
+    """Tiers in the order they are tried: where ranges share an end, the higher tier applies (CONTRACT)."""
+    return sorted(tiers, key=lambda t: (t.points, t.min or 0), reverse=True)
+
+
+def pick_tier(tiers: tuple[Tier, ...], v: int) -> Tier | None:
+    for t in tier_order(tiers):
+        if t.covers(v):
+            return t
+    return None
+
+
 @dataclass(frozen=True)
 class RuleOutcome:
     """What one rule said in one evaluation."""
@@ -48,23 +100,7 @@ class RuleOutcome:
     merged: MergedRule
     status: str  # holds / fails / unknown / not_applicable / not_checkable / value
     value: Any
-    detail: Any = None  # scoring: per-item points
-
-
-@dataclass
-class _Contribution:
-    merged: MergedRule
-    when: Callable | None
-    body: Callable | None
-    facts: tuple[str, ...]  # facts read, transitively
-
-
-@dataclass
-class _Step:
-    name: str
-    kind: str  # definition / output / param / table
-    run: Callable[[dict], Any]
-    facts: tuple[str, ...] = ()
+    detail: Any = None  # scoring: per-item values and points
 
 
 @dataclass
@@ -74,21 +110,60 @@ class Program:
     subject: str
     layers: Layers
     facts: dict[str, Fact]
-    steps: list[_Step]
-    outputs: dict[str, str]  # output -> combine mode (outputs in force)
-    output_facts: dict[str, tuple[str, ...]]
+    outputs: dict[str, str]  # outcome -> combine mode, for the outcomes in force
+    feeds: dict[str, list[MergedRule]]
+    tables: dict[str, MergedRule]  # score/grade outcome -> the table rule
     params: dict[str, MergedParam]
-    definitions_facts: dict[str, tuple[str, ...]]
+    deps: dict[str, tuple[str, ...]]
+    _run: Callable
+    _gen: Callable[[str], Callable]
+    _names: tuple[str, ...]
 
-    def run(self, facts: dict[str, Any], as_of: _dt.date) -> tuple[dict[str, Any], dict[str, list[RuleOutcome]], dict]:
-        """Outcome values, each rule's result, and every value computed on the way."""
-        e = dict(facts)
-        e["as_of"] = as_of
-        trace: dict[str, list[RuleOutcome]] = {}
-        e["#trace"] = trace
-        for s in self.steps:
-            e[s.name] = s.run(e)
-        return {o: e.get(o, MISSING) for o in self.outputs}, trace, e
+    def run(self, facts: dict[str, Any], as_of: _dt.date, trace: bool = True):
+        """Outcome values; with ``trace``, also the raw record of each rule's result and of every
+        value computed on the way (turned into :class:`RuleOutcome` by :meth:`rule_outcomes`)."""
+        t: dict | None = {} if trace else None
+        values = dict(zip(self._names, self._run(facts, as_of, t)))
+        if not trace:
+            return values, None, None
+        return values, t, t.pop("#values")
+
+    def rule_outcomes(self, raw: dict) -> dict[str, list[RuleOutcome]]:
+        out: dict[str, list[RuleOutcome]] = {}
+        for name, entries in raw.items():
+            if name in self.tables:
+                m = self.tables[name]
+                value, detail = entries
+                out[name] = [RuleOutcome(m.rule, m, "unknown" if value is MISSING else "value", value, detail)]
+                continue
+            res = []
+            for m, (w, b) in zip(self.feeds[name], entries):
+                r = m.rule
+                status, v = status_of(r.kind, _body_of(r) is not None, w, b)
+                res.append(RuleOutcome(r, m, status, v))
+            out[name] = res
+        return out
+
+    def output_function(self, name: str) -> Callable[[dict, _dt.date], Any]:
+        """A function computing one outcome only (e.g. the score), generated from the same steps."""
+        return self._gen(name)
+
+
+def _body_of(r: Rule):
+    return r.condition if r.condition is not None else r.value
+
+
+def _rule_reads(r: Rule) -> set[str]:
+    reads: set[str] = set()
+    for e in (r.when, r.condition, r.value):
+        if e is not None:
+            reads.update(e.reads)
+    if r.table:
+        for it in r.table.items:
+            reads.update(it.value.reads)
+        for b in r.table.bonus:
+            reads.update(b.points.reads)
+    return reads
 
 
 def _transitive_facts(names, facts: dict, deps: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
@@ -123,28 +198,44 @@ def build_program(ps: PolicySet, layers: Layers, subject: str) -> Program:
     names["as_of"], kinds["as_of"] = DATE, "builtin"
     env = Env(names, kinds)
 
-    # what each outcome reads; which rules and parameters feed it
-    rules = [m for m in layers.rules if m.rule.subject == subject]
     feeds: dict[str, list[MergedRule]] = {}
-    for m in rules:
-        for o in m.rule.outputs():
-            feeds.setdefault(o, []).append(m)
+    tables: dict[str, MergedRule] = {}
+    for m in layers.rules:
+        if m.rule.subject != subject:
+            continue
+        if m.rule.table is not None:
+            for o in m.rule.outputs():
+                tables[o] = m  # the most specific table in force
+        else:
+            feeds.setdefault(m.rule.output, []).append(m)
     param_outputs = {m.param.output: m for m in layers.params.values()
-                     if m.param.output and (m.param.subject in (None, subject))
+                     if m.param.output and m.param.subject in (None, subject)
                      and subject in ps.outputs[m.param.output].subjects}
     deps: dict[str, tuple[str, ...]] = {n: m.definition.expr.reads for n, m in defs.items()}
     for o, ms in feeds.items():
-        reads: set[str] = set()
-        for m in ms:
-            reads.update(_rule_reads(m.rule))
-        deps[o] = tuple(sorted(reads))
+        deps[o] = tuple(sorted({x for m in ms for x in _rule_reads(m.rule)}))
+    for o, m in tables.items():
+        deps[o] = tuple(sorted(_rule_reads(m.rule)))
+    grade_of = {m.rule.table.grade_output: m.rule.table.score_output for m in tables.values()}
+    for g, s in grade_of.items():
+        deps[g] = tuple(sorted(set(deps.get(g, ())) | {s}))
 
+    order = _topological(deps)
+    outputs = {o: ps.outputs[o].combine for o in sorted(set(feeds) | set(tables) | set(param_outputs))}
+    steps = _Steps(env, consts, facts, defs, feeds, tables, param_outputs, order,
+                   {o: ps.outputs[o].combine for o in feeds})
+    run = steps.generate(list(outputs), trace=True)
+    return Program(subject, layers, facts, outputs, feeds, tables, layers.params, deps, run,
+                   lambda name: steps.generate([name], trace=False, single=True), tuple(outputs))
+
+
+def _topological(deps: dict[str, tuple[str, ...]]) -> list[str]:
     order: list[str] = []
     state: dict[str, int] = {}
 
     def visit(n: str) -> None:
         if state.get(n):
-            return  # check reports cycles; here a repeat visit is simply skipped
+            return  # check reports cycles; a repeat visit is simply skipped here
         state[n] = 1
         for d in deps.get(n, ()):
             if d in deps:
@@ -154,151 +245,213 @@ def build_program(ps: PolicySet, layers: Layers, subject: str) -> Program:
 
     for n in sorted(deps):
         visit(n)
+    return order
 
-    steps: list[_Step] = []
-    tables_done: set[str] = set()
-    for n in order:
-        if n in defs and n not in feeds:
-            fn = compile_expr(defs[n].definition.expr.node, env, consts)
-            steps.append(_Step(n, "definition", fn))
-        elif n in feeds:
-            ms = feeds[n]
-            table_rules = [m for m in ms if m.rule.table is not None]
-            if table_rules:
-                m = table_rules[-1]  # the most specific table in force
-                if m.rule.id in tables_done:
+
+class _Steps:
+    """Generates the decision function (or the function of one outcome) from the ordered steps."""
+
+    def __init__(self, env, consts, facts, defs, feeds, tables, param_outputs, order, modes):
+        self.env, self.consts, self.facts, self.defs, self.modes = env, consts, facts, defs, modes
+        self.feeds, self.tables, self.param_outputs, self.order = feeds, tables, param_outputs, order
+
+    def needed(self, targets: list[str]) -> list[str]:
+        deps = {n: () for n in self.order}
+        for n in self.order:
+            if n in self.defs and n not in self.feeds:
+                deps[n] = self.defs[n].definition.expr.reads
+            elif n in self.feeds:
+                deps[n] = tuple(x for m in self.feeds[n] for x in _rule_reads(m.rule))
+            elif n in self.tables:
+                t = self.tables[n].rule.table
+                deps[n] = tuple(_rule_reads(self.tables[n].rule)) + ((t.score_output,) if n == t.grade_output else ())
+        keep: set[str] = set()
+        stack = list(targets)
+        while stack:
+            n = stack.pop()
+            if n in keep:
+                continue
+            keep.add(n)
+            stack.extend(d for d in deps.get(n, ()) if d in deps)
+        return [n for n in self.order if n in keep]
+
+    def generate(self, targets: list[str], trace: bool, single: bool = False) -> Callable:
+        g = Gen()
+        grades = {m.rule.table.grade_output for m in self.tables.values()}
+        self.want_grade = not single or bool(grades & set(self.needed(targets)))
+        local: dict[str, str] = {}  # name -> local variable holding its value
+        loads: dict[str, str] = {}
+
+        def resolve(name: str) -> str:
+            if name in self.consts:
+                return g.const(self.consts[name])
+            if name == "as_of":
+                return "as_of"
+            if name in local:
+                return local[name]
+            if name in self.facts:
+                if name not in loads:
+                    loads[name] = f"f{len(loads)}"
+                return loads[name]
+            return "M"  # an outcome no layer in force defines
+
+        body: list[str] = []
+        done_tables: set[str] = set()
+        for n in (self.needed(targets) if single else self.order):
+            v = f"v{len(local)}"
+            if n in self.tables:
+                m = self.tables[n]
+                if m.rule.id in done_tables:
                     continue
-                tables_done.add(m.rule.id)
-                steps.extend(_table_steps(m, env, consts))
+                done_tables.add(m.rule.id)
+                body += self.table(g, m, env=self.env, resolve=resolve, local=local, trace=trace)
                 continue
-            mode = ps.outputs[n].combine
-            contribs = [
-                _Contribution(m, compile_expr(m.rule.when.node, env, consts) if m.rule.when else None,
-                              _body(m.rule, env, consts),
-                              _transitive_facts(_rule_reads(m.rule), facts, deps))
-                for m in ms
-            ]
-            steps.append(_Step(n, "output", _combiner(n, mode, contribs)))
-    for o, m in sorted(param_outputs.items()):
-        value = m.param.value
-        steps.append(_Step(o, "param", (lambda v: (lambda e: v))(value)))
-    outputs = {o: ps.outputs[o].combine for o in list(feeds) + list(param_outputs)}
-    output_facts = {o: _transitive_facts(deps.get(o, ()), facts, deps) for o in outputs}
-    return Program(subject, layers, facts, steps, dict(sorted(outputs.items())), output_facts,
-                   layers.params, {n: _transitive_facts(deps.get(n, ()), facts, deps) for n in defs})
-
-
-def _rule_reads(r: Rule) -> set[str]:
-    reads: set[str] = set()
-    for e in (r.when, r.condition, r.value):
-        if e is not None:
-            reads.update(e.reads)
-    if r.table:
-        for it in r.table.items:
-            reads.update(it.value.reads)
-        for b in r.table.bonus:
-            reads.update(b.points.reads)
-    return reads
-
-
-def _body(r: Rule, env: Env, consts: dict):
-    e = r.condition if r.condition is not None else r.value
-    return compile_expr(e.node, env, consts) if e is not None else None
-
-
-def _combiner(name: str, mode: str, contribs: list[_Contribution]):
-    """One outcome from the rules that feed it, recording each rule's result."""
-
-    def run(e: dict):
-        results: list[RuleOutcome] = []
-        vals = []
-        for c in contribs:
-            r = c.merged.rule
-            w = c.when(e) if c.when is not None else True
-            if w is False:
-                results.append(RuleOutcome(r, c.merged, "not_applicable", None))
-                if mode == "all":
-                    vals.append(True)  # a condition that does not apply is no obstacle
+            if n in self.defs and n not in self.feeds:
+                body.append(f"{v} = {g.expr(self.defs[n].definition.expr.node, self.env, resolve, self.consts)}")
+                local[n] = v
                 continue
-            if c.body is None:
-                results.append(RuleOutcome(r, c.merged, "not_checkable", None))
-                continue
-            v = c.body(e)
-            if w is not True:  # applicability unknown: true only if the body holds anyway
-                if r.kind in ("eligibility", "obligation", "target") and v is True:
-                    pass
-                else:
-                    v = MISSING if (w is MISSING or v is MISSING) else None
-            if r.kind in ("eligibility", "obligation", "target"):
-                status = "holds" if v is True else "fails" if v is False else "unknown"
+            if n in self.feeds:
+                body += self.output(g, n, v, resolve, trace)
+                local[n] = v
+        for o, m in self.param_outputs.items():
+            local.setdefault(o, g.const(m.param.value))
+        pre = [f"{loc} = f.get({g.const(name)}, M)" for name, loc in loads.items()]
+        if trace:
+            body.append("if T is not None: T['#values'] = {"
+                        + ", ".join(f"{g.const(n)}: {loc}" for n, loc in local.items()) + "}")
+        if single:
+            return g.function("outcome", "f, as_of", pre + body + [f"return {local.get(targets[0], 'M')}"])
+        ret = "return (" + "".join(local.get(o, "M") + ", " for o in targets) + ")"
+        return g.function("decide", "f, as_of, T", pre + body + [ret])
+
+    def output(self, g: Gen, name: str, v: str, resolve, trace: bool) -> list[str]:
+        lines, pairs, contrib = [], [], []
+        for k, m in enumerate(self.feeds[name]):
+            r = m.rule
+            w, b = f"{v}w{k}", f"{v}b{k}"
+            body = _body_of(r)
+            if r.when is not None:
+                lines.append(f"{w} = {g.expr(r.when.node, self.env, resolve, self.consts)}")
             else:
-                status = "value" if v is not MISSING else "unknown"
-            results.append(RuleOutcome(r, c.merged, status, v))
-            vals.append(v)
-        e["#trace"][name] = results
-        if mode == "all":
-            return kleene_all(vals) if vals else None  # nothing checkable: null, never a vacuous true
-        if mode == "any":
-            return kleene_any(vals)
-        if mode == "override":
-            for v in reversed(vals):
-                return v
-            return None
-        if any(v is MISSING for v in vals):
-            return MISSING
-        known = [v for v in vals if v is not None]
-        if not known:
-            return None
-        return max(known) if mode == "max" else min(known)
-
-    return run
-
-
-def _table_steps(m: MergedRule, env: Env, consts: dict) -> list[_Step]:
-    t: Table = m.rule.table
-    items = [(it, compile_expr(it.value.node, env, consts)) for it in t.items]
-    bonus = [(b, compile_expr(b.points.node, env, consts)) for b in t.bonus]
-    bands = t.bands
-
-    def score(e: dict):
-        detail = []
-        total, unknown = 0, False
-        for it, fn in items:
-            v = fn(e)
-            if v is MISSING or v is None:
-                unknown = True
-                detail.append((it, v, None, None))
-                continue
-            best = None
-            for tier in it.tiers:
-                if tier.covers(v) and (best is None or (tier.points, tier.min or 0) > (best.points, best.min or 0)):
-                    best = tier
-            pts = best.points if best else 0  # a value no row covers scores 0 (CONTRACT)
-            detail.append((it, v, best, pts))
-            total += pts
-        table_total = total
-        for b, fn in bonus:
-            v = fn(e)
-            if v is MISSING or v is None:
-                unknown = True
-                detail.append((b, v, None, None))
-                continue
-            pts = max(0, min(v, b.max))
-            detail.append((b, v, None, pts))
-            total += pts
-        value = MISSING if unknown else min(total, t.cap)
-        e["#trace"][t.score_output] = [RuleOutcome(m.rule, m, "value" if not unknown else "unknown", value,
-                                                   {"items": detail, "table_total": table_total, "cap": t.cap})]
-        return value
-
-    def grade(e: dict):
-        s = e.get(t.score_output, MISSING)
-        if s is MISSING:
-            g = MISSING
+                w = "True"
+            if body is None:
+                b = "None"
+            elif r.when is not None:
+                lines.append(f"{b} = ({g.expr(body.node, self.env, resolve, self.consts)} if {w} is not False else None)")
+            else:
+                lines.append(f"{b} = {g.expr(body.node, self.env, resolve, self.consts)}")
+            pairs.append(f"({w}, {b})")
+            if body is not None:
+                contrib.append((r.kind, w, b, r.when is not None))
+        mode = self.modes[name]
+        parts = []
+        for kind, w, b, has_when in contrib:
+            if not has_when:
+                parts.append(b)
+            elif kind in _CONDITION_KINDS:
+                parts.append(f"(True if {w} is False else ({b} if {w} is True or {b} is True else _unk({w}, {b})))")
+            else:
+                parts.append(f"(NA if {w} is False else ({b} if {w} is True else _unk({w}, {b})))")
+        g.ns.update(NA=NA, _combine=combine, _all=kleene_all, _any=kleene_any)
+        plain = all(not hw for _, _, _, hw in contrib)
+        if not parts:
+            lines.append(f"{v} = None")
+        elif mode == "all":  # a rule that does not apply already contributes True here
+            lines.append(f"{v} = _all(({''.join(p + ', ' for p in parts)}))")
+        elif plain and mode == "any":
+            lines.append(f"{v} = _any(({''.join(p + ', ' for p in parts)}))")
+        elif plain and mode == "override":
+            lines.append(f"{v} = {parts[-1]}")  # the most specific rule in force decides
+        elif plain and len(parts) == 1:
+            lines.append(f"{v} = {parts[0]}")  # max/min of one value
         else:
-            covering = [b for b in bands if b.covers(s)]
-            g = max(covering, key=lambda b: b.min or 0).grade if covering else None
-        e["#trace"][t.grade_output] = [RuleOutcome(m.rule, m, "value" if g is not MISSING else "unknown", g, {"score": s})]
-        return g
+            lines.append(f"{v} = _combine({g.const(mode)}, [{', '.join(parts)}])")
+        if trace:
+            lines.append(f"if T is not None: T[{g.const(name)}] = ({''.join(p + ', ' for p in pairs)})")
+        return lines
 
-    return [_Step(t.score_output, "table", score), _Step(t.grade_output, "table", grade)]
+    def table(self, g: Gen, m: MergedRule, env, resolve, local, trace) -> list[str]:
+        t: Table = m.rule.table
+        lines = ["_u = False"]
+        pts, vals = [], []
+        for i, it in enumerate(t.items):
+            x, p = f"_x{i}", f"_p{i}"
+            code = g.expr(it.value.node, env, resolve, self.consts)
+            if code.isidentifier():
+                x = code  # the item counts a fact: use its local directly
+            else:
+                lines.append(f"{x} = {code}")
+            lines.append(f"if {x} is M or {x} is None: _u = True; {p} = None")
+            lowest = self.lowest(it.value.node)
+            for cond, points in _tier_chain(it.tiers, x, lowest):
+                lines.append(f"elif {cond}: {p} = {points!r}" if cond else f"else: {p} = {points!r}")
+            pts.append(p)
+            vals.append(x)
+        for i, b in enumerate(t.bonus):
+            y, q = f"_y{i}", f"_q{i}"
+            lines.append(f"{y} = {g.expr(b.points.node, env, resolve, self.consts)}")
+            lines.append(f"if {y} is M or {y} is None: _u = True; {q} = None")
+            lines.append(f"elif {y} > {b.max!r}: {q} = {b.max!r}")
+            lines.append(f"elif {y} < 0: {q} = 0")
+            lines.append(f"else: {q} = {y}")
+            pts.append(q)
+            vals.append(y)
+        s, gr = f"v{len(local)}", f"v{len(local) + 1}"
+        table_sum = " + ".join(pts[: len(t.items)]) or "0"
+        lines.append(f"{s} = M if _u else {' + '.join(pts) or '0'}")
+        lines.append(f"if {s} is not M and {s} > {t.cap!r}: {s} = {t.cap!r}")
+        chain = "None"
+        for band in sorted(t.bands, key=lambda b: b.min or 0):
+            cond = " and ".join(filter(None, [f"{s} >= {band.min!r}" if band.min is not None else "",
+                                              f"{s} <= {band.max!r}" if band.max is not None else ""])) or "True"
+            chain = f"({g.const(band.grade)} if {cond} else {chain})"
+        if self.want_grade:
+            lines.append(f"{gr} = M if {s} is M else {chain}")
+        if trace:
+            detail = f"(({''.join(v + ', ' for v in vals)}), ({''.join(p + ', ' for p in pts)}), (None if _u else {table_sum}))"
+            lines.append(f"if T is not None: T[{g.const(t.score_output)}] = ({s}, {detail}); "
+                         f"T[{g.const(t.grade_output)}] = ({gr}, {s})")
+        local[t.score_output], local[t.grade_output] = s, gr
+        return lines
+
+    def lowest(self, node) -> int | None:
+        """The smallest value an item can take, where its fact declares a bound."""
+        from . import ast as A
+
+        if isinstance(node, A.Name) and node.name in self.facts:
+            lo = self.facts[node.name].min
+            return int(lo) if lo is not None else None
+        return None
+
+
+def _tier_chain(tiers: tuple[Tier, ...], x: str, lowest: int | None) -> list[tuple[str, int]]:
+    """The tests of an if/elif chain picking a tier, with bounds that earlier tests settle left out.
+
+    Tiers are tried highest first (CONTRACT: shared ends go to the higher tier); a value no tier
+    covers scores 0.  An upper bound is tested only where some larger value can still reach this
+    row; a lower bound only where some smaller value can.  The last row becomes ``else`` when it
+    takes every value left.
+    """
+    order = tier_order(tiers)
+    bounds = sorted({b for t in tiers for b in (t.min, t.max) if b is not None})
+    probe = sorted({v for b in bounds for v in (b - 1, b, b + 1)} | ({lowest} if lowest is not None else set()))
+    probe = [v for v in probe if lowest is None or v >= lowest]
+    remaining = set(probe)  # representative values not yet taken by an earlier row
+    out: list[tuple[str, int]] = []
+    for t in order:
+        need_max = t.max is not None and any(v > t.max for v in remaining)
+        need_min = t.min is not None and any(v < t.min for v in remaining)
+        if lowest is None and t.min is not None:
+            need_min = True
+        if max(bounds, default=0) + 1 in remaining and t.max is not None:
+            need_max = True
+        cond = " and ".join(filter(None, [f"{x} >= {t.min!r}" if need_min else "", f"{x} <= {t.max!r}" if need_max else ""]))
+        taken = {v for v in remaining if t.covers(v)}
+        remaining -= taken
+        if not cond:
+            out.append(("", t.points))
+            return out
+        out.append((cond, t.points))
+    out.append(("", 0))  # a value no row covers scores 0 (CONTRACT)
+    return out
+

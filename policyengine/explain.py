@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from .compile import MISSING
-from .evaluate import Program, RuleOutcome
+from .evaluate import Program, RuleOutcome, pick_tier
 from .merge import MergedParam
 from .model import text_of
 from .policy import PolicySet, Rule
@@ -108,15 +108,27 @@ class OutcomeExplanation:
 
 @dataclass(frozen=True)
 class Decision:
-    """The result of evaluating one case.  ``to_dict()`` is the CONTRACT JSON."""
+    """The result of evaluating one case.  ``to_dict()`` is the CONTRACT JSON.
+
+    The evaluation records every rule's result as it decides; ``explanation``
+    turns that record into words the first time it is read.
+    """
 
     subject: str
     jurisdiction: str
     as_of: _dt.date
     outputs: dict[str, Any]
-    explanation: tuple[OutcomeExplanation, ...]
+    _explain: Any = field(repr=False, compare=False)
     layers: tuple[dict, ...]
     lang: str = "zh"
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def explanation(self) -> tuple[OutcomeExplanation, ...]:
+        got = self._cache.get("explanation")
+        if got is None:
+            got = self._cache["explanation"] = tuple(self._explain())
+        return got
 
     def to_dict(self) -> dict:
         return {"subject": self.subject, "jurisdiction": self.jurisdiction, "as_of": self.as_of.isoformat(),
@@ -169,7 +181,6 @@ class Explainer:
 
     def rule(self, o: RuleOutcome, facts: dict, output: str) -> RuleExplanation:
         r = o.rule
-        read = self.p.output_facts.get(output, ())
         names = sorted(_rule_facts(self.p, r))
         shown = {n: facts.get(n, MISSING) for n in names}
         missing = tuple(n for n in names if n not in facts) if o.status == "unknown" or o.value is MISSING else ()
@@ -209,25 +220,27 @@ class Explainer:
                                detail)
 
     def table(self, o: RuleOutcome, output: str) -> tuple[dict, str]:
-        d = o.detail
-        if "items" not in d:  # the grade, read from the score
-            return {"score": to_json_value(d["score"])}, f"{self.w['score']} {self.show(d['score'])} → {self.show(o.value)}"
+        t = o.rule.table
+        if output == t.grade_output:  # the grade, read from the score
+            return {"score": to_json_value(o.detail)}, f"{self.w['score']} {self.show(o.detail)} → {self.show(o.value)}"
+        vals, pts, table_total = o.detail
         rows, texts = [], []
-        for it, v, tier, pts in d["items"]:
-            is_bonus = not hasattr(it, "tiers")
-            rows.append({"item": it.id, "value": to_json_value(v), "points": pts, "article": it.citation,
+        for k, (it, v, p) in enumerate(zip(t.items + t.bonus, vals, pts)):
+            is_bonus = k >= len(t.items)
+            tier = pick_tier(it.tiers, v) if not is_bonus and isinstance(v, int) else None
+            rows.append({"item": it.id, "value": to_json_value(v), "points": p, "article": it.citation,
                          "tier": text_of(tier.label, self.lang) if tier is not None and tier.label else None,
                          "bonus": is_bonus})
-            if pts is None:
+            if p is None:
                 texts.append(f"{it.id} = ?")
-            elif not is_bonus and tier is None:
-                texts.append(f"{it.id} = {self.show(v)} ({self.w['no_tier']})")
             elif is_bonus:
-                texts.append(f"{self.w['bonus']} {it.id} +{pts}")
+                texts.append(f"{self.w['bonus']} {it.id} +{p}")
+            elif tier is None:
+                texts.append(f"{it.id} = {self.show(v)} ({self.w['no_tier']})")
             else:
-                texts.append(f"{it.id} = {self.show(v)} → {pts}")
-        detail = {"items": rows, "table_total": d["table_total"], "cap": d["cap"]}
-        return detail, ", ".join(texts) + f"; {self.w['cap']} {d['cap']} → {self.show(o.value)}"
+                texts.append(f"{it.id} = {self.show(v)} → {p}")
+        detail = {"items": rows, "table_total": table_total, "cap": t.cap}
+        return detail, ", ".join(texts) + f"; {self.w['cap']} {t.cap} → {self.show(o.value)}"
 
     def param(self, output: str, m: MergedParam) -> RuleExplanation:
         p = m.param

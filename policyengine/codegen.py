@@ -1,0 +1,262 @@
+"""Stage 5b — code generation: a Program's steps as one generated Python function.
+
+The closures of :mod:`compile` call one Python function per AST node; here
+the whole decision becomes straight-line Python, compiled once.  Safety: the
+generated source contains only identifiers and operators of our own — every
+value that came from a file (numbers, text, dates, fact names, rank tables)
+is passed in the function's namespace as an object under a generated name
+(``c0``, ``c1`` …).  No text from a file is ever part of the source, so
+nothing a policy officer writes can become code.
+
+Semantics are those of :mod:`compile` (three-valued, exact), which the
+property tests check against an independent interpreter.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from decimal import Decimal
+from typing import Any, Callable
+
+from . import ast as A
+from . import dates
+from .compile import MISSING, EvalLimit, _call, _checked, _div
+from .types import Env, T, typecheck
+
+__all__ = ["Gen", "compile_function"]
+
+M = MISSING
+
+
+def _unk(a, b):
+    return MISSING if a is MISSING or b is MISSING else None
+
+
+def _agg(func: str, items, where, body):
+    if items is MISSING or items is None:
+        return items
+    vals, unknown = [], False
+    for it in items:
+        if where is not None:
+            w = where(it)
+            if w is False:
+                continue
+            if w is not True:
+                unknown = True
+                continue
+        vals.append(body(it) if func != "count" else True)
+    if func == "count":
+        return MISSING if unknown else len(vals)
+    if func in ("any", "all"):
+        if func == "any" and any(v is True for v in vals):
+            return True
+        if func == "all" and any(v is False for v in vals):
+            return False
+        if unknown or any(v is not True and v is not False for v in vals):
+            return MISSING
+        return func == "all"
+    if unknown or any(v is MISSING for v in vals):
+        return MISSING
+    vals = [v for v in vals if v is not None]
+    if func == "sum":
+        return _checked(sum(vals))
+    if not vals:
+        return None
+    return min(vals) if func == "min" else max(vals)
+
+
+def _months_after(d, months):
+    try:
+        return dates.months_after(d, months)
+    except (OverflowError, ValueError):
+        raise EvalLimit("a date went past the year 9999")
+
+
+_RUNTIME = {"M": MISSING, "_unk": _unk, "_agg": _agg, "_call": _call, "_chk": _checked, "_div": _div,
+            "_months_after": _months_after}
+_CMP = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+
+class Gen:
+    """Builds the source of one function and the namespace its constants live in."""
+
+    def __init__(self):
+        self.ns: dict[str, Any] = dict(_RUNTIME)
+        self._consts: dict[tuple, str] = {}
+        self._n = 0
+
+    def tmp(self) -> str:
+        self._n += 1
+        return f"_t{self._n}"
+
+    def const(self, value: Any) -> str:
+        if value is None or value is True or value is False:
+            return repr(value)
+        if type(value) is int:
+            return repr(value)  # digits only: safe, and lets Python fold
+        key = (type(value).__name__, repr(value) if not isinstance(value, dict) else id(value))
+        name = self._consts.get(key)
+        if name is None:
+            name = f"c{len(self._consts)}"
+            self._consts[key] = name
+            self.ns[name] = value
+        return name
+
+    # --- expressions --------------------------------------------------------------------
+    def expr(self, n: A.Node, env: Env, resolve: Callable[[str], str], consts: dict | None = None) -> str:
+        """Python source for ``n``; names in ``consts`` (parameters) are folded in as literals first."""
+        if consts:
+            n = fold(n, consts, env)
+        return self._expr(n, env, resolve)
+
+    def _expr(self, n: A.Node, env: Env, resolve: Callable[[str], str]) -> str:
+        if isinstance(n, A.Literal):
+            return self.const(n.value)
+        if isinstance(n, A.Name):
+            return resolve(n.name)
+        if isinstance(n, A.Attr):
+            a = self.tmp()
+            return f"({a} if ({a} := {self._expr(n.target, env, resolve)}) is M or {a} is None else {a}.get({self.const(n.field_name)}, M))"
+        if isinstance(n, A.ListLit):
+            if all(isinstance(i, A.Literal) for i in n.items):
+                return self.const(tuple(i.value for i in n.items))
+            return "(" + "".join(self._expr(i, env, resolve) + ", " for i in n.items) + ")"
+        if isinstance(n, A.Unary):
+            a = self.tmp()
+            return f"({a} if ({a} := {self._expr(n.operand, env, resolve)}) is M or {a} is None else -{a})"
+        if isinstance(n, A.Binary):
+            a, b = self.tmp(), self.tmp()
+            x, y = self._expr(n.left, env, resolve), self._expr(n.right, env, resolve)
+            if isinstance(n.left, A.Literal) and n.left.value is not None and n.op in "+*":
+                n = A.Binary(n.op, n.right, n.left, span=n.span)  # constant on the right: one test less
+                x, y = y, x
+            if isinstance(n.right, A.Literal) and n.right.value is not None and n.op in "+-*":
+                small = type(n.right.value) is int and abs(n.right.value) <= 10 ** 6
+                op = f"{a} {n.op} {y}" if small or n.op != "*" else f"_chk({a} * {y})"
+                return f"({a} if ({a} := {x}) is M or {a} is None else {op})"
+            small = any(isinstance(s, A.Literal) and type(s.value) is int and abs(s.value) <= 10 ** 6 for s in (n.left, n.right))
+            mul = f"{a} * {b}" if small else f"_chk({a} * {b})"  # growth is bounded by a small literal factor
+            op = {"+": f"{a} + {b}", "-": f"{a} - {b}", "*": mul, "/": f"_div({a}, {b})"}[n.op]
+            return f"({a} if ({a} := {x}) is M else ({b} if ({b} := {y}) is M else (None if {a} is None or {b} is None else {op})))"
+        if isinstance(n, A.Compare):
+            return self.compare(n, env, resolve)
+        if isinstance(n, A.BoolOp):
+            a, b = self.tmp(), self.tmp()
+            x, y = self._expr(n.left, env, resolve), self._expr(n.right, env, resolve)
+            if n.op == "and":
+                return f"(False if ({a} := {x}) is False else (False if ({b} := {y}) is False else (True if {a} is True and {b} is True else _unk({a}, {b}))))"
+            return f"(True if ({a} := {x}) is True else (True if ({b} := {y}) is True else (False if {a} is False and {b} is False else _unk({a}, {b}))))"
+        if isinstance(n, A.Not):
+            a = self.tmp()
+            return f"((not {a}) if ({a} := {self._expr(n.operand, env, resolve)}) is True or {a} is False else {a})"
+        if isinstance(n, A.In):
+            a, b = self.tmp(), self.tmp()
+            x, y = self._expr(n.item, env, resolve), self._expr(n.container, env, resolve)
+            test = f"{a} not in {b}" if n.negated else f"{a} in {b}"
+            return f"({a} if ({a} := {x}) is M else ({b} if ({b} := {y}) is M or {b} is None else {test}))"
+        if isinstance(n, A.If):
+            c = self.tmp()
+            cond = self._expr(n.cond, env, resolve)
+            return (f"({self._expr(n.then, env, resolve)} if ({c} := {cond}) is True else "
+                    f"({self._expr(n.orelse, env, resolve)} if {c} is False else {c}))")
+        if isinstance(n, A.Call):
+            if n.func in ("year_of", "month_of", "day_of"):
+                a = self.tmp()
+                attr = {"year_of": "year", "month_of": "month", "day_of": "day"}[n.func]
+                return f"({a} if ({a} := {self._expr(n.args[0], env, resolve)}) is M or {a} is None else {a}.{attr})"
+            if n.func in ("years_after", "months_after"):
+                a, b = self.tmp(), self.tmp()
+                x, y = self._expr(n.args[0], env, resolve), self._expr(n.args[1], env, resolve)
+                months = f"12 * {b}" if n.func == "years_after" else b
+                return (f"({a} if ({a} := {x}) is M else ({b} if ({b} := {y}) is M else "
+                        f"(None if {a} is None or {b} is None else _months_after({a}, {months}))))")
+            args = "".join(self._expr(a, env, resolve) + ", " for a in n.args)
+            return f"_call({self.const(n.func)}, ({args}))"
+        if isinstance(n, A.Aggregate):
+            st = typecheck(n.source, env)[0]
+            inner = env.child(n.var, st.elem if st.kind == "list" and st.elem else T("any"))
+            var = self.tmp()
+
+            def res(name: str) -> str:
+                return var if name == n.var else resolve(name)
+
+            where = f"lambda {var}: {self._expr(n.where, inner, res)}" if n.where is not None else "None"
+            body = f"lambda {var}: {self._expr(n.body, inner, res)}"
+            return f"_agg({self.const(n.func)}, {self._expr(n.source, env, resolve)}, {where}, {body})"
+        raise TypeError(n)  # pragma: no cover
+
+    def compare(self, n: A.Compare, env: Env, resolve) -> str:
+        op = _CMP[n.op]
+        x, y = self._expr(n.left, env, resolve), self._expr(n.right, env, resolve)
+        a, b = self.tmp(), self.tmp()
+        rank = None
+        if n.op not in ("==", "!="):
+            for side in (n.left, n.right):
+                t = typecheck(side, env)[0]
+                if t.kind == "enum" and t.enum.ordered:
+                    rank = t.enum.rank()
+                    break
+        const_right = isinstance(n.right, A.Literal) and n.right.value is not None
+        if rank is not None:
+            r = self.const(rank)
+            if const_right:
+                return f"({a} if ({a} := {x}) is M or {a} is None else {r}[{a}] {op} {rank[n.right.value]!r})"
+            return (f"({a} if ({a} := {x}) is M else ({b} if ({b} := {y}) is M else "
+                    f"(None if {a} is None or {b} is None else {r}[{a}] {op} {r}[{b}])))")
+        if n.op in ("==", "!="):
+            if isinstance(n.right, A.Literal) and n.right.value is None:
+                test = "is None" if n.op == "==" else "is not None"
+                return f"({a} if ({a} := {x}) is M else {a} {test})"
+            if const_right:
+                return f"({a} if ({a} := {x}) is M else {a} {op} {y})"
+            return f"({a} if ({a} := {x}) is M else ({b} if ({b} := {y}) is M else {a} {op} {b}))"
+        if const_right:
+            return f"({a} if ({a} := {x}) is M or {a} is None else {a} {op} {y})"
+        return (f"({a} if ({a} := {x}) is M else ({b} if ({b} := {y}) is M else "
+                f"(None if {a} is None or {b} is None else {a} {op} {b})))")
+
+    def function(self, name: str, params: str, body: list[str]) -> Callable:
+        src = f"def {name}({params}):\n" + "".join("    " + line + "\n" for line in body)
+        code = compile(src, f"<policyengine:{name}>", "exec")
+        ns = dict(self.ns)
+        exec(code, ns)  # our generated source only: constants from files are in ns, never in src
+        fn = ns[name]
+        fn.__source__ = src
+        return fn
+
+
+def fold(n: A.Node, consts: dict[str, Any], env: Env) -> A.Node:
+    """Replace parameter names by their values (loop variables shadow them)."""
+    import dataclasses
+
+    def go(x: A.Node, bound: frozenset) -> A.Node:
+        if isinstance(x, A.Name):
+            if x.name in consts and x.name not in bound:
+                return A.Literal(consts[x.name], span=x.span)
+            return x
+        if isinstance(x, A.Literal):
+            return x
+        if isinstance(x, A.Aggregate):
+            inner = bound | {x.var}
+            return dataclasses.replace(x, source=go(x.source, bound), body=go(x.body, inner),
+                                       where=go(x.where, inner) if x.where is not None else None)
+        changes = {}
+        for f in dataclasses.fields(x):
+            v = getattr(x, f.name)
+            if isinstance(v, A.Node):
+                changes[f.name] = go(v, bound)
+            elif isinstance(v, tuple) and v and all(isinstance(i, A.Node) for i in v):
+                changes[f.name] = tuple(go(i, bound) for i in v)
+        return dataclasses.replace(x, **changes) if changes else x
+
+    return go(n, frozenset())
+
+
+def compile_function(node: A.Node, env: Env, consts: dict[str, Any] | None = None) -> Callable[[dict], Any]:
+    """One expression as ``f(values: dict) -> value`` (the same contract as compile.compile_expr)."""
+    g = Gen()
+    consts = consts or {}
+
+    def resolve(name: str) -> str:
+        return f"e.get({g.const(name)}, M)"
+
+    return g.function("expr", "e", [f"return {g.expr(node, env, resolve, consts)}"])
