@@ -151,6 +151,9 @@ class Gen:
         if isinstance(n, A.In):
             a, b = self.tmp(), self.tmp()
             x, y = self._expr(n.item, env, resolve), self._expr(n.container, env, resolve)
+            if isinstance(n.container, A.ListLit) and all(isinstance(i, A.Literal) for i in n.container.items):
+                test = f"{a} not in {y}" if n.negated else f"{a} in {y}"
+                return f"({a} if ({a} := {x}) is M else {test})"
             test = f"{a} not in {b}" if n.negated else f"{a} in {b}"
             return f"({a} if ({a} := {x}) is M else ({b} if ({b} := {y}) is M or {b} is None else {test}))"
         if isinstance(n, A.If):
@@ -164,8 +167,12 @@ class Gen:
                 attr = {"year_of": "year", "month_of": "month", "day_of": "day"}[n.func]
                 return f"({a} if ({a} := {self._expr(n.args[0], env, resolve)}) is M or {a} is None else {a}.{attr})"
             if n.func in ("years_after", "months_after"):
-                a, b = self.tmp(), self.tmp()
+                a = self.tmp()
                 x, y = self._expr(n.args[0], env, resolve), self._expr(n.args[1], env, resolve)
+                if isinstance(n.args[1], A.Literal) and type(n.args[1].value) is int:
+                    months = 12 * n.args[1].value if n.func == "years_after" else n.args[1].value
+                    return f"({a} if ({a} := {x}) is M or {a} is None else _months_after({a}, {months!r}))"
+                b = self.tmp()
                 months = f"12 * {b}" if n.func == "years_after" else b
                 return (f"({a} if ({a} := {x}) is M else ({b} if ({b} := {y}) is M else "
                         f"(None if {a} is None or {b} is None else _months_after({a}, {months}))))")

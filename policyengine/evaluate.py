@@ -356,6 +356,8 @@ class _Steps:
         plain = all(not hw for _, _, _, hw in contrib)
         if not parts:
             lines.append(f"{v} = None")
+        elif len(parts) == 1 and (mode != "all" or not contrib[0][3]) and not parts[0].startswith("(NA"):
+            lines.append(f"{v} = {parts[0]}")  # one rule: its value is the outcome (Kleene and max of one)
         elif mode == "all":  # a rule that does not apply already contributes True here
             lines.append(f"{v} = _all(({''.join(p + ', ' for p in parts)}))")
         elif plain and mode == "any":
