@@ -619,6 +619,80 @@ class _Check:
         if item_max > table.cap and not table.bonus:
             self.add(loaded.diag("PE043", f"items add up to {item_max}, more than the cap of {table.cap}", path + ("cap",)))
 
+    def collisions(self) -> None:
+        """A name means one thing: a fact, a parameter, a definition or an output."""
+        kinds: dict[str, tuple[str, Any]] = {}
+        for (s, n), f in self.facts.items():
+            kinds.setdefault(n, ("fact", f.span))
+        for p in self.params:
+            prev = kinds.get(p.name)
+            if prev and prev[0] != "parameter":
+                self.add(Diagnostic("PE037", f"'{p.name}' is both a {prev[0]} and a parameter", p.span,
+                                    related=(Related(prev[1], f"the {prev[0]}"),), hint="rename one of them",
+                                    source_line=self.by_doc[p.document][0].source.line(p.span.line)))
+            kinds.setdefault(p.name, ("parameter", p.span))
+        for d in self.defs:
+            prev = kinds.get(d.name)
+            if prev and prev[0] != "definition":
+                self.add(Diagnostic("PE037", f"'{d.name}' is both a {prev[0]} and a definition", d.span,
+                                    related=(Related(prev[1], f"the {prev[0]}"),), hint="rename one of them",
+                                    source_line=self.by_doc[d.document][0].source.line(d.span.line)))
+            kinds.setdefault(d.name, ("definition", d.span))
+
+
+    def cycles(self) -> None:
+        """Outputs read definitions and other outputs; none may depend on itself."""
+        graph: dict[str, set[str]] = {}
+        for r in self.rules:
+            reads: set[str] = set()
+            for e in (r.when, r.condition, r.value):
+                if e:
+                    reads.update(e.reads)
+            if r.table:
+                for it in r.table.items:
+                    reads.update(it.value.reads)
+                for b in r.table.bonus:
+                    reads.update(b.points.reads)
+            for o in r.outputs():
+                graph.setdefault(f"{r.subject}:{o}", set()).update(f"{r.subject}:{x}" for x in reads)
+        for d in self.defs:
+            graph.setdefault(f"{d.subject}:{d.name}", set()).update(f"{d.subject}:{x}" for x in d.expr.reads)
+        state: dict[str, int] = {}
+
+        def visit(n: str, stack: list[str]) -> None:
+            if state.get(n) == 2:
+                return
+            if state.get(n) == 1:
+                cyc = stack[stack.index(n):] + [n]
+                rule = next((r for r in self.rules if f"{r.subject}:{r.outputs()[0] if r.outputs() else ''}" == n), None)
+                self.add(Diagnostic("PE031", "outcomes depend on each other in a cycle: " + " → ".join(c.split(":")[1] for c in cyc),
+                                    rule.span if rule else None, hint="an outcome cannot be computed from itself"))
+                return
+            state[n] = 1
+            for m in sorted(graph.get(n, ())):
+                if m in graph:
+                    visit(m, stack + [n])
+            state[n] = 2
+
+        for n in sorted(graph):
+            visit(n, [])
+
+
+    def coverage_check(self, ps: PolicySet, diags: list) -> None:
+        """Every id a coverage table names must exist."""
+        known = {r.id for r in ps.rules} | {p.name for p in ps.params} | {d.name for d in ps.definitions}
+        for doc_id, (loaded, rf) in self.by_doc.items():
+            for article, ids in rf.coverage.items():
+                if isinstance(ids, str):
+                    if not ids.startswith("not decisional"):
+                        diags.append(loaded.diag("PE012", f"coverage of {article}: write rule ids as a list, or 'not decisional: why'",
+                                                 ("coverage", article)))
+                    continue
+                for k, i in enumerate(ids):
+                    if i not in known:
+                        diags.append(loaded.diag("PE034", f"coverage of {article} names unknown rule or parameter '{i}'",
+                                                 ("coverage", article, k), hint=_did_you_mean(i, known)))
+
 
 def _range(t) -> str:
     if t.min is not None and t.max is not None:
@@ -682,83 +756,3 @@ def _dedupe(diags):
         if k not in seen:
             seen.add(k)
             yield d
-
-
-def _collisions(self) -> None:
-    """A name means one thing: a fact, a parameter, a definition or an output."""
-    kinds: dict[str, tuple[str, Any]] = {}
-    for (s, n), f in self.facts.items():
-        kinds.setdefault(n, ("fact", f.span))
-    for p in self.params:
-        prev = kinds.get(p.name)
-        if prev and prev[0] != "parameter":
-            self.add(Diagnostic("PE037", f"'{p.name}' is both a {prev[0]} and a parameter", p.span,
-                                related=(Related(prev[1], f"the {prev[0]}"),), hint="rename one of them",
-                                source_line=self.by_doc[p.document][0].source.line(p.span.line)))
-        kinds.setdefault(p.name, ("parameter", p.span))
-    for d in self.defs:
-        prev = kinds.get(d.name)
-        if prev and prev[0] != "definition":
-            self.add(Diagnostic("PE037", f"'{d.name}' is both a {prev[0]} and a definition", d.span,
-                                related=(Related(prev[1], f"the {prev[0]}"),), hint="rename one of them",
-                                source_line=self.by_doc[d.document][0].source.line(d.span.line)))
-        kinds.setdefault(d.name, ("definition", d.span))
-
-
-def _cycles(self) -> None:
-    """Outputs read definitions and other outputs; none may depend on itself."""
-    graph: dict[str, set[str]] = {}
-    for r in self.rules:
-        reads: set[str] = set()
-        for e in (r.when, r.condition, r.value):
-            if e:
-                reads.update(e.reads)
-        if r.table:
-            for it in r.table.items:
-                reads.update(it.value.reads)
-            for b in r.table.bonus:
-                reads.update(b.points.reads)
-        for o in r.outputs():
-            graph.setdefault(f"{r.subject}:{o}", set()).update(f"{r.subject}:{x}" for x in reads)
-    for d in self.defs:
-        graph.setdefault(f"{d.subject}:{d.name}", set()).update(f"{d.subject}:{x}" for x in d.expr.reads)
-    state: dict[str, int] = {}
-
-    def visit(n: str, stack: list[str]) -> None:
-        if state.get(n) == 2:
-            return
-        if state.get(n) == 1:
-            cyc = stack[stack.index(n):] + [n]
-            rule = next((r for r in self.rules if f"{r.subject}:{r.outputs()[0] if r.outputs() else ''}" == n), None)
-            self.add(Diagnostic("PE031", "outcomes depend on each other in a cycle: " + " → ".join(c.split(":")[1] for c in cyc),
-                                rule.span if rule else None, hint="an outcome cannot be computed from itself"))
-            return
-        state[n] = 1
-        for m in sorted(graph.get(n, ())):
-            if m in graph:
-                visit(m, stack + [n])
-        state[n] = 2
-
-    for n in sorted(graph):
-        visit(n, [])
-
-
-def _coverage_check(self, ps: PolicySet, diags: list) -> None:
-    """Every id a coverage table names must exist."""
-    known = {r.id for r in ps.rules} | {p.name for p in ps.params} | {d.name for d in ps.definitions}
-    for doc_id, (loaded, rf) in self.by_doc.items():
-        for article, ids in rf.coverage.items():
-            if isinstance(ids, str):
-                if not ids.startswith("not decisional"):
-                    diags.append(loaded.diag("PE012", f"coverage of {article}: write rule ids as a list, or 'not decisional: why'",
-                                             ("coverage", article)))
-                continue
-            for k, i in enumerate(ids):
-                if i not in known:
-                    diags.append(loaded.diag("PE034", f"coverage of {article} names unknown rule or parameter '{i}'",
-                                             ("coverage", article, k), hint=_did_you_mean(i, known)))
-
-
-_Check.collisions = _collisions
-_Check.cycles = _cycles
-_Check.coverage_check = _coverage_check
