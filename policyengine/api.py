@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import re
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -36,6 +37,19 @@ def default_policy_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "policies"
 
 
+_OTHER_KIND = re.compile(rb"^kind:[ \t]*[\"']?policy-(test|case)[\"']?[ \t]*\r?$", re.M)
+
+
+def _declares_other_kind(path: Path) -> bool:
+    """A file whose top-level ``kind:`` says it holds tests or cases, read without parsing it."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return bool(_OTHER_KIND.search(head))
+
+
 def find_rule_files(paths: Iterable[str | Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
@@ -52,6 +66,8 @@ def load_rule_files(paths: Iterable[str | Path], limits: Limits = DEFAULT_LIMITS
     (``policy-test``) are passed over; everything found is in ``diagnostics``."""
     loaded, diags = [], []
     for f in find_rule_files(paths):
+        if _declares_other_kind(f):
+            continue  # a pack's test file: `policyengine test` reads those
         try:
             lf = load_file(f, limits)
         except PolicyError as e:
@@ -130,14 +146,17 @@ class Policies:
                 case = self.case(src, jurisdiction=jurisdiction, as_of=as_of)
             else:
                 case = self.case(case, jurisdiction=jurisdiction, as_of=as_of)
-        prog = self.program(case.jurisdiction, case.as_of, case.subject)
         try:
+            prog = self.program(case.jurisdiction, case.as_of, case.subject)
             values, trace, computed = prog.run(case.facts, case.as_of, trace=explain_)
         except EvalLimit as e:
             raise PolicyError(Diagnostic("PE080", f"evaluation stopped: {e}", Span(case.path, 1, 1),
                                          hint="check the numbers and dates in the case"))
-        except RecursionError:
-            raise PolicyError(Diagnostic("PE080", "evaluation stopped: too deep", Span(case.path, 1, 1)))
+        except (RecursionError, SyntaxError) as e:  # generated code past Python's nesting limits (custom Limits)
+            if isinstance(e, SyntaxError) and "nested" not in str(e.msg):
+                raise
+            raise PolicyError(Diagnostic("PE080", "evaluation stopped: the rules in force are nested too deeply", Span(case.path, 1, 1),
+                                         hint="lower Limits.max_expression_tree_depth, or split the expression into definitions"))
         ps = self.policy_set
         expl = ((lambda: explain(ps, prog, case.facts, values, prog.rule_outcomes(trace), lang, computed))
                 if explain_ else (lambda: ()))

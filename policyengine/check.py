@@ -223,6 +223,14 @@ class _Check:
                 if s not in self.by_doc:
                     self.add(loaded.diag("PE034", f"supersedes unknown document '{s}'", ("document", "supersedes", i),
                                          hint=_did_you_mean(s, self.by_doc)))
+                    continue
+                other = self.by_doc[s][1].document
+                if other.jurisdiction != d.jurisdiction or text_of(other.issuer) != text_of(d.issuer):
+                    self.add(loaded.diag(
+                        "PE055", f"'{d.id}' cannot supersede '{s}': only a later document of the same issuer "
+                        f"({text_of(other.issuer)}, {other.jurisdiction}) supersedes an earlier one",
+                        ("document", "supersedes", i), related=(Related(self.by_doc[s][0].span(("document", "id")), "that document"),),
+                        hint="a lower layer adds to or tightens what is above; it does not supersede it"))
         for doc_id, (loaded, rf) in self.by_doc.items():
             self.declare_facts(doc_id, loaded, rf)
         for doc_id, (loaded, rf) in self.by_doc.items():
@@ -268,6 +276,8 @@ class _Check:
                 t = self.fact_type(loaded, path, f)
                 fact = Fact(subject, name, t, f.label, f.nullable, "default" in f.model_fields_set, f.default,
                             f.min, f.max, doc_id, loaded.span(path, key=True))
+                if fact.has_default:
+                    self.check_default(loaded, path, fact)
                 prev = self.facts.get((subject, name))
                 if prev is not None:
                     if prev.type != fact.type or prev.nullable != fact.nullable:
@@ -276,6 +286,23 @@ class _Check:
                                              hint="declare a fact once, in the highest layer that uses it"))
                     continue
                 self.facts[(subject, name)] = fact
+
+    def check_default(self, loaded: Loaded, path: tuple, fact: Fact) -> None:
+        """A default is used as if the case had given it: it must be a valid value of the fact."""
+        from .cases import _BAD, _coerce
+
+        class _Sink:
+            def __init__(self):
+                self.msgs = []
+
+            def add(self, code, message, where, hint=None, key=False):
+                self.msgs.append((message, hint))
+
+        sink = _Sink()
+        if _coerce(fact.type, fact.nullable, fact.default, ("default",), sink, fact.min, fact.max) is _BAD or sink.msgs:
+            msg, hint = sink.msgs[0] if sink.msgs else ("not a valid value", None)
+            self.add(loaded.diag("PE012", f"the default of '{fact.name}' does not fit its type {fact.type}: {msg}",
+                                 path + ("default",), hint=hint))
 
     def type_name(self, name: str) -> T | None:
         simple = {"bool": BOOL, "int": INT, "decimal": DECIMAL, "date": DATE, "string": STRING}
@@ -430,7 +457,8 @@ class _Check:
     # step 4 -------------------------------------------------------------------------
     def rules_(self, def_types: dict) -> None:
         seen: dict[str, Rule] = {}
-        for doc_id, (loaded, rf) in self.by_doc.items():
+        docs = sorted(self.by_doc.items(), key=lambda kv: (self.documents[kv[0]].effective, kv[0]))
+        for doc_id, (loaded, rf) in docs:  # in the order they take effect: a superseding one comes later
             for i, r in enumerate(rf.rules):
                 path = ("rules", i)
                 if r.subject not in SUBJECTS:
@@ -500,6 +528,10 @@ class _Check:
                 return None
             if r.kind in ("entitlement", "sanction"):
                 value = self.expr(loaded, path + ("value",), r.value, env, o.type, f"the value of '{out}'")
+        if r.kind == "scoring" and r.when:
+            self.add(loaded.diag("PE012", "a scoring rule cannot have 'when': a table scores every case of its subject",
+                                 path + ("when",), hint="remove 'when'; give the items' values conditions instead"))
+            return None
         if r.kind == "scoring":
             table = self.table(loaded, path, r, env)
             if table is None:

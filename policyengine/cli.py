@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -152,6 +153,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2 if a.command in ("evaluate", "diff") else 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `policyengine evaluate … | head`: the reader left, nothing went wrong
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
     except Exception as e:  # an engine bug: say so plainly, never a raw traceback unless asked
         if a.debug:
             raise

@@ -31,7 +31,7 @@ def _unk(a, b):
     return MISSING if a is MISSING or b is MISSING else None
 
 
-def _agg(func: str, items, where, body):
+def _agg(func: str, items, where, body, rank=None):
     if items is MISSING or items is None:
         return items
     vals, unknown = [], False
@@ -61,7 +61,16 @@ def _agg(func: str, items, where, body):
         return _checked(sum(vals))
     if not vals:
         return None
-    return min(vals) if func == "min" else max(vals)
+    key = rank.__getitem__ if rank is not None else None  # ordered enums compare by rank, not by spelling
+    return min(vals, key=key) if func == "min" else max(vals, key=key)
+
+
+def _minmax_rank(func: str, rank: dict, args):
+    if any(a is MISSING for a in args):
+        return MISSING
+    if any(a is None for a in args):
+        return None
+    return (min if func == "min" else max)(args, key=rank.__getitem__)
 
 
 def _months_after(d, months):
@@ -71,7 +80,7 @@ def _months_after(d, months):
         raise EvalLimit("a date went past the year 9999")
 
 
-_RUNTIME = {"M": MISSING, "_unk": _unk, "_agg": _agg, "_call": _call, "_chk": _checked, "_div": _div,
+_RUNTIME = {"M": MISSING, "_unk": _unk, "_agg": _agg, "_minmax_rank": _minmax_rank, "_call": _call, "_chk": _checked, "_div": _div,
             "_months_after": _months_after}
 _CMP = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
@@ -177,6 +186,10 @@ class Gen:
                 return (f"({a} if ({a} := {x}) is M else ({b} if ({b} := {y}) is M else "
                         f"(None if {a} is None or {b} is None else _months_after({a}, {months}))))")
             args = "".join(self._expr(a, env, resolve) + ", " for a in n.args)
+            if n.func in ("min", "max"):
+                ranked = [t for t in (typecheck(a, env)[0] for a in n.args) if t.kind == "enum" and t.enum and t.enum.ordered]
+                if ranked:
+                    return f"_minmax_rank({self.const(n.func)}, {self.const(ranked[0].enum.rank())}, ({args}))"
             return f"_call({self.const(n.func)}, ({args}))"
         if isinstance(n, A.Aggregate):
             st = typecheck(n.source, env)[0]
@@ -188,7 +201,9 @@ class Gen:
 
             where = f"lambda {var}: {self._expr(n.where, inner, res)}" if n.where is not None else "None"
             body = f"lambda {var}: {self._expr(n.body, inner, res)}"
-            return f"_agg({self.const(n.func)}, {self._expr(n.source, env, resolve)}, {where}, {body})"
+            bt = typecheck(n.body, inner)[0]
+            rank = self.const(bt.enum.rank()) if n.func in ("min", "max") and bt.kind == "enum" and bt.enum and bt.enum.ordered else "None"
+            return f"_agg({self.const(n.func)}, {self._expr(n.source, env, resolve)}, {where}, {body}, {rank})"
         raise TypeError(n)  # pragma: no cover
 
     def compare(self, n: A.Compare, env: Env, resolve) -> str:
@@ -223,7 +238,13 @@ class Gen:
 
     def function(self, name: str, params: str, body: list[str]) -> Callable:
         src = f"def {name}({params}):\n" + "".join("    " + line + "\n" for line in body)
-        code = compile(src, f"<policyengine:{name}>", "exec")
+        try:
+            code = compile(src, f"<policyengine:{name}>", "exec")
+        except (SyntaxError, RecursionError, MemoryError) as e:  # only past the limits check enforces
+            from .diagnostics import Diagnostic, PolicyError
+
+            raise PolicyError(Diagnostic("PE021", f"an expression is too deeply nested to compile ({type(e).__name__})",
+                                         hint="split it into named definitions"))
         ns = dict(self.ns)
         exec(code, ns)  # our generated source only: constants from files are in ns, never in src
         fn = ns[name]

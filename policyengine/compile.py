@@ -143,7 +143,10 @@ class _Compiler:
         f = self._c(n, env)
         if not _is_const(f) and not isinstance(n, (A.Name, A.Literal)) and _foldable(n) \
                 and all(_is_const(x) for x in getattr(f, "parts", ())) and getattr(f, "parts", None):
-            return _const(f({}))
+            try:
+                return _const(f({}))
+            except EvalLimit:  # e.g. a date past 9999: leave it to run time, where it is a PE080
+                return f
         return f
 
     def _c(self, n: A.Node, env: Env) -> Fn:
@@ -226,6 +229,21 @@ class _Compiler:
         if isinstance(n, A.Call):
             args = [self.c(a, env) for a in n.args]
             name = n.func
+            if name in ("min", "max"):  # ordered enums compare by rank, not by spelling
+                ets = [t for t in (self.type_of(a, env) for a in n.args) if t.kind == "enum" and t.enum and t.enum.ordered]
+                if ets:
+                    rank, pick = ets[0].enum.rank(), (min if name == "min" else max)
+
+                    def call_rank(e):
+                        vs = [a(e) for a in args]
+                        if any(v is MISSING for v in vs):
+                            return MISSING
+                        if any(v is None for v in vs):
+                            return None
+                        return pick(vs, key=rank.__getitem__)
+
+                    call_rank.parts = tuple(args)
+                    return call_rank
 
             def call(e):
                 return _call(name, [a(e) for a in args])
@@ -345,6 +363,8 @@ class _Compiler:
         body = self.c(n.body, inner)
         where = self.c(n.where, inner) if n.where is not None else None
         var, func = n.var, n.func
+        bt = self.type_of(n.body, inner)
+        key = bt.enum.rank().__getitem__ if bt.kind == "enum" and bt.enum and bt.enum.ordered else None  # by rank
 
         def agg(e):
             items = src(e)
@@ -385,7 +405,7 @@ class _Compiler:
                 return _checked(sum(vals))
             if not vals:
                 return None
-            return min(vals) if func == "min" else max(vals)
+            return min(vals, key=key) if func == "min" else max(vals, key=key)
 
         agg.parts = (src,)
         return agg

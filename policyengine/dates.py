@@ -1,10 +1,10 @@
-"""Periods under 民法典 第二百零一条 and 第二百零三条.
+"""Periods under 民法典 第二百零一条 to 第二百零三条 (CONTRACT.md, "Semantics").
 
-The start day is not counted; a period of N years or months ends on the
-corresponding day of the final month, or on that month's last day where it
-has no such day.  3 years from 2023-05-10 end on 2026-05-10; 5 years from
-2024-02-29 end on 2029-02-28.  Public holidays do not extend a period (no
-calendar is supplied).
+The start day is not counted (第二百零一条); a period of N years or months ends
+on the corresponding day of the final month, or on that month's last day where
+it has no such day (第二百零二条).  3 years from 2023-05-10 end on 2026-05-10; 5 years from
+2024-02-29 end on 2029-02-28.  Public holidays do not extend a period
+(第二百零三条) because no holiday calendar is supplied.
 """
 from __future__ import annotations
 

@@ -92,6 +92,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "PE052": (Severity.WARNING, "binding-not-replaceable"),
     "PE053": (Severity.INFO, "assumed-date"),
     "PE054": (Severity.WARNING, "ambiguous-provision"),
+    "PE055": (Severity.ERROR, "supersedes-another-issuer"),
     # case files
     "PE060": (Severity.ERROR, "case-invalid"),
     "PE061": (Severity.ERROR, "unknown-fact"),
@@ -179,7 +180,12 @@ def render(d: Diagnostic) -> str:
         lines.append(f"  note: {r.span}: {r.message}" if r.span else f"  note: {r.message}")
     if d.hint:
         lines.append(f"  help: {d.hint}")
-    return "\n".join(lines)
+    # a hostile file must not drive the terminal: control characters (ESC …) from its text
+    # or from a key written with YAML escapes are shown as U+FFFD, one column each
+    return "\n".join(lines).translate(_CONTROL)
+
+
+_CONTROL = {c: "\ufffd" for c in (*range(0x00, 0x09), *range(0x0b, 0x20), *range(0x7f, 0xa0))}
 
 
 def _display_width(s: str) -> int:

@@ -38,6 +38,8 @@ class Limits:
     max_expression_chars: int = 4_000
     max_expression_depth: int = 48
     max_expression_nodes: int = 2_000
+    max_expression_tree_depth: int = 48  # operators inside operators ('not not …', a chain of 'and's);
+    # the generated Python nests about three brackets per level and CPython allows 200
 
 
 DEFAULT_LIMITS = Limits()
@@ -229,6 +231,11 @@ def _resolve_plain(text: str, limits: Limits) -> Any:
 
 # --- the reader ---------------------------------------------------------------------------
 
+# libyaml's parser gives the same events and marks as PyYAML's, twenty times faster; the
+# pure-Python parser serves where PyYAML was built without it.  Either way only events are
+# read: nothing is constructed by the YAML library.
+_EVENT_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def _decode(data: bytes, path: str) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
@@ -251,7 +258,11 @@ def load_file(path: str | Path, limits: Limits = DEFAULT_LIMITS, display: str | 
         if size > limits.max_file_bytes:
             raise PolicyError(Diagnostic("PE005", f"file is {size} bytes, more than the limit of {limits.max_file_bytes}",
                                          Span(name, 1, 1), hint="split the file, or check that it is the file you meant"))
-        data = p.read_bytes()
+        with p.open("rb") as fh:  # never more than the limit, whatever stat said (/dev/zero, a growing file)
+            data = fh.read(limits.max_file_bytes + 1)
+        if len(data) > limits.max_file_bytes:
+            raise PolicyError(Diagnostic("PE005", f"file is more than the limit of {limits.max_file_bytes} bytes",
+                                         Span(name, 1, 1), hint="split the file, or check that it is the file you meant"))
     except PolicyError:
         raise
     except OSError as e:
@@ -283,13 +294,15 @@ class _Builder:
         sm, em = ev.start_mark, ev.end_mark
         return NodePos(sm.line + 1, sm.column + 1, sm.index, em.index if em else sm.index, getattr(ev, "style", None))
 
-    def _fail(self, code: str, message: str, ev, hint: str | None = None):
+    def _fail(self, code: str, message: str, ev, hint: str | None = None, path: tuple | None = None):
         m = ev.start_mark
+        if path:  # name the field too, not only the place: "facts.service_days: ..."
+            message = ".".join(str(x) for x in path) + ": " + message
         raise PolicyError(self.source.diag(code, message, m.line + 1, m.column + 1, hint=hint))
 
     def build(self) -> Loaded:
         try:
-            events = yaml.parse(self.source.text, Loader=yaml.SafeLoader)
+            events = yaml.parse(self.source.text, Loader=_EVENT_LOADER)
             docs = []
             stack: list[list] = []  # frames: [container, path, pending_key, key_event]
             result = None
@@ -304,11 +317,13 @@ class _Builder:
                     continue
                 if isinstance(ev, yaml.AliasEvent):
                     self._fail("PE003", f"YAML aliases (*{ev.anchor}) are not allowed", ev,
-                               "write the value out in full; aliases are refused so that no file can expand without bound")
+                               "write the value out in full; aliases are refused so that no file can expand without bound",
+                               path=self._node_path(stack[-1] if stack else None))
                 anchor = getattr(ev, "anchor", None)
                 if anchor is not None:
                     self._fail("PE003", f"YAML anchors (&{anchor}) are not allowed", ev,
-                               "write the value out in full where it is needed")
+                               "write the value out in full where it is needed",
+                               path=self._node_path(stack[-1] if stack else None))
                 if isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                     frame = stack.pop()
                     value = frame[0]
@@ -320,22 +335,24 @@ class _Builder:
                 tag = getattr(ev, "tag", None)
                 implicit = getattr(ev, "implicit", True)
                 explicit = tag is not None and (implicit is False or implicit == (False, False))
+                parent = stack[-1] if stack else None
                 if explicit:
                     self._fail("PE004", f"YAML tags ({tag}) are not allowed", ev,
-                               "remove the tag; values are typed by the facts and rules that declare them")
-                parent = stack[-1] if stack else None
+                               "remove the tag; values are typed by the facts and rules that declare them",
+                               path=self._node_path(parent))
                 if isinstance(ev, yaml.ScalarEvent):
                     if len(ev.value) > self.limits.max_scalar_chars:
-                        self._fail("PE005", f"text of {len(ev.value)} characters is longer than the limit of {self.limits.max_scalar_chars}", ev)
+                        self._fail("PE005", f"text of {len(ev.value)} characters is longer than the limit of {self.limits.max_scalar_chars}", ev,
+                                   path=self._node_path(parent))
                     if parent is not None and isinstance(parent[0], dict) and parent[2] is None:
                         parent[2] = ev.value  # a key
                         parent[3] = ev
                         continue
-                    if ev.implicit[0] and ev.style is None:
+                    if ev.implicit[0] and not ev.style:  # plain: None from PyYAML, '' from libyaml
                         try:
                             value = _resolve_plain(ev.value, self.limits)
                         except _ScalarError as e:
-                            self._fail(e.code, e.message, ev, e.hint)
+                            self._fail(e.code, e.message, ev, e.hint, path=self._child_path(parent))
                     else:
                         value = ev.value
                     path = self._child_path(parent)
@@ -347,7 +364,7 @@ class _Builder:
                     continue
                 # collection start
                 if parent is not None and isinstance(parent[0], dict) and parent[2] is None:
-                    self._fail("PE012", "a mapping key must be plain text, not a list or mapping", ev)
+                    self._fail("PE012", "a mapping key must be plain text, not a list or mapping", ev, path=parent[1])
                 if len(stack) >= self.limits.max_depth:
                     self._fail("PE007", f"nesting is deeper than the limit of {self.limits.max_depth} levels", ev,
                                "rule and case files are shallow; check for runaway brackets")
@@ -363,6 +380,13 @@ class _Builder:
             line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
             raise PolicyError(self.source.diag("PE001", f"YAML syntax error: {msg}", line, col,
                                                hint="check indentation, colons and quotes around this spot"))
+        except yaml.reader.ReaderError as e:  # a control character: it has a position, not a mark
+            i = max(0, min(int(getattr(e, "position", 0) or 0), len(self.source.text)))
+            line = self.source.text.count("\n", 0, i) + 1
+            col = i - (self.source.text.rfind("\n", 0, i) + 1) + 1
+            what = f"character #x{e.character:04x}" if isinstance(e.character, int) else "character"
+            raise PolicyError(self.source.diag("PE001", f"YAML syntax error: unacceptable {what}: control characters are not allowed",
+                                               line, col, hint="remove the character, or write it as an escape in double quotes"))
         except yaml.YAMLError as e:
             raise PolicyError(self.source.diag("PE001", f"YAML syntax error: {e}", 1, 1))
         except RecursionError:
@@ -370,6 +394,12 @@ class _Builder:
         if self.diags:
             raise PolicyError(self.diags)
         return Loaded(self.source, result, self.positions, self.key_positions)
+
+    def _node_path(self, parent) -> tuple:
+        """The path of the node that starts now (for a mapping key: the mapping's path)."""
+        if parent is not None and isinstance(parent[0], dict) and parent[2] is None:
+            return parent[1]
+        return self._child_path(parent)
 
     def _child_path(self, parent) -> tuple:
         if parent is None:
@@ -388,15 +418,16 @@ class _Builder:
                 first = self.key_positions.get(frame[1] + (key,))
                 rel = (Related(Span(self.source.path, first.line, first.column), "first written here"),) if first else ()
                 self.diags.append(self.source.diag(
-                    "PE002", f"key '{key}' appears twice in the same mapping", kev.start_mark.line + 1,
+                    "PE002", ".".join(str(x) for x in frame[1] + (key,)) + f": key '{key}' appears twice in the same mapping",
+                    kev.start_mark.line + 1,
                     kev.start_mark.column + 1, hint="remove one of the two; a duplicate would silently override the other",
                     related=rel))
                 return
             if len(container) >= self.limits.max_collection_items:
-                self._fail("PE005", f"mapping has more than {self.limits.max_collection_items} entries", kev)
+                self._fail("PE005", f"mapping has more than {self.limits.max_collection_items} entries", kev, path=frame[1])
             self.key_positions[frame[1] + (key,)] = self._pos(kev)
             container[key] = value
         else:
             if len(container) >= self.limits.max_collection_items:
-                self._fail("PE005", f"list has more than {self.limits.max_collection_items} items", ev)
+                self._fail("PE005", f"list has more than {self.limits.max_collection_items} items", ev, path=frame[1])
             container.append(value)

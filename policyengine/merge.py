@@ -19,6 +19,7 @@ set it, what it replaced, and which attempted changes were ignored.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as _dt
 from dataclasses import dataclass, field
 from itertools import product
@@ -112,6 +113,7 @@ def merge(ps: PolicySet, jurisdiction: str, as_of: _dt.date) -> Layers:
         by_doc_defs.setdefault(d.document, []).append(d)
     rules: dict[str, MergedRule] = {}
     order: list[str] = []
+    docs_by_id = ps.documents
     by_doc_rules: dict[str, list[Rule]] = {}
     for r in ps.rules:
         by_doc_rules.setdefault(r.document, []).append(r)
@@ -119,6 +121,9 @@ def merge(ps: PolicySet, jurisdiction: str, as_of: _dt.date) -> Layers:
     for doc in docs:
         for p in by_doc_params.get(doc.id, ()):
             cur = params.get(p.name)
+            if cur is not None and p.output is None and cur.param.output is not None:
+                # a value restated below still publishes the outcome the value above published
+                p = dataclasses.replace(p, output=cur.param.output, subject=cur.param.subject)
             if cur is None:
                 params[p.name] = MergedParam(p)
             elif supersedes_(doc.id, cur.param.document):
@@ -148,6 +153,11 @@ def merge(ps: PolicySet, jurisdiction: str, as_of: _dt.date) -> Layers:
             if cur is not None:  # same id: a superseding document (check allows nothing else)
                 rules[r.id] = MergedRule(r, cur.replaced + (cur.rule,))
                 continue
+            holder = _binding_holder(ps, rules, order, r, doc, docs_by_id, supersedes_)
+            if holder is not None:  # a lower rule may not override a binding value above it
+                h = rules[holder]
+                rules[holder] = MergedRule(h.rule, h.replaced, h.kept_over + (r,))
+                continue
             if r.replaces and r.replaces in rules:
                 old = rules[r.replaces]
                 if old.rule.is_default or supersedes_(doc.id, old.rule.document):
@@ -160,6 +170,29 @@ def merge(ps: PolicySet, jurisdiction: str, as_of: _dt.date) -> Layers:
             rules[r.id] = MergedRule(r)
             order.append(r.id)
     return Layers(jurisdiction, as_of, tuple(path), tuple(docs), params, definitions, tuple(rules[i] for i in order))
+
+
+def _overridden_outputs(ps: PolicySet, r: Rule) -> set[str]:
+    """The outcomes of ``r`` where one rule's value replaces another's (combine: override)."""
+    return {o for o in r.outputs() if o in ps.outputs and ps.outputs[o].combine == "override"}
+
+
+def _binding_holder(ps: PolicySet, rules: dict, order: list[str], r: Rule, doc: Document, docs: dict,
+                    supersedes_) -> str | None:
+    """The id of a binding rule of a higher layer whose overriding outcome ``r`` would take over."""
+    outs = _overridden_outputs(ps, r)
+    if not outs:
+        return None
+    for rid in order:
+        h = rules[rid].rule
+        if h.subject != r.subject or not (_overridden_outputs(ps, h) & outs):
+            continue
+        if docs[h.document].jurisdiction == doc.jurisdiction:
+            continue  # the same layer: the later document speaks last
+        if h.is_default or supersedes_(doc.id, h.document):
+            continue
+        return rid
+    return None
 
 
 def boundaries(ps: PolicySet) -> list[_dt.date]:
@@ -247,6 +280,16 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
                                hint="only rules marked 'default: true' may be replaced below"))
         if r.ambiguity:
             out.append(loc(r.document, r.span, f"{cite(r.document, r.citation)}: {r.ambiguity}", "PE054"))
+        for h in ps.rules:
+            shared = _overridden_outputs(ps, r) & _overridden_outputs(ps, h)
+            if h is r or not shared or h.subject != r.subject or h.is_default \
+                    or docs[h.document].jurisdiction not in _ancestors(ps, docs[r.document].jurisdiction):
+                continue
+            out.append(loc(r.document, r.span,
+                           f"'{r.id}' would override '{', '.join(sorted(shared))}' set by binding rule '{h.id}' above; "
+                           "the value above keeps applying", "PE052",
+                           (Related(h.span, f"binding rule: {cite(h.document, h.citation)}"),),
+                           hint="only a rule marked 'default: true' may be overridden below"))
     # definitions
     for d in ps.definitions:
         for e in ps.definitions:

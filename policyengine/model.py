@@ -11,7 +11,7 @@ import datetime as _dt
 from decimal import Decimal
 from typing import Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = ["Text", "Label", "RuleFile", "DocumentMeta", "JurisdictionDecl", "EnumDecl", "FactDecl", "ParameterDecl",
            "DefinitionDecl", "OutputDecl", "RuleDecl", "ScoringItem", "Tier", "BonusItem", "GradeBand", "CaseFile",
@@ -27,6 +27,17 @@ ID = Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$", description="lower-case letters, 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _expression_text(v):
+    """`value: false` or `points: 10` is an expression too: YAML reads it as a bool or a number."""
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if isinstance(v, (int, Decimal)) and not isinstance(v, bool):
+        return str(v)
+    return v
 
 
 class Text(_Strict):
@@ -126,6 +137,8 @@ class DefinitionDecl(_Strict):
     citation: str | None = None
     default: bool = Field(False, description="a lower layer may replace this definition")
 
+    _expr = field_validator("expr", mode="before")(_expression_text)
+
 
 class OutputDecl(_Strict):
     type: str = Field(description="bool, int, decimal, date, string, or an enum name")
@@ -149,6 +162,8 @@ class ScoringItem(_Strict):
     max: int
     tiers: list[Tier]
 
+    _expr = field_validator("value", mode="before")(_expression_text)
+
 
 class BonusItem(_Strict):
     id: str = ID
@@ -156,6 +171,8 @@ class BonusItem(_Strict):
     citation: str
     points: str = Field(description="expression giving the bonus points")
     max: int
+
+    _expr = field_validator("points", mode="before")(_expression_text)
 
 
 class GradeBand(_Strict):
@@ -192,6 +209,8 @@ class RuleDecl(_Strict):
     grades: list[GradeBand] | None = None
     score_output: str = "score"
     grade_output: str = "grade"
+
+    _expr = field_validator("when", "condition", "check", "value", mode="before")(_expression_text)
 
 
 class RuleFile(_Strict):

@@ -11,7 +11,7 @@ from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import ast as A
@@ -163,6 +163,19 @@ def _check_nesting(text: str, limits: Limits) -> None:
             depth -= 1
 
 
+def _check_tree_depth(tree, limits: Limits) -> None:
+    """Operators nested in operators ('not not not …', '- - - x', a long chain of 'and's) make
+    a deep tree without any bracket; every later stage recurses over it, so bound it here."""
+    stack = [(tree, 1)]
+    while stack:
+        t, d = stack.pop()
+        if d > limits.max_expression_tree_depth:
+            raise ExprError("PE021", f"operators are nested more than {limits.max_expression_tree_depth} deep",
+                            getattr(t.meta, "start_pos", 0) or 0,
+                            hint="split the expression into named definitions")
+        stack.extend((c, d + 1) for c in t.children if isinstance(c, Tree))
+
+
 def parse_expression(text: str, limits: Limits = DEFAULT_LIMITS) -> A.Node:
     """Parse one expression.  Raises :class:`ExprError` (never a Lark or Python error)."""
     if not isinstance(text, str):
@@ -197,10 +210,15 @@ def parse_expression(text: str, limits: Limits = DEFAULT_LIMITS) -> A.Node:
         raise ExprError("PE020", "syntax error", getattr(e, "pos_in_stream", 0) or 0)
     except RecursionError:  # pragma: no cover - guarded by _check_nesting
         raise ExprError("PE021", "expression is nested too deeply", 0)
+    _check_tree_depth(tree, limits)
     node = _ToAst().transform(tree)
     count = 0
-    for _ in A.walk(node):
+    for x in A.walk(node):
         count += 1
+        if isinstance(x, A.Literal) and isinstance(x.value, (int, Decimal)) and not isinstance(x.value, bool) \
+                and len(str(x.value).lstrip("-").replace(".", "")) > limits.max_int_digits:
+            raise ExprError("PE005", f"number with more than {limits.max_int_digits} digits", x.span[0],
+                            max(1, x.span[1] - x.span[0]), hint="numbers in policies are counts, days and yuan; check the value")
         if count > limits.max_expression_nodes:
             raise ExprError("PE021", f"expression has more than {limits.max_expression_nodes} parts", 0,
                             hint="split it into named definitions")

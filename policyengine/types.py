@@ -105,7 +105,7 @@ class Env:
 # name -> (min args, max args or None, result type function)
 FUNCTIONS: dict[str, tuple[int, int | None, str]] = {
     "date": (1, 1, "a date written as text: date(\"2024-03-01\")"),
-    "years_after": (2, 2, "years_after(date, years): the day a period of N years from date ends (民法典 第二百零一、二百零三条)"),
+    "years_after": (2, 2, "years_after(date, years): the day a period of N years from date ends (民法典 第二百零一至二百零三条)"),
     "months_after": (2, 2, "months_after(date, months): the day a period of N months from date ends"),
     "days_after": (2, 2, "days_after(date, days): date plus N days"),
     "days_between": (2, 2, "days_between(earlier, later): days from one date to the other"),

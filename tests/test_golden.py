@@ -57,10 +57,11 @@ def test_the_layers_give_the_answers_the_documents_give(policies):
     # Dongsheng adds two briefings, one project and monthly reports by the 15th
     assert out["cn/nm/ordos/dongsheng"]["min_policy_briefings_per_year"] == 2
     assert out["cn/nm/ordos/dongsheng"]["monthly_report_due_day"] == 15
-    # the dispatch began in March 2023: 10 monthly reports were due in 2023 and 10 were made
+    # the assessed year is 2023, before Dongsheng's plan took effect: no monthly report was due then
     assert out["cn/nm/ordos/dongsheng"]["compliant"] is True
-    late = {j: policies.evaluate(dict(teacher_case(j), facts=dict(teacher_case(j)["facts"], monthly_reports_on_time=9)))
-            for j in ("cn/nm", "cn/nm/ordos/dongsheng")}
+    # in 2024 (Dongsheng's plan in force from 2024-07-02) a commissioner who reported no month on time
+    late_facts = dict(teacher_case("cn/nm")["facts"], year=2024, dispatch_start="2024-01-10", monthly_reports_on_time=0)
+    late = {j: policies.evaluate(dict(teacher_case(j), facts=late_facts)) for j in ("cn/nm", "cn/nm/ordos/dongsheng")}
     assert late["cn/nm"].outputs["compliant"] is True  # the region asks for no monthly reports
     assert late["cn/nm/ordos/dongsheng"].outputs["compliant"] is False
     (e,) = [e for e in late["cn/nm/ordos/dongsheng"].explanation if e.output == "compliant"]

@@ -293,3 +293,114 @@ def test_an_error_in_a_rule_file_stops_loading(tmp_path):
     with pytest.raises(PolicyError) as e:
         Policies.load(tmp_path)
     assert any(d.code == "PE012" and d.span.line > 1 for d in e.value.diagnostics)
+
+
+OVERRIDE_OUTPUT = """\
+  part_time_pay: {type: bool, subjects: [commissioner], label: 兼职取酬}
+"""
+
+
+def build_with_region_rule(tmp_path, region_rule: str, *cities: str) -> Policies:
+    (tmp_path / "root.yaml").write_text(ROOT + OVERRIDE_OUTPUT, encoding="utf-8")
+    (tmp_path / "region.yaml").write_text(REGION + textwrap.indent(textwrap.dedent(region_rule), "  "), encoding="utf-8")
+    (tmp_path / "empty.yaml").write_text(EMPTY, encoding="utf-8")
+    for i, text in enumerate(cities):
+        (tmp_path / f"city{i}.yaml").write_text(text, encoding="utf-8")
+    return Policies.load(tmp_path)
+
+
+REGION_PAY = """\
+- id: r.pay
+  kind: entitlement
+  subject: commissioner
+  output: part_time_pay
+  label: 不得兼职取酬
+  citation: 第十二条
+  value: false
+"""
+
+CITY_PAY = """
+    rules:
+      - id: c.pay
+        kind: entitlement
+        subject: commissioner
+        output: part_time_pay
+        label: 可兼职取酬
+        citation: 七(二)
+        value: registered
+    """
+
+
+def test_a_lower_rule_cannot_override_a_binding_value(tmp_path):
+    pol = build_with_region_rule(tmp_path, REGION_PAY, city(CITY_PAY))
+    d = decide(pol, "cn/r/c", GOOD)
+    assert d.outputs["part_time_pay"] is False
+    (e,) = [e for e in d.explanation if e.output == "part_time_pay"]
+    assert [r.id for r in e.deciding] == ["r.pay"]
+    assert [x["id"] for x in e.deciding[0].ignored] == ["c.pay"]
+    (w,) = [x for x in pol.diagnostics if x.code == "PE052"]
+    assert "c.pay" in w.message and w.related[0].span.file.endswith("region.yaml")
+
+
+def test_a_default_value_may_be_overridden_below(tmp_path):
+    pol = build_with_region_rule(tmp_path, REGION_PAY + "  default: true\n", city(CITY_PAY))
+    assert decide(pol, "cn/r/c", GOOD).outputs["part_time_pay"] is True
+    assert decide(pol, "cn/r", GOOD).outputs["part_time_pay"] is False
+    assert not [x for x in pol.diagnostics if x.code == "PE052"]
+
+
+def test_a_value_restated_below_keeps_publishing_its_outcome(tmp_path):
+    pol = build(tmp_path, city("""
+        parameters:
+          term: {value: 6, default: true, stricter: higher, label: 期限, citation: 五}
+        """))
+    assert decide(pol, "cn/r/c", GOOD).outputs["term_months"] == 6
+
+
+def test_supersession_does_not_depend_on_file_names(tmp_path):
+    # the superseding document sorts first by file name; ids reused by it are not duplicates
+    new = city("""
+        rules:
+          - id: c.registered
+            kind: eligibility
+            subject: commissioner
+            label: 已注册（新）
+            citation: 第五条
+            condition: registered or good_conduct
+        """, doc_id="city-new", effective="2023-07-07", extra=", supersedes: [city-old]")
+    old = city("""
+        rules:
+          - id: c.registered
+            kind: eligibility
+            subject: commissioner
+            label: 已注册
+            citation: 六
+            condition: registered
+        """, doc_id="city-old", effective="2022-01-01")
+    pol = build(tmp_path, new, old)  # city0.yaml is the new one
+    assert not [x for x in pol.diagnostics if x.code == "PE030"]
+    facts = dict(GOOD, registered=False)
+    assert decide(pol, "cn/r/c", facts, as_of="2023-01-01").outputs["eligible"] is False
+    assert decide(pol, "cn/r/c", facts, as_of="2023-08-01").outputs["eligible"] is True
+
+
+@pytest.mark.parametrize("body,code,needle", [
+    ("facts:\n  commissioner:\n    extra: {type: int, min: 0, label: 额外, default: \"none\"}\n", "PE012", "default of 'extra'"),
+    ("""rules:
+  - id: c.table
+    kind: scoring
+    subject: commissioner
+    label: 表
+    citation: 附件
+    when: registered
+    cap: 10
+    items: [{id: a, label: a, citation: 附件1, value: service_days, max: 10, tiers: [{min: 0, points: 10}]}]
+    grades: [{min: 0, grade: x}]
+""", "PE012", "scoring rule cannot have 'when'"),
+])
+def test_mistakes_that_used_to_pass_silently(tmp_path, body, code, needle):
+    (tmp_path / "root.yaml").write_text(ROOT, encoding="utf-8")
+    (tmp_path / "region.yaml").write_text(REGION, encoding="utf-8")
+    (tmp_path / "city.yaml").write_text(city(body), encoding="utf-8")
+    ps = load_rule_files([tmp_path])
+    assert any(d.code == code and needle in d.message for d in ps.diagnostics), [d.message for d in ps.diagnostics]
