@@ -292,7 +292,8 @@ class _Builder:
 
     def _pos(self, ev) -> NodePos:
         sm, em = ev.start_mark, ev.end_mark
-        return NodePos(sm.line + 1, sm.column + 1, sm.index, em.index if em else sm.index, getattr(ev, "style", None))
+        return NodePos(sm.line + 1, sm.column + 1, sm.index, em.index if em else sm.index,
+                       getattr(ev, "style", None) or None)  # plain is None, from either parser
 
     def _fail(self, code: str, message: str, ev, hint: str | None = None, path: tuple | None = None):
         m = ev.start_mark
