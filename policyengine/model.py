@@ -26,7 +26,7 @@ ID = Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$", description="lower-case letters, 
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 def _expression_text(v):

@@ -1,0 +1,1 @@
+"""Benchmarks of policyengine (not part of the test suite); see README.md."""

@@ -1,0 +1,585 @@
+#!/usr/bin/env python3
+"""policyengine benchmarks: speed against hand-written Python and other rule engines,
+cold start and memory.  Not part of the test suite.
+
+    pip install -e '.[bench]'
+    python benchmarks/run.py [--quick] [--json PATH] [--strict] [--profile]
+
+a. the 附件3 score table (score only): hand-written Python, policyengine's
+   ``output_function("score")`` from the shipped YAML, rule-engine, simpleeval
+   (pre-parsed) and zen-engine (a JDM decision-table graph built here) — all
+   checked to agree on every case first;
+b. the full decision for an IMUST teacher: ``benchmarks/oracle.py`` against the
+   compiled program with the explanation off and on, ``Policies.evaluate`` and
+   ``.to_dict()`` — checked to agree on every case first;
+c. cold start: import, load, check and compile a program for every jurisdiction
+   and subject in a fresh process;
+d. peak memory (tracemalloc) of loading and compiling the same.
+
+Timing: every implementation runs over the same cases (seed 20240301), several
+rounds, in batches of about 0.5 ms timed with ``time.perf_counter_ns`` (and the
+process's CPU time beside it); a batch gives a per-call time (batch time / calls)
+and the figure is the median over all batches.  The implementations take turns
+batch by batch.  Every implementation runs once over all cases (the agreement
+check) before it is timed.  See benchmarks/README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import gc
+import importlib
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+BENCH_EXTRA = (("rule_engine", "rule-engine"), ("simpleeval", "simpleeval"), ("zen", "zen-engine"))
+
+TARGETS = {  # name: (limit, unit shown)
+    "score_table_vs_python": (2.0, "×"),
+    "full_decision_vs_python": (4.0, "×"),
+    "explain_vs_plain": (3.0, "×"),
+    "cold_start_ms": (300.0, " ms"),
+    "memory_mb": (50.0, " MB"),
+}
+
+AS_OF = _dt.date(2024, 3, 1)
+SUBJECTS = ("commissioner", "enterprise", "workstation", "jurisdiction")
+
+# 附件3 (policies/baotou/commissioner_plan.yaml, bt.commissioner.score), rows as (min, max, points) in the
+# table's order: the first row that covers a value applies, so a shared end takes the higher tier
+ANNEX3 = (
+    ("rd_enterprises", ((4, None, 10), (2, 3, 6), (1, 1, 3), (0, 0, 0))),
+    ("achievements_adopted", ((7, None, 10), (4, 6, 6), (1, 3, 3), (0, 0, 0))),
+    ("achievements_transferred", ((6, None, 20), (3, 5, 12), (1, 2, 6), (0, 0, 0))),
+    ("planning_enterprises", ((11, None, 10), (7, 10, 6), (4, 6, 3), (1, 3, 1), (0, 0, 0))),
+    ("policy_service_enterprises", ((30, None, 20), (21, 30, 15), (11, 20, 10), (1, 10, 5), (0, 0, 0))),
+    ("rd_institutions", ((11, None, 15), (6, 10, 10), (1, 5, 5), (0, 0, 0))),
+    ("talents", ((11, None, 15), (6, 10, 10), (1, 5, 5), (0, 0, 0))),
+)
+BONUS = ("high_tech_approved", 2, 10)  # fact, points each, at most
+CAP = 100
+
+
+def fail(msg: str, code: int = 2) -> None:
+    """Print a message (no traceback) and exit."""
+    print(f"benchmarks/run.py: {msg}", file=sys.stderr)
+    sys.exit(code)
+
+
+def require_extra(profile: bool) -> None:
+    needed = BENCH_EXTRA + ((("pyinstrument", "pyinstrument"),) if profile else ())
+    missing = []
+    for mod, dist in needed:
+        try:
+            importlib.import_module(mod)
+        except ImportError:
+            missing.append(dist)
+    if missing:
+        fail("the 'bench' extra is not installed (missing: " + ", ".join(missing) + ").\n"
+             "Install it from the repository root with:  pip install -e '.[bench]'")
+    for mod, what in (("policyengine", "the package (pip install -e .)"), ("yaml", "pyyaml")):
+        try:
+            importlib.import_module(mod)
+        except ImportError:
+            fail(f"cannot import {mod}: install {what}")
+
+
+# --------------------------------------------------------------------------------------- timing
+
+BATCH_NS = 500_000  # aim for batches of about 0.5 ms: short enough that most are not preempted
+
+
+def median_per_call_ns(entries: list, rounds: int, batch_ns: int = BATCH_NS):
+    """For each (key, fn, args): ``rounds`` passes over ``args`` in batches, each batch timed with
+    ``perf_counter_ns`` (wall clock, the figure reported) and ``process_time_ns`` (this process's CPU
+    time, less disturbed by other processes on a busy machine); the per-call time of a batch is its time
+    divided by its calls, and the result is the median over all batches.
+
+    Each implementation's batch holds as many calls as take about ``batch_ns`` (from a short
+    calibration), so that a batch is rarely cut by the scheduler, and the implementations take turns
+    batch by batch, in a rotating order, so that a change in the machine's load falls on all alike.
+    Returns (wall medians, CPU medians, batch sizes)."""
+    plans = []
+    for key, fn, args in entries:
+        one = []
+        for a in args[:21]:
+            c0 = time.perf_counter_ns()
+            fn(*a)
+            one.append(time.perf_counter_ns() - c0)
+        per = statistics.median(one)
+        plans.append({"key": key, "fn": fn, "args": args, "size": max(1, min(len(args), int(batch_ns / max(per, 1.0)))),
+                      "done": 0, "total": rounds * len(args), "wall": [], "cpu": []})
+    gc.collect()
+    turn = 0
+    while any(p["done"] < p["total"] for p in plans):
+        turn += 1
+        k = turn % len(plans)
+        for p in plans[k:] + plans[:k]:
+            if p["done"] >= p["total"]:
+                continue
+            start = p["done"] % len(p["args"])
+            chunk = p["args"][start:start + p["size"]]
+            fn = p["fn"]
+            c0 = time.process_time_ns()
+            t0 = time.perf_counter_ns()
+            for a in chunk:
+                fn(*a)
+            t1 = time.perf_counter_ns()
+            c1 = time.process_time_ns()
+            p["wall"].append((t1 - t0) / len(chunk))
+            p["cpu"].append((c1 - c0) / len(chunk))
+            p["done"] += len(chunk)
+    return ({p["key"]: statistics.median(p["wall"]) for p in plans},
+            {p["key"]: statistics.median(p["cpu"]) for p in plans},
+            {p["key"]: p["size"] for p in plans})
+
+
+# ----------------------------------------------------------------------------- the score table
+
+def _cond_ternary(v: str, lo, hi) -> str:
+    parts = [f"{v} >= {lo}"] if lo is not None else []
+    if hi is not None:
+        parts.append(f"{v} <= {hi}")
+    return " and ".join(parts) or "true"
+
+
+def rule_engine_expr() -> str:
+    items = []
+    for field, rows in ANNEX3:
+        e = "0"  # a value no row covers scores 0
+        for lo, hi, pts in reversed(rows):
+            e = f"({_cond_ternary(field, lo, hi)} ? {pts} : {e})"
+        items.append(e)
+    fact, each, most = BONUS
+    items.append(f"$min([{each} * {fact}, {most}])")
+    return f"$min([{' + '.join(items)}, {CAP}])"
+
+
+def simpleeval_expr() -> str:
+    items = []
+    for field, rows in ANNEX3:
+        e = "0"
+        for lo, hi, pts in reversed(rows):
+            e = f"({pts} if {_cond_ternary(field, lo, hi).replace('true', 'True')} else {e})"
+        items.append(e)
+    fact, each, most = BONUS
+    items.append(f"min({each} * {fact}, {most})")
+    return f"min({' + '.join(items)}, {CAP})"
+
+
+def zen_graph() -> dict:
+    """A JDM graph: one first-hit decision table per item (pass-through), then an expression node."""
+    def cell(lo, hi):
+        if hi is None:
+            return f">= {lo}"
+        return str(lo) if lo == hi else f"[{lo}..{hi}]"
+
+    pos = {"x": 0, "y": 0}
+    nodes = [{"id": "request", "type": "inputNode", "name": "request", "position": pos, "content": {}}]
+    edges = []
+    prev = "request"
+    outs = []
+    for k, (field, rows) in enumerate(ANNEX3):
+        nid, out = f"item{k + 1}", f"p{k + 1}"
+        rules = [{"_id": f"{nid}r{j}", "in": cell(lo, hi), "out": str(pts)} for j, (lo, hi, pts) in enumerate(rows)]
+        rules.append({"_id": f"{nid}rest", "in": "", "out": "0"})  # a value no row covers scores 0
+        nodes.append({"id": nid, "type": "decisionTableNode", "name": f"附件3 第{k + 1}项", "position": pos,
+                      "content": {"hitPolicy": "first", "passThrough": True, "inputField": None, "outputPath": None,
+                                  "executionMode": "single",
+                                  "inputs": [{"id": "in", "name": field, "field": field}],
+                                  "outputs": [{"id": "out", "name": out, "field": out}],
+                                  "rules": rules}})
+        edges.append({"id": f"e{k}", "type": "edge", "sourceId": prev, "targetId": nid})
+        prev = nid
+        outs.append(out)
+    fact, each, most = BONUS
+    total = " + ".join(outs) + f" + min([{each} * {fact}, {most}])"
+    nodes.append({"id": "total", "type": "expressionNode", "name": "total", "position": pos,
+                  "content": {"passThrough": False, "inputField": None, "outputPath": None, "executionMode": "single",
+                              "expressions": [{"id": "score", "key": "score", "value": f"min([{total}, {CAP}])"}]}})
+    edges.append({"id": "e_total", "type": "edge", "sourceId": prev, "targetId": "total"})
+    nodes.append({"id": "response", "type": "outputNode", "name": "response", "position": pos, "content": {}})
+    edges.append({"id": "e_out", "type": "edge", "sourceId": "total", "targetId": "response"})
+    return {"nodes": nodes, "edges": edges}
+
+
+def score_implementations(policies):
+    import rule_engine
+    import simpleeval
+    import zen
+
+    from benchmarks.oracle import baotou_score
+
+    engine_fn = policies.program("cn/nm/baotou", AS_OF, "commissioner").output_function("score")
+
+    rule = rule_engine.Rule(rule_engine_expr())
+
+    se_text = simpleeval_expr()
+    se = simpleeval.SimpleEval(functions={"min": min})
+    se_parsed = se.parse(se_text)
+
+    def simpleeval_score(f, _se=se, _text=se_text, _parsed=se_parsed):
+        _se.names = f
+        return _se.eval(_text, previously_parsed=_parsed)
+
+    decision = zen.ZenEngine().create_decision(json.dumps(zen_graph()))
+
+    # name, label, timed callable, args of one case, result -> score
+    return [
+        ("python", "hand-written Python (oracle.baotou_score)", baotou_score, lambda f: (f,), int),
+        ("policyengine", 'policyengine output_function("score")', engine_fn, lambda f: (f, AS_OF), lambda r: r),
+        ("rule_engine", "rule-engine Rule.evaluate", rule.evaluate, lambda f: (f,), int),
+        ("simpleeval", "simpleeval (pre-parsed AST)", simpleeval_score, lambda f: (f,), int),
+        ("zen_engine", "zen-engine decision tables", decision.evaluate, lambda f: (f,),
+         lambda r: int(r["result"]["score"])),
+    ]
+
+
+def check_scores(impls, cases) -> None:
+    bad = []
+    for f in cases:
+        got = {name: conv(fn(*mk(f))) for name, _, fn, mk, conv in impls}
+        if len(set(got.values())) != 1:
+            bad.append((f, got))
+    if bad:
+        lines = [f"  {f}\n    -> {got}" for f, got in bad[:5]]
+        fail(f"the score implementations disagree on {len(bad)} of {len(cases)} cases, e.g.\n"
+             + "\n".join(lines) + "\nno timing is reported for implementations that give different answers", 1)
+
+
+# --------------------------------------------------------------------------------- full decision
+
+def _jsonish(v):
+    return v.isoformat() if isinstance(v, _dt.date) else v
+
+
+def check_decisions(policies, prog, items, rendered_too: int) -> None:
+    """The engine's outcomes (compiled program, traced or not, the library call) against the oracle on
+    every case; the ``.to_dict()`` rendering on the first ``rendered_too`` cases."""
+    from benchmarks.oracle import imust_decision
+
+    bad = []
+    for i, (raw, facts, as_of) in enumerate(items):
+        want = imust_decision(facts, as_of)
+        got = {"prog.run(trace=False)": prog.run(facts, as_of, trace=False)[0],
+               "prog.run(trace=True)": prog.run(facts, as_of, trace=True)[0],
+               "policies.evaluate(case).outputs": policies.evaluate(raw).outputs}
+        for how, out in got.items():
+            if out != want:
+                diff = {k: (want.get(k), out.get(k)) for k in sorted(set(want) | set(out)) if want.get(k) != out.get(k)}
+                bad.append((how, raw, diff))
+        if i >= rendered_too:
+            continue
+        rendered = policies.evaluate(raw).to_dict()["outputs"]
+        want_json = {k: _jsonish(v) for k, v in want.items()}
+        if rendered != want_json:
+            diff = {k: (want_json.get(k), rendered.get(k)) for k in sorted(set(want_json) | set(rendered))
+                    if want_json.get(k) != rendered.get(k)}
+            bad.append(("to_dict()", raw, diff))
+    if bad:
+        lines = [f"  {how}: facts {raw['facts']}\n    differs (oracle, engine): {diff}" for how, raw, diff in bad[:5]]
+        fail(f"the engine and benchmarks/oracle.py disagree ({len(bad)} results), e.g.\n" + "\n".join(lines), 1)
+
+
+# --------------------------------------------------------------------------- cold start, memory
+
+_COLD = r"""
+import time
+t0, c0 = time.perf_counter_ns(), time.process_time_ns()
+import datetime
+from policyengine import Policies
+p = Policies.load()
+d = datetime.date(2024, 3, 1)
+n = 0
+for j in sorted(p.policy_set.jurisdictions):
+    for s in SUBJECTS:
+        p.program(j, d, s)
+        n += 1
+t1, c1 = time.perf_counter_ns(), time.process_time_ns()
+print("RESULT", (t1 - t0) / 1e6, n, (c1 - c0) / 1e6)
+"""
+
+_MEMORY = r"""
+import datetime, gc, tracemalloc
+from policyengine import Policies
+gc.collect()
+tracemalloc.start()
+base = tracemalloc.get_traced_memory()[0]
+p = Policies.load()
+d = datetime.date(2024, 3, 1)
+for j in sorted(p.policy_set.jurisdictions):
+    for s in SUBJECTS:
+        p.program(j, d, s)
+gc.collect()
+current, peak = tracemalloc.get_traced_memory()
+tracemalloc.stop()
+print("RESULT", (peak - base) / 2**20, (current - base) / 2**20)
+"""
+
+
+def _child(code: str) -> tuple[list[str], float]:
+    src = f"SUBJECTS = {SUBJECTS!r}\n" + code
+    t0 = time.perf_counter_ns()
+    # A fresh process as an installed package starts: pip writes bytecode when it installs, so the
+    # child may read and write __pycache__ even where the caller's environment forbids it.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    r = subprocess.run([sys.executable, "-c", src], cwd=str(ROOT), capture_output=True, text=True, env=env)
+    wall = (time.perf_counter_ns() - t0) / 1e6
+    if r.returncode != 0:
+        fail(f"the child process failed (exit {r.returncode}):\n{r.stderr.strip()[-2000:]}", 1)
+    line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")][-1]
+    return line.split()[1:], wall
+
+
+def cold_start(runs: int) -> dict:
+    ms, cpu, walls, n = [], [], [], 0
+    _child(_COLD)  # the first start after installing writes the bytecode cache; it is not timed
+    for _ in range(runs):
+        vals, wall = _child(_COLD)
+        ms.append(float(vals[0]))
+        n = int(vals[1])
+        cpu.append(float(vals[2]))
+        walls.append(wall)
+    return {"cold_start_ms": statistics.median(ms), "cold_start_runs_ms": ms,
+            "cold_start_cpu_ms": statistics.median(cpu), "cold_start_process_ms": statistics.median(walls),
+            "programs_compiled": n}
+
+
+def memory() -> dict:
+    vals, _ = _child(_MEMORY)
+    return {"memory_mb": float(vals[0]), "memory_retained_mb": float(vals[1])}
+
+
+# ---------------------------------------------------------------------------------------- report
+
+def machine() -> dict:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        model = platform.processor() or "unknown"
+    try:
+        nproc = len(os.sched_getaffinity(0))
+    except AttributeError:
+        nproc = os.cpu_count()
+    return {"nproc": nproc, "cpu": model, "python": platform.python_version(),
+            "implementation": platform.python_implementation(), "platform": platform.platform()}
+
+
+def fmt_time(ns: float) -> str:
+    if ns >= 1e6:
+        return f"{ns / 1e6:8.2f} ms"
+    if ns >= 1e3:
+        return f"{ns / 1e3:8.2f} µs"
+    return f"{ns:8.0f} ns"
+
+
+def verdict(key: str, value: float) -> str:
+    limit, unit = TARGETS[key]
+    shown = f"{limit:g}{unit}"
+    return f"target ≤ {shown:<8} {'PASS' if value <= limit else 'FAIL'}"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="fewer cases and rounds (within a minute on 2 cores)")
+    ap.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
+    ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    ap.add_argument("--profile", action="store_true", help="also profile the engine's parts with pyinstrument")
+    args = ap.parse_args(argv)
+    require_extra(args.profile)
+
+    from benchmarks.cases import SEED, decision_cases, score_cases
+    from benchmarks.oracle import imust_decision
+    from policyengine import Policies
+    from policyengine.diagnostics import PolicyError
+
+    if args.quick:
+        n_score, n_decision, n_library, rounds, cold_runs = 2000, 1000, 200, 3, 3
+    else:
+        n_score, n_decision, n_library, rounds, cold_runs = 5000, 3000, 600, 7, 7
+
+    started = time.time()
+    mach = machine()
+    print(f"policyengine benchmarks — {_dt.date.today().isoformat()}, Python {mach['python']}, "
+          f"{mach['nproc']} CPU(s): {mach['cpu']}{' (quick)' if args.quick else ''}")
+    try:
+        policies = Policies.load()
+    except PolicyError as e:
+        fail(f"the shipped policies do not load:\n{e}", 1)
+
+    rng = random.Random(SEED)
+    scases = score_cases(rng, n_score)
+    dcases = decision_cases(rng, n_decision, as_of=AS_OF)
+    prog = policies.program("cn/nm/baotou/imust", AS_OF, "commissioner")
+    items = []
+    for c in dcases:
+        case = policies.case(c)
+        items.append((c, case.facts, case.as_of))
+    lib = items[:n_library]
+    print(f"cases: {len(scases)} score cases, {len(items)} decision cases, the first {len(lib)} of them "
+          f"also for the library call (seed {SEED}); {rounds} rounds in batches of ~{BATCH_NS / 1e6:g} ms")
+
+    # a. ----------------------------------------------------------------------------------------
+    impls = score_implementations(policies)
+    check_scores(impls, scases)
+    med: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    sizes: dict[str, int] = {}
+    got, got_cpu, got_size = median_per_call_ns([(name, fn, [mk(f) for f in scases]) for name, _, fn, mk, _ in impls], rounds)
+    med.update({f"score.{k}": v for k, v in got.items()})
+    cpu.update({f"score.{k}": v for k, v in got_cpu.items()})
+    sizes.update({f"score.{k}": v for k, v in got_size.items()})
+
+    # b. ----------------------------------------------------------------------------------------
+    check_decisions(policies, prog, items, rendered_too=len(lib))
+
+    def evaluate_no_explain(c):
+        return policies.evaluate(c, explain_=False)
+
+    def evaluate_to_dict(c):
+        return policies.evaluate(c).to_dict()
+
+    got, got_cpu, got_size = median_per_call_ns([
+        ("python", imust_decision, [(f, d) for _, f, d in items]),
+        ("run_plain", prog.run, [(f, d, False) for _, f, d in items]),
+        ("run_trace", prog.run, [(f, d, True) for _, f, d in items]),
+    ], rounds)
+    med.update({f"decision.{k}": v for k, v in got.items()})
+    cpu.update({f"decision.{k}": v for k, v in got_cpu.items()})
+    sizes.update({f"decision.{k}": v for k, v in got_size.items()})
+    got, got_cpu, got_size = median_per_call_ns([
+        ("python", imust_decision, [(f, d) for _, f, d in lib]),
+        ("evaluate", policies.evaluate, [(c,) for c, _, _ in lib]),
+        ("evaluate_no_explain", evaluate_no_explain, [(c,) for c, _, _ in lib]),
+        ("evaluate_to_dict", evaluate_to_dict, [(c,) for c, _, _ in lib]),
+    ], rounds)
+    med.update({f"library.{k}": v for k, v in got.items()})
+    cpu.update({f"library.{k}": v for k, v in got_cpu.items()})
+    sizes.update({f"library.{k}": v for k, v in got_size.items()})
+
+    # c., d. -------------------------------------------------------------------------------------
+    cold = cold_start(cold_runs)
+    mem = memory()
+
+    py, dpy, lpy = med["score.python"], med["decision.python"], med["library.python"]
+    res = {
+        "score_table_vs_python": med["score.policyengine"] / py,
+        "rule_engine_vs_python": med["score.rule_engine"] / py,
+        "simpleeval_vs_python": med["score.simpleeval"] / py,
+        "zen_engine_vs_python": med["score.zen_engine"] / py,
+        "full_decision_vs_python": med["decision.run_plain"] / dpy,
+        "explain_vs_plain": med["decision.run_trace"] / med["decision.run_plain"],
+        "explain_vs_python": med["decision.run_trace"] / dpy,
+        "evaluate_vs_python": med["library.evaluate"] / lpy,
+        "evaluate_no_explain_vs_python": med["library.evaluate_no_explain"] / lpy,
+        "evaluate_to_dict_vs_python": med["library.evaluate_to_dict"] / lpy,
+        **cold, **mem,
+    }
+
+    w = 46
+    print()
+    print(f"{'':<{w}} {'wall/call':>11} {'× Python':>9} {'CPU/call':>11} {'× Python':>9}")
+
+    def row(label, key, base, target=None):
+        line = (f"   {label:<{w - 3}} {fmt_time(med[key])} {med[key] / med[base]:8.2f}× "
+                f"{fmt_time(cpu[key])} {cpu[key] / cpu[base]:8.2f}×")
+        print(line + ("   " + verdict(target, res[target]) if target else ""))
+
+    print("a. 附件3 score table, score only")
+    for name, label, *_ in impls:
+        row(label, f"score.{name}", "score.python", "score_table_vs_python" if name == "policyengine" else None)
+    print("b. full decision, IMUST teacher (15 outcomes)")
+    row("hand-written Python (oracle.imust_decision)", "decision.python", "decision.python")
+    row("prog.run(trace=False)  explanation off", "decision.run_plain", "decision.python", "full_decision_vs_python")
+    row("prog.run(trace=True)   explanation on", "decision.run_trace", "decision.python")
+    row(f"hand-written Python, first {len(lib)} cases", "library.python", "library.python")
+    row("policies.evaluate(case)", "library.evaluate", "library.python")
+    row("policies.evaluate(case, explain_=False)", "library.evaluate_no_explain", "library.python")
+    row("policies.evaluate(case).to_dict()", "library.evaluate_to_dict", "library.python")
+    print(f"   {'explanation on / off':<{w - 3}} {'':>11} {res['explain_vs_plain']:8.2f}× {'':>11} "
+          f"{cpu['decision.run_trace'] / cpu['decision.run_plain']:8.2f}×   "
+          + verdict("explain_vs_plain", res["explain_vs_plain"]))
+    print(f"{'c. cold start (import, load, check, compile)':<{w}} {res['cold_start_ms']:8.1f} ms {'':>9} "
+          f"{res['cold_start_cpu_ms']:8.1f} ms {'':>9}   " + verdict("cold_start_ms", res["cold_start_ms"]))
+    print(f"   median of {cold_runs} fresh processes, {res['programs_compiled']} programs "
+          f"({len(policies.policy_set.jurisdictions)} jurisdictions × {len(SUBJECTS)} subjects)")
+    print(f"   whole process, interpreter start included: {res['cold_start_process_ms']:.0f} ms")
+    print(f"{'d. peak memory, load + compile (tracemalloc)':<{w}} {res['memory_mb']:8.1f} MB {'':>9} "
+          f"{'':>11} {'':>9}   " + verdict("memory_mb", res["memory_mb"]))
+    print(f"   retained after compiling: {res['memory_retained_mb']:.1f} MB")
+    passed = {k: res[k] <= TARGETS[k][0] for k in TARGETS}
+    elapsed = time.time() - started
+    print(f"\n{sum(passed.values())}/{len(passed)} targets met; {elapsed:.0f} s")
+
+    if args.profile:
+        profile(policies, prog, scases, items, impls)
+
+    if args.json:
+        out = {"date": _dt.date.today().isoformat(), "machine": mach, "quick": args.quick, "seed": SEED,
+               "cases": {"score": len(scases), "decision": len(items), "library": len(lib), "rounds": rounds,
+                         "batch_target_ns": BATCH_NS, "batch_sizes": sizes},
+               **res, "medians_ns": med, "cpu_medians_ns": cpu,
+               "cpu_ratios": {"score_table_vs_python": cpu["score.policyengine"] / cpu["score.python"],
+                              "rule_engine_vs_python": cpu["score.rule_engine"] / cpu["score.python"],
+                              "simpleeval_vs_python": cpu["score.simpleeval"] / cpu["score.python"],
+                              "zen_engine_vs_python": cpu["score.zen_engine"] / cpu["score.python"],
+                              "full_decision_vs_python": cpu["decision.run_plain"] / cpu["decision.python"],
+                              "explain_vs_plain": cpu["decision.run_trace"] / cpu["decision.run_plain"]},
+               "memory_unit": "MiB (2**20 bytes)",
+               "targets": {k: v[0] for k, v in TARGETS.items()}, "pass": passed}
+        Path(args.json).write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"wrote {args.json}")
+    return 1 if args.strict and not all(passed.values()) else 0
+
+
+def profile(policies, prog, scases, items, impls) -> None:
+    from pyinstrument import Profiler
+
+    from policyengine import Policies
+
+    engine_fn = [fn for name, _, fn, _, _ in impls if name == "policyengine"][0]
+
+    def load_and_compile():
+        p = Policies.load()
+        for j in sorted(p.policy_set.jurisdictions):
+            for s in SUBJECTS:
+                p.program(j, AS_OF, s)
+    jobs = [
+        ("score table: output_function('score') over the score cases",
+         lambda: [engine_fn(f, AS_OF) for f in scases * 5]),
+        ("full decision: prog.run(trace=True) over the decision cases",
+         lambda: [prog.run(f, d, trace=True) for _, f, d in items * 3]),
+        ("library call: policies.evaluate(case).to_dict()",
+         lambda: [policies.evaluate(c).to_dict() for c, _, _ in items[:300]]),
+        ("load and compile (in this process; imports already done)", load_and_compile),
+    ]
+    for title, job in jobs:
+        p = Profiler(interval=0.0005)
+        p.start()
+        job()
+        p.stop()
+        print(f"\n=== profile: {title}")
+        print(p.output_text(unicode=True, color=False, show_all=False))
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
