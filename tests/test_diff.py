@@ -1,0 +1,501 @@
+"""The auditor's diff: exact differences between two policy versions, the cases they change,
+exit codes, the three formats, git revisions, and layout-only changes giving nothing."""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import shutil
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from policyengine.api import Policies, load_rule_files
+from policyengine.cli import main
+from policyengine.diff import CaseImpact, Change, OutputChange, diff_policies, find_cases, impacted_cases
+from policyengine.load import load_file
+
+DATA = Path(__file__).parent / "data" / "diff_base"
+SHIPPED = Path(__file__).resolve().parent.parent / "policies"
+AS_OF = _dt.date(2024, 6, 1)
+REGION, CITY = "cn.nm.measures", "cn.nm.baotou.plan"
+
+
+@pytest.fixture
+def versions(tmp_path):
+    """Two copies of the purpose-built pack (national + region + city): old, and new to mutate."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    shutil.copytree(DATA / "policies", old)
+    shutil.copytree(DATA / "policies", new)
+    return old, new
+
+
+def edit(path: Path, before: str, after: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(before) == 1, f"{before!r} should occur once in {path.name}"
+    path.write_text(text.replace(before, after), encoding="utf-8")
+
+
+def diff(old: Path, new: Path) -> list[Change]:
+    po, pn = load_rule_files([old]), load_rule_files([new])
+    assert not po.errors and not pn.errors, [d.message for d in po.errors + pn.errors]
+    return diff_policies(po, pn, AS_OF, lang="en")
+
+
+def impacts(old: Path, new: Path) -> list[CaseImpact]:
+    return impacted_cases(Policies.load(old), Policies.load(new), find_cases(DATA / "cases"), lang="en")
+
+
+def case(name: str, jurisdiction: str, *outputs: OutputChange) -> CaseImpact:
+    return CaseImpact(str(DATA / "cases" / name), "commissioner", jurisdiction, "2024-06-01", outputs)
+
+
+def in_force(jid: str, what: str, ident: str, old, new, document: str, detail: str, change: str = "changed") -> Change:
+    return Change("in-force", ident, change, document, jid, what, old, new, detail)
+
+
+DAYS = OutputChange("min_service_days_per_year", 30, 40, ("min_service_days",), ("min_service_days",))
+
+
+# --- the exact differences of each kind of change ---------------------------------------------------
+
+
+def test_an_identical_copy_has_no_difference(versions):
+    old, new = versions
+    assert diff(old, new) == []
+    assert impacts(old, new) == []
+
+
+def test_threshold_raised(versions):
+    old, new = versions
+    edit(new / "region.yaml", "value: 30\n", "value: 40\n")
+    setter = "set by cn.nm.measures 第七条(五)"
+    assert diff(old, new) == [
+        Change("parameter", "min_service_days", "changed", REGION, "cn/nm", "value", 30, 40, "30 → 40"),
+        in_force("cn/nm", "parameter", "min_service_days", 30, 40, REGION, setter),
+        in_force("cn/nm/baotou", "parameter", "min_service_days", 30, 40, REGION, setter),
+    ]
+    assert impacts(old, new) == [
+        case("a_baotou_35_days.yaml", "cn/nm/baotou",
+             OutputChange("compliant", True, False, ("cn.nm.service-days",), ("cn.nm.service-days",)), DAYS),
+        case("b_baotou_45_days.yaml", "cn/nm/baotou", DAYS),
+        case("c_region_part_time.json", "cn/nm", DAYS),
+        case("d_baotou_part_time.yml", "cn/nm/baotou", DAYS),
+    ]
+
+
+CITY_DAYS = """
+parameters:
+  min_service_days:
+    value: 30
+    stricter: higher
+    label: {zh: 每年服务不少于（天）, en: Days a year (at least)}
+    citation: 第五条
+"""
+
+
+def test_a_tightening_in_the_region_now_binds_the_city(versions):
+    old, new = versions
+    for v in versions:  # the city restates the region's 30 days in both versions
+        (v / "city.yaml").write_text((v / "city.yaml").read_text(encoding="utf-8") + CITY_DAYS, encoding="utf-8")
+    edit(new / "region.yaml", "value: 30\n", "value: 40\n")
+    assert diff(old, new) == [
+        Change("parameter", "min_service_days", "changed", REGION, "cn/nm", "value", 30, 40, "30 → 40"),
+        Change("check", "PE050", "added", CITY, "cn/nm/baotou", "warning", None,
+               "'min_service_days' = 30 here would loosen 40 set above; the stricter 40 keeps applying"),
+        in_force("cn/nm", "parameter", "min_service_days", 30, 40, REGION, "set by cn.nm.measures 第七条(五)"),
+        in_force("cn/nm/baotou", "parameter", "min_service_days", 30, 40, REGION,
+                 "set by cn.nm.measures 第七条(五); was set by cn.nm.baotou.plan 第五条"),
+    ]
+    assert [Path(i.path).name for i in impacts(old, new)] == [
+        "a_baotou_35_days.yaml", "b_baotou_45_days.yaml", "c_region_part_time.json", "d_baotou_part_time.yml"]
+
+
+def test_tier_bound_moved(versions):
+    old, new = versions
+    edit(new / "region.yaml", "{min: 5, max: 9, points: 30}", "{min: 5, max: 7, points: 30}")
+    edit(new / "region.yaml", "{min: 10, points: 60}", "{min: 8, points: 60}")
+    assert diff(old, new) == [
+        Change("rule", "cn.nm.score", "changed", REGION, "cn/nm", "items.rd.tiers",
+               ["0-4: 0", "5-9: 30", "10+: 60"], ["0-4: 0", "5-7: 30", "8+: 60"],
+               "tier 2: 5-9 → 5-7 (30 points); tier 3: 10+ → 8+ (60 points)"),
+        in_force("cn/nm", "rule", "cn.nm.score", "Annual performance evaluation", "Annual performance evaluation", REGION,
+                 "items.rd.tiers changed; set by cn.nm.measures 第十二条"),
+        in_force("cn/nm/baotou", "rule", "cn.nm.score", "Annual performance evaluation", "Annual performance evaluation",
+                 REGION, "items.rd.tiers changed; set by cn.nm.measures 第十二条"),
+    ]
+    score = ("cn.nm.score",)
+    assert impacts(old, new) == [  # 8 enterprises: 30 points before, 60 now
+        case("a_baotou_35_days.yaml", "cn/nm/baotou", OutputChange("grade", "qualified", "excellent", score, score),
+             OutputChange("score", 70, 100, score, score)),
+    ]
+
+
+def test_condition_added_at_the_city(versions):
+    old, new = versions
+    edit(new / "city.yaml", 'condition: education >= "bachelor"',
+         'condition: education >= "bachelor" and full_time_education')
+    label = "A bachelor's degree or higher"
+    assert diff(old, new) == [
+        Change("rule", "cn.nm.baotou.education", "changed", CITY, "cn/nm/baotou", "condition",
+               'education >= "bachelor"', 'education >= "bachelor" and full_time_education',
+               "adds `and full_time_education`"),
+        in_force("cn/nm/baotou", "rule", "cn.nm.baotou.education", label, label, CITY,
+                 "condition changed; set by cn.nm.baotou.plan 第二条"),
+    ]
+    assert impacts(old, new) == [
+        case("d_baotou_part_time.yml", "cn/nm/baotou",
+             OutputChange("eligible", True, False, ("cn.conduct", "cn.nm.employer", "cn.nm.baotou.education"),
+                          ("cn.nm.baotou.education",))),
+    ]
+
+
+SUPERSEDING = """\
+kind: policy-document
+version: 1
+document:
+  id: cn.nm.measures-2024
+  title: {zh: 自治区科技特派员管理办法（2024年修订）, en: Regional measures (2024 revision)}
+  issuer: {zh: 自治区科学技术厅, en: Regional Department of Science and Technology}
+  number: 内科发〔2024〕3号
+  jurisdiction: cn/nm
+  extends: cn
+  effective: 2024-01-01
+  supersedes: [cn.nm.measures]
+parameters:
+  min_service_days:
+    value: 25
+    stricter: higher
+    output: min_service_days_per_year
+    subject: commissioner
+    label: {zh: 每年在派驻企业工作时间累计不少于（天）, en: Days a year at the host enterprise (at least)}
+    citation: 第七条(五)
+"""
+
+
+def test_document_superseded(versions):
+    old, new = versions
+    (new / "region_2024.yaml").write_text(SUPERSEDING, encoding="utf-8")
+    later, title = "cn.nm.measures-2024", "Regional measures (2024 revision)"
+    setter = "set by cn.nm.measures-2024 第七条(五); was set by cn.nm.measures 第七条(五)"
+    assert diff(old, new) == [
+        Change("document", later, "added", later, "cn/nm", new=title),
+        Change("document", REGION, "superseded", REGION, "cn/nm", "superseded_by", None, later, f"superseded by {later}"),
+        Change("parameter", "min_service_days", "added", later, "cn/nm", new=25),
+        in_force("cn/nm", "document", later, None, title, later, "", "added"),
+        in_force("cn/nm", "parameter", "min_service_days", 30, 25, later, setter),
+        in_force("cn/nm/baotou", "document", later, None, title, later, "", "added"),
+        in_force("cn/nm/baotou", "parameter", "min_service_days", 30, 25, later, setter),
+    ]
+    days = OutputChange("min_service_days_per_year", 30, 25, ("min_service_days",), ("min_service_days",))
+    assert impacts(old, new) == [
+        case("a_baotou_35_days.yaml", "cn/nm/baotou", days), case("b_baotou_45_days.yaml", "cn/nm/baotou", days),
+        case("c_region_part_time.json", "cn/nm", days), case("d_baotou_part_time.yml", "cn/nm/baotou", days),
+    ]
+    # before the revision takes effect, nothing in force differs
+    po, pn = load_rule_files([old]), load_rule_files([new])
+    assert [c for c in diff_policies(po, pn, _dt.date(2023, 12, 31), "en") if c.scope == "in-force"] == []
+
+
+ORDOS = """\
+kind: policy-document
+version: 1
+document:
+  id: cn.nm.ordos.plan
+  title: {zh: 鄂尔多斯市科技特派员工作方案, en: Ordos work plan}
+  issuer: {zh: 鄂尔多斯市科学技术局, en: Ordos Science and Technology Bureau}
+  number: 鄂科发〔2024〕26号
+  jurisdiction: cn/nm/ordos
+  extends: cn/nm
+  effective: 2024-03-01
+jurisdictions:
+  - {id: cn/nm/ordos, name: {zh: 鄂尔多斯市, en: Ordos}, level: city, parent: cn/nm}
+rules:
+  - id: cn.nm.ordos.title
+    kind: eligibility
+    subject: commissioner
+    label: {zh: 中级及以上职称, en: Intermediate title or higher}
+    citation: 第三条
+    condition: title >= "intermediate"
+"""
+
+
+def test_new_jurisdiction_layer(versions):
+    old, new = versions
+    (new / "ordos").mkdir()
+    (new / "ordos" / "plan.yaml").write_text(ORDOS, encoding="utf-8")
+    doc, rule = "cn.nm.ordos.plan", "cn.nm.ordos.title"
+    assert diff(old, new) == [
+        Change("document", doc, "added", doc, "cn/nm/ordos", new="Ordos work plan"),
+        Change("jurisdiction", "cn/nm/ordos", "added", "", "cn/nm/ordos", new="Ordos"),
+        Change("rule", rule, "added", doc, "cn/nm/ordos", new="Intermediate title or higher"),
+        in_force("cn/nm/ordos", "jurisdiction", "cn/nm/ordos", None, None, "",
+                 "compared with what applied at cn/nm in the old version", "added"),
+        in_force("cn/nm/ordos", "document", doc, None, "Ordos work plan", doc, "", "added"),
+        in_force("cn/nm/ordos", "rule", rule, None, "Intermediate title or higher", doc, "set by cn.nm.ordos.plan 第三条",
+                 "added"),
+    ]
+    assert impacts(old, new) == []  # no case is at Ordos
+
+
+def test_enum_set_widened_literal_and_operator_inside_an_expression(versions):
+    old, new = versions
+    edit(new / "region.yaml", '["university", "research_institute"]', '["university", "research_institute", "vocational_school"]')
+    edit(new / "city.yaml", 'education >= "bachelor"', 'education >= "master"')
+    edit(new / "region.yaml", "check: service_days >= min_service_days", "check: service_days > min_service_days")
+    got = [c for c in diff(old, new) if c.scope == "rule"]
+    assert [(c.id, c.field, c.detail) for c in got] == [
+        ("cn.nm.employer", "condition", 'set widened: + "vocational_school"'),
+        ("cn.nm.service-days", "condition", "operator >= → >"),
+        ("cn.nm.baotou.education", "condition", '"bachelor" → "master"'),
+    ]
+    assert [(i.path.rsplit("/", 1)[1], [(o.output, o.old, o.new, o.new_rules) for o in i.outputs]) for i in impacts(old, new)] == [
+        ("c_region_part_time.json", [("eligible", False, True, ("cn.conduct", "cn.nm.employer"))]),
+        ("d_baotou_part_time.yml", [("eligible", True, False, ("cn.nm.baotou.education",))]),
+    ]
+
+
+def test_document_metadata_cap_and_grade_bands(versions):
+    old, new = versions
+    region = new / "region.yaml"
+    edit(region, "effective: 2020-01-01", "effective: 2020-02-01")
+    edit(region, "number: 内科发〔2020〕1号", "number: 内科发〔2020〕2号")
+    edit(region, "en: Regional measures}", "en: Regional management measures}")
+    edit(region, "cap: 100", "cap: 90")
+    edit(region, "{min: 85, grade: excellent}", "{min: 80, grade: excellent}")
+    edit(region, "{min: 60, max: 84, grade: qualified}", "{min: 60, max: 79, grade: qualified}")
+    edit(region, "citation: 第六条", "citation: 第六条(一)")
+    region.write_text(region.read_text(encoding="utf-8") + "coverage:\n  第六条(一): [cn.nm.employer]\n", encoding="utf-8")
+    got = [c for c in diff(old, new) if c.scope != "in-force"]
+    assert got == [
+        Change("document", REGION, "changed", REGION, "cn/nm", "title", "Regional measures", "Regional management measures",
+               "Regional measures → Regional management measures"),
+        Change("document", REGION, "changed", REGION, "cn/nm", "number", "内科发〔2020〕1号", "内科发〔2020〕2号",
+               "内科发〔2020〕1号 → 内科发〔2020〕2号"),
+        Change("document", REGION, "changed", REGION, "cn/nm", "effective", "2020-01-01", "2020-02-01",
+               "2020-01-01 → 2020-02-01"),
+        Change("document", REGION, "changed", REGION, "cn/nm", "coverage", {}, {"第六条(一)": ["cn.nm.employer"]},
+               "differs for: 第六条(一)"),
+        Change("rule", "cn.nm.employer", "changed", REGION, "cn/nm", "citation", "第六条", "第六条(一)", "第六条 → 第六条(一)"),
+        Change("rule", "cn.nm.score", "changed", REGION, "cn/nm", "cap", 100, 90, "100 → 90"),
+        Change("rule", "cn.nm.score", "changed", REGION, "cn/nm", "bands",
+               ["85+: excellent", "60-84: qualified", "≤59: unqualified"],
+               ["80+: excellent", "60-79: qualified", "≤59: unqualified"],
+               "band 1: 85+ → 80+ (excellent); band 2: 60-84 → 60-79 (qualified)"),
+        Change("check", "PE043", "added", REGION, "cn/nm", "warning", None, "items add up to 100, more than the cap of 90"),
+    ]
+    score = ("cn.nm.score",)
+    assert impacts(old, new) == [case("b_baotou_45_days.yaml", "cn/nm/baotou", OutputChange("score", 100, 90, score, score))]
+
+
+# --- the command: exit codes and formats ------------------------------------------------------------
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(["diff", *argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_exit_codes(versions, capsys, tmp_path):
+    old, new = versions
+    assert run(capsys, str(old), str(new), "--as-of", "2024-06-01")[:2] == (0, f"policyengine diff {old} → {new}\n"
+                                                                                "in force on 2024-06-01\n\nNo difference.\n")
+    edit(new / "region.yaml", "value: 30\n", "value: 40\n")
+    assert run(capsys, str(old), str(new), "--as-of", "2024-06-01")[0] == 1
+    code, out, err = run(capsys, str(old), str(tmp_path / "nowhere"))
+    assert (code, out) == (2, "") and "nowhere" in err and "neither a policy folder nor git:REV" in err
+    code, out, err = run(capsys, str(old), str(new), "--as-of", "2024-13-01")
+    assert (code, out) == (2, "") and "--as-of" in err
+    code, out, err = run(capsys, str(old), str(new), "--cases", str(tmp_path / "no-cases"))
+    assert (code, out) == (2, "") and "cases folder" in err
+    edit(new / "city.yaml", 'condition: education >= "bachelor"', 'condition: educaton >= "bachelor"')
+    code, out, err = run(capsys, str(old), str(new))
+    assert (code, out) == (2, "")
+    assert f"error: {new} has errors in its rule files" in err
+    assert "city.yaml" in err and "PE022" in err and "educaton" in err
+
+
+def test_text_markdown_and_json(versions, capsys):
+    old, new = versions
+    edit(new / "region.yaml", "value: 30\n", "value: 40\n")
+    args = (str(old), str(new), "--cases", str(DATA / "cases"), "--as-of", "2024-06-01", "--lang", "en")
+    code, text, _ = run(capsys, *args)
+    assert code == 1
+    assert text == f"""\
+policyengine diff {old} → {new}
+in force on 2024-06-01
+
+Parameters
+  ~ min_service_days [cn.nm.measures · cn/nm]: value: 30 → 40
+
+In force at cn/nm
+  ~ parameter min_service_days: 30 → 40 (set by cn.nm.measures 第七条(五))
+
+In force at cn/nm/baotou
+  ~ parameter min_service_days: 30 → 40 (set by cn.nm.measures 第七条(五))
+
+Cases whose outcomes change: 4 of 4
+  {DATA}/cases/a_baotou_35_days.yaml (commissioner @ cn/nm/baotou, as of 2024-06-01)
+    compliant: true → false (new: cn.nm.service-days; old: cn.nm.service-days)
+    min_service_days_per_year: 30 → 40 (new: min_service_days; old: min_service_days)
+  {DATA}/cases/b_baotou_45_days.yaml (commissioner @ cn/nm/baotou, as of 2024-06-01)
+    min_service_days_per_year: 30 → 40 (new: min_service_days; old: min_service_days)
+  {DATA}/cases/c_region_part_time.json (commissioner @ cn/nm, as of 2024-06-01)
+    min_service_days_per_year: 30 → 40 (new: min_service_days; old: min_service_days)
+  {DATA}/cases/d_baotou_part_time.yml (commissioner @ cn/nm/baotou, as of 2024-06-01)
+    min_service_days_per_year: 30 → 40 (new: min_service_days; old: min_service_days)
+
+3 difference(s) in the policies, 4 case(s) change.
+"""
+    code, md, _ = run(capsys, *args, "--format", "md")
+    assert code == 1
+    assert md.startswith(f"# Policy diff: `{old}` → `{new}`\nIn force on 2024-06-01.\n\n## Parameters\n\n"
+                         "| | what | change |\n|---|---|---|\n"
+                         "| ~ | min_service_days [cn.nm.measures · cn/nm] | value: 30 → 40 |\n")
+    assert "## In force at cn/nm/baotou" in md
+    assert "## Cases whose outcomes change: 4 of 4" in md and "| case | outcome: old → new (deciding rules) |" in md
+    assert (f"| {DATA}/cases/a_baotou_35_days.yaml (commissioner @ cn/nm/baotou, as of 2024-06-01) | "
+            "compliant: true → false (new: cn.nm.service-days; old: cn.nm.service-days)<br>"
+            "min_service_days_per_year: 30 → 40 (new: min_service_days; old: min_service_days) |") in md
+    code, out, _ = run(capsys, *args, "--format", "json")
+    assert code == 1
+    assert run(capsys, *args, "--format", "json")[1] == out  # deterministic
+    got = json.loads(out)
+    assert list(got) == sorted(got) and got["different"] is True and got["as_of"] == "2024-06-01"
+    assert got["changes"][0] == {"scope": "parameter", "id": "min_service_days", "change": "changed",
+                                 "document": REGION, "jurisdiction": "cn/nm", "field": "value", "old": 30, "new": 40,
+                                 "detail": "30 → 40"}
+    assert [c["jurisdiction"] for c in got["changes"] if c["scope"] == "in-force"] == ["cn/nm", "cn/nm/baotou"]
+    assert got["cases"]["checked"] == 4
+    assert got["cases"]["changed"][0] == {
+        "path": str(DATA / "cases" / "a_baotou_35_days.yaml"), "subject": "commissioner", "jurisdiction": "cn/nm/baotou",
+        "as_of": "2024-06-01", "old_error": "", "new_error": "",
+        "outputs": [{"output": "compliant", "old": True, "new": False, "old_rules": ["cn.nm.service-days"],
+                     "new_rules": ["cn.nm.service-days"]},
+                    {"output": "min_service_days_per_year", "old": 30, "new": 40, "old_rules": ["min_service_days"],
+                     "new_rules": ["min_service_days"]}]}
+    code, out, _ = run(capsys, str(old), str(old), "--format", "json", "--as-of", "2024-06-01")
+    assert code == 0 and json.loads(out) == {"old": str(old), "new": str(old), "as_of": "2024-06-01", "different": False,
+                                             "changes": [], "cases": None}
+
+
+def test_a_case_that_no_longer_evaluates(versions):
+    old, new = versions
+    edit(new / "national.yaml", "    rd_enterprises: {type: int, min: 0, label: {zh: 指导研发的企业数, en: Enterprises whose R&D it guided}}\n", "")
+    edit(new / "region.yaml", "value: rd_enterprises", "value: \"0\"")
+    got = impacts(old, new)
+    assert [(Path(i.path).name, i.old_error, i.new_error.startswith("facts.rd_enterprises: unknown fact")) for i in got] == [
+        ("a_baotou_35_days.yaml", "", True), ("b_baotou_45_days.yaml", "", True),
+        ("c_region_part_time.json", "", True), ("d_baotou_part_time.yml", "", True)]
+
+
+# --- git revisions ----------------------------------------------------------------------------------
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=Auditor", "-c", "user.email=auditor@example.invalid",
+                    "-c", "commit.gpgsign=false", *args], cwd=repo, check=True, capture_output=True)
+
+
+def test_git_revisions(tmp_path, monkeypatch, capsys):
+    repo = tmp_path / "repo"
+    shutil.copytree(DATA / "policies", repo / "policies")
+    shutil.copytree(DATA / "policies", repo / "archive" / "v1")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "v1")
+    edit(repo / "policies" / "region.yaml", "value: 30\n", "value: 40\n")
+    git(repo, "commit", "-q", "-am", "v2: 40 days")
+    (repo / "policies" / "sub").mkdir()
+    monkeypatch.chdir(repo / "policies" / "sub")  # anywhere inside the repository
+    code, out, _ = run(capsys, "git:HEAD~1", "git:HEAD", "--as-of", "2024-06-01")
+    assert code == 1 and "~ min_service_days [cn.nm.measures · cn/nm]: value: 30 → 40" in out
+    assert run(capsys, "git:HEAD", str(repo / "policies"), "--as-of", "2024-06-01")[0] == 0
+    assert run(capsys, "git:HEAD:archive/v1", "git:HEAD~1", "--as-of", "2024-06-01")[0] == 0
+    code, out, err = run(capsys, "git:no-such-rev", "git:HEAD")
+    assert (code, out) == (2, "") and "unknown git revision 'no-such-rev'" in err
+    code, out, err = run(capsys, "git:HEAD:no/such/path", "git:HEAD")
+    assert (code, out) == (2, "") and "no/such/path" in err
+    # errors in a revision are shown at their git path, not at a temporary folder
+    edit(repo / "policies" / "city.yaml", 'condition: education >= "bachelor"', 'condition: educaton >= "bachelor"')
+    git(repo, "commit", "-q", "-am", "v3: a typo")
+    code, out, err = run(capsys, "git:HEAD~1", "git:HEAD")
+    assert code == 2 and "git:HEAD:policies/city.yaml:" in err and "/tmp" not in err.split("rule files:")[1]
+
+
+# --- layout changes give no difference ------------------------------------------------------------
+
+
+def _quote(s: str, double: bool) -> str:
+    if double or any(c in s for c in "\n\r\t\\") or not s.isprintable():
+        return json.dumps(s, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _scalar(v, depth: int) -> str:
+    if v is None:
+        return "null" if depth % 2 else "~"
+    if v is True or v is False:
+        return "true" if v else "false"
+    if isinstance(v, (int, Decimal)):
+        return str(v)
+    if isinstance(v, _dt.date):
+        return v.isoformat()
+    assert isinstance(v, str), v
+    return _quote(v, depth % 2 == 0)  # every string quoted: "30", "2024-01-01", "yes" stay strings
+
+
+def emit(v, style: str, depth: int = 0, indent: int = 0) -> str:
+    """YAML for a loaded value, keys sorted, no comments: ``block``, ``flow`` (one line), or ``mixed``
+    (block at the top, flow from depth 2)."""
+    flow = style == "flow" or (style == "mixed" and depth >= 2)
+    if isinstance(v, dict) and v and not flow:
+        return "\n".join(_entry(" " * indent + _scalar(k, depth) + ":", v[k], style, depth, indent) for k in sorted(v))
+    if isinstance(v, list) and v and not flow:
+        return "\n".join(_entry(" " * indent + "-", x, style, depth, indent) for x in v)
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_scalar(k, depth)}: {emit(v[k], style, depth + 1)}" for k in sorted(v)) + "}"
+    if isinstance(v, list):
+        return "[" + ", ".join(emit(x, style, depth + 1) for x in v) + "]"
+    return _scalar(v, depth)
+
+
+def _entry(head: str, x, style: str, depth: int, indent: int) -> str:
+    nested = isinstance(x, (dict, list)) and x and not (style == "flow" or style == "mixed" and depth + 1 >= 2)
+    return head + ("\n" + emit(x, style, depth + 1, indent + 2) if nested else " " + emit(x, style, depth + 1))
+
+
+STYLES = ("block", "flow", "mixed")
+
+
+def reformat(pack: Path, into: Path, styles: tuple[str, ...]) -> None:
+    """Every YAML file of ``pack`` loaded and written again, keys sorted, comments dropped, in the
+    styles given in turn; the loader must read back exactly the values it read from the original."""
+    files = sorted(pack.rglob("*.y*ml"))
+    assert files
+    for i, f in enumerate(files):
+        data = load_file(f).data
+        out = into / f.relative_to(pack)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(emit(data, styles[i % len(styles)]) + "\n", encoding="utf-8")
+        assert load_file(out).data == data  # the emitter keeps every value and its type
+        assert out.read_text(encoding="utf-8") != f.read_text(encoding="utf-8")
+
+
+def test_reformatting_every_shipped_file_gives_no_difference(tmp_path, capsys):
+    """All of policies/ (rule files and their tests), the three styles taking turns from file to file."""
+    original, reformatted = tmp_path / "original", tmp_path / "reformatted"
+    shutil.copytree(SHIPPED, original)
+    reformat(original, reformatted, STYLES)
+    code, out, err = run(capsys, str(original), str(reformatted))
+    assert (code, out.splitlines()[-1], err) == (0, "No difference.", "")
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_reformatting_the_base_pack_in_each_style_gives_no_difference(style, tmp_path, capsys):
+    reformat(DATA / "policies", tmp_path / "reformatted", (style,))
+    assert diff(DATA / "policies", tmp_path / "reformatted") == []
+    code, out, err = run(capsys, str(DATA / "policies"), str(tmp_path / "reformatted"))
+    assert (code, out.splitlines()[-1], err) == (0, "No difference.", "")
