@@ -37,7 +37,7 @@ class MergedParam:
     param: Param  # the value in force
     replaced: tuple[Param, ...] = ()  # earlier values it replaced, highest layer first
     ignored: tuple[Param, ...] = ()  # lower values that tried to loosen it
-    how: str = "set"  # set / tightened / default-replaced / superseded / restated
+    how: str = "set"  # set / tightened / default-replaced / superseded / restated / kept (a binding value above)
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,18 @@ def _stricter_or_equal(new: Any, old: Any, direction: str | None) -> bool:
     return False
 
 
+def _binding_floor(chain: tuple[Param, ...], doc_id: str, supersedes_) -> Param | None:
+    """The strictest value of the chain that still binds: not a default, not superseded by a later value of the
+    chain or by ``doc_id``'s document."""
+    floor = None
+    for i, q in enumerate(chain):
+        if q.is_default or supersedes_(doc_id, q.document) or any(supersedes_(r.document, q.document) for r in chain[i + 1:]):
+            continue
+        if floor is None or _stricter_or_equal(q.value, floor.value, q.stricter) and q.value != floor.value:
+            floor = q
+    return floor
+
+
 def merge(ps: PolicySet, jurisdiction: str, as_of: _dt.date) -> Layers:
     """The layers in force at ``jurisdiction`` on ``as_of``, with provenance."""
     path = ps.jurisdiction_path(jurisdiction)
@@ -124,8 +136,16 @@ def merge(ps: PolicySet, jurisdiction: str, as_of: _dt.date) -> Layers:
             if cur is not None and p.output is None and cur.param.output is not None:
                 # a value restated below still publishes the outcome the value above published
                 p = dataclasses.replace(p, output=cur.param.output, subject=cur.param.subject)
+            floor = _binding_floor(cur.replaced + (cur.param,), doc.id, supersedes_) if cur is not None else None
             if cur is None:
                 params[p.name] = MergedParam(p)
+            elif (supersedes_(doc.id, cur.param.document) or cur.param.is_default and p.value != cur.param.value) \
+                    and floor is not None and not _stricter_or_equal(p.value, floor.value, floor.stricter):
+                # superseding an own earlier value, or replacing a default, never loosens a binding value above
+                chain = tuple(q for q in cur.replaced + (cur.param,) if q is not floor)
+                if floor.output is None and cur.param.output is not None:
+                    floor = dataclasses.replace(floor, output=cur.param.output, subject=cur.param.subject)
+                params[p.name] = MergedParam(floor, chain, cur.ignored + (p,), "kept")
             elif supersedes_(doc.id, cur.param.document):
                 params[p.name] = MergedParam(p, cur.replaced + (cur.param,), cur.ignored, "superseded")
             elif cur.param.is_default and p.value != cur.param.value:
