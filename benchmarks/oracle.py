@@ -43,7 +43,7 @@ TITLE_RANK = {"none": 0, "junior": 1, "intermediate": 2, "associate_senior": 3, 
 
 # the outcomes decided for a commissioner at cn/nm/baotou/imust
 IMUST_OUTPUTS = ("banned_until", "blacklisted", "commendation_candidate", "compliant", "counts_as_secondment",
-                 "eligible", "filing_revoked", "funds_recovered", "grade", "may_take_part_time_pay",
+                 "eligible", "filing_revoked", "funds_recovered", "grade", "home_treatment_until", "may_take_part_time_pay",
                  "min_dispatch_months", "min_service_days_per_year", "rectification_required",
                  "retention_until", "score")
 
@@ -226,13 +226,12 @@ def imust_decision(f: dict, as_of: _dt.date) -> dict:
             break
     revoked = unqualified and prior_unqualified
 
-    retention = add_months(start, term)                                          # region 第十二条 (派出期间)
+    home_treatment = add_months(start, term)                                     # region 第十二条 (派出期间)
+    retention = None
     if f["employer_is_public_institution"] and f["service_type"] in ("public_welfare", "entrepreneurship"):
         # national (七): staff of public institutions keep post and pay (公益服务) or personnel relations
         # (科技创业) for 5 years
-        five = add_months(start, 60)
-        if five > retention:
-            retention = five
+        retention = add_months(start, 60)
 
     return {
         "banned_until": ban_end,                                                 # region 第十五条
@@ -244,6 +243,7 @@ def imust_decision(f: dict, as_of: _dt.date) -> dict:
         "filing_revoked": revoked,                                               # Baotou 六(四)
         "funds_recovered": found is not None,                                    # region 第十五条; notice 五(五)
         "grade": grade,
+        "home_treatment_until": home_treatment,
         "may_take_part_time_pay": f["employer_consent"],                         # Baotou 七(二)
         "min_dispatch_months": term,
         "min_service_days_per_year": 30,                                         # region 第七条(五); measures 第三条(五)

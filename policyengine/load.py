@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -69,9 +69,9 @@ class Source:
                           related=related, source_line=self.line(line))
 
 
-@dataclass(frozen=True)
-class NodePos:
-    """Where a YAML node starts (1-based line/column) and its raw extent in the text."""
+class NodePos(NamedTuple):
+    """Where a YAML node starts (1-based line/column) and its raw extent in the text.
+    (A tuple: one is made for every value of every file, so it must be cheap.)"""
 
     line: int
     column: int

@@ -233,7 +233,7 @@ class RuleFile(_Strict):
 class CaseFile(BaseModel):
     """A case: a subject at a jurisdiction on a date, with its facts."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # used for the schema only
     subject: Literal["commissioner", "enterprise", "workstation", "jurisdiction"]
     jurisdiction: str
     as_of: _dt.date
