@@ -27,7 +27,8 @@ from .model import SUBJECTS, RuleFile, text_of
 from .parse import ExprError, parse_expression
 from .policy import (Band, Bonus, Definition, Document, Expr, Fact, Item, Jurisdiction, Output, Param, PolicySet, Rule,
                      Table, Tier)
-from .types import (ANY, BOOL, DATE, DECIMAL, INT, STRING, EnumType, Env, T, list_of, record_of, suggest, typecheck)
+from .types import (ANY, BOOL, DATE, DECIMAL, INT, STRING, EnumType, Env, T, list_of, record_of, suggest, type_of_value,
+                    typecheck)
 
 __all__ = ["check_files", "validate_file"]
 
@@ -126,20 +127,6 @@ def _hint_for(t: str) -> str | None:
 
 
 # --- the checker -------------------------------------------------------------------------
-
-
-def _type_of_value(v: Any) -> T:
-    if isinstance(v, bool):
-        return BOOL
-    if isinstance(v, int):
-        return INT
-    if isinstance(v, Decimal):
-        return DECIMAL
-    import datetime as _dt
-
-    if isinstance(v, _dt.date):
-        return DATE
-    return STRING
 
 
 class _Check:
@@ -262,7 +249,7 @@ class _Check:
                 if not p.citation.strip():
                     self.add(loaded.diag("PE032", f"parameter '{name}' has no citation", ("parameters", name, "citation"),
                                          hint="cite the article, e.g. 第七条(五)"))
-                self.params.append(Param(name, p.value, _type_of_value(p.value), p.label, p.citation, p.stricter,
+                self.params.append(Param(name, p.value, type_of_value(p.value), p.label, p.citation, p.stricter,
                                          p.default, p.output, p.subject, doc_id, span, p.note))
 
     def declare_facts(self, doc_id: str, loaded: Loaded, rf: RuleFile) -> None:
@@ -347,27 +334,43 @@ class _Check:
         return {d.id for d in self.documents.values() if d.jurisdiction in path}
 
     def env(self, doc_id: str, subject: str, def_types: dict) -> Env:
-        vis = self.visible_docs(doc_id)
-        names: dict[str, T] = {}
-        kinds: dict[str, str] = {}
-        for (s, n), f in self.facts.items():
-            if s == subject and f.document in vis:
-                names[n], kinds[n] = f.type, "fact"
-        for p in self.params:
-            if p.document in vis:
-                names[p.name], kinds[p.name] = p.type, "parameter"
-        for d in self.defs:
+        # Kept per (document, subject) and extended as definitions are checked (self.defs and
+        # self.unchecked_defs only grow): rebuilding it from scratch for each of thousands of
+        # definitions made check quadratic.  Precedence, lowest first: outputs, unchecked
+        # definitions, facts, parameters, definitions, as_of.
+        key = (doc_id, subject, id(def_types), len(self.facts), len(self.params), len(self.outputs))
+        m = self._env_memo.get(key) if hasattr(self, "_env_memo") else None
+        if m is None:
+            vis = self.visible_docs(doc_id)
+            base_n: dict[str, T] = {}
+            base_k: dict[str, str] = {}
+            for (s, n), f in self.facts.items():
+                if s == subject and f.document in vis:
+                    base_n[n], base_k[n] = f.type, "fact"
+            for p in self.params:
+                if p.document in vis:
+                    base_n[p.name], base_k[p.name] = p.type, "parameter"
+            out_n: dict[str, T] = {}
+            out_k: dict[str, str] = {}
+            for o in self.outputs.values():
+                if subject in o.subjects:
+                    out_n.setdefault(o.name, o.type)
+                    out_k.setdefault(o.name, "output")
+            m = {"vis": vis, "base": (base_n, base_k), "out": (out_n, out_k), "defs": ({}, {}), "unchecked": ({}, {}),
+                 "seen_defs": 0, "seen_unchecked": 0}
+            self.__dict__.setdefault("_env_memo", {})[key] = m
+        vis = m["vis"]
+        for d in self.defs[m["seen_defs"]:]:
             if d.subject == subject and d.document in vis:
-                names[d.name], kinds[d.name] = def_types.get((subject, d.name), ANY), "definition"
-        for doc, s, n in self.unchecked_defs:
+                m["defs"][0][d.name], m["defs"][1][d.name] = def_types.get((subject, d.name), ANY), "definition"
+        m["seen_defs"] = len(self.defs)
+        for doc, s, n in self.unchecked_defs[m["seen_unchecked"]:]:
             if s == subject and doc in vis:
-                names.setdefault(n, ANY)
-                kinds.setdefault(n, "definition")
-        for o in self.outputs.values():
-            if subject in o.subjects:
-                names.setdefault(o.name, o.type)
-                kinds.setdefault(o.name, "output")
-        names["as_of"], kinds["as_of"] = DATE, "builtin"
+                m["unchecked"][0].setdefault(n, ANY)
+                m["unchecked"][1].setdefault(n, "definition")
+        m["seen_unchecked"] = len(self.unchecked_defs)
+        names = {**m["out"][0], **m["unchecked"][0], **m["base"][0], **m["defs"][0], "as_of": DATE}
+        kinds = {**m["out"][1], **m["unchecked"][1], **m["base"][1], **m["defs"][1], "as_of": "builtin"}
         return Env(names, kinds)
 
     def expr(self, loaded: Loaded, path: tuple, text: str, env: Env, want: T | None, what: str) -> Expr | None:
@@ -415,32 +418,46 @@ class _Check:
         order: list[tuple[str, str]] = []
         cyclic: set[tuple[str, str]] = set()
 
-        def visit(key, stack):
-            if state.get(key) == 2:
+        def cycle(cyc):
+            cyclic.update(cyc)
+            for (doc_id, name), (loaded, d, node) in parsed.items():
+                if (d.subject, name) == cyc[0]:
+                    self.add(loaded.diag("PE031", "definitions refer to each other in a cycle: " +
+                                         " → ".join(n for _, n in cyc), ("definitions", name), key=True,
+                                         hint="one of them must be computed without the others"))
+                    break
+
+        def visit(root):
+            # depth first without recursion: a chain of thousands of definitions must not overflow the stack
+            if state.get(root) == 2:
                 return
-            if state.get(key) == 1:
-                cyc = stack[stack.index(key):] + [key]
-                cyclic.update(cyc)
-                for (doc_id, name), (loaded, d, node) in parsed.items():
-                    if (d.subject, name) == key:
-                        self.add(loaded.diag("PE031", "definitions refer to each other in a cycle: " +
-                                             " → ".join(n for _, n in cyc), ("definitions", name), key=True,
-                                             hint="one of them must be computed without the others"))
-                        break
-                return
-            state[key] = 1
-            for dep in sorted(deps.get(key, ())):
-                if (key[0], dep) in deps:
-                    visit((key[0], dep), stack + [key])
-            state[key] = 2
-            order.append(key)
+            state[root] = 1
+            path, todo = [root], [iter(sorted(deps.get(root, ())))]
+            while todo:
+                for dep in todo[-1]:
+                    nxt = (path[-1][0], dep)
+                    if nxt not in deps or state.get(nxt) == 2:
+                        continue
+                    if state.get(nxt) == 1:
+                        cycle(path[path.index(nxt):] + [nxt])
+                        continue
+                    state[nxt] = 1
+                    path.append(nxt)
+                    todo.append(iter(sorted(deps.get(nxt, ()))))
+                    break
+                else:
+                    todo.pop()
+                    done = path.pop()
+                    state[done] = 2
+                    order.append(done)
 
         for key in sorted(deps):
-            visit(key, [])
+            visit(key)
+        by_key: dict[tuple[str, str], list] = {}  # (not a scan of every definition for each one)
+        for (doc_id, name), item in parsed.items():
+            by_key.setdefault((item[1].subject, name), []).append(((doc_id, name), item))
         for key in order:
-            for (doc_id, name), (loaded, d, node) in parsed.items():
-                if (d.subject, name) != key:
-                    continue
+            for (doc_id, name), (loaded, d, node) in by_key.get(key, ()):
                 if key in cyclic:
                     self.unchecked_defs.append((doc_id, d.subject, name))
                     continue
@@ -676,38 +693,42 @@ class _Check:
         """Outputs read definitions and other outputs; none may depend on itself."""
         graph: dict[str, set[str]] = {}
         for r in self.rules:
-            reads: set[str] = set()
-            for e in (r.when, r.condition, r.value):
-                if e:
-                    reads.update(e.reads)
-            if r.table:
-                for it in r.table.items:
-                    reads.update(it.value.reads)
-                for b in r.table.bonus:
-                    reads.update(b.points.reads)
+            reads = r.reads()
             for o in r.outputs():
                 graph.setdefault(f"{r.subject}:{o}", set()).update(f"{r.subject}:{x}" for x in reads)
         for d in self.defs:
             graph.setdefault(f"{d.subject}:{d.name}", set()).update(f"{d.subject}:{x}" for x in d.expr.reads)
         state: dict[str, int] = {}
 
-        def visit(n: str, stack: list[str]) -> None:
-            if state.get(n) == 2:
+        def cycle(cyc: list[str]) -> None:
+            n = cyc[0]
+            rule = next((r for r in self.rules if f"{r.subject}:{r.outputs()[0] if r.outputs() else ''}" == n), None)
+            self.add(Diagnostic("PE031", "outcomes depend on each other in a cycle: " + " → ".join(c.split(":")[1] for c in cyc),
+                                rule.span if rule else None, hint="an outcome cannot be computed from itself"))
+
+        def visit(root: str) -> None:
+            # depth first without recursion: a chain of thousands of definitions must not overflow the stack
+            if state.get(root) == 2:
                 return
-            if state.get(n) == 1:
-                cyc = stack[stack.index(n):] + [n]
-                rule = next((r for r in self.rules if f"{r.subject}:{r.outputs()[0] if r.outputs() else ''}" == n), None)
-                self.add(Diagnostic("PE031", "outcomes depend on each other in a cycle: " + " → ".join(c.split(":")[1] for c in cyc),
-                                    rule.span if rule else None, hint="an outcome cannot be computed from itself"))
-                return
-            state[n] = 1
-            for m in sorted(graph.get(n, ())):
-                if m in graph:
-                    visit(m, stack + [n])
-            state[n] = 2
+            state[root] = 1
+            path, todo = [root], [iter(sorted(graph.get(root, ())))]
+            while todo:
+                for m in todo[-1]:
+                    if m not in graph or state.get(m) == 2:
+                        continue
+                    if state.get(m) == 1:
+                        cycle(path[path.index(m):] + [m])
+                        continue
+                    state[m] = 1
+                    path.append(m)
+                    todo.append(iter(sorted(graph.get(m, ()))))
+                    break
+                else:
+                    todo.pop()
+                    state[path.pop()] = 2
 
         for n in sorted(graph):
-            visit(n, [])
+            visit(n)
 
 
     def coverage_check(self, ps: PolicySet, diags: list) -> None:

@@ -153,19 +153,6 @@ def _body_of(r: Rule):
     return r.condition if r.condition is not None else r.value
 
 
-def _rule_reads(r: Rule) -> set[str]:
-    reads: set[str] = set()
-    for e in (r.when, r.condition, r.value):
-        if e is not None:
-            reads.update(e.reads)
-    if r.table:
-        for it in r.table.items:
-            reads.update(it.value.reads)
-        for b in r.table.bonus:
-            reads.update(b.points.reads)
-    return reads
-
-
 def _transitive_facts(names, facts: dict, deps: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
     out: set[str] = set()
     seen: set[str] = set()
@@ -213,9 +200,9 @@ def build_program(ps: PolicySet, layers: Layers, subject: str) -> Program:
                      and subject in ps.outputs[m.param.output].subjects}
     deps: dict[str, tuple[str, ...]] = {n: m.definition.expr.reads for n, m in defs.items()}
     for o, ms in feeds.items():
-        deps[o] = tuple(sorted({x for m in ms for x in _rule_reads(m.rule)}))
+        deps[o] = tuple(sorted({x for m in ms for x in m.rule.reads()}))
     for o, m in tables.items():
-        deps[o] = tuple(sorted(_rule_reads(m.rule)))
+        deps[o] = tuple(sorted(m.rule.reads()))
     grade_of = {m.rule.table.grade_output: m.rule.table.score_output for m in tables.values()}
     for g, s in grade_of.items():
         deps[g] = tuple(sorted(set(deps.get(g, ())) | {s}))
@@ -261,10 +248,10 @@ class _Steps:
             if n in self.defs and n not in self.feeds:
                 deps[n] = self.defs[n].definition.expr.reads
             elif n in self.feeds:
-                deps[n] = tuple(x for m in self.feeds[n] for x in _rule_reads(m.rule))
+                deps[n] = tuple(x for m in self.feeds[n] for x in m.rule.reads())
             elif n in self.tables:
                 t = self.tables[n].rule.table
-                deps[n] = tuple(_rule_reads(self.tables[n].rule)) + ((t.score_output,) if n == t.grade_output else ())
+                deps[n] = tuple(self.tables[n].rule.reads()) + ((t.score_output,) if n == t.grade_output else ())
         keep: set[str] = set()
         stack = list(targets)
         while stack:

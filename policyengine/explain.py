@@ -193,7 +193,7 @@ class Explainer:
             parts.append(": " + table_text)
         else:
             vals = "; ".join(f"{n} = {self.show(shown[n], n)}" for n in names if shown[n] is not MISSING)
-            derived = [n for n in sorted(_direct_reads(r)) if n not in self.p.facts and n in self.computed
+            derived = [n for n in sorted(r.reads()) if n not in self.p.facts and n in self.computed
                        and not n.startswith("#") and n != "as_of"]
             if derived:  # values the rule reads that were computed (outcomes, definitions)
                 vals = "; ".join(filter(None, [vals, "; ".join(f"{n} = {self.show(self.computed[n])}" for n in derived)]))
@@ -257,17 +257,11 @@ class Explainer:
                                self.doc(p.document), p.citation, label, {}, (), text, replaced, ignored)
 
 
-def _direct_reads(r: Rule) -> set[str]:
-    from .evaluate import _rule_reads
-
-    return _rule_reads(r)
-
-
 def _rule_facts(p: Program, r: Rule) -> set[str]:
-    from .evaluate import _rule_reads, _transitive_facts
+    from .evaluate import _transitive_facts
 
     deps = {n: tuple(d.definition.expr.reads) for (s, n), d in p.layers.definitions.items() if s == p.subject}
-    return set(_transitive_facts(_rule_reads(r), p.facts, deps))
+    return set(_transitive_facts(r.reads(), p.facts, deps))
 
 
 def explain(ps: PolicySet, program: Program, facts: dict, values: dict, trace: dict, lang: str,

@@ -194,6 +194,19 @@ class Rule:
     ambiguity: str | None = None
     note: str | None = None
 
+    def reads(self) -> set[str]:
+        """The names (facts, parameters, definitions, outcomes) this rule's expressions read."""
+        out: set[str] = set()
+        for e in (self.when, self.condition, self.value):
+            if e is not None:
+                out.update(e.reads)
+        if self.table is not None:
+            for it in self.table.items:
+                out.update(it.value.reads)
+            for b in self.table.bonus:
+                out.update(b.points.reads)
+        return out
+
     def outputs(self) -> tuple[str, ...]:
         if self.table is not None:
             return (self.table.score_output, self.table.grade_output)

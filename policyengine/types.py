@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable
@@ -82,6 +83,21 @@ class TypeProblem:
     hint: str | None = None
 
 
+def type_of_value(v) -> T:
+    """The type of a literal value (None is null)."""
+    if v is None:
+        return NULL
+    if isinstance(v, bool):
+        return BOOL
+    if isinstance(v, int):
+        return INT
+    if isinstance(v, Decimal):
+        return DECIMAL
+    if isinstance(v, _dt.date):
+        return DATE
+    return STRING
+
+
 def suggest(name: str, candidates) -> str | None:
     m = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
     return m[0] if m else None
@@ -119,6 +135,7 @@ FUNCTIONS: dict[str, tuple[int, int | None, str]] = {
     "len": (1, 1, "len(list)"),
 }
 AGGREGATES = ("count", "sum", "min", "max", "any", "all")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 
 def _span_len(n: A.Node) -> tuple[int, int]:
@@ -205,18 +222,7 @@ class _Checker:
     # --- the walk ------------------------------------------------------------
     def check(self, n: A.Node, env: Env) -> T:
         if isinstance(n, A.Literal):
-            v = n.value
-            if v is None:
-                return NULL
-            if isinstance(v, bool):
-                return BOOL
-            if isinstance(v, int):
-                return INT
-            if isinstance(v, Decimal):
-                return DECIMAL
-            if isinstance(v, _dt.date):
-                return DATE
-            return STRING
+            return type_of_value(n.value)
         if isinstance(n, A.Name):
             t = env.names.get(n.name)
             if t is None:
@@ -275,8 +281,8 @@ class _Checker:
             if ct.kind != "list":
                 return self.err("PE023", n.container, f"'in' needs a list, but this is {ct}", "write a list: [\"a\", \"b\"]")
             if it.kind == "enum" and isinstance(n.container, A.ListLit):
-                for item in n.container.items:
-                    self.enum_member(it.enum, item)
+                for item in n.container.items:  # each as in `x == item` (its own problems came with the list)
+                    self.comparable(n, it, _Checker([]).check(item, env), n.item, item, False)
             elif ct.elem and ct.elem.kind not in ("any",):
                 self.comparable(n, it, ct.elem, n.item, n.container, False)
             return BOOL
@@ -312,9 +318,9 @@ class _Checker:
             if not (isinstance(a, A.Literal) and isinstance(a.value, str)):
                 return self.err("PE023", a, "date() takes a date written in quotes", doc)
             try:
-                _dt.date.fromisoformat(a.value)
-                if len(a.value) != 10:
+                if not _ISO_DATE.match(a.value):  # fromisoformat also takes "2024-W01-1"
                     raise ValueError
+                _dt.date.fromisoformat(a.value)
             except ValueError:
                 return self.err("PE012", a, f"\"{a.value}\" is not a real date in YYYY-MM-DD form", doc)
             return DATE
