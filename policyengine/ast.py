@@ -181,9 +181,12 @@ def to_source(n: Node, prec: int = 0) -> str:
         if v is False:
             return "false"
         if isinstance(v, str):
-            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            return '"' + v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
         if isinstance(v, _dt.date):
             return f'date("{v.isoformat()}")'
+        if isinstance(v, Decimal):  # never "1E-7": only digits.digits is a number in the language
+            s = format(v, "f")
+            return s if "." in s else s + ".0"
         return str(v)
     if isinstance(n, Name):
         return n.name

@@ -44,7 +44,7 @@ class _Problems:
         self.loaded, self.path, self.items = loaded, path, []
 
     def add(self, code: str, message: str, where: tuple, hint: str | None = None, key: bool = False) -> None:
-        field_name = ".".join(str(p) for p in where) or "(file)"
+        field_name = ".".join(_str(p) for p in where) or "(file)"
         msg = f"{field_name}: {message}"
         if self.loaded is not None:
             self.items.append(self.loaded.diag(code, msg, where, key=key, hint=hint))
@@ -88,25 +88,25 @@ def _build(data: Any, ps: PolicySet, pr: _Problems, path: str, loaded: Loaded | 
         raise PolicyError(pr.items)
     for k in data:
         if k not in _CASE_FIELDS:
-            s = suggest(str(k), _CASE_FIELDS)
-            pr.add("PE060", f"unknown field '{k}'", (k,), hint=f"did you mean '{s}'?" if s else
+            s = suggest(_str(k), _CASE_FIELDS)
+            pr.add("PE060", f"unknown field '{_str(k)}'", (k,), hint=f"did you mean '{s}'?" if s else
                    "a case has: " + ", ".join(_CASE_FIELDS), key=True)
     for k in ("subject", "jurisdiction", "as_of"):
         if k not in data:
             pr.add("PE060", f"'{k}' is missing", (), hint=f"add '{k}:'")
     subject = data.get("subject")
-    if "subject" in data and subject not in SUBJECTS:
-        s = suggest(str(subject), SUBJECTS)
-        pr.add("PE060", f"unknown subject {subject!r}", ("subject",),
+    if "subject" in data and (not isinstance(subject, str) or subject not in SUBJECTS):
+        s = suggest(_str(subject), SUBJECTS)
+        pr.add("PE060", f"unknown subject {_show(subject)}", ("subject",),
                hint=(f"did you mean '{s}'? " if s else "") + "subjects: " + ", ".join(SUBJECTS))
     jur = data.get("jurisdiction")
-    if "jurisdiction" in data and jur not in ps.jurisdictions:
-        s = suggest(str(jur), ps.jurisdictions)
-        pr.add("PE060", f"unknown jurisdiction {jur!r}", ("jurisdiction",),
+    if "jurisdiction" in data and (not isinstance(jur, str) or jur not in ps.jurisdictions):  # (a list is unhashable)
+        s = suggest(_str(jur), ps.jurisdictions)
+        pr.add("PE060", f"unknown jurisdiction {_show(jur)}", ("jurisdiction",),
                hint=(f"did you mean '{s}'? " if s else "") + "jurisdictions: " + ", ".join(sorted(ps.jurisdictions)))
     as_of = _as_date(data.get("as_of"))
     if "as_of" in data and as_of is None:
-        pr.add("PE060", f"as_of must be a real date YYYY-MM-DD, not {data.get('as_of')!r}", ("as_of",))
+        pr.add("PE060", f"as_of must be a real date YYYY-MM-DD, not {_show(data.get('as_of'))}", ("as_of",))
     facts_in = data.get("facts", {})
     if facts_in is None:
         facts_in = {}
@@ -139,12 +139,12 @@ def validate_facts(ps: PolicySet, subject: str, jurisdiction: str, given: dict, 
         where = ("facts", name)
         f = decls.get(name)
         if f is None:
-            s = suggest(str(name), decls)
+            s = suggest(_str(name), decls)
             other = [subj for (subj, n) in ps.facts if n == name and subj != subject]
             hint = f"did you mean '{s}'?" if s else None
             if other:
-                hint = (hint + " " if hint else "") + f"'{name}' is a fact of {other[0]}, not of {subject}"
-            pr.add("PE061", f"unknown fact '{name}' for {subject} at {jurisdiction}", where, hint=hint, key=True)
+                hint = (hint + " " if hint else "") + f"'{_str(name)}' is a fact of {other[0]}, not of {subject}"
+            pr.add("PE061", f"unknown fact '{_str(name)}' for {subject} at {jurisdiction}", where, hint=hint, key=True)
             continue
         v = _coerce(f.type, f.nullable, value, where, pr, f.min, f.max)
         if v is not _BAD:
@@ -204,7 +204,7 @@ def _coerce(t: T, nullable: bool, v: Any, where: tuple, pr: _Problems, lo: Any =
     if k == "enum":
         if isinstance(v, str) and v in t.enum.values:
             return v
-        s = suggest(str(v), t.enum.values)
+        s = suggest(_str(v), t.enum.values)
         pr.add("PE062", f"{_show(v)} is not one of the allowed values", where,
                hint=(f"did you mean '{s}'? " if s else "") + "allowed: " + ", ".join(t.enum.values))
         return _BAD
@@ -229,14 +229,21 @@ def _coerce(t: T, nullable: bool, v: Any, where: tuple, pr: _Problems, lo: Any =
                     r[fname] = x
             for extra in item:
                 if rec.field(extra) is None:
-                    s = suggest(str(extra), [n for n, _ in rec.fields])
-                    pr.add("PE062", f"unknown field '{extra}'", iw + (extra,), hint=f"did you mean '{s}'?" if s else None, key=True)
+                    s = suggest(_str(extra), [n for n, _ in rec.fields])
+                    pr.add("PE062", f"unknown field '{_str(extra)}'", iw + (extra,), hint=f"did you mean '{s}'?" if s else None, key=True)
             out.append(r)
         return tuple(out)
     return v
 
 
+_MAX_DIGITS = DEFAULT_LIMITS.max_int_digits
+
+
 def _bounded(v, where, pr, lo, hi):
+    if abs(v) >= 10 ** _MAX_DIGITS:  # what the loader refuses in a file, refused from the API too
+        pr.add("PE063", f"a number of more than {_MAX_DIGITS} digits is out of range", where,
+               hint="counts, days and yuan are far smaller; check the value")
+        return _BAD
     if lo is not None and v < lo:
         pr.add("PE063", f"{v} is below the smallest allowed value {lo}", where,
                hint="counts and days cannot be negative" if lo == 0 else None)
@@ -247,11 +254,23 @@ def _bounded(v, where, pr, lo, hi):
     return v
 
 
+def _str(v: Any) -> str:
+    """str() that cannot fail (a caller of the API may pass anything: a 5,000-digit int, an odd object)."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10 ** 100:
+        return f"<integer of about {v.bit_length() * 30103 // 100000 + 1} digits>"
+    try:
+        return str(v)
+    except Exception:
+        return f"<{type(v).__name__}>"
+
+
 def _show(v: Any) -> str:
     if isinstance(v, str):
         s = repr(v)
     elif isinstance(v, (dict, list)):
         s = type(v).__name__
     else:
-        s = str(v)
+        s = _str(v)
     return s if len(s) <= 40 else s[:37] + "..."

@@ -109,6 +109,13 @@ def validate_file(loaded: Loaded, model: type[BaseModel] = RuleFile) -> tuple[An
         return None, list(uniq.values())
 
 
+def _chain(names: list[str], most: int = 12) -> str:
+    """A cycle as 'a → b → a'; a long one is shortened so that the message stays readable."""
+    if len(names) <= most:
+        return " → ".join(names)
+    return " → ".join(names[: most - 2]) + f" → … ({len(names) - 1} in all) → " + " → ".join(names[-2:])
+
+
 def _show(v: Any) -> str:
     s = repr(v)
     return s if len(s) < 60 else s[:57] + "..."
@@ -423,7 +430,7 @@ class _Check:
             for (doc_id, name), (loaded, d, node) in parsed.items():
                 if (d.subject, name) == cyc[0]:
                     self.add(loaded.diag("PE031", "definitions refer to each other in a cycle: " +
-                                         " → ".join(n for _, n in cyc), ("definitions", name), key=True,
+                                         _chain([n for _, n in cyc]), ("definitions", name), key=True,
                                          hint="one of them must be computed without the others"))
                     break
 
@@ -703,7 +710,7 @@ class _Check:
         def cycle(cyc: list[str]) -> None:
             n = cyc[0]
             rule = next((r for r in self.rules if f"{r.subject}:{r.outputs()[0] if r.outputs() else ''}" == n), None)
-            self.add(Diagnostic("PE031", "outcomes depend on each other in a cycle: " + " → ".join(c.split(":")[1] for c in cyc),
+            self.add(Diagnostic("PE031", "outcomes depend on each other in a cycle: " + _chain([c.split(":")[1] for c in cyc]),
                                 rule.span if rule else None, hint="an outcome cannot be computed from itself"))
 
         def visit(root: str) -> None:

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from . import ast as A
 from . import dates
-from .compile import MISSING, EvalLimit, _call, _checked, _div
+from .compile import MISSING, EvalLimit, _anyall, _call, _checked, _div, _in, _unselected, exact
 from .types import Env, T, typecheck
 
 __all__ = ["Gen", "compile_function"]
@@ -41,19 +41,16 @@ def _agg(func: str, items, where, body, rank=None):
             if w is False:
                 continue
             if w is not True:
-                unknown = True
+                if func in ("any", "all"):
+                    vals.append(_unselected(func, w, body(it)))
+                else:
+                    unknown = True
                 continue
         vals.append(body(it) if func != "count" else True)
     if func == "count":
         return MISSING if unknown else len(vals)
     if func in ("any", "all"):
-        if func == "any" and any(v is True for v in vals):
-            return True
-        if func == "all" and any(v is False for v in vals):
-            return False
-        if unknown or any(v is not True and v is not False for v in vals):
-            return MISSING
-        return func == "all"
+        return _anyall(func, vals)
     if unknown or any(v is MISSING for v in vals):
         return MISSING
     vals = [v for v in vals if v is not None]
@@ -81,6 +78,7 @@ def _months_after(d, months):
 
 
 _RUNTIME = {"M": MISSING, "_unk": _unk, "_agg": _agg, "_minmax_rank": _minmax_rank, "_call": _call, "_chk": _checked, "_div": _div,
+            "_in": _in, "_exact": exact,
             "_months_after": _months_after}
 _CMP = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
@@ -92,6 +90,7 @@ class Gen:
         self.ns: dict[str, Any] = dict(_RUNTIME)
         self._consts: dict[tuple, str] = {}
         self._n = 0
+        self.exact = False  # set when the code does Decimal + - * (then it runs in compile.exact())
 
     def tmp(self) -> str:
         self._n += 1
@@ -118,6 +117,9 @@ class Gen:
         return self._expr(n, env, resolve)
 
     def _expr(self, n: A.Node, env: Env, resolve: Callable[[str], str]) -> str:
+        if not self.exact and (isinstance(n, (A.Unary, A.Binary)) and n.op != "/" or isinstance(n, (A.Call, A.Aggregate))
+                               and n.func in ("abs", "sum")) and typecheck(n, env)[0].kind != "int":
+            self.exact = True
         if isinstance(n, A.Literal):
             return self.const(n.value)
         if isinstance(n, A.Name):
@@ -163,7 +165,7 @@ class Gen:
             if isinstance(n.container, A.ListLit) and all(isinstance(i, A.Literal) for i in n.container.items):
                 test = f"{a} not in {y}" if n.negated else f"{a} in {y}"
                 return f"({a} if ({a} := {x}) is M else {test})"
-            test = f"{a} not in {b}" if n.negated else f"{a} in {b}"
+            test = f"(M if ({a} := _in({a}, {b})) is M else not {a})" if n.negated else f"_in({a}, {b})"  # an item may be M
             return f"({a} if ({a} := {x}) is M else ({b} if ({b} := {y}) is M or {b} is None else {test}))"
         if isinstance(n, A.If):
             c = self.tmp()
@@ -237,7 +239,10 @@ class Gen:
                 f"(None if {a} is None or {b} is None else {a} {op} {b})))")
 
     def function(self, name: str, params: str, body: list[str]) -> Callable:
-        src = f"def {name}({params}):\n" + "".join("    " + line + "\n" for line in body)
+        if self.exact:  # exact Decimal + - *: the body runs in compile.exact(), not the process-wide context
+            src = f"def {name}({params}):\n    with _exact():\n" + "".join("        " + line + "\n" for line in body)
+        else:
+            src = f"def {name}({params}):\n" + "".join("    " + line + "\n" for line in body)
         try:
             code = compile(src, f"<policyengine:{name}>", "exec")
         except (SyntaxError, RecursionError, MemoryError) as e:  # only past the limits check enforces
@@ -258,7 +263,8 @@ def fold(n: A.Node, consts: dict[str, Any], env: Env) -> A.Node:
 
     def go(x: A.Node, bound: frozenset) -> A.Node:
         if isinstance(x, A.Name):
-            if x.name in consts and x.name not in bound:
+            if x.name in consts and x.name not in bound and env.names.get(x.name, T("any")).kind != "enum":
+                # (an enum stays a name, resolved to its value: its type gives comparisons their rank order)
                 return A.Literal(consts[x.name], span=x.span)
             return x
         if isinstance(x, A.Literal):
@@ -285,6 +291,6 @@ def compile_function(node: A.Node, env: Env, consts: dict[str, Any] | None = Non
     consts = consts or {}
 
     def resolve(name: str) -> str:
-        return f"e.get({g.const(name)}, M)"
+        return g.const(consts[name]) if name in consts else f"e.get({g.const(name)}, M)"
 
     return g.function("expr", "e", [f"return {g.expr(node, env, resolve, consts)}"])

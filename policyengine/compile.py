@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import operator
-from decimal import Context, Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
 from typing import Any, Callable
 
 from . import ast as A
@@ -43,7 +43,40 @@ class Unknown:
 
 MISSING = Unknown()
 _CTX = Context(prec=34)  # our own context: no change to the process-wide one
+# + - * (and unary minus, abs, sum) are exact: evaluation runs in this context, never the
+# process-wide one (28 digits).  Division is the only rounding operation, in _CTX above.
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 _MAX_MAGNITUDE = 10 ** 60
+
+
+def exact():
+    """A fresh context manager for evaluating in :data:`_EXACT` (no '/' may run inside it)."""
+    return localcontext(_EXACT)
+
+
+def _in(a, b) -> Any:
+    """``a in b`` where an item of ``b`` may be MISSING: not found then means unknown (Kleene)."""
+    if a in b:
+        return True
+    return MISSING if any(x is MISSING for x in b) else False
+
+
+def _anyall(func: str, vals: list) -> Any:
+    """Kleene fold of any()/all(): a deciding value wins, else MISSING, else null, else the unit."""
+    decider = func == "any"
+    if any(v is decider for v in vals):
+        return decider
+    if any(v is MISSING for v in vals):
+        return MISSING
+    if any(v is not True and v is not False for v in vals):
+        return None
+    return not decider
+
+
+def _unselected(func: str, w: Any, b: Any) -> Any:
+    """any/all: an item whose 'where' is unknown (w) counts as (w and b) / (not w or b)."""
+    neutral = func == "all"
+    return neutral if b is neutral else (MISSING if w is MISSING or b is MISSING else None)
 
 
 class EvalLimit(Exception):
@@ -209,7 +242,8 @@ class _Compiler:
                 b = cont(e)
                 if b is MISSING or b is None:
                     return b
-                return (a not in b) if neg else (a in b)
+                r = _in(a, b)
+                return (not r) if neg and r is not MISSING else r
 
             in_.parts = (item, cont)
             return in_
@@ -277,7 +311,7 @@ class _Compiler:
         op = _CMP[n.op]
         rank = self.rank_for(n, env) if n.op not in ("==", "!=") else None
         if rank is not None:
-            if _is_const(r):
+            if _is_const(r) and r.value is not None:  # a folded null takes the general path
                 rv = rank[r.value]
 
                 def cmp_rank_const(e):
@@ -380,7 +414,10 @@ class _Compiler:
                         if w is False:
                             continue
                         if w is not True:
-                            unknown = True
+                            if func in ("any", "all"):
+                                vals.append(_unselected(func, w, body(e)))
+                            else:
+                                unknown = True
                             continue
                     vals.append(body(e) if func != "count" else True)
             finally:
@@ -391,13 +428,7 @@ class _Compiler:
             if func == "count":
                 return MISSING if unknown else len(vals)
             if func in ("any", "all"):
-                if func == "any" and any(v is True for v in vals):
-                    return True
-                if func == "all" and any(v is False for v in vals):
-                    return False
-                if unknown or any(v is not True and v is not False for v in vals):
-                    return MISSING
-                return func == "all"
+                return _anyall(func, vals)
             if unknown or any(v is MISSING for v in vals):
                 return MISSING
             vals = [v for v in vals if v is not None]
@@ -418,7 +449,14 @@ def _foldable(n: A.Node) -> bool:
 
 def compile_expr(node: A.Node, env: Env, consts: dict[str, Any] | None = None) -> Fn:
     """Compile a checked expression.  ``consts`` are parameter values to fold in."""
-    return _Compiler(env, consts or {}).c(node, env)
+    with exact():  # constant folding computes too
+        fn = _Compiler(env, consts or {}).c(node, env)
+
+    def run(e):
+        with exact():
+            return fn(e)
+
+    return run
 
 
 def compile_standalone(ps, rule) -> Callable[[dict], Any]:

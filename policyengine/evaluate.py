@@ -220,15 +220,25 @@ def _topological(deps: dict[str, tuple[str, ...]]) -> list[str]:
     order: list[str] = []
     state: dict[str, int] = {}
 
-    def visit(n: str) -> None:
-        if state.get(n):
-            return  # check reports cycles; a repeat visit is simply skipped here
-        state[n] = 1
-        for d in deps.get(n, ()):
-            if d in deps:
-                visit(d)
-        state[n] = 2
-        order.append(n)
+    def visit(root: str) -> None:
+        # depth first without recursion (a chain of thousands of definitions); check reports
+        # cycles, a repeat visit is simply skipped here
+        if state.get(root):
+            return
+        state[root] = 1
+        path, todo = [root], [iter(deps.get(root, ()))]
+        while todo:
+            for d in todo[-1]:
+                if d in deps and not state.get(d):
+                    state[d] = 1
+                    path.append(d)
+                    todo.append(iter(deps.get(d, ())))
+                    break
+            else:
+                todo.pop()
+                n = path.pop()
+                state[n] = 2
+                order.append(n)
 
     for n in sorted(deps):
         visit(n)

@@ -262,9 +262,12 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
         return qj == pj and docs[q_doc].effective <= docs[p_doc].effective and q_doc != p_doc \
             and q_doc not in docs[p_doc].supersedes
 
-    # parameters
+    # parameters (pairs of the same name only: a file of thousands must not take minutes)
+    params_named: dict[str, list] = {}
+    for q in ps.params:
+        params_named.setdefault(q.name, []).append(q)
     for p in ps.params:
-        for q in ps.params:
+        for q in params_named[p.name]:
             if q.name != p.name or not above(p.document, q.document) or q.is_default:
                 continue
             if not _stricter_or_equal(p.value, q.value, q.stricter):
@@ -274,6 +277,12 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
                                hint="a lower layer may only tighten a binding value"))
     # rules
     rules = {r.id: r for r in ps.rules}
+    overridden = {id(r): _overridden_outputs(ps, r) for r in ps.rules}
+    binding_by = {}  # (subject, outcome, jurisdiction) -> positions of binding rules that override it
+    for i, h in enumerate(ps.rules):
+        if not h.is_default:
+            for o in overridden[id(h)]:
+                binding_by.setdefault((h.subject, o, docs[h.document].jurisdiction), []).append(i)
     for r in ps.rules:
         for ref in r.restates:
             h = rules.get(ref)
@@ -300,10 +309,12 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
                                hint="only rules marked 'default: true' may be replaced below"))
         if r.ambiguity:
             out.append(loc(r.document, r.span, f"{cite(r.document, r.citation)}: {r.ambiguity}", "PE054"))
-        for h in ps.rules:
-            shared = _overridden_outputs(ps, r) & _overridden_outputs(ps, h)
+        above_r = _ancestors(ps, docs[r.document].jurisdiction)
+        for i in sorted({i for o in overridden[id(r)] for j in above_r for i in binding_by.get((r.subject, o, j), ())}):
+            h = ps.rules[i]
+            shared = overridden[id(r)] & overridden[id(h)]
             if h is r or not shared or h.subject != r.subject or h.is_default \
-                    or docs[h.document].jurisdiction not in _ancestors(ps, docs[r.document].jurisdiction):
+                    or docs[h.document].jurisdiction not in above_r:
                 continue
             out.append(loc(r.document, r.span,
                            f"'{r.id}' would override '{', '.join(sorted(shared))}' set by binding rule '{h.id}' above; "
@@ -311,8 +322,11 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
                            (Related(h.span, f"binding rule: {cite(h.document, h.citation)}"),),
                            hint="only a rule marked 'default: true' may be overridden below"))
     # definitions
+    defs_named: dict[tuple, list] = {}
+    for e in ps.definitions:
+        defs_named.setdefault((e.subject, e.name), []).append(e)
     for d in ps.definitions:
-        for e in ps.definitions:
+        for e in defs_named[(d.subject, d.name)]:
             if (e.subject, e.name) == (d.subject, d.name) and above(d.document, e.document) and not e.is_default \
                     and e.document not in docs[d.document].supersedes:
                 out.append(loc(d.document, d.span, f"definition '{d.name}' redefines a binding definition above; the one above applies",
