@@ -17,7 +17,7 @@ from typing import Any, Iterable
 
 from .cases import Case, _build, _Problems
 from .check import check_files
-from .compile import MISSING, EvalLimit
+from .runtime import MISSING, EvalLimit
 from .diagnostics import Diagnostic, PolicyError, Span
 from .evaluate import Program, build_program
 from .explain import Decision, explain

@@ -2,7 +2,7 @@
 
 :func:`build_program` turns the merged layers for one subject into a
 :class:`Program`: the definitions and outcomes in dependency order, generated
-as one Python function (:mod:`codegen`).  ``Program.run`` evaluates it over
+as one Python function (:mod:`compile`).  ``Program.run`` evaluates it over
 a case's facts; when asked for a trace, the same function also records each
 rule's raw result — whether it applied and what it gave — and the
 explanation is read from those records, never recomputed.
@@ -13,8 +13,8 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .codegen import Gen
-from .compile import MISSING
+from .compile import Gen
+from .runtime import MISSING
 from .merge import Layers, MergedParam, MergedRule
 from .policy import Fact, PolicySet, Rule, Table, Tier
 from .types import DATE, Env, T

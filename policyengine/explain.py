@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from .compile import MISSING
+from .runtime import MISSING
 from .evaluate import Program, RuleOutcome, pick_tier
 from .merge import MergedParam
 from .model import text_of

@@ -1,0 +1,186 @@
+"""What generated decision code uses at run time: the value of an unknown, exact
+arithmetic, and the helpers that keep three-valued (Kleene) logic.
+
+Values at run time: bool, int, Decimal, str (enum values too), date, list,
+dict (records), ``None`` for null, and :data:`MISSING` for a fact the case
+does not give.  Logic is three-valued: ``false and MISSING`` is false,
+``true and MISSING`` is MISSING.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import operator
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
+from typing import Any, Callable
+
+from . import dates
+
+__all__ = ["MISSING", "Unknown", "EvalLimit", "exact"]
+
+
+class Unknown:
+    """The value of something that depends on a fact the case does not give."""
+
+    _inst = None
+
+    def __new__(cls):
+        if cls._inst is None:
+            cls._inst = super().__new__(cls)
+        return cls._inst
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:  # never silently true or false
+        raise TypeError("MISSING has no truth value")
+
+
+MISSING = Unknown()
+_CTX = Context(prec=34)  # our own context: no change to the process-wide one
+# + - * (and unary minus, abs, sum) are exact: evaluation runs in this context, never the
+# process-wide one (28 digits).  Division is the only rounding operation, in _CTX above.
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
+_MAX_MAGNITUDE = 10 ** 60
+
+
+def exact():
+    """A fresh context manager for evaluating in :data:`_EXACT` (no '/' may run inside it)."""
+    return localcontext(_EXACT)
+
+
+def _in(a, b) -> Any:
+    """``a in b`` where an item of ``b`` may be MISSING: not found then means unknown (Kleene)."""
+    if a in b:
+        return True
+    return MISSING if any(x is MISSING for x in b) else False
+
+
+def _anyall(func: str, vals: list) -> Any:
+    """Kleene fold of any()/all(): a deciding value wins, else MISSING, else null, else the unit."""
+    decider = func == "any"
+    if any(v is decider for v in vals):
+        return decider
+    if any(v is MISSING for v in vals):
+        return MISSING
+    if any(v is not True and v is not False for v in vals):
+        return None
+    return not decider
+
+
+def _unselected(func: str, w: Any, b: Any) -> Any:
+    """any/all: an item whose 'where' is unknown (w) counts as (w and b) / (not w or b)."""
+    neutral = func == "all"
+    return neutral if b is neutral else (MISSING if w is MISSING or b is MISSING else None)
+
+
+class EvalLimit(Exception):
+    """An evaluation went past a bound (a number too large, a date past 9999)."""
+
+
+def _checked(v):
+    if isinstance(v, (int, Decimal)) and not isinstance(v, bool) and abs(v) > _MAX_MAGNITUDE:
+        raise EvalLimit("a number grew past 10^60")
+    return v
+
+
+def _div(a, b):
+    if b == 0:
+        return None
+    return _CTX.divide(Decimal(a), Decimal(b))
+
+
+def _call(name: str, args: list) -> Any:
+    if name == "coalesce":
+        for a in args:
+            if a is MISSING:
+                return MISSING
+            if a is not None:
+                return a
+        return None
+    if any(a is MISSING for a in args):
+        return MISSING
+    if any(a is None for a in args):
+        return None
+    try:
+        if name == "years_after":
+            return dates.years_after(args[0], args[1])
+        if name == "months_after":
+            return dates.months_after(args[0], args[1])
+        if name == "days_after":
+            return dates.days_after(args[0], args[1])
+    except (OverflowError, ValueError):
+        raise EvalLimit("a date went past the year 9999")
+    if name == "days_between":
+        return dates.days_between(args[0], args[1])
+    if name == "year_of":
+        return args[0].year
+    if name == "month_of":
+        return args[0].month
+    if name == "day_of":
+        return args[0].day
+    if name == "min":
+        return min(args)
+    if name == "max":
+        return max(args)
+    if name == "abs":
+        return abs(args[0])
+    if name == "len":
+        return len(args[0])
+    if name == "date":
+        return _dt.date.fromisoformat(args[0])
+    raise AssertionError(name)  # pragma: no cover - check rejects unknown functions
+
+
+def _unk(a, b):
+    return MISSING if a is MISSING or b is MISSING else None
+
+
+def _agg(func: str, items, where, body, rank=None):
+    if items is MISSING or items is None:
+        return items
+    vals, unknown = [], False
+    for it in items:
+        if where is not None:
+            w = where(it)
+            if w is False:
+                continue
+            if w is not True:
+                if func in ("any", "all"):
+                    vals.append(_unselected(func, w, body(it)))
+                else:
+                    unknown = True
+                continue
+        vals.append(body(it) if func != "count" else True)
+    if func == "count":
+        return MISSING if unknown else len(vals)
+    if func in ("any", "all"):
+        return _anyall(func, vals)
+    if unknown or any(v is MISSING for v in vals):
+        return MISSING
+    vals = [v for v in vals if v is not None]
+    if func == "sum":
+        return _checked(sum(vals))
+    if not vals:
+        return None
+    key = rank.__getitem__ if rank is not None else None  # ordered enums compare by rank, not by spelling
+    return min(vals, key=key) if func == "min" else max(vals, key=key)
+
+
+def _minmax_rank(func: str, rank: dict, args):
+    if any(a is MISSING for a in args):
+        return MISSING
+    if any(a is None for a in args):
+        return None
+    return (min if func == "min" else max)(args, key=rank.__getitem__)
+
+
+def _months_after(d, months):
+    try:
+        return dates.months_after(d, months)
+    except (OverflowError, ValueError):
+        raise EvalLimit("a date went past the year 9999")
+
+
+RUNTIME = {"M": MISSING, "_unk": _unk, "_agg": _agg, "_minmax_rank": _minmax_rank, "_call": _call, "_chk": _checked, "_div": _div,
+            "_in": _in, "_exact": exact,
+            "_months_after": _months_after}
