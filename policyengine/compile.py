@@ -87,7 +87,9 @@ class Gen:
                 n = A.Binary(n.op, n.right, n.left, span=n.span)  # constant on the right: one test less
                 x, y = y, x
             if isinstance(n.right, A.Literal) and n.right.value is not None and n.op in "+-*":
-                op = f"_chk({a} * {y})" if n.op == "*" else f"{a} {n.op} {y}"  # products are bounded
+                op = f"{a} {n.op} {y}"
+                if n.op == "*" and not _bounded_product(n.left, n.right.value, env):
+                    op = f"_chk({a} * {y})"  # products are bounded
                 return f"({a} if ({a} := {x}) is M or {a} is None else {op})"
             op = {"+": f"{a} + {b}", "-": f"{a} - {b}", "*": f"_chk({a} * {b})", "/": f"_div({a}, {b})"}[n.op]
             return f"({a} if ({a} := {x}) is M else ({b} if ({b} := {y}) is M else (None if {a} is None or {b} is None else {op})))"
@@ -198,6 +200,16 @@ class Gen:
         fn = ns[name]
         fn.__source__ = src
         return fn
+
+
+def _bounded_product(operand: A.Node, factor: Any, env: Env) -> bool:
+    """True where ``operand * factor`` cannot pass the 10^60 bound, so checking it would be waste:
+    an integer fact has at most Limits.max_int_digits (30) digits, and the factor is below 10^29."""
+    from .load import DEFAULT_LIMITS
+
+    return (type(factor) is int and abs(factor) < 10 ** (59 - DEFAULT_LIMITS.max_int_digits)
+            and isinstance(operand, A.Name) and env.kinds.get(operand.name) == "fact"
+            and env.names[operand.name].kind == "int")
 
 
 def fold(n: A.Node, consts: dict[str, Any], env: Env) -> A.Node:
