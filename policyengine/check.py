@@ -26,7 +26,7 @@ from .load import DEFAULT_LIMITS, Limits, Loaded
 from .model import SUBJECTS, RuleFile, text_of
 from .parse import ExprError, parse_expression
 from .policy import (Band, Bonus, Definition, Document, Expr, Fact, Item, Jurisdiction, Output, Param, PolicySet, Rule,
-                     Table, Tier)
+                     Table, Tier, topological_order)
 from .types import (ANY, BOOL, DATE, DECIMAL, INT, STRING, EnumType, Env, T, list_of, record_of, suggest, type_of_value,
                     typecheck)
 
@@ -421,8 +421,6 @@ class _Check:
         for (doc_id, name), (loaded, d, node) in parsed.items():
             deps.setdefault((d.subject, name), set()).update(n.name for n in A.free_names(node))
         def_types: dict[tuple[str, str], T] = {}
-        state: dict[tuple[str, str], int] = {}
-        order: list[tuple[str, str]] = []
         cyclic: set[tuple[str, str]] = set()
 
         def cycle(cyc):
@@ -434,32 +432,8 @@ class _Check:
                                          hint="one of them must be computed without the others"))
                     break
 
-        def visit(root):
-            # depth first without recursion: a chain of thousands of definitions must not overflow the stack
-            if state.get(root) == 2:
-                return
-            state[root] = 1
-            path, todo = [root], [iter(sorted(deps.get(root, ())))]
-            while todo:
-                for dep in todo[-1]:
-                    nxt = (path[-1][0], dep)
-                    if nxt not in deps or state.get(nxt) == 2:
-                        continue
-                    if state.get(nxt) == 1:
-                        cycle(path[path.index(nxt):] + [nxt])
-                        continue
-                    state[nxt] = 1
-                    path.append(nxt)
-                    todo.append(iter(sorted(deps.get(nxt, ()))))
-                    break
-                else:
-                    todo.pop()
-                    done = path.pop()
-                    state[done] = 2
-                    order.append(done)
-
-        for key in sorted(deps):
-            visit(key)
+        # a definition depends on the definitions of its own subject that it reads
+        order = topological_order({k: {(k[0], n) for n in v} for k, v in deps.items()}, on_cycle=cycle)
         by_key: dict[tuple[str, str], list] = {}  # (not a scan of every definition for each one)
         for (doc_id, name), item in parsed.items():
             by_key.setdefault((item[1].subject, name), []).append(((doc_id, name), item))
@@ -668,10 +642,6 @@ class _Check:
                 self.add(loaded.diag("PE043", f"bonus '{b.id}' can never change the score: the table alone reaches the cap of {table.cap}",
                                      path + ("bonus", k), hint="raise the cap or drop the bonus"))
         item_max = sum(it.max for it in table.items)
-        for k, it in enumerate(table.items):
-            top = max((t.points for t in it.tiers), default=0)
-            if top < it.max:
-                pass  # an item may top out below its stated max; the documents do so nowhere
         if item_max > table.cap and not table.bonus:
             self.add(loaded.diag("PE043", f"items add up to {item_max}, more than the cap of {table.cap}", path + ("cap",)))
 
@@ -705,38 +675,13 @@ class _Check:
                 graph.setdefault(f"{r.subject}:{o}", set()).update(f"{r.subject}:{x}" for x in reads)
         for d in self.defs:
             graph.setdefault(f"{d.subject}:{d.name}", set()).update(f"{d.subject}:{x}" for x in d.expr.reads)
-        state: dict[str, int] = {}
-
         def cycle(cyc: list[str]) -> None:
             n = cyc[0]
             rule = next((r for r in self.rules if f"{r.subject}:{r.outputs()[0] if r.outputs() else ''}" == n), None)
             self.add(Diagnostic("PE031", "outcomes depend on each other in a cycle: " + _chain([c.split(":")[1] for c in cyc]),
                                 rule.span if rule else None, hint="an outcome cannot be computed from itself"))
 
-        def visit(root: str) -> None:
-            # depth first without recursion: a chain of thousands of definitions must not overflow the stack
-            if state.get(root) == 2:
-                return
-            state[root] = 1
-            path, todo = [root], [iter(sorted(graph.get(root, ())))]
-            while todo:
-                for m in todo[-1]:
-                    if m not in graph or state.get(m) == 2:
-                        continue
-                    if state.get(m) == 1:
-                        cycle(path[path.index(m):] + [m])
-                        continue
-                    state[m] = 1
-                    path.append(m)
-                    todo.append(iter(sorted(graph.get(m, ()))))
-                    break
-                else:
-                    todo.pop()
-                    state[path.pop()] = 2
-
-        for n in sorted(graph):
-            visit(n)
-
+        topological_order(graph, on_cycle=cycle)
 
     def coverage_check(self, ps: PolicySet, diags: list) -> None:
         """Every id a coverage table names must exist."""

@@ -16,7 +16,7 @@ from typing import Any, Callable
 from .compile import Gen
 from .runtime import MISSING
 from .merge import Layers, MergedParam, MergedRule
-from .policy import Fact, PolicySet, Rule, Table, Tier
+from .policy import Fact, PolicySet, Rule, Table, Tier, topological_order
 from .types import DATE, Env, T
 
 __all__ = ["Program", "RuleOutcome", "build_program", "kleene_all", "kleene_any", "status_of", "tier_order"]
@@ -207,42 +207,13 @@ def build_program(ps: PolicySet, layers: Layers, subject: str) -> Program:
     for g, s in grade_of.items():
         deps[g] = tuple(sorted(set(deps.get(g, ())) | {s}))
 
-    order = _topological(deps)
+    order = topological_order(deps)
     outputs = {o: ps.outputs[o].combine for o in sorted(set(feeds) | set(tables) | set(param_outputs))}
     steps = _Steps(env, consts, facts, defs, feeds, tables, param_outputs, order,
                    {o: ps.outputs[o].combine for o in feeds})
     run = steps.generate(list(outputs), trace=True)
     return Program(subject, layers, facts, outputs, feeds, tables, layers.params, deps, run,
                    lambda name: steps.generate([name], trace=False, single=True), tuple(outputs))
-
-
-def _topological(deps: dict[str, tuple[str, ...]]) -> list[str]:
-    order: list[str] = []
-    state: dict[str, int] = {}
-
-    def visit(root: str) -> None:
-        # depth first without recursion (a chain of thousands of definitions); check reports
-        # cycles, a repeat visit is simply skipped here
-        if state.get(root):
-            return
-        state[root] = 1
-        path, todo = [root], [iter(deps.get(root, ()))]
-        while todo:
-            for d in todo[-1]:
-                if d in deps and not state.get(d):
-                    state[d] = 1
-                    path.append(d)
-                    todo.append(iter(deps.get(d, ())))
-                    break
-            else:
-                todo.pop()
-                n = path.pop()
-                state[n] = 2
-                order.append(n)
-
-    for n in sorted(deps):
-        visit(n)
-    return order
 
 
 class _Steps:

@@ -15,8 +15,40 @@ from .diagnostics import Diagnostic, Span
 from .model import Label
 from .types import T
 
-__all__ = ["Document", "Jurisdiction", "Expr", "Fact", "Param", "Definition", "Output", "Tier", "Item", "Bonus",
+__all__ = ["topological_order", "Document", "Jurisdiction", "Expr", "Fact", "Param", "Definition", "Output", "Tier", "Item", "Bonus",
            "Band", "Table", "Rule", "PolicySet"]
+
+
+def topological_order(deps: dict, on_cycle=None) -> list:
+    """The keys of ``deps`` with every key after the keys it depends on (deps not in ``deps``
+    are ignored).  Depth first without recursion — a chain of thousands of definitions must
+    not overflow the stack — in sorted order, so the result is deterministic.  Each cycle met
+    is passed to ``on_cycle`` as the path round it (first node repeated at the end)."""
+    state: dict = {}
+    order: list = []
+    for root in sorted(deps):
+        if state.get(root):
+            continue
+        state[root] = 1
+        path, todo = [root], [iter(sorted(deps[root]))]
+        while todo:
+            for nxt in todo[-1]:
+                if nxt not in deps or state.get(nxt) == 2:
+                    continue
+                if state.get(nxt) == 1:
+                    if on_cycle is not None:
+                        on_cycle(path[path.index(nxt):] + [nxt])
+                    continue
+                state[nxt] = 1
+                path.append(nxt)
+                todo.append(iter(sorted(deps[nxt])))
+                break
+            else:
+                todo.pop()
+                done = path.pop()
+                state[done] = 2
+                order.append(done)
+    return order
 
 
 @dataclass(frozen=True)
