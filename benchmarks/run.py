@@ -450,7 +450,7 @@ def main(argv=None) -> int:
     check_decisions(policies, prog, items, rendered_too=len(lib))
 
     def evaluate_no_explain(c):
-        return policies.evaluate(c, explain_=False)
+        return policies.evaluate(c, explain=False)
 
     def evaluate_to_dict(c):
         return policies.evaluate(c).to_dict()
@@ -510,7 +510,7 @@ def main(argv=None) -> int:
     row("prog.run(trace=True)   explanation on", "decision.run_trace", "decision.python")
     row(f"hand-written Python, first {len(lib)} cases", "library.python", "library.python")
     row("policies.evaluate(case)", "library.evaluate", "library.python")
-    row("policies.evaluate(case, explain_=False)", "library.evaluate_no_explain", "library.python")
+    row("policies.evaluate(case, explain=False)", "library.evaluate_no_explain", "library.python")
     row("policies.evaluate(case).to_dict()", "library.evaluate_to_dict", "library.python")
     print(f"   {'explanation on / off':<{w - 3}} {'':>11} {res['explain_vs_plain']:8.2f}× {'':>11} "
           f"{cpu['decision.run_trace'] / cpu['decision.run_plain']:8.2f}×   "

@@ -20,7 +20,7 @@ from .check import check_files
 from .runtime import MISSING, EvalLimit
 from .diagnostics import Diagnostic, PolicyError, Span
 from .evaluate import Program, build_program
-from .explain import Decision, explain
+from .explain import Decision, explain as _explain
 from .load import DEFAULT_LIMITS, Limits, load_file
 from .merge import Layers, boundaries, merge, period_of
 from .model import text_of
@@ -137,8 +137,8 @@ class Policies:
         return got
 
     def evaluate(self, case: Case | dict | str | Path, *, jurisdiction: str | None = None, as_of: Any = None,
-                 explain_: bool = True, lang: str = "zh") -> Decision:
-        """Decide a case.  ``explain_=False`` skips building the explanation (the values are the same)."""
+                 explain: bool = True, lang: str = "zh") -> Decision:
+        """Decide a case.  ``explain=False`` records no rule results (the values are the same; faster)."""
         if not isinstance(case, Case) or jurisdiction is not None or as_of is not None:
             if isinstance(case, Case):
                 src = {"subject": case.subject, "jurisdiction": case.jurisdiction, "as_of": case.as_of,
@@ -148,7 +148,7 @@ class Policies:
                 case = self.case(case, jurisdiction=jurisdiction, as_of=as_of)
         try:
             prog = self.program(case.jurisdiction, case.as_of, case.subject)
-            values, trace, computed = prog.run(case.facts, case.as_of, trace=explain_)
+            values, trace, computed = prog.run(case.facts, case.as_of, trace=explain)
         except EvalLimit as e:
             raise PolicyError(Diagnostic("PE080", f"evaluation stopped: {e}", Span(case.path, 1, 1),
                                          hint="check the numbers and dates in the case"))
@@ -158,8 +158,8 @@ class Policies:
             raise PolicyError(Diagnostic("PE080", "evaluation stopped: the rules in force are nested too deeply", Span(case.path, 1, 1),
                                          hint="lower Limits.max_expression_tree_depth, or split the expression into definitions"))
         ps = self.policy_set
-        expl = ((lambda: explain(ps, prog, case.facts, values, prog.rule_outcomes(trace), lang, computed))
-                if explain_ else (lambda: ()))
+        expl = ((lambda: _explain(ps, prog, case.facts, values, prog.rule_outcomes(trace), lang, computed))
+                if explain else (lambda: ()))
         layers = tuple(
             {"jurisdiction": j, "name": text_of(self.policy_set.jurisdictions[j].name, lang),
              "documents": [d.id for d in prog.layers.documents if d.jurisdiction == j]}

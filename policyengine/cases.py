@@ -126,14 +126,8 @@ def _build(data: Any, ps: PolicySet, pr: _Problems, path: str, loaded: Loaded | 
     return Case(subject, jur, as_of, facts, path, expect, data.get("name"), loaded)
 
 
-def declared_facts(ps: PolicySet, subject: str, jurisdiction: str) -> dict[str, Fact]:
-    path = set(ps.jurisdiction_path(jurisdiction))
-    return {n: f for (s, n), f in ps.facts.items()
-            if s == subject and ps.documents[f.document].jurisdiction in path}
-
-
 def validate_facts(ps: PolicySet, subject: str, jurisdiction: str, given: dict, pr: _Problems) -> dict[str, Any]:
-    decls = declared_facts(ps, subject, jurisdiction)
+    decls = ps.declared_facts(subject, jurisdiction)
     out: dict[str, Any] = {}
     for name, value in given.items():
         where = ("facts", name)
@@ -209,7 +203,7 @@ def _coerce(t: T, nullable: bool, v: Any, where: tuple, pr: _Problems, lo: Any =
                hint=(f"did you mean '{s}'? " if s else "") + "allowed: " + ", ".join(t.enum.values))
         return _BAD
     if k == "list":
-        if not isinstance(v, list):
+        if not isinstance(v, (list, tuple)):  # a tuple, as Case.facts holds lists, is a list too
             pr.add("PE062", f"expected a list, got {_show(v)}", where)
             return _BAD
         rec = t.elem

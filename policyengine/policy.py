@@ -260,6 +260,17 @@ class PolicySet:
     coverage: dict[str, dict[str, Any]]
     diagnostics: tuple[Diagnostic, ...] = field(default=())
     sources: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _memo: dict = field(default_factory=dict, compare=False, repr=False)  # derived, per query
+
+    def declared_facts(self, subject: str, jurisdiction: str) -> dict[str, "Fact"]:
+        """The facts of ``subject`` that the documents on the path to ``jurisdiction`` declare."""
+        key = ("facts", subject, jurisdiction)
+        got = self._memo.get(key)
+        if got is None:
+            path = set(self.jurisdiction_path(jurisdiction))
+            got = self._memo[key] = {n: f for (s, n), f in self.facts.items()
+                                     if s == subject and self.documents[f.document].jurisdiction in path}
+        return got
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:

@@ -101,7 +101,7 @@ def test_imust_decision(policies):
         assert tuple(sorted(want)) == IMUST_OUTPUTS
         for k, v in want.items():
             seen[k].add(type(v).__name__ if isinstance(v, _dt.date) else v if k != "score" else v // 10)
-        got = policies.evaluate(raw, explain_=False).outputs
+        got = policies.evaluate(raw, explain=False).outputs
         if got != want:
             bad.append(("evaluate", raw["as_of"], raw["facts"], _diff(want, got)))
             continue
