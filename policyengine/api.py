@@ -91,6 +91,7 @@ class Policies:
         self._bounds = boundaries(ps)
         self._layers: dict[tuple, Layers] = {}
         self._programs: dict[tuple, Program] = {}
+        self._code: dict[str, Any] = {}  # generated source -> its compiled code, shared between programs
 
     @classmethod
     def load(cls, *paths: str | Path, limits: Limits = DEFAULT_LIMITS) -> "Policies":
@@ -133,7 +134,8 @@ class Policies:
         key = (jurisdiction, period_of(self._bounds, as_of), subject)
         got = self._programs.get(key)
         if got is None:
-            got = self._programs[key] = build_program(self.policy_set, self.layers(jurisdiction, as_of), subject)
+            got = self._programs[key] = build_program(self.policy_set, self.layers(jurisdiction, as_of), subject,
+                                                      self._code)
         return got
 
     def evaluate(self, case: Case | dict | str | Path, *, jurisdiction: str | None = None, as_of: Any = None,

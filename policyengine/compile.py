@@ -183,13 +183,20 @@ class Gen:
         return (f"({a} if ({a} := {x}) is M else ({b} if ({b} := {y}) is M else "
                 f"(None if {a} is None or {b} is None else {a} {op} {b})))")
 
-    def function(self, name: str, params: str, body: list[str]) -> Callable:
+    def function(self, name: str, params: str, body: list[str], code_cache: dict | None = None) -> Callable:
+        """Compile the function.  Identical source compiles to an identical code object, so a
+        ``code_cache`` (owned by the caller) lets programs of several jurisdictions share it; each
+        keeps its own namespace of constants."""
         if self.exact:  # exact Decimal + - *: the body runs in runtime.exact(), not the process-wide context
             src = f"def {name}({params}):\n    with _exact():\n" + "".join("        " + line + "\n" for line in body)
         else:
             src = f"def {name}({params}):\n" + "".join("    " + line + "\n" for line in body)
+        code = code_cache.get(src) if code_cache is not None else None
         try:
-            code = compile(src, f"<policyengine:{name}>", "exec")
+            if code is None:
+                code = compile(src, f"<policyengine:{name}>", "exec")
+                if code_cache is not None:
+                    code_cache[src] = code
         except (SyntaxError, RecursionError, MemoryError) as e:  # only past the limits check enforces
             from .diagnostics import Diagnostic, PolicyError
 

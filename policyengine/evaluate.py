@@ -168,7 +168,7 @@ def _transitive_facts(names, facts: dict, deps: dict[str, tuple[str, ...]]) -> t
     return tuple(sorted(out))
 
 
-def build_program(ps: PolicySet, layers: Layers, subject: str) -> Program:
+def build_program(ps: PolicySet, layers: Layers, subject: str, code_cache: dict | None = None) -> Program:
     facts = {n: f for (s, n), f in ps.facts.items() if s == subject}
     consts = {n: m.param.value for n, m in layers.params.items()}
     defs = {n: m for (s, n), m in layers.definitions.items() if s == subject}
@@ -209,7 +209,7 @@ def build_program(ps: PolicySet, layers: Layers, subject: str) -> Program:
 
     order = topological_order(deps)
     outputs = {o: ps.outputs[o].combine for o in sorted(set(feeds) | set(tables) | set(param_outputs))}
-    steps = _Steps(env, consts, facts, defs, feeds, tables, param_outputs, order,
+    steps = _Steps(env, consts, facts, defs, feeds, tables, param_outputs, order, code_cache,
                    {o: ps.outputs[o].combine for o in feeds})
     run = steps.generate(list(outputs), trace=True)
     return Program(subject, layers, facts, outputs, feeds, tables, layers.params, deps, run,
@@ -219,8 +219,9 @@ def build_program(ps: PolicySet, layers: Layers, subject: str) -> Program:
 class _Steps:
     """Generates the decision function (or the function of one outcome) from the ordered steps."""
 
-    def __init__(self, env, consts, facts, defs, feeds, tables, param_outputs, order, modes):
+    def __init__(self, env, consts, facts, defs, feeds, tables, param_outputs, order, code_cache, modes):
         self.env, self.consts, self.facts, self.defs, self.modes = env, consts, facts, defs, modes
+        self.code_cache = code_cache
         self.feeds, self.tables, self.param_outputs, self.order = feeds, tables, param_outputs, order
 
     def needed(self, targets: list[str]) -> list[str]:
@@ -288,9 +289,9 @@ class _Steps:
             body.append("if T is not None: T['#values'] = {"
                         + ", ".join(f"{g.const(n)}: {loc}" for n, loc in local.items()) + "}")
         if single:
-            return g.function("outcome", "f, as_of", pre + body + [f"return {local.get(targets[0], 'M')}"])
+            return g.function("outcome", "f, as_of", pre + body + [f"return {local.get(targets[0], 'M')}"], self.code_cache)
         ret = "return (" + "".join(local.get(o, "M") + ", " for o in targets) + ")"
-        return g.function("decide", "f, as_of, T", pre + body + [ret])
+        return g.function("decide", "f, as_of, T", pre + body + [ret], self.code_cache)
 
     def output(self, g: Gen, name: str, v: str, resolve, trace: bool) -> list[str]:
         lines, pairs, contrib = [], [], []
