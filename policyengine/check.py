@@ -639,7 +639,8 @@ class _Check:
         table_min = sum(min((t.points for t in it.tiers), default=0) for it in table.items)
         for k, b in enumerate(table.bonus):
             if table_min >= table.cap or b.max == 0:
-                self.add(loaded.diag("PE043", f"bonus '{b.id}' can never change the score: the table alone reaches the cap of {table.cap}",
+                why = f"the table alone reaches the cap of {table.cap}" if table_min >= table.cap else "it is worth at most 0"
+                self.add(loaded.diag("PE043", f"bonus '{b.id}' can never change the score: {why}",
                                      path + ("bonus", k), hint="raise the cap or drop the bonus"))
         item_max = sum(it.max for it in table.items)
         if item_max > table.cap and not table.bonus:
@@ -650,21 +651,14 @@ class _Check:
         kinds: dict[str, tuple[str, Any]] = {}
         for (s, n), f in self.facts.items():
             kinds.setdefault(n, ("fact", f.span))
-        for p in self.params:
-            prev = kinds.get(p.name)
-            if prev and prev[0] != "parameter":
-                self.add(Diagnostic("PE037", f"'{p.name}' is both a {prev[0]} and a parameter", p.span,
-                                    related=(Related(prev[1], f"the {prev[0]}"),), hint="rename one of them",
-                                    source_line=self.by_doc[p.document][0].source.line(p.span.line)))
-            kinds.setdefault(p.name, ("parameter", p.span))
-        for d in self.defs:
-            prev = kinds.get(d.name)
-            if prev and prev[0] != "definition":
-                self.add(Diagnostic("PE037", f"'{d.name}' is both a {prev[0]} and a definition", d.span,
-                                    related=(Related(prev[1], f"the {prev[0]}"),), hint="rename one of them",
-                                    source_line=self.by_doc[d.document][0].source.line(d.span.line)))
-            kinds.setdefault(d.name, ("definition", d.span))
-
+        for kind, items in (("parameter", self.params), ("definition", self.defs)):
+            for x in items:
+                prev = kinds.get(x.name)
+                if prev and prev[0] != kind:
+                    self.add(Diagnostic("PE037", f"'{x.name}' is both a {prev[0]} and a {kind}", x.span,
+                                        related=(Related(prev[1], f"the {prev[0]}"),), hint="rename one of them",
+                                        source_line=self.by_doc[x.document][0].source.line(x.span.line)))
+                kinds.setdefault(x.name, (kind, x.span))
 
     def cycles(self) -> None:
         """Outputs read definitions and other outputs; none may depend on itself."""
