@@ -154,11 +154,9 @@ class Policies:
         except EvalLimit as e:
             raise PolicyError(Diagnostic("PE080", f"evaluation stopped: {e}", Span(case.path, 1, 1),
                                          hint="check the numbers and dates in the case"))
-        except (RecursionError, SyntaxError) as e:  # generated code past Python's nesting limits (custom Limits)
-            if isinstance(e, SyntaxError) and "nested" not in str(e.msg):
-                raise
-            raise PolicyError(Diagnostic("PE080", "evaluation stopped: the rules in force are nested too deeply", Span(case.path, 1, 1),
-                                         hint="lower Limits.max_expression_tree_depth, or split the expression into definitions"))
+        except RecursionError:  # (compiling code past Python's nesting limits is already a PE021)
+            raise PolicyError(Diagnostic("PE080", "evaluation stopped: the rules in force are nested too deeply",
+                                         Span(case.path, 1, 1), hint="split the expression into definitions"))
         ps = self.policy_set
         expl = ((lambda: _explain(ps, prog, case.facts, values, prog.rule_outcomes(trace), lang, computed))
                 if explain else (lambda: ()))
