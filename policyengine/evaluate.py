@@ -114,7 +114,7 @@ class Program:
     feeds: dict[str, list[MergedRule]]
     tables: dict[str, MergedRule]  # score/grade outcome -> the table rule
     params: dict[str, MergedParam]
-    deps: dict[str, tuple[str, ...]]
+    def_deps: dict[str, tuple[str, ...]]  # definition -> the names it reads
     _run: Callable
     _gen: Callable[[str], Callable]
     _names: tuple[str, ...]
@@ -143,6 +143,10 @@ class Program:
                 res.append(RuleOutcome(r, m, status, v))
             out[name] = res
         return out
+
+    def rule_facts(self, r: Rule) -> tuple[str, ...]:
+        """The facts a rule reads, directly or through definitions (not through other outcomes)."""
+        return _transitive_facts(r.reads(), self.facts, self.def_deps)
 
     def output_function(self, name: str) -> Callable[[dict, _dt.date], Any]:
         """A function computing one outcome only (e.g. the score), generated from the same steps."""
@@ -199,6 +203,7 @@ def build_program(ps: PolicySet, layers: Layers, subject: str, code_cache: dict 
                      if m.param.output and m.param.subject in (None, subject)
                      and subject in ps.outputs[m.param.output].subjects}
     deps: dict[str, tuple[str, ...]] = {n: m.definition.expr.reads for n, m in defs.items()}
+    def_deps = dict(deps)  # definitions only: what explanations follow to name the facts behind a rule
     for o, ms in feeds.items():
         deps[o] = tuple(sorted({x for m in ms for x in m.rule.reads()}))
     for o, m in tables.items():
@@ -212,7 +217,7 @@ def build_program(ps: PolicySet, layers: Layers, subject: str, code_cache: dict 
     steps = _Steps(env, consts, facts, defs, feeds, tables, param_outputs, order, code_cache,
                    {o: ps.outputs[o].combine for o in feeds})
     run = steps.generate(list(outputs), trace=True)
-    return Program(subject, layers, facts, outputs, feeds, tables, layers.params, deps, run,
+    return Program(subject, layers, facts, outputs, feeds, tables, layers.params, def_deps, run,
                    lambda name: steps.generate([name], trace=False, single=True), tuple(outputs))
 
 

@@ -18,7 +18,7 @@ from .runtime import MISSING
 from .evaluate import Program, RuleOutcome, pick_tier
 from .merge import MergedParam
 from .model import text_of
-from .policy import PolicySet, Rule
+from .policy import PolicySet
 
 __all__ = ["RuleExplanation", "OutcomeExplanation", "Decision", "to_json_value", "dumps"]
 
@@ -181,7 +181,7 @@ class Explainer:
 
     def rule(self, o: RuleOutcome, facts: dict, output: str) -> RuleExplanation:
         r = o.rule
-        names = sorted(_rule_facts(self.p, r))
+        names = self.p.rule_facts(r)
         shown = {n: facts.get(n, MISSING) for n in names}
         missing = tuple(n for n in names if n not in facts) if o.status == "unknown" or o.value is MISSING else ()
         label = text_of(r.label, self.lang)
@@ -257,13 +257,6 @@ class Explainer:
                                self.doc(p.document), p.citation, label, {}, (), text, replaced, ignored)
 
 
-def _rule_facts(p: Program, r: Rule) -> set[str]:
-    from .evaluate import _transitive_facts
-
-    deps = {n: tuple(d.definition.expr.reads) for (s, n), d in p.layers.definitions.items() if s == p.subject}
-    return set(_transitive_facts(r.reads(), p.facts, deps))
-
-
 def explain(ps: PolicySet, program: Program, facts: dict, values: dict, trace: dict, lang: str,
             computed: dict | None = None) -> tuple[OutcomeExplanation, ...]:
     x = Explainer(ps, program, lang, computed or {})
@@ -313,7 +306,6 @@ def _deciding(mode: str, v: Any, rules: tuple[RuleExplanation, ...]) -> tuple[Ru
 
 
 def render_text(d: Decision) -> str:
-    w = _WORDS["en" if d.lang == "en" else "zh"]
     head = ("Decision" if d.lang == "en" else "决定") + f": {d.subject} @ {d.jurisdiction}, as of {d.as_of.isoformat()}"
     lines = [head]
     layers = " → ".join(f"{l['jurisdiction']}" + (f" [{', '.join(l['documents'])}]" if l["documents"] else "") for l in d.layers)
