@@ -18,7 +18,7 @@ from typing import Any
 from .diagnostics import Diagnostic, PolicyError, Span
 from .load import DEFAULT_LIMITS, Limits, Loaded, load_file, load_text
 from .model import SUBJECTS
-from .policy import Fact, PolicySet
+from .policy import PolicySet
 from .types import T, suggest
 
 __all__ = ["Case", "load_case", "case_from_dict", "validate_facts"]

@@ -15,13 +15,12 @@ goes on so that one run reports every problem.
 from __future__ import annotations
 
 import typing
-from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from . import ast as A
-from .diagnostics import Diagnostic, Related, Span
+from .diagnostics import Diagnostic, Related
 from .load import DEFAULT_LIMITS, Limits, Loaded
 from .model import SUBJECTS, RuleFile, text_of
 from .parse import ExprError, parse_expression

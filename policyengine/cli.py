@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import json
 import os
 import sys
-from pathlib import Path
 
-from .diagnostics import Diagnostic, PolicyError, Severity, render_all, sort_key
+from .diagnostics import PolicyError, Severity, render_all, sort_key
 from .explain import dumps
 
 __all__ = ["main"]

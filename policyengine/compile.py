@@ -14,12 +14,10 @@ property tests check against an independent interpreter.
 """
 from __future__ import annotations
 
-import datetime as _dt
-from decimal import Decimal
 from typing import Any, Callable
 
 from . import ast as A
-from .runtime import MISSING, RUNTIME as _RUNTIME
+from .runtime import RUNTIME as _RUNTIME
 from .types import Env, T, typecheck
 
 __all__ = ["Gen", "compile_function", "compile_standalone"]

@@ -8,7 +8,7 @@ sorts and renders them.  Callers of the library see a single exception type,
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Iterable, Sequence
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import datetime as _dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import product
 from typing import Any
 
@@ -109,7 +109,6 @@ def merge(ps: PolicySet, jurisdiction: str, as_of: _dt.date) -> Layers:
     """The layers in force at ``jurisdiction`` on ``as_of``, with provenance."""
     path = ps.jurisdiction_path(jurisdiction)
     docs = _order(ps, path, as_of)
-    doc_ids = {d.id for d in docs}
     supersedes = {d.id: set(d.supersedes) for d in docs}
 
     def supersedes_(later: str, earlier: str) -> bool:

@@ -9,9 +9,8 @@ does not give.  Logic is three-valued: ``false and MISSING`` is false,
 from __future__ import annotations
 
 import datetime as _dt
-import operator
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
-from typing import Any, Callable
+from typing import Any
 
 from . import dates
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .api import Policies, default_policy_dir, find_rule_files
-from .diagnostics import Diagnostic, PolicyError, render_all
+from .diagnostics import PolicyError, render_all
 from .explain import to_json_value
 from .load import load_file
 

@@ -12,7 +12,6 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Callable
 
 from . import ast as A
 
