@@ -23,7 +23,7 @@ from .evaluate import Program, build_program
 from .explain import Decision, explain as _explain
 from .load import DEFAULT_LIMITS, Limits, load_file
 from .merge import Layers, boundaries, merge, period_of
-from .model import text_of
+from .records import text_of
 from .policy import PolicySet
 
 __all__ = ["Policies", "default_policy_dir", "find_rule_files"]

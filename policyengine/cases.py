@@ -17,7 +17,7 @@ from typing import Any
 
 from .diagnostics import Diagnostic, PolicyError, Span
 from .load import DEFAULT_LIMITS, Limits, Loaded, load_file, load_text
-from .model import SUBJECTS
+from .records import SUBJECTS
 from .policy import PolicySet
 from .types import T, suggest
 

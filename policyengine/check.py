@@ -2,7 +2,8 @@
 
 Runs in named steps, each collecting diagnostics rather than stopping:
 
-1. schema      — each file against the pydantic model (missing/unknown fields, types)
+1. schema      — each file against the rule-file model (missing/unknown fields, types):
+                 read as records (records.py), with pydantic's errors when it is wrong
 2. declare     — jurisdictions, enums, facts, parameters, outputs; collisions and conflicts
 3. expressions — parse and type-check every expression in its layer's scope
 4. structure   — duplicate ids, references, citations, dates, definition cycles
@@ -17,17 +18,19 @@ from __future__ import annotations
 import typing
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from . import ast as A
+from . import records
 from .diagnostics import Diagnostic, Related
 from .load import DEFAULT_LIMITS, Limits, Loaded
-from .model import SUBJECTS, RuleFile, text_of
 from .parse import ExprError, parse_expression
 from .policy import (Band, Bonus, Definition, Document, Expr, Fact, Item, Jurisdiction, Output, Param, PolicySet, Rule,
                      Table, Tier, topological_order)
+from .records import SUBJECTS, text_of
 from .types import (ANY, BOOL, DATE, DECIMAL, INT, STRING, EnumType, Env, T, list_of, record_of, suggest, type_of_value,
                     typecheck)
+
+if typing.TYPE_CHECKING:  # the files are records with the fields of these models (see records.py)
+    from .model import RuleFile
 
 __all__ = ["check_files", "validate_file"]
 
@@ -35,8 +38,10 @@ __all__ = ["check_files", "validate_file"]
 # --- step 1: schema --------------------------------------------------------------------
 
 
-def _model_fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+def _model_fields_at(model: Any, loc: tuple) -> list[str]:
     """Field names of the model that sits at ``loc`` inside ``model`` (for did-you-mean)."""
+    from pydantic import BaseModel
+
     cur: Any = model
     for part in loc:
         if isinstance(cur, type) and issubclass(cur, BaseModel):
@@ -61,22 +66,36 @@ def _model_fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
     return list(cur.model_fields) if isinstance(cur, type) and issubclass(cur, BaseModel) else []
 
 
-def validate_file(loaded: Loaded, model: type[BaseModel] = RuleFile) -> tuple[Any, list[Diagnostic]]:
+def validate_file(loaded: Loaded) -> tuple[Any, list[Diagnostic]]:
+    """A rule file's structure: a RuleFile record, or the diagnostics of what is wrong.  A valid
+    file is read through the shapes compiled from model.py; otherwise pydantic validates it,
+    and its errors — the authority on what is wrong — become the diagnostics."""
     data = loaded.data
     if not isinstance(data, dict):
         return None, [loaded.diag("PE012", "the file must be a YAML mapping (key: value lines)", (),
-                                  hint="start with 'kind: policy-document'" if model is RuleFile else "start with 'subject:'")]
-    if model is RuleFile:
-        kind, version = data.get("kind"), data.get("version")
-        if kind != "policy-document":
-            return None, [loaded.diag("PE013", f"unknown kind {kind!r}" if kind is not None else "the file has no 'kind'",
-                                      ("kind",) if "kind" in data else (), key=False,
-                                      hint="a rule file starts with 'kind: policy-document' and 'version: 1'")]
-        if version != 1:
-            return None, [loaded.diag("PE013", f"unsupported version {version!r}", ("version",) if "version" in data else (),
-                                      hint="this engine reads version: 1")]
+                                  hint="start with 'kind: policy-document'")]
+    kind, version = data.get("kind"), data.get("version")
+    if kind != records.KIND:
+        return None, [loaded.diag("PE013", f"unknown kind {kind!r}" if kind is not None else "the file has no 'kind'",
+                                  ("kind",) if "kind" in data else (), key=False,
+                                  hint="a rule file starts with 'kind: policy-document' and 'version: 1'")]
+    if version != records.VERSION:
+        return None, [loaded.diag("PE013", f"unsupported version {version!r}", ("version",) if "version" in data else (),
+                                  hint="this engine reads version: 1")]
+    rf = records.from_data(data)
+    if rf is not None:
+        return rf, []
+    return _pydantic_validate(loaded, data)
+
+
+def _pydantic_validate(loaded: Loaded, data: dict) -> tuple[Any, list[Diagnostic]]:
+    from pydantic import ValidationError
+
+    from .model import RuleFile
+
     try:
-        return model.model_validate(data), []
+        # the shapes refused what the models accept: the models decide (test_records keeps them in step)
+        return records.from_model(RuleFile.model_validate(data)), []
     except ValidationError as e:
         diags = []
         for err in e.errors():
@@ -86,7 +105,7 @@ def validate_file(loaded: Loaded, model: type[BaseModel] = RuleFile) -> tuple[An
                 diags.append(loaded.diag("PE010", f"'{loc[-1]}' is missing", loc[:-1], key=True,
                                          hint=f"add '{loc[-1]}:' here"))
             elif t == "extra_forbidden":
-                s = suggest(str(loc[-1]), _model_fields_at(model, loc[:-1]))
+                s = suggest(str(loc[-1]), _model_fields_at(RuleFile, loc[:-1]))
                 if err.get("input") is None and " " in str(loc[-1]).strip():
                     hint = "a comma inside { } starts a new entry: put text that contains a comma in quotes"
                 else:
@@ -94,10 +113,7 @@ def validate_file(loaded: Loaded, model: type[BaseModel] = RuleFile) -> tuple[An
                 diags.append(loaded.diag("PE011", f"unknown field '{loc[-1]}'", loc, key=True, hint=hint))
             else:
                 where = ".".join(str(x) for x in loc)
-                msg = err["msg"]
-                if t == "literal_error" and loc and loc[-1] == "kind" and model is not RuleFile:
-                    msg = "unknown subject"
-                diags.append(loaded.diag("PE012", f"{where}: {msg} (got {_show(err.get('input'))})", loc,
+                diags.append(loaded.diag("PE012", f"{where}: {err['msg']} (got {_show(err.get('input'))})", loc,
                                          hint=_hint_for(t)))
         # a value that may be text or {zh, en}: when the mapping form has a problem, the
         # "should be a valid string" message of the other form only adds noise
@@ -722,7 +738,7 @@ def _assignable(t: T, want: T) -> bool:
 def check_files(files: list[Loaded], limits: Limits = DEFAULT_LIMITS, pre: list[Diagnostic] | None = None) -> PolicySet:
     """Check loaded rule files and return the policy set with every diagnostic found."""
     diags: list[Diagnostic] = list(pre or [])
-    valid: list[tuple[Loaded, RuleFile]] = []
+    valid: list[tuple[Loaded, Any]] = []
     for f in files:
         rf, ds = validate_file(f)
         diags.extend(ds)

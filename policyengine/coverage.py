@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .api import default_policy_dir, load_rule_files
 from .explain import dumps
-from .model import text_of
+from .records import text_of
 
 __all__ = ["coverage_report"]
 

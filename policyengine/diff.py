@@ -46,7 +46,7 @@ from .diagnostics import Diagnostic, PolicyError, Severity, render_all
 from .explain import dumps, to_json_value
 from .load import load_file
 from .merge import Layers, merge
-from .model import Text, text_of
+from .records import is_text, text_of
 from .policy import Band, Expr, PolicySet, Tier
 from .types import T
 
@@ -105,7 +105,7 @@ def _canon(v: Any) -> Any:
     """A comparable form that leaves out layout: spans, file paths and expression text."""
     if isinstance(v, Expr):
         return ("expr", v.node)
-    if isinstance(v, Text):
+    if is_text(v):
         return v.zh if v.en is None else (v.zh, v.en)
     if dataclasses.is_dataclass(v) and not isinstance(v, type):
         return (type(v).__name__,) + tuple((f.name, _canon(getattr(v, f.name)))
@@ -127,7 +127,7 @@ def _show(v: Any, lang: str) -> Any:
     """The JSON value an auditor reads: labels as text, expressions as canonical source."""
     if isinstance(v, Expr):
         return A.to_source(v.node)
-    if isinstance(v, Text):
+    if is_text(v):
         return text_of(v, lang)
     if isinstance(v, Tier):
         return f"{_range(v.min, v.max)}: {v.points}"
@@ -271,7 +271,7 @@ def _fields(kind: str, a: Any, b: Any, lang: str, prefix: str = "") -> Iterator[
         else:
             sx, sy = _show(x, lang), _show(y, lang)
             if sx == sy:  # a label changed only in the other language: show both
-                sx, sy = (" / ".join(filter(None, (z.zh, z.en))) if isinstance(z, Text) else z for z in (x, y))
+                sx, sy = (" / ".join(filter(None, (z.zh, z.en))) if is_text(z) else z for z in (x, y))
             yield path, sx, sy, f"{_text(sx)} → {_text(sy)}"
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from .runtime import MISSING
 from .evaluate import Program, RuleOutcome, pick_tier
 from .merge import MergedParam
-from .model import text_of
+from .records import text_of
 from .policy import PolicySet
 
 __all__ = ["RuleExplanation", "OutcomeExplanation", "Decision", "to_json_value", "dumps"]

@@ -26,7 +26,7 @@ from itertools import product
 from typing import Any
 
 from .diagnostics import Diagnostic, Related
-from .model import text_of
+from .records import text_of
 from .policy import Definition, Document, Param, PolicySet, Rule
 
 __all__ = ["MergedParam", "MergedRule", "MergedDefinition", "Layers", "merge", "layering_diagnostics", "boundaries"]

@@ -4,6 +4,12 @@ One YAML file per issuing document.  The models are strict: unknown fields
 are errors (with a did-you-mean), and nothing is coerced — a quoted "30" is
 text, not a number.  ``policyengine schema`` prints the JSON Schema of
 :class:`RuleFile` so that editors can complete and validate rule files.
+
+These models are the one definition of the format.  A valid file is read
+without them, through shapes compiled from them (:mod:`policyengine.records`,
+``_model_tables.py``: regenerate with ``python -m policyengine.records`` after
+editing this file); a file with mistakes is validated by them, and their
+errors become the diagnostics.
 """
 from __future__ import annotations
 
@@ -13,31 +19,17 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .records import KIND, RULE_KINDS, SUBJECTS, VERSION, expression_text as _expression_text
+
 __all__ = ["Text", "Label", "RuleFile", "DocumentMeta", "JurisdictionDecl", "EnumDecl", "FactDecl", "ParameterDecl",
            "DefinitionDecl", "OutputDecl", "RuleDecl", "ScoringItem", "Tier", "BonusItem", "GradeBand", "CaseFile",
            "SUBJECTS", "RULE_KINDS", "KIND", "VERSION"]
-
-KIND = "policy-document"
-VERSION = 1
-SUBJECTS = ("commissioner", "enterprise", "workstation", "jurisdiction")
-RULE_KINDS = ("eligibility", "obligation", "scoring", "entitlement", "sanction", "target")
 
 ID = Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$", description="lower-case letters, digits, '_', '.', '-'")
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
-
-
-def _expression_text(v):
-    """`value: false` or `points: 10` is an expression too: YAML reads it as a bool or a number."""
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    if isinstance(v, (int, Decimal)) and not isinstance(v, bool):
-        return str(v)
-    return v
 
 
 class Text(_Strict):
@@ -48,16 +40,6 @@ class Text(_Strict):
 
 
 Label = Union[str, Text]
-
-
-def text_of(label: Label | None, lang: str = "zh") -> str:
-    if label is None:
-        return ""
-    if isinstance(label, str):
-        return label
-    if lang == "en" and label.en:
-        return label.en
-    return label.zh
 
 
 class DocumentMeta(_Strict):

@@ -12,7 +12,7 @@ from typing import Any
 
 from . import ast as A
 from .diagnostics import Diagnostic, Span
-from .model import Label
+from .records import Label
 from .types import T
 
 __all__ = ["topological_order", "Document", "Jurisdiction", "Expr", "Fact", "Param", "Definition", "Output", "Tier", "Item", "Bonus",

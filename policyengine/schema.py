@@ -44,7 +44,7 @@ def _fact_schema(f) -> dict:
                                            "additionalProperties": False}}
     else:
         base = {"type": "string"}
-    from .model import text_of
+    from .records import text_of
 
     base["description"] = text_of(f.label)
     if f.nullable:

@@ -1,0 +1,352 @@
+"""Stage 3a — a rule file's structure, checked fast, as plain frozen records.
+
+:mod:`policyengine.model` (pydantic) defines the rule-file format and stays its
+authority: it publishes the JSON Schema, and when a file is wrong it is pydantic
+that says what is wrong (check.py turns its errors into diagnostics).  But
+importing pydantic and building its validators costs about 110 ms, a third of a
+cold start, and a valid file needs none of it.  So the models are compiled ahead
+of time, like the parser's tables, into *shapes*: plain literals in
+``_model_tables.py`` (regenerate with ``python -m policyengine.records``; a test
+fails when they are stale).  :func:`from_data` checks a file against the shapes
+and builds records — frozen objects with the models' field names and
+``model_fields_set`` — or answers ``None``, and then pydantic decides.
+
+The shapes are never more lenient than the models: strict types (``True`` is not
+an int, ``"30"`` is not a number), unknown fields refused, anchored patterns
+matched in full.  Where the compiler meets a construct it does not know, it
+refuses to compile rather than guess.  If the shipped tables do not belong to
+this ``model.py`` (an edited checkout), the shapes are compiled from the models
+when first needed.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import re
+from decimal import Decimal
+from importlib import resources
+from typing import Any, Union
+
+__all__ = ["SUBJECTS", "RULE_KINDS", "KIND", "VERSION", "Label", "Record", "from_data", "from_model", "is_text",
+           "text_of", "expression_text", "compile_models", "write_tables"]
+
+KIND = "policy-document"
+VERSION = 1
+SUBJECTS = ("commissioner", "enterprise", "workstation", "jurisdiction")
+RULE_KINDS = ("eligibility", "obligation", "scoring", "entitlement", "sanction", "target")
+
+# A field of a model, compiled: (name, shape, default, expression_before).  ``default`` is
+# ("required",), ("value", v), ("list",) or ("dict",) — the last two a fresh empty container.
+# Shapes: ("str", pattern|None) ("int",) ("bool",) ("decimal",) ("date",) ("any",) ("none",)
+# ("literal", values) ("list", shape) ("dict", key, value) ("union", shapes) ("model", name).
+SHAPES_VERSION = 1  # bump when the meaning of a shape changes: the tables are then stale
+
+
+def expression_text(v: Any) -> Any:
+    """`value: false` or `points: 10` is an expression too: YAML reads it as a bool or a number."""
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if isinstance(v, (int, Decimal)) and not isinstance(v, bool):
+        return str(v)
+    return v
+
+
+# --- records ---------------------------------------------------------------------------
+
+
+class Record:
+    """A validated part of a rule file: read-only attributes named as the model's fields, and
+    ``model_fields_set``, the fields the file wrote (as on a pydantic model)."""
+
+    __slots__ = ("model_fields_set",)
+    _fields: tuple[str, ...] = ()
+
+    def __init__(self, values: dict[str, Any], given: frozenset[str]):
+        for k in self._fields:
+            object.__setattr__(self, k, values[k])
+        object.__setattr__(self, "model_fields_set", given)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{type(self).__name__} is read-only")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"{type(self).__name__} is read-only")
+
+    def __eq__(self, other):
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in self._fields)
+
+    def __hash__(self):
+        return hash((type(self).__name__,) + tuple(getattr(self, f) for f in self._fields))
+
+    def __repr__(self):
+        return f"{type(self).__name__}(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields) + ")"
+
+    def __reduce__(self):  # copy, deepcopy and pickle: the classes are made at run time
+        return _rebuild, (type(self).__name__, self._fields, {f: getattr(self, f) for f in self._fields},
+                          self.model_fields_set)
+
+
+def _rebuild(name: str, fields: tuple[str, ...], values: dict[str, Any], given: frozenset[str]) -> Record:
+    return _record_type(name, fields)(values, given)
+
+
+_RECORD_TYPES: dict[tuple[str, tuple[str, ...]], type] = {}
+
+
+def _record_type(name: str, fields: tuple[str, ...]) -> type:
+    t = _RECORD_TYPES.get((name, fields))
+    if t is None:
+        t = _RECORD_TYPES[(name, fields)] = type(name, (Record,), {"__slots__": fields, "_fields": fields})
+    return t
+
+
+def is_text(v: Any) -> bool:
+    """A label written as {zh, en} (rather than as plain text)."""
+    return isinstance(v, Record) and type(v).__name__ == "Text"
+
+
+Label = Union[str, Record]  # plain text, or a Text record {zh, en}
+
+
+def text_of(label: Any, lang: str = "zh") -> str:
+    if label is None:
+        return ""
+    if isinstance(label, str):
+        return label
+    if lang == "en" and label.en:
+        return label.en
+    return label.zh
+
+
+# --- checking data against the shapes --------------------------------------------------
+
+
+class _No(Exception):
+    """The shapes do not accept the data: pydantic will say why."""
+
+
+_NO = _No()
+_SCALARS = {"int": int, "bool": bool, "decimal": Decimal, "date": _dt.date}
+
+
+class _Validator:
+    def __init__(self, models: dict[str, tuple]):
+        self.models = models
+        self.types = {name: _record_type(name, tuple(f[0] for f in fields)) for name, fields in models.items()}
+        self.patterns: dict[str, re.Pattern] = {}
+
+    def value(self, shape: tuple, v: Any) -> Any:
+        k = shape[0]
+        if k == "str":
+            if type(v) is not str:
+                raise _NO
+            if shape[1] is not None:
+                rx = self.patterns.get(shape[1])
+                if rx is None:
+                    rx = self.patterns[shape[1]] = re.compile(shape[1])
+                if rx.fullmatch(v) is None:
+                    raise _NO
+            return v
+        if k == "model":
+            return self.model(shape[1], v)
+        if k == "union":
+            for s in shape[1]:
+                try:
+                    return self.value(s, v)
+                except _No:
+                    pass
+            raise _NO
+        if k == "list":
+            if type(v) is not list:
+                raise _NO
+            return [self.value(shape[1], x) for x in v]
+        if k == "dict":
+            if type(v) is not dict:
+                raise _NO
+            return {self.value(shape[1], a): self.value(shape[2], b) for a, b in v.items()}
+        if k == "none":
+            if v is not None:
+                raise _NO
+            return v
+        if k == "any":
+            return v
+        if k == "literal":
+            for x in shape[1]:
+                if type(x) is type(v) and x == v:
+                    return v
+            raise _NO
+        if type(v) is not _SCALARS[k]:
+            raise _NO
+        return v
+
+    def model(self, name: str, v: Any) -> Record:
+        if type(v) is not dict:
+            raise _NO
+        fields = self.models[name]
+        if len(v) > len(fields):
+            raise _NO
+        values, given = {}, 0
+        for fname, shape, default, expr in fields:
+            if fname in v:
+                x = v[fname]
+                values[fname] = self.value(shape, expression_text(x) if expr else x)
+                given += 1
+            elif default[0] == "value":
+                values[fname] = default[1]
+            elif default[0] == "list":
+                values[fname] = []
+            elif default[0] == "dict":
+                values[fname] = {}
+            else:
+                raise _NO
+        if given != len(v):  # a key that is no field (or not text)
+            raise _NO
+        return self.types[name](values, frozenset(f for f in values if f in v))
+
+
+_validator: _Validator | None = None
+
+
+def _shipped_models() -> dict[str, tuple] | None:
+    try:
+        from . import _model_tables as pre
+    except ImportError:  # pragma: no cover - the file ships with the package
+        return None
+    return pre.MODELS if pre.FINGERPRINT == fingerprint() else None
+
+
+def _get_validator() -> _Validator:
+    global _validator
+    if _validator is None:
+        models = _shipped_models()
+        _validator = _Validator(models if models is not None else compile_models())
+    return _validator
+
+
+def from_data(data: Any) -> Record | None:
+    """The rule file ``data`` (as loaded) as a RuleFile record, or None when it does not fit
+    the shapes (then ``model.RuleFile`` gives the errors)."""
+    try:
+        return _get_validator().model("RuleFile", data)
+    except _No:
+        return None
+
+
+def from_model(obj: Any) -> Any:
+    """A validated pydantic model (and what it holds) as records."""
+    from pydantic import BaseModel
+
+    if isinstance(obj, BaseModel):
+        fields = tuple(type(obj).model_fields)
+        return _record_type(type(obj).__name__, fields)({f: from_model(getattr(obj, f)) for f in fields},
+                                                        frozenset(obj.model_fields_set))
+    if isinstance(obj, list):
+        return [from_model(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: from_model(x) for k, x in obj.items()}
+    return obj
+
+
+# --- compiling the models --------------------------------------------------------------
+
+
+def _model_source() -> bytes:
+    return resources.files("policyengine").joinpath("model.py").read_bytes()
+
+
+def fingerprint() -> str:
+    return hashlib.sha256(_model_source() + f"\nshapes {SHAPES_VERSION}".encode()).hexdigest()
+
+
+def compile_models() -> dict[str, tuple]:
+    """The shapes of ``model.RuleFile`` and every model it holds, in a fixed order."""
+    import types
+    import typing
+
+    from pydantic import BaseModel
+    from pydantic_core import PydanticUndefined
+
+    from . import model as M
+
+    out: dict[str, tuple] = {}
+
+    def shape(t: Any) -> tuple:
+        origin, args = typing.get_origin(t), typing.get_args(t)
+        if isinstance(t, type) and issubclass(t, BaseModel):
+            if t.model_config.get("strict") is not True or t.model_config.get("extra") != "forbid":
+                raise TypeError(f"{t.__name__}: only strict models that forbid extra fields compile")
+            if t.__name__ not in out:
+                out[t.__name__] = ()  # a placeholder while its fields compile (recursion)
+                out[t.__name__] = tuple(field(t, n, f) for n, f in t.model_fields.items())
+            return ("model", t.__name__)
+        if t is str:
+            return ("str", None)
+        if t is Any:
+            return ("any",)
+        if t is type(None):
+            return ("none",)
+        for name, py in _SCALARS.items():
+            if t is py:
+                return (name,)
+        if origin is typing.Literal:
+            if not all(type(a) in (str, int) for a in args):
+                raise TypeError(f"unsupported literal {t!r}")
+            return ("literal", tuple(args))
+        if origin is list:
+            return ("list", shape(args[0]))
+        if origin is dict:
+            return ("dict", shape(args[0]), shape(args[1]))
+        if origin is Union or origin is types.UnionType:
+            return ("union", tuple(shape(a) for a in args))
+        raise TypeError(f"unsupported annotation {t!r}: teach records.compile_models about it")
+
+    def field(model: type, name: str, f: Any) -> tuple:
+        s = shape(f.annotation)
+        for m in f.metadata:
+            pattern = getattr(m, "pattern", None)
+            if pattern is None or s[0] != "str" or not (pattern.startswith("^") and pattern.endswith("$")):
+                raise TypeError(f"{model.__name__}.{name}: unsupported constraint {m!r}")
+            s = ("str", pattern)
+        if f.is_required():
+            default: tuple = ("required",)
+        elif f.default_factory is list:
+            default = ("list",)
+        elif f.default_factory is dict:
+            default = ("dict",)
+        elif f.default_factory is None and f.default is not PydanticUndefined and type(f.default) in (str, bool, int, type(None)):
+            default = ("value", f.default)
+        else:
+            raise TypeError(f"{model.__name__}.{name}: unsupported default")
+        expr = False
+        for dec in model.__pydantic_decorators__.field_validators.values():
+            if name in dec.info.fields:
+                if dec.info.mode != "before" or getattr(dec.func, "__func__", dec.func) is not expression_text:
+                    raise TypeError(f"{model.__name__}.{name}: unsupported validator {dec.func!r}")
+                expr = True
+        return (name, s, default, expr)
+
+    shape(M.RuleFile)
+    return out
+
+
+def write_tables(path=None) -> str:
+    """Regenerate ``_model_tables.py`` from ``model.py`` (the source of truth)."""
+    import pprint
+    from pathlib import Path
+
+    text = ('"""Shapes of the rule-file models in model.py, generated by `python -m policyengine.records`: do not edit."""\n'
+            f"FINGERPRINT = {fingerprint()!r}\n"
+            f"MODELS = {pprint.pformat(compile_models(), width=120, sort_dicts=False)}\n")
+    target = Path(path) if path else Path(__file__).with_name("_model_tables.py")
+    target.write_text(text, encoding="utf-8")
+    return str(target)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from policyengine import records as _package_module  # the validators of model.py refer to that module's functions
+
+    print("wrote", _package_module.write_tables())
