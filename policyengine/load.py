@@ -290,9 +290,10 @@ class _Builder:
         self.key_positions: dict[tuple, NodePos] = {}
         self.diags: list[Diagnostic] = []
 
-    def _pos(self, ev) -> NodePos:
+    @staticmethod
+    def _pos(ev) -> NodePos:
         sm, em = ev.start_mark, ev.end_mark
-        return NodePos(sm.line + 1, sm.column + 1, sm.index, em.index if em else sm.index,
+        return NodePos(sm.line + 1, sm.column + 1, sm.index, em.index if em is not None else sm.index,
                        getattr(ev, "style", None) or None)  # plain is None, from either parser
 
     def _fail(self, code: str, message: str, ev, hint: str | None = None, path: tuple | None = None):
@@ -302,77 +303,80 @@ class _Builder:
         raise PolicyError(self.source.diag(code, message, m.line + 1, m.column + 1, hint=hint))
 
     def build(self) -> Loaded:
+        # One pass over the events, dispatched on the event's class (this loop reads every
+        # value of every file: it is a good part of a cold start, so it is kept lean).
+        Scalar, MapStart, SeqStart = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+        MapEnd, SeqEnd, DocStart, Alias = yaml.MappingEndEvent, yaml.SequenceEndEvent, yaml.DocumentStartEvent, yaml.AliasEvent
+        positions, limits = self.positions, self.limits
+        loader = None
         try:
-            events = yaml.parse(self.source.text, Loader=_EVENT_LOADER)
-            docs = []
+            loader = _EVENT_LOADER(self.source.text)  # the pure-Python reader may refuse the text already
+            docs = 0
             stack: list[list] = []  # frames: [container, path, pending_key, key_event]
             result = None
-            for ev in events:
-                if isinstance(ev, (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent)):
-                    continue
-                if isinstance(ev, yaml.DocumentStartEvent):
-                    docs.append(ev)
-                    if len(docs) > 1:
-                        self._fail("PE001", "the file holds more than one YAML document", ev,
-                                   "keep one document per file; remove the second '---'")
-                    continue
-                if isinstance(ev, yaml.AliasEvent):
+            while True:
+                ev = loader.get_event()
+                if ev is None:
+                    break
+                cls = ev.__class__
+                if cls is Scalar or cls is MapStart or cls is SeqStart:
+                    parent = stack[-1] if stack else None
+                    if ev.anchor is not None:
+                        self._fail("PE003", f"YAML anchors (&{ev.anchor}) are not allowed", ev,
+                                   "write the value out in full where it is needed", path=self._node_path(parent))
+                    if ev.tag is not None and (ev.implicit is False or ev.implicit == (False, False)):
+                        self._fail("PE004", f"YAML tags ({ev.tag}) are not allowed", ev,
+                                   "remove the tag; values are typed by the facts and rules that declare them",
+                                   path=self._node_path(parent))
+                    is_key = parent is not None and parent[2] is None and type(parent[0]) is dict
+                    if cls is Scalar:
+                        text = ev.value
+                        if len(text) > limits.max_scalar_chars:
+                            self._fail("PE005", f"text of {len(text)} characters is longer than the limit of {limits.max_scalar_chars}", ev,
+                                       path=self._node_path(parent))
+                        if is_key:
+                            parent[2] = text
+                            parent[3] = ev
+                            continue
+                        path = self._child_path(parent)
+                        if ev.implicit[0] and not ev.style:  # plain: None from PyYAML, '' from libyaml
+                            try:
+                                value = _resolve_plain(text, limits)
+                            except _ScalarError as e:
+                                self._fail(e.code, e.message, ev, e.hint, path=path)
+                        else:
+                            value = text
+                        positions[path] = self._pos(ev)
+                        if parent is None:
+                            result = value
+                        else:
+                            self._attach(parent, value, ev, path)
+                        continue
+                    # a mapping or list starts
+                    if is_key:
+                        self._fail("PE012", "a mapping key must be plain text, not a list or mapping", ev, path=parent[1])
+                    if len(stack) >= limits.max_depth:
+                        self._fail("PE007", f"nesting is deeper than the limit of {limits.max_depth} levels", ev,
+                                   "rule and case files are shallow; check for runaway brackets")
+                    path = self._child_path(parent)
+                    positions[path] = self._pos(ev)
+                    stack.append([{} if cls is MapStart else [], path, None, None])
+                elif cls is MapEnd or cls is SeqEnd:
+                    frame = stack.pop()
+                    if stack:
+                        self._attach(stack[-1], frame[0], ev, frame[1])
+                    else:
+                        result = frame[0]
+                elif cls is Alias:
                     self._fail("PE003", f"YAML aliases (*{ev.anchor}) are not allowed", ev,
                                "write the value out in full; aliases are refused so that no file can expand without bound",
                                path=self._node_path(stack[-1] if stack else None))
-                anchor = getattr(ev, "anchor", None)
-                if anchor is not None:
-                    self._fail("PE003", f"YAML anchors (&{anchor}) are not allowed", ev,
-                               "write the value out in full where it is needed",
-                               path=self._node_path(stack[-1] if stack else None))
-                if isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                    frame = stack.pop()
-                    value = frame[0]
-                    if stack:
-                        self._attach(stack[-1], value, ev, frame[1])
-                    else:
-                        result = value
-                    continue
-                tag = getattr(ev, "tag", None)
-                implicit = getattr(ev, "implicit", True)
-                explicit = tag is not None and (implicit is False or implicit == (False, False))
-                parent = stack[-1] if stack else None
-                if explicit:
-                    self._fail("PE004", f"YAML tags ({tag}) are not allowed", ev,
-                               "remove the tag; values are typed by the facts and rules that declare them",
-                               path=self._node_path(parent))
-                if isinstance(ev, yaml.ScalarEvent):
-                    if len(ev.value) > self.limits.max_scalar_chars:
-                        self._fail("PE005", f"text of {len(ev.value)} characters is longer than the limit of {self.limits.max_scalar_chars}", ev,
-                                   path=self._node_path(parent))
-                    if parent is not None and isinstance(parent[0], dict) and parent[2] is None:
-                        parent[2] = ev.value  # a key
-                        parent[3] = ev
-                        continue
-                    if ev.implicit[0] and not ev.style:  # plain: None from PyYAML, '' from libyaml
-                        try:
-                            value = _resolve_plain(ev.value, self.limits)
-                        except _ScalarError as e:
-                            self._fail(e.code, e.message, ev, e.hint, path=self._child_path(parent))
-                    else:
-                        value = ev.value
-                    path = self._child_path(parent)
-                    self.positions[path] = self._pos(ev)
-                    if parent is None:
-                        result = value
-                    else:
-                        self._attach(parent, value, ev, path)
-                    continue
-                # collection start
-                if parent is not None and isinstance(parent[0], dict) and parent[2] is None:
-                    self._fail("PE012", "a mapping key must be plain text, not a list or mapping", ev, path=parent[1])
-                if len(stack) >= self.limits.max_depth:
-                    self._fail("PE007", f"nesting is deeper than the limit of {self.limits.max_depth} levels", ev,
-                               "rule and case files are shallow; check for runaway brackets")
-                path = self._child_path(parent)
-                self.positions[path] = self._pos(ev)
-                container: Any = {} if isinstance(ev, yaml.MappingStartEvent) else []
-                stack.append([container, path, None, None])
+                elif cls is DocStart:
+                    docs += 1
+                    if docs > 1:
+                        self._fail("PE001", "the file holds more than one YAML document", ev,
+                                   "keep one document per file; remove the second '---'")
+                # the stream's start and end and a document's end say nothing
         except yaml.MarkedYAMLError as e:
             mark = e.problem_mark or e.context_mark
             msg = (e.problem or str(e)).strip()
@@ -392,6 +396,9 @@ class _Builder:
             raise PolicyError(self.source.diag("PE001", f"YAML syntax error: {e}", 1, 1))
         except RecursionError:
             raise PolicyError(self.source.diag("PE007", "nesting is too deep", 1, 1))
+        finally:
+            if loader is not None:
+                loader.dispose()
         if self.diags:
             raise PolicyError(self.diags)
         return Loaded(self.source, result, self.positions, self.key_positions)
@@ -402,13 +409,12 @@ class _Builder:
             return parent[1]
         return self._child_path(parent)
 
-    def _child_path(self, parent) -> tuple:
+    @staticmethod
+    def _child_path(parent) -> tuple:
         if parent is None:
             return ()
-        container, path, key, _ = parent
-        if isinstance(container, dict):
-            return path + (key,)
-        return path + (len(container),)
+        container = parent[0]
+        return parent[1] + ((parent[2],) if type(container) is dict else (len(container),))
 
     def _attach(self, frame, value, ev, path) -> None:
         container = frame[0]
