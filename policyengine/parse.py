@@ -1,7 +1,9 @@
 """Stage 2 — parse: expression text to the typed AST (:mod:`policyengine.ast`).
 
-Lark (LALR) does the parsing; the Lark tree is turned into our own frozen
-nodes right here and never leaves this module.  Syntax errors become
+Lark (LALR) does the parsing and builds our own frozen nodes as it reduces
+(an inline transformer: no Lark tree is made); nothing of Lark leaves this
+module.  Every token is kept, keywords and brackets too, so that a node's span
+runs from its first token to its last.  Syntax errors become
 :class:`ExprError` with the offset of the offending character and a hint in
 plain words; the caller turns the offset into file:line:column.
 """
@@ -11,7 +13,7 @@ from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 
-from lark import Lark, Token, Transformer, Tree, v_args
+from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import ast as A
@@ -28,7 +30,7 @@ class ExprError(Exception):
         self.code, self.message, self.offset, self.length, self.hint = code, message, offset, length, hint
 
 
-_OPTIONS = dict(parser="lalr", propagate_positions=True, maybe_placeholders=True)
+_OPTIONS = dict(parser="lalr", keep_all_tokens=True, maybe_placeholders=True)
 
 
 def _grammar() -> str:
@@ -56,10 +58,11 @@ def _parser() -> Lark:
         pre = None
     if pre is not None and pre.FINGERPRINT == _fingerprint(grammar):
         try:
-            return Lark.load({"data": pre.DATA, "memo": pre.MEMO})
+            # what Lark.load does, with the transformer it accepts there (as Lark's own cache does)
+            return Lark.__new__(Lark)._load({"data": pre.DATA, "memo": pre.MEMO}, transformer=_ToAst())
         except Exception:  # pragma: no cover - a Lark release that reads tables differently
             pass
-    return Lark(grammar, **_OPTIONS)
+    return Lark(grammar, transformer=_ToAst(), **_OPTIONS)
 
 
 def write_tables(path=None) -> str:
@@ -80,14 +83,6 @@ def write_tables(path=None) -> str:
     return str(target)
 
 
-def _span(meta) -> tuple[int, int]:
-    return (meta.start_pos, meta.end_pos) if not getattr(meta, "empty", False) else (0, 0)
-
-
-def _tspan(t: Token) -> tuple[int, int]:
-    return (t.start_pos, t.end_pos)
-
-
 def _unescape(s: str) -> str:
     body = s[1:-1]
     out, i = [], 0
@@ -103,69 +98,102 @@ def _unescape(s: str) -> str:
     return "".join(out)
 
 
-@v_args(meta=True)
+class _Paren:
+    """An expression in brackets, while its parent is built: the node keeps its own span, the
+    parent's span takes in the brackets."""
+
+    __slots__ = ("node", "span")
+
+    def __init__(self, node: A.Node, span: tuple[int, int]):
+        self.node, self.span = node, span
+
+
+def _node(x) -> A.Node:
+    return x.node if type(x) is _Paren else x
+
+
+def _at(x) -> tuple[int, int]:
+    return (x.start_pos, x.end_pos) if type(x) is Token else x.span
+
+
+def _over(c: list) -> tuple[int, int]:
+    """From the first token of a production to its last (optional parts that are absent are None)."""
+    first = next(x for x in c if x is not None)
+    last = next(x for x in reversed(c) if x is not None)
+    return (_at(first)[0], _at(last)[1])
+
+
+def _exprs(c: list) -> tuple:
+    return tuple(_node(x) for x in c if x is not None and type(x) is not Token)
+
+
 class _ToAst(Transformer):
-    def int_lit(self, meta, c):
-        return A.Literal(int(c[0]), span=_tspan(c[0]))
+    """Called by the parser at each reduction, with every token of the production."""
 
-    def dec_lit(self, meta, c):
-        return A.Literal(Decimal(str(c[0])), span=_tspan(c[0]))
+    def int_lit(self, c):
+        return A.Literal(int(c[0]), span=_at(c[0]))
 
-    def str_lit(self, meta, c):
-        return A.Literal(_unescape(str(c[0])), span=_tspan(c[0]))
+    def dec_lit(self, c):
+        return A.Literal(Decimal(str(c[0])), span=_at(c[0]))
 
-    def true_lit(self, meta, c):
-        return A.Literal(True, span=_span(meta))
+    def str_lit(self, c):
+        return A.Literal(_unescape(str(c[0])), span=_at(c[0]))
 
-    def false_lit(self, meta, c):
-        return A.Literal(False, span=_span(meta))
+    def true_lit(self, c):
+        return A.Literal(True, span=_at(c[0]))
 
-    def null_lit(self, meta, c):
-        return A.Literal(None, span=_span(meta))
+    def false_lit(self, c):
+        return A.Literal(False, span=_at(c[0]))
 
-    def name(self, meta, c):
-        return A.Name(str(c[0]), span=_tspan(c[0]))
+    def null_lit(self, c):
+        return A.Literal(None, span=_at(c[0]))
 
-    def attr(self, meta, c):
-        return A.Attr(c[0], str(c[1]), span=_span(meta))
+    def name(self, c):
+        return A.Name(str(c[0]), span=_at(c[0]))
 
-    def list_lit(self, meta, c):
-        return A.ListLit(tuple(x for x in c if x is not None), span=_span(meta))
+    def atom(self, c):  # "(" expr ")"
+        return _Paren(_node(c[1]), _over(c))
 
-    def call(self, meta, c):
-        fn = c[0]
-        return A.Call(str(fn), tuple(x for x in c[1:] if x is not None), func_span=_tspan(fn), span=_span(meta))
+    def attr(self, c):
+        return A.Attr(_node(c[0]), str(c[2]), span=_over(c))
 
-    def aggregate(self, meta, c):
-        fn, body, var, source, where = c
-        return A.Aggregate(str(fn), body, str(var), source, where, func_span=_tspan(fn), span=_span(meta))
+    def list_lit(self, c):
+        return A.ListLit(_exprs(c), span=_over(c))
 
-    def if_expr(self, meta, c):
-        return A.If(c[0], c[1], c[2], span=_span(meta))
+    def call(self, c):
+        return A.Call(str(c[0]), _exprs(c), func_span=_at(c[0]), span=_over(c))
 
-    def or_(self, meta, c):
-        return A.BoolOp("or", c[0], c[1], span=_span(meta))
+    def aggregate(self, c):  # NAME "(" expr "for" NAME "in" expr ["where" expr] ")"
+        body, var, source, where = c[2], c[4], c[6], c[8]
+        return A.Aggregate(str(c[0]), _node(body), str(var), _node(source), None if where is None else _node(where),
+                           func_span=_at(c[0]), span=_over(c))
 
-    def and_(self, meta, c):
-        return A.BoolOp("and", c[0], c[1], span=_span(meta))
+    def if_expr(self, c):
+        return A.If(_node(c[1]), _node(c[3]), _node(c[5]), span=_over(c))
 
-    def not_(self, meta, c):
-        return A.Not(c[0], span=_span(meta))
+    def or_(self, c):
+        return A.BoolOp("or", _node(c[0]), _node(c[2]), span=_over(c))
 
-    def compare(self, meta, c):
-        return A.Compare(str(c[1]), c[0], c[2], span=_span(meta))
+    def and_(self, c):
+        return A.BoolOp("and", _node(c[0]), _node(c[2]), span=_over(c))
 
-    def in_(self, meta, c):
-        return A.In(c[0], c[1], False, span=_span(meta))
+    def not_(self, c):
+        return A.Not(_node(c[1]), span=_over(c))
 
-    def not_in(self, meta, c):
-        return A.In(c[0], c[1], True, span=_span(meta))
+    def compare(self, c):
+        return A.Compare(str(c[1]), _node(c[0]), _node(c[2]), span=_over(c))
 
-    def binary(self, meta, c):
-        return A.Binary(str(c[1]), c[0], c[2], span=_span(meta))
+    def in_(self, c):
+        return A.In(_node(c[0]), _node(c[2]), False, span=_over(c))
 
-    def neg(self, meta, c):
-        return A.Unary("-", c[0], span=_span(meta))
+    def not_in(self, c):
+        return A.In(_node(c[0]), _node(c[3]), True, span=_over(c))
+
+    def binary(self, c):
+        return A.Binary(str(c[1]), _node(c[0]), _node(c[2]), span=_over(c))
+
+    def neg(self, c):
+        return A.Unary("-", _node(c[1]), span=_over(c))
 
 
 _FRIENDLY = {
@@ -209,17 +237,16 @@ def _check_nesting(text: str, limits: Limits) -> None:
             depth -= 1
 
 
-def _check_tree_depth(tree, limits: Limits) -> None:
+def _check_tree_depth(node: A.Node, limits: Limits) -> None:
     """Operators nested in operators ('not not not …', '- - - x', a long chain of 'and's) make
     a deep tree without any bracket; every later stage recurses over it, so bound it here."""
-    stack = [(tree, 1)]
+    stack = [(node, 1)]
     while stack:
-        t, d = stack.pop()
+        n, d = stack.pop()
         if d > limits.max_expression_tree_depth:
-            raise ExprError("PE021", f"operators are nested more than {limits.max_expression_tree_depth} deep",
-                            getattr(t.meta, "start_pos", 0) or 0,
+            raise ExprError("PE021", f"operators are nested more than {limits.max_expression_tree_depth} deep", n.span[0],
                             hint="split the expression into named definitions")
-        stack.extend((c, d + 1) for c in t.children if isinstance(c, Tree))
+        stack.extend((c, d + 1) for c in A.children(n))
 
 
 def parse_expression(text: str, limits: Limits = DEFAULT_LIMITS) -> A.Node:
@@ -233,7 +260,7 @@ def parse_expression(text: str, limits: Limits = DEFAULT_LIMITS) -> A.Node:
         raise ExprError("PE020", "the expression is empty", 0, hint="write a condition such as: service_days >= 30")
     _check_nesting(text, limits)
     try:
-        tree = _parser().parse(text)
+        node = _node(_parser().parse(text))
     except UnexpectedCharacters as e:
         ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
         hint = _LOOKALIKES.get(ch)
@@ -256,8 +283,7 @@ def parse_expression(text: str, limits: Limits = DEFAULT_LIMITS) -> A.Node:
         raise ExprError("PE020", "syntax error", getattr(e, "pos_in_stream", 0) or 0)
     except RecursionError:  # pragma: no cover - guarded by _check_nesting
         raise ExprError("PE021", "expression is nested too deeply", 0)
-    _check_tree_depth(tree, limits)
-    node = _ToAst().transform(tree)
+    _check_tree_depth(node, limits)
     count = 0
     for x in A.walk(node):
         count += 1

@@ -890,6 +890,25 @@ def test_parser_accepts_every_text_the_grammar_derives(text):
     assert parse_expression(A.to_source(node)) == node, A.to_source(node)
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(GRAMMAR_TEXT_SEPARATED)
+@example("(a) or f((b), [ (c) ], sum(x for x in (xs) where (x.y)))")
+@example("- (x) * (y) . z and not (w)")
+def test_every_span_is_the_text_of_its_node(text):
+    """A node's span is exactly its text — that text parses to the same node — brackets round a
+    node belong to its parent, and a call's func_span is the function's name."""
+    try:
+        node = parse_expression(text)
+    except ExprError:
+        return
+    for n in A.walk(node):
+        start, end = n.span
+        assert parse_expression(text[start:end]) == n, (text[start:end], n)
+        assert all(start <= c.span[0] <= c.span[1] <= end for c in A.children(n))
+        if isinstance(n, (A.Call, A.Aggregate)):
+            assert text[n.func_span[0]:n.func_span[1]] == n.func
+
+
 @ROBUST
 @given(st.text(max_size=60))
 @example("（a）")
