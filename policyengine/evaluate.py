@@ -10,6 +10,7 @@ explanation is read from those records, never recomputed.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -45,6 +46,33 @@ def kleene_any(vals) -> Any:
 
 
 _CONDITION_KINDS = ("eligibility", "obligation", "target")
+_TEMP = re.compile(r"\b_t[0-9]+\b")
+
+
+class _Values:
+    """The straight-line assignments of one generated function, each value computed once.
+
+    Layers restate rules, and one condition often appears in several rules (the same dates,
+    the same grades): an expression whose code — temporaries renumbered — was already
+    assigned is not computed again; its variable is used.  Every assignment is unconditional
+    and every name is assigned once, so the same code means the same value."""
+
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+        self.held: dict[str, str] = {}  # canonical code -> the variable that holds its value
+
+    def assign(self, var: str, code: str) -> str:
+        """Assign ``code`` to ``var``, or answer the variable that already holds it."""
+        if code.isidentifier():
+            return code  # a fact, a value or a constant: nothing to compute
+        temps: dict[str, str] = {}
+        key = _TEMP.sub(lambda m: temps.setdefault(m.group(), f"_t{len(temps)}"), code)
+        held = self.held.get(key)
+        if held is not None:
+            return held
+        self.lines.append(f"{var} = {code}")
+        self.held[key] = var
+        return var
 
 
 def status_of(kind: str, has_body: bool, w: Any, b: Any) -> tuple[str, Any]:
@@ -270,6 +298,7 @@ class _Steps:
             return "M"  # an outcome no layer in force defines
 
         body: list[str] = []
+        values = _Values(body)
         done_tables: set[str] = set()
         for n in (self.needed(targets) if single else self.order):
             v = f"v{len(local)}"
@@ -281,12 +310,10 @@ class _Steps:
                 body += self.table(g, m, env=self.env, resolve=resolve, local=local, trace=trace)
                 continue
             if n in self.defs and n not in self.feeds:
-                body.append(f"{v} = {g.expr(self.defs[n].definition.expr.node, self.env, resolve, self.consts)}")
-                local[n] = v
+                local[n] = values.assign(v, g.expr(self.defs[n].definition.expr.node, self.env, resolve, self.consts))
                 continue
             if n in self.feeds:
-                body += self.output(g, n, v, resolve, trace)
-                local[n] = v
+                local[n] = self.output(g, n, v, resolve, trace, values)
         for o, m in self.param_outputs.items():
             local.setdefault(o, g.const(m.param.value))
         pre = [f"{loc} = f.get({g.const(name)}, M)" for name, loc in loads.items()]
@@ -298,22 +325,23 @@ class _Steps:
         ret = "return (" + "".join(local.get(o, "M") + ", " for o in targets) + ")"
         return g.function("decide", "f, as_of, T", pre + body + [ret], self.code_cache)
 
-    def output(self, g: Gen, name: str, v: str, resolve, trace: bool) -> list[str]:
-        lines, pairs, contrib = [], [], []
+    def output(self, g: Gen, name: str, v: str, resolve, trace: bool, values: _Values) -> str:
+        """The lines of one outcome; answers the variable that holds its value."""
+        lines, pairs, contrib = values.lines, [], []
         for k, m in enumerate(self.feeds[name]):
             r = m.rule
             w, b = f"{v}w{k}", f"{v}b{k}"
             body = _body_of(r)
             if r.when is not None:
-                lines.append(f"{w} = {g.expr(r.when.node, self.env, resolve, self.consts)}")
+                w = values.assign(w, g.expr(r.when.node, self.env, resolve, self.consts))
             else:
                 w = "True"
             if body is None:
                 b = "None"
             elif r.when is not None:
-                lines.append(f"{b} = ({g.expr(body.node, self.env, resolve, self.consts)} if {w} is not False else None)")
+                b = values.assign(b, f"({g.expr(body.node, self.env, resolve, self.consts)} if {w} is not False else None)")
             else:
-                lines.append(f"{b} = {g.expr(body.node, self.env, resolve, self.consts)}")
+                b = values.assign(b, g.expr(body.node, self.env, resolve, self.consts))
             pairs.append(f"({w}, {b})")
             if body is not None:
                 contrib.append((r.kind, w, b, r.when is not None))
@@ -329,22 +357,23 @@ class _Steps:
         g.ns.update(NA=NA, _combine=combine, _all=kleene_all, _any=kleene_any)
         plain = all(not hw for _, _, _, hw in contrib)
         if not parts:
-            lines.append(f"{v} = None")
+            code = "None"
         elif len(parts) == 1 and (mode != "all" or not contrib[0][3]) and not parts[0].startswith("(NA"):
-            lines.append(f"{v} = {parts[0]}")  # one rule: its value is the outcome (Kleene and max of one)
+            code = parts[0]  # one rule: its value is the outcome (Kleene and max of one)
         elif mode == "all":  # a rule that does not apply already contributes True here
-            lines.append(f"{v} = _all(({''.join(p + ', ' for p in parts)}))")
+            code = f"_all(({''.join(p + ', ' for p in dict.fromkeys(parts))}))"  # a value twice adds nothing
         elif plain and mode == "any":
-            lines.append(f"{v} = _any(({''.join(p + ', ' for p in parts)}))")
+            code = f"_any(({''.join(p + ', ' for p in dict.fromkeys(parts))}))"
         elif plain and mode == "override":
-            lines.append(f"{v} = {parts[-1]}")  # the most specific rule in force decides
+            code = parts[-1]  # the most specific rule in force decides
         elif plain and len(parts) == 1:
-            lines.append(f"{v} = {parts[0]}")  # max/min of one value
+            code = parts[0]  # max/min of one value
         else:
-            lines.append(f"{v} = _combine({g.const(mode)}, [{', '.join(parts)}])")
+            code = f"_combine({g.const(mode)}, [{', '.join(parts)}])"
+        v = values.assign(v, code)
         if trace:
             lines.append(f"if T is not None: T[{g.const(name)}] = ({''.join(p + ', ' for p in pairs)})")
-        return lines
+        return v
 
     def table(self, g: Gen, m: MergedRule, env, resolve, local, trace) -> list[str]:
         t: Table = m.rule.table
