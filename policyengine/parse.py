@@ -123,6 +123,19 @@ def _over(c: list) -> tuple[int, int]:
     return (_at(first)[0], _at(last)[1])
 
 
+# Reserved words.  Where the grammar cannot take the keyword, the contextual lexer reads it
+# as a name ('x * not (y)' would call a function 'not'): refuse it there, saying why.
+KEYWORDS = frozenset({"if", "then", "else", "or", "and", "not", "in", "for", "where", "true", "false", "null"})
+
+
+def _name_of(t: Token) -> str:
+    if t.value in KEYWORDS:
+        hint = "put brackets round the part it begins, e.g. x * (not y)" if t.value == "not" else \
+            f"'{t.value}' is a reserved word; check what comes before it, or choose another name"
+        raise ExprError("PE020", f"'{t.value}' cannot stand here", t.start_pos, len(t.value), hint=hint)
+    return t.value
+
+
 def _exprs(c: list) -> tuple:
     return tuple(_node(x) for x in c if x is not None and type(x) is not Token)
 
@@ -149,23 +162,23 @@ class _ToAst(Transformer):
         return A.Literal(None, span=_at(c[0]))
 
     def name(self, c):
-        return A.Name(str(c[0]), span=_at(c[0]))
+        return A.Name(_name_of(c[0]), span=_at(c[0]))
 
     def atom(self, c):  # "(" expr ")"
         return _Paren(_node(c[1]), _over(c))
 
     def attr(self, c):
-        return A.Attr(_node(c[0]), str(c[2]), span=_over(c))
+        return A.Attr(_node(c[0]), _name_of(c[2]), span=_over(c))
 
     def list_lit(self, c):
         return A.ListLit(_exprs(c), span=_over(c))
 
     def call(self, c):
-        return A.Call(str(c[0]), _exprs(c), func_span=_at(c[0]), span=_over(c))
+        return A.Call(_name_of(c[0]), _exprs(c), func_span=_at(c[0]), span=_over(c))
 
     def aggregate(self, c):  # NAME "(" expr "for" NAME "in" expr ["where" expr] ")"
         body, var, source, where = c[2], c[4], c[6], c[8]
-        return A.Aggregate(str(c[0]), _node(body), str(var), _node(source), None if where is None else _node(where),
+        return A.Aggregate(_name_of(c[0]), _node(body), _name_of(var), _node(source), None if where is None else _node(where),
                            func_span=_at(c[0]), span=_over(c))
 
     def if_expr(self, c):
@@ -272,6 +285,9 @@ def parse_expression(text: str, limits: Limits = DEFAULT_LIMITS) -> A.Node:
         raise ExprError("PE020", "the expression ends too early", len(text),
                         hint=f"expected {_expected(e.expected)}")
     except UnexpectedToken as e:
+        last = e.token_history[-1] if e.token_history else None
+        if last is not None and last.type == "NAME":
+            _name_of(last)  # a keyword where the grammar cannot take it is the mistake to report
         tok = e.token
         if tok.type == "$END":
             raise ExprError("PE020", "the expression ends too early", len(text.rstrip()),

@@ -1,0 +1,38 @@
+"""Syntax errors in expressions: the place and the words a policy officer reads."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from policyengine import parse
+from policyengine.parse import KEYWORDS, ExprError, parse_expression
+
+
+@pytest.mark.parametrize("text, offset, message, hint", [
+    ("x * not (y)", 4, "'not' cannot stand here", "x * (not y)"),
+    ("x * not y", 4, "'not' cannot stand here", "x * (not y)"),
+    ("x * not", 4, "'not' cannot stand here", "x * (not y)"),
+    ("a + and(b)", 4, "'and' cannot stand here", "reserved word"),
+    ("x.in", 2, "'in' cannot stand here", "reserved word"),
+    ("sum(x for if in xs)", 10, "'if' cannot stand here", "reserved word"),
+    ("service_days ≥ 30", 13, "unexpected character '≥'", "write '>='"),
+    ("a = 1", 2, "unexpected character '='", "write '=='"),
+    ("a b", 2, "unexpected 'b'", "expected"),
+    ("x and", 5, "the expression ends too early", "expected"),
+])
+def test_a_syntax_error_says_where_and_why(text, offset, message, hint):
+    with pytest.raises(ExprError) as e:
+        parse_expression(text)
+    assert (e.value.code, e.value.offset, e.value.message) == ("PE020", offset, message)
+    assert hint in e.value.hint
+
+
+@pytest.mark.parametrize("text", ["not x", "x not in [1]", "if a then b else c", "true and false or null",
+                                  "count(h for h in xs where h.y in [1])", "iffy + notable + android + wherever"])
+def test_keywords_where_they_belong_and_names_that_start_like_them_parse(text):
+    parse_expression(text)
+
+
+def test_every_keyword_of_the_grammar_is_reserved():
+    assert set(re.findall(r'"([a-z]+)"', parse._grammar())) == KEYWORDS
