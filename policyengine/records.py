@@ -179,7 +179,7 @@ class _Validator:
                 if type(x) is type(v) and x == v:
                     return v
             raise _NO
-        if type(v) is not _SCALARS[k]:
+        if type(v) is not _SCALARS[k] or (k == "decimal" and not v.is_finite()):  # pydantic refuses NaN and infinities
             raise _NO
         return v
 
@@ -203,7 +203,7 @@ class _Validator:
                 values[fname] = {}
             else:
                 raise _NO
-        if given != len(v):  # a key that is no field (or not text)
+        if given != len(v) or not all(type(k) is str for k in v):  # a key that is no field, or not plain text
             raise _NO
         return self.types[name](values, frozenset(f for f in values if f in v))
 
@@ -244,10 +244,13 @@ def from_model(obj: Any) -> Any:
         fields = tuple(type(obj).model_fields)
         return _record_type(type(obj).__name__, fields)({f: from_model(getattr(obj, f)) for f in fields},
                                                         frozenset(obj.model_fields_set))
-    if isinstance(obj, list):
-        return [from_model(x) for x in obj]
+    # a container is rebuilt only where it holds models: an Any field's value is passed as it is
     if isinstance(obj, dict):
-        return {k: from_model(x) for k, x in obj.items()}
+        out = {k: from_model(x) for k, x in obj.items()}
+        return obj if all(out[k] is x for k, x in obj.items()) else out
+    if isinstance(obj, list):
+        items = [from_model(x) for x in obj]
+        return obj if all(a is b for a, b in zip(items, obj)) else items
     return obj
 
 

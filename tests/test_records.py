@@ -73,6 +73,7 @@ VALUES = st.one_of(
     st.sampled_from([dt.date(2024, 3, 1), dt.datetime(2024, 3, 1, 8, 0)]),
     st.sampled_from(["", "x", "30", "true", "a_b.c-1", "Upper", "bad id", "abc\n", "\nabc", "policy-document",
                      "higher", "any", "all", "national", "int", "enum", "service_days >= 30"]),
+    st.sampled_from([Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity")]),
     st.just([]), st.just({}), st.just(["a", "b"]), st.just([1]), st.just({"zh": "标签"}), st.just({"zh": "标签", "en": "x"}),
     st.just({"zh": 1}), st.just({"id": "x"}), st.just((1, 2)), st.just({1: "x"}),
 )
@@ -149,6 +150,51 @@ def test_an_id_is_matched_in_full(value, accepted):
     data["document"]["id"] = value
     assert (records.from_data(data) is not None) is accepted
     assert (_by_models(data) is not None) is accepted
+
+
+class _LooksLike:
+    """A key that hashes and compares like a field name without being one."""
+
+    def __init__(self, s):
+        self.s = s
+
+    def __hash__(self):
+        return hash(self.s)
+
+    def __eq__(self, other):
+        return other == self.s
+
+
+class _Posing(str):
+    def __hash__(self):
+        return hash("zh")
+
+    def __eq__(self, other):
+        return other == "zh"
+
+
+ORDOS = "policies/ordos/ekefa_2024_26.yaml"
+
+
+@pytest.mark.parametrize("change", [
+    lambda d: d.update(parameters={"p": {"value": Decimal("NaN"), "label": "l", "citation": "c"}}),
+    lambda d: d.update(facts={"s": {"f": {"type": "int", "label": "l", "min": Decimal("Infinity")}}}),
+    lambda d: d["document"].update(title={_LooksLike("zh"): "标题"}),
+    lambda d: d["document"].update(title={_Posing("bogus"): "标题"}),
+    lambda d: d.update({_LooksLike("notes"): []}),
+], ids=["nan-value", "infinite-min", "key-that-is-no-text", "text-posing-as-a-field", "extra-key-that-is-no-text"])
+def test_values_no_file_could_hold_are_refused_as_the_models_refuse_them(change):
+    data = copy.deepcopy(DATA[ORDOS])
+    change(data)
+    assert records.from_data(data) is None and _by_models(data) is None
+
+
+def test_a_free_default_is_kept_as_written():
+    import collections
+
+    data = copy.deepcopy(DATA[ORDOS])
+    data["facts"] = {"commissioner": {"f": {"type": "int", "label": "l", "default": collections.OrderedDict(a=1)}}}
+    assert _same(records.from_data(data), _by_models(data))
 
 
 # --- records -----------------------------------------------------------------------------
