@@ -59,7 +59,7 @@ def cmd_evaluate(a) -> int:
             return 2
     case = pol.case(a.case, jurisdiction=a.jurisdiction, as_of=as_of)
     d = pol.evaluate(case, lang=a.lang)
-    sys.stdout.write(d.to_json() + "\n" if a.format == "json" else d.to_text())
+    sys.stdout.write(d.to_json(indent=2) + "\n" if a.format == "json" else d.to_text())
     return 0
 
 
