@@ -37,9 +37,7 @@ def _print_diags(diags, fmt: str, out=None) -> None:
 
 
 def _paths(a) -> list:
-    from .api import default_policy_dir
-
-    return a.paths or [default_policy_dir()]
+    return a.paths or [_default()]
 
 
 def cmd_check(a) -> int:

@@ -426,7 +426,7 @@ def find_cases(folder: str | Path) -> list[Path]:
     elif root.is_dir():
         files = sorted(x for x in root.rglob("*") if x.is_file() and x.suffix in (".yaml", ".yml", ".json"))
     else:
-        raise PolicyError(Diagnostic("PE070", f"{str(folder)!r} does not exist", None,
+        raise PolicyError(Diagnostic("PE070", f"cases folder or file {str(folder)!r} does not exist", None,
                                      hint="give a case file, or a folder of case files, with --cases"))
     out = []
     for p in files:

@@ -78,3 +78,34 @@ def test_policyengine_policies_points_at_ones_own_packs(installed):
     mine = _run([str(cli), "facts", "--subject", "jurisdiction"], cwd, dict(env, POLICYENGINE_POLICIES=str(own))).stdout
     assert "new_high_tech_enterprises" in shipped  # declared by Baotou's opinion
     assert "commissioners" in mine and "new_high_tech_enterprises" not in mine
+
+
+def _requirements(block: str) -> dict[str, str]:
+    """name -> lower bound of a TOML list of requirement strings (``"name[extra]>=1.2"``)."""
+    import re
+
+    out = {}
+    for m in re.finditer(r'"([A-Za-z0-9_.\-]+)(\[[^\]]*\])?(?:>=([0-9][^",;<]*))?[^"]*"', block):
+        if m.group(2) is None:  # "policyengine-rules[server]" names an extra of ours, not a dependency
+            out[m.group(1).lower()] = m.group(3)
+    return out
+
+
+def test_ci_runs_the_suite_against_the_lower_bounds_of_pyproject():
+    import re
+
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    wanted = {}
+    for key in ("dependencies", "test"):
+        block = re.search(rf"^{key} = \[(.*?)^\]", pyproject, re.M | re.S)
+        assert block, key
+        wanted.update(_requirements(block.group(1)))
+    pinned = {}
+    for line in (ROOT / ".ci" / "oldest.txt").read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, version = line.split("==")
+            pinned[name.strip().lower()] = version.strip()
+    assert all(wanted.values()), f"every dependency has a lower bound: {wanted}"
+    assert {k: pinned.get(k) for k in wanted} == wanted, "pin the lower bound of each dependency in .ci/oldest.txt"
+    assert "-c .ci/oldest.txt" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
