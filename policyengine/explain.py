@@ -50,13 +50,13 @@ _WORDS = {
            "value": "取值", "needs": "要求", "missing": "缺少事实", "true": "是", "false": "否", "null": "无",
            "replaced": "替代了", "ignored": "未采纳下级的放宽", "kept_over": "下级试图替换，未生效", "undetermined": "待定",
            "score": "得分", "bonus": "加分", "cap": "封顶", "points": "分", "no_tier": "无对应档次，计0分", "set_by": "由",
-           "restates": "重申"},
+           "restates": "重申", "in_force": "现行取值"},
     "en": {"holds": "holds", "fails": "fails", "unknown": "cannot be decided", "not_applicable": "does not apply",
            "not_checkable": "cannot be checked from the facts", "value": "value", "needs": "needs", "missing": "missing facts",
            "true": "yes", "false": "no", "null": "none", "replaced": "replaced", "ignored": "kept over a looser lower value",
            "kept_over": "a lower layer tried to replace it, without effect", "undetermined": "undetermined",
            "score": "score", "bonus": "bonus", "cap": "cap", "points": "points", "no_tier": "no tier covers it: 0 points",
-           "set_by": "set by", "restates": "restates"},
+           "set_by": "set by", "restates": "restates", "in_force": "value in force:"},
 }
 
 
@@ -79,6 +79,7 @@ class RuleExplanation:
     ignored: tuple[dict, ...] = ()
     detail: Any = None
     needs: str | None = None  # what a failed condition requires, in words
+    params: tuple[dict, ...] = ()  # the parameters it read: value in force, document, article, layer
 
     def to_dict(self, full: bool = True) -> dict:
         """The rule's part as JSON.  The document is named by its id (the decision's ``documents``
@@ -96,6 +97,10 @@ class RuleExplanation:
             d.update(kind=self.kind, jurisdiction=self.jurisdiction, text=self.text)
         if self.needs is not None:
             d["needs"] = self.needs
+        if self.params:
+            # (the layer that set it is the document's: the decision's documents map says which)
+            d["in_force"] = {x["name"]: {"value": x["value"], "document": x["doc"]["id"], "article": x["article"]}
+                             for x in self.params}
         if self.replaced:
             d["replaced"] = list(self.replaced)
         if self.ignored:
@@ -117,22 +122,16 @@ class OutcomeExplanation:
     text: str
 
     def to_dict(self, full: bool = True) -> dict:
-        """The outcome's explanation as JSON: ``deciding`` holds the rules that decided it in full,
-        ``others`` the rest of the rules that were looked at (``full=False``: their ids by status)."""
-        deciding = {id(r) for r in self.deciding}
-        others = [r for r in self.rules if id(r) not in deciding]
+        """The outcome's explanation as JSON: ``deciding`` holds the rules that decided it; with
+        ``full=True``, ``others`` holds the rest of the rules that were looked at, and ``text`` the
+        outcome's explanation in words."""
         d = {"output": self.output, "label": self.label, "value": to_json_value(self.value), "status": self.status,
              "deciding": [r.to_dict(full) for r in self.deciding]}
-        if full:
-            d["others"] = [r.to_dict(True) for r in others]
-        else:  # by status: {"not_checkable": [rule ids]}
-            by_status: dict[str, list[str]] = {}
-            for r in others:
-                by_status.setdefault(r.status, []).append(r.id)
-            d["others"] = by_status
         if full or self.missing:
             d["missing_facts"] = list(self.missing)
         if full:
+            deciding = {id(r) for r in self.deciding}
+            d["others"] = [r.to_dict(True) for r in self.rules if id(r) not in deciding]
             d["text"] = self.text
         return d
 
@@ -178,6 +177,8 @@ class Decision:
         for e in explanation:
             for r in e.rules:
                 docs.setdefault(r.document["id"], {**r.document, "jurisdiction": r.jurisdiction})
+                for x in r.params:
+                    docs.setdefault(x["doc"]["id"], {**x["doc"], "jurisdiction": x["jurisdiction"]})
         return {"subject": self.subject, "jurisdiction": self.jurisdiction, "as_of": self.as_of.isoformat(),
                 "outputs": {k: to_json_value(v) for k, v in sorted(self.outputs.items())},
                 "explanation": [e.to_dict(full) for e in explanation], "documents": docs, "layers": list(self.layers)}
@@ -255,6 +256,10 @@ class Explainer:
                 parts.append(f" ({self.w[o.status]})")
             elif o.status == "value":
                 parts.append(f" → {self.show(o.value)}")
+        params = tuple(self.in_force(n) for n in self.p.rule_params(r))
+        for x in params:
+            parts.append(f"; {self.w['in_force']} {x['name']} = {self.show(self.p.params[x['name']].param.value)}"
+                         f"（{self.cite(x['doc']['id'], x['article'])}，{x['jurisdiction']}）")
         if missing:
             parts.append(f"; {self.w['missing']}: {', '.join(missing)}")
         m = o.merged
@@ -266,7 +271,13 @@ class Explainer:
             parts.append(f"; {self.w['kept_over']}: {self.cite(x.document, x.citation)}")
         return RuleExplanation(r.id, r.kind, o.status, o.value, self.ps.documents[r.document].jurisdiction,
                                self.doc(r.document), r.citation, label, shown, missing, "".join(parts), replaced, ignored,
-                               detail, need)
+                               detail, need, params)
+
+    def in_force(self, name: str) -> dict:
+        """A parameter's value in force, with the document, article and layer that set it."""
+        p = self.p.params[name].param
+        return {"name": name, "value": to_json_value(p.value), "doc": self.doc(p.document), "article": p.citation,
+                "jurisdiction": self.ps.documents[p.document].jurisdiction}
 
     def table(self, o: RuleOutcome, output: str) -> tuple[dict, str]:
         t = o.rule.table
@@ -277,9 +288,12 @@ class Explainer:
         for k, (it, v, p) in enumerate(zip(t.items + t.bonus, vals, pts)):
             is_bonus = k >= len(t.items)
             tier = pick_tier(it.tiers, v) if not is_bonus and isinstance(v, int) else None
-            rows.append({"item": it.id, "value": to_json_value(v), "points": p, "article": it.citation,
-                         "tier": text_of(tier.label, self.lang) if tier is not None and tier.label else None,
-                         "bonus": is_bonus})
+            row = {"item": it.id, "value": to_json_value(v), "points": p, "article": it.citation}
+            if tier is not None and tier.label:
+                row["tier"] = text_of(tier.label, self.lang)
+            if is_bonus:
+                row["bonus"] = True
+            rows.append(row)
             if p is None:
                 texts.append(f"{it.id} = ?")
             elif is_bonus:

@@ -98,6 +98,9 @@ def decision_schema() -> dict:
             "facts": {"type": "object"},
             "missing": {"type": "array", "items": {"type": "string"}},
             "needs": {"type": "string", "description": "what a failed condition requires"},
+            "in_force": {"type": "object", "description": "parameter -> the value in force, with the document "
+                         "(a key of the decision's documents) and article that set it",
+                         "additionalProperties": {"type": "object", "required": ["value", "document", "article"]}},
             "text": {"type": "string"},
             "replaced": {"type": "array"},
             "ignored": {"type": "array"},
@@ -119,14 +122,13 @@ def decision_schema() -> dict:
             "outputs": {"type": "object", "additionalProperties": value},
             "explanation": {"type": "array", "items": {
                 "type": "object",
-                "required": ["output", "label", "value", "status", "deciding", "others"],
+                "required": ["output", "label", "value", "status", "deciding"],
                 "properties": {
                     "output": {"type": "string"}, "label": {"type": "string"}, "value": value,
                     "status": {"enum": ["decided", "undetermined", "null"]},
                     "deciding": {"type": "array", "items": rule},
-                    "others": {"oneOf": [{"type": "array", "items": rule},
-                                         {"type": "object", "additionalProperties": ids,
-                                          "description": "status -> ids of the rules looked at that did not decide"}]},
+                    "others": {"type": "array", "items": rule,
+                               "description": "full=True: the rules looked at that did not decide"},
                     "missing_facts": ids, "text": {"type": "string"},
                 },
                 "additionalProperties": False}},

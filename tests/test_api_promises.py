@@ -216,5 +216,39 @@ def test_full_json_keeps_every_rule_in_detail(policies):
     compact = json.loads(d.to_json())
     for f, c in zip(full["explanation"], compact["explanation"]):
         assert [r["id"] for r in f["deciding"]] == [r["id"] for r in c["deciding"]]
-        assert sorted(r["id"] for r in f["others"]) == sorted(i for ids in c["others"].values() for i in ids)
+        assert "others" not in c and "text" not in c
+        assert {r["id"] for r in f["others"]}.isdisjoint(r["id"] for r in f["deciding"])
         assert all("text" in r and "kind" in r for r in f["deciding"] + f["others"])
+    assert any(f["others"] for f in full["explanation"])
+
+
+def test_an_explanation_names_the_value_in_force_and_who_set_it(tmp_path):
+    # Baotou raises the region's 30 days to 40; an IMUST teacher with 35 days fails, and the
+    # explanation says 40 and the Baotou document, not the region's 30 of the rule's label.
+    import shutil
+
+    pack = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", pack)
+    plan = pack / "baotou" / "commissioner_plan.yaml"
+    text = plan.read_text(encoding="utf-8")
+    text = text.replace("\ndefinitions:\n", "\nparameters:\n  min_service_days:\n    value: 40\n    stricter: higher\n"
+                        "    output: min_service_days_per_year\n    subject: commissioner\n"
+                        "    label: {zh: 每年服务天数, en: Days a year}\n    citation: 六(一)\n\ndefinitions:\n", 1)
+    text = text.replace("coverage:\n", "coverage:\n  六(一)补: [min_service_days]\n", 1)
+    plan.write_text(text, encoding="utf-8")
+    pol = Policies.load(pack)
+    case = pol.case(IMUST_EXAMPLE)
+    facts = dict(case.facts, service_days=35)
+    d = pol.evaluate({"subject": case.subject, "jurisdiction": case.jurisdiction, "as_of": case.as_of,
+                      "facts": facts})
+    assert d.outputs["compliant"] is False and d.outputs["min_service_days_per_year"] == 40
+    compliant = next(e for e in d.explanation if e.output == "compliant")
+    failed = [r for r in compliant.deciding if r.status == "fails"]
+    assert failed and all("min_service_days = 40" in r.text and "包头市企业科技特派员实施方案" in r.text
+                          and "六(一)" in r.text for r in failed), [r.text for r in failed]
+    data = json.loads(d.to_json())
+    rules = next(e for e in data["explanation"] if e["output"] == "compliant")["deciding"]
+    in_force = [r["in_force"]["min_service_days"] for r in rules if "in_force" in r]
+    assert in_force and all(x == {"value": 40, "document": "bt.commissioner-plan", "article": "六(一)"}
+                            for x in in_force)
+    assert data["documents"]["bt.commissioner-plan"]["jurisdiction"] == "cn/nm/baotou"
