@@ -113,6 +113,48 @@ def load_rule_files(paths: Iterable[str | Path], limits: Limits = DEFAULT_LIMITS
     return check_files(loaded, limits, diags)
 
 
+def check_in_context(paths: Iterable[str | Path], policies: Iterable[str | Path] | None = None,
+                     limits: Limits = DEFAULT_LIMITS) -> tuple[PolicySet, list[Diagnostic]]:
+    """Check ``paths`` as part of the policy set they belong to, and the diagnostics that are
+    theirs: ``policies`` (default: the shipped packs) supplies the rest, so that a file edited
+    alone, or a new district's folder, is checked against the layers above it.  Errors are
+    shown wherever they are (a change can break another file); warnings and notes only for
+    the files given.  A given file outside the set that declares one of its documents stands
+    in for that document's file (a draft).  Files outside the shipped packs, checked without
+    ``policies``, are checked on their own."""
+    given = find_rule_files(paths)
+    bases = [Path(p) for p in (policies or [default_policy_dir()])]
+    roots = [b.resolve() for b in bases]
+
+    def inside(f: Path) -> bool:
+        r = f.resolve()
+        return any(r == b or b in r.parents for b in roots)
+
+    if not given or (policies is None and not all(inside(f) for f in given)):
+        ps = load_rule_files(paths, limits)
+        return ps, list(ps.diagnostics)
+    mine = {f.resolve() for f in given}
+    rest = [f for f in find_rule_files(bases) if f.resolve() not in mine]
+    drafts = {_document_id(f, limits) for f in given if not inside(f)} - {None}
+    if drafts:
+        rest = [f for f in rest if _document_id(f, limits) not in drafts]
+    ps = load_rule_files([*given, *rest], limits)
+
+    def theirs(d: Diagnostic) -> bool:
+        return d.span is not None and Path(d.span.file).resolve() in mine
+
+    return ps, [d for d in ps.diagnostics if d.is_error or theirs(d)]
+
+
+def _document_id(path: Path, limits: Limits) -> str | None:
+    try:
+        data = load_file(path, limits).data
+    except PolicyError:
+        return None
+    doc = data.get("document") if isinstance(data, dict) else None
+    return doc.get("id") if isinstance(doc, dict) and isinstance(doc.get("id"), str) else None
+
+
 class Policies:
     """A checked, ready policy set.  Immutable; evaluation is a pure function of the case."""
 

@@ -41,10 +41,10 @@ def _paths(a) -> list:
 
 
 def cmd_check(a) -> int:
-    from .api import load_rule_files
+    from .api import check_in_context
 
-    ps = load_rule_files(_paths(a))
-    diags = [d for d in ps.diagnostics if a.notes or d.severity is not Severity.INFO]
+    ps, shown = check_in_context(_paths(a), a.policies)
+    diags = [d for d in shown if a.notes or d.severity is not Severity.INFO]
     _print_diags(diags, a.format)
     return 1 if ps.errors else 0
 
@@ -144,7 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     shipped = " (default: $POLICYENGINE_POLICIES, else the shipped packs)"
 
-    c = sub.add_parser("check", parents=[common], help="check rule files and report every problem")
+    c = sub.add_parser("check", parents=[common, pol], help="check rule files and report every problem",
+                       description="Check rule files as part of the policy set they belong to (--policies, "
+                                   "default: the shipped packs): warnings are shown for the files given, errors "
+                                   "wherever they are.")
     c.add_argument("paths", nargs="*", metavar="PATH", help="rule files or folders" + shipped)
     c.add_argument("--format", choices=["text", "json"], default="text")
     c.add_argument("--notes", action="store_true", help="also show informational notes")
