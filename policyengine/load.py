@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import yaml
 
 from .diagnostics import Diagnostic, PolicyError, Related, Span
+from .slips import explain_parser_message, find_slip
 
 __all__ = ["Limits", "Source", "Loaded", "NodePos", "load_file", "load_text", "DEFAULT_LIMITS"]
 
@@ -392,6 +393,15 @@ class _Builder:
             if e.context:
                 msg = f"{msg} ({e.context.strip()})"
             line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            # the officer's likely slip (a full-width colon, a tab …) at its own place, in plain words
+            slip = find_slip(self.source.text, line)
+            if slip is not None:
+                raise PolicyError(self.source.diag("PE001", f"YAML 语法错误 / YAML syntax error: {slip.message}",
+                                                   slip.line, slip.column, hint=slip.hint))
+            plain = explain_parser_message(msg)
+            if plain is not None:
+                raise PolicyError(self.source.diag("PE001", f"YAML 语法错误 / YAML syntax error: {plain[0]} ({msg})",
+                                                   line, col, hint=plain[1]))
             raise PolicyError(self.source.diag("PE001", f"YAML syntax error: {msg}", line, col,
                                                hint="check indentation, colons and quotes around this spot"))
         except yaml.reader.ReaderError as e:  # a control character: it has a position, not a mark
