@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import re
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -21,7 +20,7 @@ from .runtime import MISSING, EvalLimit
 from .diagnostics import Diagnostic, PolicyError, Span
 from .evaluate import Program, build_program
 from .explain import Decision, explain as _explain
-from .load import DEFAULT_LIMITS, Limits, load_file
+from .load import DEFAULT_LIMITS, Limits, find_files, load_file
 from .merge import Layers, boundaries, merge, period_of
 from .records import text_of
 from .policy import PolicySet
@@ -37,44 +36,27 @@ def default_policy_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "policies"
 
 
-_OTHER_KIND = re.compile(rb"^kind:[ \t]*[\"']?policy-(test|case)[\"']?[ \t]*\r?$", re.M)
-
-
-def _declares_other_kind(path: Path) -> bool:
-    """A file whose top-level ``kind:`` says it holds tests or cases, read without parsing it."""
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(4096)
-    except OSError:
-        return False
-    return bool(_OTHER_KIND.search(head))
-
-
 def find_rule_files(paths: Iterable[str | Path]) -> list[Path]:
-    out: list[Path] = []
-    for p in paths:
-        p = Path(p)
-        if p.is_dir():
-            out.extend(sorted(x for x in p.rglob("*") if x.suffix in (".yaml", ".yml") and x.is_file()))
-        else:
-            out.append(p)
-    return out
+    """The *.yaml files under ``paths`` (see :func:`policyengine.load.find_files`; what it refuses
+    is reported by :func:`load_rule_files`)."""
+    return find_files(paths)[0]
 
 
 def load_rule_files(paths: Iterable[str | Path], limits: Limits = DEFAULT_LIMITS) -> PolicySet:
     """Load and check rule files (folders are searched for *.yaml).  Files of another kind
     (``policy-test``) are passed over; everything found is in ``diagnostics``."""
     loaded, diags = [], []
-    for f in find_rule_files(paths):
-        if _declares_other_kind(f):
-            continue  # a pack's test file: `policyengine test` reads those
+    files, refused = find_files(paths)
+    diags.extend(refused)
+    for f in files:
         try:
             lf = load_file(f, limits)
         except PolicyError as e:
             diags.extend(e.diagnostics)
             continue
+        # the kind is read from the parsed top level, never from the raw text
         if isinstance(lf.data, dict) and lf.data.get("kind") in ("policy-test", "policy-case"):
-            continue
+            continue  # a pack's test file: `policyengine test` reads those
         loaded.append(lf)
     if not loaded and not diags:
         diags.append(Diagnostic("PE070", "no rule files found", Span(", ".join(str(p) for p in paths) or ".", 1, 1),

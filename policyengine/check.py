@@ -220,6 +220,7 @@ class _Check:
             if j.parent is not None and j.parent not in self.jurisdictions:
                 self.add(Diagnostic("PE033", f"jurisdiction '{j.id}' has unknown parent '{j.parent}'", j.span,
                                     hint=_did_you_mean(j.parent, self.jurisdictions)))
+        self.parent_cycles()
         for doc_id, (loaded, rf) in self.by_doc.items():
             d = rf.document
             if d.jurisdiction not in self.jurisdictions:
@@ -273,6 +274,36 @@ class _Check:
                                          hint="cite the article, e.g. 第七条(五)"))
                 self.params.append(Param(name, p.value, type_of_value(p.value), p.label, p.citation, p.stricter,
                                          p.default, p.output, p.subject, doc_id, span, p.note))
+
+    def parent_cycles(self) -> None:
+        """A jurisdiction may not be its own ancestor: each cycle is reported once, at each member.
+        Linear: every jurisdiction is walked up at most once."""
+        state: dict[str, int] = {}  # 1 on the current walk, 2 done
+        for start in self.jurisdictions:
+            walk, cur = [], start
+            while cur in self.jurisdictions and state.get(cur) is None:
+                state[cur] = 1
+                walk.append(cur)
+                cur = self.jurisdictions[cur].parent
+            if cur in self.jurisdictions and state.get(cur) == 1:  # back on this walk: a cycle
+                cyc = walk[walk.index(cur):]
+                for k, jid in enumerate(cyc):
+                    j = self.jurisdictions[jid]
+                    nxt = self.jurisdictions[cyc[(k + 1) % len(cyc)]]
+                    self.add(Diagnostic("PE056", "jurisdictions are their own ancestors: " + _chain(cyc + [cyc[0]]), j.span,
+                                        related=(Related(nxt.span, f"the parent '{nxt.id}'"),),
+                                        hint="each jurisdiction's parent is the level above it; cn has none",
+                                        source_line=self._line(j.span)))
+            for jid in walk:
+                state[jid] = 2
+
+    def _line(self, span) -> str | None:
+        if span is None:
+            return None
+        for loaded, _ in self.files:
+            if loaded.path == span.file:
+                return loaded.source.line(span.line)
+        return None
 
     def declare_facts(self, doc_id: str, loaded: Loaded, rf: RuleFile) -> None:
         for subject, facts in rf.facts.items():

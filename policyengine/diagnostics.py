@@ -93,6 +93,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "PE053": (Severity.INFO, "assumed-date"),
     "PE054": (Severity.WARNING, "ambiguous-provision"),
     "PE055": (Severity.ERROR, "supersedes-another-issuer"),
+    "PE056": (Severity.ERROR, "jurisdiction-cycle"),
+    "PE057": (Severity.ERROR, "confusable-name"),
     # case files
     "PE060": (Severity.ERROR, "case-invalid"),
     "PE061": (Severity.ERROR, "unknown-fact"),
@@ -100,6 +102,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "PE063": (Severity.ERROR, "fact-out-of-range"),
     # files
     "PE070": (Severity.ERROR, "file-not-found"),
+    "PE071": (Severity.ERROR, "link-outside-folder"),
     # evaluation
     "PE080": (Severity.ERROR, "evaluation-limit"),
 }
