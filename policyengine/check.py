@@ -26,8 +26,9 @@ from .parse import ExprError, parse_expression
 from .policy import (Band, Bonus, Definition, Document, Expr, Fact, Item, Jurisdiction, Output, Param, PolicySet, Rule,
                      Table, Tier, topological_order)
 from .records import SUBJECTS, text_of
-from .types import (ANY, BOOL, DATE, DECIMAL, INT, STRING, EnumType, Env, T, list_of, record_of, suggest, type_of_value,
-                    typecheck)
+from .confusables import skeleton
+from .types import (AGGREGATES, ANY, BOOL, DATE, DECIMAL, FUNCTIONS, INT, STRING, EnumType, Env, T, list_of, record_of, suggest,
+                    type_of_value, typecheck)
 
 if typing.TYPE_CHECKING:  # the files are records with the fields of these models (see records.py)
     from .model import RuleFile
@@ -693,18 +694,86 @@ class _Check:
             self.add(loaded.diag("PE043", f"items add up to {item_max}, more than the cap of {table.cap}", path + ("cap",)))
 
     def collisions(self) -> None:
-        """A name means one thing: a fact, a parameter, a definition or an output."""
-        kinds: dict[str, tuple[str, Any]] = {}
-        for (s, n), f in self.facts.items():
-            kinds.setdefault(n, ("fact", f.span))
-        for kind, items in (("parameter", self.params), ("definition", self.defs)):
-            for x in items:
-                prev = kinds.get(x.name)
-                if prev and prev[0] != kind:
-                    self.add(Diagnostic("PE037", f"'{x.name}' is both a {prev[0]} and a {kind}", x.span,
-                                        related=(Related(prev[1], f"the {prev[0]}"),), hint="rename one of them",
-                                        source_line=self.by_doc[x.document][0].source.line(x.span.line)))
-                kinds.setdefault(x.name, (kind, x.span))
+        """One namespace per subject, across every layer: a name is a fact, a parameter, a
+        definition or an outcome — never two of them — and never ``as_of`` or a function of
+        the language.  A collision is reported at both places.  The same kind declared again
+        (a lower layer tightening a parameter, replacing a definition) must keep its type.
+        Names that differ only by look-alike characters are reported too (PE057).
+        Linear in the declarations (grouped by name), plus a sort for the output order."""
+        reserved = {"as_of": "the case's date (as_of)"} | {f: f"the function {f}()" for f in (*FUNCTIONS, *AGGREGATES)}
+        sites: dict[str, list[tuple[str, tuple[str, ...], Any, str, Any]]] = {}  # name -> (kind, subjects, span, doc, type)
+        every = tuple(SUBJECTS)
+        for (s_, n), f in self.facts.items():
+            sites.setdefault(n, []).append(("fact", (s_,), f.span, f.document, f.type))
+        for doc_id, (loaded, rf) in self.by_doc.items():  # every declaration, not only the first of each
+            for subject, facts in rf.facts.items():
+                for n in facts:
+                    span = loaded.span(("facts", subject, n), key=True)
+                    if (subject, n) in self.facts and self.facts[(subject, n)].span != span:
+                        sites[n].append(("fact", (subject,), span, doc_id, self.facts[(subject, n)].type))
+            for n in rf.outputs:
+                o = self.outputs.get(n)
+                sites.setdefault(n, []).append(("outcome", tuple(o.subjects) if o else every,
+                                                loaded.span(("outputs", n), key=True), doc_id, o.type if o else None))
+            for n, d in rf.definitions.items():
+                sites.setdefault(n, []).append(("definition", (d.subject,), loaded.span(("definitions", n), key=True), doc_id,
+                                                self._def_type(d.subject, n, doc_id)))
+        for p in self.params:
+            sites.setdefault(p.name, []).append(("parameter", (p.subject,) if p.subject else every, p.span, p.document, p.type))
+        published = {p.output for p in self.params if p.output}
+        for name in sorted(sites):
+            group = sites[name]
+            if name in reserved:
+                for kind, _, span, _, _ in group:
+                    self.add(Diagnostic("PE037", f"'{name}' is {reserved[name]}; a {kind} cannot have that name", span,
+                                        hint="rename it", source_line=self._line(span)))
+                continue
+            kinds = {k for k, *_ in group}
+            if len(kinds) > 1:
+                for kind, subjects, span, _, _ in group:
+                    other = next(((k, sp) for k, subj, sp, _, _ in group if k != kind and set(subj) & set(subjects)), None)
+                    if other is None or (kind == "parameter" and other[0] == "outcome" and name in published) or (
+                            kind == "outcome" and other[0] == "parameter" and name in published):
+                        continue  # other subjects' names, or a parameter that publishes the outcome of its name
+                    self.add(Diagnostic("PE037", f"'{name}' is both a {kind} and a {other[0]}", span,
+                                        related=(Related(other[1], f"the {other[0]}"),),
+                                        hint="one name, one thing: rename one of them", source_line=self._line(span)))
+            for kind in ("parameter", "definition"):
+                same = [x for x in group if x[0] == kind and x[4] is not None and x[4].kind != "any"]
+                for x in same[1:]:
+                    first = next((y for y in same if set(y[1]) & set(x[1])), None)
+                    if (first is not None and first is not x and "null" not in (first[4].kind, x[4].kind)
+                            and _kind_of(first[4]) != _kind_of(x[4])):
+                        self.add(Diagnostic("PE038", f"{kind} '{name}' is declared as {x[4]} here but as {first[4]} in "
+                                            f"'{first[3]}'", x[2], related=(Related(first[2], "first declared here"),),
+                                            hint="a lower layer may change the value, not the type",
+                                            source_line=self._line(x[2])))
+        self.confusables(sites)
+
+    def _def_type(self, subject: str, name: str, doc_id: str):
+        for d in self.defs:
+            if d.subject == subject and d.name == name and d.document == doc_id:
+                return d.expr.type
+        return None
+
+    def confusables(self, sites: dict) -> None:
+        """Two names that look alike (Unicode TR39 skeletons: Cyrillic о, Greek ο, full-width ｏ
+        for Latin o …) are one name to a reader: an error naming both."""
+        by_skel: dict[str, list[str]] = {}
+        for name in sites:
+            by_skel.setdefault(skeleton(name), []).append(name)
+        for skel, names in sorted(by_skel.items()):
+            if len(names) < 2:
+                continue
+            names = sorted(names, key=lambda n: (not n.isascii(), n))
+            for n in names[1:]:
+                kind, _, span, _, _ = sites[n][0]
+                okind, _, ospan, _, _ = sites[names[0]][0]
+                self.add(Diagnostic("PE057", f"the {kind} name {_codepoints(n)} looks the same as the {okind} "
+                                    f"'{names[0]}' but is spelt with other characters", span,
+                                    related=(Related(ospan, f"the {okind} '{names[0]}'"),),
+                                    hint="write names in plain Latin letters, digits and '_'; rename one of them",
+                                    source_line=self._line(span)))
 
     def cycles(self) -> None:
         """Outputs read definitions and other outputs; none may depend on itself."""
@@ -737,6 +806,17 @@ class _Check:
                     if i not in known:
                         diags.append(loaded.diag("PE034", f"coverage of {article} names unknown rule or parameter '{i}'",
                                                  ("coverage", article, k), hint=_did_you_mean(i, known)))
+
+
+def _kind_of(t) -> str:
+    """The kind a declaration fixes: nullability and int-versus-decimal widening aside."""
+    k = t.kind
+    return "number" if k in ("int", "decimal") else k
+
+
+def _codepoints(name: str) -> str:
+    """A name with its non-ASCII characters spelt out: 'gооd' → 'g\\u043e\\u043ed'."""
+    return "'" + "".join(c if c.isascii() else f"\\u{ord(c):04x}" for c in name) + "'"
 
 
 def _range(t) -> str:

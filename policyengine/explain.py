@@ -17,10 +17,16 @@ from typing import Any
 from .runtime import MISSING
 from .evaluate import Program, RuleOutcome, pick_tier
 from .merge import MergedParam
-from .records import text_of
+from .diagnostics import printable
+from .records import text_of as _text_of
 from .policy import PolicySet
 
 __all__ = ["RuleExplanation", "OutcomeExplanation", "Decision", "to_json_value", "dumps"]
+
+
+def text_of(label: Any, lang: str = "zh") -> str:
+    """A label, title or citation from a rule file, safe to print on one line (see printable)."""
+    return printable(_text_of(label, lang))
 
 
 def to_json_value(v: Any) -> Any:
@@ -154,7 +160,7 @@ class Explainer:
 
     def cite(self, doc_id: str, article: str) -> str:
         d = self.ps.documents[doc_id]
-        return f"{text_of(d.title, self.lang)}{'（' + d.number + '）' if d.number else ''} {article}".strip()
+        return printable(f"{_text_of(d.title, self.lang)}{'（' + d.number + '）' if d.number else ''} {article}".strip())
 
     def show(self, v: Any, name: str | None = None) -> str:
         if v is MISSING:
@@ -176,8 +182,8 @@ class Explainer:
             if f and f.type.kind == "enum":
                 lab = self.labels.get(f.type.enum.name, {}).get(v)
                 if lab and self.lang != "en":
-                    return f"{v}（{text_of(lab, self.lang)}）"
-        return str(v)
+                    return printable(f"{v}（{_text_of(lab, self.lang)}）")
+        return printable(str(v))
 
     def rule(self, o: RuleOutcome, facts: dict, output: str) -> RuleExplanation:
         r = o.rule
@@ -200,7 +206,7 @@ class Explainer:
             if vals:
                 parts.append(f": {vals}")
             if o.status == "fails":
-                need = text_of(r.requirement, self.lang) if r.requirement else (r.condition.text.strip() if r.condition else "")
+                need = text_of(r.requirement, self.lang) if r.requirement else (printable(r.condition.text.strip()) if r.condition else "")
                 parts.append(f"; {self.w['needs']} {need}")
             elif o.status in ("not_applicable", "not_checkable"):
                 parts.append(f" ({self.w[o.status]})")
@@ -306,9 +312,10 @@ def _deciding(mode: str, v: Any, rules: tuple[RuleExplanation, ...]) -> tuple[Ru
 
 
 def render_text(d: Decision) -> str:
-    head = ("Decision" if d.lang == "en" else "决定") + f": {d.subject} @ {d.jurisdiction}, as of {d.as_of.isoformat()}"
+    head = ("Decision" if d.lang == "en" else "决定") + f": {printable(d.subject)} @ {printable(d.jurisdiction)}, as of {d.as_of.isoformat()}"
     lines = [head]
-    layers = " → ".join(f"{l['jurisdiction']}" + (f" [{', '.join(l['documents'])}]" if l["documents"] else "") for l in d.layers)
+    layers = printable(" → ".join(f"{l['jurisdiction']}" + (f" [{', '.join(l['documents'])}]" if l["documents"] else "")
+                                  for l in d.layers))
     lines.append(("Layers" if d.lang == "en" else "适用层级") + f": {layers}")
     lines.append("")
     for e in d.explanation:

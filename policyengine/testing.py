@@ -25,7 +25,7 @@ from typing import Any
 import re
 
 from .api import Policies, default_policy_dir
-from .diagnostics import Diagnostic, PolicyError, render_all
+from .diagnostics import Diagnostic, PolicyError, printable, render_all
 from .explain import to_json_value
 from .load import find_files, load_file
 
@@ -79,10 +79,10 @@ def validate(lf) -> list[Diagnostic]:
             if k not in _CASE_KEYS + _TEST_KEYS:
                 diags.append(lf.diag("PE011", f"cases.{i}: unknown field '{k}'", where + (k,), key=True,
                                      hint="a case holds " + ", ".join(_CASE_KEYS + _TEST_KEYS)))
-        if "expect" in c and not isinstance(c["expect"], dict):
+        if c.get("expect") is not None and not isinstance(c["expect"], dict):
             diags.append(lf.diag("PE012", f"cases.{i}.expect: must be a mapping of outcome: value", where + ("expect",)))
         ea = c.get("expect_absent")
-        if "expect_absent" in c and not (isinstance(ea, list) and all(isinstance(x, str) for x in ea)):
+        if ea is not None and not (isinstance(ea, list) and all(isinstance(x, str) for x in ea)):
             diags.append(lf.diag("PE012", f"cases.{i}.expect_absent: must be a list of outcome names", where + ("expect_absent",)))
         ee = c.get("expect_error")
         if "expect_error" in c and not _expect_error_ok(ee):
@@ -151,8 +151,8 @@ def run_tests(paths, lang: str = "zh", policies=None, verbose: bool = False, out
     failed = [r for r in results if not r.ok]
     for r in results:
         if not r.ok:
-            out.write(f"FAIL {r.file}: {r.name}\n{r.message}\n")
+            out.write(f"FAIL {printable(r.file)}: {printable(r.name)}\n{r.message}\n")
         elif verbose:
-            out.write(f"ok   {r.file}: {r.name}\n")
+            out.write(f"ok   {printable(r.file)}: {printable(r.name)}\n")
     out.write(f"{len(results) - len(failed)} passed, {len(failed)} failed\n")
     return 1 if failed or not results else 0
