@@ -15,6 +15,7 @@ goes on so that one run reports every problem.
 """
 from __future__ import annotations
 
+import re
 import typing
 from typing import Any
 
@@ -527,6 +528,26 @@ class _Check:
                     continue
                 seen[r.id] = rule
                 self.rules.append(rule)
+        tables = {}
+        for r in self.rules:
+            if r.table is not None:
+                for o in (r.table.score_output, r.table.grade_output):
+                    tables.setdefault((r.subject, o), r)
+        for r in self.rules:
+            t = tables.get((r.subject, r.output)) if r.table is None else None
+            if t is not None:
+                self.add(Diagnostic("PE037", f"'{r.output}' is decided by the scoring table '{t.id}'; rule '{r.id}' "
+                                    "cannot decide it too", r.span, related=(Related(t.span, "the table"),),
+                                    hint="give the rule an outcome of its own", source_line=self._line(r.span)))
+                self.add(Diagnostic("PE037", f"'{r.output}' of this table is also decided by rule '{r.id}'", t.span,
+                                    related=(Related(r.span, "the other rule"),), hint="give each its own outcome",
+                                    source_line=self._line(t.span)))
+        for p in self.params:
+            for (subj, o), t in sorted(tables.items()):
+                if p.output == o and (p.subject is None or p.subject == subj):
+                    self.add(Diagnostic("PE037", f"parameter '{p.name}' publishes '{o}', which the scoring table '{t.id}' "
+                                        "decides", p.span, related=(Related(t.span, "the table"),),
+                                        hint="publish the parameter as an outcome of its own", source_line=self._line(p.span)))
         ids = {r.id: r for r in self.rules}
         for doc_id, (loaded, rf) in self.by_doc.items():
             for i, r in enumerate(rf.rules):
@@ -599,6 +620,22 @@ class _Check:
             if name not in self.outputs:
                 self.add(loaded.diag("PE039", f"unknown output '{name}'", path, hint="declare it under 'outputs:'"))
                 return None
+        # a table writes two outcomes of its own: a whole-number score and a grade, never the same one
+        if r.score_output == r.grade_output:
+            self.add(loaded.diag("PE037", f"'{r.score_output}' is both the score and the grade of this table",
+                                 path + ("grade_output",) if "grade_output" in (loaded.data["rules"][path[1]] or {}) else path,
+                                 hint="a table decides two outcomes: score_output (int) and grade_output (a grade)"))
+            return None
+        sk, gk = self.outputs[r.score_output].type, self.outputs[r.grade_output].type
+        bad = [(n, f, t, want) for n, f, t, want in ((r.score_output, "score_output", sk, "int"),
+                                                     (r.grade_output, "grade_output", gk, "an enum of grades or text"))
+               if (t.kind != "int" if f == "score_output" else t.kind not in ("enum", "string"))]
+        for n, f, t, want in bad:
+            self.add(loaded.diag("PE023", f"{f} '{n}' is declared as {t}; a table's {f.split('_')[0]} must be {want}",
+                                 path + ((f,) if f in (loaded.data["rules"][path[1]] or {}) else ()),
+                                 hint="declare the table's outcomes for it, e.g. score: {type: int} and grade: {type: grade}"))
+        if bad:
+            return None
         ok = True
         items = []
         seen_ids: dict[str, int] = {}
@@ -647,42 +684,40 @@ class _Check:
                                      tpath + ("points",), hint="lower the points or raise the item's max"))
             if t.min is not None and t.max is not None and t.min > t.max:
                 self.add(loaded.diag("PE042", f"tier {_range(t)} can never apply: its min is above its max", tpath))
-        # values from 0 (counts are never negative) up to just past the highest bound
+        # values from 0 (counts are never negative) up to just past the highest bound, taken a run
+        # of values at a time: within a run between two tier ends the same tiers apply, so the
+        # work follows the number of tiers, not the size of the numbers (a cap of 10^9 is fine)
         bounds = [b for t in tiers for b in (t.min, t.max) if b is not None]
         hi = max(bounds, default=0) + 1
-        for v in range(0, hi + 1):
-            covering = [k for k, t in enumerate(tiers) if t.covers(v)]
-            if len(covering) > 1:
-                a, b = covering[0], covering[1]
-                win = max(covering, key=lambda k: (tiers[k].points, tiers[k].min or 0))
+        winners = set()
+        for a, b, first, second, win in _sweep(tiers, hi, lambda k: (-tiers[k].points, -(tiers[k].min or 0), k)):
+            if win is not None:
+                winners.add(win)
+            if second is not None:
                 self.add(loaded.diag(
-                    "PE040", f"item '{it.id}': tiers {_range(tiers[a])} and {_range(tiers[b])} both cover {v}; "
-                    f"the higher tier ({tiers[win].points} points) applies", ipath + ("tiers", b),
-                    related=(Related(loaded.span(ipath + ("tiers", a)), f"the other tier ({it.citation})"),),
-                    hint=f"make the ranges meet without sharing an end, e.g. end the lower tier at {v - 1}"))
-            if not covering:
-                self.add(loaded.diag("PE041", f"item '{it.id}': no tier covers {v}; it scores 0 points ({it.citation})",
-                                     ipath + ("tiers",), key=True, hint=f"add a tier for {v}, e.g. {{min: {v}, max: {v}, points: 0}}"))
+                    "PE040", f"item '{it.id}': tiers {_range(tiers[first])} and {_range(tiers[second])} both cover {_span_text(a, b)}; "
+                    f"the higher tier ({tiers[win].points} points) applies", ipath + ("tiers", second),
+                    related=(Related(loaded.span(ipath + ("tiers", first)), f"the other tier ({it.citation})"),),
+                    hint=f"make the ranges meet without sharing an end, e.g. end the lower tier at {a - 1}"))
+            if first is None:
+                self.add(loaded.diag("PE041", f"item '{it.id}': no tier covers {_span_text(a, b)}; it scores 0 points ({it.citation})",
+                                     ipath + ("tiers",), key=True, hint=f"add a tier for {a}, e.g. {{min: {a}, max: {b}, points: 0}}"))
         for k, t in enumerate(tiers):
-            vals = [v for v in range(max(t.min or 0, 0), (t.max if t.max is not None else hi) + 1)]
-            if vals and all(max((j for j, u in enumerate(tiers) if u.covers(v)),
-                                key=lambda j: (tiers[j].points, tiers[j].min or 0)) != k for v in vals):
+            if max(t.min or 0, 0) <= (t.max if t.max is not None else hi) and k not in winners:
                 self.add(loaded.diag("PE042", f"item '{it.id}': tier {_range(t)} never applies; higher tiers cover all of it",
                                      ipath + ("tiers", k)))
 
     def check_bands(self, loaded: Loaded, path: tuple, r, table: Table) -> None:
-        for v in range(0, table.cap + 1):
-            covering = [k for k, b in enumerate(table.bands) if b.covers(v)]
-            if len(covering) > 1:
-                a, b = covering[0], covering[1]
-                win = max(covering, key=lambda k: table.bands[k].min or 0)
+        bands = table.bands
+        for lo, hi, a, b, win in _sweep(bands, table.cap, lambda k: (-(bands[k].min or 0), k)):
+            if b is not None:
                 self.add(loaded.diag(
-                    "PE044", f"grade bands '{table.bands[a].grade}' and '{table.bands[b].grade}' both cover {v}; "
-                    f"the higher band ('{table.bands[win].grade}') applies", path + ("grades", b),
+                    "PE044", f"grade bands '{bands[a].grade}' and '{bands[b].grade}' both cover {_span_text(lo, hi)}; "
+                    f"the higher band ('{bands[win].grade}') applies", path + ("grades", b),
                     related=(Related(loaded.span(path + ("grades", a)), "the other band"),),
                     hint="'以下' includes the number: if 70 is meant to pass, the lower band ends at 69"))
-            if not covering:
-                self.add(loaded.diag("PE046", f"no grade band covers a score of {v}", path + ("grades",), key=True))
+            if a is None:
+                self.add(loaded.diag("PE046", f"no grade band covers a score of {_span_text(lo, hi)}", path + ("grades",), key=True))
         table_min = sum(min((t.points for t in it.tiers), default=0) for it in table.items)
         for k, b in enumerate(table.bonus):
             if table_min >= table.cap or b.max == 0:
@@ -721,6 +756,11 @@ class _Check:
         for p in self.params:
             sites.setdefault(p.name, []).append(("parameter", (p.subject,) if p.subject else every, p.span, p.document, p.type))
         published = {p.output for p in self.params if p.output}
+        for name, group in sites.items():
+            if not _IDENT.match(name):  # an expression could never read it; and it is printed in explanations
+                for kind, _, span, _, _ in group:
+                    self.add(Diagnostic("PE012", f"{kind} name {_codepoints(name)} is not a name: use letters, digits and '_', "
+                                        "not starting with a digit", span, source_line=self._line(span)))
         for name in sorted(sites):
             group = sites[name]
             if name in reserved:
@@ -735,7 +775,7 @@ class _Check:
                     if other is None or (kind == "parameter" and other[0] == "outcome" and name in published) or (
                             kind == "outcome" and other[0] == "parameter" and name in published):
                         continue  # other subjects' names, or a parameter that publishes the outcome of its name
-                    self.add(Diagnostic("PE037", f"'{name}' is both a {kind} and a {other[0]}", span,
+                    self.add(Diagnostic("PE037", f"'{name}' is both {_a(kind)} and {_a(other[0])}", span,
                                         related=(Related(other[1], f"the {other[0]}"),),
                                         hint="one name, one thing: rename one of them", source_line=self._line(span)))
             for kind in ("parameter", "definition"):
@@ -808,6 +848,9 @@ class _Check:
                                                  ("coverage", article, k), hint=_did_you_mean(i, known)))
 
 
+_IDENT = re.compile(r"[^\W\d]\w*\Z")
+
+
 def _kind_of(t) -> str:
     """The kind a declaration fixes: nullability and int-versus-decimal widening aside."""
     k = t.kind
@@ -817,6 +860,56 @@ def _kind_of(t) -> str:
 def _codepoints(name: str) -> str:
     """A name with its non-ASCII characters spelt out: 'gооd' → 'g\\u043e\\u043ed'."""
     return "'" + "".join(c if c.isascii() else f"\\u{ord(c):04x}" for c in name) + "'"
+
+
+def _a(word: str) -> str:
+    return ("an " if word[0] in "aeiou" else "a ") + word
+
+
+def _span_text(a: int, b: int) -> str:
+    return str(a) if a == b else f"{a}-{b}"
+
+
+def _sweep(ranges, top: int, rank):
+    """Runs of the values 0..top over which the same ``ranges`` (objects with ``min``/``max``,
+    either None for open) apply: ``(first, last, lowest index, second lowest index, winner)`` —
+    the indices None where fewer ranges apply; the winner is the applying range of smallest
+    ``rank(k)``.  A sweep over the ends: O(n log n) in the ranges, whatever the numbers."""
+    import heapq
+
+    starts: dict[int, list[int]] = {}
+    ends: dict[int, list[int]] = {}
+    for k, r in enumerate(ranges):
+        lo, hi = max(r.min if r.min is not None else 0, 0), min(r.max if r.max is not None else top, top)
+        if lo <= hi:
+            starts.setdefault(lo, []).append(k)
+            ends.setdefault(hi + 1, []).append(k)
+    points = sorted({0, top + 1, *starts, *ends})
+    active: set[int] = set()
+    by_index: list[int] = []
+    by_rank: list = []
+    out = []
+    for i, p in enumerate(points[:-1]):
+        for k in ends.get(p, ()):
+            active.discard(k)
+        for k in starts.get(p, ()):
+            active.add(k)
+            heapq.heappush(by_index, k)
+            heapq.heappush(by_rank, (rank(k), k))
+        while by_index and by_index[0] not in active:
+            heapq.heappop(by_index)
+        while by_rank and by_rank[0][1] not in active:
+            heapq.heappop(by_rank)
+        first = by_index[0] if active else None
+        second = None
+        if len(active) > 1:
+            top_ = heapq.heappop(by_index)
+            while by_index and by_index[0] not in active:
+                heapq.heappop(by_index)
+            second = by_index[0]
+            heapq.heappush(by_index, top_)
+        out.append((p, points[i + 1] - 1, first, second, by_rank[0][1] if active else None))
+    return out
 
 
 def _range(t) -> str:
