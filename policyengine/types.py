@@ -104,7 +104,7 @@ def type_of_value(v) -> T:
 # thousands of declared ones that is quadratic.  Within suggestion_budget() (check runs in one)
 # the comparisons are counted and, once SUGGESTION_BUDGET is spent, the remaining unknown names
 # get no suggestion: the work stays linear in the input.
-SUGGESTION_BUDGET = 300_000
+SUGGESTION_BUDGET = 100_000
 _SUGGESTIONS: ContextVar = ContextVar("policyengine_suggestions", default=None)
 
 
