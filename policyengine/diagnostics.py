@@ -106,6 +106,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "PE071": (Severity.ERROR, "link-outside-folder"),
     # evaluation
     "PE080": (Severity.ERROR, "evaluation-limit"),
+    # the library's and the command's own arguments
+    "PE090": (Severity.ERROR, "bad-argument"),
 }
 
 

@@ -416,15 +416,19 @@ def diff_policies(old: PolicySet, new: PolicySet, as_of: _dt.date | None = None,
 
 
 def find_cases(folder: str | Path) -> list[Path]:
-    """Case files in ``folder`` (recursively): *.yaml, *.yml, *.json holding a mapping with a ``subject``."""
+    """Case files in ``folder`` (recursively): *.yaml, *.yml, *.json holding a mapping with a ``subject``;
+    or ``folder`` itself when it is a case file."""
     root = Path(folder)
-    if not root.is_dir():
-        raise PolicyError(Diagnostic("PE070", f"cases folder {str(folder)!r} does not exist", None,
-                                     hint="give a folder of case files with --cases"))
+    if root.is_file():
+        files = [root]
+    elif root.is_dir():
+        files, refused = find_files([root], (".yaml", ".yml", ".json"))
+        if refused:  # a link out of the folder: refused, and nothing of its target is shown
+            raise PolicyError(refused)
+    else:
+        raise PolicyError(Diagnostic("PE070", f"cases folder or file {str(folder)!r} does not exist", None,
+                                     hint="give a case file, or a folder of case files, with --cases"))
     out = []
-    files, refused = find_files([root], (".yaml", ".yml", ".json"))
-    if refused:  # a link out of the folder: refused, and nothing of its target is shown
-        raise PolicyError(refused)
     for p in files:
         data = load_file(p).data
         if isinstance(data, dict) and "subject" in data:

@@ -43,9 +43,12 @@ def to_json_value(v: Any) -> Any:
     return v
 
 
-def dumps(obj: Any) -> str:
-    """Deterministic JSON: sorted keys, no floats, UTF-8 text kept as is."""
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=2)
+def dumps(obj: Any, indent: int | None = 2) -> str:
+    """Deterministic JSON: sorted keys, no floats, UTF-8 text kept as is; ``indent=None`` is
+    compact (one line, and Python's fast encoder)."""
+    if indent is None:
+        return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=indent)
 
 
 _WORDS = {
@@ -81,11 +84,24 @@ class RuleExplanation:
     replaced: tuple[dict, ...] = ()
     ignored: tuple[dict, ...] = ()
     detail: Any = None
+    needs: str | None = None  # what a failed condition requires, in words
 
-    def to_dict(self) -> dict:
-        d = {"id": self.id, "kind": self.kind, "status": self.status, "value": to_json_value(self.value),
-             "jurisdiction": self.jurisdiction, "document": self.document, "article": self.article, "label": self.label,
-             "facts": to_json_value(self.facts), "missing": list(self.missing), "text": self.text}
+    def to_dict(self, full: bool = True) -> dict:
+        """The rule's part as JSON.  The document is named by its id (the decision's ``documents``
+        map says which it is); ``full=False`` leaves out what can be read from the rest: the
+        value of a condition (its status says it), the kind, the layer and the rendered text."""
+        d = {"id": self.id, "status": self.status, "document": self.document["id"], "article": self.article,
+             "label": self.label}
+        if full or self.status not in ("holds", "fails"):
+            d["value"] = to_json_value(self.value)
+        if full or self.facts:
+            d["facts"] = to_json_value(self.facts)
+        if full or self.missing:
+            d["missing"] = list(self.missing)
+        if full:
+            d.update(kind=self.kind, jurisdiction=self.jurisdiction, text=self.text)
+        if self.needs is not None:
+            d["needs"] = self.needs
         if self.replaced:
             d["replaced"] = list(self.replaced)
         if self.ignored:
@@ -106,10 +122,25 @@ class OutcomeExplanation:
     missing: tuple[str, ...]
     text: str
 
-    def to_dict(self) -> dict:
-        return {"output": self.output, "label": self.label, "value": to_json_value(self.value), "status": self.status,
-                "deciding": [r.to_dict() for r in self.deciding], "rules": [r.to_dict() for r in self.rules],
-                "missing_facts": list(self.missing), "text": self.text}
+    def to_dict(self, full: bool = True) -> dict:
+        """The outcome's explanation as JSON: ``deciding`` holds the rules that decided it in full,
+        ``others`` the rest of the rules that were looked at (``full=False``: their ids by status)."""
+        deciding = {id(r) for r in self.deciding}
+        others = [r for r in self.rules if id(r) not in deciding]
+        d = {"output": self.output, "label": self.label, "value": to_json_value(self.value), "status": self.status,
+             "deciding": [r.to_dict(full) for r in self.deciding]}
+        if full:
+            d["others"] = [r.to_dict(True) for r in others]
+        else:  # by status: {"not_checkable": [rule ids]}
+            by_status: dict[str, list[str]] = {}
+            for r in others:
+                by_status.setdefault(r.status, []).append(r.id)
+            d["others"] = by_status
+        if full or self.missing:
+            d["missing_facts"] = list(self.missing)
+        if full:
+            d["text"] = self.text
+        return d
 
 
 @dataclass(frozen=True)
@@ -133,16 +164,34 @@ class Decision:
     def explanation(self) -> tuple[OutcomeExplanation, ...]:
         got = self._cache.get("explanation")
         if got is None:
-            got = self._cache["explanation"] = tuple(self._explain())
+            got = self._cache["explanation"] = tuple(self._explain()) if self._explain is not None else ()
         return got
 
-    def to_dict(self) -> dict:
+    def __getstate__(self) -> dict:
+        # A decision pickles (to return it from a process pool): the explanation is put into
+        # words now, and what would have done it later (the compiled program) stays behind.
+        state = dict(self.__dict__)
+        state["_cache"] = {"explanation": self.explanation}
+        state["_explain"] = None
+        return state
+
+    def to_dict(self, full: bool = False) -> dict:
+        """The CONTRACT JSON.  Each document that the explanation cites is named once, in
+        ``documents`` (id → number, title, jurisdiction), and rules refer to it by id.
+        ``full=True`` adds every rule's kind, layer and rendered text, and the outcome's text."""
+        explanation = self.explanation
+        docs: dict[str, dict] = {}
+        for e in explanation:
+            for r in e.rules:
+                docs.setdefault(r.document["id"], {**r.document, "jurisdiction": r.jurisdiction})
         return {"subject": self.subject, "jurisdiction": self.jurisdiction, "as_of": self.as_of.isoformat(),
                 "outputs": {k: to_json_value(v) for k, v in sorted(self.outputs.items())},
-                "explanation": [e.to_dict() for e in self.explanation], "layers": list(self.layers)}
+                "explanation": [e.to_dict(full) for e in explanation], "documents": docs, "layers": list(self.layers)}
 
-    def to_json(self) -> str:
-        return dumps(self.to_dict())
+    def to_json(self, indent: int | None = None, full: bool = False) -> str:
+        """:meth:`to_dict` as JSON text, byte-identical for the same input: compact by default,
+        ``indent=2`` for a person."""
+        return dumps(self.to_dict(full), indent)
 
     def to_text(self) -> str:
         return render_text(self)
@@ -193,7 +242,7 @@ class Explainer:
         label = text_of(r.label, self.lang)
         parts = [f"{'✓' if o.status == 'holds' else '✗' if o.status == 'fails' else '·'} {label}"]
         parts.append(f" — {self.cite(r.document, r.citation)}")
-        detail = None
+        detail = need = None
         if r.table is not None and o.detail is not None:
             detail, table_text = self.table(o, output)
             parts.append(": " + table_text)
@@ -223,7 +272,7 @@ class Explainer:
             parts.append(f"; {self.w['kept_over']}: {self.cite(x.document, x.citation)}")
         return RuleExplanation(r.id, r.kind, o.status, o.value, self.ps.documents[r.document].jurisdiction,
                                self.doc(r.document), r.citation, label, shown, missing, "".join(parts), replaced, ignored,
-                               detail)
+                               detail, need)
 
     def table(self, o: RuleOutcome, output: str) -> tuple[dict, str]:
         t = o.rule.table
