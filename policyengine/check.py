@@ -817,8 +817,16 @@ class _Check:
         """Two names that look alike (Unicode TR39 skeletons: Cyrillic о, Greek ο, full-width ｏ
         for Latin o …) are one name to a reader: an error naming both."""
         by_skel: dict[str, list[str]] = {}
+        reserved = ("as_of", *FUNCTIONS, *AGGREGATES)
         for name in sites:
-            by_skel.setdefault(skeleton(name), []).append(name)
+            skel = skeleton(name)
+            if skel in reserved and name != skel:  # 'аs_of' with a Cyrillic а
+                kind, _, span, _, _ = sites[name][0]
+                self.add(Diagnostic("PE057", f"the {kind} name {_codepoints(name)} looks the same as the reserved name "
+                                    f"'{skel}' but is spelt with other characters", span,
+                                    hint="write names in plain Latin letters, digits and '_'; rename it",
+                                    source_line=self._line(span)))
+            by_skel.setdefault(skel, []).append(name)
         for skel, names in sorted(by_skel.items()):
             if len(names) < 2:
                 continue
