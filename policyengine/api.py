@@ -22,6 +22,7 @@ from .diagnostics import Diagnostic, PolicyError, Span
 from .evaluate import Program, build_program
 from .explain import Decision, explain as _explain
 from .load import DEFAULT_LIMITS, Limits, find_files, load_file
+from .types import suggestion_budget
 from .merge import Layers, boundaries, merge, period_of
 from .records import text_of
 from .policy import PolicySet
@@ -150,7 +151,8 @@ class Policies:
                  if v is not None}
         data.update(given)
         try:
-            return _build(data, self.policy_set, _Problems(loaded, path, given), path, loaded)
+            with suggestion_budget():  # did-you-mean for thousands of unknown facts stays linear
+                return _build(data, self.policy_set, _Problems(loaded, path, given), path, loaded)
         except RecursionError:
             raise _too_deep(path) from None
 
