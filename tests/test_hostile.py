@@ -235,6 +235,12 @@ def gen_cases_link_outside(d: Path) -> Path:
     return cases
 
 
+def gen_history_10000(d: Path) -> Path:
+    # the longest list a case may hold, read by rule_history_pairs.yaml two aggregates deep
+    return _write(d / "history_10000.yaml", CASE_HEAD + "facts:\n  evaluation_history:\n"
+                  + "".join(f"    - {{year: {i}}}\n" for i in range(10_000)))
+
+
 GENERATORS = {name[4:]: fn for name, fn in globals().items() if name.startswith("gen_") and callable(fn)}
 
 
