@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -47,8 +48,15 @@ def dumps(obj: Any, indent: int | None = 2) -> str:
     """Deterministic JSON: sorted keys, no floats, UTF-8 text kept as is; ``indent=None`` is
     compact (one line, and Python's fast encoder)."""
     if indent is None:
-        return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=indent)
+        text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    else:
+        text = json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=indent)
+    # C1 controls, bidirectional controls and line separators may stand raw in JSON, but a
+    # terminal acts on them: written as \u escapes, the value read back is the same
+    return text if text.isascii() else _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_JSON_UNSAFE = re.compile("[\u0080-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
 
 _WORDS = {
