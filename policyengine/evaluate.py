@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .compile import Gen
-from .runtime import MISSING, budget
+from .runtime import MISSING, bounded
 from .merge import Layers, MergedParam, MergedRule
 from .policy import Fact, PolicySet, Rule, Table, Tier, topological_order
 from .types import DATE, Env, T
@@ -151,8 +151,8 @@ class Program:
         """Outcome values; with ``trace``, also the raw record of each rule's result and of every
         value computed on the way (turned into :class:`RuleOutcome` by :meth:`rule_outcomes`)."""
         t: dict | None = {} if trace else None
-        with budget():  # aggregates nested in aggregates stop at MAX_STEPS (PE080), never hang
-            values = dict(zip(self._names, self._run(facts, as_of, t)))
+        # aggregates nested in aggregates stop at MAX_STEPS (PE080), never hang
+        values = dict(zip(self._names, bounded(self._run, facts, as_of, t)))
         if not trace:
             return values, None, None
         return values, t, t.pop("#values")
@@ -181,10 +181,7 @@ class Program:
         """A function computing one outcome only (e.g. the score), generated from the same steps."""
         fn = self._gen(name)
 
-        def bounded(*args, **kwargs):
-            with budget():
-                return fn(*args, **kwargs)
-        return bounded
+        return lambda *args: bounded(fn, *args)
 
 
 def _body_of(r: Rule):

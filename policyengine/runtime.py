@@ -16,7 +16,7 @@ from typing import Any
 
 from . import dates
 
-__all__ = ["MISSING", "Unknown", "EvalLimit", "exact", "MAX_STEPS", "budget"]
+__all__ = ["MISSING", "Unknown", "EvalLimit", "exact", "MAX_STEPS", "budget", "bounded"]
 
 
 class Unknown:
@@ -84,6 +84,16 @@ class EvalLimit(Exception):
 # of the expressions (Limits); a legitimate case takes a few hundred steps.
 MAX_STEPS = 1_000_000
 _STEPS: ContextVar = ContextVar("policyengine_steps", default=None)  # per evaluation (and per thread)
+
+
+def bounded(fn, *args):
+    """``fn(*args)`` as one evaluation, with its own step budget (a plain function, not a context
+    manager: it runs for every decision)."""
+    token = _STEPS.set([MAX_STEPS])
+    try:
+        return fn(*args)
+    finally:
+        _STEPS.reset(token)
 
 
 @contextmanager
