@@ -179,9 +179,7 @@ class Program:
 
     def output_function(self, name: str) -> Callable[[dict, _dt.date], Any]:
         """A function computing one outcome only (e.g. the score), generated from the same steps."""
-        fn = self._gen(name)
-
-        return lambda *args: bounded(fn, *args)
+        return self._gen(name)  # (its aggregates run within a step budget of their own: runtime._agg)
 
 
 def _body_of(r: Rule):

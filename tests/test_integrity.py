@@ -106,6 +106,18 @@ def test_nested_aggregates_stop_with_pe080_through_the_library():
         pol.evaluate(case, explain=False)
 
 
+def test_output_function_aggregates_are_bounded_too():
+    # a single outcome computed on its own (as the benchmarks and tools do) has the same bound
+    import datetime as _dt
+
+    from policyengine.runtime import EvalLimit
+
+    pol = Policies.load(HOSTILE / "rule_nested_aggregates.yaml")
+    fn = pol.program("cn", _dt.date(2024, 3, 1), "commissioner").output_function("hits")
+    with pytest.raises(EvalLimit):
+        fn({"service_days": 40, "good_conduct": True}, _dt.date(2024, 3, 1))
+
+
 def test_a_long_history_list_is_within_the_budget():
     # one level over the longest list a case may hold is far below the budget
     pol = Policies.load()
