@@ -9,14 +9,13 @@ does not give.  Logic is three-valued: ``false and MISSING`` is false,
 from __future__ import annotations
 
 import datetime as _dt
-from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
 from typing import Any
 
 from . import dates
 
-__all__ = ["MISSING", "Unknown", "EvalLimit", "exact", "MAX_STEPS", "budget", "bounded"]
+__all__ = ["MISSING", "Unknown", "EvalLimit", "exact", "MAX_STEPS", "bounded"]
 
 
 class Unknown:
@@ -92,19 +91,6 @@ def bounded(fn, *args):
     token = _STEPS.set([MAX_STEPS])
     try:
         return fn(*args)
-    finally:
-        _STEPS.reset(token)
-
-
-@contextmanager
-def budget(steps: int = MAX_STEPS):
-    """Run an evaluation with its own step budget (nested calls share the outer one)."""
-    if _STEPS.get() is not None:
-        yield
-        return
-    token = _STEPS.set([steps])
-    try:
-        yield
     finally:
         _STEPS.reset(token)
 
