@@ -219,12 +219,12 @@ def boundaries(ps: PolicySet) -> list[_dt.date]:
     days: set[_dt.date] = set()
     for d in ps.documents.values():
         days.add(d.effective)
-        if d.effective_until:
+        if d.effective_until and d.effective_until < _dt.date.max:  # (9999-12-31: in force to the end of the calendar)
             days.add(d.effective_until + _dt.timedelta(days=1))
     for r in ps.rules:
         if r.effective:
             days.add(r.effective)
-        if r.effective_until:
+        if r.effective_until and r.effective_until < _dt.date.max:
             days.add(r.effective_until + _dt.timedelta(days=1))
     return sorted(days)
 

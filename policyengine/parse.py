@@ -9,6 +9,8 @@ plain words; the caller turns the offset into file:line:column.
 """
 from __future__ import annotations
 
+import unicodedata
+
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
@@ -138,7 +140,8 @@ def _name_of(t: Token) -> str:
         hint = "put brackets round the part it begins, e.g. x * (not y)" if t.value == "not" else \
             f"'{t.value}' is a reserved word; check what comes before it, or choose another name"
         raise ExprError("PE020", f"'{t.value}' cannot stand here", t.start_pos, len(t.value), hint=hint)
-    return t.value
+    # one spelling per name, as for the names declared in files (load.py): NFC
+    return t.value if t.value.isascii() else unicodedata.normalize("NFC", t.value)
 
 
 def _exprs(c: list) -> tuple:
