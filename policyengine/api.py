@@ -233,7 +233,9 @@ class Policies:
             values, trace, computed = prog.run(case.facts, case.as_of, trace=explain)
         except EvalLimit as e:
             raise PolicyError(Diagnostic("PE080", f"evaluation stopped: {e}", Span(case.path, 1, 1),
-                                         hint="check the numbers and dates in the case"))
+                                         hint="check the case's numbers, dates and list lengths; if they are "
+                                              "right, the rules in force compute more than the bounds allow "
+                                              "(docs/limits-and-errors.md)"))
         except RecursionError:  # (compiling code past Python's nesting limits is already a PE021)
             raise PolicyError(Diagnostic("PE080", "evaluation stopped: the rules in force are nested too deeply",
                                          Span(case.path, 1, 1), hint="split the expression into definitions"))
