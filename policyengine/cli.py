@@ -137,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--lang", choices=["zh", "en"], default="zh")
     d.add_argument("--as-of", help="compare what is in force on this date YYYY-MM-DD (default: today)")
     d.set_defaults(fn=cmd_diff)
+
+    from .service.commands import register as register_service  # serve, replay, log verify (stdlib only until run)
+
+    register_service(sub)
     return p
 
 
