@@ -25,7 +25,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .. import Policies, PolicyError, __version__
+from .. import Diagnostic, Policies, PolicyError, Span, __version__
 from .keys import Keys
 from .log import DecisionLog, GroupCommitter, LogUnavailable, Record
 
@@ -189,12 +189,15 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
         body = await read_body(request)
         if isinstance(body, Response):
             return body
+        path = "<request>.json" if ctype == "application/json" else "<request>.yaml"
         try:
             text = body.decode("utf-8")
-        except UnicodeDecodeError as e:
-            return error(422, "PE006", f"the body is not valid UTF-8 (byte 0x{body[e.start]:02x} at offset {e.start})",
-                         "body")
-        path = "<request>.json" if ctype == "application/json" else "<request>.yaml"
+        except UnicodeDecodeError as e:  # located as the loader locates it in a case file
+            line = body.count(b"\n", 0, e.start) + 1
+            col = e.start - (body.rfind(b"\n", 0, e.start) + 1) + 1
+            return case_errors(PolicyError(Diagnostic(
+                "PE006", f"the body is not valid UTF-8 (byte 0x{body[e.start]:02x} at offset {e.start})",
+                Span(path, line, col), hint="send UTF-8")))
         try:
             decision = (await run_in_threadpool(decide, text, path, True, lang) if explain
                         else decide(text, path, False, lang))

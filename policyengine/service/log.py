@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import os
 import queue
 import threading
 import zlib
@@ -166,6 +167,8 @@ class DecisionLog:
         if self.backend == "sqlite":
             if u.database in (None, "", ":memory:"):
                 raise LogError("--db: an in-memory SQLite log would lose every decision; give sqlite:///FILE")
+            if not create and not os.path.exists(u.database):
+                raise LogError(f"{show_url(url)}: no decision log here (no such file)")
             self.writer = self._sqlite(u, write=True)
             self.reader = self._sqlite(u, write=False)
         else:
