@@ -13,7 +13,10 @@ import asyncio
 import base64
 import binascii
 import datetime as _dt
+import hashlib
+import itertools
 import json
+import os
 import re
 import uuid
 from dataclasses import dataclass
@@ -139,6 +142,14 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
                   description="Decisions of the policy engine over HTTP/JSON; every decision answered 201 is "
                               "in the decision log, a hash chain (`policyengine log verify`).")
     policies_body = {lang: _policies_body(svc, lang) for lang in ("zh", "en")}
+    # Decision ids: random version-4 UUIDs from a keyed hash of a counter, the key drawn once — os.urandom per
+    # request costs up to a millisecond on some kernels; these are as unguessable and never repeat.
+    id_key, id_counter = os.urandom(32), itertools.count()
+
+    def new_id() -> str:
+        raw = hashlib.blake2b(next(id_counter).to_bytes(8, "big"), key=id_key, digest_size=16).digest()
+        return str(uuid.UUID(bytes=raw, version=4))
+
     err_schema = {"type": "object", "required": ["errors"], "properties": {"errors": {"type": "array", "items": {
         "type": "object", "required": ["code", "message", "field"],
         "properties": {"code": {"type": "string"}, "message": {"type": "string"},
@@ -206,7 +217,7 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
             return case_errors(e)
         if not explain:
             out.pop("explanation", None)
-        decision_id = str(uuid.uuid4())
+        decision_id = new_id()
         decided_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
         out.update(id=decision_id, policy_version=svc.version_digest, decided_at=decided_at)
         answer = _compact(out)

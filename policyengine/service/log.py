@@ -54,6 +54,10 @@ pe_policy_versions = Table("pe_policy_versions", metadata,
                            Column("digest", String(71), nullable=False, unique=True),
                            Column("manifest", Text, nullable=False),  # JSON [[path, file digest], …]
                            Column("stored_at", String(40), nullable=False))
+pe_dictionaries = Table("pe_dictionaries", metadata,  # zlib preset dictionaries: small decisions compress 5-8×
+                        Column("no", Integer, primary_key=True, autoincrement=True),
+                        Column("version_no", Integer, ForeignKey("pe_policy_versions.no"), nullable=False),
+                        Column("content", LargeBinary, nullable=False))
 pe_decisions = Table("pe_decisions", metadata,
                      # the position in the chain; INTEGER PRIMARY KEY (the rowid) on SQLite
                      Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
@@ -65,6 +69,7 @@ pe_decisions = Table("pe_decisions", metadata,
                      Column("engine_version", String(32), nullable=False),
                      Column("explain", Boolean, nullable=False),
                      Column("lang", String(8), nullable=False),
+                     Column("zdict_no", Integer, ForeignKey("pe_dictionaries.no"), nullable=True),
                      Column("request", LargeBinary, nullable=False),  # zlib of the body as received
                      Column("response", LargeBinary, nullable=False),  # zlib of the 201 body as sent
                      Column("prev_hash", LargeBinary, nullable=False),
@@ -157,6 +162,9 @@ class DecisionLog:
 
     def __init__(self, url: str, *, create: bool = True):
         self.url = url
+        self._zdicts: dict[int, bytes] = {}  # dictionary no -> content (immutable once written)
+        self._zdict_of: dict[int, int | None] = {}  # policy version no -> the dictionary this process uses
+        self._samples: dict[int, list[bytes]] = {}  # policy version no -> bodies to build it from
         try:
             u = make_url(engine_url(url))
         except ArgumentError:
@@ -286,6 +294,8 @@ class DecisionLog:
     def append(self, records: list[Record]) -> None:
         """Append in one transaction, in order; returns after the commit.  Raises :class:`LogUnavailable`."""
         try:
+            for no in {r.version_no for r in records}:
+                self._prepare_zdict(no, [r for r in records if r.version_no == no])
             with self.writer.begin() as conn:
                 q = select(pe_chain_head.c.seq, pe_chain_head.c.hash).where(pe_chain_head.c.one == 1)
                 seq, prev = conn.execute(q.with_for_update() if self.backend == "postgresql" else q).one()
@@ -294,10 +304,12 @@ class DecisionLog:
                 for r in records:
                     seq += 1
                     h = chain_hash(prev, seq, r)
+                    zno = self._zdict_of.get(r.version_no)
+                    zd = self._zdicts.get(zno) if zno is not None else None
                     rows.append({"seq": seq, "id": r.id, "decided_at": r.decided_at, "subject": r.subject,
                                  "jurisdiction": r.jurisdiction, "version_no": r.version_no,
                                  "engine_version": r.engine_version, "explain": r.explain, "lang": r.lang,
-                                 "request": zlib.compress(r.request), "response": zlib.compress(r.response),
+                                 "zdict_no": zno, "request": _deflate(r.request, zd), "response": _deflate(r.response, zd),
                                  "prev_hash": prev, "hash": h})
                     prev = h
                 conn.execute(pe_decisions.insert(), rows)
@@ -305,24 +317,55 @@ class DecisionLog:
         except SQLAlchemyError as e:
             raise LogUnavailable(f"the decision log did not take the decision: {_reason(e)}")
 
+    ZDICT_SAMPLES = 32  # decisions without explanation whose bytes make a version's dictionary
+    ZDICT_MAX = 32 * 1024  # zlib's window: a longer dictionary is not used
+
+    def _prepare_zdict(self, version_no: int, records: list[Record]) -> None:
+        """Small decisions of one policy version repeat the same names and layers: once enough of them have been
+        seen, their bytes become a zlib preset dictionary, stored in the log (so any reader can inflate a row),
+        and later rows are compressed with it."""
+        if self._zdict_of.get(version_no) is not None:
+            return
+        samples = self._samples.setdefault(version_no, [])
+        samples += [b for r in records if not r.explain for b in (r.request, r.response)]
+        if len(samples) < 2 * self.ZDICT_SAMPLES:
+            return
+        content = b"".join(samples)[-self.ZDICT_MAX:]
+        with self.writer.begin() as conn:
+            no = conn.execute(pe_dictionaries.insert().values(version_no=version_no, content=content)
+                              .returning(pe_dictionaries.c.no)).scalar_one()
+        self._zdicts[no] = content
+        self._zdict_of[version_no] = no
+        del self._samples[version_no]
+
+    def _zdict(self, conn: Connection, no: int | None) -> bytes | None:
+        if no is None:
+            return None
+        got = self._zdicts.get(no)
+        if got is None:
+            got = conn.execute(select(pe_dictionaries.c.content).where(pe_dictionaries.c.no == no)).scalar()
+            got = self._zdicts[no] = bytes(got) if got is not None else b""
+        return got
+
     def get(self, decision_id: str) -> bytes | None:
         with self.reader.connect() as conn:
-            got = conn.execute(select(pe_decisions.c.response).where(pe_decisions.c.id == decision_id)).scalar()
-        return None if got is None else zlib.decompress(got)
+            got = conn.execute(select(pe_decisions.c.response, pe_decisions.c.zdict_no)
+                               .where(pe_decisions.c.id == decision_id)).first()
+            return None if got is None else _inflate(got.response, self._zdict(conn, got.zdict_no))
 
     def page(self, *, subject: str | None, jurisdiction: str | None, after: int, limit: int) -> tuple[list[bytes], int | None]:
         """Up to ``limit`` answers after position ``after``, oldest first, and the position to continue from
         (None at the end).  Positions only grow, so a page never changes under concurrent inserts."""
-        q = select(pe_decisions.c.seq, pe_decisions.c.response).where(pe_decisions.c.seq > after)
+        q = select(pe_decisions.c.seq, pe_decisions.c.response, pe_decisions.c.zdict_no).where(pe_decisions.c.seq > after)
         if subject is not None:
             q = q.where(pe_decisions.c.subject == subject)
         if jurisdiction is not None:
             q = q.where(pe_decisions.c.jurisdiction == jurisdiction)
         with self.reader.connect() as conn:
             rows = conn.execute(q.order_by(pe_decisions.c.seq).limit(limit + 1)).all()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return [zlib.decompress(r.response) for r in rows], (rows[-1].seq if more else None)
+            more = len(rows) > limit
+            rows = rows[:limit]
+            return [_inflate(r.response, self._zdict(conn, r.zdict_no)) for r in rows], (rows[-1].seq if more else None)
 
     def ping(self) -> bool:
         try:
@@ -343,25 +386,36 @@ class DecisionLog:
         after = None
         while True:
             q = (select(d.seq, d.id, d.decided_at, d.subject, d.jurisdiction, v.digest, d.engine_version, d.explain,
-                        d.lang, d.request, d.response, d.prev_hash, d.hash)
+                        d.lang, d.zdict_no, d.request, d.response, d.prev_hash, d.hash)
                  .select_from(pe_decisions.outerjoin(pe_policy_versions, d.version_no == v.no))
                  .order_by(d.seq).limit(chunk))
             if after is not None:
                 q = q.where(d.seq > after)
             with self.reader.connect() as conn:
                 got = conn.execute(q).all()
+                zds = {r.zdict_no: self._zdict(conn, r.zdict_no) for r in got}
             for r in got:
+                zd = zds[r.zdict_no]
                 yield Row(r.seq, r.id, r.decided_at, r.subject, r.jurisdiction, r.digest or "", r.engine_version,
-                          bool(r.explain), r.lang, _inflate(r.request), _inflate(r.response), bytes(r.prev_hash),
-                          bytes(r.hash))
+                          bool(r.explain), r.lang, _inflate(r.request, zd), _inflate(r.response, zd),
+                          bytes(r.prev_hash), bytes(r.hash))
             if len(got) < chunk:
                 return
             after = got[-1].seq
 
 
-def _inflate(data: bytes) -> bytes:
+def _deflate(data: bytes, zdict: bytes | None) -> bytes:
+    c = zlib.compressobj(6, zdict=zdict) if zdict else zlib.compressobj(6)
+    return c.compress(data) + c.flush()
+
+
+def _inflate(data: bytes, zdict: bytes | None = None) -> bytes:
     try:
-        return zlib.decompress(data)
+        d = zlib.decompressobj(zdict=zdict) if zdict else zlib.decompressobj()
+        out = d.decompress(bytes(data)) + d.flush()
+        if not d.eof:
+            raise zlib.error("truncated")
+        return out
     except zlib.error:
         return b"\x00<not zlib data>" + bytes(data)  # an edited blob: its digest will not match
 
