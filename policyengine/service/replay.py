@@ -89,7 +89,7 @@ def _same_version(log: DecisionLog, out) -> int:
 
 
 def _new_version(log: DecisionLog, spec: list[str], fmt: str, lang: str, out) -> int:
-    from ..diff import CaseImpact, OutputChange, _materialise, render
+    from ..diff import CaseImpact, OutputChange, _materialise, diff_policies, render
     from ..explain import to_json_value
 
     with ExitStack() as stack:
@@ -97,12 +97,13 @@ def _new_version(log: DecisionLog, spec: list[str], fmt: str, lang: str, out) ->
         new = Policies.load(*paths)
         new_digest = PolicyVersion.read(paths).digest
     olds: dict[str, Policies] = {}
-    impacts, checked = [], 0
+    impacts, checked, last = [], 0, ""
     for r in log.rows():
         checked += 1
         old = olds.get(r.version_digest)
         if old is None:
             old = olds[r.version_digest] = log.load_version(r.version_digest).load()
+        last = r.version_digest
         head = (r.id, r.subject, r.jurisdiction, "")
         try:
             do = _evaluate(old, r, explain=True)
@@ -130,9 +131,11 @@ def _new_version(log: DecisionLog, spec: list[str], fmt: str, lang: str, out) ->
                 changes.append(OutputChange(name, a, b, rules(xo), rules(xn)))
         if changes:
             impacts.append(CaseImpact(*head, tuple(changes)))
-    old_label = ", ".join(sorted(olds)) or "the log"
-    out.write(render(f"log ({old_label})", f"{' '.join(spec)} ({new_digest})", _dt.date.today(), [], impacts, checked,
-                     fmt))
+    # the rule changes, in policy terms, from the version that made the latest logged decision
+    today = _dt.date.today()
+    changes = diff_policies(olds[last].policy_set, new.policy_set, today, lang) if olds else []
+    old_label = f"log, {len(olds)} versions, latest {last}" if len(olds) > 1 else f"log ({last})" if olds else "log"
+    out.write(render(old_label, f"{' '.join(spec)} ({new_digest})", today, changes, impacts, checked, fmt))
     return 1 if impacts else 0
 
 
