@@ -6,8 +6,8 @@
 #                               # user 'postgres' on a free 127.0.0.1 port, and exports
 #                               # POLICYENGINE_TEST_PG_URL=postgresql://postgres@127.0.0.1:PORT/postgres
 #   ...run the tests...
-#   pe_pg_stop                  # stops it and deletes the folder (also run on EXIT, unless the
-#                               # caller has its own EXIT trap: then call pe_pg_stop from it)
+#   pe_pg_stop                  # stops it and deletes the folder; also run on EXIT (chained
+#                               # before any EXIT trap the caller had set)
 #
 # It never aborts the caller: when PostgreSQL cannot be started it says why on stderr and
 # exports nothing, and the tests that need PostgreSQL then fail (CI is set) — loudly, never skipped.
@@ -71,7 +71,10 @@ pe_pg_start() {
 }
 
 if pe_pg_start; then
-  [ -z "$(trap -p EXIT)" ] && trap pe_pg_stop EXIT
+  # stop it on exit, before whatever EXIT trap the caller already has
+  pe_pg_prev_trap="$(trap -p EXIT | sed -e "s/^trap -- '//" -e "s/' EXIT\$//")"
+  # shellcheck disable=SC2064
+  trap "pe_pg_rc=\$?; pe_pg_stop; (exit \$pe_pg_rc); ${pe_pg_prev_trap}" EXIT  # the caller's trap still sees \$?
 else
   pe_pg_log "no PostgreSQL for the tests; with CI set, the PostgreSQL tests will fail"
   pe_pg_stop
