@@ -3,12 +3,10 @@ over SQLite and PostgreSQL — the CONTRACT interface, keys, limits, every hosti
 fixture, and replay/verify of what it logged."""
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import re
 import shutil
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import yaml
