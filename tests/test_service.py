@@ -285,6 +285,9 @@ def test_replay_reproduces_and_reports_a_new_version(tmp_path):
     # the version that decided is in the log: the replay does not need the files on disk
     r = cli("replay", "--db", url, cwd=tmp_path)
     assert r.returncode == 0
+    # a git revision as the new version: the packs of HEAD decide every logged case as logged
+    r = cli("replay", "--db", url, "git:HEAD", cwd=ROOT)
+    assert r.returncode == 0 and "No difference." in r.stdout, r.stdout + r.stderr
 
 
 def test_log_tools_on_a_missing_log(tmp_path):

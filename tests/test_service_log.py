@@ -281,3 +281,33 @@ def test_newer_schema_is_refused_and_not_touched(tmp_path):
     with sqlite3.connect(tmp_path / "log.db") as c:
         assert c.execute("SELECT value FROM pe_meta WHERE key = 'schema_version'").fetchone() == ("99",)
         assert c.execute("SELECT count(*) FROM pe_decisions").fetchone() == (2,)
+
+
+def test_older_schema_is_upgraded_on_start_and_nothing_rewritten(tmp_path, monkeypatch, capsys):
+    """A newer engine (here: schema version 2, one migration step) opens a version-1 log: it adds what it
+    needs, records the upgrade, and every decision and the chain are as they were."""
+    from sqlalchemy import text
+
+    import policyengine.service.log as logmod
+
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    _filled_log(url, 3)
+    with sqlite3.connect(tmp_path / "log.db") as c:
+        before = c.execute("SELECT seq, id, request, response, prev_hash, hash FROM pe_decisions ORDER BY seq").fetchall()
+
+    def add_notes_table(conn):
+        conn.execute(text("CREATE TABLE pe_auditor_notes (seq INTEGER, note TEXT)"))
+
+    monkeypatch.setattr(logmod, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(logmod, "MIGRATIONS", [add_notes_table])
+    log = DecisionLog(url)
+    assert log.upgrades == ["decision log upgraded from schema version 1 to 2"]
+    log.close()
+    with sqlite3.connect(tmp_path / "log.db") as c:
+        meta = dict(c.execute("SELECT key, value FROM pe_meta").fetchall())
+        assert meta["schema_version"] == "2" and "upgraded_to_2" in meta
+        assert c.execute("SELECT seq, id, request, response, prev_hash, hash FROM pe_decisions ORDER BY seq").fetchall() == before
+        c.execute("SELECT count(*) FROM pe_auditor_notes").fetchone()
+    assert DecisionLog(url).upgrades == []  # once
+    assert main(["log", "verify", "--db", url]) == 0
+    assert "intact: 3 decision(s)" in capsys.readouterr().out
