@@ -87,6 +87,7 @@ async def client(port: int, path: str, cases: list[bytes], until: float, warm: f
                 length = int(v)
         await reader.readexactly(length)
         t1 = time.perf_counter()
+        counts["all"] = counts.get("all", 0) + 1
         if t0 >= warm:
             counts[status] = counts.get(status, 0) + 1
             if status == 201:
@@ -94,9 +95,19 @@ async def client(port: int, path: str, cases: list[bytes], until: float, warm: f
     writer.close()
 
 
-def load(port: int, explain: bool, seconds: float, clients: int, cases: list[bytes]) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), to state the server's cost per decision independently
+    of what else the machine is running."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+def load(port: int, explain: bool, seconds: float, clients: int, cases: list[bytes], pid: int = 0) -> dict:
     lat: list[float] = []
-    counts: dict[int, int] = {}
+    counts: dict = {}
     path = "/v1/decisions" + ("" if explain else "?explain=false")
 
     async def run():
@@ -104,11 +115,15 @@ def load(port: int, explain: bool, seconds: float, clients: int, cases: list[byt
         warm, until = start + 1.0, start + 1.0 + seconds
         await asyncio.gather(*(client(port, path, cases, until, warm, lat, counts) for _ in range(clients)))
 
+    cpu0 = cpu_seconds(pid) if pid else float("nan")
     asyncio.run(run())
+    cpu = (cpu_seconds(pid) - cpu0) if pid else float("nan")
+    total = counts.pop("all", 0)
     lat.sort()
     q = lambda p: round(lat[min(len(lat) - 1, int(p * len(lat)))] * 1000, 2) if lat else None  # noqa: E731
     return {"decisions_per_s": round(counts.get(201, 0) / seconds, 1), "p50_ms": q(0.50), "p99_ms": q(0.99),
-            "answers": {str(k): v for k, v in sorted(counts.items())}}
+            "answers": {str(k): v for k, v in sorted(counts.items())},
+            "server_cpu_ms_per_decision": round(cpu / total * 1000, 3) if total and cpu == cpu else None}
 
 
 def log_bytes(db: str, tmp: str) -> tuple[int, int]:
@@ -155,7 +170,8 @@ def main(argv=None) -> int:
         print("error: pip install -e '.[server]' first", file=sys.stderr)
         return 2
     cases = bodies()
-    results: dict = {"clients": a.clients, "seconds": a.seconds, "cpus": os.cpu_count(), "library": {}, "service": {}}
+    results: dict = {"clients": a.clients, "seconds": a.seconds, "cpus": os.cpu_count(), "library": {}, "service": {},
+                     "load_average_before": os.getloadavg()[0]}
     for explain in (False, True):
         results["library"][f"explain_{'on' if explain else 'off'}"] = library(cases, explain, min(a.seconds, 3))
     backends = ["sqlite"] + (["postgresql"] if a.pg else [])
@@ -178,7 +194,7 @@ def main(argv=None) -> int:
                             c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
                 proc, port = start_server(db, tmp)
                 try:
-                    fig = load(port, explain, a.seconds, a.clients, cases)
+                    fig = load(port, explain, a.seconds, a.clients, cases, proc.pid)
                 finally:
                     proc.send_signal(signal.SIGTERM)
                     proc.wait(30)
@@ -189,7 +205,8 @@ def main(argv=None) -> int:
             key = f"{backend}_explain_{'on' if explain else 'off'}"
             results["service"][key] = fig
             print(f"{key:28} {fig['decisions_per_s']:8.1f}/s  p50 {fig['p50_ms']} ms  p99 {fig['p99_ms']} ms  "
-                  f"log {fig['log_bytes_per_decision']} B/decision  answers {fig['answers']}", flush=True)
+                  f"log {fig['log_bytes_per_decision']} B/decision  server CPU {fig['server_cpu_ms_per_decision']} ms/decision  "
+                  f"answers {fig['answers']}", flush=True)
     for k, v in results["library"].items():
         print(f"library_{k:20} {v['decisions_per_s']:8.1f}/s (one thread, no HTTP, no log)")
     if a.json:

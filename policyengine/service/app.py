@@ -29,6 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import Diagnostic, Policies, PolicyError, Span, __version__
+from .body import read_case
 from .keys import Keys
 from .log import DecisionLog, GroupCommitter, LogUnavailable, Record
 
@@ -178,10 +179,7 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
         return b"".join(chunks)
 
     def decide(text: str, path: str, explain: bool, lang: str):
-        from ..cases import case_from_text
-
-        case = case_from_text(text, svc.policies.policy_set, path, svc.policies.limits)
-        return svc.policies.evaluate(case, explain=explain, lang=lang)
+        return svc.policies.evaluate(read_case(svc.policies, text, path), explain=explain, lang=lang)
 
     @app.post("/v1/decisions", status_code=201, tags=["decisions"],
               summary="Decide a case and log the decision",
