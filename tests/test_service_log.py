@@ -311,3 +311,30 @@ def test_older_schema_is_upgraded_on_start_and_nothing_rewritten(tmp_path, monke
     assert DecisionLog(url).upgrades == []  # once
     assert main(["log", "verify", "--db", url]) == 0
     assert "intact: 3 decision(s)" in capsys.readouterr().out
+
+
+def test_two_servers_share_one_postgresql_log(tmp_path):
+    """Two server processes on one PostgreSQL log make one chain: the chain head is locked per append."""
+    url, drop = new_pg_database(pg_admin_url())
+    try:
+        first = Server(url, tmp_path)
+        second = Server(url, tmp_path)  # the same policy version: found, not stored twice
+        stop, acked, failed = threading.Event(), [], []
+        threads = [threading.Thread(target=_post_loop, args=(srv.port, stop, acked, failed))
+                   for srv in (first, second) for _ in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(3)
+        stop.set()
+        for t in threads:
+            t.join(60)
+        assert not failed, failed[:3]
+        ids = _all_ids(first)
+        assert sorted(ids) == sorted(json.loads(b)["id"] for b in acked) and len(set(ids)) == len(ids)
+        assert _all_ids(second) == ids
+        first.stop()
+        second.stop()
+        r = cli("log", "verify", "--db", url)
+        assert r.returncode == 0 and f"intact: {len(acked)} decision(s)" in r.stdout, r.stdout + r.stderr
+    finally:
+        drop()

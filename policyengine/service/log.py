@@ -32,7 +32,7 @@ from typing import Callable, Iterator
 from sqlalchemy import (BigInteger, Boolean, Column, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
                         Table, Text, create_engine, event, inspect, select, update)
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
 
 from .versions import PolicyVersion, file_digest
 
@@ -255,6 +255,12 @@ class DecisionLog:
 
     def store_version(self, pv: PolicyVersion) -> int:
         """The number of this policy version in the log, storing its files (once each) the first time."""
+        try:
+            return self._store_version(pv)
+        except IntegrityError:  # another server stored it (or one of its files) at the same moment
+            return self._store_version(pv)
+
+    def _store_version(self, pv: PolicyVersion) -> int:
         with self.writer.begin() as conn:
             no = conn.execute(select(pe_policy_versions.c.no).where(pe_policy_versions.c.digest == pv.digest)).scalar()
             if no is not None:
