@@ -1,0 +1,58 @@
+"""The workbench's own words (navigation, buttons, headings).  Everything about a policy —
+jurisdictions, documents, facts, outcomes, rules, citations — comes from the packs."""
+from __future__ import annotations
+
+LANGS = ("zh", "en")
+
+WORDS = {
+    "zh": {
+        "title": "政策工作台", "home": "层级与文件", "try": "试算", "draft": "草稿检查", "diff": "版本比较",
+        "in_force_on": "生效日期", "documents_in_force": "现行文件", "no_documents": "本层级无现行文件",
+        "other_documents": "其他文件（未生效或已失效）", "document": "文件", "number": "文号", "issuer": "发文机关",
+        "effective": "施行", "until": "至", "jurisdiction": "层级", "articles": "条款", "article": "条款",
+        "encoded_by": "编码规则", "decides_nothing": "不作判定", "readings": "解读与假设",
+        "warnings": "检查提示", "none": "无", "subject": "主体", "as_of": "日期", "choose": "选择",
+        "show_form": "显示表单", "facts": "事实", "unknown": "未知", "yes": "是", "no": "否", "null": "无（null）",
+        "json_hint": "JSON 列表，例如", "decide": "判定", "decision": "判定结果", "outcome": "结果",
+        "value": "取值", "explanation": "说明", "changed": "与上次相比有变化", "what_if": "假如：改动一个事实后再次判定，变化的结果会标出。",
+        "what_if_changed": "改动的事实", "outcomes_changed": "变化的结果", "no_change": "结果无变化",
+        "errors": "请更正以下问题", "layers": "适用层级", "rule_file": "被替换的规则文件", "new_file": "（新文件）",
+        "paste": "粘贴修改后的规则文件", "upload": "或上传文件", "check_draft": "检查草稿",
+        "draft_note": "草稿只在本次请求中检查，不会写入正在使用的政策。",
+        "diagnostics": "检查结果", "line": "行", "column": "列", "no_diagnostics": "没有问题",
+        "diff_against": "与现行版本的差异", "no_difference": "没有差异", "old": "旧版本", "new": "新版本",
+        "compare": "比较", "rev_hint": "git 版本（如 HEAD~1），或 served 表示正在使用的政策",
+        "change": "变化", "what": "内容", "not_found": "未找到", "error": "出错了",
+        "internal": "内部错误；请求未被处理。", "csrf": "表单已过期，请重新打开页面再提交。",
+        "too_large": "提交的内容太大。", "bad_request": "请求无效", "rules": "规则", "hint": "提示",
+        "draft_errors": "草稿有错误，无法比较差异。", "language": "English", "all_documents": "全部文件",
+        "missing": "缺少事实", "deciding": "决定性规则", "lang_code": "zh-CN", "back": "返回",
+    },
+    "en": {
+        "title": "Policy workbench", "home": "Layers and documents", "try": "Try a case", "draft": "Check a draft",
+        "diff": "Compare versions", "in_force_on": "In force on", "documents_in_force": "Documents in force",
+        "no_documents": "No document in force at this layer", "other_documents": "Other documents (not yet or no longer in force)",
+        "document": "Document", "number": "Number", "issuer": "Issued by", "effective": "Effective", "until": "until",
+        "jurisdiction": "Layer", "articles": "Articles", "article": "Article", "encoded_by": "Encoded by",
+        "decides_nothing": "Decides nothing", "readings": "Readings and assumptions", "warnings": "Check warnings",
+        "none": "none", "subject": "Subject", "as_of": "Date", "choose": "Choose", "show_form": "Show the form",
+        "facts": "Facts", "unknown": "unknown", "yes": "yes", "no": "no", "null": "none (null)",
+        "json_hint": "a JSON list, e.g.", "decide": "Decide", "decision": "Decision", "outcome": "Outcome",
+        "value": "Value", "explanation": "Explanation", "changed": "changed since the last decision",
+        "what_if": "What if: change one fact and decide again; the outcomes that change are marked.",
+        "what_if_changed": "Facts changed", "outcomes_changed": "Outcomes changed", "no_change": "No outcome changed",
+        "errors": "Please correct these", "layers": "Layers", "rule_file": "Rule file it replaces", "new_file": "(a new file)",
+        "paste": "Paste the changed rule file", "upload": "or upload it", "check_draft": "Check the draft",
+        "draft_note": "A draft is checked for this request only; nothing is written to the policies in use.",
+        "diagnostics": "Diagnostics", "line": "line", "column": "column", "no_diagnostics": "No problem found",
+        "diff_against": "Differences from the version in force", "no_difference": "No difference",
+        "old": "Old version", "new": "New version", "compare": "Compare",
+        "rev_hint": "a git revision (such as HEAD~1), or served for the policies in use",
+        "change": "Change", "what": "What", "not_found": "Not found", "error": "Something went wrong",
+        "internal": "Internal error; the request was not processed.", "csrf": "The form has expired; open the page again and resubmit.",
+        "too_large": "What was sent is too large.", "bad_request": "Bad request", "rules": "Rules", "hint": "hint",
+        "draft_errors": "The draft has errors, so it cannot be compared.", "language": "中文",
+        "all_documents": "All documents", "missing": "missing facts", "deciding": "Deciding rules", "lang_code": "en",
+        "back": "Back",
+    },
+}
