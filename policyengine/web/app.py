@@ -244,7 +244,8 @@ def workbench_router(policies: Policies, *, folder: str | Path | None = None,
             changed_facts = sorted(k for k in raw if before["facts"].get(k, "") != raw[k])
             changed = sorted(k for k in current["outputs"] if before["outputs"].get(k) != current["outputs"][k])
             ctx["changes"] = {"facts": changed_facts, "outcomes": changed,
-                              "before": {k: before["outputs"].get(k) for k in changed}}
+                              "before": {k: before["outputs"].get(k) for k in changed},
+                              "after": {k: current["outputs"][k] for k in changed}}
         ctx["previous"] = json.dumps(current, ensure_ascii=False, sort_keys=True)
         return render(request, "try.html", lang=lang, **ctx)
 
