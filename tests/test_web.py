@@ -164,3 +164,53 @@ def test_diff_refuses_what_is_not_a_revision(server):
     for bad in ("--output=/tmp/x", "../../etc", "HEAD;rm", "a..b"):
         status, _, body = server.get("/diff?old=" + urllib.parse.quote(bad))
         assert status == 422 and "Traceback" not in body
+
+
+def test_with_keys_every_page_needs_a_session_opened_with_a_key(policies):
+    from policyengine.web import create_app
+
+    roles = {"decider-key": {"read", "decide"}, "reader-key": {"read"}}
+    decided = []
+    app = create_app(policies, keys=roles.get, on_decision=lambda case, d: decided.append((case, d.outputs)))
+    with Server(app) as s:
+        import urllib.error
+        import urllib.request
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *a, **k):
+                return None
+
+        with pytest.raises(urllib.error.HTTPError) as got:
+            urllib.request.build_opener(NoRedirect).open(s.base + "/try?subject=commissioner")
+        assert got.value.code == 303 and got.value.headers["Location"] == "/login?next=%2Ftry%3Fsubject%3Dcommissioner"
+        status, headers, body = s.get("/login?next=/documents/x")
+        cookie = http.cookies.SimpleCookie(headers["set-cookie"])["pe_csrf"].value
+        assert 'name="key"' in body and 'type="password"' in body
+        assert _post(s, "/try", CASE, cookie)[0] == 401  # no session
+        status, _, body = _post(s, "/login", {"key": "wrong", "next": "/"}, cookie)
+        assert status == 401 and 'id="login-failed"' in body
+
+        def session(key: str) -> str:
+            req = urllib.request.Request(s.base + "/login", method="POST", data=urllib.parse.urlencode(
+                {"key": key, "next": "//evil.example/", "csrf_token": cookie}).encode(),
+                headers={"Cookie": f"pe_csrf={cookie}", "Content-Type": "application/x-www-form-urlencoded"})
+            try:
+                urllib.request.build_opener(NoRedirect).open(req)
+            except urllib.error.HTTPError as e:
+                assert e.code == 303 and e.headers["Location"] == "/"  # never off to another host
+                jar = http.cookies.SimpleCookie(e.headers["Set-Cookie"])["pe_session"]
+                assert jar["httponly"] and jar["samesite"].lower() == "strict"
+                return jar.value
+            raise AssertionError("no redirect after login")
+
+        reader, decider = session("reader-key"), session("decider-key")
+        both = lambda sid: {"Cookie": f"pe_csrf={cookie}; pe_session={sid}"}  # noqa: E731
+        assert s.get("/", both(reader))[0] == 200
+        assert s.get("/documents/cn.guobanfa-2016-32", both(reader))[0] == 200
+        form = urllib.parse.urlencode({**CASE, "csrf_token": cookie}).encode()
+        hdrs = lambda sid: {**both(sid), "Content-Type": "application/x-www-form-urlencoded"}  # noqa: E731
+        assert s.request("POST", "/try", form, hdrs(reader))[0] == 403  # read is not decide
+        assert not decided
+        status, _, body = s.request("POST", "/try", form, hdrs(decider))
+        assert status == 200 and 'data-outcome="eligible"' in body
+        assert len(decided) == 1 and decided[0][0]["subject"] == "commissioner"  # the service logs it here

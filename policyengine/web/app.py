@@ -23,6 +23,7 @@ from ..api import default_policy_dir, load_rule_files
 from ..diff import diff_policies
 from ..vocabulary import fact_rows
 from . import csrf, forms, pages
+from .sessions import COOKIE as SESSION_COOKIE, Sessions
 from .i18n import LANGS, WORDS
 from .versions import Versions
 
@@ -83,11 +84,13 @@ def _text(form: FormData, name: str) -> str:
 
 
 def workbench_router(policies: Policies, *, folder: str | Path | None = None,
-                     on_decision: Callable[[dict, Decision], None] | None = None) -> APIRouter:
+                     on_decision: Callable[[dict, Decision], None] | None = None,
+                     keys: Callable[[str], Any] | None = None) -> APIRouter:
     """The workbench's pages over ``policies``.  ``folder`` is where they were loaded from (for
     /diff against git revisions; default: the shipped packs or ``$POLICYENGINE_POLICIES``).
     ``on_decision(case, decision)`` is called for every decision made on /try (the service
-    logs it there)."""
+    logs it there).  ``keys(presented) -> roles or None``: when given, every page needs a
+    session opened on /login with a key (``read``; deciding on /try needs ``decide``)."""
     env = _env()
     ps = policies.policy_set
     versions = Versions(policies, Path(folder) if folder is not None else default_policy_dir())
@@ -95,6 +98,7 @@ def workbench_router(policies: Policies, *, folder: str | Path | None = None,
     rule_files = sorted({d.path for d in ps.documents.values()})
     file_names = {p: pages.display_name(p) for p in rule_files}
     router = APIRouter()
+    sessions = Sessions(keys) if keys is not None else None
 
     def lang_of(request: Request) -> str:
         lang = request.query_params.get("lang", "zh")
@@ -111,7 +115,7 @@ def workbench_router(policies: Policies, *, folder: str | Path | None = None,
         q = "?lang=en" if lang == "en" else ""
         html = env.get_template(template).render(
             w=WORDS[lang], lang=lang, q=q, amp=("&lang=en" if lang == "en" else ""), switch=switch,
-            csrf_field=csrf.FIELD, csrf_token=token, path=request.url.path, **ctx)
+            csrf_field=csrf.FIELD, csrf_token=token, path=request.url.path, keys_on=sessions is not None, **ctx)
         resp = HTMLResponse(html, status_code=status, headers={
             "Content-Security-Policy": "default-src 'self'; style-src 'self'; img-src 'self' data:; "
                                        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -120,12 +124,26 @@ def workbench_router(policies: Policies, *, folder: str | Path | None = None,
             csrf.set_cookie(resp, token)
         return resp
 
-    def page(fn):
+    def page(fn=None, *, role: str | None = "read"):
         """Every handler's failures become a page: a known problem says what it is, a bug says only
-        that something went wrong (it is logged, with its traceback, on the server)."""
+        that something went wrong (it is logged, with its traceback, on the server).  With keys, a
+        page needs a session whose key has ``role``."""
+        if fn is None:
+            return lambda f: page(f, role=role)
+
         @functools.wraps(fn)
         async def run(request: Request, *args, **kwargs):
             try:
+                if sessions is not None and role is not None:
+                    roles = sessions.roles(request.cookies)
+                    if roles is None:
+                        if request.method == "GET":
+                            target = request.url.path + ("?" + request.url.query if request.url.query else "")
+                            return Response(status_code=303, headers={
+                                "Location": "/login?" + urlencode({"next": target[:1000]}), "Cache-Control": "no-store"})
+                        raise _Page(401, "login_needed")
+                    if role not in roles:
+                        raise _Page(403, "forbidden", role)
                 return await fn(request, *args, **kwargs)
             except _TooLarge:
                 return render(request, "error.html", 413, message_key="too_large", detail="")
@@ -164,6 +182,44 @@ def workbench_router(policies: Policies, *, folder: str | Path | None = None,
             raise _Page(404, "not_found", doc_id[:200])
         return render(request, "document.html", doc=d)
 
+    # --- keys: a session opened with a key -------------------------------------------------------
+
+    def safe_next(target: str) -> str:
+        return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+    @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    @page(role=None)
+    async def login_form(request: Request):
+        return render(request, "login.html", next=safe_next(request.query_params.get("next", "/")), failed=False,
+                      keys=sessions is not None)
+
+    @router.post("/login", response_class=HTMLResponse, include_in_schema=False)
+    @page(role=None)
+    async def login(request: Request):
+        form = await _read_form(request)
+        lang = _text(form, "lang") if _text(form, "lang") in LANGS else "zh"
+        if not csrf.valid(request.cookies, form.get(csrf.FIELD)):
+            raise _Page(403, "csrf")
+        target = safe_next(_text(form, "next"))
+        sid = sessions.start(_text(form, "key").strip()) if sessions is not None else None
+        if sid is None:
+            return render(request, "login.html", 401, lang=lang, next=target, failed=True, keys=sessions is not None)
+        resp = Response(status_code=303, headers={"Location": target, "Cache-Control": "no-store"})
+        resp.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="strict", path="/")
+        return resp
+
+    @router.post("/logout", include_in_schema=False)
+    @page(role=None)
+    async def logout(request: Request):
+        form = await _read_form(request)
+        if not csrf.valid(request.cookies, form.get(csrf.FIELD)):
+            raise _Page(403, "csrf")
+        if sessions is not None:
+            sessions.end(request.cookies)
+        resp = Response(status_code=303, headers={"Location": "/login"})
+        resp.delete_cookie(SESSION_COOKIE, path="/")
+        return resp
+
     # --- /try ------------------------------------------------------------------------------------
 
     def try_context(lang: str, subject: str, jurisdiction: str, as_of: str) -> dict:
@@ -191,7 +247,7 @@ def workbench_router(policies: Policies, *, folder: str | Path | None = None,
         return render(request, "try.html", **ctx)
 
     @router.post("/try", response_class=HTMLResponse, include_in_schema=False)
-    @page
+    @page(role="decide")
     async def try_decide(request: Request):
         form = await _read_form(request)
         lang = _text(form, "lang") if _text(form, "lang") in LANGS else "zh"

@@ -27,6 +27,8 @@ WORDS = {
         "too_large": "提交的内容太大。", "bad_request": "请求无效", "rules": "规则", "hint": "提示",
         "draft_errors": "草稿有错误，无法比较差异。", "language": "English", "all_documents": "全部文件",
         "missing": "缺少事实", "deciding": "决定性规则", "lang_code": "zh-CN", "back": "返回",
+        "login": "登录", "key": "密钥", "login_failed": "密钥无效。", "login_needed": "请先用密钥登录。",
+        "forbidden": "此密钥没有所需的权限", "logout": "退出", "no_keys": "本服务未设置密钥，无需登录。",
     },
     "en": {
         "title": "Policy workbench", "home": "Layers and documents", "try": "Try a case", "draft": "Check a draft",
@@ -53,6 +55,8 @@ WORDS = {
         "too_large": "What was sent is too large.", "bad_request": "Bad request", "rules": "Rules", "hint": "hint",
         "draft_errors": "The draft has errors, so it cannot be compared.", "language": "中文",
         "all_documents": "All documents", "missing": "missing facts", "deciding": "Deciding rules", "lang_code": "en",
-        "back": "Back",
+        "back": "Back", "login": "Log in", "key": "Key", "login_failed": "That key is not valid.",
+        "login_needed": "Log in with a key first.", "forbidden": "This key lacks the role needed", "logout": "Log out",
+        "no_keys": "This service has no keys; no login is needed.",
     },
 }
