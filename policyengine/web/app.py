@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import inspect
 import json
 import logging
 import os
@@ -16,6 +17,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from .. import Decision, Policies, PolicyError
@@ -84,7 +86,7 @@ def _text(form: FormData, name: str) -> str:
 
 
 def workbench_router(policies: Policies, *, folder: str | Path | None = None,
-                     on_decision: Callable[[dict, Decision], None] | None = None,
+                     on_decision: Callable[[dict, Decision], Any] | None = None,
                      keys: Callable[[str], Any] | None = None) -> APIRouter:
     """The workbench's pages over ``policies``.  ``folder`` is where they were loaded from (for
     /diff against git revisions; default: the shipped packs or ``$POLICYENGINE_POLICIES``).
@@ -265,7 +267,7 @@ def workbench_router(policies: Policies, *, folder: str | Path | None = None,
         if any(f.error for f in fields):
             return render(request, "try.html", 422, lang=lang, **ctx)
         try:
-            decision = policies.evaluate(case, lang=lang)
+            decision = await run_in_threadpool(functools.partial(policies.evaluate, case, lang=lang))
         except PolicyError as e:
             for d in e.diagnostics:
                 name = forms.field_of(d.message)
@@ -275,8 +277,10 @@ def workbench_router(policies: Policies, *, folder: str | Path | None = None,
                 else:
                     ctx["errors"].append(d.message)
             return render(request, "try.html", 422, lang=lang, **ctx)
-        if on_decision is not None:
-            on_decision(case, decision)
+        if on_decision is not None:  # the service logs the decision here (a coroutine is awaited)
+            logged = on_decision(case, decision)
+            if inspect.isawaitable(logged):
+                await logged
         outcomes = []
         for e in decision.explanation:
             outcomes.append({"name": e.output, "label": e.label, "text": forms.show_value(e.value),
@@ -328,7 +332,7 @@ def workbench_router(policies: Policies, *, folder: str | Path | None = None,
         text_in = _text(form, "text")
         if not data:
             data = text_in.encode("utf-8")
-        result = check_draft(data, replaced, lang)
+        result = await run_in_threadpool(check_draft, data, replaced, lang)  # a full check: off the event loop
         text = data.decode("utf-8", errors="replace")
         return render(request, "draft.html", lang=lang, files=list(file_names.values()), chosen=chosen if replaced else "",
                       text=text, result=result)
@@ -367,10 +371,12 @@ def workbench_router(policies: Policies, *, folder: str | Path | None = None,
         day = as_of_of(qp.get("as_of", "")) or _dt.date.today()
         ctx = {"old": old, "new": new or "served", "changes": None, "errors": [], "as_of": day.isoformat()}
         if old:
-            try:
+            def compare() -> list[dict]:
                 po, _ = versions.get(old)
                 pn, _ = versions.get(new or "served")
-                ctx["changes"] = [pages.change_row(c) for c in diff_policies(po.policy_set, pn.policy_set, day, lang)]
+                return [pages.change_row(c) for c in diff_policies(po.policy_set, pn.policy_set, day, lang)]
+            try:
+                ctx["changes"] = await run_in_threadpool(compare)
             except PolicyError as e:
                 ctx["errors"] = [d.message + (f" ({d.hint})" if d.hint else "") for d in e.diagnostics]
         return render(request, "diff.html", 422 if ctx["errors"] else 200, **ctx)
