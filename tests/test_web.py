@@ -214,3 +214,21 @@ def test_with_keys_every_page_needs_a_session_opened_with_a_key(policies):
         status, _, body = s.request("POST", "/try", form, hdrs(decider))
         assert status == 200 and 'data-outcome="eligible"' in body
         assert len(decided) == 1 and decided[0][0]["subject"] == "commissioner"  # the service logs it here
+
+
+def test_a_draft_can_be_uploaded_as_a_file(server):
+    token = _token(server)
+    boundary = "----policyengine-test-boundary"
+    draft = b"kind: policy-document\nversion: 1\ndocument: {id: x}\nrules:\n  - id: [\n"
+    parts = [(b'Content-Disposition: form-data; name="csrf_token"', token.encode()),
+             (b'Content-Disposition: form-data; name="file"', b""),
+             (b'Content-Disposition: form-data; name="upload"; filename="mine.yaml"\r\nContent-Type: application/yaml',
+              draft)]
+    body = b"".join(b"--" + boundary.encode() + b"\r\n" + head + b"\r\n\r\n" + data + b"\r\n" for head, data in parts)
+    body += b"--" + boundary.encode() + b"--\r\n"
+    status, _, page = server.request("POST", "/draft", body, {
+        "Content-Type": f"multipart/form-data; boundary={boundary}", "Cookie": f"pe_csrf={token}"})
+    assert status == 200
+    found = re.findall(r'data-diagnostic="(PE\d+)" data-line="(\d+)"', page)
+    assert ("PE001", "6") in found or ("PE001", "5") in found, found  # the YAML error, at its line
+    assert "draft: draft.yaml:" in page and "id: [" in page
