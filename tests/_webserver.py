@@ -7,6 +7,10 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
+
+from policyengine import Policies
+
 
 class Server:
     def __init__(self, app):
@@ -43,3 +47,17 @@ class Server:
                 return r.status, dict(r.headers), r.read().decode("utf-8")
         except urllib.error.HTTPError as e:
             return e.code, dict(e.headers), e.read().decode("utf-8")
+
+
+# the fixtures of the workbench's tests (imported by test_web.py and test_web_browser.py)
+@pytest.fixture(scope="module")
+def policies():
+    return Policies.load()
+
+
+@pytest.fixture(scope="module")
+def server(policies):
+    from policyengine.web import create_app
+
+    with Server(create_app(policies)) as s:
+        yield s

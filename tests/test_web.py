@@ -11,24 +11,10 @@ import urllib.parse
 
 import pytest
 
-from policyengine import Policies
 
-from _webserver import Server
+from _webserver import Server, policies, server  # noqa: F401 (the fixtures)
 
 OTHER_HOST = re.compile(r"""(?:src|href|action|srcset|poster|data)\s*=\s*["']?\s*(?:[a-z][a-z0-9+.-]*:)?//""", re.I)
-
-
-@pytest.fixture(scope="module")
-def policies():
-    return Policies.load()
-
-
-@pytest.fixture(scope="module")
-def server(policies):
-    from policyengine.web import create_app
-
-    with Server(create_app(policies)) as s:
-        yield s
 
 
 def _pages(policies) -> list[str]:

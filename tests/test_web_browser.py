@@ -21,7 +21,7 @@ import pytest
 from policyengine import Policies
 from policyengine.load import load_file
 
-from _webserver import Server
+from _webserver import Server, policies, server  # noqa: F401 (the fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDTHS = (360, 1280)
@@ -42,19 +42,6 @@ def _browser_paths() -> tuple[str, str]:
             pytest.fail("selenium is not installed (pip install -e '.[test]')", pytrace=False)
         pytest.skip("selenium is not installed")
     return chromium, driver
-
-
-@pytest.fixture(scope="module")
-def policies():
-    return Policies.load()
-
-
-@pytest.fixture(scope="module")
-def server(policies):
-    from policyengine.web import create_app
-
-    with Server(create_app(policies)) as s:
-        yield s
 
 
 @pytest.fixture(scope="module")
