@@ -146,6 +146,16 @@ class Program:
     _run: Callable
     _gen: Callable[[str], Callable]
     _names: tuple[str, ...]
+    _gen_public: Callable[[], Callable]
+    _public: Callable | None = None
+
+    def decide(self, facts: dict[str, Any], as_of: _dt.date) -> dict[str, Any]:
+        """The outcomes as the API shows them (undetermined is None), without a trace: the same
+        steps as :meth:`run`, generated into a function of their own the first time it is asked for."""
+        fn = self._public
+        if fn is None:
+            fn = self._public = self._gen_public()
+        return fn(facts, as_of)
 
     def run(self, facts: dict[str, Any], as_of: _dt.date, trace: bool = True):
         """Outcome values; with ``trace``, also the raw record of each rule's result and of every
@@ -253,7 +263,8 @@ def build_program(ps: PolicySet, layers: Layers, subject: str, code_cache: dict 
                    {o: ps.outputs[o].combine for o in feeds})
     run = steps.generate(list(outputs), trace=True)
     return Program(subject, layers, facts, outputs, feeds, tables, layers.params, def_deps, run,
-                   lambda name: steps.generate([name], trace=False, single=True), tuple(outputs))
+                   lambda name: steps.generate([name], trace=False, single=True), tuple(outputs),
+                   lambda: steps.generate(list(outputs), trace=False, public=True))
 
 
 class _Steps:
@@ -284,7 +295,7 @@ class _Steps:
             stack.extend(d for d in deps.get(n, ()) if d in deps)
         return [n for n in self.order if n in keep]
 
-    def generate(self, targets: list[str], trace: bool, single: bool = False) -> Callable:
+    def generate(self, targets: list[str], trace: bool, single: bool = False, public: bool = False) -> Callable:
         g = Gen()
         grades = {m.rule.table.grade_output for m in self.tables.values()}
         self.want_grade = not single or bool(grades & set(self.needed(targets)))
@@ -329,6 +340,9 @@ class _Steps:
                         + ", ".join(f"{g.const(n)}: {loc}" for n, loc in local.items()) + "}")
         if single:
             return g.function("outcome", "f, as_of", pre + body + [f"return {local.get(targets[0], 'M')}"], self.code_cache)
+        if public:  # the outcomes as the API shows them: a dict, undetermined as None
+            ret = "return {" + "".join(f"{g.const(o)}: {_public(local.get(o, 'M'))}, " for o in targets) + "}"
+            return g.function("decide_public", "f, as_of", pre + body + [ret], self.code_cache)
         ret = "return (" + "".join(local.get(o, "M") + ", " for o in targets) + ")"
         return g.function("decide", "f, as_of, T", pre + body + [ret], self.code_cache)
 
@@ -434,6 +448,14 @@ class _Steps:
             lo = self.facts[node.name].min
             return int(lo) if lo is not None else None
         return None
+
+
+def _public(loc: str) -> str:
+    if loc == "M":
+        return "None"
+    if not loc.isidentifier() or loc in ("None", "True", "False"):
+        return loc  # a literal is never undetermined
+    return f"(None if {loc} is M else {loc})"
 
 
 def _tier_chain(tiers: tuple[Tier, ...], x: str, lowest: int | None) -> list[tuple[str, int]]:
