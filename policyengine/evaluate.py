@@ -148,6 +148,7 @@ class Program:
     _names: tuple[str, ...]
     _gen_public: Callable[[], Callable]
     _public: Callable | None = None
+    steps: Any = None  # the ordered steps the functions are generated from (batch/sql.py translates them)
 
     def decide(self, facts: dict[str, Any], as_of: _dt.date) -> dict[str, Any]:
         """The outcomes as the API shows them (undetermined is None), without a trace: the same
@@ -264,7 +265,7 @@ def build_program(ps: PolicySet, layers: Layers, subject: str, code_cache: dict 
     run = steps.generate(list(outputs), trace=True)
     return Program(subject, layers, facts, outputs, feeds, tables, layers.params, def_deps, run,
                    lambda name: steps.generate([name], trace=False, single=True), tuple(outputs),
-                   lambda: steps.generate(list(outputs), trace=False, public=True))
+                   lambda: steps.generate(list(outputs), trace=False, public=True), steps=steps)
 
 
 class _Steps:
