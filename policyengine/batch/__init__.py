@@ -27,7 +27,7 @@ from typing import Any
 
 from ..diagnostics import Diagnostic, PolicyError, Span
 from .io import ROW_ERROR, Writer, format_of, read_chunks
-from .rows import CASE_COLUMNS, RowReader, error_text
+from .rows import RowReader, error_text
 
 __all__ = ["BatchResult", "ENGINES", "run_batch", "outcome_columns"]
 

@@ -5,8 +5,8 @@ Python from, in the same order — becomes a pair of SQL columns: its value, and
 undetermined (the engine's MISSING).  SQL's NULL is the engine's null; an undetermined value is
 NULL with its flag set, so the three-valued logic of ``and``/``or``/``not``, tiers, caps and the
 combination of rules follow :mod:`policyengine.evaluate` exactly.  Every pair is a named column
-of one SELECT (DuckDB reads the aliases of earlier columns of the same SELECT), so the query
-grows with the rules, never exponentially.
+computed once, in a chain of SELECTs by depth, so the query grows with the rules, never
+exponentially, and every SQL engine reads it (no alias is read in the SELECT that names it).
 
 What the translation cannot express exactly raises :class:`Untranslatable` with the reason:
 aggregates over lists and record fields, decimal arithmetic and literals, division,
@@ -20,6 +20,7 @@ through SQLGlot (SQLGlot is imported only there).
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,10 +65,13 @@ def _lit(v: Any) -> str:
 
 
 class _Select:
-    """The columns of one SELECT, each pair (value, undetermined) named once."""
+    """The pairs (value, undetermined) of one query, each named once and placed at the depth of
+    the deepest pair it reads plus one: the query is a chain of SELECTs, each adding the columns
+    of one depth to those of the one before, so that no expression is ever written twice."""
 
     def __init__(self):
-        self.cols: list[str] = []
+        self.levels: list[list[str]] = []
+        self.depth: dict[str, int] = {}
         self.n = 0
 
     def pair(self, v: str, m: str) -> tuple[str, str]:
@@ -75,9 +79,23 @@ class _Select:
             return v, m
         self.n += 1
         name = f"x{self.n}"
-        self.cols.append(f"{v} AS {name}v")
-        self.cols.append(f"{m} AS {name}m")
+        level = max((self.depth[r] for r in _REF.findall(v + " " + m)), default=-1) + 1
+        while len(self.levels) <= level:
+            self.levels.append([])
+        self.levels[level] += [f"{v} AS {name}v", f"{m} AS {name}m"]
+        self.depth[f"{name}v"] = self.depth[f"{name}m"] = level
         return f"{name}v", f"{name}m"
+
+    def query(self, outputs: list[str]) -> str:
+        ctes, src = [], "batch_rows"
+        for k, cols in enumerate(self.levels):
+            ctes.append(f"d{k} AS (SELECT *, {', '.join(cols)} FROM {src})")
+            src = f"d{k}"
+        head = f"WITH {', '.join(ctes)} " if ctes else ""
+        return head + "SELECT " + ", ".join(["row_id"] + outputs) + f" FROM {src} ORDER BY row_id"
+
+
+_REF = re.compile(r"\bx[0-9]+[vm]\b")
 
 
 def translate(prog) -> Query:
@@ -135,7 +153,7 @@ def translate(prog) -> Query:
             except Untranslatable as e:
                 local[o] = str(e)
     outputs, row_wise = {}, {}
-    cols = list(sel.cols)
+    cols = []
     for k, o in enumerate(prog._names):
         got = local.get(o, ("NULL", "TRUE"))
         if isinstance(got, str):
@@ -145,9 +163,7 @@ def translate(prog) -> Query:
         cols.append(f"CASE WHEN {m} THEN NULL ELSE {v} END AS o{k}")
         outputs[o] = f"o{k}"
     fact_cols = [(f, v, m) for f, (v, m) in facts.items()]
-    inner = "SELECT " + ", ".join(["row_id"] + cols) + " FROM batch_rows"
-    sql = "SELECT " + ", ".join(["row_id"] + list(outputs.values())) + f" FROM ({inner}) AS decided ORDER BY row_id"
-    return Query(sql, fact_cols, outputs, row_wise)
+    return Query(sel.query(cols), fact_cols, outputs, row_wise)
 
 
 def _output(ex: "_Expr", st, name: str) -> tuple[str, str]:
