@@ -54,6 +54,8 @@ TARGETS = {  # name: (limit, unit shown)
     "explained_json_vs_plain": (15.0, "×"),  # evaluate(case).to_json() / evaluate(case, explain=False)
     "explained_json_kib": (16.0, " KiB"),  # the largest explained decision's JSON of the cases
     "keep_million_vs_thousand": (1.10, "×"),  # per decision, kept in a list; 10% for the machine's noise
+    "batch_10m_projected_s": (30.0, " s"),  # policyengine batch --engine duckdb, per row × 10 million
+    "batch_duckdb_vs_api": (1 / 50, "×"),  # per row, against the per-case public call: at least 50× faster
     "cold_start_ms": (300.0, " ms"),
     "memory_mb": (50.0, " MB"),
 }
@@ -304,6 +306,46 @@ def check_decisions(policies, prog, items, rendered_too: int) -> None:
         fail(f"the engine and benchmarks/oracle.py disagree ({len(bad)} results), e.g.\n" + "\n".join(lines), 1)
 
 
+# ---------------------------------------------------------------------------------------- batch
+
+def batch_cost(policies, cases, n: int, chunk_rows: int) -> dict:
+    """``run_batch`` over ``n`` IMUST rows from Parquet (the decision cases, repeated), outcomes only,
+    with each engine: wall and CPU time per row, written to a temporary folder."""
+    import tempfile
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from policyengine.batch import run_batch
+
+    rows = []
+    for i in range(n):
+        c = cases[i % len(cases)]
+        rows.append({"id": i, "subject": c["subject"], "jurisdiction": c["jurisdiction"],
+                     "as_of": _dt.date.fromisoformat(c["as_of"]) if isinstance(c["as_of"], str) else c["as_of"],
+                     **c["facts"]})
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    out = {"batch_rows": n, "batch_chunk_rows": chunk_rows}
+    with tempfile.TemporaryDirectory() as d:
+        src = Path(d) / "in.parquet"
+        pq.write_table(pa.Table.from_pylist([{c: r.get(c) for c in cols} for r in rows]), src)
+        del rows
+        for engine in ("duckdb", "python"):
+            gc.collect()
+            c0, t0 = time.process_time_ns(), time.perf_counter_ns()
+            res = run_batch(policies, src, Path(d) / f"out-{engine}.parquet", engine=engine, chunk_rows=chunk_rows)
+            t1, c1 = time.perf_counter_ns(), time.process_time_ns()
+            out[f"batch_{engine}_ns_per_row"] = (t1 - t0) / n
+            out[f"batch_{engine}_cpu_ns_per_row"] = (c1 - c0) / n
+            if engine == "duckdb":
+                out["batch_row_wise"] = list(res.row_wise)
+        a, b = (pq.read_table(Path(d) / f"out-{e}.parquet") for e in ("duckdb", "python"))
+        if not a.equals(b):
+            fail("policyengine batch: the duckdb and python engines wrote different outputs", 1)
+    out["batch_10m_projected_s"] = out["batch_duckdb_ns_per_row"] * 10_000_000 / 1e9
+    return out
+
+
 # ------------------------------------------------------------------------------ keeping decisions
 
 def keep_cost(policies, cases, big: int) -> dict:
@@ -451,9 +493,9 @@ def main(argv=None) -> int:
     from policyengine.diagnostics import PolicyError
 
     if args.quick:
-        n_score, n_decision, n_library, rounds, cold_runs, n_keep = 2000, 1000, 200, 3, 3, 1_000_000
+        n_score, n_decision, n_library, rounds, cold_runs, n_keep, n_batch = 2000, 1000, 200, 3, 3, 1_000_000, 100_000
     else:
-        n_score, n_decision, n_library, rounds, cold_runs, n_keep = 5000, 3000, 600, 7, 7, 1_000_000
+        n_score, n_decision, n_library, rounds, cold_runs, n_keep, n_batch = 5000, 3000, 600, 7, 7, 1_000_000, 1_000_000
 
     started = time.time()
     mach = machine()
@@ -520,6 +562,9 @@ def main(argv=None) -> int:
 
     json_kib = max(len(policies.evaluate(c).to_json().encode("utf-8")) for c, _, _ in lib) / 1024
     keep = keep_cost(policies, [c for c, _, _ in lib], big=n_keep)
+    batch = batch_cost(policies, [c for c, _, _ in items], n_batch, 10_000)
+    batch["batch_duckdb_vs_api"] = batch["batch_duckdb_ns_per_row"] / med["library.evaluate_no_explain"]
+    batch["batch_python_vs_api"] = batch["batch_python_ns_per_row"] / med["library.evaluate_no_explain"]
 
     # c., d. -------------------------------------------------------------------------------------
     cold = cold_start(cold_runs)
@@ -541,7 +586,7 @@ def main(argv=None) -> int:
         "public_score_vs_python": med["score.public"] / py,
         "explained_json_vs_plain": med["library.evaluate_to_json"] / med["library.evaluate_no_explain"],
         "explained_json_kib": json_kib,
-        **keep,
+        **keep, **batch,
         **cold, **mem,
     }
 
@@ -583,6 +628,17 @@ def main(argv=None) -> int:
     print(f"   {'explanation on / off':<{w - 3}} {'':>11} {res['explain_vs_plain']:8.2f}× {'':>11} "
           f"{cpu['decision.run_trace'] / cpu['decision.run_plain']:8.2f}×   "
           + verdict("explain_vs_plain", res["explain_vs_plain"]))
+    print(f"{'e. policyengine batch, Parquet in and out':<{w}} {res['batch_rows']:,} IMUST rows, outcomes only, "
+          f"chunks of {res['batch_chunk_rows']:,} rows")
+    for e in ("duckdb", "python"):
+        print(f"   {'--engine ' + e:<{w - 3}} {fmt_time(res[f'batch_{e}_ns_per_row'])} {'per row':>9} "
+              f"{fmt_time(res[f'batch_{e}_cpu_ns_per_row'])}   {res[f'batch_{e}_vs_api']:.2f}× the per-case call")
+    print(f"   {'duckdb per row / per-case public call':<{w - 3}} {'':>11} {res['batch_duckdb_vs_api']:8.2f}× "
+          f"{'':>21}   " + verdict("batch_duckdb_vs_api", res["batch_duckdb_vs_api"]))
+    print(f"   {'10 million rows at that rate':<{w - 3}} {res['batch_10m_projected_s']:8.1f} s {'':>30}   "
+          + verdict("batch_10m_projected_s", res["batch_10m_projected_s"]))
+    if res["batch_row_wise"]:
+        print("   decided row-wise (the SQL translation cannot express them): " + "; ".join(res["batch_row_wise"]))
     print(f"{'c. cold start (import, load, check, compile)':<{w}} {res['cold_start_ms']:8.1f} ms {'':>9} "
           f"{res['cold_start_cpu_ms']:8.1f} ms {'':>9}   " + verdict("cold_start_ms", res["cold_start_ms"]))
     print(f"   median of {cold_runs} fresh processes, {res['programs_compiled']} programs "
