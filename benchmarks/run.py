@@ -43,7 +43,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-BENCH_EXTRA = (("rule_engine", "rule-engine"), ("simpleeval", "simpleeval"), ("zen", "zen-engine"))
+BENCH_EXTRA = (("rule_engine", "rule-engine"), ("simpleeval", "simpleeval"), ("zen", "zen-engine"),
+               ("duckdb", "duckdb"), ("pyarrow", "pyarrow"))  # (the last two: the batch extra, which bench pulls in)
 
 TARGETS = {  # name: (limit, unit shown)
     "score_table_vs_python": (2.0, "×"),
