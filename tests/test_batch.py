@@ -15,7 +15,6 @@ import json
 import random
 import subprocess
 import sys
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 

@@ -22,7 +22,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policyengine import Policies, PolicyError
-from policyengine.cases import Case
 from policyengine.load import load_file
 
 from test_mutations import SEEDS, mutated

@@ -202,6 +202,8 @@ class Writer:
                 vals = [r.get(c) for r in rows]
                 if pa.types.is_string(t):
                     vals = [v if v is None or type(v) is str else text_of(v) for v in vals]
+                elif pa.types.is_integer(t):  # a whole Decimal (exact arithmetic) in an integer column
+                    vals = [int(v) if isinstance(v, Decimal) and v == v.to_integral_value() else v for v in vals]
                 arrays.append(pa.array(vals, type=t))
             self.pw.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
         elif self.fmt == "csv":
