@@ -24,7 +24,7 @@ from .evaluate import Program, build_program
 from .explain import Decision, explain as _explain
 from .load import DEFAULT_LIMITS, Limits, find_files, load_file
 from .types import suggestion_budget
-from .fast import CASE_KEYS as _CASE_KEYS, FactGate, iso_date
+from .fast import CASE_KEYS as _CASE_KEYS, FactGate, checked_loads, iso_date
 from .records import SUBJECTS
 from .merge import Layers, boundaries, merge, period_of
 from .records import text_of
@@ -156,6 +156,7 @@ class Policies:
         self._code: dict[str, Any] = {}  # generated source -> its compiled code, shared between programs
         self._gates: dict[tuple, Any] = {}  # (subject, jurisdiction) -> the fast check of its facts (fast.py)
         self._at: dict[tuple, tuple] = {}  # (jurisdiction, date, subject, lang) -> (program, layers shown)
+        self._checked: dict[int, Any] = {}  # id(program) -> its decision function reading checked facts
         self._fast: dict[tuple, tuple] = {}  # (subject, jurisdiction, as_of as given, lang) -> _fast_entry
 
     @classmethod
@@ -226,9 +227,22 @@ class Policies:
                  explain: bool = True, lang: str = "zh") -> Decision:
         """Decide a case.  ``explain=False`` records no rule results (the values are the same; faster)."""
         lang = check_lang(lang)
+        if not explain and jurisdiction is None and as_of is None and type(case) is dict:
+            hit = self._fast_hit(case, lang)
+            if hit is not None:  # the facts checked as the decision reads them (fast.py); None: a check failed
+                given = case.get("facts")
+                if given is None or type(given) is dict:
+                    try:
+                        outputs = hit[4](given if given is not None else {}, hit[3])
+                    except EvalLimit as e:
+                        raise PolicyError(_stopped(f"evaluation stopped: {e}", "<case>"))
+                    except RecursionError:
+                        raise PolicyError(_stopped(_TOO_DEEP, "<case>"))
+                    if outputs is not None:
+                        return Decision(case["subject"], case["jurisdiction"], hit[3], outputs, None, hit[2], lang)
         got = self._accept(case, lang) if jurisdiction is None and as_of is None else None
         if got is not None:  # the fast path (fast.py): facts accepted exactly as the reference would
-            facts, (_, prog, layers, on) = got
+            facts, (_, prog, layers, on, _) = got
             subject, jur, path = case["subject"], case["jurisdiction"], "<case>"
             if not explain:
                 try:
@@ -258,6 +272,15 @@ class Policies:
         expl = _Explanation(self.policy_set, prog, facts, values, trace, lang, computed)
         public = {k: (None if v is MISSING else v) for k, v in values.items()}  # undetermined is null outside
         return Decision(subject, jur, on, public, expl, layers, lang)
+
+    def _fast_hit(self, case: dict, lang: str) -> tuple | None:
+        if not case.keys() <= _CASE_KEYS:
+            return None
+        subject, jur, on = case.get("subject"), case.get("jurisdiction"), case.get("as_of")
+        if type(subject) is not str or type(jur) is not str or (type(on) is not str and type(on) is not _dt.date):
+            return None
+        hit = self._fast.get((subject, jur, on, lang))
+        return hit if hit is not None else self._fast_entry(subject, jur, on, lang)
 
     def _accept(self, case: Any, lang: str) -> tuple[dict, tuple] | None:
         """The facts of a plain case dict that the fast path accepts, with its (gate, program, layers
@@ -291,9 +314,13 @@ class Policies:
         if gate is None:
             gate = self._gates[(subject, jur)] = FactGate(ps, subject, jur).accept
         prog, layers = self._program_at(jur, day, subject, lang)
+        checked = self._checked.get(id(prog))
+        if checked is None:
+            checked = self._checked[id(prog)] = prog.steps.generate(
+                list(prog.outputs), trace=False, public=True, checked=checked_loads(ps, subject, jur))
         if len(self._fast) >= 4096:
             self._fast.clear()
-        got = self._fast[(subject, jur, on, lang)] = (gate, prog, layers, day)
+        got = self._fast[(subject, jur, on, lang)] = (gate, prog, layers, day, checked)
         return got
 
     def _program_at(self, jurisdiction: str, on: _dt.date, subject: str, lang: str) -> tuple[Program, tuple]:

@@ -296,7 +296,8 @@ class _Steps:
             stack.extend(d for d in deps.get(n, ()) if d in deps)
         return [n for n in self.order if n in keep]
 
-    def generate(self, targets: list[str], trace: bool, single: bool = False, public: bool = False) -> Callable:
+    def generate(self, targets: list[str], trace: bool, single: bool = False, public: bool = False,
+                 checked: Callable | None = None) -> Callable:
         g = Gen()
         grades = {m.rule.table.grade_output for m in self.tables.values()}
         self.want_grade = not single or bool(grades & set(self.needed(targets)))
@@ -335,7 +336,10 @@ class _Steps:
                 local[n] = self.output(g, n, v, resolve, trace, values)
         for o, m in self.param_outputs.items():
             local.setdefault(o, g.const(m.param.value))
-        pre = [f"{loc} = f.get({g.const(name)}, M)" for name, loc in loads.items()]
+        if checked is not None:  # the facts checked as they are read (fast.py): None where a check fails
+            pre = checked(g, loads)
+        else:
+            pre = [f"{loc} = f.get({g.const(name)}, M)" for name, loc in loads.items()]
         if trace:
             body.append("if T is not None: T['#values'] = {"
                         + ", ".join(f"{g.const(n)}: {loc}" for n, loc in local.items()) + "}")

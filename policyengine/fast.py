@@ -80,8 +80,17 @@ class FactGate:
 _ABSENT = object()
 
 
-def _check(f, i: int, ns: dict, target: str) -> list[str]:
-    """Lines testing ``v``, the value of fact ``f``: 'return None' where the reference might object."""
+def _check(f, i: int, ns: dict, target: str, p: str = "", v: str = "v") -> list[str]:
+    """Lines testing ``v``, the value of fact ``f``: 'return None' where the reference might object.
+    ``p`` prefixes the names the lines read from the namespace."""
+    lines = _check_lines(f, i, ns, target, p)
+    if p or v != "v":
+        import re
+        lines = [re.sub(r"\bv\b", v, x) for x in lines]
+    return lines
+
+
+def _check_lines(f, i: int, ns: dict, target: str, p: str) -> list[str]:
     t, nullable, k = f.type, f.nullable or f.type.nullable, f.type.kind
     null_ok = "v is not None and " if nullable else ""
     if k == "bool":
@@ -89,22 +98,53 @@ def _check(f, i: int, ns: dict, target: str) -> list[str]:
     if k == "int":
         lo = -_LIMIT if f.min is None else max(-_LIMIT, f.min)
         hi = _LIMIT if f.max is None else min(_LIMIT, f.max)
-        ns[f"lo{i}"], ns[f"hi{i}"] = lo, hi
-        return [f"if {null_ok}(type(v) is not int or v < lo{i} or v > hi{i}): return None"]
+        ns[f"{p}lo{i}"], ns[f"{p}hi{i}"] = lo, hi
+        return [f"if {null_ok}(type(v) is not int or v < {p}lo{i} or v > {p}hi{i}): return None"]
     if k == "enum":
-        ns[f"e{i}"] = frozenset(t.enum.values)
-        return [f"if {null_ok}(type(v) is not str or v not in e{i}): return None"]
+        ns[f"{p}e{i}"] = frozenset(t.enum.values)
+        return [f"if {null_ok}(type(v) is not str or v not in {p}e{i}): return None"]
     if k == "string":
         return [f"if {null_ok}type(v) is not str: return None"]
     if k == "date":
+        ns[f"{p}D"], ns[f"{p}iso"], ns[f"{p}date"] = _DATES, iso_date, _DATE
         return ["if type(v) is str:",
-                "    v = D.get(v) or iso(v)",
+                f"    v = {p}D.get(v) or {p}iso(v)",
                 "    if v is None: return None",
                 f"    {target} = v",
-                f"elif {null_ok}type(v) is not date: return None"]
-    ns[f"c{i}"] = _reference_one(f)  # decimal, lists of records, anything rarer
-    body = [f"v = c{i}(v)", "if v is B: return None", f"{target} = v"]
+                f"elif {null_ok}type(v) is not {p}date: return None"]
+    ns[f"{p}c{i}"], ns[f"{p}B"] = _reference_one(f), _BAD  # decimal, lists of records, anything rarer
+    body = [f"v = {p}c{i}(v)", f"if v is {p}B: return None", f"{target} = v"]
     return ["if v is not None:"] + ["    " + x for x in body] if nullable else body
+
+
+def checked_loads(ps: PolicySet, subject: str, jurisdiction: str):
+    """For ``Program.decide_checked``: the lines that read each fact of the case into the decision
+    function's own local, with the gate's checks on the way ('return None' where one fails)."""
+    decls = ps.declared_facts(subject, jurisdiction)
+
+    def lines(g, loads: dict[str, str]) -> list[str]:
+        ns, p = g.ns, "_q"
+        ns[f"{p}A"], ns[f"{p}K"] = _ABSENT, frozenset(decls)
+        out = [f"if not f.keys() <= {p}K: return None"]
+        for i, (name, fact) in enumerate(decls.items()):
+            loc = loads.get(name)
+            ns[f"{p}k{i}"] = name
+            out.append(f"_qv = f.get({p}k{i}, {p}A)")
+            if fact.has_default:
+                ns[f"{p}d{i}"] = fact.default
+                ns[f"{p}fresh"] = _fresh
+                dflt = f"{p}fresh({p}d{i})" if isinstance(fact.default, (list, tuple, dict)) else f"{p}d{i}"
+                out.append(f"if _qv is {p}A: _qv = {dflt}")
+                out.append("else:")
+            else:
+                out.append(f"if _qv is not {p}A:")
+            out.extend("    " + x for x in _check(fact, i, ns, "_qv", p, "_qv"))
+            out.append(f"{loc} = M if _qv is {p}A else _qv" if loc else "pass")
+        for name, loc in loads.items():
+            if name not in decls:
+                out.append(f"{loc} = M")  # a fact no document on the path declares: never given
+        return out
+    return lines
 
 
 def _reference_one(f):
