@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -150,37 +150,50 @@ class OutcomeExplanation:
         return d
 
 
-@dataclass(frozen=True)
 class Decision:
     """The result of evaluating one case.  ``to_dict()`` is the CONTRACT JSON.
 
     The evaluation records every rule's result as it decides; ``explanation``
     turns that record into words the first time it is read.
+
+    A decision has ``__slots__`` and holds no closure and no reference cycle: a program may keep
+    millions of them while giving Python's cyclic garbage collector one object each to walk.
     """
 
-    subject: str
-    jurisdiction: str
-    as_of: _dt.date
-    outputs: dict[str, Any]
-    _explain: Any = field(repr=False, compare=False)
-    layers: tuple[dict, ...]
-    lang: str = "zh"
-    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+    __slots__ = ("subject", "jurisdiction", "as_of", "outputs", "layers", "lang", "_explain", "_explanation")
+
+    def __init__(self, subject: str, jurisdiction: str, as_of: _dt.date, outputs: dict[str, Any], explain: Any,
+                 layers: tuple[dict, ...], lang: str = "zh", explanation: tuple | None = None):
+        self.subject, self.jurisdiction, self.as_of, self.outputs = subject, jurisdiction, as_of, outputs
+        self.layers, self.lang = layers, lang
+        self._explain = explain  # a callable building the explanation from the recorded results, until read
+        self._explanation = explanation
 
     @property
     def explanation(self) -> tuple[OutcomeExplanation, ...]:
-        got = self._cache.get("explanation")
+        got = self._explanation
         if got is None:
-            got = self._cache["explanation"] = tuple(self._explain()) if self._explain is not None else ()
+            got = self._explanation = tuple(self._explain()) if self._explain is not None else ()
+            self._explain = None
         return got
 
-    def __getstate__(self) -> dict:
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not Decision:
+            return NotImplemented
+        return (self.subject, self.jurisdiction, self.as_of, self.outputs, self.layers, self.lang) == (
+            other.subject, other.jurisdiction, other.as_of, other.outputs, other.layers, other.lang)
+
+    __hash__ = None  # type: ignore[assignment]  (outputs is a dict)
+
+    def __repr__(self) -> str:
+        return (f"Decision(subject={self.subject!r}, jurisdiction={self.jurisdiction!r}, as_of={self.as_of!r}, "
+                f"outputs={self.outputs!r}, layers={self.layers!r}, lang={self.lang!r})")
+
+    def __reduce__(self):
         # A decision pickles (to return it from a process pool): the explanation is put into
         # words now, and what would have done it later (the compiled program) stays behind.
-        state = dict(self.__dict__)
-        state["_cache"] = {"explanation": self.explanation}
-        state["_explain"] = None
-        return state
+        return (Decision, (self.subject, self.jurisdiction, self.as_of, self.outputs, None,
+                           tuple(dict(x) for x in self.layers), self.lang, self.explanation))
 
     def to_dict(self, full: bool = False) -> dict:
         """The CONTRACT JSON.  Each document that the explanation cites is named once, in
@@ -195,7 +208,8 @@ class Decision:
                     docs.setdefault(x["doc"]["id"], {**x["doc"], "jurisdiction": x["jurisdiction"]})
         return {"subject": self.subject, "jurisdiction": self.jurisdiction, "as_of": self.as_of.isoformat(),
                 "outputs": {k: to_json_value(v) for k, v in sorted(self.outputs.items())},
-                "explanation": [e.to_dict(full) for e in explanation], "documents": docs, "layers": list(self.layers)}
+                "explanation": [e.to_dict(full) for e in explanation], "documents": docs,
+                "layers": [{k: (list(v) if isinstance(v, list) else v) for k, v in x.items()} for x in self.layers]}
 
     def to_json(self, indent: int | None = None, full: bool = False) -> str:
         """:meth:`to_dict` as JSON text, byte-identical for the same input: compact by default,

@@ -42,6 +42,7 @@ NOT_FROM_RULE_FILES = {
     "PE071": "a symbolic link out of the folder is made by tests/test_hostile.py in tmp_path, not committed",
     "PE080": "evaluation limits are reached by cases, not by checking rule files",
     "PE090": "arguments of the library and the command (tests/test_api_promises.py has one test each)",
+    "PE091": "batch files and options (policyengine batch), not rule files (tests/test_batch.py)",
 }
 
 _FILE_EXPECT = re.compile(r"# expect: (PE\d{3}) at (\d+):(\d+)\s*\Z")
