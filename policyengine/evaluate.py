@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .compile import Gen
@@ -149,6 +149,7 @@ class Program:
     _gen_public: Callable[[], Callable]
     _public: Callable | None = None
     steps: Any = None  # the ordered steps the functions are generated from (batch/sql.py translates them)
+    explain_memo: dict = field(default_factory=dict, repr=False)  # what explanations repeat: per rule and language
 
     def decide(self, facts: dict[str, Any], as_of: _dt.date) -> dict[str, Any]:
         """The outcomes as the API shows them (undetermined is None), without a trace: the same

@@ -257,49 +257,63 @@ class Explainer:
                     return printable(f"{v}（{_text_of(lab, self.lang)}）")
         return printable(str(v))
 
+    def static(self, o: RuleOutcome) -> tuple:
+        """What a rule's explanation says whatever the case: the facts and parameters it reads, the
+        values other steps compute that it reads, its label, citation and the text of its merge.
+        Worked out once per rule and language and kept with the program."""
+        key = (self.lang, id(o.merged))
+        got = self.p.explain_memo.get(key)
+        if got is None:
+            r, m = o.rule, o.merged
+            derived = tuple(n for n in sorted(r.reads()) if n not in self.p.facts and not n.startswith("#")
+                            and n != "as_of")
+            params = tuple(self.in_force(n) for n in self.p.rule_params(r))
+            tail = "".join(
+                [f"; {self.w['in_force']} {x['name']} = {self.show(self.p.params[x['name']].param.value)}"
+                 f"（{self.cite(x['doc']['id'], x['article'])}，{x['jurisdiction']}）" for x in params])
+            merge_tail = "".join([f"; {self.w['replaced']} {self.cite(x.document, x.citation)}" for x in m.replaced]
+                                 + [f"; {self.w['kept_over']}: {self.cite(x.document, x.citation)}" for x in m.kept_over])
+            replaced = tuple({"id": x.id, "document": x.document, "article": x.citation} for x in m.replaced)
+            ignored = tuple({"id": x.id, "document": x.document, "article": x.citation} for x in m.kept_over)
+            need = (text_of(r.requirement, self.lang) if r.requirement else
+                    (printable(r.condition.text.strip()) if r.condition else ""))
+            got = self.p.explain_memo[key] = (
+                self.p.rule_facts(r), derived, params, tail, merge_tail, replaced, ignored, text_of(r.label, self.lang),
+                f" — {self.cite(r.document, r.citation)}", self.doc(r.document), self.ps.documents[r.document].jurisdiction,
+                need)
+        return got
+
     def rule(self, o: RuleOutcome, facts: dict, output: str) -> RuleExplanation:
         r = o.rule
-        names = self.p.rule_facts(r)
+        (names, derived_names, params, params_text, merge_text, replaced, ignored, label, cite, doc, jurisdiction,
+         requirement) = self.static(o)
         shown = {n: facts.get(n, MISSING) for n in names}
         missing = tuple(n for n in names if n not in facts) if o.status == "unknown" or o.value is MISSING else ()
-        label = text_of(r.label, self.lang)
-        parts = [f"{'✓' if o.status == 'holds' else '✗' if o.status == 'fails' else '·'} {label}"]
-        parts.append(f" — {self.cite(r.document, r.citation)}")
+        parts = [f"{'✓' if o.status == 'holds' else '✗' if o.status == 'fails' else '·'} {label}", cite]
         detail = need = None
         if r.table is not None and o.detail is not None:
             detail, table_text = self.table(o, output)
             parts.append(": " + table_text)
         else:
             vals = "; ".join(f"{n} = {self.show(shown[n], n)}" for n in names if shown[n] is not MISSING)
-            derived = [n for n in sorted(r.reads()) if n not in self.p.facts and n in self.computed
-                       and not n.startswith("#") and n != "as_of"]
+            derived = [n for n in derived_names if n in self.computed]
             if derived:  # values the rule reads that were computed (outcomes, definitions)
                 vals = "; ".join(filter(None, [vals, "; ".join(f"{n} = {self.show(self.computed[n])}" for n in derived)]))
             if vals:
                 parts.append(f": {vals}")
             if o.status == "fails":
-                need = text_of(r.requirement, self.lang) if r.requirement else (printable(r.condition.text.strip()) if r.condition else "")
+                need = requirement
                 parts.append(f"; {self.w['needs']} {need}")
             elif o.status in ("not_applicable", "not_checkable"):
                 parts.append(f" ({self.w[o.status]})")
             elif o.status == "value":
                 parts.append(f" → {self.show(o.value)}")
-        params = tuple(self.in_force(n) for n in self.p.rule_params(r))
-        for x in params:
-            parts.append(f"; {self.w['in_force']} {x['name']} = {self.show(self.p.params[x['name']].param.value)}"
-                         f"（{self.cite(x['doc']['id'], x['article'])}，{x['jurisdiction']}）")
+        parts.append(params_text)
         if missing:
             parts.append(f"; {self.w['missing']}: {', '.join(missing)}")
-        m = o.merged
-        replaced = tuple({"id": x.id, "document": x.document, "article": x.citation} for x in m.replaced)
-        ignored = tuple({"id": x.id, "document": x.document, "article": x.citation} for x in m.kept_over)
-        for x in m.replaced:
-            parts.append(f"; {self.w['replaced']} {self.cite(x.document, x.citation)}")
-        for x in m.kept_over:
-            parts.append(f"; {self.w['kept_over']}: {self.cite(x.document, x.citation)}")
-        return RuleExplanation(r.id, r.kind, o.status, o.value, self.ps.documents[r.document].jurisdiction,
-                               self.doc(r.document), r.citation, label, shown, missing, "".join(parts), replaced, ignored,
-                               detail, need, params)
+        parts.append(merge_text)
+        return RuleExplanation(r.id, r.kind, o.status, o.value, jurisdiction, doc, r.citation, label, shown, missing,
+                               "".join(parts), replaced, ignored, detail, need, params)
 
     def in_force(self, name: str) -> dict:
         """A parameter's value in force, with the document, article and layer that set it."""
