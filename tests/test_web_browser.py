@@ -105,9 +105,20 @@ def _submit(drv, how: str, what: str) -> None:
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
+    from selenium.common.exceptions import WebDriverException
+
     old = drv.find_element("tag name", "html")
     drv.find_element(how, what).click()
-    WebDriverWait(drv, 30).until(ec.staleness_of(old))
+
+    def replaced(d) -> bool:
+        # Selenium 4.18 (the oldest allowed) may see Chromium's "node does not belong to the
+        # document" for an element of the page just left, where newer releases say stale
+        try:
+            return ec.staleness_of(old)(d)
+        except WebDriverException as e:
+            return "does not belong to the document" in str(e)
+
+    WebDriverWait(drv, 30).until(replaced)
     WebDriverWait(drv, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
