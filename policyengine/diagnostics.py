@@ -93,6 +93,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "PE053": (Severity.INFO, "assumed-date"),
     "PE054": (Severity.WARNING, "ambiguous-provision"),
     "PE055": (Severity.ERROR, "supersedes-another-issuer"),
+    "PE056": (Severity.WARNING, "assumption"),
+    "PE057": (Severity.INFO, "delegated-replacement"),
     # case files
     "PE060": (Severity.ERROR, "case-invalid"),
     "PE061": (Severity.ERROR, "unknown-fact"),

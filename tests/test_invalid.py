@@ -40,6 +40,7 @@ NOT_FROM_RULE_FILES = {
     "PE063": "case files: a fact outside its declared range",
     "PE070": "a path that does not exist is not a file that could be committed as a fixture",
     "PE080": "evaluation limits are reached by cases, not by checking rule files",
+    "PE053": "retired: an assumed date of effect is reported as PE056 (a warning, shown by default)",
 }
 
 _FILE_EXPECT = re.compile(r"# expect: (PE\d{3}) at (\d+):(\d+)\s*\Z")
