@@ -7,6 +7,7 @@ settled reading, not the behaviour the review found.
 from __future__ import annotations
 
 import datetime as _dt
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,27 @@ STATION = {"registered_in_region": True, "independent_legal_person": True, "orga
            "commissioners_filed": 12, "rd_enterprises": 8, "achievements_adopted": 3, "achievements_transferred": 2,
            "planning_enterprises": 6, "policy_service_enterprises": 10, "rd_institutions": 1, "talents": 2,
            "high_tech_approved": 2, "materials_on_time": True}
+
+
+INDUSTRY = {"rare_earth_magnet_output_growth_percent": 30, "hydrogen_storage_material_output_growth_percent": 30,
+            "polishing_material_output_growth_percent": 30, "catalyst_output_growth_percent": 30,
+            "rare_earth_alloy_output_growth_percent": 30, "rare_earth_exchange_turnover_100m_cny": 230,
+            "rare_earth_output_100m_cny": 1001, "rare_earth_local_conversion_percent": 80,
+            "rare_earth_magnet_capacity_national_rank": 1, "hydrogen_storage_output_national_rank": 1,
+            "polishing_output_national_rank": 1, "catalyst_output_national_rank": 3,
+            "rare_earth_steel_alloy_output_10k_t": 501, "polysilicon_capacity_10k_t": 87,
+            "monocrystal_pulling_capacity_gw": 253, "wafer_slicing_capacity_gw": 106, "solar_cell_capacity_gw": 56,
+            "solar_module_capacity_gw": 30, "photovoltaic_cluster_output_100m_cny": 6000, "new_green_factories": 2,
+            "digital_demonstration_factories": 3, "wind_turbine_capacity_sets": 1500, "generator_capacity_units":
+            1500, "gearbox_capacity_units": 1000, "blade_capacity_sets": 1600, "tower_capacity_10k_t": 45,
+            "flange_bolt_capacity_10k_t": Decimal('1.3'), "wind_equipment_output_100m_cny": 1000,
+            "new_steel_materials_10k_t": 200, "high_performance_aluminium_10k_t": 160,
+            "advanced_copper_conductor_10k_t": 6, "advanced_metals_output_100m_cny": 1000, "carbon_fibre_capacity_t":
+            4000, "carbon_carbon_composite_capacity_t": 14000, "polyglycolic_acid_capacity_t": 550,
+            "polyphenylene_sulfide_capacity_t": 6000, "carbon_fibre_cluster_output_100m_cny": 1000,
+            "battery_swap_stations": 60, "heavy_truck_output_100m_cny": 1000,
+            "hydrogen_storage_industry_output_100m_cny": 500, "emerging_projects_started_this_year": 100,
+            "emerging_investment_projects_this_year": 100, "sub_fund_size_100m_cny": 20}
 
 
 def station(jurisdiction: str, history: list) -> dict:
@@ -188,6 +210,7 @@ def test_review_07_targets_and_post_subsidies_are_decided(policies):
                                   "industrial_workers_gathered")}
     facts.update(rd_input_growth_percent=20, existing_industrial_rd_share_percent=41, new_industrial_rd_share_percent=61,
                  emerging_value_added_growth_percent=20, emerging_output_share_percent=25)
+    facts.update(INDUSTRY)  # 三7-三15, 四17: reached, the 2025 milestones included
     case = {"subject": "jurisdiction", "jurisdiction": "cn/nm/baotou", "as_of": "2023-12-31", "facts": facts}
     assert policies.evaluate(case).outputs["innovation_targets_met"] is True
     assert policies.evaluate(dict(case, facts=dict(facts, **short))).outputs["innovation_targets_met"] is False
