@@ -295,3 +295,59 @@ def test_every_reading_is_reported_by_check(policies):
     for n in range(1, 10):  # each of the nine readings is recorded somewhere and reported
         assert any(f"Reading {n} settled" in m or f"reading {n} settled" in m for m in
                    reported + [d.message for d in diagnostics(policies, "PE056")]), n
+
+
+# --- the language: in_force_on with the more favourable exception -------------------------------------
+
+_OLD = """kind: policy-document
+version: 1
+document: {id: r.old, title: 旧办法, issuer: 自治区科技厅, jurisdiction: cn, effective: 2020-01-01}
+jurisdictions: [{id: cn, name: 全国, level: national}]
+facts:
+  commissioner:
+    false_information_found: {type: date, nullable: true, label: 认定日期}
+outputs:
+  banned_until: {type: date, subjects: [commissioner], label: 不予受理截止日}
+parameters:
+  ban_years: {value: 3, FAVOURABLE label: 年限, citation: 第十五条}
+rules:
+  - id: r.ban
+    kind: sanction
+    subject: commissioner
+    output: banned_until
+    label: 三年内不再受理
+    citation: 第十五条
+    value: years_after(false_information_found, in_force_on(false_information_found, ban_years))
+"""
+_NEW = """kind: policy-document
+version: 1
+document: {id: r.new, title: 新办法, issuer: 自治区科技厅, jurisdiction: cn, effective: 2024-01-01, supersedes: [r.old]}
+parameters:
+  ban_years: {value: YEARS, FAVOURABLE label: 年限, citation: 第十五条}
+"""
+
+
+@pytest.mark.parametrize("favourable,later,found,until", [
+    ("favourable: lower,", 2, "2023-05-10", "2025-05-10"),   # a later, shorter ban is more favourable: it applies
+    ("", 2, "2023-05-10", "2026-05-10"),                      # no direction declared: the rule of the day stands
+    ("favourable: lower,", 4, "2023-05-10", "2026-05-10"),   # a later, longer ban never reaches back
+    ("favourable: lower,", 4, "2024-05-10", "2028-05-10"),   # a finding under the new rule takes the new rule
+    ("favourable: lower,", 2, "2019-05-10", "2021-05-10"),   # no rule that day: the first after it (3), then 2 is kinder
+])
+def test_in_force_on_takes_the_rule_of_the_event_day_unless_a_later_one_is_kinder(tmp_path, favourable, later, found, until):
+    (tmp_path / "old.yaml").write_text(_OLD.replace("FAVOURABLE ", favourable + " " if favourable else ""), encoding="utf-8")
+    (tmp_path / "new.yaml").write_text(_NEW.replace("YEARS", str(later)).replace("FAVOURABLE ", favourable + " " if favourable else ""),
+                                       encoding="utf-8")
+    ps = Policies.load(tmp_path)
+    case = {"subject": "commissioner", "jurisdiction": "cn", "as_of": "2024-06-01", "facts": {"false_information_found": found}}
+    assert ps.evaluate(case).outputs["banned_until"] == _dt.date.fromisoformat(until)
+
+
+def test_in_force_on_needs_a_parameter(tmp_path):
+    from policyengine import PolicyError
+    bad = _OLD.replace("FAVOURABLE ", "").replace("in_force_on(false_information_found, ban_years)",
+                                                  "in_force_on(false_information_found, 3)")
+    (tmp_path / "bad.yaml").write_text(bad, encoding="utf-8")
+    with pytest.raises(PolicyError) as e:
+        Policies.load(tmp_path)
+    assert any(d.code == "PE023" and "must name a parameter" in d.message for d in e.value.diagnostics)
