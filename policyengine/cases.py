@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -40,13 +41,18 @@ class Case:
 
 
 class _Problems:
-    def __init__(self, loaded: Loaded | None, path: str):
-        self.loaded, self.path, self.items = loaded, path, []
+    """The diagnostics of one case.  ``given`` names the fields that an argument (``--jurisdiction``,
+    ``jurisdiction=``) set over the file's own: a problem there has no place in the file."""
+
+    def __init__(self, loaded: Loaded | None, path: str, given: Any = ()):
+        self.loaded, self.path, self.given, self.items = loaded, path, given, []
 
     def add(self, code: str, message: str, where: tuple, hint: str | None = None, key: bool = False) -> None:
         field_name = ".".join(_str(p) for p in where) or "(file)"
         msg = f"{field_name}: {message}"
-        if self.loaded is not None:
+        if where and where[0] in self.given:
+            self.items.append(Diagnostic(code, f"{msg} (given as an argument for {self.path})", None, hint=hint))
+        elif self.loaded is not None:
             self.items.append(self.loaded.diag(code, msg, where, key=key, hint=hint))
         else:
             self.items.append(Diagnostic(code, msg, Span(self.path, 1, 1), hint=hint))
@@ -94,12 +100,12 @@ def _build(data: Any, ps: PolicySet, pr: _Problems, path: str, loaded: Loaded | 
     for k in ("subject", "jurisdiction", "as_of"):
         if k not in data:
             pr.add("PE060", f"'{k}' is missing", (), hint=f"add '{k}:'")
-    subject = data.get("subject")
+    subject = _plain(data.get("subject"))
     if "subject" in data and (not isinstance(subject, str) or subject not in SUBJECTS):
         s = suggest(_str(subject), SUBJECTS)
         pr.add("PE060", f"unknown subject {_show(subject)}", ("subject",),
                hint=(f"did you mean '{s}'? " if s else "") + "subjects: " + ", ".join(SUBJECTS))
-    jur = data.get("jurisdiction")
+    jur = _plain(data.get("jurisdiction"))
     if "jurisdiction" in data and (not isinstance(jur, str) or jur not in ps.jurisdictions):  # (a list is unhashable)
         s = suggest(_str(jur), ps.jurisdictions)
         pr.add("PE060", f"unknown jurisdiction {_show(jur)}", ("jurisdiction",),
@@ -107,7 +113,7 @@ def _build(data: Any, ps: PolicySet, pr: _Problems, path: str, loaded: Loaded | 
     as_of = _as_date(data.get("as_of"))
     if "as_of" in data and as_of is None:
         pr.add("PE060", f"as_of must be a real date YYYY-MM-DD, not {_show(data.get('as_of'))}", ("as_of",))
-    facts_in = data.get("facts", {})
+    facts_in = _plain(data.get("facts", {}))
     if facts_in is None:
         facts_in = {}
     if not isinstance(facts_in, dict):
@@ -145,14 +151,45 @@ def validate_facts(ps: PolicySet, subject: str, jurisdiction: str, given: dict, 
             out[name] = v
     for name, f in decls.items():
         if name not in out and f.has_default and name not in given:
-            out[name] = f.default
+            out[name] = _fresh(f.default)
     return out
+
+
+def _fresh(v: Any) -> Any:
+    """A default as a case holds it: lists as tuples, records as new dicts, so that no two cases
+    share a mutable object (a caller changing one case's list changes no other decision)."""
+    if isinstance(v, (list, tuple)):
+        return tuple(_fresh(x) for x in v)
+    if isinstance(v, dict):
+        return {k: _fresh(x) for k, x in v.items()}
+    return v
 
 
 _BAD = object()
 
 
+def _plain(v: Any) -> Any:
+    """A value of one of the caller's own subclasses (a ``str`` or ``int`` subclass, a mapping that
+    is not a dict) as the plain value it stands for, so that nothing of the caller's code runs later."""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str):
+        return str.__str__(v)
+    if isinstance(v, int):
+        return int.__index__(v)
+    if isinstance(v, Decimal):
+        return Decimal(v)
+    if isinstance(v, Mapping):
+        return dict(v.items())
+    return v
+
+
+_PLAIN = frozenset((str, int, bool, type(None), Decimal, dict, list, tuple, _dt.date))
+
+
 def _coerce(t: T, nullable: bool, v: Any, where: tuple, pr: _Problems, lo: Any = None, hi: Any = None) -> Any:
+    if type(v) not in _PLAIN:
+        v = _plain(v)
     if v is None:
         if nullable or t.nullable:
             return None
@@ -210,6 +247,7 @@ def _coerce(t: T, nullable: bool, v: Any, where: tuple, pr: _Problems, lo: Any =
         out = []
         for i, item in enumerate(v):
             iw = where + (i,)
+            item = _plain(item)
             if not isinstance(item, dict):
                 pr.add("PE062", f"expected a mapping with {', '.join(n for n, _ in rec.fields)}", iw)
                 continue

@@ -221,7 +221,9 @@ class _Check:
         for j in self.jurisdictions.values():
             if j.parent is not None and j.parent not in self.jurisdictions:
                 self.add(Diagnostic("PE033", f"jurisdiction '{j.id}' has unknown parent '{j.parent}'", j.span,
-                                    hint=_did_you_mean(j.parent, self.jurisdictions)))
+                                    hint=_did_you_mean(j.parent, [k for k in self.jurisdictions if k != j.id])
+                                    or "check it with the policy set that declares the parent "
+                                       "(policyengine check FILE --policies FOLDER)"))
         for doc_id, (loaded, rf) in self.by_doc.items():
             d = rf.document
             if d.jurisdiction not in self.jurisdictions:

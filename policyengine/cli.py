@@ -1,8 +1,11 @@
-"""The ``policyengine`` command: check, evaluate, test, schema, coverage, diff.
+"""The ``policyengine`` command: check, evaluate, test, schema, coverage, diff, facts.
 
 No Python traceback reaches the user: every failure is a located diagnostic
 and an exit status (0 fine, 1 errors or a changed decision, 2 bad usage or
-input).  ``--debug`` shows the traceback of an unexpected failure.
+input), and every non-zero exit says why.  Every subcommand that reads policies
+reads the shipped packs unless told otherwise (``--policies`` or
+``$POLICYENGINE_POLICIES``).  ``--debug``, in any position, shows the traceback
+of an unexpected failure.
 """
 from __future__ import annotations
 
@@ -33,19 +36,23 @@ def _print_diags(diags, fmt: str, out=None) -> None:
     out.write(f"{e} error(s), {w} warning(s), {i} note(s)\n")
 
 
-def cmd_check(a) -> int:
-    from .api import load_rule_files
+def _paths(a) -> list:
+    return a.paths or [_default()]
 
-    ps = load_rule_files(a.paths)
-    diags = [d for d in ps.diagnostics if a.notes or d.severity is not Severity.INFO]
+
+def cmd_check(a) -> int:
+    from .api import check_in_context
+
+    ps, shown = check_in_context(_paths(a), a.policies)
+    diags = [d for d in shown if a.notes or d.severity is not Severity.INFO]
     _print_diags(diags, a.format)
     return 1 if ps.errors else 0
 
 
 def _policies(a):
-    from .api import Policies, default_policy_dir
+    from .api import Policies
 
-    return Policies.load(*(a.policies or [default_policy_dir()]))
+    return Policies.load(*(a.policies or [_default()]))
 
 
 def cmd_evaluate(a) -> int:
@@ -59,7 +66,7 @@ def cmd_evaluate(a) -> int:
             return 2
     case = pol.case(a.case, jurisdiction=a.jurisdiction, as_of=as_of)
     d = pol.evaluate(case, lang=a.lang)
-    sys.stdout.write(d.to_json() + "\n" if a.format == "json" else d.to_text())
+    sys.stdout.write(d.to_json(indent=2) + "\n" if a.format == "json" else d.to_text())
     return 0
 
 
@@ -74,69 +81,114 @@ def cmd_schema(a) -> int:
 def cmd_test(a) -> int:
     from .testing import run_tests
 
-    return run_tests(a.paths, lang=a.lang, policies=a.policies, verbose=a.verbose)
+    return run_tests(_paths(a), lang=a.lang, policies=a.policies, verbose=a.verbose)
 
 
 def cmd_coverage(a) -> int:
     from .coverage import coverage_report
 
-    text, ok = coverage_report(a.paths, fmt=a.format)
+    text, ps = coverage_report(_paths(a), fmt=a.format)
+    if ps.errors:  # the table of files with errors would be a guess: say what is wrong instead
+        _print_diags(ps.errors, "text", sys.stderr)
+        print("coverage: the rule files have errors; fix them first", file=sys.stderr)
+        return 1
     sys.stdout.write(text)
-    return 0 if ok else 1
+    return 0
+
+
+def cmd_facts(a) -> int:
+    from .api import load_rule_files
+    from .vocabulary import fact_rows, render_facts
+
+    ps = load_rule_files(a.policies or [_default()])
+    if ps.errors:
+        raise PolicyError(ps.errors)
+    if a.jurisdiction is not None and a.jurisdiction not in ps.jurisdictions:
+        from .types import suggest
+
+        s = suggest(a.jurisdiction, ps.jurisdictions)
+        print(f"error: unknown jurisdiction {a.jurisdiction!r}" + (f"; did you mean {s!r}?" if s else "")
+              + "\n  jurisdictions: " + ", ".join(sorted(ps.jurisdictions)), file=sys.stderr)
+        return 2
+    sys.stdout.write(render_facts(fact_rows(ps, a.subject, a.jurisdiction), a.format, a.lang))
+    return 0
+
+
+def _default():
+    from .api import default_policy_dir
+
+    return default_policy_dir()
 
 
 def cmd_diff(a) -> int:
     from .diff import run_diff
 
-    return run_diff(a.old, a.new, cases=a.cases, fmt=a.format, lang=a.lang, as_of=a.as_of)
+    return run_diff(a.old, a.new or str(_default()), cases=a.cases, fmt=a.format, lang=a.lang, as_of=a.as_of)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="policyengine", description="Declarative, layered policy rules: check, evaluate, explain.")
-    p.add_argument("--debug", action="store_true", help="show a traceback on unexpected failures")
-    sub = p.add_subparsers(dest="command", required=True)
+    from .records import SUBJECTS
 
-    c = sub.add_parser("check", help="check rule files and report every problem")
-    c.add_argument("paths", nargs="+")
+    # --debug is accepted before or after the subcommand: `policyengine evaluate x --debug`
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show a traceback on unexpected failures")
+    pol = argparse.ArgumentParser(add_help=False)
+    pol.add_argument("--policies", action="append", metavar="PATH",
+                     help="a policy folder or file (repeatable; default: $POLICYENGINE_POLICIES, else the shipped packs)")
+    lang = argparse.ArgumentParser(add_help=False)
+    lang.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of explanations (default zh)")
+    p = argparse.ArgumentParser(prog="policyengine", description="Declarative, layered policy rules: check, evaluate, explain.",
+                                parents=[common])
+    p.set_defaults(debug=False)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    shipped = " (default: $POLICYENGINE_POLICIES, else the shipped packs)"
+
+    c = sub.add_parser("check", parents=[common, pol], help="check rule files and report every problem",
+                       description="Check rule files as part of the policy set they belong to (--policies, "
+                                   "default: the shipped packs): warnings are shown for the files given, errors "
+                                   "wherever they are.")
+    c.add_argument("paths", nargs="*", metavar="PATH", help="rule files or folders" + shipped)
     c.add_argument("--format", choices=["text", "json"], default="text")
     c.add_argument("--notes", action="store_true", help="also show informational notes")
     c.set_defaults(fn=cmd_check)
 
-    e = sub.add_parser("evaluate", help="evaluate a case file")
+    e = sub.add_parser("evaluate", parents=[common, pol, lang], help="evaluate a case file")
     e.add_argument("case")
     e.add_argument("--jurisdiction")
     e.add_argument("--as-of")
     e.add_argument("--format", choices=["json", "text"], default="text")
-    e.add_argument("--lang", choices=["zh", "en"], default="zh")
-    e.add_argument("--policies", action="append", help="policy folder (default: the shipped packs)")
     e.set_defaults(fn=cmd_evaluate)
 
-    s = sub.add_parser("schema", help="print a JSON Schema")
+    s = sub.add_parser("schema", parents=[common], help="print a JSON Schema")
     g = s.add_mutually_exclusive_group()
     g.add_argument("--case", action="store_true", help="of case files")
     g.add_argument("--decision", action="store_true", help="of the evaluate JSON output")
     s.set_defaults(fn=cmd_schema)
 
-    t = sub.add_parser("test", help="run the YAML test cases of policy packs")
-    t.add_argument("paths", nargs="+")
-    t.add_argument("--lang", choices=["zh", "en"], default="zh")
-    t.add_argument("--policies", action="append")
+    t = sub.add_parser("test", parents=[common, pol, lang], help="run the YAML test cases of policy packs")
+    t.add_argument("paths", nargs="*", metavar="PATH", help="test files or folders" + shipped)
     t.add_argument("-v", "--verbose", action="store_true")
     t.set_defaults(fn=cmd_test)
 
-    v = sub.add_parser("coverage", help="print the coverage table of each document")
-    v.add_argument("paths", nargs="*", default=None)
+    v = sub.add_parser("coverage", parents=[common], help="print the coverage table of each document")
+    v.add_argument("paths", nargs="*", metavar="PATH", help="rule files or folders" + shipped)
     v.add_argument("--format", choices=["text", "md", "json"], default="text")
     v.set_defaults(fn=cmd_coverage)
 
-    d = sub.add_parser("diff", help="semantic diff of two policy versions")
-    d.add_argument("old")
-    d.add_argument("new")
-    d.add_argument("--cases", help="folder of case files to re-evaluate under both versions")
+    d = sub.add_parser("diff", parents=[common, lang], help="semantic diff of two policy versions")
+    d.add_argument("old", help="a policy folder or git:REV[:PATH]")
+    d.add_argument("new", nargs="?", help="the same (default: $POLICYENGINE_POLICIES, else the shipped packs)")
+    d.add_argument("--cases", help="a case file, or a folder of case files, to re-evaluate under both versions")
     d.add_argument("--format", choices=["text", "md", "json"], default="text")
-    d.add_argument("--lang", choices=["zh", "en"], default="zh")
     d.add_argument("--as-of", help="compare what is in force on this date YYYY-MM-DD (default: today)")
     d.set_defaults(fn=cmd_diff)
+
+    f = sub.add_parser("facts", parents=[common, pol, lang], help="list the facts a subject takes")
+    f.add_argument("--subject", choices=list(SUBJECTS))
+    f.add_argument("--jurisdiction", help="only the facts the documents on the path to it declare")
+    f.add_argument("--format", choices=["text", "md", "json"], default="text")
+    f.set_defaults(fn=cmd_facts)
     return p
 
 

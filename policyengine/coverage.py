@@ -3,17 +3,21 @@ from __future__ import annotations
 
 from .api import default_policy_dir, load_rule_files
 from .explain import dumps
+from .policy import PolicySet
 from .records import text_of
 
 __all__ = ["coverage_report"]
 
 
-def coverage_report(paths=None, fmt: str = "text") -> tuple[str, bool]:
+def coverage_report(paths=None, fmt: str = "text") -> tuple[str, PolicySet]:
+    """The coverage tables as text, and the policy set they were read from (whose ``errors``
+    say whether the tables can be trusted)."""
     ps = load_rule_files(paths or [default_policy_dir()])
-    ok = not ps.errors
+    if ps.errors:
+        return "", ps
     docs = sorted(ps.documents.values(), key=lambda d: (len(ps.jurisdiction_path(d.jurisdiction)), d.effective, d.id))
     if fmt == "json":
-        return dumps({d.id: ps.coverage.get(d.id, {}) for d in docs}) + "\n", ok
+        return dumps({d.id: ps.coverage.get(d.id, {}) for d in docs}) + "\n", ps
     lines = []
     for d in docs:
         cov = ps.coverage.get(d.id, {})
@@ -24,4 +28,4 @@ def coverage_report(paths=None, fmt: str = "text") -> tuple[str, bool]:
         else:
             lines += [title] + [f"  {a}: {', '.join(v) if isinstance(v, list) else v}" for a, v in cov.items()]
         lines.append("")
-    return "\n".join(lines), ok
+    return "\n".join(lines), ps

@@ -104,6 +104,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "PE070": (Severity.ERROR, "file-not-found"),
     # evaluation
     "PE080": (Severity.ERROR, "evaluation-limit"),
+    # the library's and the command's own arguments
+    "PE090": (Severity.ERROR, "bad-argument"),
 }
 
 

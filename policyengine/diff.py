@@ -418,13 +418,18 @@ def diff_policies(old: PolicySet, new: PolicySet, as_of: _dt.date | None = None,
 
 
 def find_cases(folder: str | Path) -> list[Path]:
-    """Case files in ``folder`` (recursively): *.yaml, *.yml, *.json holding a mapping with a ``subject``."""
+    """Case files in ``folder`` (recursively): *.yaml, *.yml, *.json holding a mapping with a ``subject``;
+    or ``folder`` itself when it is a case file."""
     root = Path(folder)
-    if not root.is_dir():
-        raise PolicyError(Diagnostic("PE070", f"cases folder {str(folder)!r} does not exist", None,
-                                     hint="give a folder of case files with --cases"))
+    if root.is_file():
+        files = [root]
+    elif root.is_dir():
+        files = sorted(x for x in root.rglob("*") if x.is_file() and x.suffix in (".yaml", ".yml", ".json"))
+    else:
+        raise PolicyError(Diagnostic("PE070", f"cases folder or file {str(folder)!r} does not exist", None,
+                                     hint="give a case file, or a folder of case files, with --cases"))
     out = []
-    for p in sorted(x for x in root.rglob("*") if x.is_file() and x.suffix in (".yaml", ".yml", ".json")):
+    for p in files:
         data = load_file(p).data
         if isinstance(data, dict) and "subject" in data:
             out.append(p)

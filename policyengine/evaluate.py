@@ -179,6 +179,11 @@ class Program:
         """The facts a rule reads, directly or through definitions (not through other outcomes)."""
         return _transitive_facts(r.reads(), self.facts, self.def_deps)
 
+    def rule_params(self, r: Rule) -> tuple[str, ...]:
+        """The parameters a rule reads, directly or through definitions: the values in force that
+        its explanation names with the layer that set them."""
+        return _transitive_facts(r.reads(), self.params, self.def_deps)
+
     def output_function(self, name: str) -> Callable[[dict, _dt.date], Any]:
         """A function computing one outcome only (e.g. the score), generated from the same steps."""
         return self._gen(name)
@@ -188,7 +193,8 @@ def _body_of(r: Rule):
     return r.condition if r.condition is not None else r.value
 
 
-def _transitive_facts(names, facts: dict, deps: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+def _transitive_facts(names, facts, deps: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The names in ``facts`` (any container) reached from ``names`` through ``deps``."""
     out: set[str] = set()
     seen: set[str] = set()
     stack = list(names)

@@ -37,9 +37,12 @@ def to_json_value(v: Any) -> Any:
     return v
 
 
-def dumps(obj: Any) -> str:
-    """Deterministic JSON: sorted keys, no floats, UTF-8 text kept as is."""
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=2)
+def dumps(obj: Any, indent: int | None = 2) -> str:
+    """Deterministic JSON: sorted keys, no floats, UTF-8 text kept as is; ``indent=None`` is
+    compact (one line, and Python's fast encoder)."""
+    if indent is None:
+        return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=indent)
 
 
 _WORDS = {
@@ -47,13 +50,13 @@ _WORDS = {
            "value": "取值", "needs": "要求", "missing": "缺少事实", "true": "是", "false": "否", "null": "无",
            "replaced": "替代了", "ignored": "未采纳下级的放宽", "kept_over": "下级试图替换，未生效", "undetermined": "待定",
            "score": "得分", "bonus": "加分", "cap": "封顶", "points": "分", "no_tier": "无对应档次，计0分", "set_by": "由",
-           "restates": "重申", "pending": "未到期限，待定；期限"},
+           "restates": "重申", "in_force": "现行取值", "pending": "未到期限，待定；期限"},
     "en": {"holds": "holds", "fails": "fails", "unknown": "cannot be decided", "not_applicable": "does not apply",
            "not_checkable": "cannot be checked from the facts", "value": "value", "needs": "needs", "missing": "missing facts",
            "true": "yes", "false": "no", "null": "none", "replaced": "replaced", "ignored": "kept over a looser lower value",
            "kept_over": "a lower layer tried to replace it, without effect", "undetermined": "undetermined",
            "score": "score", "bonus": "bonus", "cap": "cap", "points": "points", "no_tier": "no tier covers it: 0 points",
-           "set_by": "set by", "restates": "restates", "pending": "pending until its deadline"},
+           "set_by": "set by", "restates": "restates", "in_force": "value in force:", "pending": "pending until its deadline"},
 }
 
 
@@ -75,11 +78,29 @@ class RuleExplanation:
     replaced: tuple[dict, ...] = ()
     ignored: tuple[dict, ...] = ()
     detail: Any = None
+    needs: str | None = None  # what a failed condition requires, in words
+    params: tuple[dict, ...] = ()  # the parameters it read: value in force, document, article, layer
 
-    def to_dict(self) -> dict:
-        d = {"id": self.id, "kind": self.kind, "status": self.status, "value": to_json_value(self.value),
-             "jurisdiction": self.jurisdiction, "document": self.document, "article": self.article, "label": self.label,
-             "facts": to_json_value(self.facts), "missing": list(self.missing), "text": self.text}
+    def to_dict(self, full: bool = True) -> dict:
+        """The rule's part as JSON.  The document is named by its id (the decision's ``documents``
+        map says which it is); ``full=False`` leaves out what can be read from the rest: the
+        value of a condition (its status says it), the kind, the layer and the rendered text."""
+        d = {"id": self.id, "status": self.status, "document": self.document["id"], "article": self.article,
+             "label": self.label}
+        if full or self.status not in ("holds", "fails"):
+            d["value"] = to_json_value(self.value)
+        if full or self.facts:
+            d["facts"] = to_json_value(self.facts)
+        if full or self.missing:
+            d["missing"] = list(self.missing)
+        if full:
+            d.update(kind=self.kind, jurisdiction=self.jurisdiction, text=self.text)
+        if self.needs is not None:
+            d["needs"] = self.needs
+        if self.params:
+            # (the layer that set it is the document's: the decision's documents map says which)
+            d["in_force"] = {x["name"]: {"value": x["value"], "document": x["doc"]["id"], "article": x["article"]}
+                             for x in self.params}
         if self.replaced:
             d["replaced"] = list(self.replaced)
         if self.ignored:
@@ -100,10 +121,19 @@ class OutcomeExplanation:
     missing: tuple[str, ...]
     text: str
 
-    def to_dict(self) -> dict:
-        return {"output": self.output, "label": self.label, "value": to_json_value(self.value), "status": self.status,
-                "deciding": [r.to_dict() for r in self.deciding], "rules": [r.to_dict() for r in self.rules],
-                "missing_facts": list(self.missing), "text": self.text}
+    def to_dict(self, full: bool = True) -> dict:
+        """The outcome's explanation as JSON: ``deciding`` holds the rules that decided it; with
+        ``full=True``, ``others`` holds the rest of the rules that were looked at, and ``text`` the
+        outcome's explanation in words."""
+        d = {"output": self.output, "label": self.label, "value": to_json_value(self.value), "status": self.status,
+             "deciding": [r.to_dict(full) for r in self.deciding]}
+        if full or self.missing:
+            d["missing_facts"] = list(self.missing)
+        if full:
+            deciding = {id(r) for r in self.deciding}
+            d["others"] = [r.to_dict(True) for r in self.rules if id(r) not in deciding]
+            d["text"] = self.text
+        return d
 
 
 @dataclass(frozen=True)
@@ -127,16 +157,36 @@ class Decision:
     def explanation(self) -> tuple[OutcomeExplanation, ...]:
         got = self._cache.get("explanation")
         if got is None:
-            got = self._cache["explanation"] = tuple(self._explain())
+            got = self._cache["explanation"] = tuple(self._explain()) if self._explain is not None else ()
         return got
 
-    def to_dict(self) -> dict:
+    def __getstate__(self) -> dict:
+        # A decision pickles (to return it from a process pool): the explanation is put into
+        # words now, and what would have done it later (the compiled program) stays behind.
+        state = dict(self.__dict__)
+        state["_cache"] = {"explanation": self.explanation}
+        state["_explain"] = None
+        return state
+
+    def to_dict(self, full: bool = False) -> dict:
+        """The CONTRACT JSON.  Each document that the explanation cites is named once, in
+        ``documents`` (id → number, title, jurisdiction), and rules refer to it by id.
+        ``full=True`` adds every rule's kind, layer and rendered text, and the outcome's text."""
+        explanation = self.explanation
+        docs: dict[str, dict] = {}
+        for e in explanation:
+            for r in e.rules:
+                docs.setdefault(r.document["id"], {**r.document, "jurisdiction": r.jurisdiction})
+                for x in r.params:
+                    docs.setdefault(x["doc"]["id"], {**x["doc"], "jurisdiction": x["jurisdiction"]})
         return {"subject": self.subject, "jurisdiction": self.jurisdiction, "as_of": self.as_of.isoformat(),
                 "outputs": {k: to_json_value(v) for k, v in sorted(self.outputs.items())},
-                "explanation": [e.to_dict() for e in self.explanation], "layers": list(self.layers)}
+                "explanation": [e.to_dict(full) for e in explanation], "documents": docs, "layers": list(self.layers)}
 
-    def to_json(self) -> str:
-        return dumps(self.to_dict())
+    def to_json(self, indent: int | None = None, full: bool = False) -> str:
+        """:meth:`to_dict` as JSON text, byte-identical for the same input: compact by default,
+        ``indent=2`` for a person."""
+        return dumps(self.to_dict(full), indent)
 
     def to_text(self) -> str:
         return render_text(self)
@@ -187,7 +237,7 @@ class Explainer:
         label = text_of(r.label, self.lang)
         parts = [f"{'✓' if o.status == 'holds' else '✗' if o.status == 'fails' else '·'} {label}"]
         parts.append(f" — {self.cite(r.document, r.citation)}")
-        detail = None
+        detail = need = None
         if r.table is not None and o.detail is not None:
             detail, table_text = self.table(o, output)
             parts.append(": " + table_text)
@@ -208,6 +258,10 @@ class Explainer:
                 parts.append(f" ({self.w['pending']} {r.deadline.isoformat()})")
             elif o.status == "value":
                 parts.append(f" → {self.show(o.value)}")
+        params = tuple(self.in_force(n) for n in self.p.rule_params(r))
+        for x in params:
+            parts.append(f"; {self.w['in_force']} {x['name']} = {self.show(self.p.params[x['name']].param.value)}"
+                         f"（{self.cite(x['doc']['id'], x['article'])}，{x['jurisdiction']}）")
         if missing:
             parts.append(f"; {self.w['missing']}: {', '.join(missing)}")
         m = o.merged
@@ -219,7 +273,13 @@ class Explainer:
             parts.append(f"; {self.w['kept_over']}: {self.cite(x.document, x.citation)}")
         return RuleExplanation(r.id, r.kind, o.status, o.value, self.ps.documents[r.document].jurisdiction,
                                self.doc(r.document), r.citation, label, shown, missing, "".join(parts), replaced, ignored,
-                               detail)
+                               detail, need, params)
+
+    def in_force(self, name: str) -> dict:
+        """A parameter's value in force, with the document, article and layer that set it."""
+        p = self.p.params[name].param
+        return {"name": name, "value": to_json_value(p.value), "doc": self.doc(p.document), "article": p.citation,
+                "jurisdiction": self.ps.documents[p.document].jurisdiction}
 
     def table(self, o: RuleOutcome, output: str) -> tuple[dict, str]:
         t = o.rule.table
@@ -230,9 +290,12 @@ class Explainer:
         for k, (it, v, p) in enumerate(zip(t.items + t.bonus, vals, pts)):
             is_bonus = k >= len(t.items)
             tier = pick_tier(it.tiers, v) if not is_bonus and isinstance(v, int) else None
-            rows.append({"item": it.id, "value": to_json_value(v), "points": p, "article": it.citation,
-                         "tier": text_of(tier.label, self.lang) if tier is not None and tier.label else None,
-                         "bonus": is_bonus})
+            row = {"item": it.id, "value": to_json_value(v), "points": p, "article": it.citation}
+            if tier is not None and tier.label:
+                row["tier"] = text_of(tier.label, self.lang)
+            if is_bonus:
+                row["bonus"] = True
+            rows.append(row)
             if p is None:
                 texts.append(f"{it.id} = ?")
             elif is_bonus:

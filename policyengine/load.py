@@ -302,7 +302,7 @@ class _Builder:
             message = ".".join(str(x) for x in path) + ": " + message
         raise PolicyError(self.source.diag(code, message, m.line + 1, m.column + 1, hint=hint))
 
-    def build(self) -> Loaded:
+    def build(self, loader_class=_EVENT_LOADER) -> Loaded:
         # One pass over the events, dispatched on the event's class (this loop reads every
         # value of every file: it is a good part of a cold start, so it is kept lean).
         Scalar, MapStart, SeqStart = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
@@ -310,7 +310,7 @@ class _Builder:
         positions, limits = self.positions, self.limits
         loader = None
         try:
-            loader = _EVENT_LOADER(self.source.text)  # the pure-Python reader may refuse the text already
+            loader = loader_class(self.source.text)  # the pure-Python reader may refuse the text already
             docs = 0
             stack: list[list] = []  # frames: [container, path, pending_key, key_event]
             result = None
@@ -378,6 +378,15 @@ class _Builder:
                                    "keep one document per file; remove the second '---'")
                 # the stream's start and end and a document's end say nothing
         except yaml.MarkedYAMLError as e:
+            if loader_class is not yaml.SafeLoader and "nesting depth" in str(e.problem):
+                # libyaml 0.2.6 (bundled with PyYAML 6.0.4) stops at a nesting limit of its
+                # own while it scans ahead; the pure-Python parser has none, so reading the text
+                # again with it reaches the engine's own limit and reports it at its own place.
+                loader.dispose()
+                loader = None
+                self.positions.clear()
+                self.key_positions.clear()
+                return self.build(yaml.SafeLoader)
             mark = e.problem_mark or e.context_mark
             msg = (e.problem or str(e)).strip()
             if e.context:

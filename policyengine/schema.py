@@ -79,24 +79,28 @@ def case_schema(policies=None) -> dict:
 
 
 def decision_schema() -> dict:
-    """The schema of ``policyengine evaluate --format json``."""
+    """The schema of ``policyengine evaluate --format json`` and ``Decision.to_json()`` (compact,
+    the default) — and with ``full=True``, where every rule and outcome also carries its kind,
+    layer and rendered text."""
     value = {"type": ["boolean", "integer", "string", "null", "array", "object"]}
     rule = {
         "type": "object",
-        "required": ["id", "kind", "status", "jurisdiction", "document", "article", "label", "facts", "missing", "text"],
+        "required": ["id", "status", "document", "article", "label"],
         "properties": {
             "id": {"type": "string"},
             "kind": {"enum": ["eligibility", "obligation", "scoring", "entitlement", "sanction", "target", "parameter"]},
             "status": {"enum": ["holds", "fails", "unknown", "pending", "not_applicable", "not_checkable", "value"]},
             "value": value,
             "jurisdiction": {"type": "string"},
-            "document": {"type": "object", "required": ["id", "title", "number"],
-                         "properties": {"id": {"type": "string"}, "title": {"type": "string"},
-                                        "number": {"type": ["string", "null"]}}},
+            "document": {"type": "string", "description": "a key of the decision's documents"},
             "article": {"type": "string"},
             "label": {"type": "string"},
             "facts": {"type": "object"},
             "missing": {"type": "array", "items": {"type": "string"}},
+            "needs": {"type": "string", "description": "what a failed condition requires"},
+            "in_force": {"type": "object", "description": "parameter -> the value in force, with the document "
+                         "(a key of the decision's documents) and article that set it",
+                         "additionalProperties": {"type": "object", "required": ["value", "document", "article"]}},
             "text": {"type": "string"},
             "replaced": {"type": "array"},
             "ignored": {"type": "array"},
@@ -104,6 +108,7 @@ def decision_schema() -> dict:
         },
         "additionalProperties": False,
     }
+    ids = {"type": "array", "items": {"type": "string"}}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{_ID}/decision.json",
@@ -117,13 +122,20 @@ def decision_schema() -> dict:
             "outputs": {"type": "object", "additionalProperties": value},
             "explanation": {"type": "array", "items": {
                 "type": "object",
-                "required": ["output", "label", "value", "status", "deciding", "rules", "missing_facts", "text"],
+                "required": ["output", "label", "value", "status", "deciding"],
                 "properties": {
                     "output": {"type": "string"}, "label": {"type": "string"}, "value": value,
                     "status": {"enum": ["decided", "undetermined", "null"]},
-                    "deciding": {"type": "array", "items": rule}, "rules": {"type": "array", "items": rule},
-                    "missing_facts": {"type": "array", "items": {"type": "string"}}, "text": {"type": "string"},
+                    "deciding": {"type": "array", "items": rule},
+                    "others": {"type": "array", "items": rule,
+                               "description": "full=True: the rules looked at that did not decide"},
+                    "missing_facts": ids, "text": {"type": "string"},
                 },
+                "additionalProperties": False}},
+            "documents": {"type": "object", "additionalProperties": {
+                "type": "object", "required": ["id", "title", "number", "jurisdiction"],
+                "properties": {"id": {"type": "string"}, "title": {"type": "string"},
+                               "number": {"type": ["string", "null"]}, "jurisdiction": {"type": "string"}},
                 "additionalProperties": False}},
             "layers": {"type": "array", "items": {"type": "object", "required": ["jurisdiction", "name", "documents"]}},
         },

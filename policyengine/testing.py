@@ -74,6 +74,11 @@ def run_tests(paths, lang: str = "zh", policies=None, verbose: bool = False, out
     results: list[TestResult] = []
     for path, lf in collect(paths):
         results.extend(run_file(pol, path, lf, lang))
+    if not results:
+        out.write(f"no test cases found in {', '.join(str(p) for p in paths)}: a test file is a YAML file with "
+                  "'kind: policy-test' and 'cases:', a list of cases (subject, jurisdiction, as_of, facts), "
+                  "each with 'expect:', the outcomes it must produce\n")
+        return 1
     failed = [r for r in results if not r.ok]
     for r in results:
         if not r.ok:
@@ -81,4 +86,4 @@ def run_tests(paths, lang: str = "zh", policies=None, verbose: bool = False, out
         elif verbose:
             out.write(f"ok   {r.file}: {r.name}\n")
     out.write(f"{len(results) - len(failed)} passed, {len(failed)} failed\n")
-    return 1 if failed or not results else 0
+    return 1 if failed else 0

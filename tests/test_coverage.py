@@ -1,6 +1,6 @@
 """Every article and clause of the seven documents is accounted for in its coverage table.
 
-The lists below were made by reading the seven source documents (named in each rule file's `source`);
+The lists below were made by reading the documents (the seven source documents);
 a clause is covered when a coverage key names it (or a finer part of it) and
 the entry gives rule ids that exist or says why it decides nothing.
 """

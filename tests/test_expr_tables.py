@@ -6,10 +6,32 @@ from policyengine import parse
 
 
 def test_shipped_tables_match_the_grammar():
+    # (checked against the Lark release that built them: under another release, such as the
+    # oldest one pyproject.toml allows, the engine builds the parser from the grammar instead)
     from policyengine import _grammar_tables as pre
 
-    assert pre.FINGERPRINT == parse._fingerprint(parse._grammar()), \
+    assert pre.FINGERPRINT == parse._fingerprint(parse._grammar(), pre.LARK_VERSION), \
         "grammar.lark changed: regenerate the tables with `python -m policyengine.parse`"
+
+
+def test_tables_of_another_lark_release_are_not_used(monkeypatch):
+    import lark
+
+    from policyengine import _grammar_tables as pre
+
+    parse._parser.cache_clear()
+    try:
+        monkeypatch.setattr(lark, "__version__", pre.LARK_VERSION + ".other")
+
+        def refuse(*a, **k):
+            raise AssertionError("tables built by another Lark release were loaded")
+
+        monkeypatch.setattr(Lark, "_load", refuse)
+        built = parse._parser()
+        assert _with_spans(built.parse("a >= 3 and b")) == _with_spans(
+            Lark(parse._grammar(), transformer=parse._ToAst(), **parse._OPTIONS).parse("a >= 3 and b"))
+    finally:
+        parse._parser.cache_clear()
 
 
 def _with_spans(node):

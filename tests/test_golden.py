@@ -6,6 +6,7 @@ decided as shipped.  Regenerate after an intended change with
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def test_same_case_at_four_jurisdictions(policies, jurisdiction):
     slug = jurisdiction.replace("/", "_")
     d = policies.evaluate(teacher_case(jurisdiction))
     check(f"teacher@{slug}.zh.txt", d.to_text())
-    check(f"teacher@{slug}.json", d.to_json() + "\n")
+    check(f"teacher@{slug}.json", d.to_json(indent=2) + "\n")
     check(f"teacher@{slug}.en.txt", policies.evaluate(teacher_case(jurisdiction), lang="en").to_text())
 
 
@@ -80,8 +81,9 @@ def test_the_layers_give_the_answers_the_documents_give(policies):
 def test_examples(policies, path):
     d = policies.evaluate(path)
     check(f"example.{path.stem}.zh.txt", d.to_text())
-    first = d.to_json()
-    assert policies.evaluate(path).to_json() == first  # deterministic
+    first = d.to_json(indent=2)
+    assert policies.evaluate(path).to_json(indent=2) == first  # deterministic
+    assert json.loads(d.to_json()) == json.loads(first)  # compact and indented say the same
     check(f"example.{path.stem}.json", first + "\n")
 
 
@@ -90,6 +92,6 @@ def test_cli_text_and_json_match_the_library(policies, capsys):
 
     path = ROOT / "examples" / "baotou_workstation_score.yaml"
     assert main(["evaluate", str(path), "--format", "json"]) == 0
-    assert capsys.readouterr().out == policies.evaluate(path).to_json() + "\n"
+    assert capsys.readouterr().out == policies.evaluate(path).to_json(indent=2) + "\n"  # readable for a person
     assert main(["evaluate", str(path), "--lang", "en"]) == 0
     assert capsys.readouterr().out == policies.evaluate(path, lang="en").to_text()

@@ -1,0 +1,254 @@
+"""What the library promises its callers: every failure is a PolicyError with located
+diagnostics, no case shares state with another, decisions pickle, the JSON is compact and
+names each document once."""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import json
+import pickle
+import types
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from policyengine import Decision, Policies, PolicyError
+from policyengine.load import DEFAULT_LIMITS, Limits
+
+ROOT = Path(__file__).resolve().parent.parent
+IMUST_EXAMPLE = ROOT / "examples" / "imust_teacher_annual_evaluation.yaml"
+BASE = {"subject": "enterprise", "jurisdiction": "cn/nm/baotou", "as_of": "2024-05-10",
+        "facts": {"registered_in_region": True, "is_tech_enterprise": True, "does_rd_and_production": True,
+                  "operating_normally": True, "well_managed": True, "bad_credit_record": False,
+                  "has_research_conditions": True, "has_research_funds": True, "listed_exchange": "domestic"}}
+
+
+@pytest.fixture(scope="module")
+def policies() -> Policies:
+    return Policies.load()
+
+
+class Text(str):
+    """A caller's str subclass whose behaviour must never reach the engine."""
+
+    def __eq__(self, other):  # pragma: no cover - must not be called
+        raise AssertionError("the engine compared the caller's str subclass")
+
+    __hash__ = str.__hash__
+
+
+def _codes(e: PolicyError) -> list[str]:
+    assert e.diagnostics, "a PolicyError carries diagnostics"
+    return [d.code for d in e.diagnostics]
+
+
+@pytest.mark.parametrize("bad", [None, [1, 2], 123, 4.5, object(), b"subject: enterprise"],
+                         ids=["None", "list", "int", "float", "object", "bytes"])
+def test_evaluate_refuses_what_is_not_a_case_with_a_policy_error(policies, bad):
+    with pytest.raises(PolicyError) as e:
+        policies.evaluate(bad)
+    assert _codes(e.value) == ["PE090"]
+    assert "a case is a mapping or the path of a case file" in str(e.value)
+
+
+@pytest.mark.parametrize("bad", [123, None, 4.5, ["policies"]], ids=["int", "None", "float", "list"])
+def test_load_refuses_paths_that_are_not_paths(bad):
+    with pytest.raises(PolicyError) as e:
+        Policies.load(bad)
+    assert _codes(e.value) == ["PE090"]
+
+
+def test_load_refuses_limits_that_are_not_limits():
+    with pytest.raises(PolicyError) as e:
+        Policies.load(limits={"max_depth": 3})
+    assert _codes(e.value) == ["PE090"]
+
+
+PACK = """kind: policy-document
+version: 1
+document:
+  id: t.pack
+  title: 测试文件
+  issuer: 测试
+  jurisdiction: cn
+  effective: 2020-01-01
+jurisdictions:
+  - {id: cn, name: 全国, level: national}
+facts:
+  commissioner:
+    service_days: {type: int, min: 0, max: 366, label: 天数}
+    history:
+      type: list
+      fields: {year: {type: int}}
+      default: []
+      label: 历年记录
+outputs:
+  eligible: {type: bool, combine: all, subjects: [commissioner], label: 符合条件}
+rules:
+  - id: t.days
+    kind: eligibility
+    subject: commissioner
+    label: 天数
+    citation: 第一条
+    condition: CONDITION
+"""
+
+
+def _pack(tmp_path: Path, condition: str = "service_days >= 30 and len(history) == 0") -> Path:
+    folder = tmp_path / "pack"
+    folder.mkdir()
+    (folder / "pack.yaml").write_text(PACK.replace("CONDITION", condition), encoding="utf-8")
+    return folder
+
+
+def test_relaxed_limits_end_in_a_policy_error_not_a_recursion_error(tmp_path):
+    relaxed = dataclasses.replace(DEFAULT_LIMITS, max_depth=10 ** 9, max_expression_depth=10 ** 9,
+                                  max_expression_tree_depth=10 ** 9, max_expression_chars=10 ** 7,
+                                  max_expression_nodes=10 ** 9)
+    folder = _pack(tmp_path, "not " * 5_000 + "service_days >= 30")
+    with pytest.raises(PolicyError) as e:
+        Policies.load(folder, limits=relaxed).evaluate(
+            {"subject": "commissioner", "jurisdiction": "cn", "as_of": "2024-01-01", "facts": {"service_days": 40}})
+    assert set(_codes(e.value)) <= {"PE007", "PE021", "PE080"}, e.value
+
+
+@pytest.mark.parametrize("wrap", [collections.UserDict, types.MappingProxyType, collections.OrderedDict],
+                         ids=["UserDict", "MappingProxyType", "OrderedDict"])
+def test_any_mapping_is_a_case(policies, wrap):
+    d = policies.evaluate(wrap(BASE), explain=False)
+    assert d.outputs == policies.evaluate(dict(BASE), explain=False).outputs
+    assert d.outputs["eligible"] is True
+
+
+def test_a_mapping_that_cannot_be_read_is_a_policy_error(policies):
+    class Broken(collections.abc.Mapping):
+        def __getitem__(self, k):
+            raise KeyError(k)
+
+        def __iter__(self):
+            raise RuntimeError("no")
+
+        def __len__(self):
+            return 1
+
+    with pytest.raises(PolicyError) as e:
+        policies.evaluate(Broken())
+    assert _codes(e.value) == ["PE090"]
+
+
+def test_str_subclasses_are_read_as_plain_text(policies):
+    case = dict(BASE, subject=Text("enterprise"), jurisdiction=Text("cn/nm/baotou"),
+                facts=dict(BASE["facts"], listed_exchange=Text("domestic")))
+    d = policies.evaluate(case)
+    assert d.outputs == policies.evaluate(BASE).outputs
+    assert type(d.subject) is str and type(d.jurisdiction) is str
+    json.loads(d.to_json())
+
+
+def test_an_unknown_language_is_an_error_naming_the_choices(policies):
+    with pytest.raises(PolicyError) as e:
+        policies.evaluate(BASE, lang="fr")
+    assert _codes(e.value) == ["PE090"]
+    assert "'fr'" in str(e.value) and "zh, en" in str(e.value)
+
+
+def test_list_defaults_are_never_shared_between_cases(tmp_path):
+    pol = Policies.load(_pack(tmp_path))
+    case = {"subject": "commissioner", "jurisdiction": "cn", "as_of": "2024-01-01", "facts": {"service_days": 40}}
+    c1, c2 = pol.case(case), pol.case(case)
+    assert c1.facts["history"] == () == c2.facts["history"]
+    declared = pol.policy_set.facts[("commissioner", "history")].default
+    assert c1.facts["history"] is not declared, "the declaration's own object is handed out"
+    with pytest.raises(AttributeError):
+        c1.facts["history"].append({"year": 2020})  # a case holds lists as tuples: nothing to change
+    assert declared == [] and pol.evaluate(case).outputs["eligible"] is True
+
+
+def test_decisions_pickle_with_their_explanation(policies):
+    d = policies.evaluate(IMUST_EXAMPLE)
+    back = pickle.loads(pickle.dumps(d))
+    assert isinstance(back, Decision)
+    assert back.outputs == d.outputs
+    assert back.to_json() == d.to_json()
+    assert back.to_text() == d.to_text()
+    quiet = pickle.loads(pickle.dumps(policies.evaluate(IMUST_EXAMPLE, explain=False)))
+    assert quiet.outputs == d.outputs and quiet.explanation == ()
+
+
+def _decide_in_child(path: str) -> Decision:
+    return Policies.load().evaluate(path)
+
+
+def test_a_process_pool_can_return_decisions(policies):
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        got = pool.submit(_decide_in_child, str(IMUST_EXAMPLE)).result(timeout=120)
+    assert got.to_json() == policies.evaluate(IMUST_EXAMPLE).to_json()
+
+
+def test_to_json_is_compact_by_default_and_indented_on_request(policies):
+    d = policies.evaluate(IMUST_EXAMPLE)
+    compact = d.to_json()
+    assert "\n" not in compact and ", " not in compact.split('"label"')[0]
+    pretty = d.to_json(indent=2)
+    assert pretty.startswith('{\n  "as_of"')
+    assert json.loads(compact) == json.loads(pretty)
+
+
+def test_the_explained_imust_decision_is_at_most_16_kib_and_names_each_document_once(policies):
+    d = policies.evaluate(IMUST_EXAMPLE)
+    text = d.to_json()
+    assert len(text.encode("utf-8")) <= 16 * 1024, len(text.encode("utf-8"))
+    data = json.loads(text)
+    assert {"subject", "jurisdiction", "as_of", "outputs", "explanation"} <= set(data)  # the CONTRACT keys
+    docs = data["documents"]
+    for e in data["explanation"]:
+        for r in e["deciding"]:
+            assert r["document"] in docs and r["article"]
+    for doc_id, doc in docs.items():
+        assert doc["id"] == doc_id and doc["title"] and doc["jurisdiction"]
+        assert text.count(json.dumps(doc["title"], ensure_ascii=False)) == 1, "a title is written once"
+
+
+def test_full_json_keeps_every_rule_in_detail(policies):
+    d = policies.evaluate(IMUST_EXAMPLE)
+    full = json.loads(d.to_json(full=True))
+    compact = json.loads(d.to_json())
+    for f, c in zip(full["explanation"], compact["explanation"]):
+        assert [r["id"] for r in f["deciding"]] == [r["id"] for r in c["deciding"]]
+        assert "others" not in c and "text" not in c
+        assert {r["id"] for r in f["others"]}.isdisjoint(r["id"] for r in f["deciding"])
+        assert all("text" in r and "kind" in r for r in f["deciding"] + f["others"])
+    assert any(f["others"] for f in full["explanation"])
+
+
+def test_an_explanation_names_the_value_in_force_and_who_set_it(tmp_path):
+    # Baotou raises the region's 30 days to 40; an IMUST teacher with 35 days fails, and the
+    # explanation says 40 and the Baotou document, not the region's 30 of the rule's label.
+    import shutil
+
+    pack = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", pack)
+    plan = pack / "baotou" / "commissioner_plan.yaml"
+    text = plan.read_text(encoding="utf-8")
+    text = text.replace("\ndefinitions:\n", "\nparameters:\n  min_service_days:\n    value: 40\n    stricter: higher\n"
+                        "    output: min_service_days_per_year\n    subject: commissioner\n"
+                        "    label: {zh: 每年服务天数, en: Days a year}\n    citation: 六(一)\n\ndefinitions:\n", 1)
+    text = text.replace("coverage:\n", "coverage:\n  六(一)补: [min_service_days]\n", 1)
+    plan.write_text(text, encoding="utf-8")
+    pol = Policies.load(pack)
+    case = pol.case(IMUST_EXAMPLE)
+    facts = dict(case.facts, service_days=35)
+    d = pol.evaluate({"subject": case.subject, "jurisdiction": case.jurisdiction, "as_of": case.as_of,
+                      "facts": facts})
+    assert d.outputs["compliant"] is False and d.outputs["min_service_days_per_year"] == 40
+    compliant = next(e for e in d.explanation if e.output == "compliant")
+    failed = [r for r in compliant.deciding if r.status == "fails"]
+    assert failed and all("min_service_days = 40" in r.text and "包头市企业科技特派员实施方案" in r.text
+                          and "六(一)" in r.text for r in failed), [r.text for r in failed]
+    data = json.loads(d.to_json())
+    rules = next(e for e in data["explanation"] if e["output"] == "compliant")["deciding"]
+    in_force = [r["in_force"]["min_service_days"] for r in rules if "in_force" in r]
+    assert in_force and all(x == {"value": 40, "document": "bt.commissioner-plan", "article": "六(一)"}
+                            for x in in_force)
+    assert data["documents"]["bt.commissioner-plan"]["jurisdiction"] == "cn/nm/baotou"

@@ -1,0 +1,64 @@
+"""`policyengine check FILE|DIR` checks what it is given against the rest of the policy set it
+belongs to: an edited file alone, or a new district's folder, is not flooded with errors
+about the layers it builds on."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from policyengine.api import check_in_context
+from policyengine.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+PLAN = ROOT / "policies" / "baotou" / "commissioner_plan.yaml"
+DISTRICT = """kind: policy-document
+version: 1
+document:
+  id: kangbashi.plan
+  title: 康巴什区企业科技特派员工作方案
+  issuer: 康巴什区
+  jurisdiction: cn/nm/ordos/kangbashi
+  effective: 2024-08-01
+jurisdictions:
+  - {id: cn/nm/ordos/kangbashi, name: 康巴什区, level: district, parent: cn/nm/ordos}
+"""
+
+
+def test_a_valid_file_checked_alone_gives_no_error_and_only_its_own_warnings(capsys):
+    assert main(["check", str(PLAN)]) == 0
+    out = capsys.readouterr().out
+    assert out.endswith("warning(s), 0 note(s)\n") and "0 error(s)" in out
+    ps, shown = check_in_context([PLAN])
+    assert not ps.errors and shown
+    assert {Path(d.span.file).resolve() for d in shown} == {PLAN.resolve()}
+    assert len(shown) < len(ps.diagnostics)  # the other files' warnings are not shown
+
+
+def test_a_new_district_folder_resolves_its_parent(tmp_path, capsys):
+    policies = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", policies)
+    (policies / "kangbashi").mkdir()
+    (policies / "kangbashi" / "plan.yaml").write_text(DISTRICT, encoding="utf-8")
+    assert main(["check", str(policies / "kangbashi"), "--policies", str(policies)]) == 0
+    assert "0 error(s), 0 warning(s)" in capsys.readouterr().out
+
+
+def test_alone_an_unknown_parent_never_suggests_the_jurisdiction_itself(tmp_path, capsys):
+    (tmp_path / "plan.yaml").write_text(DISTRICT, encoding="utf-8")
+    assert main(["check", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "unknown parent 'cn/nm/ordos'" in out
+    assert "did you mean 'cn/nm/ordos/kangbashi'" not in out and "--policies" in out
+
+
+def test_a_draft_outside_the_set_stands_in_for_its_document(tmp_path, capsys):
+    draft = tmp_path / "commissioner_plan.yaml"
+    draft.write_text(PLAN.read_text(encoding="utf-8"), encoding="utf-8")
+    assert main(["check", str(draft), "--policies", str(ROOT / "policies")]) == 0  # no duplicate document id
+    out = capsys.readouterr().out
+    assert "0 error(s)" in out and str(draft) in out  # its own warnings, at the draft's lines
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(PLAN.read_text(encoding="utf-8").replace("parent: cn/nm}", "parent: cn/nm/nowhere}", 1),
+                      encoding="utf-8")
+    assert main(["check", str(broken), "--policies", str(ROOT / "policies")]) == 1
+    assert "unknown parent 'cn/nm/nowhere'" in capsys.readouterr().out

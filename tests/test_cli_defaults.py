@@ -1,0 +1,116 @@
+"""The command as a new user meets it: every subcommand that reads policies defaults to the
+shipped packs, --debug works anywhere, every non-zero exit says why, the facts table, and
+a repository that points at nothing outside itself."""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from policyengine import Policies
+from policyengine.cli import main
+from policyengine.vocabulary import facts_doc
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "enterprise_eligibility.yaml"
+
+
+def test_check_and_coverage_default_to_the_shipped_packs(capsys):
+    assert main(["check"]) == 0
+    assert "0 error(s)" in capsys.readouterr().out
+    assert main(["coverage"]) == 0
+    assert "国办发〔2016〕32号" in capsys.readouterr().out
+
+
+def test_test_defaults_to_the_shipped_packs(capsys, monkeypatch):
+    monkeypatch.delenv("POLICYENGINE_POLICIES", raising=False)
+    assert main(["test"]) == 0
+    out = capsys.readouterr().out
+    assert " passed, 0 failed" in out and not out.startswith("0 passed")
+
+
+@pytest.mark.parametrize("argv", [
+    ["--debug", "evaluate", str(EXAMPLE)],
+    ["evaluate", str(EXAMPLE), "--debug"],
+    ["evaluate", "--debug", str(EXAMPLE), "--format", "json"],
+])
+def test_debug_is_accepted_in_any_position(argv, capsys):
+    assert main(argv) == 0
+    assert capsys.readouterr().out
+
+
+def test_coverage_of_files_with_errors_says_what_is_wrong(tmp_path, capsys):
+    (tmp_path / "bad.yaml").write_text("kind: policy-document\nversion: 1\ndocument: {id: x}\n", encoding="utf-8")
+    assert main(["coverage", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "bad.yaml:" in err and "error[" in err and "fix them first" in err
+
+
+def test_test_of_a_folder_without_tests_says_why_it_fails(capsys):
+    assert main(["test", str(ROOT / "examples")]) == 1
+    out = capsys.readouterr().out
+    assert "no test cases found in" in out and "kind: policy-test" in out
+
+
+def test_a_bad_jurisdiction_argument_is_reported_as_the_argument(capsys):
+    assert main(["evaluate", str(EXAMPLE), "--jurisdiction", "cn/nm/hohhot"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown jurisdiction 'cn/nm/hohhot'" in err and "given as an argument" in err
+    assert "^" not in err  # no caret under the file's own value, which is not what is wrong
+
+
+def test_diff_cases_takes_a_file_and_says_when_it_does_not_exist(capsys):
+    assert main(["diff", str(ROOT / "policies"), str(ROOT / "policies"), "--cases", str(EXAMPLE)]) == 0
+    assert "0 of 1" in capsys.readouterr().out
+    assert main(["diff", str(ROOT / "policies"), "--cases", str(ROOT / "no-such-cases")]) == 2
+    err = capsys.readouterr().err
+    assert "does not exist" in err and "folder" in err
+
+
+def test_diff_new_defaults_to_the_shipped_packs(capsys):
+    assert main(["diff", str(ROOT / "policies")]) == 0
+    assert "No difference." in capsys.readouterr().out
+
+
+def test_facts_lists_type_values_and_labels(capsys):
+    assert main(["facts", "--subject", "commissioner", "--jurisdiction", "cn/nm/baotou/imust",
+                 "--format", "json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)["facts"]}
+    edu = rows["education"]
+    assert edu["type"].startswith("enum education")
+    assert [v["value"] for v in edu["values"]] == ["none", "secondary", "junior_college", "bachelor", "master",
+                                                    "doctorate"]
+    assert {v["value"]: v["zh"] for v in edu["values"]}["junior_college"] == "大专"
+    assert edu["label"]["zh"] and edu["label"]["en"]
+    assert all(r["subject"] == "commissioner" for r in rows.values())
+    assert main(["facts", "--subject", "enterprise"]) == 0
+    assert "listed_exchange" in capsys.readouterr().out
+
+
+def test_facts_at_an_unknown_jurisdiction_says_which_exist(capsys):
+    assert main(["facts", "--jurisdiction", "cn/nm/hohhot"]) == 2
+    assert "cn/nm/baotou" in capsys.readouterr().err
+
+
+def test_docs_facts_md_is_generated_from_the_packs():
+    want = facts_doc(Policies.load().policy_set)
+    got = (ROOT / "docs" / "facts.md").read_text(encoding="utf-8")
+    assert got == want, "docs/facts.md is stale: regenerate it with `python -m policyengine.vocabulary`"
+
+
+def test_no_file_of_the_repository_points_outside_it():
+    patterns = [".." + "/shared", "seeds" + "/documents", "/" + "work/"]
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    hits = []
+    for name in files.decode().split("\0"):
+        path = ROOT / name
+        if not name or not path.is_file() or name.startswith(".ci/"):
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        hits += [f"{name}: {p}" for p in patterns if p in text]
+    assert not hits, hits
