@@ -9,9 +9,9 @@ True
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Iterable
@@ -19,10 +19,11 @@ from typing import Any, Iterable
 from .cases import Case, _build, _Problems
 from .check import check_files
 from .runtime import MISSING, EvalLimit
-from .diagnostics import Diagnostic, PolicyError, Span
+from .diagnostics import Diagnostic, PolicyError, Span, sort_key
 from .evaluate import Program, build_program
 from .explain import Decision, explain as _explain
-from .load import DEFAULT_LIMITS, Limits, load_file
+from .load import DEFAULT_LIMITS, Limits, find_files, load_file
+from .types import suggestion_budget
 from .merge import Layers, boundaries, merge, period_of
 from .records import text_of
 from .policy import PolicySet
@@ -68,44 +69,27 @@ def default_policy_dir() -> Path:
     return installed if installed.is_dir() else here.parent / "policies"
 
 
-_OTHER_KIND = re.compile(rb"^kind:[ \t]*[\"']?policy-(test|case)[\"']?[ \t]*\r?$", re.M)
-
-
-def _declares_other_kind(path: Path) -> bool:
-    """A file whose top-level ``kind:`` says it holds tests or cases, read without parsing it."""
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(4096)
-    except OSError:
-        return False
-    return bool(_OTHER_KIND.search(head))
-
-
 def find_rule_files(paths: Iterable[str | Path]) -> list[Path]:
-    out: list[Path] = []
-    for p in paths:
-        p = Path(p)
-        if p.is_dir():
-            out.extend(sorted(x for x in p.rglob("*") if x.suffix in (".yaml", ".yml") and x.is_file()))
-        else:
-            out.append(p)
-    return out
+    """The *.yaml files under ``paths`` (see :func:`policyengine.load.find_files`; what it refuses
+    is reported by :func:`load_rule_files`)."""
+    return find_files(paths)[0]
 
 
 def load_rule_files(paths: Iterable[str | Path], limits: Limits = DEFAULT_LIMITS) -> PolicySet:
     """Load and check rule files (folders are searched for *.yaml).  Files of another kind
     (``policy-test``) are passed over; everything found is in ``diagnostics``."""
     loaded, diags = [], []
-    for f in find_rule_files(paths):
-        if _declares_other_kind(f):
-            continue  # a pack's test file: `policyengine test` reads those
+    files, refused = find_files(paths)
+    diags.extend(refused)
+    for f in files:
         try:
             lf = load_file(f, limits)
         except PolicyError as e:
             diags.extend(e.diagnostics)
             continue
+        # the kind is read from the parsed top level, never from the raw text
         if isinstance(lf.data, dict) and lf.data.get("kind") in ("policy-test", "policy-case"):
-            continue
+            continue  # a pack's test file: `policyengine test` reads those
         loaded.append(lf)
     if not loaded and not diags:
         diags.append(Diagnostic("PE070", "no rule files found", Span(", ".join(str(p) for p in paths) or ".", 1, 1),
@@ -134,11 +118,14 @@ def check_in_context(paths: Iterable[str | Path], policies: Iterable[str | Path]
         ps = load_rule_files(paths, limits)
         return ps, list(ps.diagnostics)
     mine = {f.resolve() for f in given}
-    rest = [f for f in find_rule_files(bases) if f.resolve() not in mine]
+    found, refused = find_files(bases)
+    rest = [f for f in found if f.resolve() not in mine]
     drafts = {_document_id(f, limits) for f in given if not inside(f)} - {None}
     if drafts:
         rest = [f for f in rest if _document_id(f, limits) not in drafts]
     ps = load_rule_files([*given, *rest], limits)
+    if refused:  # what the walk of the set refused (a link leaving it …) is an error of the set
+        ps = dataclasses.replace(ps, diagnostics=tuple(sorted((*ps.diagnostics, *refused), key=sort_key)))
 
     def theirs(d: Diagnostic) -> bool:
         return d.span is not None and Path(d.span.file).resolve() in mine
@@ -210,7 +197,8 @@ class Policies:
                  if v is not None}
         data.update(given)
         try:
-            return _build(data, self.policy_set, _Problems(loaded, path, given), path, loaded)
+            with suggestion_budget():  # did-you-mean for thousands of unknown facts stays linear
+                return _build(data, self.policy_set, _Problems(loaded, path, given), path, loaded)
         except RecursionError:
             raise _too_deep(path) from None
 
@@ -245,7 +233,9 @@ class Policies:
             values, trace, computed = prog.run(case.facts, case.as_of, trace=explain)
         except EvalLimit as e:
             raise PolicyError(Diagnostic("PE080", f"evaluation stopped: {e}", Span(case.path, 1, 1),
-                                         hint="check the numbers and dates in the case"))
+                                         hint="check the case's numbers, dates and list lengths; if they are "
+                                              "right, the rules in force compute more than the bounds allow "
+                                              "(docs/limits-and-errors.md)"))
         except RecursionError:  # (compiling code past Python's nesting limits is already a PE021)
             raise PolicyError(Diagnostic("PE080", "evaluation stopped: the rules in force are nested too deeply",
                                          Span(case.path, 1, 1), hint="split the expression into definitions"))

@@ -189,6 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--jurisdiction", help="only the facts the documents on the path to it declare")
     f.add_argument("--format", choices=["text", "md", "json"], default="text")
     f.set_defaults(fn=cmd_facts)
+
+    from .service.commands import register as register_service  # serve, replay, log verify (stdlib only until run)
+
+    register_service(sub, parents=[common])
     return p
 
 

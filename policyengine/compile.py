@@ -86,10 +86,10 @@ class Gen:
                 x, y = y, x
             if isinstance(n.right, A.Literal) and n.right.value is not None and n.op in "+-*":
                 op = f"{a} {n.op} {y}"
-                if n.op == "*" and not _bounded_product(n.left, n.right.value, env):
-                    op = f"_chk({a} * {y})"  # products are bounded
+                if not _bounded_product(n.left, n.right.value, env):
+                    op = f"_chk({a} {n.op} {y})"  # every result is bounded (sums grow too: d + d, chained)
                 return f"({a} if ({a} := {x}) is M or {a} is None else {op})"
-            op = {"+": f"{a} + {b}", "-": f"{a} - {b}", "*": f"_chk({a} * {b})", "/": f"_div({a}, {b})"}[n.op]
+            op = {"+": f"_chk({a} + {b})", "-": f"_chk({a} - {b})", "*": f"_chk({a} * {b})", "/": f"_div({a}, {b})"}[n.op]
             return f"({a} if ({a} := {x}) is M else ({b} if ({b} := {y}) is M else (None if {a} is None or {b} is None else {op})))"
         if isinstance(n, A.Compare):
             return self.compare(n, env, resolve)
@@ -211,7 +211,7 @@ class Gen:
 
 
 def _bounded_product(operand: A.Node, factor: Any, env: Env) -> bool:
-    """True where ``operand * factor`` cannot pass the 10^60 bound, so checking it would be waste:
+    """True where ``operand * factor`` (or + or -) cannot pass the 10^60 bound, so checking it would be waste:
     an integer fact has at most Limits.max_int_digits (30) digits, and the factor is below 10^29."""
     from .load import DEFAULT_LIMITS
 

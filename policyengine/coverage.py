@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .api import default_policy_dir, load_rule_files
+from .diagnostics import md_cell, printable
 from .explain import dumps
 from .policy import PolicySet
 from .records import text_of
@@ -21,11 +22,12 @@ def coverage_report(paths=None, fmt: str = "text") -> tuple[str, PolicySet]:
     lines = []
     for d in docs:
         cov = ps.coverage.get(d.id, {})
-        title = f"{text_of(d.title)}{'（' + d.number + '）' if d.number else ''} — {d.jurisdiction}"
-        if fmt == "md":
+        title = printable(f"{text_of(d.title)}{'（' + d.number + '）' if d.number else ''} — {d.jurisdiction}")
+        if fmt == "md":  # every text from a file on one line; in a table, '|' escaped too
             lines += [f"## {title}", "", "| article | encoded by |", "|---|---|"]
-            lines += [f"| {a} | {', '.join(v) if isinstance(v, list) else v} |" for a, v in cov.items()]
+            lines += [f"| {md_cell(str(a))} | {md_cell(', '.join(map(str, v)) if isinstance(v, list) else str(v))} |"
+                      for a, v in cov.items()]
         else:
-            lines += [title] + [f"  {a}: {', '.join(v) if isinstance(v, list) else v}" for a, v in cov.items()]
+            lines += [title] + [printable(f"  {a}: {', '.join(map(str, v)) if isinstance(v, list) else v}") for a, v in cov.items()]
         lines.append("")
     return "\n".join(lines), ps

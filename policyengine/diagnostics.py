@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Iterable, Sequence
 
-__all__ = ["Severity", "Span", "Related", "Diagnostic", "PolicyError", "CODES", "render", "render_all", "sort_key"]
+__all__ = ["Severity", "Span", "Related", "Diagnostic", "PolicyError", "CODES", "render", "render_all", "sort_key",
+           "printable", "md_cell"]
 
 
 class Severity(str, Enum):
@@ -93,8 +94,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     "PE053": (Severity.INFO, "assumed-date"),
     "PE054": (Severity.WARNING, "ambiguous-provision"),
     "PE055": (Severity.ERROR, "supersedes-another-issuer"),
-    "PE056": (Severity.WARNING, "assumption"),
-    "PE057": (Severity.INFO, "delegated-replacement"),
+    "PE056": (Severity.ERROR, "jurisdiction-cycle"),
+    "PE057": (Severity.ERROR, "confusable-name"),
+    "PE058": (Severity.WARNING, "assumption"),
+    "PE059": (Severity.INFO, "delegated-replacement"),
     # case files
     "PE060": (Severity.ERROR, "case-invalid"),
     "PE061": (Severity.ERROR, "unknown-fact"),
@@ -102,6 +105,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "PE063": (Severity.ERROR, "fact-out-of-range"),
     # files
     "PE070": (Severity.ERROR, "file-not-found"),
+    "PE071": (Severity.ERROR, "link-outside-folder"),
     # evaluation
     "PE080": (Severity.ERROR, "evaluation-limit"),
     # the library's and the command's own arguments
@@ -165,7 +169,8 @@ def sort_key(d: Diagnostic):
 def render(d: Diagnostic) -> str:
     """Render one diagnostic as a compiler would: location, message, caret, hint."""
     where = f"{d.span}: " if d.span else ""
-    lines = [f"{where}{d.severity.value}[{d.code} {d.name}]: {d.message}"]
+    where = printable(where)
+    lines = [f"{where}{d.severity.value}[{d.code} {d.name}]: {printable(d.message)}"]
     if d.span and d.source_line is not None:
         text = d.source_line.rstrip("\n")
         col = d.span.column
@@ -181,15 +186,34 @@ def render(d: Diagnostic) -> str:
         pad = _display_width(text[: col - 1])
         lines.append(" " * (len(gutter) - 2) + "| " + " " * pad + "^" * max(1, _display_width(text[col - 1 : col - 1 + width])))
     for r in d.related:
-        lines.append(f"  note: {r.span}: {r.message}" if r.span else f"  note: {r.message}")
+        lines.append(printable(f"  note: {r.span}: {r.message}" if r.span else f"  note: {r.message}"))
     if d.hint:
-        lines.append(f"  help: {d.hint}")
+        lines.append(f"  help: {printable(d.hint)}")
     # a hostile file must not drive the terminal: control characters (ESC …) from its text
     # or from a key written with YAML escapes are shown as U+FFFD, one column each
     return "\n".join(lines).translate(_CONTROL)
 
 
-_CONTROL = {c: "\ufffd" for c in (*range(0x00, 0x09), *range(0x0b, 0x20), *range(0x7f, 0xa0))}
+# bidirectional controls reorder what a terminal or a review tool shows (Trojan Source); line and
+# paragraph separators break a line where no newline is seen
+_BIDI = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+_CONTROL = {c: "\ufffd" for c in (*range(0x00, 0x09), *range(0x0b, 0x20), *range(0x7f, 0xa0), *_BIDI, 0x2028, 0x2029)}
+_ESCAPES = {c: (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}")
+            for c in (*range(0x00, 0x20), *range(0x7f, 0xa0), *_BIDI, 0x2028, 0x2029)}
+_ESCAPES.update({0x0a: "\\n", 0x0d: "\\r", 0x09: "\\t"})
+
+
+def printable(text: str) -> str:
+    """``text`` from a file or a case, safe to put on one line of a terminal, a table or Markdown:
+    control characters (ESC, CR, LF, tab …), bidirectional controls and line separators are shown
+    as escapes (``\\n``, ``\\x1b``, ``\\u202e``), so data can neither drive the terminal nor
+    forge or hide a line of the output."""
+    return text.translate(_ESCAPES) if not text.isprintable() else text
+
+
+def md_cell(text: str) -> str:
+    """``text`` as one cell of a Markdown table: :func:`printable`, and ``|`` escaped."""
+    return printable(text).replace("|", "\\|")
 
 
 def _display_width(s: str) -> int:

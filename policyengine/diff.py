@@ -30,10 +30,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import io
 import subprocess
 import sys
-import tarfile
 import tempfile
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -42,9 +40,9 @@ from typing import Any, Iterable, Iterator
 
 from . import ast as A
 from .api import Policies, load_rule_files
-from .diagnostics import Diagnostic, PolicyError, Severity, render_all
+from .diagnostics import Diagnostic, PolicyError, Severity, md_cell, printable, render_all
 from .explain import dumps, to_json_value
-from .load import load_file
+from .load import find_files, load_file
 from .merge import Layers, merge
 from .records import is_text, text_of
 from .policy import Band, Expr, PolicySet, Tier
@@ -424,7 +422,9 @@ def find_cases(folder: str | Path) -> list[Path]:
     if root.is_file():
         files = [root]
     elif root.is_dir():
-        files = sorted(x for x in root.rglob("*") if x.is_file() and x.suffix in (".yaml", ".yml", ".json"))
+        files, refused = find_files([root], (".yaml", ".yml", ".json"))
+        if refused:  # a link out of the folder: refused, and nothing of its target is shown
+            raise PolicyError(refused)
     else:
         raise PolicyError(Diagnostic("PE070", f"cases folder or file {str(folder)!r} does not exist", None,
                                      hint="give a case file, or a folder of case files, with --cases"))
@@ -499,11 +499,57 @@ def _materialise(spec: str) -> Iterator[tuple[Path, str, str]]:
     except PolicyError:
         raise PolicyError(Diagnostic("PE070", f"{spec}: unknown git revision {rev!r}", None,
                                      hint="a commit, branch or tag of the current repository, e.g. git:HEAD~1"))
-    data = _git(["archive", "--format=tar", rev, "--", sub], cwd=top)
     with tempfile.TemporaryDirectory(prefix="policyengine-diff-") as tmp:
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            tar.extractall(tmp, filter="data")
+        _write_tree(top, rev, sub, Path(tmp))
         yield Path(tmp) / sub, tmp + "/", f"git:{rev}:"
+
+
+def _write_tree(top: str, rev: str, sub: str, dest: Path) -> None:
+    """The files of ``sub`` exactly as committed at ``rev``: blobs read with ``git ls-tree`` and
+    ``git cat-file``, so no export filter and no attribute of the compared tree applies
+    (``git archive`` honours its ``.gitattributes``: ``export-ignore`` would hide a new rule
+    file from the auditor, ``export-subst`` would rewrite one).  Symbolic links and submodules
+    are not followed: a link is reported (PE071), never resolved."""
+    listing = _git(["ls-tree", "-r", "-z", "--full-tree", rev, "--", sub], cwd=top)
+    blobs: list[tuple[str, str]] = []
+    for entry in listing.split(b"\0"):
+        if not entry:
+            continue
+        meta, _, name = entry.partition(b"\t")
+        mode, kind, oid = meta.decode("ascii").split()
+        path = name.decode("utf-8", "surrogateescape")
+        parts = Path(path).parts
+        if Path(path).is_absolute() or ".." in parts or not parts:  # (git refuses these; never trust it blindly)
+            continue
+        if mode == "120000":
+            raise PolicyError(Diagnostic("PE071", f"git:{rev}:{path} is a symbolic link; it was not followed", None,
+                                         hint="commit the rule file itself, not a link to it"))
+        if kind != "blob":
+            continue
+        blobs.append((oid, path))
+    if not blobs:
+        return
+    # one git process for every blob: linear in the files, not one process each
+    data = _git_input(["cat-file", "--batch"], "".join(oid + "\n" for oid, _ in blobs).encode("ascii"), cwd=top)
+    at = 0
+    for oid, path in blobs:
+        nl = data.index(b"\n", at)
+        size = int(data[at:nl].split()[2])
+        body = data[nl + 1: nl + 1 + size]
+        at = nl + 1 + size + 1
+        target = dest / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+
+
+def _git_input(args: list[str], stdin: bytes, cwd: str | None = None) -> bytes:
+    try:
+        p = subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, check=False)
+    except OSError as e:
+        raise PolicyError(Diagnostic("PE070", f"cannot run git: {e}", None))
+    if p.returncode != 0:
+        raise PolicyError(Diagnostic("PE070", f"git {args[0]}: {p.stderr.decode(errors='replace').strip()}", None))
+    return p.stdout
 
 
 def _load(spec: str, folder: Path, tmp: str, shown: str) -> Policies:
@@ -568,15 +614,15 @@ def render(old: str, new: str, as_of: _dt.date, changes: list[Change], impacts: 
                       "changes": [c.to_dict() for c in changes],
                       "cases": None if impacts is None else {"checked": checked, "changed": [i.to_dict() for i in impacts]}}) + "\n"
     md = fmt == "md"
-    cell = lambda s: s.replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    cell = md_cell  # text from files and cases: one line, '|' escaped, no control or bidi characters
     lines = [f"# Policy diff: `{old}` → `{new}`" if md else f"policyengine diff {old} → {new}",
              f"In force on {as_of.isoformat()}." if md else f"in force on {as_of.isoformat()}"]
     for key, group in _groups(changes):
-        title = _TITLES.get(key) or f"In force at {key.split(' ', 1)[1]}"
+        title = _TITLES.get(key) or printable(f"In force at {key.split(' ', 1)[1]}")
         lines += ["", f"## {title}", "", "| | what | change |", "|---|---|---|"] if md else ["", title]
         for c in group:
             sign, what, says = _row(c)
-            lines.append(f"| {sign} | {cell(what)} | {cell(says)} |" if md else f"  {sign} {what}: {says}")
+            lines.append(f"| {sign} | {cell(what)} | {cell(says)} |" if md else f"  {sign} {printable(what)}: {printable(says)}")
     if impacts is not None:
         title = f"Cases whose outcomes change: {len(impacts)} of {checked}"
         lines += ["", f"## {title}", ""] if md else ["", title]
@@ -586,7 +632,7 @@ def render(old: str, new: str, as_of: _dt.date, changes: list[Change], impacts: 
             head = f"{i.path} ({i.subject} @ {i.jurisdiction}, as of {i.as_of})"
             body = _case_lines(i)
             lines += [f"| {cell(head)} | {'<br>'.join(cell(x) for x in body)} |"] if md else \
-                [f"  {head}"] + [f"    {x}" for x in body]
+                [f"  {printable(head)}"] + [f"    {printable(x)}" for x in body]
     n = len(changes)
     lines += ["", f"{n} difference(s) in the policies" + (f", {len(impacts)} case(s) change" if impacts is not None else "") + "."
               if n or impacts else "No difference."]

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from . import ast as A
 from .compile import Gen
-from .runtime import MISSING, ParamHistory
+from .runtime import MISSING, ParamHistory, bounded
 from .merge import Layers, MergedParam, MergedRule, boundaries, merge
 from .policy import Fact, PolicySet, Rule, Table, Tier, topological_order
 from .types import DATE, Env, T
@@ -152,7 +152,8 @@ class Program:
         """Outcome values; with ``trace``, also the raw record of each rule's result and of every
         value computed on the way (turned into :class:`RuleOutcome` by :meth:`rule_outcomes`)."""
         t: dict | None = {} if trace else None
-        values = dict(zip(self._names, self._run(facts, as_of, t)))
+        # aggregates nested in aggregates stop at MAX_STEPS (PE080), never hang
+        values = dict(zip(self._names, bounded(self._run, facts, as_of, t)))
         if not trace:
             return values, None, None
         return values, t, t.pop("#values")
@@ -186,7 +187,7 @@ class Program:
 
     def output_function(self, name: str) -> Callable[[dict, _dt.date], Any]:
         """A function computing one outcome only (e.g. the score), generated from the same steps."""
-        return self._gen(name)
+        return self._gen(name)  # (its aggregates run within a step budget of their own: runtime._agg)
 
 
 def _body_of(r: Rule):

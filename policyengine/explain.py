@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -17,10 +18,16 @@ from typing import Any
 from .runtime import MISSING
 from .evaluate import Program, RuleOutcome, pick_tier
 from .merge import MergedParam
-from .records import text_of
+from .diagnostics import printable
+from .records import text_of as _text_of
 from .policy import PolicySet
 
 __all__ = ["RuleExplanation", "OutcomeExplanation", "Decision", "to_json_value", "dumps"]
+
+
+def text_of(label: Any, lang: str = "zh") -> str:
+    """A label, title or citation from a rule file, safe to print on one line (see printable)."""
+    return printable(_text_of(label, lang))
 
 
 def to_json_value(v: Any) -> Any:
@@ -41,8 +48,15 @@ def dumps(obj: Any, indent: int | None = 2) -> str:
     """Deterministic JSON: sorted keys, no floats, UTF-8 text kept as is; ``indent=None`` is
     compact (one line, and Python's fast encoder)."""
     if indent is None:
-        return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=indent)
+        text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    else:
+        text = json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=indent)
+    # C1 controls, bidirectional controls and line separators may stand raw in JSON, but a
+    # terminal acts on them: written as \u escapes, the value read back is the same
+    return text if text.isascii() else _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_JSON_UNSAFE = re.compile("[\u0080-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
 
 _WORDS = {
@@ -204,7 +218,7 @@ class Explainer:
 
     def cite(self, doc_id: str, article: str) -> str:
         d = self.ps.documents[doc_id]
-        return f"{text_of(d.title, self.lang)}{'（' + d.number + '）' if d.number else ''} {article}".strip()
+        return printable(f"{_text_of(d.title, self.lang)}{'（' + d.number + '）' if d.number else ''} {article}".strip())
 
     def show(self, v: Any, name: str | None = None) -> str:
         if v is MISSING:
@@ -226,8 +240,8 @@ class Explainer:
             if f and f.type.kind == "enum":
                 lab = self.labels.get(f.type.enum.name, {}).get(v)
                 if lab and self.lang != "en":
-                    return f"{v}（{text_of(lab, self.lang)}）"
-        return str(v)
+                    return printable(f"{v}（{_text_of(lab, self.lang)}）")
+        return printable(str(v))
 
     def rule(self, o: RuleOutcome, facts: dict, output: str) -> RuleExplanation:
         r = o.rule
@@ -250,7 +264,7 @@ class Explainer:
             if vals:
                 parts.append(f": {vals}")
             if o.status == "fails":
-                need = text_of(r.requirement, self.lang) if r.requirement else (r.condition.text.strip() if r.condition else "")
+                need = text_of(r.requirement, self.lang) if r.requirement else (printable(r.condition.text.strip()) if r.condition else "")
                 parts.append(f"; {self.w['needs']} {need}")
             elif o.status in ("not_applicable", "not_checkable"):
                 parts.append(f" ({self.w[o.status]})")
@@ -371,9 +385,10 @@ def _deciding(mode: str, v: Any, rules: tuple[RuleExplanation, ...]) -> tuple[Ru
 
 
 def render_text(d: Decision) -> str:
-    head = ("Decision" if d.lang == "en" else "决定") + f": {d.subject} @ {d.jurisdiction}, as of {d.as_of.isoformat()}"
+    head = ("Decision" if d.lang == "en" else "决定") + f": {printable(d.subject)} @ {printable(d.jurisdiction)}, as of {d.as_of.isoformat()}"
     lines = [head]
-    layers = " → ".join(f"{l['jurisdiction']}" + (f" [{', '.join(l['documents'])}]" if l["documents"] else "") for l in d.layers)
+    layers = printable(" → ".join(f"{l['jurisdiction']}" + (f" [{', '.join(l['documents'])}]" if l["documents"] else "")
+                                  for l in d.layers))
     lines.append(("Layers" if d.lang == "en" else "适用层级") + f": {layers}")
     lines.append("")
     for e in d.explanation:

@@ -13,7 +13,10 @@ JSON files are read by the same code: JSON is YAML flow syntax.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import re
+import stat as _stat
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -22,8 +25,9 @@ from typing import Any, NamedTuple
 import yaml
 
 from .diagnostics import Diagnostic, PolicyError, Related, Span
+from .slips import explain_parser_message, find_slip
 
-__all__ = ["Limits", "Source", "Loaded", "NodePos", "load_file", "load_text", "DEFAULT_LIMITS"]
+__all__ = ["Limits", "Source", "Loaded", "NodePos", "load_file", "load_text", "find_files", "DEFAULT_LIMITS"]
 
 
 @dataclass(frozen=True)
@@ -254,21 +258,116 @@ def load_file(path: str | Path, limits: Limits = DEFAULT_LIMITS, display: str | 
     p = Path(path)
     name = display or str(path)
     try:
-        size = p.stat().st_size
-        if size > limits.max_file_bytes:
-            raise PolicyError(Diagnostic("PE005", f"file is {size} bytes, more than the limit of {limits.max_file_bytes}",
-                                         Span(name, 1, 1), hint="split the file, or check that it is the file you meant"))
-        with p.open("rb") as fh:  # never more than the limit, whatever stat said (/dev/zero, a growing file)
-            data = fh.read(limits.max_file_bytes + 1)
+        # opened without blocking and looked at before reading: a FIFO would wait for a writer
+        # forever, and a device (/dev/zero, a terminal) is no rule or case file
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        try:
+            st = os.fstat(fd)
+            if not _stat.S_ISREG(st.st_mode):
+                what = ("a directory" if _stat.S_ISDIR(st.st_mode) else "a FIFO (named pipe)" if _stat.S_ISFIFO(st.st_mode)
+                        else "a device" if _stat.S_ISCHR(st.st_mode) or _stat.S_ISBLK(st.st_mode)
+                        else "a socket" if _stat.S_ISSOCK(st.st_mode) else "not a regular file")
+                raise PolicyError(Diagnostic("PE070", f"cannot read the file: it is {what}, not a regular file",
+                                             Span(name, 1, 1), hint="give a rule or case file"))
+            if st.st_size > limits.max_file_bytes:
+                raise PolicyError(Diagnostic("PE005", f"file is {st.st_size} bytes, more than the limit of {limits.max_file_bytes}",
+                                             Span(name, 1, 1), hint="split the file, or check that it is the file you meant"))
+            with os.fdopen(fd, "rb") as fh:  # never more than the limit, whatever stat said (a growing file)
+                fd = -1
+                data = fh.read(limits.max_file_bytes + 1)
+        finally:
+            if fd >= 0:
+                os.close(fd)
         if len(data) > limits.max_file_bytes:
             raise PolicyError(Diagnostic("PE005", f"file is more than the limit of {limits.max_file_bytes} bytes",
                                          Span(name, 1, 1), hint="split the file, or check that it is the file you meant"))
     except PolicyError:
         raise
     except OSError as e:
-        raise PolicyError(Diagnostic("PE070", f"cannot read the file: {e.strerror or e}", Span(name, 1, 1),
+        why = "a directory" if isinstance(e, IsADirectoryError) else (e.strerror or str(e))
+        raise PolicyError(Diagnostic("PE070", f"cannot read the file: {why}", Span(name, 1, 1),
                                      hint="check the path"))
     return load_text(_decode(data, name), name, limits)
+
+
+def find_files(paths, suffixes: tuple[str, ...] = (".yaml", ".yml")) -> tuple[list[Path], list[Diagnostic]]:
+    """The files with one of ``suffixes`` under each folder of ``paths`` (a file is taken as given),
+    sorted, and the diagnostics of what was refused.
+
+    A folder is walked without leaving it: a symbolic link whose target lies outside the folder
+    is refused (PE071) and never opened, so nothing of the target's content can be shown; a
+    link that leads back into a folder being walked (a loop) or that cannot be resolved is
+    reported too.  Links that stay inside are followed once.  Work is linear in the entries.
+    """
+    out: list[Path] = []
+    diags: list[Diagnostic] = []
+    for given in paths:
+        root = Path(given)
+        if not root.is_dir():
+            out.append(root)
+            continue
+        try:
+            real_root = root.resolve(strict=True)
+        except (OSError, RuntimeError) as e:
+            diags.append(Diagnostic("PE070", f"cannot read the folder: {getattr(e, 'strerror', None) or e}", Span(str(root), 1, 1)))
+            continue
+        found: list[Path] = []
+        seen_dirs = {real_root}
+        todo = [(root, real_root)]
+        while todo:
+            folder, real_folder = todo.pop()
+            try:
+                entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            except OSError as e:
+                diags.append(Diagnostic("PE070", f"cannot read the folder: {e.strerror or e}", Span(str(folder), 1, 1)))
+                continue
+            for entry in entries:
+                p = folder / entry.name
+                try:
+                    is_link = entry.is_symlink()
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    continue
+                if is_link:
+                    try:
+                        target = p.resolve(strict=True)
+                    except RuntimeError:  # (Python < 3.13 says a loop this way)
+                        diags.append(_link_diag(p, "is a symbolic link loop"))
+                        continue
+                    except OSError as e:
+                        loop = getattr(e, "errno", None) == 40  # ELOOP
+                        if not loop and not (p.suffix in suffixes):
+                            continue
+                        diags.append(_link_diag(p, "is a symbolic link loop" if loop else "is a symbolic link to nothing"))
+                        continue
+                    if target != real_root and real_root not in target.parents:
+                        if target.is_dir() or p.suffix in suffixes:
+                            diags.append(_link_diag(p, "is a symbolic link that leads outside the folder "
+                                                       f"{str(given)!r}; it was not read"))
+                        continue
+                    if target.is_dir():
+                        if target in seen_dirs:
+                            diags.append(_link_diag(p, "is a symbolic link loop: it leads to a folder already read"))
+                            continue
+                        seen_dirs.add(target)
+                        todo.append((p, target))
+                        continue
+                    if p.suffix in suffixes:
+                        found.append(p)
+                    continue
+                if is_dir:
+                    real = real_folder / entry.name
+                    seen_dirs.add(real)
+                    todo.append((p, real))
+                elif p.suffix in suffixes:
+                    found.append(p)  # a FIFO or device is refused when it is opened (load_file)
+        out.extend(sorted(found))
+    return out, diags
+
+
+def _link_diag(p: Path, what: str) -> Diagnostic:
+    return Diagnostic("PE071", f"{p} {what}", Span(str(p), 1, 1),
+                      hint="rule and case files must be inside the folder given; copy the file in instead of linking it")
 
 
 def load_text(text: str, path: str = "<string>", limits: Limits = DEFAULT_LIMITS) -> Loaded:
@@ -335,6 +434,8 @@ class _Builder:
                             self._fail("PE005", f"text of {len(text)} characters is longer than the limit of {limits.max_scalar_chars}", ev,
                                        path=self._node_path(parent))
                         if is_key:
+                            if not text.isascii():  # one spelling per name: NFC (café written as e + U+0301 is café)
+                                text = unicodedata.normalize("NFC", text)
                             parent[2] = text
                             parent[3] = ev
                             continue
@@ -392,6 +493,15 @@ class _Builder:
             if e.context:
                 msg = f"{msg} ({e.context.strip()})"
             line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            # the officer's likely slip (a full-width colon, a tab …) at its own place, in plain words
+            slip = find_slip(self.source.text, line)
+            if slip is not None:
+                raise PolicyError(self.source.diag("PE001", f"YAML 语法错误 / YAML syntax error: {slip.message}",
+                                                   slip.line, slip.column, hint=slip.hint))
+            plain = explain_parser_message(msg)
+            if plain is not None:
+                raise PolicyError(self.source.diag("PE001", f"YAML 语法错误 / YAML syntax error: {plain[0]} ({msg})",
+                                                   line, col, hint=plain[1]))
             raise PolicyError(self.source.diag("PE001", f"YAML syntax error: {msg}", line, col,
                                                hint="check indentation, colons and quotes around this spot"))
         except yaml.reader.ReaderError as e:  # a control character: it has a position, not a mark

@@ -226,12 +226,12 @@ def boundaries(ps: PolicySet) -> list[_dt.date]:
     days: set[_dt.date] = set()
     for d in ps.documents.values():
         days.add(d.effective)
-        if d.effective_until:
+        if d.effective_until and d.effective_until < _dt.date.max:  # (9999-12-31: in force to the end of the calendar)
             days.add(d.effective_until + _dt.timedelta(days=1))
     for r in ps.rules:
         if r.effective:
             days.add(r.effective)
-        if r.effective_until:
+        if r.effective_until and r.effective_until < _dt.date.max:
             days.add(r.effective_until + _dt.timedelta(days=1))
     return sorted(days)
 
@@ -330,7 +330,7 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
                                f"'{r.id}'（{cite(r.document, r.citation)}）依上级授权替换 '{h.id}'（{cite(h.document, h.citation)}），"
                                f"在本级及以下适用 / replaces '{h.id}' as the level above leaves it to the {h.delegates} "
                                "level: a delegated replacement, not a loosening",
-                               "PE057", (Related(h.span, f"delegating provision: {cite(h.document, h.citation)}"),)))
+                               "PE059", (Related(h.span, f"delegating provision: {cite(h.document, h.citation)}"),)))
             elif not h.is_default and h.document not in docs[r.document].supersedes:
                 out.append(loc(r.document, r.span, f"'{r.id}' tries to replace binding rule '{h.id}'; both apply",
                                "PE052", (Related(h.span, f"binding rule: {cite(h.document, h.citation)}"),),
@@ -339,7 +339,7 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
             out.append(loc(r.document, r.span, f"{cite(r.document, r.citation)}: {r.ambiguity}", "PE054"))
         if r.reading:
             out.append(loc(r.document, r.span, f"采用的解读 / reading: {cite(r.document, r.citation)} '{r.id}': {r.reading}",
-                           "PE056", hint="a reading an officer may revisit"))
+                           "PE058", hint="a reading an officer may revisit"))
         above_r = _ancestors(ps, docs[r.document].jurisdiction)
         for i in sorted({i for o in overridden[id(r)] for j in above_r for i in binding_by.get((r.subject, o, j), ())}):
             h = ps.rules[i]
@@ -352,15 +352,15 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
                            "the value above keeps applying", "PE052",
                            (Related(h.span, f"binding rule: {cite(h.document, h.citation)}"),),
                            hint="only a rule marked 'default: true' may be overridden below"))
-    # assumptions: the readings recorded on values (assumed dates are reported by check, PE056)
+    # assumptions: the readings recorded on values (assumed dates are reported by check, PE058)
     for p in ps.params:
         if p.reading:
             out.append(loc(p.document, p.span, f"采用的解读 / reading: {cite(p.document, p.citation)} '{p.name}': {p.reading}",
-                           "PE056", hint="a reading an officer may revisit"))
+                           "PE058", hint="a reading an officer may revisit"))
     for e in ps.definitions:
         if e.reading:
             out.append(loc(e.document, e.span, f"采用的解读 / reading: {cite(e.document, e.citation or '')} '{e.name}': {e.reading}",
-                           "PE056", hint="a reading an officer may revisit"))
+                           "PE058", hint="a reading an officer may revisit"))
     # definitions
     defs_named: dict[tuple, list] = {}
     for e in ps.definitions:

@@ -9,6 +9,8 @@ plain words; the caller turns the offset into file:line:column.
 """
 from __future__ import annotations
 
+import unicodedata
+
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
@@ -138,7 +140,8 @@ def _name_of(t: Token) -> str:
         hint = "put brackets round the part it begins, e.g. x * (not y)" if t.value == "not" else \
             f"'{t.value}' is a reserved word; check what comes before it, or choose another name"
         raise ExprError("PE020", f"'{t.value}' cannot stand here", t.start_pos, len(t.value), hint=hint)
-    return t.value
+    # one spelling per name, as for the names declared in files (load.py): NFC
+    return t.value if t.value.isascii() else unicodedata.normalize("NFC", t.value)
 
 
 def _exprs(c: list) -> tuple:
@@ -233,6 +236,17 @@ _LOOKALIKES = {
     "“": "use straight quotes \"...\"", "”": "use straight quotes \"...\"",
     "‘": "use straight quotes '...'", "’": "use straight quotes '...'",
     "，": "use the ASCII ',' instead of the full-width '，'",
+    "＝": "写 '==' 表示等于（半角） / write '==' (ASCII) to compare for equality",
+    "＞": "写半角 '>' / write the ASCII '>'", "＜": "写半角 '<' / write the ASCII '<'",
+    "！": "写 'not'，或用 '!=' 表示不等于 / write 'not', or '!=' for 'not equal'",
+    "［": "use the ASCII '[' instead of the full-width '［'", "］": "use the ASCII ']' instead of the full-width '］'",
+}
+_LOOKALIKES["≥"] = "写 '>=' 表示“不少于/以上” / write '>=' for 'at least'"
+_LOOKALIKES["≤"] = "写 '<=' 表示“不超过/以下” / write '<=' for 'at most'"
+
+# Chinese words for the logical operators, which the grammar reads as names
+_WORD_SLIPS = {
+    "或": "or", "或者": "or", "且": "and", "并且": "and", "而且": "and", "和": "and", "非": "not", "不是": "not",
 }
 
 
@@ -282,15 +296,26 @@ def parse_expression(text: str, limits: Limits = DEFAULT_LIMITS) -> A.Node:
     except UnexpectedCharacters as e:
         ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
         hint = _LOOKALIKES.get(ch)
-        if ch == "=" and e.pos_in_stream + 1 < len(text) and text[e.pos_in_stream + 1] == "=":
+        following = text[e.pos_in_stream + 1] if e.pos_in_stream + 1 < len(text) else ""
+        if ch == "=" and following == "=":
             hint = None
-        raise ExprError("PE020", f"unexpected character {ch!r}", e.pos_in_stream,
-                        hint=hint or f"expected {_expected(e.allowed)}")
+        elif ch == "=" and following == ">":
+            raise ExprError("PE020", "'=>' 不是运算符 / '=>' is not an operator", e.pos_in_stream, 2,
+                            hint="写 '>=' 表示“不少于/以上” / write '>=' for 'at least'")
+        message = f"unexpected character {ch!r}" if ch.isascii() else f"“{ch}”不能用在表达式里 / unexpected character {ch!r}"
+        raise ExprError("PE020", message, e.pos_in_stream, hint=hint or f"expected {_expected(e.allowed)}")
     except UnexpectedEOF as e:
         raise ExprError("PE020", "the expression ends too early", len(text),
                         hint=f"expected {_expected(e.expected)}")
     except UnexpectedToken as e:
         last = e.token_history[-1] if e.token_history else None
+        for t in (e.token, last):
+            if t is not None and t.type == "NAME" and str(t) in _WORD_SLIPS and t.start_pos is not None:
+                word = _WORD_SLIPS[str(t)]
+                raise ExprError("PE020", f"“{t}”不是运算符：表达式里用英文 '{word}' / '{t}' is not an operator: "
+                                         f"write '{word}'", t.start_pos, len(str(t)),
+                                hint=f"例如 a >= 3 {word} b / e.g. a >= 3 {word} b" if word != "not" else
+                                "例如 not (a or b) / e.g. not (a or b)")
         if last is not None and last.type == "NAME":
             _name_of(last)  # a keyword where the grammar cannot take it is the mistake to report
         tok = e.token

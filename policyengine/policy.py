@@ -80,9 +80,12 @@ class Jurisdiction:
     span: Span | None = None
 
     def path(self, tree: dict[str, "Jurisdiction"]) -> list[str]:
-        out, cur = [], self
-        while cur is not None:
+        """From the root down to this jurisdiction.  A parent cycle (an error that check reports,
+        PE056) ends the walk where it would repeat itself, so nothing here can loop."""
+        out, seen, cur = [], set(), self
+        while cur is not None and cur.id not in seen:
             out.append(cur.id)
+            seen.add(cur.id)
             cur = tree.get(cur.parent) if cur.parent else None
         return list(reversed(out))
 
@@ -283,7 +286,8 @@ class PolicySet:
         return tuple(d for d in self.diagnostics if d.is_error)
 
     def jurisdiction_path(self, jid: str) -> list[str]:
-        return self.jurisdictions[jid].path(self.jurisdictions)
+        j = self.jurisdictions.get(jid)  # an undeclared one (an error check reports) stands alone
+        return j.path(self.jurisdictions) if j is not None else [jid]
 
     def docs_at(self, jid: str) -> list[Document]:
         return sorted((d for d in self.documents.values() if d.jurisdiction == jid), key=lambda d: (d.effective, d.id))

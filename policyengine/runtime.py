@@ -9,13 +9,14 @@ does not give.  Logic is three-valued: ``false and MISSING`` is false,
 from __future__ import annotations
 
 import datetime as _dt
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
 from typing import Any
 
 from . import dates
 
-__all__ = ["MISSING", "Unknown", "EvalLimit", "exact"]
+__all__ = ["MISSING", "Unknown", "EvalLimit", "exact", "MAX_STEPS", "bounded"]
 
 
 class Unknown:
@@ -74,19 +75,50 @@ def _unselected(func: str, w: Any, b: Any) -> Any:
 
 
 class EvalLimit(Exception):
-    """An evaluation went past a bound (a number too large, a date past 9999)."""
+    """An evaluation went past a bound (a number too large, a date past 9999, too many steps)."""
+
+
+# The steps of one evaluation: each item an aggregate (count, sum, any, all, min, max) visits
+# is a step, so aggregates nested in aggregates cost the product of their lists and are
+# stopped, not waited for.  Everything else an evaluation does is bounded by the size limits
+# of the expressions (Limits); a legitimate case takes a few hundred steps.
+MAX_STEPS = 1_000_000
+_STEPS: ContextVar = ContextVar("policyengine_steps", default=None)  # per evaluation (and per thread)
+
+
+def bounded(fn, *args):
+    """``fn(*args)`` as one evaluation, with its own step budget (a plain function, not a context
+    manager: it runs for every decision)."""
+    token = _STEPS.set([MAX_STEPS])
+    try:
+        return fn(*args)
+    finally:
+        _STEPS.reset(token)
+
+
+def _spend(n: int) -> None:
+    left = _STEPS.get()
+    left[0] -= n
+    if left[0] < 0:
+        raise EvalLimit(f"the evaluation took more than {MAX_STEPS:,} steps (aggregates over long lists, nested)")
 
 
 def _checked(v):
-    if isinstance(v, (int, Decimal)) and not isinstance(v, bool) and abs(v) > _MAX_MAGNITUDE:
-        raise EvalLimit("a number grew past 10^60")
+    if isinstance(v, (int, Decimal)) and not isinstance(v, bool):
+        if abs(v) > _MAX_MAGNITUDE:
+            raise EvalLimit("a number grew past 10^60")
+        if type(v) is Decimal and v and v.as_tuple().exponent < -_MAX_FRACTION_DIGITS:
+            raise EvalLimit(f"a number has more than {_MAX_FRACTION_DIGITS} digits after the decimal point")
     return v
+
+
+_MAX_FRACTION_DIGITS = 1_000  # products of decimals add up their digits (squaring doubles them); a yuan amount needs two
 
 
 def _div(a, b):
     if b == 0:
         return None
-    return _CTX.divide(Decimal(a), Decimal(b))
+    return _checked(_CTX.divide(Decimal(a), Decimal(b)))
 
 
 def _call(name: str, args: list) -> Any:
@@ -138,6 +170,13 @@ def _unk(a, b):
 def _agg(func: str, items, where, body, rank=None):
     if items is MISSING or items is None:
         return items
+    if _STEPS.get() is None:  # an aggregate outside an evaluation's budget: it and those inside it share one
+        token = _STEPS.set([MAX_STEPS])
+        try:
+            return _agg(func, items, where, body, rank)
+        finally:
+            _STEPS.reset(token)
+    _spend(len(items) + 1)
     vals, unknown = [], False
     for it in items:
         if where is not None:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
+from collections import ChainMap
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -100,7 +103,30 @@ def type_of_value(v) -> T:
     return STRING
 
 
+# Did-you-mean compares a name with every candidate: with thousands of unknown names against
+# thousands of declared ones that is quadratic.  Within suggestion_budget() (check runs in one)
+# the comparisons are counted and, once SUGGESTION_BUDGET is spent, the remaining unknown names
+# get no suggestion: the work stays linear in the input.
+SUGGESTION_BUDGET = 100_000
+_SUGGESTIONS: ContextVar = ContextVar("policyengine_suggestions", default=None)
+
+
+@contextmanager
+def suggestion_budget(comparisons: int = SUGGESTION_BUDGET):
+    token = _SUGGESTIONS.set([comparisons])
+    try:
+        yield
+    finally:
+        _SUGGESTIONS.reset(token)
+
+
 def suggest(name: str, candidates) -> str | None:
+    candidates = list(candidates)
+    left = _SUGGESTIONS.get()
+    if left is not None:
+        if left[0] < len(candidates):
+            return None
+        left[0] -= len(candidates)
     m = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
     return m[0] if m else None
 
@@ -113,11 +139,9 @@ class Env:
     kinds: dict[str, str] = field(default_factory=dict)  # name -> fact/parameter/definition/output
 
     def child(self, var: str, t: T) -> "Env":
-        n = dict(self.names)
-        n[var] = t
-        k = dict(self.kinds)
-        k[var] = "variable"
-        return Env(n, k)
+        # a view over the outer names, not a copy of them (an aggregate in each of thousands of
+        # expressions would copy every name each time)
+        return Env(ChainMap({var: t}, self.names), ChainMap({var: "variable"}, self.kinds))
 
 
 # name -> (min args, max args or None, result type function)

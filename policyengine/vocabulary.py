@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .diagnostics import printable
 from .explain import dumps, to_json_value
 from .policy import Fact, PolicySet
 from .records import text_of
@@ -80,7 +81,7 @@ def dumps_inline(v: Any) -> str:
 
 
 def _md_cell(s: str) -> str:
-    return s.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    return printable(s.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " "))
 
 
 def render_facts(rows: list[dict], fmt: str = "text", lang: str = "zh") -> str:
@@ -100,10 +101,11 @@ def render_facts(rows: list[dict], fmt: str = "text", lang: str = "zh") -> str:
         return "\n".join(out)
     out = []
     for r in rows:
-        out.append(f"{r['subject']}.{r['name']}: {r['type']} — {r['label'][lang]} ({r['label'][other]})")
+        # labels come from rule files: one line each, no control or bidi character (see printable)
+        out.append(printable(f"{r['subject']}.{r['name']}: {r['type']} — {r['label'][lang]} ({r['label'][other]})"))
         allowed = _allowed(r, lang)
         if allowed:
-            out.append(f"    {allowed}")
+            out.append(f"    {printable(allowed)}")
     return "\n".join(out) + ("\n" if out else "")
 
 

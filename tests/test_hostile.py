@@ -195,6 +195,52 @@ def gen_directory(d: Path) -> Path:
     return p
 
 
+SECRET = "hostile-secret-value-7f3a"  # what a file outside the folder holds: it must never be shown
+
+
+def _secret(d: Path) -> Path:
+    return _write(d / "outside-secret.txt", f"API_TOKEN={SECRET}\nkind: policy-document\n")
+
+
+def gen_fifo(d: Path) -> Path:
+    p = d / "fifo.yaml"
+    os.mkfifo(p)  # opening it for reading waits for a writer that never comes
+    return p
+
+
+def gen_link_outside(d: Path) -> Path:
+    # env.yaml -> a file outside the policies folder (/proc/self/environ, a CI secret …)
+    pol = d / "policies"
+    pol.mkdir()
+    _write(pol / "base.yaml", RULE_BASE)
+    (pol / "env.yaml").symlink_to(_secret(d))
+    (pol / "sub").symlink_to(d, target_is_directory=True)  # a folder link out, too
+    return pol
+
+
+def gen_link_loop(d: Path) -> Path:
+    pol = d / "policies"
+    pol.mkdir()
+    _write(pol / "base.yaml", RULE_BASE)
+    (pol / "again").symlink_to(pol, target_is_directory=True)  # the folder inside itself
+    (pol / "self.yaml").symlink_to(pol / "self.yaml")  # a link to itself
+    return pol
+
+
+def gen_cases_link_outside(d: Path) -> Path:
+    cases = d / "cases"
+    cases.mkdir()
+    _write(cases / "ok.yaml", CASE_HEAD + "facts:\n  service_days: 40\n")
+    (cases / "env.yaml").symlink_to(_secret(d))
+    return cases
+
+
+def gen_history_10000(d: Path) -> Path:
+    # the longest list a case may hold, read by rule_history_pairs.yaml two aggregates deep
+    return _write(d / "history_10000.yaml", CASE_HEAD + "facts:\n  evaluation_history:\n"
+                  + "".join(f"    - {{year: {i}}}\n" for i in range(10_000)))
+
+
 GENERATORS = {name[4:]: fn for name, fn in globals().items() if name.startswith("gen_") and callable(fn)}
 
 
@@ -264,6 +310,9 @@ def test_hostile_input(entry: dict, tmp_path: Path, record_property):
     assert proc.returncode == entry["exit"], f"{_id(entry)}: exit status{shown}"
     for s in entry["expect"]:
         assert s in both, f"{_id(entry)}: the message does not contain {s!r}{shown}"
+    for s in entry.get("absent", ()):  # a forged line, a secret, a raw control character
+        assert s not in both, f"{_id(entry)}: the output contains {s!r}{shown}"
+    assert SECRET not in both, f"{_id(entry)}: the content of a file outside the folder was shown{shown}"
     if entry["exit"] != 0 and args[0] == "evaluate":  # (check prints its report on stdout, like a linter)
         assert err.strip(), f"{_id(entry)}: a refusal must say why on stderr{shown}"
     assert "\x1b" not in both, f"{_id(entry)}: a terminal escape from the input reached the output"

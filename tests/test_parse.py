@@ -16,7 +16,7 @@ from policyengine.parse import KEYWORDS, ExprError, parse_expression
     ("a + and(b)", 4, "'and' cannot stand here", "reserved word"),
     ("x.in", 2, "'in' cannot stand here", "reserved word"),
     ("sum(x for if in xs)", 10, "'if' cannot stand here", "reserved word"),
-    ("service_days ≥ 30", 13, "unexpected character '≥'", "write '>='"),
+    ("service_days ≥ 30", 13, "“≥”不能用在表达式里 / unexpected character '≥'", "write '>='"),
     ("a = 1", 2, "unexpected character '='", "write '=='"),
     ("a b", 2, "unexpected 'b'", "expected"),
     ("x and", 5, "the expression ends too early", "expected"),

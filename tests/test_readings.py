@@ -152,7 +152,7 @@ def test_review_03_baotou_lists_replace_the_region_list(policies, jurisdiction, 
 
 
 def test_review_03_check_reports_the_delegation_as_information_with_both_citations(policies):
-    found = [d for d in diagnostics(policies, "PE057") if "nm.commissioner.source-unit" in d.message]
+    found = [d for d in diagnostics(policies, "PE059") if "nm.commissioner.source-unit" in d.message]
     assert sorted(d.message.split("'")[1] for d in found) == ["bt.commissioner.st-service", "bt.commissioner.type-source"]
     for d in found:
         assert d.severity.value == "info" and "第二条" in d.message and "四(" in d.message
@@ -192,7 +192,7 @@ def test_review_06_dongsheng_2024_duties_do_not_reach_2025(policies):
     in_2024 = policies.evaluate(teacher("cn/nm/ordos/dongsheng", "2025-12-20", **dict(facts, year=2024)))
     assert in_2024.outputs["compliant"] is False and in_2024.outputs["min_policy_briefings_per_year"] == 2
     assert any("dongsheng.commissioner.policy-briefings" in d.message and "Reading 5" in d.message
-               for d in diagnostics(policies, "PE056"))
+               for d in diagnostics(policies, "PE058"))
 
 
 # --- 7. every numeric target encoded; one reading of 择优 (reading 6) --------------------------------
@@ -271,7 +271,7 @@ def test_review_11_assumed_dates_are_late_and_reported(policies):
     assert eff["innovation_opinion_2023_1"] == _dt.date(2023, 7, 7)
     assert eff["commissioner_plan"] >= eff["innovation_opinion_2023_1"]  # the plan implements the opinion
     assert eff["ekefa_2024_26"] == _dt.date(2024, 7, 2)
-    dated = [d for d in diagnostics(policies, "PE056") if "assumed date of effect" in d.message]
+    dated = [d for d in diagnostics(policies, "PE058") if "assumed date of effect" in d.message]
     assumed = {d["id"]: d["effective"] for d in docs.values() if d.get("dates_assumed")}
     assert len(dated) == len(assumed) == 5
     for doc_id, day in assumed.items():
@@ -288,13 +288,13 @@ def test_every_reading_is_reported_by_check(policies):
         readings += [r["id"] for r in data.get("rules", ()) if r.get("reading")]
         readings += [n for n, v in (data.get("parameters") or {}).items() if v.get("reading")]
         readings += [n for n, v in (data.get("definitions") or {}).items() if v.get("reading")]
-    reported = [d.message for d in diagnostics(policies, "PE056") if "reading" in d.message]
+    reported = [d.message for d in diagnostics(policies, "PE058") if "reading" in d.message]
     assert len(readings) >= 30
     for r in readings:
         assert any(f"'{r}'" in m for m in reported), r
     for n in range(1, 10):  # each of the nine readings is recorded somewhere and reported
         assert any(f"Reading {n} settled" in m or f"reading {n} settled" in m for m in
-                   reported + [d.message for d in diagnostics(policies, "PE056")]), n
+                   reported + [d.message for d in diagnostics(policies, "PE058")]), n
 
 
 # --- the language: in_force_on with the more favourable exception -------------------------------------

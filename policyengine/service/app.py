@@ -1,0 +1,320 @@
+"""The HTTP application of ``policyengine serve`` (FastAPI; run by uvicorn).
+
+Every request is untrusted input: bodies are read up to the case-file size limit and
+no further, cases go through the engine's safe loader (no tags, no aliases, no
+duplicate keys, bounded numbers and nesting), and every error — a malformed case, a
+bad parameter, a missing key, an unknown path, a database that is down, a bug — is a
+JSON body ``{"errors": [{"code", "message", "field", …}]}``.  No traceback is ever
+sent.  A ``201`` is sent only once the decision is committed to the log.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import datetime as _dt
+import hashlib
+import itertools
+import json
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import Route
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .. import Diagnostic, Policies, PolicyError, Span, __version__
+from .body import read_case
+from .keys import Keys
+from .log import DecisionLog, GroupCommitter, LogUnavailable, Record
+
+__all__ = ["create_app", "Service"]
+
+_FIELD = re.compile(r"^((?:[A-Za-z_][\w-]*|\[\d+\])(?:\.(?:[^\s:.]+)|\[\d+\])*|\(file\)): ")
+_BOOL = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
+_JSON_TYPES = ("application/json", "application/yaml", "application/x-yaml", "text/yaml")
+
+
+def _compact(obj: Any) -> bytes:
+    """Deterministic JSON: sorted keys, no spaces, UTF-8 kept as is (the answers hold no floats)."""
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def error(status: int, code: str, message: str, field: str | None = None, headers: dict | None = None,
+          **extra: Any) -> Response:
+    e = {"code": code, "message": message, "field": field, **extra}
+    return Response(_compact({"errors": [e]}), status, headers=headers, media_type="application/json")
+
+
+def case_errors(err: PolicyError) -> Response:
+    """422 naming the field of each problem, with its place in the body (line, column) and the hint."""
+    out = []
+    for d in err.diagnostics:
+        m = _FIELD.match(d.message)
+        field = m.group(1) if m and m.group(1) != "(file)" else "body"
+        out.append({"code": d.code, "name": d.name, "message": d.message, "field": field,
+                    "line": d.span.line if d.span else None, "column": d.span.column if d.span else None,
+                    "hint": d.hint})
+    return Response(_compact({"errors": out}), 422, media_type="application/json")
+
+
+def _cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"after:{seq}".encode()).decode().rstrip("=")
+
+
+def _read_cursor(text: str) -> int | None:
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    m = re.fullmatch(r"after:(0|[1-9]\d{0,17})", raw)
+    return int(m.group(1)) if m else None
+
+
+@dataclass
+class Service:
+    """What the application serves: one policy version, one log, and the keys (None: no keys asked)."""
+
+    policies: Policies
+    version_digest: str
+    version_no: int
+    log: DecisionLog
+    keys: Keys | None = None
+    max_body: int = 0  # 0: the case-file limit of the policies' limits
+
+    def __post_init__(self) -> None:
+        if not self.max_body:
+            self.max_body = self.policies.limits.max_file_bytes
+
+
+def _policies_body(svc: Service, lang: str) -> bytes:
+    from ..records import text_of
+
+    ps = svc.policies.policy_set
+    iso = lambda d: d.isoformat() if d else None  # noqa: E731
+    docs = [{"id": d.id, "number": d.number, "title": text_of(d.title, lang), "jurisdiction": d.jurisdiction,
+             "issued": iso(d.issued), "effective": iso(d.effective), "effective_until": iso(d.effective_until)}
+            for d in sorted(ps.documents.values(), key=lambda d: (d.jurisdiction, d.effective, d.id))]
+    jurs = [{"id": j.id, "name": text_of(j.name, lang), "level": j.level, "parent": j.parent}
+            for j in sorted(ps.jurisdictions.values(), key=lambda j: j.id)]
+    return _compact({"policy_version": svc.version_digest, "engine_version": __version__, "documents": docs,
+                     "jurisdictions": jurs})
+
+
+def authorise(keys: Keys, authorization: str, role: str) -> Response | None:
+    """None when the presented key has ``role``; else the 401 or 403 answer."""
+    scheme, _, presented = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not presented.strip():
+        return error(401, "unauthorized", "this service needs 'Authorization: Bearer KEY'", "Authorization",
+                     headers={"WWW-Authenticate": "Bearer"})
+    key = keys.find(presented.strip())
+    if key is None:
+        return error(401, "unauthorized", "unknown key", "Authorization", headers={"WWW-Authenticate": "Bearer"})
+    if role not in key.roles:
+        return error(403, "forbidden", f"the key {key.name!r} does not have the role {role!r}", "Authorization")
+    return None
+
+
+class KeyCheck:
+    """ASGI middleware: every /v1 request shows a key with the role it needs (POST: decide; else read) before
+    anything else reads it — an unknown caller learns nothing, not even whether its parameters were valid."""
+
+    def __init__(self, app, keys: Keys):
+        self.app, self.keys = app, keys
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"].startswith("/v1"):
+            auth = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), "")
+            denied = authorise(self.keys, auth, "decide" if scope["method"] == "POST" else "read")
+            if denied is not None:
+                await denied(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
+    from ..schema import case_schema, decision_schema
+
+    app = FastAPI(title="policyengine decision service", version=__version__, docs_url=None, redoc_url=None,
+                  description="Decisions of the policy engine over HTTP/JSON; every decision answered 201 is "
+                              "in the decision log, a hash chain (`policyengine log verify`).")
+    policies_body = {lang: _policies_body(svc, lang) for lang in ("zh", "en")}
+    # Decision ids: random version-4 UUIDs from a keyed hash of a counter, the key drawn once — os.urandom per
+    # request costs up to a millisecond on some kernels; these are as unguessable and never repeat.
+    id_key, id_counter = os.urandom(32), itertools.count()
+
+    def new_id() -> str:
+        raw = hashlib.blake2b(next(id_counter).to_bytes(8, "big"), key=id_key, digest_size=16).digest()
+        return str(uuid.UUID(bytes=raw, version=4))
+
+    err_schema = {"type": "object", "required": ["errors"], "properties": {"errors": {"type": "array", "items": {
+        "type": "object", "required": ["code", "message", "field"],
+        "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                       "field": {"type": ["string", "null"]}}}}}}
+    err = {"content": {"application/json": {"schema": err_schema}}}
+    auth_errors = {"401": {"description": "no key, or an unknown key", **err},
+                   "403": {"description": "the key lacks the role", **err}}
+    decision_out = decision_schema()
+    decision_out = {**decision_out, "required": sorted(set(decision_out.get("required", [])) |
+                                                       {"id", "policy_version", "decided_at"})}
+    decision_out.setdefault("properties", {}).update({
+        "id": {"type": "string"}, "policy_version": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
+        "decided_at": {"type": "string", "format": "date-time"}})
+
+    async def read_body(request: Request) -> bytes | Response:
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > svc.max_body):
+            return error(413, "PE005", f"the body is larger than the limit of {svc.max_body} bytes", "body")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > svc.max_body:
+                return error(413, "PE005", f"the body is larger than the limit of {svc.max_body} bytes", "body")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def decide(text: str, path: str, explain: bool, lang: str):
+        return svc.policies.evaluate(read_case(svc.policies, text, path), explain=explain, lang=lang)
+
+    @app.post("/v1/decisions", status_code=201, tags=["decisions"],
+              summary="Decide a case and log the decision",
+              responses={"201": {"description": "decided and durably logged",
+                                 "content": {"application/json": {"schema": decision_out}}},
+                         "413": {"description": "the body is too large", **err},
+                         "415": {"description": "not JSON (or YAML)", **err},
+                         "422": {"description": "a malformed case; nothing logged", **err},
+                         "503": {"description": "the log is unreachable; nothing logged", **err}, **auth_errors},
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/json": {"schema": case_schema()}}}, "parameters": [
+                  {"name": "explain", "in": "query", "required": False, "description": "false: no explanation",
+                   "schema": {"type": "boolean", "default": True}},
+                  {"name": "lang", "in": "query", "required": False, "description": "language of the explanation",
+                   "schema": {"type": "string", "enum": ["zh", "en"], "default": "zh"}}]})
+    async def post_decision(request: Request):
+        # the two query parameters are read here rather than declared: FastAPI's parameter machinery is a fifth of
+        # the time of a decision without explanation (they are declared for the OpenAPI document below)
+        q = request.query_params
+        explain_text, lang = q.get("explain", "true").lower(), q.get("lang", "zh")
+        if explain_text not in _BOOL:
+            return error(422, "bad-parameter", "explain is true or false", "explain")
+        if lang not in ("zh", "en"):
+            return error(422, "bad-parameter", "lang is zh or en", "lang")
+        explain = _BOOL[explain_text]
+        ctype = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+        if ctype not in _JSON_TYPES:
+            return error(415, "unsupported-media-type", "send the case as application/json", "Content-Type")
+        body = await read_body(request)
+        if isinstance(body, Response):
+            return body
+        path = "<request>.json" if ctype == "application/json" else "<request>.yaml"
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as e:  # located as the loader locates it in a case file
+            line = body.count(b"\n", 0, e.start) + 1
+            col = e.start - (body.rfind(b"\n", 0, e.start) + 1) + 1
+            return case_errors(PolicyError(Diagnostic(
+                "PE006", f"the body is not valid UTF-8 (byte 0x{body[e.start]:02x} at offset {e.start})",
+                Span(path, line, col), hint="send UTF-8")))
+        try:
+            decision = (await run_in_threadpool(decide, text, path, True, lang) if explain
+                        else decide(text, path, False, lang))
+            out = decision.to_dict()
+        except PolicyError as e:
+            return case_errors(e)
+        if not explain:
+            out.pop("explanation", None)
+        decision_id = new_id()
+        decided_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        out.update(id=decision_id, policy_version=svc.version_digest, decided_at=decided_at)
+        answer = _compact(out)
+        rec = Record(decision_id, decided_at, decision.subject, decision.jurisdiction, svc.version_no,
+                     svc.version_digest, __version__, explain, lang, body, answer)
+        try:
+            await asyncio.wrap_future(committer.submit(rec))
+        except LogUnavailable as e:
+            return error(503, "log-unavailable", f"{e}; the decision was not logged, try again", None,
+                         headers={"Retry-After": "1"})
+        return Response(answer, 201, media_type="application/json", headers={"Location": f"/v1/decisions/{decision_id}"})
+
+    @app.get("/v1/decisions/{decision_id}", tags=["decisions"], summary="A logged decision, byte for byte as answered",
+             responses={"200": {"content": {"application/json": {"schema": decision_out}}},
+                        "404": {"description": "no such decision", **err}, **auth_errors})
+    def get_decision(request: Request, decision_id: str):
+        if len(decision_id) > 36:
+            return error(404, "not-found", "no decision with this id", "id")
+        try:
+            got = svc.log.get(decision_id)
+        except Exception:  # noqa: BLE001 — a database error is an unavailable log, said plainly
+            return error(503, "log-unavailable", "the decision log cannot be read now", None, headers={"Retry-After": "1"})
+        if got is None:
+            return error(404, "not-found", "no decision with this id", "id")
+        return Response(got, 200, media_type="application/json")
+
+    @app.get("/v1/decisions", tags=["decisions"], summary="Logged decisions, oldest first, a page at a time",
+             responses={"200": {"content": {"application/json": {"schema": {
+                 "type": "object", "required": ["decisions", "next"],
+                 "properties": {"decisions": {"type": "array", "items": decision_out},
+                                "next": {"type": ["string", "null"]}}}}}}, **auth_errors})
+    def list_decisions(request: Request, subject: str | None = Query(None, max_length=64),
+                       jurisdiction: str | None = Query(None, max_length=255),
+                       limit: int = Query(100, ge=1, le=1000),
+                       cursor: str | None = Query(None, max_length=64, description="the 'next' of the page before")):
+        after = 0
+        if cursor is not None:
+            after = _read_cursor(cursor)
+            if after is None:
+                return error(422, "bad-parameter", "not a cursor given by this service", "cursor")
+        try:
+            bodies, last = svc.log.page(subject=subject, jurisdiction=jurisdiction, after=after, limit=limit)
+        except Exception:  # noqa: BLE001
+            return error(503, "log-unavailable", "the decision log cannot be read now", None, headers={"Retry-After": "1"})
+        nxt = _compact(_cursor(last) if last is not None else None)
+        return Response(b'{"decisions":[' + b",".join(bodies) + b'],"next":' + nxt + b"}", 200,
+                        media_type="application/json")
+
+    @app.get("/v1/policies", tags=["policies"], summary="The policy version served and its documents",
+             responses=auth_errors)
+    def get_policies(request: Request, lang: Literal["zh", "en"] = Query("zh")):
+        return Response(policies_body[lang], 200, media_type="application/json")
+
+    @app.get("/healthz", tags=["health"], summary="200 while the decision log is reachable, 503 otherwise",
+             responses={"503": {"description": "the log is unreachable", **err}})
+    def healthz():
+        if svc.log.ping():
+            return Response(_compact({"status": "ok", "log": "reachable", "policy_version": svc.version_digest}),
+                            200, media_type="application/json")
+        return error(503, "log-unavailable", "the decision log is unreachable", None)
+
+    # The hot path: the same POST handler as a plain Starlette route in front of FastAPI's, which stays for the
+    # OpenAPI document only.  FastAPI's per-request dependency resolution (for a handler that takes just the
+    # request) was a fifth of the server's time per decision; middleware and exception handlers apply alike.
+    app.router.routes.insert(0, Route("/v1/decisions", post_decision, methods=["POST"]))
+
+    if svc.keys is not None:
+        app.add_middleware(KeyCheck, keys=svc.keys)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        out = []
+        for e in exc.errors():
+            loc = [str(x) for x in e.get("loc", ()) if x not in ("query", "path", "header", "body")]
+            out.append({"code": "bad-parameter", "message": str(e.get("msg", "invalid")), "field": ".".join(loc) or None})
+        return Response(_compact({"errors": out}), 422, media_type="application/json")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        msg = {404: "no such path", 405: "method not allowed here"}.get(exc.status_code, str(exc.detail))
+        return error(exc.status_code, code, msg, None, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception):  # never a traceback to the client
+        return error(500, "internal", "internal error; nothing was logged for this request", None)
+
+    return app

@@ -1,0 +1,176 @@
+"""``policyengine replay`` and ``policyengine log verify``: what an auditor runs against a log.
+
+Replay without policies re-evaluates every logged decision under the policy version
+that made it (its files are in the log, by digest) and compares the answer with the
+one logged, byte for byte: exit 0 when all are reproduced, 1 naming each that is not.
+Replay with policies (folders or ``git:REV``) re-evaluates the logged cases under that
+version and lists, in the terms of ``policyengine diff --cases``, the decisions whose
+outcomes it would change.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import sys
+from contextlib import ExitStack
+
+from .. import Policies, PolicyError
+from .log import DecisionLog, LogError, Row, verify_chain
+from .versions import PolicyVersion
+
+__all__ = ["reproduce", "run_replay", "run_verify"]
+
+
+def _compact(obj) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def _evaluate(pol: Policies, r: Row, explain: bool | None = None):
+    from ..cases import case_from_text
+
+    path = "<request>.json"
+    case = case_from_text(r.request.decode("utf-8"), pol.policy_set, path, pol.limits)
+    return pol.evaluate(case, explain=r.explain if explain is None else explain, lang=r.lang)
+
+
+def reproduce(pol: Policies, r: Row) -> bytes:
+    """The answer this decision gets now: the same id, version and time, the outputs computed again."""
+    out = _evaluate(pol, r).to_dict()
+    if not r.explain:
+        out.pop("explanation", None)
+    out.update(id=r.id, policy_version=r.version_digest, decided_at=r.decided_at)
+    return _compact(out)
+
+
+def _first_difference(a: bytes, b: bytes) -> str:
+    try:
+        x, y = json.loads(a), json.loads(b)
+    except ValueError:
+        return "the logged answer is not JSON"
+    for k in sorted(set(x) | set(y)):
+        if x.get(k) != y.get(k):
+            if k == "outputs" and isinstance(x.get(k), dict) and isinstance(y.get(k), dict):
+                names = [n for n in sorted(set(x[k]) | set(y[k])) if x[k].get(n) != y[k].get(n)]
+                return "outputs: " + ", ".join(f"{n}: {json.dumps(x[k].get(n))} logged, {json.dumps(y[k].get(n))} now"
+                                               for n in names)
+            return f"{k} differs"
+    return "the bytes differ"
+
+
+def _same_version(log: DecisionLog, out) -> int:
+    versions: dict[str, Policies | str] = {}
+    checked, differ = 0, 0
+    for r in log.rows():
+        checked += 1
+        pol = versions.get(r.version_digest)
+        if pol is None:
+            try:
+                pol = versions[r.version_digest] = log.load_version(r.version_digest).load()
+            except (LogError, PolicyError, ValueError) as e:
+                msg = str(e) if not isinstance(e, PolicyError) else "; ".join(d.message for d in e.diagnostics)
+                pol = versions[r.version_digest] = f"its policy version does not load: {msg}"
+        if isinstance(pol, str):
+            differ += 1
+            out.write(f"decision {r.id} (#{r.seq}): {pol}\n")
+            continue
+        try:
+            again = reproduce(pol, r)
+        except PolicyError as e:
+            differ += 1
+            out.write(f"decision {r.id} (#{r.seq}): no longer evaluates: {'; '.join(d.message for d in e.diagnostics)}\n")
+            continue
+        if again != r.response:
+            differ += 1
+            out.write(f"decision {r.id} (#{r.seq}): not reproduced under {r.version_digest}: "
+                      f"{_first_difference(r.response, again)}\n")
+    out.write(f"{checked - differ} of {checked} logged decision(s) reproduced exactly under their own policy version"
+              + ("." if not differ else f"; {differ} differ.") + "\n")
+    return 1 if differ else 0
+
+
+def _new_version(log: DecisionLog, spec: list[str], fmt: str, lang: str, out) -> int:
+    from ..diff import CaseImpact, OutputChange, _materialise, diff_policies, render
+    from ..explain import to_json_value
+
+    with ExitStack() as stack:
+        paths = [stack.enter_context(_materialise(s))[0] if s.startswith("git:") else s for s in spec]
+        new = Policies.load(*paths)
+        new_digest = PolicyVersion.read(paths).digest
+    olds: dict[str, Policies] = {}
+    impacts, checked, last = [], 0, ""
+    for r in log.rows():
+        checked += 1
+        old = olds.get(r.version_digest)
+        if old is None:
+            old = olds[r.version_digest] = log.load_version(r.version_digest).load()
+        last = r.version_digest
+        head = (r.id, r.subject, r.jurisdiction, "")
+        try:
+            do = _evaluate(old, r, explain=True)
+            head = (r.id, do.subject, do.jurisdiction, do.as_of.isoformat())
+        except PolicyError as e:
+            do, eo = None, "; ".join(d.message for d in e.diagnostics)
+        else:
+            eo = ""
+        try:
+            dn = _evaluate(new, r, explain=True)
+        except PolicyError as e:
+            dn, en = None, "; ".join(d.message for d in e.diagnostics)
+        else:
+            en = ""
+        if do is None or dn is None:
+            if do is not None or dn is not None:
+                impacts.append(CaseImpact(*head, (), eo, en))
+            continue
+        xo, xn = {e.output: e for e in do.explanation}, {e.output: e for e in dn.explanation}
+        changes = []
+        for name in sorted(set(do.outputs) | set(dn.outputs)):
+            a, b = to_json_value(do.outputs.get(name)), to_json_value(dn.outputs.get(name))
+            if a != b:
+                rules = lambda x: tuple(e.id for e in x[name].deciding) if name in x else ()  # noqa: E731
+                changes.append(OutputChange(name, a, b, rules(xo), rules(xn)))
+        if changes:
+            impacts.append(CaseImpact(*head, tuple(changes)))
+    # the rule changes, in policy terms, from the version that made the latest logged decision
+    today = _dt.date.today()
+    changes = diff_policies(olds[last].policy_set, new.policy_set, today, lang) if olds else []
+    old_label = f"log, {len(olds)} versions, latest {last}" if len(olds) > 1 else f"log ({last})" if olds else "log"
+    out.write(render(old_label, f"{' '.join(spec)} ({new_digest})", today, changes, impacts, checked, fmt))
+    return 1 if impacts else 0
+
+
+def run_replay(db: str, policies: list[str], fmt: str = "text", lang: str = "zh", out=None) -> int:
+    out = out if out is not None else sys.stdout
+    try:
+        log = DecisionLog(db, create=False)
+    except LogError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        return _new_version(log, policies, fmt, lang, out) if policies else _same_version(log, out)
+    except LogError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        log.close()
+
+
+def run_verify(db: str, fmt: str = "text", out=None) -> int:
+    out = out if out is not None else sys.stdout
+    try:
+        log = DecisionLog(db, create=False)
+    except LogError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        rep = verify_chain(log)
+    finally:
+        log.close()
+    if fmt == "json":
+        out.write(json.dumps({"intact": rep.ok, "decisions": rep.count, "head": "sha256:" + rep.head,
+                              "problem": rep.problem or None}, ensure_ascii=False, sort_keys=True) + "\n")
+    elif rep.ok:
+        out.write(f"intact: {rep.count} decision(s); head sha256:{rep.head}\n")
+    else:
+        out.write(f"NOT intact: {rep.problem}\n({rep.count} decision(s) verified before it)\n")
+    return 0 if rep.ok else 1

@@ -1,0 +1,59 @@
+"""Start the service: load the policies, open the log, run uvicorn until stopped."""
+from __future__ import annotations
+
+import sys
+
+from .. import Policies
+from .keys import KeyFileError, Keys
+from .log import DecisionLog, GroupCommitter, LogError, show_url
+from .versions import PolicyVersion
+
+__all__ = ["serve", "open_service"]
+
+
+def open_service(paths, db: str, keys: str | None):
+    """(Service, committer): the policies as read (their digest taken before and after loading, so the
+    version logged is the one that decides), the log opened (created or upgraded), the keys read."""
+    from .. import default_policy_dir
+    from .app import Service
+
+    paths = list(paths) or [default_policy_dir()]
+    key_set = Keys.read(keys) if keys else None
+    before = PolicyVersion.read(paths)
+    policies = Policies.load(*paths)
+    pv = PolicyVersion.read(paths)
+    if pv.digest != before.digest:
+        raise LogError("the policy files changed while they were being loaded; start again")
+    log = DecisionLog(db)
+    for note in log.upgrades:
+        print(f"policyengine serve: {note}", file=sys.stderr)
+    try:
+        no = log.store_version(pv)
+    except Exception as e:
+        log.close()
+        raise LogError(f"cannot store the policy version in the log: {e}")
+    return Service(policies, pv.digest, no, log, key_set), GroupCommitter(log)
+
+
+def serve(paths, *, db: str, host: str, port: int, keys: str | None) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    try:
+        svc, committer = open_service(paths, db, keys)
+    except (LogError, KeyFileError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    app = create_app(svc, committer)
+    print(f"policyengine serve: http://{host}:{port} · policy version {svc.version_digest} · log {show_url(db)}"
+          + (" · keys required" if svc.keys else ""), file=sys.stderr, flush=True)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, server_header=False,
+                            timeout_graceful_shutdown=10)
+    server = uvicorn.Server(config)
+    try:
+        server.run()
+    finally:
+        committer.close()
+        svc.log.close()
+    return 0 if server.started else 2

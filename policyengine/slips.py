@@ -1,0 +1,135 @@
+"""The slips a policy officer makes on a Chinese keyboard, and what to say about them.
+
+Read only when the YAML parser has already refused a file (nothing here runs for a valid
+file): the lines up to the parser's place are searched for the likeliest cause — a
+full-width colon after a key, a tab in the indentation, full-width brackets or quotes
+used as YAML syntax — and the message names that spot and the fix, in Chinese and
+English.  Otherwise the parser's own words are put into plain language.
+"""
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+__all__ = ["Slip", "find_slip", "explain_parser_message"]
+
+
+class Slip(NamedTuple):
+    line: int  # 1-based
+    column: int  # 1-based
+    message: str
+    hint: str
+
+
+# a key (no quotes, no colon) followed by a full-width colon, at the start of a line or list item
+_FULLWIDTH_COLON = re.compile(r"^(?P<lead>[ ]*(?:-[ ]+)?)(?P<key>[^\s#'\"：:\-][^#'\"：:]*?)[ ]*：")
+_TAB = re.compile(r"^[ ]*(\t)")
+# full-width brackets where YAML syntax expects ASCII ones: after 'key: ' or '- '
+_FULLWIDTH_OPEN = re.compile(r"^[ ]*(?:-[ ]+|[^#'\"]*?:[ ]+)([［｛（])")
+_FULLWIDTH_QUOTE = re.compile(r"^[ ]*(?:-[ ]+|[^#'\"]*?:[ ]+)([“”‘’])")
+
+# (group 1 runs up to the key: a list item's keys line up after its '- ')
+_KEY_WITH_VALUE = re.compile(r"^([ ]*(?:-[ ]+)?)[^\s#'\"-][^:#'\"]*:[ ]+[^\s#]")
+_KEY = re.compile(r"^[ ]*[^\s#'\"-][^:#'\"]*:(?:[ ]|$)")
+
+_NAMES = {"［": ("[", "全角方括号"), "｛": ("{", "全角花括号"), "（": ("(", "全角圆括号")}
+
+
+
+_WINDOW = 2  # a slip is reported on its own line or up to two lines later
+_LONGEST = 4000  # a longer line is no officer's slip (and is not searched)
+
+
+def find_slip(text: str, error_line: int) -> Slip | None:
+    """The last slip on the lines from ``error_line - 2`` to ``error_line`` (1-based)."""
+    found = None
+    first = max(1, error_line - _WINDOW)
+    lines = text.split("\n", error_line)[:error_line]
+    previous = None  # the last line before this one that holds a key with its value
+    for k in range(first - 2, -1, -1):
+        if k < len(lines) and lines[k].strip() and not lines[k].lstrip(" ").startswith("#"):
+            previous = lines[k].rstrip("\r")
+            break
+    for n, line in enumerate(lines[first - 1:], start=first):
+        line = line.rstrip("\r")
+        if not line.strip() or len(line) > _LONGEST or line.lstrip(" ").startswith("#"):
+            continue
+        prev, previous = previous, line
+        m = _KEY_WITH_VALUE.match(prev or "")
+        here = len(line) - len(line.lstrip(" "))
+        if m and _KEY.match(line) and here > len(m.group(1)):
+            found = Slip(n, len(m.group(1)) + 1, f"这一行比上一行多缩进了 {here - len(m.group(1))} 个空格 / this line is indented "
+                               f"{here - len(m.group(1))} space(s) more than the line above",
+                         "同一级的键从同一列开始；上一行已经写了值，下面不能再缩进 / keys of one level start in the "
+                         "same column; the line above already has its value, so nothing may be indented under it")
+            continue
+        m = _TAB.match(line)
+        if m:
+            found = Slip(n, m.start(1) + 1,
+                         "缩进里有制表符（Tab）：YAML 只能用空格缩进 / a tab in the indentation: YAML indents with "
+                         "spaces only",
+                         "把 Tab 换成空格（每级两个空格） / replace the tab with spaces (two per level)")
+            continue
+        m = _FULLWIDTH_COLON.match(line)
+        if m and ": " not in line[: m.end()] and not line[: m.end()].rstrip("：").endswith(":"):
+            key = m.group("key").strip()
+            found = Slip(n, m.end(), f"“{key}”后面是全角冒号“：”，YAML 要半角冒号 / a full-width colon '：' after "
+                                     f"'{key}': YAML needs an ASCII colon",
+                         f"改为半角冒号加一个空格，如 {key}: … / write an ASCII colon and a space: {key}: …")
+            continue
+        m = _FULLWIDTH_OPEN.match(line)
+        if m:
+            ascii_, name = _NAMES[m.group(1)]
+            found = Slip(n, m.start(1) + 1, f"{name}“{m.group(1)}”不能作 YAML 的括号 / a full-width bracket "
+                                            f"'{m.group(1)}' cannot open a YAML list or mapping",
+                         f"改为半角“{ascii_}”，或把整个值放在引号里 / write the ASCII '{ascii_}', or quote the value")
+            continue
+        m = _FULLWIDTH_QUOTE.match(line)
+        if m:
+            found = Slip(n, m.start(1) + 1, f"全角引号“{m.group(1)}”不是 YAML 的引号 / the full-width quote "
+                                            f"'{m.group(1)}' is not a YAML quote",
+                         "改为半角双引号 \"…\"，或去掉引号 / use straight double quotes \"…\", or none")
+    return found
+
+
+_PLAIN = [
+    ("mapping values are not allowed",
+     "这里不能开始“键: 值” / a 'key: value' cannot start here",
+     "常见原因：上一行缺冒号或冒号后缺空格，值里有未加引号的“: ”，或缩进不对；含冒号的文字请加引号 / "
+     "usually the line above lacks a colon (or the space after it), a value holds an unquoted ': ', or the "
+     "indentation is off; quote text that contains a colon"),
+    ("did not find expected '-' indicator",
+     "列表项没有对齐 / the list items are not aligned",
+     "同一列表的每一项“- ”必须从同一列开始 / every '- ' of one list starts in the same column"),
+    ("did not find expected key",
+     "缩进不一致：这一行与上面同级的行没有对齐 / the indentation does not line up with the lines above",
+     "同一级的键必须从同一列开始，每级缩进两个空格 / keys of one level start in the same column; indent two "
+     "spaces per level"),
+    ("expected <block end>",
+     "缩进不一致：这一行与上面同级的行没有对齐 / the indentation does not line up with the lines above",
+     "同一级的键必须从同一列开始，每级缩进两个空格 / keys of one level start in the same column; indent two "
+     "spaces per level"),
+    ("could not find expected ':'",
+     "缺少冒号：键后面要有“: ” / a colon is missing after a key",
+     "写成“键: 值”（半角冒号加空格） / write 'key: value' (an ASCII colon and a space)"),
+    ("cannot start any token",
+     "这个字符不能出现在这里 / this character cannot start a value",
+     "以 @、` 或 % 开头的文字请加引号；缩进只用空格 / quote text that starts with @, ` or %; indent with spaces"),
+    ("found unexpected end of stream",
+     "文件在引号或括号闭合之前就结束了 / the file ends before a quote or bracket is closed",
+     "检查引号和括号是否成对 / check that quotes and brackets come in pairs"),
+    ("did not find expected ',' or ']'",
+     "列表的方括号没有闭合 / a '[' list is not closed",
+     "检查逗号和“]” / check the commas and the closing ']'"),
+    ("did not find expected ',' or '}'",
+     "花括号没有闭合 / a '{' mapping is not closed",
+     "检查逗号和“}” / check the commas and the closing '}'"),
+]
+
+
+def explain_parser_message(problem: str) -> tuple[str, str] | None:
+    """The parser's words in plain language (message, hint), both languages, if we know them."""
+    for needle, message, hint in _PLAIN:
+        if needle in problem:
+            return message, hint
+    return None

@@ -1,0 +1,68 @@
+"""The slips of a Chinese keyboard get a located message with the fix, in Chinese and English.
+
+Each rule-file fixture is in tests/invalid/ (its code, line and column are checked there);
+here the words are: what is wrong and how to fix it, in both languages.  The same slips in
+a case file are checked through `policyengine evaluate`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from policyengine.api import load_rule_files
+from policyengine.cli import main
+
+INVALID = Path(__file__).resolve().parent / "invalid"
+
+RULE_FILE_SLIPS = {
+    "PE001_fullwidth-colon": ("全角冒号", "full-width colon", "full_time_education: …"),
+    "PE001_tab-indent": ("制表符", "a tab in the indentation", "replace the tab with spaces"),
+    "PE001_fullwidth-bracket": ("全角花括号", "full-width bracket", "write the ASCII '{'"),
+    "PE001_fullwidth-quote": ("全角引号", "is not a YAML quote", "straight double quotes"),
+    "PE001_extra-indent": ("多缩进了 1 个空格", "indented 1 space(s) more", "same column"),
+    "PE020_word-or": ("“或”不是运算符", "write 'or'", "a >= 3 or b"),
+    "PE020_word-and": ("“且”不是运算符", "write 'and'", "a >= 3 and b"),
+    "PE020_fullwidth-equals": ("“＝”不能用在表达式里", "unexpected character '＝'", "write '=='"),
+    "PE020_arrow-for-at-least": ("'=>' 不是运算符", "'=>' is not an operator", "write '>='"),
+    "PE020_le-sign": ("“≤”不能用在表达式里", "unexpected character '≤'", "write '<='"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RULE_FILE_SLIPS))
+def test_a_rule_file_slip_is_named_with_its_fix_in_both_languages(name):
+    zh, en, fix = RULE_FILE_SLIPS[name]
+    ps = load_rule_files([INVALID / f"{name}.yaml"])
+    assert len(ps.errors) == 1, [d.message for d in ps.errors]
+    d = ps.errors[0]
+    assert zh in d.message and en in d.message, d.message
+    assert d.hint and fix in d.hint, d.hint
+    assert any("\u4e00" <= c <= "\u9fff" for c in d.hint), "the fix is said in Chinese too"
+
+
+CASE_HEAD = "subject: enterprise\njurisdiction: cn/nm/baotou\nas_of: 2024-05-10\nfacts:\n"
+CASE_SLIPS = [
+    ("colon", "  registered_in_region：true\n  is_tech_enterprise: true\n", "5:23", "全角冒号"),
+    ("colon_last", "  is_tech_enterprise: true\n  registered_in_region：true\n", "6:23", "全角冒号"),
+    ("tab", "\tis_tech_enterprise: true\n", "5:1", "制表符"),
+    ("indent", "  registered_in_region: true\n   is_tech_enterprise: true\n", "6:3", "多缩进了 1 个空格"),
+    ("brace", "  x: ｛a: 1｝\n", "5:6", "全角花括号"),
+]
+
+
+@pytest.mark.parametrize("name,body,where,words", CASE_SLIPS, ids=[c[0] for c in CASE_SLIPS])
+def test_a_case_file_slip_is_located_at_the_slip(tmp_path, capsys, name, body, where, words):
+    case = tmp_path / f"{name}.yaml"
+    case.write_text(CASE_HEAD + body, encoding="utf-8")
+    assert main(["evaluate", str(case)]) == 2
+    err = capsys.readouterr().err
+    assert f"{name}.yaml:{where}: error[PE001" in err and words in err, err
+    assert "help:" in err
+
+
+def test_a_parser_message_without_a_known_slip_is_put_into_plain_words(tmp_path, capsys):
+    case = tmp_path / "unclosed.yaml"
+    case.write_text(CASE_HEAD + "  x: [1, 2\n", encoding="utf-8")
+    assert main(["evaluate", str(case)]) == 2
+    err = capsys.readouterr().err
+    assert "error[PE001" in err and "/ " in err and "help:" in err
+    assert any("\u4e00" <= c <= "\u9fff" for c in err)

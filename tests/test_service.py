@@ -1,0 +1,307 @@
+"""The decision service through HTTP: the real server (uvicorn on a free 127.0.0.1 port)
+over SQLite and PostgreSQL — the CONTRACT interface, keys, limits, every hostile case
+fixture, and replay/verify of what it logged."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from decimal import Decimal
+
+import pytest
+import yaml
+
+from _service import ROOT, Server, cli, example_cases, new_pg_database, pg_admin_url
+from policyengine import Policies, PolicyError
+from policyengine.service.keys import digest_key
+
+HOSTILE = ROOT / "tests" / "hostile"
+RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def served(request, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(f"serve-{request.param}")
+    drop = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp / 'log.db'}"
+    else:
+        url, drop = new_pg_database(pg_admin_url())
+    srv = Server(url, tmp)
+    yield srv, url
+    srv.stop()
+    if drop:
+        drop()
+
+
+@pytest.fixture(scope="module")
+def sqlite_served(tmp_path_factory):
+    """The request path is the same whatever the log: the hostile inputs run against one SQLite server."""
+    tmp = tmp_path_factory.mktemp("serve-hostile")
+    srv = Server(f"sqlite:///{tmp / 'log.db'}", tmp)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def library():
+    return Policies.load()
+
+
+def test_decisions_follow_the_contract(served, library):
+    srv, url = served
+    c = srv.client()
+    status, pol = c.json("GET", "/v1/policies")
+    assert status == 200 and re.fullmatch(r"sha256:[0-9a-f]{64}", pol["policy_version"])
+    assert {"cn", "cn/nm/baotou/imust", "cn/nm/ordos/dongsheng"} <= {j["id"] for j in pol["jurisdictions"]}
+    assert all({"id", "number", "title", "jurisdiction", "issued", "effective"} <= set(d) for d in pol["documents"])
+    posted = []
+    for name, body in example_cases():
+        status, raw, headers = c.request("POST", "/v1/decisions", body)
+        assert status == 201, (name, raw)
+        got = json.loads(raw)
+        want = library.evaluate(json.loads(body, parse_float=Decimal)).to_dict()
+        for k in ("subject", "jurisdiction", "as_of", "outputs", "explanation", "layers"):
+            assert got[k] == want[k], (name, k)
+        assert got["policy_version"] == pol["policy_version"]
+        assert RFC3339_UTC.match(got["decided_at"])
+        assert isinstance(got["id"], str) and headers["location"] == f"/v1/decisions/{got['id']}"
+        posted.append(raw)
+        # the logged decision, byte for byte as answered
+        status, again, _ = c.request("GET", f"/v1/decisions/{got['id']}")
+        assert status == 200 and again == raw
+    # explain=false: the same outputs, no explanation
+    name, body = example_cases()[0]
+    status, lean = c.json("POST", "/v1/decisions?explain=false", body)
+    assert status == 201 and "explanation" not in lean
+    assert lean["outputs"] == json.loads(posted[0])["outputs"]
+    posted.append(json.dumps(lean, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode())
+    # paging: oldest first, 'next' until null, every decision once
+    seen, cursor, pages = [], None, 0
+    while True:
+        status, page = c.json("GET", "/v1/decisions?limit=2" + (f"&cursor={cursor}" if cursor else ""))
+        assert status == 200 and len(page["decisions"]) <= 2
+        seen += page["decisions"]
+        pages += 1
+        cursor = page["next"]
+        if cursor is None:
+            break
+    ours = [json.loads(b)["id"] for b in posted]
+    ids = [d["id"] for d in seen]
+    assert ids[-len(ours):] == ours and len(set(ids)) == len(ids)
+    assert [d["decided_at"] for d in seen] == sorted(d["decided_at"] for d in seen)
+    # filters
+    status, page = c.json("GET", "/v1/decisions?subject=enterprise&limit=1000")
+    assert status == 200 and page["next"] is None and page["decisions"]
+    assert {d["subject"] for d in page["decisions"]} == {"enterprise"}
+    status, page = c.json("GET", "/v1/decisions?jurisdiction=cn/nm/baotou/imust&limit=1000")
+    assert {d["jurisdiction"] for d in page["decisions"]} == {"cn/nm/baotou/imust"}
+    status, health = c.json("GET", "/healthz")
+    assert status == 200
+    status, api = c.json("GET", "/openapi.json")
+    assert status == 200 and {"/v1/decisions", "/v1/decisions/{decision_id}", "/v1/policies", "/healthz"} <= set(api["paths"])
+    assert "201" in api["paths"]["/v1/decisions"]["post"]["responses"]
+    c.close()
+
+
+@pytest.mark.parametrize("path, body, status, field", [
+    ("/v1/decisions", b'{"subject": "commissioner", "jurisdiction": "cn", "as_of": "2024-03-01", '
+                      b'"facts": {"service_days": "many"}}', 422, "facts.service_days"),
+    ("/v1/decisions", b'{"subject": "commissioner", "jurisdiction": "cn/nowhere", "as_of": "2024-03-01"}', 422,
+     "jurisdiction"),
+    ("/v1/decisions", b'{"subject": "commissioner", "jurisdiction": "cn", "as_of": "2024-02-30"}', 422, "as_of"),
+    ("/v1/decisions", b'[1, 2]', 422, "body"),
+    ("/v1/decisions", b'{"subject": ', 422, "body"),
+    ("/v1/decisions", b'\xff\xfe', 422, "body"),
+    ("/v1/decisions?explain=perhaps", b'{}', 422, "explain"),
+    ("/v1/decisions?lang=fr", b'{}', 422, "lang"),
+])
+def test_malformed_requests_name_the_field_and_log_nothing(served, path, body, status, field):
+    srv, _ = served
+    c = srv.client()
+    before = _count(c)
+    got, data, headers = c.request("POST", path, body)
+    assert got == status and headers["content-type"] == "application/json"
+    errors = json.loads(data)["errors"]
+    assert field in [e["field"] for e in errors], errors
+    assert all(e["code"] and e["message"] for e in errors)
+    assert b"Traceback" not in data
+    assert _count(c) == before
+    c.close()
+
+
+def test_errors_are_json_never_tracebacks(served):
+    srv, _ = served
+    c = srv.client()
+    for method, path, body, status in [("GET", "/v1/decisions/no-such-id", None, 404),
+                                       ("GET", "/v1/decisions/" + "x" * 5000, None, 404),
+                                       ("GET", "/nothing-here", None, 404),
+                                       ("DELETE", "/v1/decisions", None, 405),
+                                       ("GET", "/v1/decisions?limit=0", None, 422),
+                                       ("GET", "/v1/decisions?limit=abc", None, 422),
+                                       ("GET", "/v1/decisions?cursor=not-a-cursor", None, 422),
+                                       ("POST", "/v1/decisions", b"<xml/>", 415)]:
+        headers = {"Content-Type": "application/xml"} if body == b"<xml/>" else {}
+        got, data, h = c.request(method, path, body, headers)
+        assert got == status, (method, path, data)
+        assert h["content-type"] == "application/json" and json.loads(data)["errors"][0]["code"]
+        assert b"Traceback" not in data
+    # bodies are bounded: the case-file limit (2 MiB), refused before it is read
+    big = b'{"subject": "commissioner", "facts": {"x": "' + b"a" * (3 << 20) + b'"}}'
+    got, data, _ = c.request("POST", "/v1/decisions", big)
+    assert got == 413 and json.loads(data)["errors"][0]["field"] == "body"
+    c.close()
+
+
+def _count(c) -> int:
+    n, cursor = 0, None
+    while True:
+        status, page = c.json("GET", "/v1/decisions?limit=1000" + (f"&cursor={cursor}" if cursor else ""))
+        n += len(page["decisions"])
+        cursor = page["next"]
+        if cursor is None:
+            return n
+
+
+# --- every malformed case of tests/hostile, through HTTP ------------------------------------------
+
+def _hostile_cases():
+    manifest = yaml.safe_load((HOSTILE / "manifest.yaml").read_text(encoding="utf-8"))
+    return [m for m in manifest if m["command"] == "evaluate {input}" and "input" in m]
+
+
+@pytest.mark.parametrize("entry", _hostile_cases(), ids=lambda m: m["input"])
+def test_hostile_cases_through_http(sqlite_served, library, entry):
+    """Each malformed case gets, through HTTP, the diagnostics that `policyengine evaluate` gives for the file
+    (code, line, column), each naming its field; the accepted ones are decided."""
+    srv = sqlite_served
+    path = HOSTILE / entry["input"]
+    body = path.read_bytes()
+    ctype = "application/json" if path.suffix == ".json" else "application/yaml"
+    try:
+        library.evaluate(library.case(path))
+        want = None
+    except PolicyError as e:
+        want = sorted((d.code, d.span.line if d.span else None, d.span.column if d.span else None)
+                      for d in e.diagnostics)
+    c = srv.client()
+    before = _count(c)
+    status, data, headers = c.request("POST", "/v1/decisions", body, {"Content-Type": ctype})
+    assert headers["content-type"] == "application/json"
+    assert b"Traceback" not in data and b"\x1b" not in data
+    text = data.decode("utf-8")
+    if entry["exit"] == 0:
+        assert status == 201 and want is None, text
+        c.close()
+        return
+    assert status == 422 and want is not None, text
+    errors = json.loads(data)["errors"]
+    assert sorted((e["code"], e["line"], e["column"]) for e in errors) == want
+    assert all(e["field"] for e in errors)
+    for expected in entry["expect"]:  # the fields the manifest names
+        if re.fullmatch(r"(facts|subject|jurisdiction|as_of)(\.[a-z_\[\]0-9]+)*", expected):
+            assert expected in [e["field"] for e in errors], (expected, text)
+    assert _count(c) == before
+    c.close()
+
+
+# --- keys ------------------------------------------------------------------------------------------
+
+def test_keys_and_roles(tmp_path):
+    keys = tmp_path / "keys.yaml"
+    keys.write_text(yaml.safe_dump({"keys": [
+        {"name": "intake", "sha256": digest_key("decide-key-1"), "roles": ["decide"]},
+        {"name": "auditor", "sha256": digest_key("read-key-1"), "roles": ["read"]},
+        {"name": "both", "sha256": digest_key("both-key-1"), "roles": ["decide", "read"]}]}))
+    assert "read-key-1" not in keys.read_text()
+    srv = Server(f"sqlite:///{tmp_path / 'log.db'}", tmp_path, "--keys", str(keys))
+    try:
+        _, body = example_cases()[0]
+        anon, intake, auditor, both = (srv.client(k) for k in (None, "decide-key-1", "read-key-1", "both-key-1"))
+        status, data, h = anon.request("POST", "/v1/decisions", body)
+        assert status == 401 and h.get("www-authenticate") == "Bearer" and json.loads(data)["errors"][0]["field"] == "Authorization"
+        assert srv.client("wrong-key").request("GET", "/v1/decisions")[0] == 401
+        assert anon.request("GET", "/v1/policies")[0] == 401
+        assert anon.request("GET", "/v1/decisions?limit=abc")[0] == 401  # nothing about the request before the key
+        assert auditor.request("POST", "/v1/decisions", body)[0] == 403
+        status, raw, _ = intake.request("POST", "/v1/decisions", body)
+        assert status == 201
+        decision_id = json.loads(raw)["id"]
+        assert intake.request("GET", f"/v1/decisions/{decision_id}")[0] == 403
+        assert auditor.request("GET", f"/v1/decisions/{decision_id}")[1] == raw
+        assert both.request("GET", "/v1/policies")[0] == 200
+        assert anon.request("GET", "/healthz")[0] == 200 and anon.request("GET", "/openapi.json")[0] == 200
+    finally:
+        srv.stop()
+
+
+def test_no_keys_no_public_address(tmp_path):
+    # refused before anything is bound (192.0.2.1 is TEST-NET-1: not an address of this machine anyway)
+    r = cli("serve", "--host", "192.0.2.1", "--port", "8", "--db", f"sqlite:///{tmp_path / 'x.db'}", cwd=tmp_path)
+    assert r.returncode == 2 and "--keys" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "x.db").exists()
+    bad = tmp_path / "keys.yaml"
+    bad.write_text("keys:\n  - name: a\n    sha256: not-hex\n    roles: [decide]\n")
+    r = cli("serve", "--keys", str(bad), "--port", "8", "--db", f"sqlite:///{tmp_path / 'x.db'}", cwd=tmp_path)
+    assert r.returncode == 2 and "sha256" in r.stderr and "Traceback" not in r.stderr
+
+
+# --- the log: replay and verify of what the server wrote --------------------------------------------
+
+def test_replay_reproduces_and_reports_a_new_version(tmp_path):
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    srv = Server(url, tmp_path)
+    c = srv.client()
+    cases = example_cases()
+    for _, body in cases:
+        assert c.request("POST", "/v1/decisions", body)[0] == 201
+        assert c.request("POST", "/v1/decisions?explain=false&lang=en", body)[0] == 201
+    c.close()
+    srv.stop()
+    r = cli("log", "verify", "--db", url)
+    assert r.returncode == 0 and f"intact: {2 * len(cases)} decision(s)" in r.stdout, r.stdout + r.stderr
+    r = cli("replay", "--db", url)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"{2 * len(cases)} of {2 * len(cases)} logged decision(s) reproduced exactly" in r.stdout
+    # a new version that halves the listing reward: the enterprise decisions change, and are named
+    new = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", new)
+    opinion = new / "baotou" / "innovation_opinion_2023_1.yaml"
+    text = opinion.read_text(encoding="utf-8")
+    assert "value: 23000000" in text
+    changed = text.replace("value: 23000000", "value: 11500000")
+    assert changed != text
+    opinion.write_text(changed, encoding="utf-8")
+    r = cli("replay", "--db", url, str(new), "--format", "json")
+    assert r.returncode == 1, r.stdout + r.stderr
+    report = json.loads(r.stdout)
+    hit = report["cases"]["changed"]
+    assert hit and {i["subject"] for i in hit} == {"enterprise"}
+    assert all(o["output"] == "listing_reward_cny" for i in hit for o in i["outputs"])
+    assert report["cases"]["checked"] == 2 * len(cases)
+    for fmt, mark in (("text", "listing_reward_cny"), ("md", "| case |")):
+        r = cli("replay", "--db", url, str(new), "--format", fmt)
+        assert r.returncode == 1 and mark in r.stdout
+    # the version that decided is in the log: the replay does not need the files on disk
+    r = cli("replay", "--db", url, cwd=tmp_path)
+    assert r.returncode == 0
+    # a git revision as the new version: the packs of HEAD decide every logged case as logged
+    r = cli("replay", "--db", url, "git:HEAD", cwd=ROOT)
+    assert r.returncode == 0 and "No difference." in r.stdout, r.stdout + r.stderr
+
+
+def test_log_tools_on_a_missing_log(tmp_path):
+    for args in (("log", "verify"), ("replay",)):
+        r = cli(*args, "--db", f"sqlite:///{tmp_path / 'none.db'}")
+        assert r.returncode == 2 and "no decision log" in r.stderr and "Traceback" not in r.stderr
+        assert not (tmp_path / "none.db").exists()
+
+
+def test_core_import_does_not_load_the_server_stack():
+    import subprocess
+    import sys
+
+    code = ("import sys, policyengine, policyengine.cli; policyengine.cli.build_parser(); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'fastapi', 'sqlalchemy', 'uvicorn', 'psycopg', 'starlette'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -1,0 +1,340 @@
+"""The decision log under load and under attack, on SQLite and PostgreSQL: concurrent clients,
+the server killed with SIGKILL, the database cut off, and the tables edited behind its back."""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+import zlib
+from urllib.parse import urlsplit
+
+import pytest
+
+from _service import ROOT, Proxy, Server, cli, db_url, example_cases, new_pg_database, pg_admin_url  # noqa: F401
+from policyengine.cli import main
+from policyengine.service.log import DecisionLog, LogError, Record
+from policyengine.service.versions import PolicyVersion
+
+LOAD_SECONDS = float(os.environ.get("POLICYENGINE_TEST_LOAD_SECONDS", "10"))
+
+
+def _bodies() -> list[bytes]:
+    return [b for _, b in example_cases()]
+
+
+def _post_loop(port: int, stop: threading.Event, acked: list, failed: list, explain: str = "false") -> None:
+    from _service import Client
+
+    c, bodies, i = Client(port, timeout=30), _bodies(), 0
+    while not stop.is_set():
+        body = bodies[i % len(bodies)]
+        i += 1
+        try:
+            status, data, _ = c.request("POST", f"/v1/decisions?explain={explain}", body)
+        except OSError as e:
+            failed.append(repr(e))
+            time.sleep(0.05)
+            continue
+        if status == 201:
+            acked.append(data)
+        else:
+            failed.append((status, data[:300]))
+    c.close()
+
+
+def _all_ids(srv: Server) -> list[str]:
+    c, ids, cursor = srv.client(), [], None
+    while True:
+        status, page = c.json("GET", "/v1/decisions?limit=1000" + (f"&cursor={cursor}" if cursor else ""))
+        assert status == 200
+        ids += [d["id"] for d in page["decisions"]]
+        cursor = page["next"]
+        if cursor is None:
+            c.close()
+            return ids
+
+
+def test_sixteen_clients_every_201_logged_once(db_url, tmp_path):
+    srv = Server(db_url, tmp_path)
+    stop, acked, failed = threading.Event(), [], []
+    scans: list[list[str]] = []
+
+    def pager():  # pages read during the load: each complete scan extends the one before it
+        while not stop.is_set():
+            scans.append(_all_ids(srv))
+
+    threads = [threading.Thread(target=_post_loop, args=(srv.port, stop, acked, failed)) for _ in range(16)]
+    threads.append(threading.Thread(target=pager))
+    for t in threads:
+        t.start()
+    time.sleep(LOAD_SECONDS)
+    stop.set()
+    for t in threads:
+        t.join(60)
+    try:
+        assert not failed, failed[:3]
+        assert len(acked) > 16
+        ids = _all_ids(srv)
+        acked_ids = [json.loads(b)["id"] for b in acked]
+        assert len(set(ids)) == len(ids), "a decision listed twice"
+        assert sorted(ids) == sorted(acked_ids), "every 201 in the log, nothing else"
+        assert len(scans) >= 2
+        for a, b in zip(scans, scans[1:]):
+            assert b[:len(a)] == a, "a page changed under concurrent inserts"
+        c = srv.client()
+        for body in acked[:: max(1, len(acked) // 50)]:
+            assert c.request("GET", f"/v1/decisions/{json.loads(body)['id']}")[1] == body
+        c.close()
+    finally:
+        srv.stop()
+    r = cli("log", "verify", "--db", db_url)
+    assert r.returncode == 0 and f"intact: {len(acked)} decision(s)" in r.stdout, r.stdout + r.stderr
+
+
+def test_sigkill_mid_load_loses_no_acknowledged_decision(db_url, tmp_path):
+    srv = Server(db_url, tmp_path)
+    stop, acked, failed = threading.Event(), [], []
+    threads = [threading.Thread(target=_post_loop, args=(srv.port, stop, acked, failed, explain))
+               for explain in ("false", "true") * 4]
+    for t in threads:
+        t.start()
+    time.sleep(2.0)
+    srv.kill()  # SIGKILL: no shutdown, no flush
+    stop.set()
+    for t in threads:
+        t.join(60)
+    assert len(acked) > 8
+    srv = Server(db_url, tmp_path)
+    try:
+        c = srv.client()
+        for body in acked:
+            status, again, _ = c.request("GET", f"/v1/decisions/{json.loads(body)['id']}")
+            assert status == 200 and again == body
+        c.close()
+        logged = _all_ids(srv)
+        assert len(set(logged)) == len(logged) >= len(acked)
+    finally:
+        srv.stop()
+    r = cli("log", "verify", "--db", db_url)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = cli("replay", "--db", db_url)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_database_stopped_mid_load_then_back(tmp_path):
+    """PostgreSQL cut off (every connection closed, new ones refused) in the middle of the load:
+    the service answers 503, loses no acknowledged decision, and decides again once it is back."""
+    admin = pg_admin_url()
+    url, drop = new_pg_database(admin)
+    u = urlsplit(url)
+    proxy = Proxy(u.hostname, u.port)
+    via_proxy = url.replace(f"{u.hostname}:{u.port}", f"127.0.0.1:{proxy.port}")
+    srv = Server(via_proxy, tmp_path)
+    stop, acked, failed = threading.Event(), [], []
+    threads = [threading.Thread(target=_post_loop, args=(srv.port, stop, acked, failed)) for _ in range(8)]
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(1.5)
+        before = len(acked)
+        proxy.down()
+        time.sleep(0.5)
+        c = srv.client()
+        assert c.request("GET", "/healthz")[0] == 503
+        time.sleep(1.5)
+        proxy.up()
+        deadline = time.monotonic() + 30
+        while c.request("GET", "/healthz")[0] != 200:
+            assert time.monotonic() < deadline, "the service did not recover"
+            time.sleep(0.2)
+        back = len(acked)
+        time.sleep(1.5)
+        stop.set()
+        for t in threads:
+            t.join(60)
+        c.close()
+        assert before > 0 and len(acked) > back, "decided before the cut and again after it"
+        assert failed and all(f[0] == 503 and b"log-unavailable" in f[1] for f in failed if isinstance(f, tuple)), failed[:3]
+        assert all(isinstance(f, tuple) for f in failed), "every refusal is an HTTP answer"
+    finally:
+        stop.set()
+        srv.stop()
+        proxy.down()
+    log = DecisionLog(url, create=False)
+    try:
+        for body in acked:
+            assert log.get(json.loads(body)["id"]) == body
+    finally:
+        log.close()
+    r = cli("log", "verify", "--db", url)
+    assert r.returncode == 0, r.stdout + r.stderr
+    drop()
+
+
+# --- tampering, straight into the SQLite file and the PostgreSQL table ----------------------------
+
+
+def _filled_log(url: str, n: int = 6) -> list[str]:
+    log = DecisionLog(url)
+    pv = PolicyVersion.read([ROOT / "policies"])
+    no = log.store_version(pv)
+    bodies = _bodies()
+    ids = []
+    for i in range(n):
+        rid = f"00000000-0000-4000-8000-{i:012d}"
+        log.append([Record(rid, f"2026-01-01T00:00:0{i}.000000Z", "enterprise", "cn/nm/baotou", no, pv.digest, "0.1.0",
+                           False, "zh", bodies[i % len(bodies)], json.dumps({"id": rid, "n": i}).encode())])
+        ids.append(rid)
+    log.close()
+    return ids
+
+
+class _Raw:
+    """The database itself, not the engine's API: sqlite3 on the file, psycopg on the table."""
+
+    def __init__(self, url: str):
+        self.pg = url.startswith("postgresql")
+        if self.pg:
+            import psycopg
+
+            self.conn = psycopg.connect(url, autocommit=True)
+        else:
+            self.conn = sqlite3.connect(url[len("sqlite:///"):], isolation_level=None)
+
+    def run(self, sql: str, *params):
+        if self.pg:
+            sql = sql.replace("?", "%s")
+        cur = self.conn.execute(sql, params)
+        return cur.fetchall() if cur.description else None
+
+    def close(self):
+        self.conn.close()
+
+
+def _edit(raw, ids):
+    (blob,) = raw.run("SELECT response FROM pe_decisions WHERE seq = 3")[0]
+    edited = zlib.compress(zlib.decompress(bytes(blob)).replace(b'"n": 2', b'"n": 7'))
+    raw.run("UPDATE pe_decisions SET response = ? WHERE seq = 3", edited)
+    return ids[2], "altered"
+
+
+def _edit_outputs_field(raw, ids):
+    raw.run("UPDATE pe_decisions SET jurisdiction = 'cn' WHERE seq = 4")
+    return ids[3], "altered"
+
+
+def _delete(raw, ids):
+    raw.run("DELETE FROM pe_decisions WHERE seq = 3")
+    return ids[3], "removed"
+
+
+def _insert(raw, ids):  # a forged decision slipped in at #3, the later ones renumbered
+    raw.run("UPDATE pe_decisions SET seq = seq + 1000 WHERE seq >= 3")
+    raw.run("UPDATE pe_decisions SET seq = seq - 999 WHERE seq >= 1000")
+    raw.run("INSERT INTO pe_decisions (seq, id, decided_at, subject, jurisdiction, version_no, engine_version, explain,"
+            " lang, request, response, prev_hash, hash) SELECT 3, 'forged', decided_at, subject, jurisdiction,"
+            " version_no, engine_version, explain, lang, request, response, prev_hash, hash FROM pe_decisions WHERE seq = 2")
+    return "forged", "inserted"
+
+
+def _reorder(raw, ids):  # #2 and #3 swap places
+    raw.run("UPDATE pe_decisions SET seq = 1002 WHERE seq = 2")
+    raw.run("UPDATE pe_decisions SET seq = 2 WHERE seq = 3")
+    raw.run("UPDATE pe_decisions SET seq = 3 WHERE seq = 1002")
+    return ids[2], "moved"
+
+
+def _truncate(raw, ids):
+    raw.run("DELETE FROM pe_decisions WHERE seq = 6")
+    return ids[4], "last decision(s) were removed"
+
+
+@pytest.mark.parametrize("tamper", [_edit, _edit_outputs_field, _delete, _insert, _reorder, _truncate],
+                         ids=lambda f: f.__name__.strip("_"))
+def test_verify_names_the_first_tampered_decision(db_url, tamper, capsys):
+    ids = _filled_log(db_url)
+    assert main(["log", "verify", "--db", db_url, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["decisions"] == 6
+    raw = _Raw(db_url)
+    try:
+        named, word = tamper(raw, ids)
+    finally:
+        raw.close()
+    assert main(["log", "verify", "--db", db_url]) == 1  # the command itself, in this process
+    out = capsys.readouterr().out
+    assert f"decision {named}" in out and word in out, out
+    later = ids[ids.index(named) + 1:] if named in ids else []  # only the first problem is named
+    assert not any(f"decision {i} " in out for i in later)
+
+
+def test_newer_schema_is_refused_and_not_touched(tmp_path):
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    _filled_log(url, 2)
+    with sqlite3.connect(tmp_path / "log.db") as c:
+        c.execute("UPDATE pe_meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(LogError, match="schema version 99, newer"):
+        DecisionLog(url)
+    r = cli("serve", "--db", url, "--port", "9", cwd=tmp_path)
+    assert r.returncode == 2 and "newer" in r.stderr and "Traceback" not in r.stderr
+    with sqlite3.connect(tmp_path / "log.db") as c:
+        assert c.execute("SELECT value FROM pe_meta WHERE key = 'schema_version'").fetchone() == ("99",)
+        assert c.execute("SELECT count(*) FROM pe_decisions").fetchone() == (2,)
+
+
+def test_older_schema_is_upgraded_on_start_and_nothing_rewritten(tmp_path, monkeypatch, capsys):
+    """A newer engine (here: schema version 2, one migration step) opens a version-1 log: it adds what it
+    needs, records the upgrade, and every decision and the chain are as they were."""
+    from sqlalchemy import text
+
+    import policyengine.service.log as logmod
+
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    _filled_log(url, 3)
+    with sqlite3.connect(tmp_path / "log.db") as c:
+        before = c.execute("SELECT seq, id, request, response, prev_hash, hash FROM pe_decisions ORDER BY seq").fetchall()
+
+    def add_notes_table(conn):
+        conn.execute(text("CREATE TABLE pe_auditor_notes (seq INTEGER, note TEXT)"))
+
+    monkeypatch.setattr(logmod, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(logmod, "MIGRATIONS", [add_notes_table])
+    log = DecisionLog(url)
+    assert log.upgrades == ["decision log upgraded from schema version 1 to 2"]
+    log.close()
+    with sqlite3.connect(tmp_path / "log.db") as c:
+        meta = dict(c.execute("SELECT key, value FROM pe_meta").fetchall())
+        assert meta["schema_version"] == "2" and "upgraded_to_2" in meta
+        assert c.execute("SELECT seq, id, request, response, prev_hash, hash FROM pe_decisions ORDER BY seq").fetchall() == before
+        c.execute("SELECT count(*) FROM pe_auditor_notes").fetchone()
+    assert DecisionLog(url).upgrades == []  # once
+    assert main(["log", "verify", "--db", url]) == 0
+    assert "intact: 3 decision(s)" in capsys.readouterr().out
+
+
+def test_two_servers_share_one_postgresql_log(tmp_path):
+    """Two server processes on one PostgreSQL log make one chain: the chain head is locked per append."""
+    url, drop = new_pg_database(pg_admin_url())
+    try:
+        first = Server(url, tmp_path)
+        second = Server(url, tmp_path)  # the same policy version: found, not stored twice
+        stop, acked, failed = threading.Event(), [], []
+        threads = [threading.Thread(target=_post_loop, args=(srv.port, stop, acked, failed))
+                   for srv in (first, second) for _ in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(3)
+        stop.set()
+        for t in threads:
+            t.join(60)
+        assert not failed, failed[:3]
+        ids = _all_ids(first)
+        assert sorted(ids) == sorted(json.loads(b)["id"] for b in acked) and len(set(ids)) == len(ids)
+        assert _all_ids(second) == ids
+        first.stop()
+        second.stop()
+        r = cli("log", "verify", "--db", url)
+        assert r.returncode == 0 and f"intact: {len(acked)} decision(s)" in r.stdout, r.stdout + r.stderr
+    finally:
+        drop()
