@@ -48,7 +48,8 @@ from .records import is_text, text_of
 from .policy import Band, Expr, PolicySet, Tier
 from .types import T
 
-__all__ = ["Change", "OutputChange", "CaseImpact", "diff_policies", "impacted_cases", "find_cases", "run_diff"]
+__all__ = ["Change", "OutputChange", "CaseImpact", "diff_policies", "impacted_cases", "compare_decisions", "find_cases",
+           "run_diff"]
 
 
 @dataclass(frozen=True)
@@ -453,20 +454,26 @@ def impacted_cases(old_policies: Policies, new_policies: Policies, case_paths: I
         if do is None and dn is None:
             new_policies.evaluate(path)  # raises with the located diagnostics
         d = dn or do
-        head = (str(path), d.subject, d.jurisdiction, d.as_of.isoformat())
-        if do is None or dn is None:
-            out.append(CaseImpact(*head, (), eo, en))
-            continue
-        xo, xn = {e.output: e for e in do.explanation}, {e.output: e for e in dn.explanation}
-        changes = []
-        for name in sorted(set(do.outputs) | set(dn.outputs)):
-            a, b = to_json_value(do.outputs.get(name)), to_json_value(dn.outputs.get(name))
-            if a != b:
-                deciding = lambda x: tuple(r.id for r in x[name].deciding) if name in x else ()  # noqa: E731
-                changes.append(OutputChange(name, a, b, deciding(xo), deciding(xn)))
-        if changes:
-            out.append(CaseImpact(*head, tuple(changes)))
+        impact = compare_decisions((str(path), d.subject, d.jurisdiction, d.as_of.isoformat()), do, dn, eo, en)
+        if impact is not None:
+            out.append(impact)
     return out
+
+
+def compare_decisions(head: tuple, do, dn, eo: str = "", en: str = "") -> CaseImpact | None:
+    """How one case's decision changed between two versions (``do``/``dn``, or None with the
+    error ``eo``/``en`` where a version refused the case): each outcome that differs with the
+    rules that decided it before and after; None when nothing changed."""
+    if do is None or dn is None:
+        return CaseImpact(*head, (), eo, en) if do is not None or dn is not None else None
+    xo, xn = {e.output: e for e in do.explanation}, {e.output: e for e in dn.explanation}
+    changes = []
+    for name in sorted(set(do.outputs) | set(dn.outputs)):
+        a, b = to_json_value(do.outputs.get(name)), to_json_value(dn.outputs.get(name))
+        if a != b:
+            deciding = lambda x: tuple(r.id for r in x[name].deciding) if name in x else ()  # noqa: E731
+            changes.append(OutputChange(name, a, b, deciding(xo), deciding(xn)))
+    return CaseImpact(*head, tuple(changes)) if changes else None
 
 
 # --- versions: folders and git revisions ----------------------------------------------------------

@@ -153,6 +153,17 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
         raw = hashlib.blake2b(next(id_counter).to_bytes(8, "big"), key=id_key, digest_size=16).digest()
         return str(uuid.UUID(bytes=raw, version=4))
 
+    def record(out: dict, decision, explain: bool, lang: str, body: bytes) -> tuple[str, bytes, Record]:
+        """The answer to a decision (``out``, its JSON, given an id, the policy version and the time)
+        and the log record that keeps it with the case as received."""
+        decision_id = new_id()
+        decided_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        out.update(id=decision_id, policy_version=svc.version_digest, decided_at=decided_at)
+        answer = _compact(out)
+        return decision_id, answer, Record(decision_id, decided_at, decision.subject, decision.jurisdiction,
+                                           svc.version_no, svc.version_digest, __version__, explain, lang, body,
+                                           answer)
+
     err_schema = {"type": "object", "required": ["errors"], "properties": {"errors": {"type": "array", "items": {
         "type": "object", "required": ["code", "message", "field"],
         "properties": {"code": {"type": "string"}, "message": {"type": "string"},
@@ -229,12 +240,7 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
             return case_errors(e)
         if not explain:
             out.pop("explanation", None)
-        decision_id = new_id()
-        decided_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
-        out.update(id=decision_id, policy_version=svc.version_digest, decided_at=decided_at)
-        answer = _compact(out)
-        rec = Record(decision_id, decided_at, decision.subject, decision.jurisdiction, svc.version_no,
-                     svc.version_digest, __version__, explain, lang, body, answer)
+        decision_id, answer, rec = record(out, decision, explain, lang, body)
         try:
             await asyncio.wrap_future(committer.submit(rec))
         except LogUnavailable as e:
@@ -317,4 +323,40 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
     async def _bug(request: Request, exc: Exception):  # never a traceback to the client
         return error(500, "internal", "internal error; nothing was logged for this request", None)
 
+    _mount_workbench(app, svc, committer, record)
     return app
+
+
+def _as_case_json(v: Any) -> Any:
+    """A case as the page built it, as the JSON case file that reads back the same (replay reads
+    it so): dates as ISO text, a decimal as the number that reads back as the same decimal."""
+    from decimal import Decimal
+
+    if isinstance(v, dict):
+        return {str(k): _as_case_json(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_as_case_json(x) for x in v]
+    if isinstance(v, _dt.date):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        if v == v.to_integral_value():
+            return int(v)
+        f = float(v)
+        return f if Decimal(repr(f)) == v else str(v)  # (no decimal a form takes is that long)
+    return v
+
+
+def _mount_workbench(app: FastAPI, svc: Service, committer: GroupCommitter, record) -> None:
+    """The workbench's pages at ``/``.  A decision made on /try is logged like one posted to
+    /v1/decisions (``record`` makes the same record), with the case as the page built it."""
+    from ..web import mount  # (the server extra pulls in the web extra)
+
+    async def log_decision(case: dict, decision) -> None:
+        _, _, rec = record(decision.to_dict(), decision, True, decision.lang, _compact(_as_case_json(case)))
+        await asyncio.wrap_future(committer.submit(rec))
+
+    def roles(presented: str):
+        key = svc.keys.find(presented)
+        return key.roles if key is not None else None
+
+    mount(app, svc.policies, keys=roles if svc.keys is not None else None, on_decision=log_decision)

@@ -89,8 +89,7 @@ def _same_version(log: DecisionLog, out) -> int:
 
 
 def _new_version(log: DecisionLog, spec: list[str], fmt: str, lang: str, out) -> int:
-    from ..diff import CaseImpact, OutputChange, _materialise, diff_policies, render
-    from ..explain import to_json_value
+    from ..diff import _materialise, compare_decisions, diff_policies, render
 
     with ExitStack() as stack:
         paths = [stack.enter_context(_materialise(s))[0] if s.startswith("git:") else s for s in spec]
@@ -118,19 +117,9 @@ def _new_version(log: DecisionLog, spec: list[str], fmt: str, lang: str, out) ->
             dn, en = None, "; ".join(d.message for d in e.diagnostics)
         else:
             en = ""
-        if do is None or dn is None:
-            if do is not None or dn is not None:
-                impacts.append(CaseImpact(*head, (), eo, en))
-            continue
-        xo, xn = {e.output: e for e in do.explanation}, {e.output: e for e in dn.explanation}
-        changes = []
-        for name in sorted(set(do.outputs) | set(dn.outputs)):
-            a, b = to_json_value(do.outputs.get(name)), to_json_value(dn.outputs.get(name))
-            if a != b:
-                rules = lambda x: tuple(e.id for e in x[name].deciding) if name in x else ()  # noqa: E731
-                changes.append(OutputChange(name, a, b, rules(xo), rules(xn)))
-        if changes:
-            impacts.append(CaseImpact(*head, tuple(changes)))
+        impact = compare_decisions(head, do, dn, eo, en)
+        if impact is not None:
+            impacts.append(impact)
     # the rule changes, in policy terms, from the version that made the latest logged decision
     today = _dt.date.today()
     changes = diff_policies(olds[last].policy_set, new.policy_set, today, lang) if olds else []
@@ -139,12 +128,19 @@ def _new_version(log: DecisionLog, spec: list[str], fmt: str, lang: str, out) ->
     return 1 if impacts else 0
 
 
-def run_replay(db: str, policies: list[str], fmt: str = "text", lang: str = "zh", out=None) -> int:
-    out = out if out is not None else sys.stdout
+def _open_log(db: str) -> DecisionLog | None:
+    """The log at ``db``, or None after saying on stderr why it cannot be opened."""
     try:
-        log = DecisionLog(db, create=False)
+        return DecisionLog(db, create=False)
     except LogError as e:
         print(f"error: {e}", file=sys.stderr)
+        return None
+
+
+def run_replay(db: str, policies: list[str], fmt: str = "text", lang: str = "zh", out=None) -> int:
+    out = out if out is not None else sys.stdout
+    log = _open_log(db)
+    if log is None:
         return 2
     try:
         return _new_version(log, policies, fmt, lang, out) if policies else _same_version(log, out)
@@ -157,10 +153,8 @@ def run_replay(db: str, policies: list[str], fmt: str = "text", lang: str = "zh"
 
 def run_verify(db: str, fmt: str = "text", out=None) -> int:
     out = out if out is not None else sys.stdout
-    try:
-        log = DecisionLog(db, create=False)
-    except LogError as e:
-        print(f"error: {e}", file=sys.stderr)
+    log = _open_log(db)
+    if log is None:
         return 2
     try:
         rep = verify_chain(log)

@@ -1,0 +1,413 @@
+"""The workbench's routes: ``/``, ``/documents/{id}``, ``/try``, ``/draft``, ``/diff`` and its
+assets under ``/assets/``.  Every page is rendered by Jinja2 with autoescape on; every
+failure is a page that says what went wrong, never a traceback."""
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import inspect
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from .. import Decision, Policies, PolicyError
+from ..api import default_policy_dir, load_rule_files
+from ..diff import diff_policies
+from ..vocabulary import fact_rows
+from . import csrf, forms, pages
+from .sessions import COOKIE as SESSION_COOKIE, Sessions
+from .i18n import LANGS, WORDS
+from .versions import Versions
+
+__all__ = ["workbench_router", "mount", "create_app"]
+
+HERE = Path(__file__).resolve().parent
+ASSETS = {"workbench.css": "text/css; charset=utf-8"}
+MAX_BODY = 2 * 1024 * 1024 + 64 * 1024  # a draft rule file may be as large as the loader allows (2 MiB)
+_log = logging.getLogger("policyengine.web")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Page(Exception):
+    """A page that answers with an error status and a message (never a traceback)."""
+
+    def __init__(self, status: int, key: str, detail: str = ""):
+        super().__init__(key)
+        self.status, self.key, self.detail = status, key, detail
+
+
+def _env() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(default=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["tojson_text"] = lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True)
+    return env
+
+
+async def _read_form(request: Request) -> FormData:
+    """The posted form, read up to MAX_BODY and no further."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+        raise _TooLarge()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise _TooLarge()
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return await Request(request.scope, replay).form(max_files=1, max_fields=2000)
+
+
+def _text(form: FormData, name: str) -> str:
+    v = form.get(name)
+    return v if isinstance(v, str) else ""
+
+
+def workbench_router(policies: Policies, *, folder: str | Path | None = None,
+                     on_decision: Callable[[dict, Decision], Any] | None = None,
+                     keys: Callable[[str], Any] | None = None) -> APIRouter:
+    """The workbench's pages over ``policies``.  ``folder`` is where they were loaded from (for
+    /diff against git revisions; default: the shipped packs or ``$POLICYENGINE_POLICIES``).
+    ``on_decision(case, decision)`` is called for every decision made on /try (the service
+    logs it there).  ``keys(presented) -> roles or None``: when given, every page needs a
+    session opened on /login with a key (``read``; deciding on /try needs ``decide``)."""
+    env = _env()
+    ps = policies.policy_set
+    versions = Versions(policies, Path(folder) if folder is not None else default_policy_dir())
+    subjects = sorted({s for s, _ in ps.facts})
+    rule_files = sorted({d.path for d in ps.documents.values()})
+    file_names = {p: pages.display_name(p) for p in rule_files}
+    router = APIRouter()
+    sessions = Sessions(keys) if keys is not None else None
+
+    def lang_of(request: Request) -> str:
+        lang = request.query_params.get("lang", "zh")
+        return lang if lang in LANGS else "zh"
+
+    def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+        lang = ctx.pop("lang", None) or lang_of(request)
+        token, new = csrf.token_of(request.cookies)
+        other = "en" if lang == "zh" else "zh"
+        params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+        if other == "en":
+            params.append(("lang", "en"))
+        switch = request.url.path + ("?" + urlencode(params) if params else "")
+        q = "?lang=en" if lang == "en" else ""
+        html = env.get_template(template).render(
+            w=WORDS[lang], lang=lang, q=q, amp=("&lang=en" if lang == "en" else ""), switch=switch,
+            csrf_field=csrf.FIELD, csrf_token=token, path=request.url.path, keys_on=sessions is not None, **ctx)
+        resp = HTMLResponse(html, status_code=status, headers={
+            "Content-Security-Policy": "default-src 'self'; style-src 'self'; img-src 'self' data:; "
+                                       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin", "Cache-Control": "no-store"})
+        if new:
+            csrf.set_cookie(resp, token)
+        return resp
+
+    def page(fn=None, *, role: str | None = "read"):
+        """Every handler's failures become a page: a known problem says what it is, a bug says only
+        that something went wrong (it is logged, with its traceback, on the server).  With keys, a
+        page needs a session whose key has ``role``."""
+        if fn is None:
+            return lambda f: page(f, role=role)
+
+        @functools.wraps(fn)
+        async def run(request: Request, *args, **kwargs):
+            try:
+                if sessions is not None and role is not None:
+                    roles = sessions.roles(request.cookies)
+                    if roles is None:
+                        if request.method == "GET":
+                            target = request.url.path + ("?" + request.url.query if request.url.query else "")
+                            return Response(status_code=303, headers={
+                                "Location": "/login?" + urlencode({"next": target[:1000]}), "Cache-Control": "no-store"})
+                        raise _Page(401, "login_needed")
+                    if role not in roles:
+                        raise _Page(403, "forbidden", role)
+                return await fn(request, *args, **kwargs)
+            except _TooLarge:
+                return render(request, "error.html", 413, message_key="too_large", detail="")
+            except _Page as e:
+                return render(request, "error.html", e.status, message_key=e.key, detail=e.detail)
+            except Exception:  # noqa: BLE001 - never a traceback on a page
+                _log.exception("workbench page %s failed", request.url.path)
+                return render(request, "error.html", 500, message_key="internal", detail="")
+        return run
+
+    def as_of_of(text: str) -> _dt.date | None:
+        try:
+            return _dt.date.fromisoformat(text) if text else _dt.date.today()
+        except ValueError:
+            return None
+
+    @router.get("/assets/{name}", include_in_schema=False)
+    async def asset(name: str):
+        if name not in ASSETS:
+            return Response("not found", 404, media_type="text/plain")
+        return Response((HERE / "static" / name).read_bytes(), media_type=ASSETS[name],
+                        headers={"Cache-Control": "max-age=3600", "X-Content-Type-Options": "nosniff"})
+
+    @router.get("/", response_class=HTMLResponse, include_in_schema=False)
+    @page
+    async def home(request: Request):
+        lang = lang_of(request)
+        day = as_of_of(request.query_params.get("as_of", "")) or _dt.date.today()
+        return render(request, "home.html", tree=pages.tree(policies, day, lang), as_of=day.isoformat())
+
+    @router.get("/documents/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
+    @page
+    async def document(request: Request, doc_id: str):
+        d = pages.document(policies, doc_id, lang_of(request))
+        if d is None:
+            raise _Page(404, "not_found", doc_id[:200])
+        return render(request, "document.html", doc=d)
+
+    # --- keys: a session opened with a key -------------------------------------------------------
+
+    def safe_next(target: str) -> str:
+        return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+    @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    @page(role=None)
+    async def login_form(request: Request):
+        return render(request, "login.html", next=safe_next(request.query_params.get("next", "/")), failed=False,
+                      keys=sessions is not None)
+
+    @router.post("/login", response_class=HTMLResponse, include_in_schema=False)
+    @page(role=None)
+    async def login(request: Request):
+        form = await _read_form(request)
+        lang = _text(form, "lang") if _text(form, "lang") in LANGS else "zh"
+        if not csrf.valid(request.cookies, form.get(csrf.FIELD)):
+            raise _Page(403, "csrf")
+        target = safe_next(_text(form, "next"))
+        sid = sessions.start(_text(form, "key").strip()) if sessions is not None else None
+        if sid is None:
+            return render(request, "login.html", 401, lang=lang, next=target, failed=True, keys=sessions is not None)
+        resp = Response(status_code=303, headers={"Location": target, "Cache-Control": "no-store"})
+        resp.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="strict", path="/")
+        return resp
+
+    @router.post("/logout", include_in_schema=False)
+    @page(role=None)
+    async def logout(request: Request):
+        form = await _read_form(request)
+        if not csrf.valid(request.cookies, form.get(csrf.FIELD)):
+            raise _Page(403, "csrf")
+        if sessions is not None:
+            sessions.end(request.cookies)
+        resp = Response(status_code=303, headers={"Location": "/login"})
+        resp.delete_cookie(SESSION_COOKIE, path="/")
+        return resp
+
+    # --- /try ------------------------------------------------------------------------------------
+
+    def try_context(lang: str, subject: str, jurisdiction: str, as_of: str) -> dict:
+        juris = [{"id": j, "name": pages.label(ps.jurisdictions[j].name, lang)} for j in sorted(ps.jurisdictions)]
+        ctx = {"subjects": subjects, "jurisdictions": juris, "subject": subject, "jurisdiction": jurisdiction,
+               "as_of": as_of, "fields": None, "errors": [], "outcomes": None, "previous": "", "changes": None}
+        if subject in subjects and jurisdiction in ps.jurisdictions and as_of_of(as_of) is not None:
+            ctx["fields"] = forms.fields_for(fact_rows(ps, subject, jurisdiction), lang, WORDS[lang])
+        elif subject or jurisdiction or as_of:
+            if subject and subject not in subjects:
+                ctx["errors"].append(f"subject: {subject[:100]!r} is not one of {', '.join(subjects)}")
+            if jurisdiction and jurisdiction not in ps.jurisdictions:
+                ctx["errors"].append(f"jurisdiction: {jurisdiction[:100]!r} is not a jurisdiction of the packs")
+            if as_of and as_of_of(as_of) is None:
+                ctx["errors"].append(f"as_of: {as_of[:100]!r} is not a date YYYY-MM-DD")
+        return ctx
+
+    @router.get("/try", response_class=HTMLResponse, include_in_schema=False)
+    @page
+    async def try_form(request: Request):
+        qp = request.query_params
+        lang = lang_of(request)
+        ctx = try_context(lang, qp.get("subject", ""), qp.get("jurisdiction", ""),
+                          qp.get("as_of", "") or _dt.date.today().isoformat())
+        return render(request, "try.html", **ctx)
+
+    @router.post("/try", response_class=HTMLResponse, include_in_schema=False)
+    @page(role="decide")
+    async def try_decide(request: Request):
+        form = await _read_form(request)
+        lang = _text(form, "lang") if _text(form, "lang") in LANGS else "zh"
+        if not csrf.valid(request.cookies, form.get(csrf.FIELD)):
+            raise _Page(403, "csrf")
+        ctx = try_context(lang, _text(form, "subject"), _text(form, "jurisdiction"), _text(form, "as_of"))
+        fields = ctx["fields"]
+        if fields is None:
+            return render(request, "try.html", 422, lang=lang, **ctx)
+        raw = {f.name: _text(form, f.name) for f in fields}
+        raw.update({f.name + "__null": _text(form, f.name + "__null") for f in fields if f.nullable})
+        facts = forms.read_facts(fields, raw)
+        by_name = {f.name: f for f in fields}
+        case = {"subject": ctx["subject"], "jurisdiction": ctx["jurisdiction"], "as_of": ctx["as_of"], "facts": facts}
+        if any(f.error for f in fields):
+            return render(request, "try.html", 422, lang=lang, **ctx)
+        try:
+            decision = await run_in_threadpool(functools.partial(policies.evaluate, case, lang=lang))
+        except PolicyError as e:
+            for d in e.diagnostics:
+                name = forms.field_of(d.message)
+                if name in by_name:
+                    f = by_name[name]
+                    f.error = (f.error + "; " if f.error else "") + d.message + (f" ({d.hint})" if d.hint else "")
+                else:
+                    ctx["errors"].append(d.message)
+            return render(request, "try.html", 422, lang=lang, **ctx)
+        if on_decision is not None:  # the service logs the decision here (a coroutine is awaited)
+            logged = on_decision(case, decision)
+            if inspect.isawaitable(logged):
+                await logged
+        outcomes = []
+        for e in decision.explanation:
+            outcomes.append({"name": e.output, "label": e.label, "text": forms.show_value(e.value),
+                             "json": forms.json_value(e.value), "status": e.status, "explanation": e.text,
+                             "missing": list(e.missing),
+                             "deciding": [{"id": r.id, "status": r.status, "label": r.label, "article": r.article,
+                                           "document": r.document.get("title", ""), "document_id": r.document.get("id", ""),
+                                           "jurisdiction": r.jurisdiction, "needs": r.needs or "",
+                                           "value": forms.show_value(r.value)} for r in e.deciding]})
+        ctx["outcomes"] = outcomes
+        ctx["layers"] = [dict(x) for x in decision.layers]
+        # what if: compare with the decision this form showed before (sent back in a hidden field)
+        current = {"where": [case["subject"], case["jurisdiction"], case["as_of"]], "facts": raw,
+                   "outputs": {o["name"]: o["json"] for o in outcomes}}
+        try:
+            before = json.loads(_text(form, "previous") or "null")
+        except ValueError:
+            before = None
+        if isinstance(before, dict) and before.get("where") == current["where"] \
+                and isinstance(before.get("facts"), dict) and isinstance(before.get("outputs"), dict):
+            changed_facts = sorted(k for k in raw if before["facts"].get(k, "") != raw[k])
+            changed = sorted(k for k in current["outputs"] if before["outputs"].get(k) != current["outputs"][k])
+            ctx["changes"] = {"facts": changed_facts, "outcomes": changed,
+                              "before": {k: before["outputs"].get(k) for k in changed},
+                              "after": {k: current["outputs"][k] for k in changed}}
+        ctx["previous"] = json.dumps(current, ensure_ascii=False, sort_keys=True)
+        return render(request, "try.html", lang=lang, **ctx)
+
+    # --- draft -----------------------------------------------------------------------------------
+
+    @router.get("/draft", response_class=HTMLResponse, include_in_schema=False)
+    @page
+    async def draft_form(request: Request):
+        return render(request, "draft.html", files=list(file_names.values()), chosen="", text="", result=None)
+
+    @router.post("/draft", response_class=HTMLResponse, include_in_schema=False)
+    @page
+    async def draft_check(request: Request):
+        form = await _read_form(request)
+        lang = _text(form, "lang") if _text(form, "lang") in LANGS else "zh"
+        if not csrf.valid(request.cookies, form.get(csrf.FIELD)):
+            raise _Page(403, "csrf")
+        chosen = _text(form, "file")
+        replaced = next((p for p, n in file_names.items() if n == chosen), None)
+        upload = form.get("upload")
+        data = b""
+        if upload is not None and not isinstance(upload, str):
+            data = await upload.read(MAX_BODY + 1)
+        text_in = _text(form, "text")
+        if not data:
+            data = text_in.encode("utf-8")
+        result = await run_in_threadpool(check_draft, data, replaced, lang)  # a full check: off the event loop
+        text = data.decode("utf-8", errors="replace")
+        return render(request, "draft.html", lang=lang, files=list(file_names.values()), chosen=chosen if replaced else "",
+                      text=text, result=result)
+
+    def check_draft(data: bytes, replaced: str | None, lang: str) -> dict:
+        """Check the draft in place of ``replaced`` among the served rule files, in a temporary folder."""
+        with tempfile.TemporaryDirectory(prefix="policyengine-draft-") as tmp:
+            name = os.path.basename(replaced) if replaced else "draft.yaml"
+            target = Path(tmp) / name
+            target.write_bytes(data)
+            shown = "draft: " + (file_names[replaced] if replaced else "draft.yaml")
+            names = {**file_names, str(target): shown}
+            draft_ps = load_rule_files([p for p in rule_files if p != replaced] + [target])
+            lines = data.decode("utf-8", errors="replace").splitlines()
+            diags = [pages.diag_row(d, names) for d in draft_ps.diagnostics]
+        mine = [d for d in diags if d["file"] == shown]
+        others = [d for d in diags if d["file"] != shown and d["severity"] == "error"]
+        at_line: dict[int, list] = {}
+        for d in mine:
+            at_line.setdefault(d["line"] or 0, []).append(d)
+        numbered = [{"n": i, "text": t, "diags": at_line.get(i, [])} for i, t in enumerate(lines, 1)]
+        changes = None
+        if not draft_ps.errors:
+            changes = [pages.change_row(c) for c in diff_policies(ps, draft_ps, _dt.date.today(), lang)]
+        return {"shown": shown, "diagnostics": mine, "others": others, "lines": numbered,
+                "unplaced": at_line.get(0, []), "errors": len(draft_ps.errors), "changes": changes}
+
+    # --- diff ------------------------------------------------------------------------------------
+
+    @router.get("/diff", response_class=HTMLResponse, include_in_schema=False)
+    @page
+    async def diff_page(request: Request):
+        qp = request.query_params
+        lang = lang_of(request)
+        old, new = qp.get("old", "")[:200], qp.get("new", "")[:200]
+        day = as_of_of(qp.get("as_of", "")) or _dt.date.today()
+        ctx = {"old": old, "new": new or "served", "changes": None, "errors": [], "as_of": day.isoformat()}
+        if old:
+            def compare() -> list[dict]:
+                po, _ = versions.get(old)
+                pn, _ = versions.get(new or "served")
+                return [pages.change_row(c) for c in diff_policies(po.policy_set, pn.policy_set, day, lang)]
+            try:
+                ctx["changes"] = await run_in_threadpool(compare)
+            except PolicyError as e:
+                ctx["errors"] = [d.message + (f" ({d.hint})" if d.hint else "") for d in e.diagnostics]
+        return render(request, "diff.html", 422 if ctx["errors"] else 200, **ctx)
+
+    return router
+
+
+def mount(app: FastAPI, policies: Policies, **kwargs: Any) -> None:
+    """Serve the workbench at ``/`` of ``app`` (the service calls this in its app factory)."""
+    app.include_router(workbench_router(policies, **kwargs))
+
+
+def create_app(policies: Policies | None = None, **kwargs: Any) -> FastAPI:
+    """An application serving only the workbench (for tests, and for looking at the pages alone)."""
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    app = FastAPI(title="policyengine workbench", docs_url=None, redoc_url=None, openapi_url=None)
+    mount(app, policies if policies is not None else Policies.load(), **kwargs)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        return HTMLResponse(f"<!doctype html><title>{exc.status_code}</title><p>{exc.status_code}</p>",
+                            status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        return HTMLResponse("<!doctype html><title>400</title><p>bad request</p>", status_code=400)
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception):
+        return HTMLResponse("<!doctype html><title>500</title><p>internal error</p>", status_code=500)
+
+    return app

@@ -1,0 +1,138 @@
+"""The /try form: one field per fact of the vocabulary, and the facts read back from it.
+
+A field left empty is an unknown fact (left out of the case).  The text of a field is
+turned into the value the case wants only where the form's own widget says what it is
+(a select, a whole number, a date, a JSON list); everything else goes to the engine as
+typed, so that the engine's own message ("expected a whole number, got 'abc'") is shown
+beside the field.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ..explain import to_json_value
+
+_INT = re.compile(r"^[+-]?\d{1,30}$")
+_DEC = re.compile(r"^[+-]?\d{1,30}(\.\d{1,30})?$")
+_FIELD_OF = re.compile(r"^facts\.([A-Za-z_][A-Za-z0-9_]*)")
+MAX_FIELD_CHARS = 100_000
+
+
+@dataclass
+class Field:
+    name: str
+    label: str
+    widget: str  # bool / enum / int / decimal / date / json / text
+    nullable: bool
+    options: list[tuple[str, str]] = field(default_factory=list)  # (value, label) for bool and enum
+    type_text: str = ""
+    example: str = ""
+    value: str = ""  # what the form shows
+    error: str = ""
+
+
+def _widget(type_text: str) -> str:
+    if type_text.startswith(("list", "record")):
+        return "json"
+    head = type_text.split(" ", 1)[0]
+    return head if head in ("bool", "enum", "int", "decimal", "date") else "text"
+
+
+def _example(row: dict) -> str:
+    if not row["type"].startswith("list of record{"):
+        return "[]"
+    inner = row["type"][len("list of record{"):-1]
+    parts = []
+    for piece in inner.split(", "):
+        name, _, t = piece.partition(": ")
+        parts.append(f'"{name}": ' + ("2023" if t.startswith("int") else '"…"'))
+    return "[{" + ", ".join(parts) + "}]"
+
+
+def fields_for(rows: list[dict], lang: str, words: dict) -> list[Field]:
+    out = []
+    for r in rows:
+        w = _widget(r["type"])
+        f = Field(r["name"], r["label"].get(lang) or r["label"].get("zh") or r["name"], w, bool(r["nullable"]),
+                  type_text=r["type"])
+        if w == "bool":
+            f.options = [("true", words["yes"]), ("false", words["no"])]
+        elif w == "enum":
+            f.options = [(v["value"], v.get(lang) or v.get("zh") or v["value"]) for v in r["values"]]
+        elif w == "json":
+            f.example = _example(r)
+        out.append(f)
+    return out
+
+
+def read_facts(fields: list[Field], form: dict[str, str]) -> dict[str, Any]:
+    """The facts the form gives (unknown ones left out); each field keeps what was typed.  A JSON
+    field that does not parse gets its message here; the rest are the engine's to judge."""
+    facts: dict[str, Any] = {}
+    for f in fields:
+        raw = form.get(f.name, "")
+        raw = raw if isinstance(raw, str) else ""
+        f.value = raw[:MAX_FIELD_CHARS]
+        text = raw.strip()
+        if f.nullable and form.get(f.name + "__null") == "on":
+            f.value = "null"
+            facts[f.name] = None
+            continue
+        if text == "":
+            continue
+        if len(raw) > MAX_FIELD_CHARS:
+            f.error = f"too long: at most {MAX_FIELD_CHARS} characters"
+            continue
+        if text == "null" and f.nullable:
+            facts[f.name] = None
+        elif f.widget == "bool" and text in ("true", "false"):
+            facts[f.name] = text == "true"
+        elif f.widget == "int" and _INT.match(text):
+            facts[f.name] = int(text)
+        elif f.widget == "decimal" and _DEC.match(text):
+            try:
+                facts[f.name] = Decimal(text)
+            except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
+                facts[f.name] = text
+        elif f.widget == "json":
+            try:
+                facts[f.name] = json.loads(text, parse_float=Decimal)
+            except (ValueError, RecursionError) as e:
+                f.error = f"not valid JSON: {getattr(e, 'msg', 'too deeply nested')}"
+        else:
+            facts[f.name] = text
+    return facts
+
+
+def field_of(message: str) -> str | None:
+    """The fact a case diagnostic is about (``facts.NAME…: …``), if any."""
+    m = _FIELD_OF.match(message)
+    return m.group(1) if m else None
+
+
+def show_value(v: Any) -> str:
+    """An outcome's value as the page's ``data-outcome`` text: ``null``, ``true``, a number, or the text."""
+    j = to_json_value(v)
+    if isinstance(j, str):
+        return j
+    return json.dumps(j, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def json_value(v: Any) -> str:
+    return json.dumps(to_json_value(v), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def form_text(v: Any) -> str:
+    """A fact's value as the text its form field holds (for pre-filling the form)."""
+    j = to_json_value(v)
+    if j is None:
+        return "null"
+    if isinstance(j, bool):
+        return "true" if j else "false"
+    if isinstance(j, (list, dict)):
+        return json.dumps(j, ensure_ascii=False, sort_keys=True)
+    return str(j)

@@ -1,0 +1,76 @@
+"""Policy versions for /diff: the policies being served, or a git revision of the folder they
+were loaded from.  A revision is checked against a narrow pattern and resolved to a commit
+before git is asked for anything; versions are read into a temporary folder (never into the
+served one) and kept, by commit, in a small cache."""
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import tarfile
+import tempfile
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from .. import Diagnostic, Policies, PolicyError
+from ..api import load_rule_files
+
+SERVED = "served"
+_REV = re.compile(r"^(?:git:)?([A-Za-z0-9][A-Za-z0-9._/~^-]{0,99})$")
+
+
+def _refuse(message: str, hint: str | None = None) -> PolicyError:
+    return PolicyError(Diagnostic("PE070", message, None, hint=hint))
+
+
+class Versions:
+    def __init__(self, served: Policies, folder: Path | None, keep: int = 4):
+        self.served, self.folder = served, folder
+        self._cache: OrderedDict[str, Policies] = OrderedDict()
+        self._keep = keep
+        self._lock = threading.Lock()
+
+    def _git(self, *args: str, cwd: Path) -> bytes:
+        try:
+            p = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False, timeout=30)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise _refuse(f"cannot run git: {type(e).__name__}")
+        if p.returncode != 0:
+            raise _refuse(f"git {args[0]}: {p.stderr.decode(errors='replace').strip()[:300]}")
+        return p.stdout
+
+    def get(self, spec: str) -> tuple[Policies, str]:
+        """The policies of ``spec`` (``served`` or a git revision) and how to name them."""
+        spec = (spec or "").strip()
+        if spec in ("", SERVED):
+            return self.served, SERVED
+        m = _REV.match(spec)
+        if not m or ".." in spec:
+            raise _refuse(f"{spec[:100]!r} is not a version", "served, or a git revision such as HEAD~1")
+        if self.folder is None or not self.folder.is_dir():
+            raise _refuse("the served policies are not a folder in git", "only served can be compared")
+        rev = m.group(1)
+        top = Path(self._git("rev-parse", "--show-toplevel", cwd=self.folder).decode().strip())
+        prefix = self._git("rev-parse", "--show-prefix", cwd=self.folder).decode().strip().strip("/")
+        try:
+            commit = self._git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", cwd=top).decode().strip()
+        except PolicyError:
+            raise _refuse(f"unknown git revision {rev!r}", "a commit, branch or tag, such as HEAD~1") from None
+        with self._lock:
+            if commit in self._cache:
+                self._cache.move_to_end(commit)
+                return self._cache[commit], rev
+        data = self._git("archive", "--format=tar", commit, "--", prefix or ".", cwd=top)
+        with tempfile.TemporaryDirectory(prefix="policyengine-web-") as tmp:
+            with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+                tar.extractall(tmp, filter="data")
+            ps = load_rule_files([Path(tmp) / prefix if prefix else Path(tmp)])
+        if ps.errors:
+            raise _refuse(f"{rev} has errors in its rule files ({len(ps.errors)})", "run policyengine check on it")
+        pol = Policies(ps)
+        with self._lock:
+            self._cache[commit] = pol
+            while len(self._cache) > self._keep:
+                self._cache.popitem(last=False)
+        return pol, rev
