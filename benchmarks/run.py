@@ -43,12 +43,20 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-BENCH_EXTRA = (("rule_engine", "rule-engine"), ("simpleeval", "simpleeval"), ("zen", "zen-engine"))
+BENCH_EXTRA = (("rule_engine", "rule-engine"), ("simpleeval", "simpleeval"), ("zen", "zen-engine"),
+               ("duckdb", "duckdb"), ("pyarrow", "pyarrow"))  # (the last two: the batch extra, which bench pulls in)
 
 TARGETS = {  # name: (limit, unit shown)
     "score_table_vs_python": (2.0, "×"),
     "full_decision_vs_python": (4.0, "×"),
     "explain_vs_plain": (3.0, "×"),
+    "evaluate_no_explain_vs_python": (5.0, "×"),  # the public call, validation included
+    "public_score_vs_simpleeval": (1 / 3, "×"),  # at least 3× faster than simpleeval, through the public call
+    "explained_json_vs_plain": (15.0, "×"),  # evaluate(case).to_json() / evaluate(case, explain=False)
+    "explained_json_kib": (16.0, " KiB"),  # the largest explained decision's JSON of the cases
+    "keep_million_vs_thousand": (1.10, "×"),  # per decision, kept in a list; 10% for the machine's noise
+    "batch_10m_projected_s": (30.0, " s"),  # policyengine batch --engine duckdb, per row × 10 million
+    "batch_duckdb_vs_api": (1 / 50, "×"),  # per row, against the per-case public call: at least 50× faster
     "cold_start_ms": (300.0, " ms"),
     "memory_mb": (50.0, " MB"),
 }
@@ -235,10 +243,17 @@ def score_implementations(policies):
 
     decision = zen.ZenEngine().create_decision(json.dumps(zen_graph()))
 
+    def public_score(case, _evaluate=policies.evaluate):
+        return _evaluate(case, explain=False).outputs["score"]
+
+    def score_case(f):
+        return ({"subject": "commissioner", "jurisdiction": "cn/nm/baotou", "as_of": AS_OF.isoformat(), "facts": f},)
+
     # name, label, timed callable, args of one case, result -> score
     return [
         ("python", "hand-written Python (oracle.baotou_score)", baotou_score, lambda f: (f,), int),
         ("policyengine", 'policyengine output_function("score")', engine_fn, lambda f: (f, AS_OF), lambda r: r),
+        ("public", "policies.evaluate(case, explain=False)", public_score, score_case, lambda r: r),
         ("rule_engine", "rule-engine Rule.evaluate", rule.evaluate, lambda f: (f,), int),
         ("simpleeval", "simpleeval (pre-parsed AST)", simpleeval_score, lambda f: (f,), int),
         ("zen_engine", "zen-engine decision tables", decision.evaluate, lambda f: (f,),
@@ -290,6 +305,75 @@ def check_decisions(policies, prog, items, rendered_too: int) -> None:
     if bad:
         lines = [f"  {how}: facts {raw['facts']}\n    differs (oracle, engine): {diff}" for how, raw, diff in bad[:5]]
         fail(f"the engine and benchmarks/oracle.py disagree ({len(bad)} results), e.g.\n" + "\n".join(lines), 1)
+
+
+# ---------------------------------------------------------------------------------------- batch
+
+def batch_cost(policies, cases, n: int, chunk_rows: int) -> dict:
+    """``run_batch`` over ``n`` IMUST rows from Parquet (the decision cases, repeated), outcomes only,
+    with each engine: wall and CPU time per row, written to a temporary folder."""
+    import tempfile
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from policyengine.batch import run_batch
+
+    rows = []
+    for i in range(n):
+        c = cases[i % len(cases)]
+        rows.append({"id": i, "subject": c["subject"], "jurisdiction": c["jurisdiction"],
+                     "as_of": _dt.date.fromisoformat(c["as_of"]) if isinstance(c["as_of"], str) else c["as_of"],
+                     **c["facts"]})
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    out = {"batch_rows": n, "batch_chunk_rows": chunk_rows}
+    with tempfile.TemporaryDirectory() as d:
+        src = Path(d) / "in.parquet"
+        pq.write_table(pa.Table.from_pylist([{c: r.get(c) for c in cols} for r in rows]), src)
+        del rows
+        for engine in ("duckdb", "python"):
+            gc.collect()
+            c0, t0 = time.process_time_ns(), time.perf_counter_ns()
+            res = run_batch(policies, src, Path(d) / f"out-{engine}.parquet", engine=engine, chunk_rows=chunk_rows)
+            t1, c1 = time.perf_counter_ns(), time.process_time_ns()
+            out[f"batch_{engine}_ns_per_row"] = (t1 - t0) / n
+            out[f"batch_{engine}_cpu_ns_per_row"] = (c1 - c0) / n
+            if engine == "duckdb":
+                out["batch_row_wise"] = list(res.row_wise)
+        a, b = (pq.read_table(Path(d) / f"out-{e}.parquet") for e in ("duckdb", "python"))
+        if not a.equals(b):
+            fail("policyengine batch: the duckdb and python engines wrote different outputs", 1)
+    out["batch_10m_projected_s"] = out["batch_duckdb_ns_per_row"] * 10_000_000 / 1e9
+    return out
+
+
+# ------------------------------------------------------------------------------ keeping decisions
+
+def keep_cost(policies, cases, big: int) -> dict:
+    """Per decision, the time to decide ``evaluate(case, explain=False)`` and keep every decision in a
+    list: a thousand (the median of many lists) against ``big`` (one list), with Python's cyclic
+    garbage collector on, as a program has it.  A decision that gave the collector more to walk
+    would cost more per decision the more are kept."""
+    evaluate = policies.evaluate
+    k = len(cases)
+
+    def one(n):
+        gc.collect()
+        kept = []
+        keep = kept.append
+        c0, t0 = time.process_time_ns(), time.perf_counter_ns()
+        for i in range(n):
+            keep(evaluate(cases[i % k], explain=False))
+        t1, c1 = time.perf_counter_ns(), time.process_time_ns()
+        del kept, keep
+        return (t1 - t0) / n, (c1 - c0) / n
+
+    small = [one(1000) for _ in range(max(20, big // 20_000))]
+    large = one(big)
+    gc.collect()
+    thousand, thousand_cpu = statistics.median(w for w, _ in small), statistics.median(c for _, c in small)
+    return {"keep_thousand_ns": thousand, "keep_million_ns": large[0], "keep_n": big,
+            "keep_million_vs_thousand": large[0] / thousand, "keep_million_vs_thousand_cpu": large[1] / thousand_cpu}
 
 
 # --------------------------------------------------------------------------- cold start, memory
@@ -410,9 +494,9 @@ def main(argv=None) -> int:
     from policyengine.diagnostics import PolicyError
 
     if args.quick:
-        n_score, n_decision, n_library, rounds, cold_runs = 2000, 1000, 200, 3, 3
+        n_score, n_decision, n_library, rounds, cold_runs, n_keep, n_batch = 2000, 1000, 200, 3, 3, 1_000_000, 100_000
     else:
-        n_score, n_decision, n_library, rounds, cold_runs = 5000, 3000, 600, 7, 7
+        n_score, n_decision, n_library, rounds, cold_runs, n_keep, n_batch = 5000, 3000, 600, 7, 7, 1_000_000, 1_000_000
 
     started = time.time()
     mach = machine()
@@ -455,6 +539,9 @@ def main(argv=None) -> int:
     def evaluate_to_dict(c):
         return policies.evaluate(c).to_dict()
 
+    def evaluate_to_json(c):
+        return policies.evaluate(c).to_json()
+
     got, got_cpu, got_size = median_per_call_ns([
         ("python", imust_decision, [(f, d) for _, f, d in items]),
         ("run_plain", prog.run, [(f, d, False) for _, f, d in items]),
@@ -468,10 +555,17 @@ def main(argv=None) -> int:
         ("evaluate", policies.evaluate, [(c,) for c, _, _ in lib]),
         ("evaluate_no_explain", evaluate_no_explain, [(c,) for c, _, _ in lib]),
         ("evaluate_to_dict", evaluate_to_dict, [(c,) for c, _, _ in lib]),
+        ("evaluate_to_json", evaluate_to_json, [(c,) for c, _, _ in lib]),
     ], rounds)
     med.update({f"library.{k}": v for k, v in got.items()})
     cpu.update({f"library.{k}": v for k, v in got_cpu.items()})
     sizes.update({f"library.{k}": v for k, v in got_size.items()})
+
+    json_kib = max(len(policies.evaluate(c).to_json().encode("utf-8")) for c, _, _ in lib) / 1024
+    keep = keep_cost(policies, [c for c, _, _ in lib], big=n_keep)
+    batch = batch_cost(policies, [c for c, _, _ in items], n_batch, 10_000)
+    batch["batch_duckdb_vs_api"] = batch["batch_duckdb_ns_per_row"] / med["library.evaluate_no_explain"]
+    batch["batch_python_vs_api"] = batch["batch_python_ns_per_row"] / med["library.evaluate_no_explain"]
 
     # c., d. -------------------------------------------------------------------------------------
     cold = cold_start(cold_runs)
@@ -489,6 +583,11 @@ def main(argv=None) -> int:
         "evaluate_vs_python": med["library.evaluate"] / lpy,
         "evaluate_no_explain_vs_python": med["library.evaluate_no_explain"] / lpy,
         "evaluate_to_dict_vs_python": med["library.evaluate_to_dict"] / lpy,
+        "public_score_vs_simpleeval": med["score.public"] / med["score.simpleeval"],
+        "public_score_vs_python": med["score.public"] / py,
+        "explained_json_vs_plain": med["library.evaluate_to_json"] / med["library.evaluate_no_explain"],
+        "explained_json_kib": json_kib,
+        **keep, **batch,
         **cold, **mem,
     }
 
@@ -504,17 +603,43 @@ def main(argv=None) -> int:
     print("a. 附件3 score table, score only")
     for name, label, *_ in impls:
         row(label, f"score.{name}", "score.python", "score_table_vs_python" if name == "policyengine" else None)
+    print(f"   {'policies.evaluate / simpleeval':<{w - 3}} {'':>11} {res['public_score_vs_simpleeval']:8.2f}× "
+          f"{'':>11} {cpu['score.public'] / cpu['score.simpleeval']:8.2f}×   "
+          + verdict("public_score_vs_simpleeval", res["public_score_vs_simpleeval"]))
     print("b. full decision, IMUST teacher (15 outcomes)")
     row("hand-written Python (oracle.imust_decision)", "decision.python", "decision.python")
     row("prog.run(trace=False)  explanation off", "decision.run_plain", "decision.python", "full_decision_vs_python")
     row("prog.run(trace=True)   explanation on", "decision.run_trace", "decision.python")
     row(f"hand-written Python, first {len(lib)} cases", "library.python", "library.python")
     row("policies.evaluate(case)", "library.evaluate", "library.python")
-    row("policies.evaluate(case, explain=False)", "library.evaluate_no_explain", "library.python")
+    row("policies.evaluate(case, explain=False)", "library.evaluate_no_explain", "library.python",
+        "evaluate_no_explain_vs_python")
     row("policies.evaluate(case).to_dict()", "library.evaluate_to_dict", "library.python")
+    row("policies.evaluate(case).to_json()", "library.evaluate_to_json", "library.python")
+    print(f"   {'explained JSON / plain decision':<{w - 3}} {'':>11} {res['explained_json_vs_plain']:8.2f}× "
+          f"{'':>11} {cpu['library.evaluate_to_json'] / cpu['library.evaluate_no_explain']:8.2f}×   "
+          + verdict("explained_json_vs_plain", res["explained_json_vs_plain"]))
+    print(f"   {'largest explained JSON of these cases':<{w - 3}} {res['explained_json_kib']:8.1f} KiB {'':>21}   "
+          + verdict("explained_json_kib", res["explained_json_kib"]))
+    print(f"   {'keeping decisions: evaluate(explain=False)':<{w - 3}} {fmt_time(res['keep_thousand_ns'])} "
+          f"per decision, 1,000 kept; {fmt_time(res['keep_million_ns'])} per decision, {res['keep_n']:,} kept")
+    print(f"   {'  kept {:,} / kept 1,000, per decision'.format(res['keep_n']):<{w - 3}} {'':>11} "
+          f"{res['keep_million_vs_thousand']:8.2f}× {'':>11} {res['keep_million_vs_thousand_cpu']:8.2f}×   "
+          + verdict("keep_million_vs_thousand", res["keep_million_vs_thousand"]))
     print(f"   {'explanation on / off':<{w - 3}} {'':>11} {res['explain_vs_plain']:8.2f}× {'':>11} "
           f"{cpu['decision.run_trace'] / cpu['decision.run_plain']:8.2f}×   "
           + verdict("explain_vs_plain", res["explain_vs_plain"]))
+    print(f"{'e. policyengine batch, Parquet in and out':<{w}} {res['batch_rows']:,} IMUST rows, outcomes only, "
+          f"chunks of {res['batch_chunk_rows']:,} rows")
+    for e in ("duckdb", "python"):
+        print(f"   {'--engine ' + e:<{w - 3}} {fmt_time(res[f'batch_{e}_ns_per_row'])} {'per row':>9} "
+              f"{fmt_time(res[f'batch_{e}_cpu_ns_per_row'])}   {res[f'batch_{e}_vs_api']:.2f}× the per-case call")
+    print(f"   {'duckdb per row / per-case public call':<{w - 3}} {'':>11} {res['batch_duckdb_vs_api']:8.2f}× "
+          f"{'':>21}   " + verdict("batch_duckdb_vs_api", res["batch_duckdb_vs_api"]))
+    print(f"   {'10 million rows at that rate':<{w - 3}} {res['batch_10m_projected_s']:8.1f} s {'':>30}   "
+          + verdict("batch_10m_projected_s", res["batch_10m_projected_s"]))
+    if res["batch_row_wise"]:
+        print("   decided row-wise (the SQL translation cannot express them): " + "; ".join(res["batch_row_wise"]))
     print(f"{'c. cold start (import, load, check, compile)':<{w}} {res['cold_start_ms']:8.1f} ms {'':>9} "
           f"{res['cold_start_cpu_ms']:8.1f} ms {'':>9}   " + verdict("cold_start_ms", res["cold_start_ms"]))
     print(f"   median of {cold_runs} fresh processes, {res['programs_compiled']} programs "

@@ -24,6 +24,8 @@ from .evaluate import Program, build_program
 from .explain import Decision, explain as _explain
 from .load import DEFAULT_LIMITS, Limits, find_files, load_file
 from .types import suggestion_budget
+from .fast import CASE_KEYS as _CASE_KEYS, FactGate, checked_loads, iso_date
+from .records import SUBJECTS
 from .merge import Layers, boundaries, merge, period_of
 from .records import text_of
 from .policy import PolicySet
@@ -152,6 +154,10 @@ class Policies:
         self._layers: dict[tuple, Layers] = {}
         self._programs: dict[tuple, Program] = {}
         self._code: dict[str, Any] = {}  # generated source -> its compiled code, shared between programs
+        self._gates: dict[tuple, Any] = {}  # (subject, jurisdiction) -> the fast check of its facts (fast.py)
+        self._at: dict[tuple, tuple] = {}  # (jurisdiction, date, subject, lang) -> (program, layers shown)
+        self._checked: dict[int, Any] = {}  # id(program) -> its decision function reading checked facts
+        self._fast: dict[tuple, tuple] = {}  # (subject, jurisdiction, as_of as given, lang) -> _fast_entry
 
     @classmethod
     def load(cls, *paths: str | Path, limits: Limits = DEFAULT_LIMITS) -> "Policies":
@@ -221,32 +227,126 @@ class Policies:
                  explain: bool = True, lang: str = "zh") -> Decision:
         """Decide a case.  ``explain=False`` records no rule results (the values are the same; faster)."""
         lang = check_lang(lang)
-        if not isinstance(case, Case) or jurisdiction is not None or as_of is not None:
-            if isinstance(case, Case):
-                src = {"subject": case.subject, "jurisdiction": case.jurisdiction, "as_of": case.as_of,
-                       "facts": dict(case.facts)}
-                case = self.case(src, jurisdiction=jurisdiction, as_of=as_of)
-            else:
-                case = self.case(case, jurisdiction=jurisdiction, as_of=as_of)
+        if not explain and jurisdiction is None and as_of is None and type(case) is dict:
+            hit = self._fast_hit(case, lang)
+            if hit is not None:  # the facts checked as the decision reads them (fast.py); None: a check failed
+                given = case.get("facts")
+                if given is None or type(given) is dict:
+                    try:
+                        outputs = hit[4](given if given is not None else {}, hit[3])
+                    except EvalLimit as e:
+                        raise PolicyError(_stopped(f"evaluation stopped: {e}", "<case>"))
+                    except RecursionError:
+                        raise PolicyError(_stopped(_TOO_DEEP, "<case>"))
+                    if outputs is not None:
+                        return Decision(case["subject"], case["jurisdiction"], hit[3], outputs, None, hit[2], lang)
+        got = self._accept(case, lang) if jurisdiction is None and as_of is None else None
+        if got is not None:  # the fast path (fast.py): facts accepted exactly as the reference would
+            facts, (_, prog, layers, on, _) = got
+            subject, jur, path = case["subject"], case["jurisdiction"], "<case>"
+            if not explain:
+                try:
+                    return Decision(subject, jur, on, prog.decide(facts, on), None, layers, lang)
+                except EvalLimit as e:
+                    raise PolicyError(_stopped(f"evaluation stopped: {e}", path))
+                except RecursionError:
+                    raise PolicyError(_stopped(_TOO_DEEP, path))
+        else:
+            if not isinstance(case, Case) or jurisdiction is not None or as_of is not None:
+                if isinstance(case, Case):
+                    src = {"subject": case.subject, "jurisdiction": case.jurisdiction, "as_of": case.as_of,
+                           "facts": dict(case.facts)}
+                    case = self.case(src, jurisdiction=jurisdiction, as_of=as_of)
+                else:
+                    case = self.case(case, jurisdiction=jurisdiction, as_of=as_of)
+            subject, jur, on, facts, path = case.subject, case.jurisdiction, case.as_of, case.facts, case.path
         try:
-            prog = self.program(case.jurisdiction, case.as_of, case.subject)
-            values, trace, computed = prog.run(case.facts, case.as_of, trace=explain)
+            prog, layers = self._program_at(jur, on, subject, lang)
+            if not explain:
+                return Decision(subject, jur, on, prog.decide(facts, on), None, layers, lang)
+            values, trace, computed = prog.run(facts, on, trace=True)
         except EvalLimit as e:
-            raise PolicyError(Diagnostic("PE080", f"evaluation stopped: {e}", Span(case.path, 1, 1),
-                                         hint="check the case's numbers, dates and list lengths; if they are "
-                                              "right, the rules in force compute more than the bounds allow "
-                                              "(docs/limits-and-errors.md)"))
+            raise PolicyError(_stopped(f"evaluation stopped: {e}", path))
         except RecursionError:  # (compiling code past Python's nesting limits is already a PE021)
-            raise PolicyError(Diagnostic("PE080", "evaluation stopped: the rules in force are nested too deeply",
-                                         Span(case.path, 1, 1), hint="split the expression into definitions"))
-        ps = self.policy_set
-        expl = _Explanation(ps, prog, case.facts, values, trace, lang, computed) if explain else None
-        layers = tuple(
-            {"jurisdiction": j, "name": text_of(self.policy_set.jurisdictions[j].name, lang),
-             "documents": [d.id for d in prog.layers.documents if d.jurisdiction == j]}
-            for j in prog.layers.path)
+            raise PolicyError(_stopped(_TOO_DEEP, path))
+        expl = _Explanation(self.policy_set, prog, facts, values, trace, lang, computed)
         public = {k: (None if v is MISSING else v) for k, v in values.items()}  # undetermined is null outside
-        return Decision(case.subject, case.jurisdiction, case.as_of, public, expl, layers, lang)
+        return Decision(subject, jur, on, public, expl, layers, lang)
+
+    def _fast_hit(self, case: dict, lang: str) -> tuple | None:
+        if not case.keys() <= _CASE_KEYS:
+            return None
+        subject, jur, on = case.get("subject"), case.get("jurisdiction"), case.get("as_of")
+        if type(subject) is not str or type(jur) is not str or (type(on) is not str and type(on) is not _dt.date):
+            return None
+        hit = self._fast.get((subject, jur, on, lang))
+        return hit if hit is not None else self._fast_entry(subject, jur, on, lang)
+
+    def _accept(self, case: Any, lang: str) -> tuple[dict, tuple] | None:
+        """The facts of a plain case dict that the fast path accepts, with its (gate, program, layers
+        shown, date); None where the reference validation (``case()``) must decide and report."""
+        if type(case) is not dict or not case.keys() <= _CASE_KEYS:
+            return None
+        subject, jur, on = case.get("subject"), case.get("jurisdiction"), case.get("as_of")
+        if type(subject) is not str or type(jur) is not str or (type(on) is not str and type(on) is not _dt.date):
+            return None
+        hit = self._fast.get((subject, jur, on, lang))
+        if hit is None:
+            hit = self._fast_entry(subject, jur, on, lang)
+            if hit is None:
+                return None
+        given = case.get("facts")
+        if given is None:
+            given = {}
+        elif type(given) is not dict:
+            return None
+        facts = hit[0](given)
+        return None if facts is None else (facts, hit)
+
+    def _fast_entry(self, subject: str, jur: str, on: Any, lang: str) -> tuple | None:
+        """(fact gate, program, layers shown, date) for a case at ``jur`` on ``on``; None where the
+        reference validation must speak (an unknown subject or jurisdiction, a date it refuses)."""
+        ps = self.policy_set
+        day = iso_date(on)
+        if subject not in SUBJECTS or jur not in ps.jurisdictions or day is None:
+            return None
+        gate = self._gates.get((subject, jur))
+        if gate is None:
+            gate = self._gates[(subject, jur)] = FactGate(ps, subject, jur).accept
+        prog, layers = self._program_at(jur, day, subject, lang)
+        checked = self._checked.get(id(prog))
+        if checked is None:
+            checked = self._checked[id(prog)] = prog.steps.generate(
+                list(prog.outputs), trace=False, public=True, checked=checked_loads(ps, subject, jur))
+        if len(self._fast) >= 4096:
+            self._fast.clear()
+        got = self._fast[(subject, jur, on, lang)] = (gate, prog, layers, day, checked)
+        return got
+
+    def _program_at(self, jurisdiction: str, on: _dt.date, subject: str, lang: str) -> tuple[Program, tuple]:
+        """The program in force and the layers as a decision shows them, memoised by date."""
+        key = (jurisdiction, on, subject, lang)
+        got = self._at.get(key)
+        if got is None:
+            prog = self.program(jurisdiction, on, subject)
+            layers = tuple(
+                {"jurisdiction": j, "name": text_of(self.policy_set.jurisdictions[j].name, lang),
+                 "documents": [d.id for d in prog.layers.documents if d.jurisdiction == j]}
+                for j in prog.layers.path)
+            if len(self._at) >= 4096:
+                self._at.clear()
+            got = self._at[key] = (prog, layers)
+        return got
+
+
+_TOO_DEEP = "evaluation stopped: the rules in force are nested too deeply"
+
+
+def _stopped(message: str, path: str) -> Diagnostic:
+    return Diagnostic("PE080", message, Span(path, 1, 1),
+                      hint="split the expression into definitions" if message is _TOO_DEEP
+                      else "check the case's numbers, dates and list lengths; if they are right, the rules in "
+                           "force compute more than the bounds allow (docs/limits-and-errors.md)")
 
 
 class _Explanation:

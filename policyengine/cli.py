@@ -1,4 +1,4 @@
-"""The ``policyengine`` command: check, evaluate, test, schema, coverage, diff, facts.
+"""The ``policyengine`` command: check, evaluate, batch, test, schema, coverage, diff, facts.
 
 No Python traceback reaches the user: every failure is a located diagnostic
 and an exit status (0 fine, 1 errors or a changed decision, 2 bad usage or
@@ -176,6 +176,18 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--format", choices=["text", "md", "json"], default="text")
     v.set_defaults(fn=cmd_coverage)
 
+    b = sub.add_parser("batch", parents=[common, pol, lang],
+                       help="decide every row of a Parquet, CSV or JSON Lines file (CONTRACT: Batch evaluation)")
+    b.add_argument("input", help="INPUT.parquet | .csv | .jsonl: one case per row")
+    b.add_argument("--out", required=True, help="OUTPUT.parquet | .csv | .jsonl")
+    b.add_argument("--subject", help="the subject of every row (else the 'subject' column)")
+    b.add_argument("--jurisdiction", help="the jurisdiction of every row (else the 'jurisdiction' column)")
+    b.add_argument("--as-of", help="the date of every row, YYYY-MM-DD (else the 'as_of' column)")
+    b.add_argument("--engine", choices=["duckdb", "python"], default="duckdb")
+    b.add_argument("--explain", action="store_true", help="add an 'explanation' column (JSON)")
+    b.add_argument("--chunk-rows", type=int, default=10_000, help="rows held in memory at once (default 10000)")
+    b.set_defaults(fn=cmd_batch)
+
     d = sub.add_parser("diff", parents=[common, lang], help="semantic diff of two policy versions")
     d.add_argument("old", help="a policy folder or git:REV[:PATH]")
     d.add_argument("new", nargs="?", help="the same (default: $POLICYENGINE_POLICIES, else the shipped packs)")
@@ -196,6 +208,24 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def cmd_batch(a) -> int:
+    try:
+        from .batch import run_batch
+    except ImportError as e:  # the batch extra is not installed
+        print(f"error: policyengine batch needs the 'batch' extra ({e.name or e}): "
+              "pip install 'policyengine-rules[batch]'", file=sys.stderr)
+        return 2
+    r = run_batch(_policies(a), a.input, a.out, subject=a.subject, jurisdiction=a.jurisdiction, as_of=a.as_of,
+                  engine=a.engine, explain=a.explain, lang=a.lang, chunk_rows=a.chunk_rows)
+    if r.row_wise:
+        print(f"note: the SQL translation cannot express {', '.join(r.row_wise)}: decided row by row",
+              file=sys.stderr)
+    for n in r.notes:
+        print(f"note: {n}", file=sys.stderr)
+    print(f"{r.rows} row(s) decided by {r.engine}, {r.errors} with an error; wrote {a.out}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     a = parser.parse_args(argv)
@@ -204,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     except PolicyError as e:
         fmt = getattr(a, "format", "text")
         _print_diags(e.diagnostics, "json" if fmt == "json" else "text", sys.stderr)
-        return 2 if a.command in ("evaluate", "diff") else 1
+        return 2 if a.command in ("evaluate", "diff", "batch") else 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `policyengine evaluate … | head`: the reader left, nothing went wrong

@@ -110,6 +110,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "PE080": (Severity.ERROR, "evaluation-limit"),
     # the library's and the command's own arguments
     "PE090": (Severity.ERROR, "bad-argument"),
+    # batch evaluation
+    "PE091": (Severity.ERROR, "batch-input"),
 }
 
 

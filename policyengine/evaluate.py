@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from . import ast as A
@@ -147,6 +147,18 @@ class Program:
     _run: Callable
     _gen: Callable[[str], Callable]
     _names: tuple[str, ...]
+    _gen_public: Callable[[], Callable]
+    _public: Callable | None = None
+    steps: Any = None  # the ordered steps the functions are generated from (batch/sql.py translates them)
+    explain_memo: dict = field(default_factory=dict, repr=False)  # what explanations repeat: per rule and language
+
+    def decide(self, facts: dict[str, Any], as_of: _dt.date) -> dict[str, Any]:
+        """The outcomes as the API shows them (undetermined is None), without a trace: the same
+        steps as :meth:`run`, generated into a function of their own the first time it is asked for."""
+        fn = self._public
+        if fn is None:
+            fn = self._public = self._gen_public()
+        return fn(facts, as_of)
 
     def run(self, facts: dict[str, Any], as_of: _dt.date, trace: bool = True):
         """Outcome values; with ``trace``, also the raw record of each rule's result and of every
@@ -281,7 +293,8 @@ def build_program(ps: PolicySet, layers: Layers, subject: str, code_cache: dict 
                    {o: ps.outputs[o].combine for o in feeds})
     run = steps.generate(list(outputs), trace=True)
     return Program(subject, layers, facts, outputs, feeds, tables, layers.params, def_deps, run,
-                   lambda name: steps.generate([name], trace=False, single=True), tuple(outputs))
+                   lambda name: steps.generate([name], trace=False, single=True), tuple(outputs),
+                   lambda: steps.generate(list(outputs), trace=False, public=True), steps=steps)
 
 
 class _Steps:
@@ -312,7 +325,8 @@ class _Steps:
             stack.extend(d for d in deps.get(n, ()) if d in deps)
         return [n for n in self.order if n in keep]
 
-    def generate(self, targets: list[str], trace: bool, single: bool = False) -> Callable:
+    def generate(self, targets: list[str], trace: bool, single: bool = False, public: bool = False,
+                 checked: Callable | None = None) -> Callable:
         g = Gen()
         grades = {m.rule.table.grade_output for m in self.tables.values()}
         self.want_grade = not single or bool(grades & set(self.needed(targets)))
@@ -351,12 +365,18 @@ class _Steps:
                 local[n] = self.output(g, n, v, resolve, trace, values)
         for o, m in self.param_outputs.items():
             local.setdefault(o, g.const(m.param.value))
-        pre = [f"{loc} = f.get({g.const(name)}, M)" for name, loc in loads.items()]
+        if checked is not None:  # the facts checked as they are read (fast.py): None where a check fails
+            pre = checked(g, loads)
+        else:
+            pre = [f"{loc} = f.get({g.const(name)}, M)" for name, loc in loads.items()]
         if trace:
             body.append("if T is not None: T['#values'] = {"
                         + ", ".join(f"{g.const(n)}: {loc}" for n, loc in local.items()) + "}")
         if single:
             return g.function("outcome", "f, as_of", pre + body + [f"return {local.get(targets[0], 'M')}"], self.code_cache)
+        if public:  # the outcomes as the API shows them: a dict, undetermined as None
+            ret = "return {" + "".join(f"{g.const(o)}: {_public(local.get(o, 'M'))}, " for o in targets) + "}"
+            return g.function("decide_public", "f, as_of", pre + body + [ret], self.code_cache)
         ret = "return (" + "".join(local.get(o, "M") + ", " for o in targets) + ")"
         return g.function("decide", "f, as_of, T", pre + body + [ret], self.code_cache)
 
@@ -464,6 +484,14 @@ class _Steps:
             lo = self.facts[node.name].min
             return int(lo) if lo is not None else None
         return None
+
+
+def _public(loc: str) -> str:
+    if loc == "M":
+        return "None"
+    if not loc.isidentifier() or loc in ("None", "True", "False"):
+        return loc  # a literal is never undetermined
+    return f"(None if {loc} is M else {loc})"
 
 
 def _tier_chain(tiers: tuple[Tier, ...], x: str, lowest: int | None) -> list[tuple[str, int]]:

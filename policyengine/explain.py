@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -150,37 +150,50 @@ class OutcomeExplanation:
         return d
 
 
-@dataclass(frozen=True)
 class Decision:
     """The result of evaluating one case.  ``to_dict()`` is the CONTRACT JSON.
 
     The evaluation records every rule's result as it decides; ``explanation``
     turns that record into words the first time it is read.
+
+    A decision has ``__slots__`` and holds no closure and no reference cycle: a program may keep
+    millions of them while giving Python's cyclic garbage collector one object each to walk.
     """
 
-    subject: str
-    jurisdiction: str
-    as_of: _dt.date
-    outputs: dict[str, Any]
-    _explain: Any = field(repr=False, compare=False)
-    layers: tuple[dict, ...]
-    lang: str = "zh"
-    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+    __slots__ = ("subject", "jurisdiction", "as_of", "outputs", "layers", "lang", "_explain", "_explanation")
+
+    def __init__(self, subject: str, jurisdiction: str, as_of: _dt.date, outputs: dict[str, Any], explain: Any,
+                 layers: tuple[dict, ...], lang: str = "zh", explanation: tuple | None = None):
+        self.subject, self.jurisdiction, self.as_of, self.outputs = subject, jurisdiction, as_of, outputs
+        self.layers, self.lang = layers, lang
+        self._explain = explain  # a callable building the explanation from the recorded results, until read
+        self._explanation = explanation
 
     @property
     def explanation(self) -> tuple[OutcomeExplanation, ...]:
-        got = self._cache.get("explanation")
+        got = self._explanation
         if got is None:
-            got = self._cache["explanation"] = tuple(self._explain()) if self._explain is not None else ()
+            got = self._explanation = tuple(self._explain()) if self._explain is not None else ()
+            self._explain = None
         return got
 
-    def __getstate__(self) -> dict:
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not Decision:
+            return NotImplemented
+        return (self.subject, self.jurisdiction, self.as_of, self.outputs, self.layers, self.lang) == (
+            other.subject, other.jurisdiction, other.as_of, other.outputs, other.layers, other.lang)
+
+    __hash__ = None  # type: ignore[assignment]  (outputs is a dict)
+
+    def __repr__(self) -> str:
+        return (f"Decision(subject={self.subject!r}, jurisdiction={self.jurisdiction!r}, as_of={self.as_of!r}, "
+                f"outputs={self.outputs!r}, layers={self.layers!r}, lang={self.lang!r})")
+
+    def __reduce__(self):
         # A decision pickles (to return it from a process pool): the explanation is put into
         # words now, and what would have done it later (the compiled program) stays behind.
-        state = dict(self.__dict__)
-        state["_cache"] = {"explanation": self.explanation}
-        state["_explain"] = None
-        return state
+        return (Decision, (self.subject, self.jurisdiction, self.as_of, self.outputs, None,
+                           tuple(dict(x) for x in self.layers), self.lang, self.explanation))
 
     def to_dict(self, full: bool = False) -> dict:
         """The CONTRACT JSON.  Each document that the explanation cites is named once, in
@@ -195,7 +208,8 @@ class Decision:
                     docs.setdefault(x["doc"]["id"], {**x["doc"], "jurisdiction": x["jurisdiction"]})
         return {"subject": self.subject, "jurisdiction": self.jurisdiction, "as_of": self.as_of.isoformat(),
                 "outputs": {k: to_json_value(v) for k, v in sorted(self.outputs.items())},
-                "explanation": [e.to_dict(full) for e in explanation], "documents": docs, "layers": list(self.layers)}
+                "explanation": [e.to_dict(full) for e in explanation], "documents": docs,
+                "layers": [{k: (list(v) if isinstance(v, list) else v) for k, v in x.items()} for x in self.layers]}
 
     def to_json(self, indent: int | None = None, full: bool = False) -> str:
         """:meth:`to_dict` as JSON text, byte-identical for the same input: compact by default,
@@ -243,28 +257,52 @@ class Explainer:
                     return printable(f"{v}（{_text_of(lab, self.lang)}）")
         return printable(str(v))
 
+    def static(self, o: RuleOutcome) -> tuple:
+        """What a rule's explanation says whatever the case: the facts and parameters it reads, the
+        values other steps compute that it reads, its label, citation and the text of its merge.
+        Worked out once per rule and language and kept with the program."""
+        key = (self.lang, id(o.merged))
+        got = self.p.explain_memo.get(key)
+        if got is None:
+            r, m = o.rule, o.merged
+            derived = tuple(n for n in sorted(r.reads()) if n not in self.p.facts and not n.startswith("#")
+                            and n != "as_of")
+            params = tuple(self.in_force(n) for n in self.p.rule_params(r))
+            tail = "".join(
+                [f"; {self.w['in_force']} {x['name']} = {self.show(self.p.params[x['name']].param.value)}"
+                 f"（{self.cite(x['doc']['id'], x['article'])}，{x['jurisdiction']}）" for x in params])
+            merge_tail = "".join([f"; {self.w['replaced']} {self.cite(x.document, x.citation)}" for x in m.replaced]
+                                 + [f"; {self.w['kept_over']}: {self.cite(x.document, x.citation)}" for x in m.kept_over])
+            replaced = tuple({"id": x.id, "document": x.document, "article": x.citation} for x in m.replaced)
+            ignored = tuple({"id": x.id, "document": x.document, "article": x.citation} for x in m.kept_over)
+            need = (text_of(r.requirement, self.lang) if r.requirement else
+                    (printable(r.condition.text.strip()) if r.condition else ""))
+            got = self.p.explain_memo[key] = (
+                self.p.rule_facts(r), derived, params, tail, merge_tail, replaced, ignored, text_of(r.label, self.lang),
+                f" — {self.cite(r.document, r.citation)}", self.doc(r.document), self.ps.documents[r.document].jurisdiction,
+                need)
+        return got
+
     def rule(self, o: RuleOutcome, facts: dict, output: str) -> RuleExplanation:
         r = o.rule
-        names = self.p.rule_facts(r)
+        (names, derived_names, params, params_text, merge_text, replaced, ignored, label, cite, doc, jurisdiction,
+         requirement) = self.static(o)
         shown = {n: facts.get(n, MISSING) for n in names}
         missing = tuple(n for n in names if n not in facts) if o.status == "unknown" or o.value is MISSING else ()
-        label = text_of(r.label, self.lang)
-        parts = [f"{'✓' if o.status == 'holds' else '✗' if o.status == 'fails' else '·'} {label}"]
-        parts.append(f" — {self.cite(r.document, r.citation)}")
+        parts = [f"{'✓' if o.status == 'holds' else '✗' if o.status == 'fails' else '·'} {label}", cite]
         detail = need = None
         if r.table is not None and o.detail is not None:
             detail, table_text = self.table(o, output)
             parts.append(": " + table_text)
         else:
             vals = "; ".join(f"{n} = {self.show(shown[n], n)}" for n in names if shown[n] is not MISSING)
-            derived = [n for n in sorted(r.reads()) if n not in self.p.facts and n in self.computed
-                       and not n.startswith("#") and n != "as_of"]
+            derived = [n for n in derived_names if n in self.computed]
             if derived:  # values the rule reads that were computed (outcomes, definitions)
                 vals = "; ".join(filter(None, [vals, "; ".join(f"{n} = {self.show(self.computed[n])}" for n in derived)]))
             if vals:
                 parts.append(f": {vals}")
             if o.status == "fails":
-                need = text_of(r.requirement, self.lang) if r.requirement else (printable(r.condition.text.strip()) if r.condition else "")
+                need = requirement
                 parts.append(f"; {self.w['needs']} {need}")
             elif o.status in ("not_applicable", "not_checkable"):
                 parts.append(f" ({self.w[o.status]})")
@@ -272,22 +310,12 @@ class Explainer:
                 parts.append(f" ({self.w['pending']} {r.deadline.isoformat()})")
             elif o.status == "value":
                 parts.append(f" → {self.show(o.value)}")
-        params = tuple(self.in_force(n) for n in self.p.rule_params(r))
-        for x in params:
-            parts.append(f"; {self.w['in_force']} {x['name']} = {self.show(self.p.params[x['name']].param.value)}"
-                         f"（{self.cite(x['doc']['id'], x['article'])}，{x['jurisdiction']}）")
+        parts.append(params_text)
         if missing:
             parts.append(f"; {self.w['missing']}: {', '.join(missing)}")
-        m = o.merged
-        replaced = tuple({"id": x.id, "document": x.document, "article": x.citation} for x in m.replaced)
-        ignored = tuple({"id": x.id, "document": x.document, "article": x.citation} for x in m.kept_over)
-        for x in m.replaced:
-            parts.append(f"; {self.w['replaced']} {self.cite(x.document, x.citation)}")
-        for x in m.kept_over:
-            parts.append(f"; {self.w['kept_over']}: {self.cite(x.document, x.citation)}")
-        return RuleExplanation(r.id, r.kind, o.status, o.value, self.ps.documents[r.document].jurisdiction,
-                               self.doc(r.document), r.citation, label, shown, missing, "".join(parts), replaced, ignored,
-                               detail, need, params)
+        parts.append(merge_text)
+        return RuleExplanation(r.id, r.kind, o.status, o.value, jurisdiction, doc, r.citation, label, shown, missing,
+                               "".join(parts), replaced, ignored, detail, need, params)
 
     def in_force(self, name: str) -> dict:
         """A parameter's value in force, with the document, article and layer that set it."""

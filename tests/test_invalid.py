@@ -43,6 +43,7 @@ NOT_FROM_RULE_FILES = {
     "PE080": "evaluation limits are reached by cases, not by checking rule files",
     "PE053": "retired: an assumed date of effect is reported as PE058 (a warning, shown by default)",
     "PE090": "arguments of the library and the command (tests/test_api_promises.py has one test each)",
+    "PE091": "batch files and options (policyengine batch), not rule files (tests/test_batch.py)",
 }
 
 _FILE_EXPECT = re.compile(r"# expect: (PE\d{3}) at (\d+):(\d+)\s*\Z")

@@ -49,3 +49,30 @@ def test_the_workbench_is_served_and_its_decisions_are_logged(served, tmp_path):
     assert verify.returncode == 0, verify.stdout + verify.stderr
     replay = cli("replay", "--db", db, cwd=tmp_path)
     assert replay.returncode == 0, replay.stdout + replay.stderr
+
+
+def test_a_draft_shows_the_logged_decisions_it_would_change(served, tmp_path):
+    from pathlib import Path
+
+    server, _ = served
+    c = server.client()
+    cases = [("domestic", 23000000), ("none", 0)]
+    for exchange, _reward in cases:  # two logged decisions: one a change of the reward touches, one not
+        body = json.dumps({"subject": "enterprise", "jurisdiction": "cn/nm/baotou", "as_of": "2024-05-10",
+                           "facts": {"registered_in_region": True, "listed_exchange": exchange}}).encode()
+        assert c.request("POST", "/v1/decisions?explain=false", body)[0] == 201
+    status, body, headers = c.request("GET", "/draft")
+    token = http.cookies.SimpleCookie(headers["set-cookie"])["pe_csrf"].value
+    source = (Path(__file__).resolve().parent.parent / "policies" / "baotou" / "innovation_opinion_2023_1.yaml")
+    draft = source.read_text(encoding="utf-8").replace("value: 23000000", "value: 25000000", 1)
+    form = {"csrf_token": token, "file": "baotou/innovation_opinion_2023_1.yaml", "text": draft}
+    status, body, _ = c.request("POST", "/draft", urllib.parse.urlencode(form).encode(),
+                                {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"pe_csrf={token}"})
+    page = body.decode("utf-8")
+    assert status == 200, page[:3000]
+    section = re.search(r'<section id="logged-impacts" data-checked="(\d+)" data-changed="(\d+)">(.*?)</section>',
+                        page, re.S)
+    assert section and section.group(1) == "2" and section.group(2) == "1", page[-3000:]
+    assert 'data-output="listing_reward_cny"' in section.group(3)
+    assert "23000000" in section.group(3) and "25000000" in section.group(3)
+    c.close()

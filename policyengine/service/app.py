@@ -19,7 +19,7 @@ import json
 import os
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from fastapi import FastAPI, Query, Request
@@ -87,6 +87,7 @@ class Service:
     log: DecisionLog
     keys: Keys | None = None
     max_body: int = 0  # 0: the case-file limit of the policies' limits
+    replay_versions: dict = field(default_factory=dict)  # logged policy versions, loaded once (by digest)
 
     def __post_init__(self) -> None:
         if not self.max_body:
@@ -346,6 +347,9 @@ def _as_case_json(v: Any) -> Any:
     return v
 
 
+WORKBENCH_REPLAY_LIMIT = 1000  # the workbench's draft and diff pages replay the latest 1,000 decisions
+
+
 def _mount_workbench(app: FastAPI, svc: Service, committer: GroupCommitter, record) -> None:
     """The workbench's pages at ``/``.  A decision made on /try is logged like one posted to
     /v1/decisions (``record`` makes the same record), with the case as the page built it."""
@@ -359,4 +363,11 @@ def _mount_workbench(app: FastAPI, svc: Service, committer: GroupCommitter, reco
         key = svc.keys.find(presented)
         return key.roles if key is not None else None
 
-    mount(app, svc.policies, keys=roles if svc.keys is not None else None, on_decision=log_decision)
+    def impacts(version):  # the latest logged decisions (a page answers in bounded time)
+        from .replay import logged_impacts
+
+        checked, found, _ = logged_impacts(svc.log, version, svc.replay_versions, limit=WORKBENCH_REPLAY_LIMIT)
+        return checked, found
+
+    mount(app, svc.policies, keys=roles if svc.keys is not None else None, on_decision=log_decision,
+          impacts=impacts)

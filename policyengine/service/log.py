@@ -386,10 +386,19 @@ class DecisionLog:
             seq, h = conn.execute(select(pe_chain_head.c.seq, pe_chain_head.c.hash).where(pe_chain_head.c.one == 1)).one()
         return seq, bytes(h)
 
-    def rows(self, chunk: int = 500) -> Iterator[Row]:
-        """Every decision in chain order (read in chunks, so a large log is never all in memory)."""
+    def latest(self, n: int) -> Iterator[Row]:
+        """The latest ``n`` decisions, in chain order."""
+        d = pe_decisions.c
+        with self.reader.connect() as conn:
+            first = conn.execute(select(d.seq).order_by(d.seq.desc()).limit(1).offset(max(0, n - 1))).scalar()
+        if first is None:  # fewer than n: all of them
+            return self.rows()
+        return self.rows(after=first - 1)
+
+    def rows(self, chunk: int = 500, after: int | None = None) -> Iterator[Row]:
+        """Every decision in chain order (read in chunks, so a large log is never all in memory);
+        with ``after``, those whose position in the chain is past it."""
         d, v = pe_decisions.c, pe_policy_versions.c
-        after = None
         while True:
             q = (select(d.seq, d.id, d.decided_at, d.subject, d.jurisdiction, v.digest, d.engine_version, d.explain,
                         d.lang, d.zdict_no, d.request, d.response, d.prev_hash, d.hash)

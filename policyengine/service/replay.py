@@ -88,16 +88,18 @@ def _same_version(log: DecisionLog, out) -> int:
     return 1 if differ else 0
 
 
-def _new_version(log: DecisionLog, spec: list[str], fmt: str, lang: str, out) -> int:
-    from ..diff import _materialise, compare_decisions, diff_policies, render
+def logged_impacts(log: DecisionLog, new: Policies, olds: dict | None = None, limit: int | None = None):
+    """The logged decisions that ``new`` would decide otherwise: ``(checked, impacts, last)``, each
+    impact in the policy terms of ``diff --cases`` (a decision's id in place of a case file), and
+    the digest of the version that made the latest decision read.  Each logged case is decided
+    again under its own version (``olds`` caches them by digest) and under ``new``; ``limit``
+    reads only the latest decisions."""
+    from ..diff import compare_decisions
 
-    with ExitStack() as stack:
-        paths = [stack.enter_context(_materialise(s))[0] if s.startswith("git:") else s for s in spec]
-        new = Policies.load(*paths)
-        new_digest = PolicyVersion.read(paths).digest
-    olds: dict[str, Policies] = {}
+    olds = {} if olds is None else olds
     impacts, checked, last = [], 0, ""
-    for r in log.rows():
+    rows = log.rows() if limit is None else log.latest(limit)
+    for r in rows:
         checked += 1
         old = olds.get(r.version_digest)
         if old is None:
@@ -120,6 +122,18 @@ def _new_version(log: DecisionLog, spec: list[str], fmt: str, lang: str, out) ->
         impact = compare_decisions(head, do, dn, eo, en)
         if impact is not None:
             impacts.append(impact)
+    return checked, impacts, last
+
+
+def _new_version(log: DecisionLog, spec: list[str], fmt: str, lang: str, out) -> int:
+    from ..diff import _materialise, diff_policies, render
+
+    with ExitStack() as stack:
+        paths = [stack.enter_context(_materialise(s))[0] if s.startswith("git:") else s for s in spec]
+        new = Policies.load(*paths)
+        new_digest = PolicyVersion.read(paths).digest
+    olds: dict[str, Policies] = {}
+    checked, impacts, last = logged_impacts(log, new, olds)
     # the rule changes, in policy terms, from the version that made the latest logged decision
     today = _dt.date.today()
     changes = diff_policies(olds[last].policy_set, new.policy_set, today, lang) if olds else []

@@ -87,12 +87,15 @@ def _text(form: FormData, name: str) -> str:
 
 def workbench_router(policies: Policies, *, folder: str | Path | None = None,
                      on_decision: Callable[[dict, Decision], Any] | None = None,
-                     keys: Callable[[str], Any] | None = None) -> APIRouter:
+                     keys: Callable[[str], Any] | None = None,
+                     impacts: Callable[[Policies], tuple[int, list]] | None = None) -> APIRouter:
     """The workbench's pages over ``policies``.  ``folder`` is where they were loaded from (for
     /diff against git revisions; default: the shipped packs or ``$POLICYENGINE_POLICIES``).
     ``on_decision(case, decision)`` is called for every decision made on /try (the service
     logs it there).  ``keys(presented) -> roles or None``: when given, every page needs a
-    session opened on /login with a key (``read``; deciding on /try needs ``decide``)."""
+    session opened on /login with a key (``read``; deciding on /try needs ``decide``).
+    ``impacts(policies) -> (checked, [CaseImpact])``: the logged decisions that a version would
+    decide otherwise (the service replays its log); the draft and diff pages show them."""
     env = _env()
     ps = policies.policy_set
     versions = Versions(policies, Path(folder) if folder is not None else default_policy_dir())
@@ -354,11 +357,19 @@ def workbench_router(policies: Policies, *, folder: str | Path | None = None,
         for d in mine:
             at_line.setdefault(d["line"] or 0, []).append(d)
         numbered = [{"n": i, "text": t, "diags": at_line.get(i, [])} for i, t in enumerate(lines, 1)]
-        changes = None
+        changes = logged = None
         if not draft_ps.errors:
             changes = [pages.change_row(c) for c in diff_policies(ps, draft_ps, _dt.date.today(), lang)]
+            logged = logged_rows(Policies(draft_ps, policies.limits))
         return {"shown": shown, "diagnostics": mine, "others": others, "lines": numbered,
-                "unplaced": at_line.get(0, []), "errors": len(draft_ps.errors), "changes": changes}
+                "unplaced": at_line.get(0, []), "errors": len(draft_ps.errors), "changes": changes, "logged": logged}
+
+    def logged_rows(version: Policies) -> dict | None:
+        """The logged decisions ``version`` would change, as the pages show them (None: no log)."""
+        if impacts is None:
+            return None
+        checked, found = impacts(version)
+        return {"checked": checked, "rows": [pages.impact_row(i) for i in found]}
 
     # --- diff ------------------------------------------------------------------------------------
 
@@ -369,14 +380,16 @@ def workbench_router(policies: Policies, *, folder: str | Path | None = None,
         lang = lang_of(request)
         old, new = qp.get("old", "")[:200], qp.get("new", "")[:200]
         day = as_of_of(qp.get("as_of", "")) or _dt.date.today()
-        ctx = {"old": old, "new": new or "served", "changes": None, "errors": [], "as_of": day.isoformat()}
+        ctx = {"old": old, "new": new or "served", "changes": None, "errors": [], "as_of": day.isoformat(),
+               "logged": None}
         if old:
-            def compare() -> list[dict]:
+            def compare() -> tuple[list[dict], dict | None]:
                 po, _ = versions.get(old)
                 pn, _ = versions.get(new or "served")
-                return [pages.change_row(c) for c in diff_policies(po.policy_set, pn.policy_set, day, lang)]
+                return ([pages.change_row(c) for c in diff_policies(po.policy_set, pn.policy_set, day, lang)],
+                        logged_rows(pn))
             try:
-                ctx["changes"] = await run_in_threadpool(compare)
+                ctx["changes"], ctx["logged"] = await run_in_threadpool(compare)
             except PolicyError as e:
                 ctx["errors"] = [d.message + (f" ({d.hint})" if d.hint else "") for d in e.diagnostics]
         return render(request, "diff.html", 422 if ctx["errors"] else 200, **ctx)

@@ -29,6 +29,8 @@ WORDS = {
         "missing": "缺少事实", "deciding": "决定性规则", "lang_code": "zh-CN", "back": "返回",
         "login": "登录", "key": "密钥", "login_failed": "密钥无效。", "login_needed": "请先用密钥登录。",
         "forbidden": "此密钥没有所需的权限", "logout": "退出", "no_keys": "本服务未设置密钥，无需登录。",
+        "logged": "会改变的已记录判定", "logged_checked": "已核对的已记录判定", "logged_none": "没有已记录的判定会改变",
+        "decision_id": "判定编号", "refused": "不予判定",
     },
     "en": {
         "title": "Policy workbench", "home": "Layers and documents", "try": "Try a case", "draft": "Check a draft",
@@ -58,5 +60,7 @@ WORDS = {
         "back": "Back", "login": "Log in", "key": "Key", "login_failed": "That key is not valid.",
         "login_needed": "Log in with a key first.", "forbidden": "This key lacks the role needed", "logout": "Log out",
         "no_keys": "This service has no keys; no login is needed.",
+        "logged": "Logged decisions that would change", "logged_checked": "logged decisions checked",
+        "logged_none": "No logged decision would change", "decision_id": "Decision", "refused": "refused",
     },
 }

@@ -3,12 +3,13 @@ the templates, so that the same data could feed a JSON twin of each page."""
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import os
 import re
 from typing import Any
 
 from .. import Diagnostic, Policies
-from ..diff import Change
+from ..diff import CaseImpact, Change
 from ..explain import to_json_value
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -161,3 +162,12 @@ def change_row(c: Change) -> dict:
         return v if isinstance(v, str) else str(to_json_value(v))
     return {"scope": c.scope, "id": c.id, "change": c.change, "document": c.document, "jurisdiction": c.jurisdiction,
             "field": c.field, "old": show(c.old), "new": show(c.new), "detail": c.detail}
+
+
+def impact_row(i: CaseImpact) -> dict:
+    """A logged decision that another version decides otherwise, as the pages show it."""
+    return {"id": i.path, "subject": i.subject, "jurisdiction": i.jurisdiction, "as_of": i.as_of,
+            "old_error": i.old_error, "new_error": i.new_error,
+            "outputs": [{"output": o.output, "old": json.dumps(o.old, ensure_ascii=False),
+                         "new": json.dumps(o.new, ensure_ascii=False), "rules": ", ".join(o.new_rules)}
+                        for o in i.outputs]}

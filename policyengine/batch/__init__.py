@@ -1,0 +1,145 @@
+"""``policyengine batch``: decide a whole population of cases, one row each.
+
+The CONTRACT's "Batch evaluation": INPUT and OUTPUT are Parquet, CSV or JSON Lines; one case per
+row; carried columns; one column per outcome (null where undetermined or not in force); ``error``
+(the message naming the field of a malformed row — the other rows are still decided); and
+``explanation`` (JSON) with ``explain``.
+
+Engines:
+
+* ``python`` — every row through the public API, ``Policies.evaluate`` (the reference the others
+  are tested against), streaming a chunk of rows at a time;
+* ``duckdb`` — the compiled layers translated into one SQL query over the whole input
+  (:mod:`.sql`), DuckDB evaluating whole columns; an outcome the translation cannot express is
+  reported by name and decided row-wise by the public API instead, never approximated.
+
+Memory is bounded by ``chunk_rows`` (rows held at once), not by the input.  This subpackage
+imports pyarrow and duckdb only when a Parquet file or the DuckDB engine needs them: the core
+``import policyengine`` never does.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..diagnostics import Diagnostic, PolicyError, Span
+from .io import ROW_ERROR, Writer, format_of, read_chunks
+from .rows import RowReader, error_text
+
+__all__ = ["BatchResult", "ENGINES", "run_batch", "outcome_columns"]
+
+ENGINES = ("duckdb", "python")
+DEFAULT_CHUNK_ROWS = 10_000
+
+
+@dataclass
+class BatchResult:
+    rows: int = 0
+    errors: int = 0
+    engine: str = "python"
+    row_wise: tuple[str, ...] = ()  # outcomes the SQL translation could not express (decided row-wise)
+    notes: list[str] = field(default_factory=list)
+
+
+def outcome_columns(ps, subject: str | None) -> list[str]:
+    """One column per outcome: those of ``subject``, or of every subject (sorted, deterministic)."""
+    return sorted(o.name for o in ps.outputs.values() if subject is None or subject in o.subjects)
+
+
+def arrow_types(ps, outcomes: list[str]) -> dict[str, Any]:
+    import pyarrow as pa
+
+    kinds = {"bool": pa.bool_(), "int": pa.int64(), "date": pa.date32(), "enum": pa.string(), "string": pa.string()}
+    return {o: kinds.get(ps.outputs[o].type.kind, pa.string()) for o in outcomes}
+
+
+def _usage(message: str, where: str = "batch", hint: str | None = None) -> PolicyError:
+    return PolicyError(Diagnostic("PE091", message, Span(where, 1, 1), hint=hint))
+
+
+def run_batch(policies, input: str | Path, output: str | Path, *, subject: str | None = None,
+              jurisdiction: str | None = None, as_of: _dt.date | str | None = None, engine: str = "duckdb",
+              explain: bool = False, lang: str = "zh", chunk_rows: int = DEFAULT_CHUNK_ROWS) -> BatchResult:
+    """Decide every row of ``input`` and write ``output``.  Raises :class:`PolicyError` for a problem
+    with the files or the options; a malformed row only fills that row's ``error``."""
+    if engine not in ENGINES:
+        raise _usage(f"unknown engine {engine!r}", hint="engines: " + ", ".join(ENGINES))
+    if chunk_rows < 1:
+        raise _usage("chunk_rows must be at least 1")
+    format_of(output, "output")
+    if isinstance(as_of, str):
+        try:
+            as_of = _dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise _usage(f"--as-of {as_of!r} is not a date YYYY-MM-DD")
+    ps = policies.policy_set
+    if subject is not None and subject not in {s for o in ps.outputs.values() for s in o.subjects}:
+        raise _usage(f"unknown subject {subject!r}")
+    if jurisdiction is not None and jurisdiction not in ps.jurisdictions:
+        raise _usage(f"unknown jurisdiction {jurisdiction!r}", hint="jurisdictions: " + ", ".join(sorted(ps.jurisdictions)))
+    columns, types, chunks = read_chunks(input, chunk_rows)
+    outcomes = outcome_columns(ps, subject)
+    reader = RowReader(ps, columns, subject=subject, jurisdiction=jurisdiction, as_of=as_of,
+                       fmt=format_of(input, "input"))
+    clash = [c for c in reader.carried if c in outcomes or c in ("error", "explanation")]
+    if clash:
+        raise _usage(f"input column {clash[0]!r} has the name of an output column", str(input),
+                     hint="rename it: the output has one column per outcome, 'error' and 'explanation'")
+    out_cols = reader.carried + outcomes + ["error"] + (["explanation"] if explain else [])
+    out_types = {c: types[c] for c in reader.carried if c in types}
+    if format_of(output, "output") == "parquet":
+        out_types.update(arrow_types(ps, outcomes))
+    result = BatchResult(engine=engine)
+    if engine == "duckdb":
+        from .duck import DuckEngine
+
+        decide = DuckEngine(policies, reader, outcomes, explain=explain, lang=lang)
+        result.notes.extend(decide.notes)
+    else:
+        decide = PythonEngine(policies, reader, outcomes, explain=explain, lang=lang)
+    writer = Writer(output, out_cols, out_types)
+    try:
+        for chunk in chunks:
+            rows = decide(chunk)
+            result.rows += len(rows)
+            result.errors += sum(r["error"] is not None for r in rows)
+            writer.write(rows)
+    finally:
+        writer.close()
+    if engine == "duckdb":
+        result.row_wise = decide.row_wise
+    return result
+
+
+class PythonEngine:
+    """Every row through ``Policies.evaluate``: the reference engine."""
+
+    def __init__(self, policies, reader: RowReader, outcomes: list[str], *, explain: bool, lang: str):
+        self.policies, self.reader, self.outcomes, self.explain, self.lang = policies, reader, outcomes, explain, lang
+
+    def __call__(self, chunk: list[dict]) -> list[dict]:
+        return [self.row(r) for r in chunk]
+
+    def row(self, r: dict) -> dict:
+        out = {c: r.get(c) for c in self.reader.carried}
+        for o in self.outcomes:
+            out[o] = None
+        out["error"] = None
+        if ROW_ERROR in r:
+            out["error"] = r[ROW_ERROR]
+            return out
+        try:
+            d = self.policies.evaluate(self.reader.case(r), explain=self.explain, lang=self.lang)
+        except PolicyError as e:
+            out["error"] = error_text(e)
+            return out
+        got = d.outputs
+        for o in self.outcomes:
+            out[o] = got.get(o)
+        if self.explain:
+            out["explanation"] = json.dumps(d.to_dict()["explanation"], ensure_ascii=False, sort_keys=True,
+                                            separators=(",", ":"))
+        return out

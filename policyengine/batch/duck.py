@@ -1,0 +1,105 @@
+"""The DuckDB engine: each program's outcomes as one SQL query (:mod:`.sql`) over a chunk of rows.
+
+A row reaches SQL only when the fast path of ``Policies.evaluate`` accepts its case exactly as
+the reference validation would (``policyengine/fast.py``), with its integers and dates inside the
+range SQL computes exactly; every other row — malformed, or odd — is decided by the public API
+(the ``python`` engine), which also writes the error naming the field.  The validated facts go to
+DuckDB as Arrow columns, a value and an "is it given" flag per fact; the query returns every
+outcome it can express; an outcome it cannot (:class:`.sql.Untranslatable`) is reported by name
+and decided row by row through the same compiled program.  With ``explain`` every row goes
+through the public API: an explanation comes from the evaluation that decided, never a second one.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from . import PythonEngine
+from .io import ROW_ERROR
+from .rows import RowReader
+from .sql import INT_BOUND, translate
+
+__all__ = ["DuckEngine"]
+
+_EARLY, _LATE = _dt.date(1000, 1, 1), _dt.date(9000, 1, 1)  # date arithmetic in SQL stays far from year 9999
+
+
+class DuckEngine:
+    def __init__(self, policies, reader: RowReader, outcomes: list[str], *, explain: bool, lang: str):
+        import duckdb
+        import pyarrow as pa
+
+        self.pa = pa
+        self.con = duckdb.connect(":memory:")
+        self.policies, self.reader, self.outcomes, self.explain, self.lang = policies, reader, outcomes, explain, lang
+        self.python = PythonEngine(policies, reader, outcomes, explain=explain, lang=lang)
+        self.queries: dict[int, tuple[Any, Any, Any]] = {}  # id(program) -> (program, query, arrow types)
+        self.row_wise_found: dict[str, str] = {}
+        self.notes: list[str] = []
+        if explain:
+            self.notes.append("--explain: every row is decided through the public API, which records the explanation")
+
+    @property
+    def row_wise(self) -> tuple[str, ...]:
+        return tuple(f"{k} ({why})" for k, why in sorted(self.row_wise_found.items()))
+
+    def __call__(self, chunk: list[dict]) -> list[dict]:
+        if self.explain:
+            return self.python(chunk)
+        out: list[dict | None] = [None] * len(chunk)
+        groups: dict[int, list[tuple[int, dict, _dt.date, dict]]] = {}
+        for i, r in enumerate(chunk):
+            got = None if ROW_ERROR in r else self.policies._accept(self.reader.case(r), self.lang)
+            if got is None or not _in_sql_range(got[0], got[1][3]):
+                out[i] = self.python.row(r)
+                continue
+            facts, (_, prog, _, on, _) = got
+            key = id(prog)
+            if key not in self.queries:
+                self.queries[key] = (prog, translate(prog), None)
+            groups.setdefault(key, []).append((i, r, on, facts))
+        for key, rows in groups.items():
+            prog, q, _ = self.queries[key]
+            for o, why in q.row_wise.items():
+                self.row_wise_found.setdefault(f"{o} of {prog.subject} at {prog.layers.path[-1]}", why)
+            values = self._run(prog, q, rows)
+            for (i, r, on, facts), got in zip(rows, values):
+                if q.row_wise:
+                    py = prog.decide(facts, on)
+                    for o in q.row_wise:
+                        got[o] = py.get(o)
+                row = {c: r.get(c) for c in self.reader.carried}
+                for o in self.outcomes:
+                    row[o] = got.get(o)
+                row["error"] = None
+                out[i] = row
+        return out  # type: ignore[return-value]
+
+    def _run(self, prog, q, rows) -> list[dict]:
+        pa = self.pa
+        cols = {"row_id": pa.array(range(len(rows)), pa.int64()), "as_of": pa.array([on for _, _, on, _ in rows], pa.date32())}
+        kinds = {"bool": pa.bool_(), "int": pa.int64(), "date": pa.date32(), "enum": pa.string(), "string": pa.string()}
+        for fact, v, m in q.facts:
+            typ = kinds[prog.facts[fact].type.kind]
+            cols[v] = pa.array([f.get(fact) for _, _, _, f in rows], typ)
+            cols[m] = pa.array([fact not in f for _, _, _, f in rows], pa.bool_())
+        self.con.register("batch_rows", pa.table(cols))
+        try:
+            res = self.con.execute(q.sql).fetchall()
+        finally:
+            self.con.unregister("batch_rows")
+        cols_out = list(q.outputs.items())  # the query returns row_id, then these columns in this order
+        return [{o: rec[k + 1] for k, (o, _) in enumerate(cols_out)} for rec in res]
+
+
+def _in_sql_range(facts: dict, on: _dt.date) -> bool:
+    """Integers and dates SQL computes exactly, with a wide margin (sums of a few facts, months added)."""
+    if not _EARLY <= on < _LATE:
+        return False
+    for v in facts.values():
+        t = type(v)
+        if t is int and not -INT_BOUND < v < INT_BOUND:
+            return False
+        if t is _dt.date and not _EARLY <= v < _LATE:
+            return False
+    return True

@@ -1,0 +1,219 @@
+"""Reading and writing batch files — Parquet, CSV, JSON Lines — a chunk of rows at a time.
+
+Memory stays bounded by the chunk size, never by the file: every reader yields lists of at most
+``chunk_rows`` rows (dicts of column -> value), every writer takes such lists.  Numbers stay
+exact: JSON numbers with a fraction are read as ``Decimal``, CSV cells as text (typed later by
+the facts' declarations, :mod:`.rows`).  pyarrow is imported only for Parquet.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..diagnostics import Diagnostic, PolicyError, Span
+
+__all__ = ["FORMATS", "format_of", "read_chunks", "Writer", "ROW_ERROR"]
+
+FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl"}
+ROW_ERROR = "\x00row-error"  # the key under which a reader reports a row it could not read
+
+
+def format_of(path: str | Path, role: str) -> str:
+    fmt = FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise PolicyError(Diagnostic("PE091", f"{role} {str(path)!r}: a batch file is .parquet, .csv or .jsonl",
+                                     Span(str(path), 1, 1), hint="name the file with one of these suffixes"))
+    return fmt
+
+
+def read_chunks(path: str | Path, chunk_rows: int) -> tuple[list[str], dict[str, Any], Iterator[list[dict]]]:
+    """The input's columns in file order, their Arrow types (Parquet only), and its rows in chunks."""
+    fmt = format_of(path, "input")
+    p = Path(path)
+    if not p.is_file():
+        raise PolicyError(Diagnostic("PE091", f"input {str(path)!r}: no such file", Span(str(path), 1, 1)))
+    if fmt == "parquet":
+        return _parquet(p, chunk_rows)
+    if fmt == "csv":
+        return _csv(p, chunk_rows)
+    return _jsonl(p, chunk_rows)
+
+
+def _parquet(p: Path, n: int):
+    import pyarrow.parquet as pq
+
+    try:
+        f = pq.ParquetFile(p)
+    except Exception as e:  # pyarrow's own errors: a file that is not Parquet
+        raise PolicyError(Diagnostic("PE091", f"input: not a readable Parquet file ({type(e).__name__}: {e})",
+                                     Span(str(p), 1, 1)))
+    cols = list(f.schema_arrow.names)
+    types = {name: f.schema_arrow.field(name).type for name in cols}
+
+    def gen():
+        for batch in f.iter_batches(batch_size=n):
+            yield batch.to_pylist()
+    return cols, types, gen()
+
+
+def _csv(p: Path, n: int):
+    fh = p.open("r", encoding="utf-8-sig", newline="")
+    reader = csv.reader(fh)
+    try:
+        header = next(reader)
+    except StopIteration:
+        header = []
+    except (UnicodeDecodeError, csv.Error) as e:
+        fh.close()
+        raise PolicyError(Diagnostic("PE091", f"input: the CSV header cannot be read ({e})", Span(str(p), 1, 1)))
+    if len(set(header)) != len(header):
+        fh.close()
+        dup = sorted({h for h in header if header.count(h) > 1})
+        raise PolicyError(Diagnostic("PE091", f"input: the CSV header names a column twice: {', '.join(dup)}",
+                                     Span(str(p), 1, 1)))
+
+    def gen():
+        with fh:
+            chunk: list[dict] = []
+            line = 1
+            while True:
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    break
+                except (UnicodeDecodeError, csv.Error) as e:
+                    chunk.append({ROW_ERROR: f"line {line + 1}: {e}"})
+                    break  # the reader cannot go on past bytes it cannot decode
+                line = reader.line_num
+                if len(cells) != len(header):
+                    chunk.append({ROW_ERROR: f"line {line}: {len(cells)} cells, the header has {len(header)}"})
+                else:
+                    chunk.append({h: c for h, c in zip(header, cells) if c != ""})  # an empty cell: left out
+                if len(chunk) >= n:
+                    yield chunk
+                    chunk = []
+            if chunk:
+                yield chunk
+    return header, {}, gen()
+
+
+def _jsonl(p: Path, n: int):
+    cols: dict[str, None] = {}  # every key of every row, in the order first seen: one pass over the keys only
+    with p.open("rb") as fh:
+        for raw in fh:
+            try:
+                row = json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_constant=_no_constant) if raw.strip() else None
+            except (UnicodeDecodeError, ValueError):
+                continue
+            if isinstance(row, dict):
+                cols.update(dict.fromkeys(row))
+
+    def gen():
+        with p.open("rb") as fh:
+            chunk: list[dict] = []
+            for i, raw in enumerate(fh, 1):
+                if not raw.strip():
+                    continue
+                try:
+                    row = json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_constant=_no_constant)
+                except (UnicodeDecodeError, ValueError) as e:
+                    row = {ROW_ERROR: f"line {i}: not JSON ({e})"}
+                if not isinstance(row, dict):
+                    row = {ROW_ERROR: f"line {i}: a row is a JSON object, not {type(row).__name__}"}
+                chunk.append(row)
+                if len(chunk) >= n:
+                    yield chunk
+                    chunk = []
+            if chunk:
+                yield chunk
+    return list(cols), {}, gen()
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number")
+
+
+# ------------------------------------------------------------------------------------------ out
+
+def text_of(v: Any) -> str | None:
+    """A value as one CSV cell: null empty, booleans true/false, dates ISO, lists and records JSON."""
+    if v is None:
+        return None
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if isinstance(v, (_dt.date, str, int, Decimal)):
+        return v.isoformat() if isinstance(v, _dt.date) else str(v)
+    return json.dumps(json_of(v), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def json_of(v: Any) -> Any:
+    if isinstance(v, _dt.datetime):
+        return v.isoformat()
+    if isinstance(v, _dt.date):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() else str(v)
+    if isinstance(v, float):
+        return repr(v)  # (a carried float is written as the text Python reads it with; never rounded)
+    if isinstance(v, (list, tuple)):
+        return [json_of(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): json_of(x) for k, x in v.items()}
+    if isinstance(v, (bytes, bytearray)):
+        return v.hex()
+    return v
+
+
+class Writer:
+    """Writes the output rows chunk by chunk.  ``types`` maps a column to an Arrow type for Parquet
+    (a column absent from it is written as text)."""
+
+    def __init__(self, path: str | Path, columns: list[str], types: dict[str, Any]):
+        self.fmt = format_of(path, "output")
+        self.path, self.columns, self.types = Path(path), columns, types
+        self.rows = 0
+        if self.fmt == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            self.schema = pa.schema([(c, types.get(c, pa.string())) for c in columns])
+            self.pw = pq.ParquetWriter(self.path, self.schema)
+        elif self.fmt == "csv":
+            self.fh = self.path.open("w", encoding="utf-8", newline="")
+            self.cw = csv.writer(self.fh, lineterminator="\n")
+            self.cw.writerow(columns)
+        else:
+            self.fh = self.path.open("w", encoding="utf-8", newline="\n")
+
+    def write(self, rows: list[dict]) -> None:
+        self.rows += len(rows)
+        cols = self.columns
+        if self.fmt == "parquet":
+            import pyarrow as pa
+
+            arrays = []
+            for c, t in zip(cols, self.schema.types):
+                vals = [r.get(c) for r in rows]
+                if pa.types.is_string(t):
+                    vals = [v if v is None or type(v) is str else text_of(v) for v in vals]
+                elif pa.types.is_integer(t):  # a whole Decimal (exact arithmetic) in an integer column
+                    vals = [int(v) if isinstance(v, Decimal) and v == v.to_integral_value() else v for v in vals]
+                arrays.append(pa.array(vals, type=t))
+            self.pw.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+        elif self.fmt == "csv":
+            self.cw.writerows([[text_of(r.get(c)) for c in cols] for r in rows])
+        else:
+            self.fh.write("".join(json.dumps({c: json_of(r.get(c)) for c in cols}, ensure_ascii=False,
+                                             separators=(",", ":")) + "\n" for r in rows))
+
+    def close(self) -> None:
+        if self.fmt == "parquet":
+            self.pw.close()
+        else:
+            self.fh.close()

@@ -1,0 +1,102 @@
+"""One row of a batch file as a case, and a decision as one output row.
+
+A row holds ``subject``, ``jurisdiction`` and ``as_of`` (each may come from a flag instead), one
+column per fact and any other column, carried to the output unchanged.  A column is a fact
+column when its name is a fact of some subject.  Left out (not known) and null (known to be
+nothing, as ``false_information_found: null``) are told apart as each format can:
+
+* JSON Lines: a row is the case file's JSON, flattened — a key not in the row leaves the fact
+  out, ``null`` is null;
+* CSV: an empty cell leaves the fact out, the text ``null`` is null;
+* Parquet, which has only null: a null cell is null for a fact declared nullable and leaves
+  any other fact out.
+
+CSV cells are text, typed here by the declaration of the fact for the row's subject; a cell that
+does not read as its type is passed on as text, so that the case's validation names the field
+and what is wrong.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ..diagnostics import PolicyError
+from ..policy import PolicySet
+
+__all__ = ["CASE_COLUMNS", "RowReader", "error_text"]
+
+CASE_COLUMNS = ("subject", "jurisdiction", "as_of")
+_INT = re.compile(r"-?[0-9]{1,60}\Z")
+_NUM = re.compile(r"-?[0-9]{1,60}(\.[0-9]{1,60})?\Z")
+
+
+def error_text(e: PolicyError) -> str:
+    """The row's error: every diagnostic, code and message (the message names the field)."""
+    return "; ".join(f"{d.code} {d.message}" for d in e.diagnostics if d.is_error) or str(e)
+
+
+class RowReader:
+    """Turns rows into cases for one input: which columns are facts, which are carried."""
+
+    def __init__(self, ps: PolicySet, columns: list[str], *, subject: str | None, jurisdiction: str | None,
+                 as_of: _dt.date | None, fmt: str):
+        self.ps, self.text, self.keyed = ps, fmt == "csv", fmt != "parquet"
+        self.flags = {"subject": subject, "jurisdiction": jurisdiction, "as_of": as_of}
+        names = {n for (_, n) in ps.facts}
+        self.fact_columns = [c for c in columns if c in names and c not in CASE_COLUMNS]
+        self.carried = [c for c in columns if c not in names and c not in CASE_COLUMNS]
+        self.nullable = {key: f.nullable or f.type.nullable for key, f in ps.facts.items()}
+        self.kinds = {key: f.type.kind for key, f in ps.facts.items()}
+
+    def case(self, row: dict) -> dict:
+        """The case of a row, as ``Policies.evaluate`` takes it."""
+        case: dict[str, Any] = {}
+        for k in CASE_COLUMNS:
+            v = self.flags[k] if self.flags[k] is not None else row.get(k)
+            if v is not None or k in row:
+                case[k] = v
+        subject = case.get("subject")
+        facts: dict[str, Any] = {}
+        keyed = self.keyed
+        for c in self.fact_columns:
+            if keyed and c not in row:
+                continue  # left out
+            v = row[c]
+            key = (subject, c) if isinstance(subject, str) else None
+            if v is None:
+                if keyed or (key is not None and self.nullable.get(key)):
+                    facts[c] = None
+                continue
+            if self.text and type(v) is str:
+                v = None if v == "null" else _typed(self.kinds[key], v) if key in self.kinds else v
+            facts[c] = v
+        case["facts"] = facts
+        return case
+
+
+def _typed(kind: str, v: str) -> Any:
+    """A CSV cell read as the fact's type where it reads as one; else the text itself."""
+    if kind == "bool":
+        return True if v == "true" else False if v == "false" else v
+    if kind == "int":
+        return int(v) if _INT.match(v) else v
+    if kind == "decimal":
+        if _NUM.match(v):
+            try:
+                return Decimal(v)
+            except InvalidOperation:
+                return v
+        return v
+    if kind == "list":
+        try:
+            return json.loads(v, parse_float=Decimal, parse_constant=_refuse)
+        except ValueError:
+            return v
+    return v  # dates, enums, text: the validation reads them
+
+
+def _refuse(name: str):
+    raise ValueError(name)

@@ -1,0 +1,355 @@
+"""The compiled layers of one program as one SQL query over whole columns.
+
+Each expression of the merged layers — the same steps :mod:`policyengine.evaluate` generates
+Python from, in the same order — becomes a pair of SQL columns: its value, and whether it is
+undetermined (the engine's MISSING).  SQL's NULL is the engine's null; an undetermined value is
+NULL with its flag set, so the three-valued logic of ``and``/``or``/``not``, tiers, caps and the
+combination of rules follow :mod:`policyengine.evaluate` exactly.  Every pair is a named column
+computed once, in a chain of SELECTs by depth, so the query grows with the rules, never
+exponentially, and every SQL engine reads it (no alias is read in the SELECT that names it).
+
+What the translation cannot express exactly raises :class:`Untranslatable` with the reason:
+aggregates over lists and record fields, decimal arithmetic and literals, division,
+products that might pass the engine's bound, functions other than the date ones.  The outcome
+that needs it — and every outcome that reads that one — is reported by name and decided row by
+row through the public API: never a different answer.
+
+The query is built once per program as DuckDB SQL; :func:`render` gives it in another dialect
+through SQLGlot (SQLGlot is imported only there).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .. import ast as A
+from ..compile import _bounded_product, fold
+from ..evaluate import _CONDITION_KINDS, _body_of, tier_order
+from ..types import typecheck
+
+__all__ = ["Untranslatable", "Query", "translate", "render"]
+
+INT_BOUND = 2 ** 40  # rows whose integer facts pass it are decided row-wise: sums stay inside BIGINT
+
+
+class Untranslatable(Exception):
+    """A construct the SQL translation cannot express exactly."""
+
+
+@dataclass
+class Query:
+    sql: str  # DuckDB
+    facts: list[tuple[str, str, str]]  # (fact, value column, missing column) the query reads
+    outputs: dict[str, str]  # outcome -> the column holding its public value
+    row_wise: dict[str, str]  # outcome -> why the translation cannot express it
+
+
+def _lit(v: Any) -> str:
+    if v is None:
+        return "NULL"
+    if v is True:
+        return "TRUE"
+    if v is False:
+        return "FALSE"
+    if type(v) is int:
+        if abs(v) >= INT_BOUND:
+            raise Untranslatable("an integer literal past the SQL bound")
+        return str(v)
+    if type(v) is str:
+        return "'" + v.replace("'", "''") + "'"
+    if type(v) is _dt.date:
+        return f"DATE '{v.isoformat()}'"
+    raise Untranslatable(f"a {type(v).__name__} literal (exact decimals stay in Python)")
+
+
+class _Select:
+    """The pairs (value, undetermined) of one query, each named once and placed at the depth of
+    the deepest pair it reads plus one: the query is a chain of SELECTs, each adding the columns
+    of one depth to those of the one before, so that no expression is ever written twice."""
+
+    def __init__(self):
+        self.levels: list[list[str]] = []
+        self.depth: dict[str, int] = {}
+        self.n = 0
+
+    def pair(self, v: str, m: str) -> tuple[str, str]:
+        if m == "FALSE" and (v.isidentifier() or v in ("NULL", "TRUE", "FALSE")):
+            return v, m
+        self.n += 1
+        name = f"x{self.n}"
+        level = max((self.depth[r] for r in _REF.findall(v + " " + m)), default=-1) + 1
+        while len(self.levels) <= level:
+            self.levels.append([])
+        self.levels[level] += [f"{v} AS {name}v", f"{m} AS {name}m"]
+        self.depth[f"{name}v"] = self.depth[f"{name}m"] = level
+        return f"{name}v", f"{name}m"
+
+    def query(self, outputs: list[str]) -> str:
+        ctes, src = [], "batch_rows"
+        for k, cols in enumerate(self.levels):
+            ctes.append(f"d{k} AS (SELECT *, {', '.join(cols)} FROM {src})")
+            src = f"d{k}"
+        head = f"WITH {', '.join(ctes)} " if ctes else ""
+        return head + "SELECT " + ", ".join(["row_id"] + outputs) + f" FROM {src} ORDER BY row_id"
+
+
+_REF = re.compile(r"\bx[0-9]+[vm]\b")
+
+
+def translate(prog) -> Query:
+    st = prog.steps
+    sel = _Select()
+    facts: dict[str, tuple[str, str]] = {}
+    local: dict[str, tuple[str, str] | str] = {}  # name -> pair, or the reason it is row-wise
+
+    def resolve(name: str) -> tuple[str, str]:
+        if name in st.consts:
+            return _lit(st.consts[name]), "FALSE"
+        if name == "as_of":
+            return "as_of", "FALSE"
+        got = local.get(name)
+        if isinstance(got, str):
+            raise Untranslatable(got)
+        if got is not None:
+            return got
+        if name in st.facts:
+            kind = st.facts[name].type.kind
+            if kind not in ("bool", "int", "date", "enum", "string"):
+                raise Untranslatable(f"the {kind} fact '{name}'")
+            if name not in facts:
+                i = len(facts)
+                facts[name] = (f"f{i}", f"m{i}")
+            return facts[name]
+        return "NULL", "TRUE"  # an outcome no layer in force defines: undetermined
+
+    ex = _Expr(st.env, sel, resolve)
+    done_tables: set[str] = set()
+    for n in st.order:
+        try:
+            if n in st.tables:
+                m = st.tables[n]
+                if m.rule.id in done_tables:
+                    continue
+                done_tables.add(m.rule.id)
+                try:
+                    s, g = _table(ex, st, m.rule.table)
+                except Untranslatable as e:
+                    s = g = f"{m.rule.table.score_output}: {e}"
+                local[m.rule.table.score_output], local[m.rule.table.grade_output] = s, g
+                continue
+            if n in st.defs and n not in st.feeds:
+                local[n] = ex.expr(fold(st.defs[n].definition.expr.node, st.consts, st.env))
+                continue
+            if n in st.feeds:
+                local[n] = _output(ex, st, n)
+        except Untranslatable as e:
+            local[n] = str(e)
+    for o, m in st.param_outputs.items():
+        if o not in local:
+            try:
+                local[o] = (_lit(m.param.value), "FALSE")
+            except Untranslatable as e:
+                local[o] = str(e)
+    outputs, row_wise = {}, {}
+    cols = []
+    for k, o in enumerate(prog._names):
+        got = local.get(o, ("NULL", "TRUE"))
+        if isinstance(got, str):
+            row_wise[o] = got
+            continue
+        v, m = got
+        cols.append(f"CASE WHEN {m} THEN NULL ELSE {v} END AS o{k}")
+        outputs[o] = f"o{k}"
+    fact_cols = [(f, v, m) for f, (v, m) in facts.items()]
+    return Query(sel.query(cols), fact_cols, outputs, row_wise)
+
+
+def _output(ex: "_Expr", st, name: str) -> tuple[str, str]:
+    """One outcome from its rules, as ``_Steps.output`` combines them.  Every pair keeps the
+    invariant "undetermined implies NULL", so ``x IS FALSE`` is "x is False" of the engine."""
+    contrib = []
+    for r in (m.rule for m in st.feeds[name]):
+        body = _body_of(r)
+        if body is None:
+            continue  # recorded for the explanation only
+        w = ex.expr(fold(r.when.node, st.consts, st.env)) if r.when is not None else ("TRUE", "FALSE")
+        b = ex.expr(fold(body.node, st.consts, st.env))
+        if r.when is not None:  # (b if w is not False else None)
+            b = ex.sel.pair(f"CASE WHEN {w[0]} IS FALSE THEN NULL ELSE {b[0]} END",
+                            f"CASE WHEN {w[0]} IS FALSE THEN FALSE ELSE {b[1]} END")
+        contrib.append((r.kind, w, b, r.when is not None))
+    mode = st.modes[name]
+    parts = []  # (value, undetermined, does-not-apply)
+    for kind, (wv, wm), (bv, bm), has_when in contrib:
+        if not has_when:
+            parts.append((bv, bm, "FALSE"))
+        elif kind in _CONDITION_KINDS:  # True if w is False else (b if w is True or b is True else _unk(w, b))
+            p = ex.sel.pair(f"CASE WHEN {wv} IS FALSE THEN TRUE WHEN {wv} IS TRUE OR {bv} IS TRUE THEN {bv} ELSE NULL END",
+                            f"CASE WHEN {wv} IS FALSE THEN FALSE WHEN {wv} IS TRUE OR {bv} IS TRUE THEN {bm} "
+                            f"ELSE ({wm} OR {bm}) END")
+            parts.append((p[0], p[1], "FALSE"))
+        else:  # NA if w is False else (b if w is True else _unk(w, b))
+            if mode == "all":
+                raise Untranslatable("a value rule with a condition inside an 'all' outcome")
+            p = ex.sel.pair(f"CASE WHEN {wv} IS TRUE THEN {bv} ELSE NULL END",
+                            f"CASE WHEN {wv} IS FALSE THEN FALSE WHEN {wv} IS TRUE THEN {bm} ELSE ({wm} OR {bm}) END")
+            parts.append((p[0], p[1], f"({wv} IS FALSE)"))
+    if not parts:
+        return "NULL", "FALSE"
+    return _combine(ex.sel, mode, parts)
+
+
+def _combine(sel: _Select, mode: str, parts: list[tuple[str, str, str]]) -> tuple[str, str]:
+    """``evaluate.combine`` over (value, undetermined, does-not-apply) triples."""
+    if mode in ("all", "any"):
+        stop, go = ("FALSE", "TRUE") if mode == "all" else ("TRUE", "FALSE")
+        # all: a rule that does not apply counts as True; any: it is left out
+        hit = " OR ".join(f"(NOT {na} AND {v} IS {stop})" for v, m, na in parts)
+        every = " AND ".join(f"({na} OR {v} IS {go})" for v, m, na in parts)
+        anym = " OR ".join(f"(NOT {na} AND {m})" for v, m, na in parts)
+        v = f"CASE WHEN {hit} THEN {stop} WHEN {every} THEN {go} ELSE NULL END"
+        return sel.pair(v, f"(NOT ({hit}) AND NOT ({every}) AND ({anym}))")
+    if mode == "override":  # the last rule that applies
+        v, m = "NULL", "FALSE"
+        for pv, pm, na in parts:
+            v = f"CASE WHEN {na} THEN {v} ELSE {pv} END"
+            m = f"CASE WHEN {na} THEN {m} ELSE {pm} END"
+            v, m = sel.pair(v, m)
+        return v, m
+    if mode in ("max", "min"):
+        f = "GREATEST" if mode == "max" else "LEAST"
+        vals = ", ".join(f"CASE WHEN {na} THEN NULL ELSE {v} END" for v, m, na in parts)
+        anym = " OR ".join(f"(NOT {na} AND {m})" for v, m, na in parts)
+        # GREATEST/LEAST skip NULLs in DuckDB, as combine skips None; any undetermined value decides
+        return sel.pair(f"CASE WHEN {anym} THEN NULL ELSE {f}({vals}) END", f"({anym})")
+    raise Untranslatable(f"the combination '{mode}'")
+
+
+def _table(ex: "_Expr", st, t) -> tuple[tuple[str, str], tuple[str, str]]:
+    pts, unknown = [], []
+    for it in t.items:
+        x = ex.expr(fold(it.value.node, st.consts, st.env))
+        whens = []
+        for tier in tier_order(it.tiers):
+            cond = " AND ".join(filter(None, [f"{x[0]} >= {tier.min}" if tier.min is not None else "",
+                                              f"{x[0]} <= {tier.max}" if tier.max is not None else ""])) or "TRUE"
+            whens.append(f"WHEN {cond} THEN {tier.points}")
+        pts.append(f"(CASE {' '.join(whens)} ELSE 0 END)")
+        unknown.append(f"{x[0]} IS NULL")  # null or undetermined: the score is undetermined
+    for b in t.bonus:
+        y = ex.expr(fold(b.points.node, st.consts, st.env))
+        pts.append(f"(CASE WHEN {y[0]} > {b.max} THEN {b.max} WHEN {y[0]} < 0 THEN 0 ELSE {y[0]} END)")
+        unknown.append(f"{y[0]} IS NULL")
+    u = " OR ".join(unknown) or "FALSE"
+    total = " + ".join(pts) or "0"
+    s = ex.sel.pair(f"CASE WHEN {u} THEN NULL ELSE LEAST({total}, {t.cap}) END", f"({u})")
+    chain = "NULL"
+    for band in sorted(t.bands, key=lambda b: b.min or 0):
+        cond = " AND ".join(filter(None, [f"{s[0]} >= {band.min}" if band.min is not None else "",
+                                          f"{s[0]} <= {band.max}" if band.max is not None else ""])) or "TRUE"
+        chain = f"CASE WHEN {cond} THEN {_lit(band.grade)} ELSE {chain} END"
+    g = ex.sel.pair(f"CASE WHEN {s[1]} THEN NULL ELSE {chain} END", s[1])
+    return s, g
+
+
+class _Expr:
+    def __init__(self, env, sel: _Select, resolve):
+        self.env, self.sel, self.resolve = env, sel, resolve
+
+    def expr(self, n) -> tuple[str, str]:
+        P = self.sel.pair
+        if isinstance(n, A.Literal):
+            return _lit(n.value), "FALSE"
+        if isinstance(n, A.Name):
+            return self.resolve(n.name)
+        if isinstance(n, A.Unary):
+            a = self.expr(n.operand)
+            return P(f"(-{a[0]})", a[1])
+        if isinstance(n, A.Binary):
+            if n.op == "/":
+                raise Untranslatable("division (exact decimals stay in Python)")
+            if typecheck(n, self.env)[0].kind != "int":
+                raise Untranslatable("decimal arithmetic")
+            if n.op == "*":
+                lit = n.right if isinstance(n.right, A.Literal) else n.left if isinstance(n.left, A.Literal) else None
+                other = n.left if lit is n.right else n.right
+                if lit is None or not _bounded_product(other, lit.value, self.env) or abs(lit.value) > 1000:
+                    raise Untranslatable("a product that may pass the bound")
+            a, b = self.expr(n.left), self.expr(n.right)
+            return P(f"({a[0]} {n.op} {b[0]})", f"({a[1]} OR {b[1]})")
+        if isinstance(n, A.Compare):
+            return self.compare(n)
+        if isinstance(n, A.BoolOp):
+            a, b = self.expr(n.left), self.expr(n.right)
+            stop, go = ("FALSE", "TRUE") if n.op == "and" else ("TRUE", "FALSE")
+            hit = f"({a[0]} IS {stop} OR {b[0]} IS {stop})"
+            both = f"({a[0]} IS {go} AND {b[0]} IS {go})"
+            return P(f"CASE WHEN {hit} THEN {stop} WHEN {both} THEN {go} ELSE NULL END",
+                     f"(NOT {hit} AND ({a[1]} OR {b[1]}))")
+        if isinstance(n, A.Not):
+            a = self.expr(n.operand)
+            return P(f"(NOT {a[0]})", a[1])
+        if isinstance(n, A.In):
+            if not (isinstance(n.container, A.ListLit) and all(isinstance(i, A.Literal) for i in n.container.items)):
+                raise Untranslatable("'in' over a list that is not written out")
+            a = self.expr(n.item)
+            vals = [i.value for i in n.container.items]
+            has_null = any(v is None for v in vals)
+            items = ", ".join(_lit(v) for v in vals if v is not None) or "NULL"
+            test = f"{a[0]} IN ({items})"
+            null_in = (not has_null) if n.negated else has_null
+            if n.negated:
+                test = f"NOT ({test})"
+            return P(f"CASE WHEN {a[1]} THEN NULL WHEN {a[0]} IS NULL THEN {_lit(null_in)} ELSE {test} END", a[1])
+        if isinstance(n, A.If):
+            c, t, e = self.expr(n.cond), self.expr(n.then), self.expr(n.orelse)
+            return P(f"CASE WHEN {c[0]} IS TRUE THEN {t[0]} WHEN {c[0]} IS FALSE THEN {e[0]} ELSE NULL END",
+                     f"CASE WHEN {c[0]} IS TRUE THEN {t[1]} WHEN {c[0]} IS FALSE THEN {e[1]} ELSE {c[1]} END")
+        if isinstance(n, A.Call):
+            if n.func in ("year_of", "month_of", "day_of"):
+                a = self.expr(n.args[0])
+                part = {"year_of": "year", "month_of": "month", "day_of": "day"}[n.func]
+                return P(f"{part}({a[0]})", a[1])
+            if n.func in ("years_after", "months_after") and isinstance(n.args[1], A.Literal) \
+                    and type(n.args[1].value) is int and abs(n.args[1].value) <= 1200:
+                a = self.expr(n.args[0])
+                months = n.args[1].value * (12 if n.func == "years_after" else 1)
+                # 民法典: the corresponding day of the final month, or its last day (DuckDB clamps the same way)
+                return P(f"CAST({a[0]} + INTERVAL ({months}) MONTH AS DATE)", a[1])
+            raise Untranslatable(f"the function {n.func}()")
+        raise Untranslatable(f"{type(n).__name__.lower()} expressions")
+
+    def compare(self, n: A.Compare) -> tuple[str, str]:
+        P = self.sel.pair
+        rank = None
+        if n.op not in ("==", "!="):
+            for side in (n.left, n.right):
+                t = typecheck(side, self.env)[0]
+                if t.kind == "enum" and t.enum.ordered:
+                    rank = t.enum.rank()
+                    break
+        else:
+            for side in (n.left, n.right):
+                if typecheck(side, self.env)[0].kind not in ("bool", "int", "date", "enum", "string", "null"):
+                    raise Untranslatable("comparing values other than numbers, dates and text")
+        a, b = self.expr(n.left), self.expr(n.right)
+        if rank is not None:
+            def ranked(x):
+                return "CASE " + x + " " + " ".join(f"WHEN {_lit(k)} THEN {v}" for k, v in rank.items()) + " END"
+            return P(f"({ranked(a[0])} {n.op} {ranked(b[0])})", f"({a[1]} OR {b[1]})")
+        if n.op in ("==", "!="):
+            if isinstance(n.right, A.Literal) and n.right.value is None:
+                test = "IS NULL" if n.op == "==" else "IS NOT NULL"
+                return P(f"CASE WHEN {a[1]} THEN NULL ELSE {a[0]} {test} END", a[1])
+            op = "IS NOT DISTINCT FROM" if n.op == "==" else "IS DISTINCT FROM"  # None == None is true
+            return P(f"CASE WHEN {a[1]} OR {b[1]} THEN NULL ELSE {a[0]} {op} {b[0]} END", f"({a[1]} OR {b[1]})")
+        return P(f"({a[0]} {n.op} {b[0]})", f"({a[1]} OR {b[1]})")
+
+
+def render(sql: str, dialect: str) -> str:
+    """The query in another SQL dialect (``spark``, ``postgres``, ...), through SQLGlot."""
+    import sqlglot
+
+    return sqlglot.transpile(sql, read="duckdb", write=dialect)[0]
