@@ -28,7 +28,7 @@ BASE_CASE = ROOT / "examples" / "imust_teacher_annual_evaluation.yaml"
 IMUST = "cn/nm/baotou/imust"
 
 # as_of dates for the differential test: the notice alone, the eve and the day of the measures, later years
-AS_OF_CHOICES = (_dt.date(2023, 3, 1), _dt.date(2023, 7, 6), _dt.date(2023, 7, 7), _dt.date(2023, 12, 31),
+AS_OF_CHOICES = (_dt.date(2023, 7, 8), _dt.date(2023, 7, 6), _dt.date(2023, 7, 7), _dt.date(2023, 12, 31),
                  _dt.date(2024, 3, 1), _dt.date(2024, 2, 29), _dt.date(2025, 6, 30), _dt.date(2026, 3, 1))
 
 GRADE_TARGETS = (0, 69, 70, 84, 85, 99, 100)
@@ -138,11 +138,17 @@ def decision_facts(rng: random.Random, as_of: _dt.date, counts: dict | None = No
     r = rng.random()
     if r < 0.6:
         f["false_information_found"] = None
+    elif r < 0.65:                                    # established the day after as_of: no consequence yet
+        f["false_information_found"] = as_of + _dt.timedelta(days=1)
     elif r < 0.85:                                    # the ban ends on as_of, the day before, the day after
         end = as_of + _dt.timedelta(days=rng.choice((-1, 0, 1)))
         f["false_information_found"] = add_months(end, -36)
     else:
         f["false_information_found"] = _date_between(rng, as_of - _dt.timedelta(days=5 * 366), as_of)
+    if rng.random() < 0.5:                            # the agreed end of the dispatch (optional fact)
+        f["dispatch_end"] = add_months(f["dispatch_start"], rng.choice((6, 12, 18)))
+    if rng.random() < 0.4:                            # the first dispatch, kept by renewals (optional fact)
+        f["first_dispatch_start"] = rng.choice((None, f["dispatch_start"] - _dt.timedelta(days=rng.randint(1, 1500))))
     history = []
     for y in range(year - 3, year + 1):
         if rng.random() < (0.8 if y == year - 1 else 0.3):
@@ -165,7 +171,7 @@ def decision_cases(rng: random.Random, n: int, as_of: _dt.date | None = None) ->
         elif rng.random() < 0.7:
             d = rng.choice(AS_OF_CHOICES)
         else:
-            d = _date_between(rng, _dt.date(2023, 3, 1), _dt.date(2026, 12, 31))
+            d = _date_between(rng, _dt.date(2023, 7, 6), _dt.date(2026, 12, 31))
         c = counts[i] if i < len(counts) else random_counts(rng)
         out.append({"subject": "commissioner", "jurisdiction": IMUST, "as_of": d,
                     "facts": decision_facts(rng, d, c)})

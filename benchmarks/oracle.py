@@ -32,11 +32,14 @@ from __future__ import annotations
 import datetime as _dt
 
 __all__ = ["baotou_score", "baotou_grade", "imust_decision", "add_months", "IMUST_OUTPUTS",
-           "NOTICE_EFFECTIVE", "MEASURES_EFFECTIVE", "SCORE_FACTS", "TIER_BOUNDARIES"]
+           "NOTICE_EFFECTIVE", "MEASURES_EFFECTIVE", "UNDETERMINED", "SCORE_FACTS", "TIER_BOUNDARIES"]
 
-# 内蒙古科技大学: the notice (undated; taken as 2023-03-01) and 内科大校发〔2023〕45号 (2023-07-07)
-NOTICE_EFFECTIVE = _dt.date(2023, 3, 1)
+# 内蒙古科技大学: the notice (undated; with the region's measures taken as 2023-07-06, the latest defensible
+# date) and 内科大校发〔2023〕45号 (2023-07-07); Baotou's plan and opinion (undated) are taken as 2023-07-07
+NOTICE_EFFECTIVE = _dt.date(2023, 7, 6)
 MEASURES_EFFECTIVE = _dt.date(2023, 7, 7)
+BAOTOU_EFFECTIVE = _dt.date(2023, 7, 7)
+UNDETERMINED = "<undetermined>"  # an outcome in force that the facts leave open (null, with the missing named)
 
 EDUCATION_RANK = {"none": 0, "secondary": 1, "junior_college": 2, "bachelor": 3, "master": 4, "doctorate": 5}
 TITLE_RANK = {"none": 0, "junior": 1, "intermediate": 2, "associate_senior": 3, "senior": 4}
@@ -44,7 +47,7 @@ TITLE_RANK = {"none": 0, "junior": 1, "intermediate": 2, "associate_senior": 3, 
 # the outcomes decided for a commissioner at cn/nm/baotou/imust
 IMUST_OUTPUTS = ("banned_until", "blacklisted", "commendation_candidate", "compliant", "counts_as_secondment",
                  "eligible", "filing_revoked", "funds_recovered", "grade", "home_treatment_until", "may_take_part_time_pay",
-                 "min_dispatch_months", "min_service_days_per_year", "rectification_required",
+                 "min_dispatch_months", "min_service_days_per_year", "post_subsidy_candidate", "rectification_required",
                  "retention_until", "score")
 
 SCORE_FACTS = ("rd_enterprises", "achievements_adopted", "achievements_transferred", "planning_enterprises",
@@ -157,15 +160,20 @@ def add_months(d: _dt.date, months: int) -> _dt.date:
 
 _TECHNICAL_SOURCES = ("university", "research_institute", "state_owned_enterprise")   # 包头 四(一)
 _ST_SERVICE_SOURCES = ("tech_service_org", "st_admin_institution")                     # 包头 四(二)
+_REGION_SOURCES = ("university", "research_institute", "vocational_school", "st_admin_institution", "social_org")  # 第二条
 
 
 def imust_decision(f: dict, as_of: _dt.date) -> dict:
-    """Every outcome for a commissioner at cn/nm/baotou/imust on ``as_of`` (complete facts)."""
+    """Every outcome for a commissioner at cn/nm/baotou/imust on ``as_of`` (complete facts; the optional
+    ``dispatch_end`` and ``first_dispatch_start`` may be left out).  Outcomes not in force are left out too."""
     if as_of < NOTICE_EFFECTIVE:
-        raise ValueError("imust_decision covers as_of from 2023-03-01 (no university document is in force before)")
+        raise ValueError("imust_decision covers as_of from 2023-07-06 (no university document is in force before)")
     measures = as_of >= MEASURES_EFFECTIVE
-    # dispatch term: region 第十一条 一般为一年 (a default) -> notice 五(一) 一般不少于一年 -> measures 第五条 6个月
-    term = 6 if measures else 12
+    baotou = as_of >= BAOTOU_EFFECTIVE
+    start = f["dispatch_start"]
+    # dispatch term (reading 2): the rules in force on the start day (no rule before 2023-07-06: the first
+    # after it); region 第十一条 一般为一年 -> notice 五(一) 一般不少于一年 -> measures 第五条 6个月 from 2023-07-07
+    term = 6 if min(start, as_of) >= MEASURES_EFFECTIVE else 12
 
     education = EDUCATION_RANK[f["education"]]
     title = TITLE_RANK[f["title"]]
@@ -174,6 +182,8 @@ def imust_decision(f: dict, as_of: _dt.date) -> dict:
     competence = f["policy_and_domain_competence"]
     experience = f["relevant_experience"]
     found = f["false_information_found"]
+    if found is not None and found > as_of:   # reading 2: not happened yet as of as_of
+        found = None
     ban_end = add_months(found, 36) if found is not None else None   # region 第十五条, notice 五(五): 3 years
 
     eligible = (
@@ -185,17 +195,20 @@ def imust_decision(f: dict, as_of: _dt.date) -> dict:
         and f["via_workstation"]                                                 # region 第七条(五)
         and (f["employer_is_workstation_unit"] or f["allowance_agreement"])      # region 第七条(六)
         and (ban_end is None or as_of > ban_end)                                 # region 第十五条; notice 五(五)
-        and ctype in ("technical_service", "st_service")                         # Baotou 三(一)
-        and (ctype != "technical_service"                                        # Baotou 四(一)
-             or (employer in _TECHNICAL_SOURCES and (education >= 3 or title >= 2)))
-        and (ctype != "st_service" or (employer in _ST_SERVICE_SOURCES and competence))   # Baotou 四(二)
         and f["is_teacher"]                                                      # notice 一(一)
         and f["has_research_direction"] and (competence or experience)           # notice 二(二)
     )
+    if baotou:  # Baotou's source units replace the region's 第二条 list (reading 4)
+        eligible = (eligible
+                    and ctype in ("technical_service", "st_service")                     # Baotou 三(一)
+                    and (ctype != "technical_service"                                    # Baotou 四(一)
+                         or (employer in _TECHNICAL_SOURCES and (education >= 3 or title >= 2)))
+                    and (ctype != "st_service" or (employer in _ST_SERVICE_SOURCES and competence)))  # Baotou 四(二)
+    else:       # region 第二条 (reading 4)
+        eligible = eligible and (employer in _REGION_SOURCES or f["employer_is_public_institution"])
     # (the measures' 第三条 restates the region's 第七条(一)-(五): nothing more to check)
 
     year = f["year"]
-    start = f["dispatch_start"]
     if start.year < year:                      # region 第十三条: one summary per calendar half served
         due = 2
     elif start.year > year:
@@ -207,9 +220,34 @@ def imust_decision(f: dict, as_of: _dt.date) -> dict:
     compliant = (
         f["service_days"] >= 30                                                  # region 第七条(五); measures 第三条(五)
         and f["semiannual_summaries"] >= due                                     # region 第十三条; notice 五(三)
-        and f["registered_on_platform"]                                          # Baotou 六(一); measures 第七条
+        and (not baotou or f["registered_on_platform"])                          # Baotou 六(一); measures 第七条
         and (not measures or f["work_records_uploaded"])                         # measures 第十一条
     )
+
+    home_treatment = None if start > as_of else f.get("dispatch_end", UNDETERMINED)  # region 第十二条 (reading 3)
+    retention = None
+    if f["employer_is_public_institution"] and f["service_type"] in ("public_welfare", "entrepreneurship"):
+        # national (七): staff of public institutions keep post and pay (公益服务) or personnel relations
+        # (科技创业) for 5 years, from the first dispatch where given (reading 7); none before the dispatch
+        first = f.get("first_dispatch_start")
+        begin = first if first is not None else start
+        if start <= as_of and begin <= as_of:
+            retention = add_months(begin, 60)
+
+    out = {
+        "banned_until": ban_end,                                                 # region 第十五条
+        "compliant": compliant,
+        "eligible": eligible,
+        "funds_recovered": found is not None,                                    # region 第十五条; notice 五(五)
+        "home_treatment_until": home_treatment,
+        "min_dispatch_months": term,
+        "min_service_days_per_year": 30,                                         # region 第七条(五); measures 第三条(五)
+        "retention_until": retention,
+    }
+    if not baotou:  # no grade in force: the notice's consequences of a grade are undetermined
+        out.update(counts_as_secondment=UNDETERMINED, rectification_required=UNDETERMINED,
+                   post_subsidy_candidate=UNDETERMINED)
+        return out
 
     score = baotou_score(f)                                                      # 附件3 (measures 第十三条)
     if score >= 85:
@@ -225,29 +263,15 @@ def imust_decision(f: dict, as_of: _dt.date) -> dict:
             prior_unqualified = True
             break
     revoked = unqualified and prior_unqualified
-
-    home_treatment = add_months(start, term)                                     # region 第十二条 (派出期间)
-    retention = None
-    if f["employer_is_public_institution"] and f["service_type"] in ("public_welfare", "entrepreneurship"):
-        # national (七): staff of public institutions keep post and pay (公益服务) or personnel relations
-        # (科技创业) for 5 years
-        retention = add_months(start, 60)
-
-    return {
-        "banned_until": ban_end,                                                 # region 第十五条
+    out.update({
         "blacklisted": revoked and f["negative_impact"],                         # Baotou 六(四)
         "commendation_candidate": grade == "excellent",                          # Baotou 六(四), 七(一)
-        "compliant": compliant,
         "counts_as_secondment": grade != "unqualified",                          # notice 六(二): 合格及以上
-        "eligible": eligible,
         "filing_revoked": revoked,                                               # Baotou 六(四)
-        "funds_recovered": found is not None,                                    # region 第十五条; notice 五(五)
         "grade": grade,
-        "home_treatment_until": home_treatment,
         "may_take_part_time_pay": f["employer_consent"],                         # Baotou 七(二)
-        "min_dispatch_months": term,
-        "min_service_days_per_year": 30,                                         # region 第七条(五); measures 第三条(五)
+        "post_subsidy_candidate": grade == "excellent",                          # notice 六(五): 择优 = excellent
         "rectification_required": unqualified,                                   # notice 五(四)
-        "retention_until": retention,
         "score": score,
-    }
+    })
+    return out

@@ -193,9 +193,11 @@ class _Check:
             self.documents[doc.id] = Document(
                 doc.id, doc.title, doc.issuer, doc.number, doc.jurisdiction, doc.issued, doc.effective,
                 doc.effective_until, tuple(doc.supersedes), loaded.path, loaded.span(("document",)), doc.dates_assumed)
-            if doc.dates_assumed:
-                self.add(loaded.diag("PE053", f"dates of '{doc.id}' are assumed: {doc.dates_assumed}",
-                                     ("document", "effective")))
+            if doc.dates_assumed:  # an assumption the pack makes: reported as a warning (PE053, a note, is retired)
+                self.add(loaded.diag("PE058", f"假定的生效日期 / assumed date of effect: '{doc.id}' in force from "
+                                              f"{doc.effective.isoformat()} — {doc.dates_assumed}",
+                                     ("document", "effective"),
+                                     hint="the document states no date of effect: an assumption an officer may revisit"))
             for i, j in enumerate(rf.jurisdictions):
                 prev = self.jurisdictions.get(j.id)
                 if prev and (prev.parent != j.parent or prev.level != j.level):
@@ -278,7 +280,8 @@ class _Check:
                     self.add(loaded.diag("PE032", f"parameter '{name}' has no citation", ("parameters", name, "citation"),
                                          hint="cite the article, e.g. 第七条(五)"))
                 self.params.append(Param(name, p.value, type_of_value(p.value), p.label, p.citation, p.stricter,
-                                         p.default, p.output, p.subject, doc_id, span, p.note))
+                                         p.default, p.output, p.subject, doc_id, span, p.note, p.favourable,
+                                         p.reading))
 
     def parent_cycles(self) -> None:
         """A jurisdiction may not be its own ancestor: each cycle is reported once, at each member.
@@ -517,7 +520,7 @@ class _Check:
                     continue
                 def_types.setdefault(key, e.type)
                 self.defs.append(Definition(d.subject, name, e, d.label, d.citation, d.default, doc_id,
-                                            loaded.span(("definitions", name), key=True)))
+                                            loaded.span(("definitions", name), key=True), d.reading))
         return def_types
 
     # step 4 -------------------------------------------------------------------------
@@ -618,6 +621,10 @@ class _Check:
             self.add(loaded.diag("PE012", "a scoring rule cannot have 'when': a table scores every case of its subject",
                                  path + ("when",), hint="remove 'when'; give the items' values conditions instead"))
             return None
+        if r.deadline is not None and r.kind != "target":
+            self.add(loaded.diag("PE012", "only a target has a 'deadline'", path + ("deadline",),
+                                 hint="a deadline makes a target pending until that day; other rules use effective_until"))
+            return None
         if r.kind == "scoring":
             table = self.table(loaded, path, r, env)
             if table is None:
@@ -628,7 +635,7 @@ class _Check:
             return None
         return Rule(r.id, r.kind, r.subject, r.label, r.citation or "", when, cond, value, out, r.requirement,
                     tuple(r.restates), r.replaces, r.binding, r.default, r.effective, r.effective_until, doc_id,
-                    loaded.span(path), table, r.ambiguity, r.note)
+                    loaded.span(path), table, r.ambiguity, r.note, r.reading, r.deadline, r.delegates)
 
     # step 5 -------------------------------------------------------------------------
     def table(self, loaded: Loaded, path: tuple, r, env: Env) -> Table | None:

@@ -116,6 +116,9 @@ class Gen:
             return (f"({self._expr(n.then, env, resolve)} if ({c} := {cond}) is True else "
                     f"({self._expr(n.orelse, env, resolve)} if {c} is False else {c}))")
         if isinstance(n, A.Call):
+            if n.func == "in_force_on":  # the second argument is a parameter's history (see fold)
+                return (f"_in_force_on({self._expr(n.args[0], env, resolve)}, {self._expr(n.args[1], env, resolve)}, "
+                        f"{resolve('as_of')})")
             if n.func in ("year_of", "month_of", "day_of"):
                 a = self.tmp()
                 attr = {"year_of": "year", "month_of": "month", "day_of": "day"}[n.func]
@@ -229,6 +232,10 @@ def fold(n: A.Node, consts: dict[str, Any], env: Env) -> A.Node:
             return x
         if isinstance(x, A.Literal):
             return x
+        if isinstance(x, A.Call) and x.func == "in_force_on" and isinstance(x.args[1], A.Name) \
+                and "#history:" + x.args[1].name in consts:  # the values over time, not the one in force at as_of
+            h = A.Literal(consts["#history:" + x.args[1].name], span=x.args[1].span)
+            return dataclasses.replace(x, args=(go(x.args[0], bound), h))
         if isinstance(x, A.Aggregate):
             inner = bound | {x.var}
             return dataclasses.replace(x, source=go(x.source, bound), body=go(x.body, inner),

@@ -96,6 +96,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "PE055": (Severity.ERROR, "supersedes-another-issuer"),
     "PE056": (Severity.ERROR, "jurisdiction-cycle"),
     "PE057": (Severity.ERROR, "confusable-name"),
+    "PE058": (Severity.WARNING, "assumption"),
+    "PE059": (Severity.INFO, "delegated-replacement"),
     # case files
     "PE060": (Severity.ERROR, "case-invalid"),
     "PE061": (Severity.ERROR, "unknown-fact"),

@@ -14,9 +14,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from . import ast as A
 from .compile import Gen
-from .runtime import MISSING, bounded
-from .merge import Layers, MergedParam, MergedRule
+from .runtime import MISSING, ParamHistory, bounded
+from .merge import Layers, MergedParam, MergedRule, boundaries, merge
 from .policy import Fact, PolicySet, Rule, Table, Tier, topological_order
 from .types import DATE, Env, T
 
@@ -181,6 +182,8 @@ class Program:
             for m, (w, b) in zip(self.feeds[name], entries):
                 r = m.rule
                 status, v = status_of(r.kind, _body_of(r) is not None, w, b)
+                if r.deadline is not None and status == "unknown" and v is None:
+                    status = "pending"  # a target not reached before its deadline
                 res.append(RuleOutcome(r, m, status, v))
             out[name] = res
         return out
@@ -219,10 +222,35 @@ def _transitive_facts(names, facts, deps: dict[str, tuple[str, ...]]) -> tuple[s
     return tuple(sorted(out))
 
 
+def _histories(ps: PolicySet, layers: Layers, exprs) -> dict[str, ParamHistory]:
+    """For each parameter that an expression reads with in_force_on(): its values at this jurisdiction over time."""
+    named = sorted({n.args[1].name for e in exprs for n in A.walk(e.node)
+                    if isinstance(n, A.Call) and n.func == "in_force_on" and isinstance(n.args[1], A.Name)})
+    if not named:
+        return {}
+    days = boundaries(ps)
+    at = {d: merge(ps, layers.jurisdiction, d).params for d in days}
+    out = {}
+    for name in named:
+        since, last = [], None
+        for d in days:
+            m = at[d].get(name)
+            v = m.param.value if m is not None else None
+            if not since or v != last:
+                since.append((d, v))
+            last = v
+        cur = layers.params.get(name)
+        out["#history:" + name] = ParamHistory(name, tuple(since), cur.param.favourable if cur else None)
+    return out
+
+
 def build_program(ps: PolicySet, layers: Layers, subject: str, code_cache: dict | None = None) -> Program:
     facts = {n: f for (s, n), f in ps.facts.items() if s == subject}
     consts = {n: m.param.value for n, m in layers.params.items()}
     defs = {n: m for (s, n), m in layers.definitions.items() if s == subject}
+    consts.update(_histories(ps, layers, [m.definition.expr for m in defs.values()]
+                             + [e for m in layers.rules if m.rule.subject == subject
+                                for e in (m.rule.when, m.rule.condition, m.rule.value) if e is not None]))
     names: dict[str, T] = {n: f.type for n, f in facts.items()}
     kinds = {n: "fact" for n in facts}
     for n, m in layers.params.items():
@@ -369,6 +397,8 @@ class _Steps:
                 b = values.assign(b, f"({g.expr(body.node, self.env, resolve, self.consts)} if {w} is not False else None)")
             else:
                 b = values.assign(b, g.expr(body.node, self.env, resolve, self.consts))
+            if r.deadline is not None and body is not None:  # not reached before its deadline: pending (null)
+                b = values.assign(f"{v}p{k}", f"({b} if {b} is True or {b} is M or as_of >= {g.const(r.deadline)} else None)")
             pairs.append(f"({w}, {b})")
             if body is not None:
                 contrib.append((r.kind, w, b, r.when is not None))

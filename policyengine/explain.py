@@ -64,13 +64,13 @@ _WORDS = {
            "value": "取值", "needs": "要求", "missing": "缺少事实", "true": "是", "false": "否", "null": "无",
            "replaced": "替代了", "ignored": "未采纳下级的放宽", "kept_over": "下级试图替换，未生效", "undetermined": "待定",
            "score": "得分", "bonus": "加分", "cap": "封顶", "points": "分", "no_tier": "无对应档次，计0分", "set_by": "由",
-           "restates": "重申", "in_force": "现行取值"},
+           "restates": "重申", "in_force": "现行取值", "pending": "未到期限，待定；期限"},
     "en": {"holds": "holds", "fails": "fails", "unknown": "cannot be decided", "not_applicable": "does not apply",
            "not_checkable": "cannot be checked from the facts", "value": "value", "needs": "needs", "missing": "missing facts",
            "true": "yes", "false": "no", "null": "none", "replaced": "replaced", "ignored": "kept over a looser lower value",
            "kept_over": "a lower layer tried to replace it, without effect", "undetermined": "undetermined",
            "score": "score", "bonus": "bonus", "cap": "cap", "points": "points", "no_tier": "no tier covers it: 0 points",
-           "set_by": "set by", "restates": "restates", "in_force": "value in force:"},
+           "set_by": "set by", "restates": "restates", "in_force": "value in force:", "pending": "pending until its deadline"},
 }
 
 
@@ -306,6 +306,8 @@ class Explainer:
                 parts.append(f"; {self.w['needs']} {need}")
             elif o.status in ("not_applicable", "not_checkable"):
                 parts.append(f" ({self.w[o.status]})")
+            elif o.status == "pending":
+                parts.append(f" ({self.w['pending']} {r.deadline.isoformat()})")
             elif o.status == "value":
                 parts.append(f" → {self.show(o.value)}")
         parts.append(params_text)
@@ -397,7 +399,7 @@ def _deciding(mode: str, v: Any, rules: tuple[RuleExplanation, ...]) -> tuple[Ru
             return tuple(r for r in rules if r.status == "fails")
         if v is True:
             return tuple(r for r in rules if r.status == "holds")
-        return tuple(r for r in rules if r.status == "unknown")
+        return tuple(r for r in rules if r.status in ("unknown", "pending"))
     if mode == "any":
         if v is True:
             return tuple(r for r in rules if r.value is True)

@@ -179,7 +179,7 @@ def merge(ps: PolicySet, jurisdiction: str, as_of: _dt.date) -> Layers:
                 continue
             if r.replaces and r.replaces in rules:
                 old = rules[r.replaces]
-                if old.rule.is_default or supersedes_(doc.id, old.rule.document):
+                if old.rule.is_default or supersedes_(doc.id, old.rule.document) or delegated(ps, old.rule, doc):
                     del rules[r.replaces]
                     order.remove(r.replaces)
                     rules[r.id] = MergedRule(r, old.replaced + (old.rule,))
@@ -189,6 +189,13 @@ def merge(ps: PolicySet, jurisdiction: str, as_of: _dt.date) -> Layers:
             rules[r.id] = MergedRule(r)
             order.append(r.id)
     return Layers(jurisdiction, as_of, tuple(path), tuple(docs), params, definitions, tuple(rules[i] for i in order))
+
+
+def delegated(ps: PolicySet, higher: Rule, doc: Document) -> bool:
+    """The higher rule leaves the provision to the level of ``doc``'s layer (``delegates``), which lies below it."""
+    j = ps.jurisdictions.get(doc.jurisdiction)
+    return bool(higher.delegates) and j is not None and j.level == higher.delegates \
+        and ps.documents[higher.document].jurisdiction in _ancestors(ps, doc.jurisdiction)
 
 
 def _overridden_outputs(ps: PolicySet, r: Rule) -> set[str]:
@@ -282,7 +289,13 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
         if not h.is_default:
             for o in overridden[id(h)]:
                 binding_by.setdefault((h.subject, o, docs[h.document].jurisdiction), []).append(i)
+    restated_by: dict[str, list[Rule]] = {}
+    for x in ps.rules:
+        for ref in x.restates:
+            restated_by.setdefault(ref, []).append(x)
     for r in ps.rules:
+        path_above = _ancestors(ps, docs[r.document].jurisdiction)
+        compared: set[str] = set()
         for ref in r.restates:
             h = rules.get(ref)
             if h is None:
@@ -293,21 +306,40 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
                                f"'{r.id}' ({cite(r.document, r.citation)}) states '{h.id}' as a soft rule (一般/原则上); "
                                "the binding rule above keeps applying",
                                "PE050", rel, hint="a lower layer cannot soften a binding condition"))
-            verdict = compare_conditions(ps, h, r)
-            if verdict and verdict[0] in ("looser", "different"):
-                kind, example = verdict
-                out.append(loc(r.document, r.span,
-                               f"'{r.id}' ({cite(r.document, r.citation)}) restates '{h.id}' {'more loosely' if kind == 'looser' else 'differently'}"
-                               f"{': e.g. ' + example if example else ''}; both apply, so the stricter reading decides",
-                               "PE051", rel))
+            # the restated rule, and every binding restatement of it on the path above (a city's own reading of
+            # the region's condition binds at a university below the city too)
+            for b in [h] + [x for x in restated_by.get(ref, ()) if x is not r and x.binding
+                            and docs[x.document].jurisdiction in path_above]:
+                if b.id in compared:
+                    continue
+                compared.add(b.id)
+                verdict = compare_conditions(ps, b, r)
+                if verdict and verdict[0] in ("looser", "different"):
+                    kind, example = verdict
+                    where = f" (where '{b.id}' applies: {b.when.text.strip()})" if b is not h and b.when is not None else ""
+                    out.append(loc(r.document, r.span,
+                                   f"'{r.id}' ({cite(r.document, r.citation)}) restates "
+                                   f"{repr(b.id) if b is h else repr(h.id) + ', which binds on its path as ' + repr(b.id) + ' (' + cite(b.document, b.citation) + ')'}"
+                                   f" {'more loosely' if kind == 'looser' else 'differently'}{where}"
+                                   f"{': e.g. ' + example if example else ''}; both apply, so the stricter reading decides",
+                                   "PE051", rel if b is h else rel + (Related(b.span, f"binding provision on the path: {cite(b.document, b.citation)}"),)))
         if r.replaces and r.replaces in rules:
             h = rules[r.replaces]
-            if not h.is_default and h.document not in docs[r.document].supersedes:
+            if delegated(ps, h, docs[r.document]):
+                out.append(loc(r.document, r.span,
+                               f"'{r.id}'（{cite(r.document, r.citation)}）依上级授权替换 '{h.id}'（{cite(h.document, h.citation)}），"
+                               f"在本级及以下适用 / replaces '{h.id}' as the level above leaves it to the {h.delegates} "
+                               "level: a delegated replacement, not a loosening",
+                               "PE059", (Related(h.span, f"delegating provision: {cite(h.document, h.citation)}"),)))
+            elif not h.is_default and h.document not in docs[r.document].supersedes:
                 out.append(loc(r.document, r.span, f"'{r.id}' tries to replace binding rule '{h.id}'; both apply",
                                "PE052", (Related(h.span, f"binding rule: {cite(h.document, h.citation)}"),),
                                hint="only rules marked 'default: true' may be replaced below"))
         if r.ambiguity:
             out.append(loc(r.document, r.span, f"{cite(r.document, r.citation)}: {r.ambiguity}", "PE054"))
+        if r.reading:
+            out.append(loc(r.document, r.span, f"采用的解读 / reading: {cite(r.document, r.citation)} '{r.id}': {r.reading}",
+                           "PE058", hint="a reading an officer may revisit"))
         above_r = _ancestors(ps, docs[r.document].jurisdiction)
         for i in sorted({i for o in overridden[id(r)] for j in above_r for i in binding_by.get((r.subject, o, j), ())}):
             h = ps.rules[i]
@@ -320,6 +352,15 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
                            "the value above keeps applying", "PE052",
                            (Related(h.span, f"binding rule: {cite(h.document, h.citation)}"),),
                            hint="only a rule marked 'default: true' may be overridden below"))
+    # assumptions: the readings recorded on values (assumed dates are reported by check, PE058)
+    for p in ps.params:
+        if p.reading:
+            out.append(loc(p.document, p.span, f"采用的解读 / reading: {cite(p.document, p.citation)} '{p.name}': {p.reading}",
+                           "PE058", hint="a reading an officer may revisit"))
+    for e in ps.definitions:
+        if e.reading:
+            out.append(loc(e.document, e.span, f"采用的解读 / reading: {cite(e.document, e.citation or '')} '{e.name}': {e.reading}",
+                           "PE058", hint="a reading an officer may revisit"))
     # definitions
     defs_named: dict[tuple, list] = {}
     for e in ps.definitions:

@@ -109,6 +109,9 @@ class ParameterDecl(_Strict):
     default: bool = Field(False, description="the document states the value as a default (一般); lower layers may replace it")
     output: str | None = Field(None, description="publish the value as this outcome")
     subject: str | None = Field(None, description="the subject the published outcome belongs to")
+    favourable: Literal["higher", "lower"] | None = Field(
+        None, description="which way favours the subject: a later value that way applies to an earlier event (in_force_on)")
+    reading: str | None = Field(None, description="a reading of the document settled by the product owner: reported by check")
     note: str | None = None
 
 
@@ -118,6 +121,7 @@ class DefinitionDecl(_Strict):
     label: Label
     citation: str | None = None
     default: bool = Field(False, description="a lower layer may replace this definition")
+    reading: str | None = Field(None, description="a reading of the document settled by the product owner: reported by check")
 
     _expr = field_validator("expr", mode="before")(_expression_text)
 
@@ -183,6 +187,10 @@ class RuleDecl(_Strict):
     effective: _dt.date | None = None
     effective_until: _dt.date | None = None
     ambiguity: str | None = Field(None, description="where the document is unclear: reported by check")
+    reading: str | None = Field(None, description="a reading of the document settled by the product owner: reported by check")
+    deadline: _dt.date | None = Field(None, description="target: pending while not reached before this day; met or failed from it")
+    delegates: Literal["region", "city", "university", "district"] | None = Field(
+        None, description="a lower layer of this level may replace this rule (the document leaves it to that level)")
     note: str | None = None
     # scoring tables
     items: list[ScoringItem] | None = None

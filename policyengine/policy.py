@@ -130,6 +130,8 @@ class Param:
     document: str
     span: Span
     note: str | None = None
+    favourable: str | None = None  # which way favours the subject (in_force_on)
+    reading: str | None = None  # a settled reading of the document, reported by check
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,7 @@ class Definition:
     is_default: bool
     document: str
     span: Span
+    reading: str | None = None
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,9 @@ class Rule:
     table: Table | None = None
     ambiguity: str | None = None
     note: str | None = None
+    reading: str | None = None  # a settled reading of the document, reported by check
+    deadline: _dt.date | None = None  # target: pending before this day
+    delegates: str | None = None  # the level to which the document leaves this provision
 
     def reads(self) -> set[str]:
         """The names (facts, parameters, definitions, outcomes) this rule's expressions read."""

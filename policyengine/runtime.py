@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from contextvars import ContextVar
+from dataclasses import dataclass
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
 from typing import Any
 
@@ -219,6 +220,41 @@ def _months_after(d, months):
         raise EvalLimit("a date went past the year 9999")
 
 
+@dataclass(frozen=True)
+class ParamHistory:
+    """A parameter's values at one jurisdiction, each from the day it came into force (for in_force_on)."""
+
+    name: str
+    since: tuple  # ((first day, value or None), ...), oldest first
+    favourable: str | None  # higher / lower: which way a later value favours the subject
+
+    def at(self, day: _dt.date) -> Any:
+        v = None
+        for start, value in self.since:
+            if start > day:
+                break
+            v = value
+        return v
+
+
+def _in_force_on(day, h, as_of) -> Any:
+    """The value in force on ``day`` (an event's date); a later one (in force at ``as_of``) only where more
+    favourable to the subject; where no value was in force that day, the first that came into force after it.
+    An event dated after ``as_of`` has not happened: the value in force at ``as_of`` is the one known."""
+    if day is MISSING or h is MISSING:
+        return MISSING
+    if day is None or not isinstance(h, ParamHistory):
+        return None if day is None else h
+    now, then = h.at(as_of), h.at(min(day, as_of))
+    if then is None:  # no rule was in force on the day: the first that came into force after it governs
+        then = next((v for start, v in h.since if day < start <= as_of and v is not None), None)
+    if then is None or now is None:
+        return now
+    if h.favourable == "higher" and now > then or h.favourable == "lower" and now < then:
+        return now
+    return then
+
+
 RUNTIME = {"M": MISSING, "_unk": _unk, "_agg": _agg, "_minmax_rank": _minmax_rank, "_call": _call, "_chk": _checked, "_div": _div,
             "_in": _in, "_exact": exact,
-            "_months_after": _months_after}
+            "_months_after": _months_after, "_in_force_on": _in_force_on}

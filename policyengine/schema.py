@@ -89,7 +89,7 @@ def decision_schema() -> dict:
         "properties": {
             "id": {"type": "string"},
             "kind": {"enum": ["eligibility", "obligation", "scoring", "entitlement", "sanction", "target", "parameter"]},
-            "status": {"enum": ["holds", "fails", "unknown", "not_applicable", "not_checkable", "value"]},
+            "status": {"enum": ["holds", "fails", "unknown", "pending", "not_applicable", "not_checkable", "value"]},
             "value": value,
             "jurisdiction": {"type": "string"},
             "document": {"type": "string", "description": "a key of the decision's documents"},

@@ -97,6 +97,9 @@ def type_of_value(v) -> T:
         return DECIMAL
     if isinstance(v, _dt.date):
         return DATE
+    since = getattr(v, "since", None)  # a parameter's history, folded into in_force_on() by the compiler
+    if since is not None:
+        return next((type_of_value(x) for _, x in since if x is not None), NULL).with_null()
     return STRING
 
 
@@ -156,6 +159,8 @@ FUNCTIONS: dict[str, tuple[int, int | None, str]] = {
     "abs": (1, 1, "abs(number)"),
     "coalesce": (2, None, "coalesce(a, b, ...): the first value that is not null"),
     "len": (1, 1, "len(list)"),
+    "in_force_on": (2, 2, "in_force_on(date, parameter): the parameter's value in force on that date (立法法 第一百零四条); "
+                          "a later value applies only where the parameter says it is 'favourable' that way"),
 }
 AGGREGATES = ("count", "sum", "min", "max", "any", "all")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
@@ -376,6 +381,13 @@ class _Checker:
         if f == "len":
             need(0, ("list",), "a list")
             return INT
+        if f == "in_force_on":
+            need(0, ("date", "null"), "a date")
+            a = n.args[1]
+            if not (isinstance(a, A.Name) and env.kinds.get(a.name) == "parameter"
+                    or isinstance(a, A.Literal) and hasattr(a.value, "since")):
+                return self.err("PE023", a, "argument 2 of in_force_on() must name a parameter", doc)
+            return ts[1].with_null()
         raise AssertionError(f)  # pragma: no cover
 
     def aggregate(self, n: A.Aggregate, env: Env) -> T:

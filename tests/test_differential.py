@@ -30,9 +30,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import cases as gen  # noqa: E402
-from benchmarks.oracle import (IMUST_OUTPUTS, MEASURES_EFFECTIVE, SCORE_FACTS, TIER_BOUNDARIES,  # noqa: E402
+from benchmarks.oracle import (IMUST_OUTPUTS, MEASURES_EFFECTIVE, SCORE_FACTS, TIER_BOUNDARIES, UNDETERMINED,  # noqa: E402
                                baotou_score, imust_decision)
 from policyengine import Policies  # noqa: E402
+from policyengine.runtime import MISSING  # noqa: E402
 
 AS_OF = _dt.date(2024, 3, 1)
 N_SCORE = 3000
@@ -97,8 +98,8 @@ def test_imust_decision(policies):
     bad = []
     for i, raw in enumerate(raw_cases):
         case = policies.case(raw)
-        want = imust_decision(case.facts, case.as_of)
-        assert tuple(sorted(want)) == IMUST_OUTPUTS
+        want = {k: None if v == UNDETERMINED else v for k, v in imust_decision(case.facts, case.as_of).items()}
+        assert set(want) <= set(IMUST_OUTPUTS)  # (on 2023-07-06 Baotou's outcomes are not yet in force)
         for k, v in want.items():
             seen[k].add(type(v).__name__ if isinstance(v, _dt.date) else v if k != "score" else v // 10)
         got = policies.evaluate(raw, explain=False).outputs
@@ -107,7 +108,8 @@ def test_imust_decision(policies):
             continue
         if i % RENDER_EVERY == 0:
             prog = policies.program(case.jurisdiction, case.as_of, case.subject)
-            traced = prog.run(case.facts, case.as_of, trace=True)[0]
+            traced = {k: None if v is MISSING else v  # undetermined: null in the decision
+                      for k, v in prog.run(case.facts, case.as_of, trace=True)[0].items()}
             if traced != want:
                 bad.append(("run(trace=True)", raw["as_of"], raw["facts"], _diff(want, traced)))
             d = policies.evaluate(raw)
@@ -120,10 +122,11 @@ def test_imust_decision(policies):
     # the cases reach every value of every outcome
     for k in ("eligible", "compliant", "filing_revoked", "blacklisted", "commendation_candidate",
               "counts_as_secondment", "rectification_required", "funds_recovered", "may_take_part_time_pay"):
-        assert seen[k] == {True, False}, (k, seen[k])
+        assert seen[k] >= {True, False}, (k, seen[k])  # (null on 2023-07-06, before Baotou's grade)
     assert seen["grade"] == {"excellent", "qualified", "unqualified"}
     assert seen["min_dispatch_months"] == {6, 12}
     assert seen["banned_until"] == {None, "date"}
+    assert seen["home_treatment_until"] == {None, "date"}  # reading 3: the agreed end, null without it
     assert seen["score"] >= set(range(11))
 
 
@@ -133,6 +136,7 @@ def test_the_shipped_example(policies):
     for as_of in (AS_OF, MEASURES_EFFECTIVE - _dt.timedelta(days=1)):
         raw = {"subject": "commissioner", "jurisdiction": gen.IMUST, "as_of": as_of, "facts": facts}
         case = policies.case(raw)
-        want = imust_decision(case.facts, case.as_of)
+        want = {k: None if v == UNDETERMINED else v for k, v in imust_decision(case.facts, case.as_of).items()}
         assert policies.evaluate(raw).outputs == want
-    assert want["score"] == 74 and want["grade"] == "qualified" and want["min_dispatch_months"] == 12
+        if as_of == AS_OF:
+            assert want["score"] == 74 and want["grade"] == "qualified" and want["min_dispatch_months"] == 12

@@ -53,11 +53,14 @@ def test_the_layers_give_the_answers_the_documents_give(policies):
     # 附件3 applies in Baotou and at IMUST (内科大校发〔2023〕45号 第十三条), never in Dongsheng
     assert out["cn/nm/baotou"]["score"] == out["cn/nm/baotou/imust"]["score"] == 74
     assert "score" not in out["cn/nm"] and "score" not in out["cn/nm/ordos/dongsheng"]
-    # the region's one-year term is a default; IMUST's measures replace it with six months
-    assert [out[j]["min_dispatch_months"] for j in JURISDICTIONS] == [12, 12, 6, 12]
-    # Dongsheng adds two briefings, one project and monthly reports by the 15th
-    assert out["cn/nm/ordos/dongsheng"]["min_policy_briefings_per_year"] == 2
-    assert out["cn/nm/ordos/dongsheng"]["monthly_report_due_day"] == 15
+    # the region's one-year term is a default; IMUST's measures replace it with six months for dispatches begun
+    # from 2023-07-07 — this one began 2023-03-15 and keeps the 12 months of the first rules that governed it
+    assert [out[j]["min_dispatch_months"] for j in JURISDICTIONS] == [12, 12, 12, 12]
+    later = dict(teacher_case("cn/nm/baotou/imust"), facts=dict(teacher_case("cn/nm")["facts"], dispatch_start="2023-09-01"))
+    assert policies.evaluate(later).outputs["min_dispatch_months"] == 6
+    # Dongsheng's 2024 plan binds 2024 only: for the assessed year 2023 it sets no number
+    assert out["cn/nm/ordos/dongsheng"]["min_policy_briefings_per_year"] is None
+    assert out["cn/nm/ordos/dongsheng"]["monthly_report_due_day"] is None
     # the assessed year is 2023, before Dongsheng's plan took effect: no monthly report was due then
     assert out["cn/nm/ordos/dongsheng"]["compliant"] is True
     # in 2024 (Dongsheng's plan in force from 2024-07-02) a commissioner who reported no month on time
@@ -65,6 +68,9 @@ def test_the_layers_give_the_answers_the_documents_give(policies):
     late = {j: policies.evaluate(dict(teacher_case(j), facts=late_facts)) for j in ("cn/nm", "cn/nm/ordos/dongsheng")}
     assert late["cn/nm"].outputs["compliant"] is True  # the region asks for no monthly reports
     assert late["cn/nm/ordos/dongsheng"].outputs["compliant"] is False
+    # for 2024 Dongsheng adds two briefings, one project and monthly reports by the 15th
+    assert late["cn/nm/ordos/dongsheng"].outputs["min_policy_briefings_per_year"] == 2
+    assert late["cn/nm/ordos/dongsheng"].outputs["monthly_report_due_day"] == 15
     (e,) = [e for e in late["cn/nm/ordos/dongsheng"].explanation if e.output == "compliant"]
     assert [r.id for r in e.deciding] == ["dongsheng.commissioner.monthly-reports"]
     assert out["cn/nm/baotou/imust"]["counts_as_secondment"] is True

@@ -41,6 +41,7 @@ NOT_FROM_RULE_FILES = {
     "PE070": "a path that does not exist is not a file that could be committed as a fixture",
     "PE071": "a symbolic link out of the folder is made by tests/test_hostile.py in tmp_path, not committed",
     "PE080": "evaluation limits are reached by cases, not by checking rule files",
+    "PE053": "retired: an assumed date of effect is reported as PE058 (a warning, shown by default)",
     "PE090": "arguments of the library and the command (tests/test_api_promises.py has one test each)",
     "PE091": "batch files and options (policyengine batch), not rule files (tests/test_batch.py)",
 }

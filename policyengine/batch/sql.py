@@ -179,6 +179,9 @@ def _output(ex: "_Expr", st, name: str) -> tuple[str, str]:
         if r.when is not None:  # (b if w is not False else None)
             b = ex.sel.pair(f"CASE WHEN {w[0]} IS FALSE THEN NULL ELSE {b[0]} END",
                             f"CASE WHEN {w[0]} IS FALSE THEN FALSE ELSE {b[1]} END")
+        if r.deadline is not None:  # not reached before its deadline: pending (null), as evaluate decides it
+            a = ex.resolve("as_of")[0]
+            b = ex.sel.pair(f"CASE WHEN {b[0]} IS TRUE OR {b[1]} OR {a} >= {_lit(r.deadline)} THEN {b[0]} ELSE NULL END", b[1])
         contrib.append((r.kind, w, b, r.when is not None))
     mode = st.modes[name]
     parts = []  # (value, undetermined, does-not-apply)
@@ -318,8 +321,36 @@ class _Expr:
                 months = n.args[1].value * (12 if n.func == "years_after" else 1)
                 # 民法典: the corresponding day of the final month, or its last day (DuckDB clamps the same way)
                 return P(f"CAST({a[0]} + INTERVAL ({months}) MONTH AS DATE)", a[1])
+            if n.func in ("years_after", "months_after") and isinstance(n.args[1], A.Call) \
+                    and n.args[1].func == "in_force_on" and isinstance(n.args[1].args[1], A.Literal) \
+                    and all(v is None or type(v) is int and abs(v) <= 100 for _, v in n.args[1].args[1].value.since):
+                # a period whose length is a parameter's value on an event's day: bounded by the history's values
+                a, b = self.expr(n.args[0]), self.expr(n.args[1])
+                months = f"({b[0]}) * 12" if n.func == "years_after" else f"({b[0]})"
+                return P(f"CAST({a[0]} + INTERVAL ({months}) MONTH AS DATE)", f"({a[1]} OR {b[1]})")
+            if n.func == "in_force_on" and isinstance(n.args[1], A.Literal) and hasattr(n.args[1].value, "since"):
+                return self.in_force_on(n.args[0], n.args[1].value)
             raise Untranslatable(f"the function {n.func}()")
         raise Untranslatable(f"{type(n).__name__.lower()} expressions")
+
+    def in_force_on(self, day_node, h) -> tuple[str, str]:
+        """``runtime._in_force_on`` over a parameter's history: the value of the day (or of the first rule
+        after it), a later one where ``favourable`` says it is kinder; ``as_of``'s for a later day."""
+        day = self.expr(day_node)
+        a = self.resolve("as_of")[0]
+
+        def at(x: str) -> str:
+            arms = " ".join(f"WHEN {x} >= {_lit(start)} THEN {_lit(v)}" for start, v in reversed(h.since))
+            return f"(CASE {arms} ELSE NULL END)" if arms else "NULL"
+
+        after = " ".join(f"WHEN {day[0]} < {_lit(start)} AND {_lit(start)} <= {a} THEN {_lit(v)}"
+                         for start, v in h.since if v is not None)
+        now = self.sel.pair(at(a), "FALSE")[0]
+        then = self.sel.pair(f"COALESCE({at(f'LEAST({day[0]}, {a})')}, (CASE {after} ELSE NULL END))" if after
+                             else at(f"LEAST({day[0]}, {a})"), "FALSE")[0]
+        kinder = {"higher": f"{now} > {then}", "lower": f"{now} < {then}"}.get(h.favourable, "FALSE")
+        return self.sel.pair(f"CASE WHEN {day[0]} IS NULL THEN NULL WHEN {then} IS NULL OR {now} IS NULL THEN {now} "
+                             f"WHEN {kinder} THEN {now} ELSE {then} END", day[1])
 
     def compare(self, n: A.Compare) -> tuple[str, str]:
         P = self.sel.pair
