@@ -203,9 +203,9 @@ class Decision:
         docs: dict[str, dict] = {}
         for e in explanation:
             for r in e.rules:
-                docs.setdefault(r.document["id"], {**r.document, "jurisdiction": r.jurisdiction})
+                docs.setdefault(r.document["id"], _cited(r.document, r.jurisdiction))
                 for x in r.params:
-                    docs.setdefault(x["doc"]["id"], {**x["doc"], "jurisdiction": x["jurisdiction"]})
+                    docs.setdefault(x["doc"]["id"], _cited(x["doc"], x["jurisdiction"]))
         return {"subject": self.subject, "jurisdiction": self.jurisdiction, "as_of": self.as_of.isoformat(),
                 "outputs": {k: to_json_value(v) for k, v in sorted(self.outputs.items())},
                 "explanation": [e.to_dict(full) for e in explanation], "documents": docs,
@@ -218,6 +218,11 @@ class Decision:
 
     def to_text(self) -> str:
         return render_text(self)
+
+
+def _cited(doc: dict, jurisdiction: str) -> dict:
+    """A cited document as the decision's documents map holds it (keyed by its id)."""
+    return {"title": doc["title"], "number": doc["number"], "jurisdiction": jurisdiction}
 
 
 class Explainer:

@@ -133,9 +133,9 @@ def decision_schema() -> dict:
                 },
                 "additionalProperties": False}},
             "documents": {"type": "object", "additionalProperties": {
-                "type": "object", "required": ["id", "title", "number", "jurisdiction"],
-                "properties": {"id": {"type": "string"}, "title": {"type": "string"},
-                               "number": {"type": ["string", "null"]}, "jurisdiction": {"type": "string"}},
+                "type": "object", "required": ["title", "number", "jurisdiction"],
+                "properties": {"title": {"type": "string"}, "number": {"type": ["string", "null"]},
+                               "jurisdiction": {"type": "string"}},
                 "additionalProperties": False}},
             "layers": {"type": "array", "items": {"type": "object", "required": ["jurisdiction", "name", "documents"]}},
         },

@@ -206,7 +206,7 @@ def test_the_explained_imust_decision_is_at_most_16_kib_and_names_each_document_
         for r in e["deciding"]:
             assert r["document"] in docs and r["article"]
     for doc_id, doc in docs.items():
-        assert doc["id"] == doc_id and doc["title"] and doc["jurisdiction"]
+        assert doc["title"] and doc["jurisdiction"] and "number" in doc
         assert text.count(json.dumps(doc["title"], ensure_ascii=False)) == 1, "a title is written once"
 
 
