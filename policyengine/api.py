@@ -285,16 +285,9 @@ class Policies:
     def _accept(self, case: Any, lang: str) -> tuple[dict, tuple] | None:
         """The facts of a plain case dict that the fast path accepts, with its (gate, program, layers
         shown, date); None where the reference validation (``case()``) must decide and report."""
-        if type(case) is not dict or not case.keys() <= _CASE_KEYS:
-            return None
-        subject, jur, on = case.get("subject"), case.get("jurisdiction"), case.get("as_of")
-        if type(subject) is not str or type(jur) is not str or (type(on) is not str and type(on) is not _dt.date):
-            return None
-        hit = self._fast.get((subject, jur, on, lang))
+        hit = self._fast_hit(case, lang) if type(case) is dict else None
         if hit is None:
-            hit = self._fast_entry(subject, jur, on, lang)
-            if hit is None:
-                return None
+            return None
         given = case.get("facts")
         if given is None:
             given = {}
