@@ -134,8 +134,30 @@ def run_case(pol: Policies, file: str, index: int, c: dict, lang: str = "zh") ->
     return TestResult(file, name, not problems, "\n".join(problems))
 
 
+def unknown_outcomes(lf, outcomes) -> list[Diagnostic]:
+    """Outcome names in ``expect`` and ``expect_absent`` that no rule file declares (a misspelt
+    'eligable'), each at its line with a did-you-mean."""
+    from .types import suggest
+
+    out = []
+    for i, c in enumerate(lf.data.get("cases") or ()):
+        if not isinstance(c, dict):
+            continue
+        named = [(k, ("cases", i, "expect", k), True) for k in (c.get("expect") or {})]
+        named += [(k, ("cases", i, "expect_absent", j), False) for j, k in enumerate(c.get("expect_absent") or ())]
+        for k, where, key in named:
+            if k not in outcomes:
+                s = suggest(str(k), outcomes)
+                out.append(lf.diag("PE039", f"cases.{i}: unknown outcome '{printable(str(k))}'", where, key=key,
+                                   hint=f"did you mean '{s}'?" if s else "the outcomes are declared under 'outputs:' "
+                                        "of the rule files (policyengine schema --decision lists the JSON)"))
+    return out
+
+
 def run_file(pol: Policies, path: Path, lf, lang: str = "zh") -> list[TestResult]:
     bad = validate(lf)
+    if not bad:
+        bad = unknown_outcomes(lf, pol.policy_set.outputs)
     if bad:
         return [TestResult(str(path), "(the test file)", False, render_all(bad))]
     cases = lf.data.get("cases") or []

@@ -114,3 +114,14 @@ def test_no_file_of_the_repository_points_outside_it():
             continue
         hits += [f"{name}: {p}" for p in patterns if p in text]
     assert not hits, hits
+
+
+def test_a_misspelt_outcome_in_a_test_file_is_located_with_a_did_you_mean(tmp_path, capsys):
+    test_file = tmp_path / "t.yaml"
+    test_file.write_text("kind: policy-test\nversion: 1\ncases:\n  - name: misspelt\n    subject: enterprise\n"
+                         "    jurisdiction: cn/nm/baotou\n    as_of: 2024-05-10\n    facts: {registered_in_region: true}\n"
+                         "    expect:\n      eligable: null\n    expect_absent: [scor]\n", encoding="utf-8")
+    assert main(["test", str(test_file)]) == 1
+    out = capsys.readouterr().out
+    assert "t.yaml:10:7: error[PE039" in out and "unknown outcome 'eligable'" in out and "did you mean 'eligible'?" in out
+    assert "t.yaml:11:21: error[PE039" in out and "did you mean 'score'?" in out
