@@ -14,6 +14,7 @@ import datetime as _dt
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Iterable
 
 from .cases import Case, _build, _Problems
@@ -322,9 +323,11 @@ class Policies:
         got = self._at.get(key)
         if got is None:
             prog = self.program(jurisdiction, on, subject)
-            layers = tuple(
+            # shared by every decision made here, so read-only: a caller changing one decision's
+            # layers must not change the next one's
+            layers = tuple(MappingProxyType(
                 {"jurisdiction": j, "name": text_of(self.policy_set.jurisdictions[j].name, lang),
-                 "documents": [d.id for d in prog.layers.documents if d.jurisdiction == j]}
+                 "documents": tuple(d.id for d in prog.layers.documents if d.jurisdiction == j)})
                 for j in prog.layers.path)
             if len(self._at) >= 4096:
                 self._at.clear()

@@ -209,7 +209,8 @@ class Decision:
         return {"subject": self.subject, "jurisdiction": self.jurisdiction, "as_of": self.as_of.isoformat(),
                 "outputs": {k: to_json_value(v) for k, v in sorted(self.outputs.items())},
                 "explanation": [e.to_dict(full) for e in explanation], "documents": docs,
-                "layers": [{k: (list(v) if isinstance(v, list) else v) for k, v in x.items()} for x in self.layers]}
+                "layers": [{k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in x.items()}
+                           for x in self.layers]}
 
     def to_json(self, indent: int | None = None, full: bool = False) -> str:
         """:meth:`to_dict` as JSON text, byte-identical for the same input: compact by default,

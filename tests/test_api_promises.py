@@ -252,3 +252,12 @@ def test_an_explanation_names_the_value_in_force_and_who_set_it(tmp_path):
     assert in_force and all(x == {"value": 40, "document": "bt.commissioner-plan", "article": "六(一)"}
                             for x in in_force)
     assert data["documents"]["bt.commissioner-plan"]["jurisdiction"] == "cn/nm/baotou"
+
+
+def test_a_decisions_layers_cannot_be_changed_under_the_next_decision(policies):
+    d = policies.evaluate(BASE, explain=False)
+    with pytest.raises(TypeError):
+        d.layers[0]["name"] = "changed"
+    with pytest.raises(AttributeError):
+        d.layers[0]["documents"].append("x")
+    assert policies.evaluate(BASE).to_dict()["layers"] == json.loads(d.to_json())["layers"]
