@@ -14,26 +14,27 @@ import datetime as _dt
 import os
 import sys
 
-from .diagnostics import PolicyError, Severity, render_all, sort_key
+from .diagnostics import PolicyError, Severity, render_all, resolve_lang, sort_key
 from .explain import dumps
 
 __all__ = ["main"]
 
 
-def _print_diags(diags, fmt: str, out=None) -> None:
+def _print_diags(diags, fmt: str, out=None, lang: str | None = None) -> None:
     out = out if out is not None else sys.stdout  # looked up now, so that redirection (and capsys) works
+    lang = resolve_lang(lang)
     diags = sorted(diags, key=sort_key)
     if fmt == "json":
-        out.write(dumps({"diagnostics": [d.to_json() for d in diags],
+        out.write(dumps({"diagnostics": [d.to_json(lang) for d in diags],
                          "errors": sum(d.is_error for d in diags),
                          "warnings": sum(d.severity is Severity.WARNING for d in diags)}) + "\n")
         return
     if diags:
-        out.write(render_all(diags) + "\n")
+        out.write(render_all(diags, lang) + "\n")
     e = sum(d.is_error for d in diags)
     w = sum(d.severity is Severity.WARNING for d in diags)
     i = len(diags) - e - w
-    out.write(f"{e} error(s), {w} warning(s), {i} note(s)\n")
+    out.write(f"{e} 个错误，{w} 个警告，{i} 条说明\n" if lang == "zh" else f"{e} error(s), {w} warning(s), {i} note(s)\n")
 
 
 def _paths(a) -> list:
@@ -45,7 +46,7 @@ def cmd_check(a) -> int:
 
     ps, shown = check_in_context(_paths(a), a.policies)
     diags = [d for d in shown if a.notes or d.severity is not Severity.INFO]
-    _print_diags(diags, a.format)
+    _print_diags(diags, a.format, lang=a.lang)
     return 1 if ps.errors else 0
 
 
@@ -89,7 +90,7 @@ def cmd_coverage(a) -> int:
 
     text, ps = coverage_report(_paths(a), fmt=a.format)
     if ps.errors:  # the table of files with errors would be a guess: say what is wrong instead
-        _print_diags(ps.errors, "text", sys.stderr)
+        _print_diags(ps.errors, "text", sys.stderr, a.lang)
         print("coverage: the rule files have errors; fix them first", file=sys.stderr)
         return 1
     sys.stdout.write(text)
@@ -137,14 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
     pol.add_argument("--policies", action="append", metavar="PATH",
                      help="a policy folder or file (repeatable; default: $POLICYENGINE_POLICIES, else the shipped packs)")
     lang = argparse.ArgumentParser(add_help=False)
-    lang.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of explanations (default zh)")
+    lang.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS,
+                      help="language of messages and explanations (default: $POLICYENGINE_LANG, else zh)")
     p = argparse.ArgumentParser(prog="policyengine", description="Declarative, layered policy rules: check, evaluate, explain.",
-                                parents=[common])
-    p.set_defaults(debug=False)
+                                parents=[common, lang])
+    # (no set_defaults for them: it would change the default of the action the subcommands share)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     shipped = " (default: $POLICYENGINE_POLICIES, else the shipped packs)"
 
-    c = sub.add_parser("check", parents=[common, pol], help="check rule files and report every problem",
+    c = sub.add_parser("check", parents=[common, pol, lang], help="check rule files and report every problem",
                        description="Check rule files as part of the policy set they belong to (--policies, "
                                    "default: the shipped packs): warnings are shown for the files given, errors "
                                    "wherever they are.")
@@ -160,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--format", choices=["json", "text"], default="text")
     e.set_defaults(fn=cmd_evaluate)
 
-    s = sub.add_parser("schema", parents=[common], help="print a JSON Schema")
+    s = sub.add_parser("schema", parents=[common, lang], help="print a JSON Schema")
     g = s.add_mutually_exclusive_group()
     g.add_argument("--case", action="store_true", help="of case files")
     g.add_argument("--decision", action="store_true", help="of the evaluate JSON output")
@@ -171,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("-v", "--verbose", action="store_true")
     t.set_defaults(fn=cmd_test)
 
-    v = sub.add_parser("coverage", parents=[common], help="print the coverage table of each document")
+    v = sub.add_parser("coverage", parents=[common, lang], help="print the coverage table of each document")
     v.add_argument("paths", nargs="*", metavar="PATH", help="rule files or folders" + shipped)
     v.add_argument("--format", choices=["text", "md", "json"], default="text")
     v.set_defaults(fn=cmd_coverage)
@@ -204,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .service.commands import register as register_service  # serve, replay, log verify (stdlib only until run)
 
-    register_service(sub, parents=[common])
+    register_service(sub, parents=[common, lang])
     return p
 
 
@@ -229,11 +231,13 @@ def cmd_batch(a) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     a = parser.parse_args(argv)
+    a.debug = getattr(a, "debug", False)
+    a.lang = resolve_lang(getattr(a, "lang", None))  # --lang in any position, else $POLICYENGINE_LANG, else zh
     try:
         return a.fn(a)
     except PolicyError as e:
         fmt = getattr(a, "format", "text")
-        _print_diags(e.diagnostics, "json" if fmt == "json" else "text", sys.stderr)
+        _print_diags(e.diagnostics, "json" if fmt == "json" else "text", sys.stderr, a.lang)
         return 2 if a.command in ("evaluate", "diff", "batch") else 1
     except KeyboardInterrupt:
         return 130

@@ -8,12 +8,37 @@ sorts and renders them.  Callers of the library see a single exception type,
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from enum import Enum
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 __all__ = ["Severity", "Span", "Related", "Diagnostic", "PolicyError", "CODES", "render", "render_all", "sort_key",
-           "printable", "md_cell"]
+           "printable", "md_cell", "Text", "LANGS", "resolve_lang"]
+
+LANGS = ("zh", "en")
+
+
+def resolve_lang(lang: str | None = None) -> str:
+    """The language to speak: ``lang`` when given, else ``$POLICYENGINE_LANG``, else Chinese."""
+    if lang in LANGS:
+        return lang  # type: ignore[return-value]
+    env = os.environ.get("POLICYENGINE_LANG", "").strip().lower()[:2]
+    return env if env in LANGS else "zh"
+
+
+class Text(NamedTuple):
+    """A message in both languages.  Wherever a diagnostic takes a message, a hint or a note,
+    it takes a ``Text``; a plain ``str`` is English only (and a test finds it)."""
+
+    zh: str
+    en: str
+
+    def __str__(self) -> str:
+        return self.en
+
+    def get(self, lang: str | None = None) -> str:
+        return self.en if resolve_lang(lang) == "en" else self.zh
 
 
 class Severity(str, Enum):
@@ -41,6 +66,15 @@ class Related:
 
     span: Span | None
     message: str
+    zh: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.message, Text):
+            object.__setattr__(self, "zh", self.message.zh)
+            object.__setattr__(self, "message", self.message.en)
+
+    def text(self, lang: str | None = None) -> str:
+        return self.zh if self.zh is not None and resolve_lang(lang) == "zh" else self.message
 
 
 # Stable codes.  A code never changes meaning; new codes are appended.
@@ -117,7 +151,11 @@ CODES: dict[str, tuple[Severity, str]] = {
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """One finding.  ``span`` is None only for problems that have no place in a file."""
+    """One finding.  ``span`` is None only for problems that have no place in a file.
+
+    ``message`` and ``hint`` are English; ``zh`` and ``hint_zh`` the same in Chinese.  Pass a
+    :class:`Text` as ``message`` or ``hint`` and both are set.  ``text(lang)`` and
+    ``help(lang)`` give the one to show."""
 
     code: str
     message: str
@@ -126,10 +164,28 @@ class Diagnostic:
     severity: Severity | None = None
     related: tuple[Related, ...] = ()
     source_line: str | None = None
+    zh: str | None = None
+    hint_zh: str | None = None
 
     def __post_init__(self) -> None:
         if self.severity is None:
             object.__setattr__(self, "severity", CODES[self.code][0])
+        if isinstance(self.message, Text):
+            object.__setattr__(self, "zh", self.message.zh)
+            object.__setattr__(self, "message", self.message.en)
+        if isinstance(self.hint, Text):
+            object.__setattr__(self, "hint_zh", self.hint.zh)
+            object.__setattr__(self, "hint", self.hint.en)
+
+    def text(self, lang: str | None = None) -> str:
+        """The message in ``lang`` (default: ``$POLICYENGINE_LANG``, else Chinese)."""
+        return self.zh if self.zh is not None and resolve_lang(lang) == "zh" else self.message
+
+    def help(self, lang: str | None = None) -> str | None:
+        """The hint in ``lang``."""
+        if self.hint is None:
+            return None
+        return self.hint_zh if self.hint_zh is not None and resolve_lang(lang) == "zh" else self.hint
 
     @property
     def name(self) -> str:
@@ -139,16 +195,16 @@ class Diagnostic:
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
 
-    def to_json(self) -> dict:
+    def to_json(self, lang: str | None = None) -> dict:
         out: dict = {
             "code": self.code,
             "name": self.name,
             "severity": self.severity.value,
-            "message": self.message,
+            "message": self.text(lang),
             "file": self.span.file if self.span else None,
             "line": self.span.line if self.span else None,
             "column": self.span.column if self.span else None,
-            "hint": self.hint,
+            "hint": self.help(lang),
         }
         if self.related:
             out["related"] = [
@@ -156,7 +212,7 @@ class Diagnostic:
                     "file": r.span.file if r.span else None,
                     "line": r.span.line if r.span else None,
                     "column": r.span.column if r.span else None,
-                    "message": r.message,
+                    "message": r.text(lang),
                 }
                 for r in self.related
             ]
@@ -168,11 +224,18 @@ def sort_key(d: Diagnostic):
     return (s.file if s else "", s.line if s else 0, s.column if s else 0, d.code, d.message)
 
 
-def render(d: Diagnostic) -> str:
-    """Render one diagnostic as a compiler would: location, message, caret, hint."""
+_SEVERITY_ZH = {Severity.ERROR: "错误", Severity.WARNING: "警告", Severity.INFO: "信息"}
+_LABELS = {"zh": ("  参见", "  修改建议"), "en": ("  note", "  help")}
+
+
+def render(d: Diagnostic, lang: str | None = None) -> str:
+    """Render one diagnostic as a compiler would: location, message, caret, hint — in ``lang``
+    (default: ``$POLICYENGINE_LANG``, else Chinese)."""
+    lang = resolve_lang(lang)
     where = f"{d.span}: " if d.span else ""
     where = printable(where)
-    lines = [f"{where}{d.severity.value}[{d.code} {d.name}]: {printable(d.message)}"]
+    severity = _SEVERITY_ZH[d.severity] if lang == "zh" else d.severity.value
+    lines = [f"{where}{severity}[{d.code} {d.name}]: {printable(d.text(lang))}"]
     if d.span and d.source_line is not None:
         text = d.source_line.rstrip("\n")
         col = d.span.column
@@ -187,10 +250,11 @@ def render(d: Diagnostic) -> str:
             width = d.span.end_column - d.span.column
         pad = _display_width(text[: col - 1])
         lines.append(" " * (len(gutter) - 2) + "| " + " " * pad + "^" * max(1, _display_width(text[col - 1 : col - 1 + width])))
+    note, help_ = _LABELS[lang]
     for r in d.related:
-        lines.append(printable(f"  note: {r.span}: {r.message}" if r.span else f"  note: {r.message}"))
+        lines.append(printable(f"{note}: {r.span}: {r.text(lang)}" if r.span else f"{note}: {r.text(lang)}"))
     if d.hint:
-        lines.append(f"  help: {printable(d.hint)}")
+        lines.append(f"{help_}: {printable(d.help(lang))}")
     # a hostile file must not drive the terminal: control characters (ESC …) from its text
     # or from a key written with YAML escapes are shown as U+FFFD, one column each
     return "\n".join(lines).translate(_CONTROL)
@@ -225,8 +289,8 @@ def _display_width(s: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
 
 
-def render_all(diags: Iterable[Diagnostic]) -> str:
-    return "\n".join(render(d) for d in sorted(diags, key=sort_key))
+def render_all(diags: Iterable[Diagnostic], lang: str | None = None) -> str:
+    return "\n".join(render(d, lang) for d in sorted(diags, key=sort_key))
 
 
 class PolicyError(Exception):

@@ -113,8 +113,8 @@ def run_case(pol: Policies, file: str, index: int, c: dict, lang: str = "zh") ->
             if not want_codes or want_codes & got:
                 return TestResult(file, name, True, "")
             return TestResult(file, name, False, f"  expected an error {', '.join(sorted(want_codes))}, got:\n"
-                              + render_all(e.diagnostics))
-        return TestResult(file, name, False, "the case did not evaluate:\n" + render_all(e.diagnostics))
+                              + render_all(e.diagnostics, lang))
+        return TestResult(file, name, False, "the case did not evaluate:\n" + render_all(e.diagnostics, lang))
     if ee is not None:
         return TestResult(file, name, False, "  expected the case to be refused"
                           + (f" with {', '.join(sorted(want_codes))}" if want_codes else "") + ", but it was decided")
@@ -159,7 +159,7 @@ def run_file(pol: Policies, path: Path, lf, lang: str = "zh") -> list[TestResult
     if not bad:
         bad = unknown_outcomes(lf, pol.policy_set.outputs)
     if bad:
-        return [TestResult(str(path), "(the test file)", False, render_all(bad))]
+        return [TestResult(str(path), "(the test file)", False, render_all(bad, lang))]
     cases = lf.data.get("cases") or []
     return [run_case(pol, str(path), i, c, lang) for i, c in enumerate(cases)]
 

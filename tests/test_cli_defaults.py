@@ -19,7 +19,7 @@ EXAMPLE = ROOT / "examples" / "enterprise_eligibility.yaml"
 
 def test_check_and_coverage_default_to_the_shipped_packs(capsys):
     assert main(["check"]) == 0
-    assert "0 error(s)" in capsys.readouterr().out
+    assert "0 个错误" in capsys.readouterr().out
     assert main(["coverage"]) == 0
     assert "国办发〔2016〕32号" in capsys.readouterr().out
 
@@ -43,7 +43,7 @@ def test_debug_is_accepted_in_any_position(argv, capsys):
 
 def test_coverage_of_files_with_errors_says_what_is_wrong(tmp_path, capsys):
     (tmp_path / "bad.yaml").write_text("kind: policy-document\nversion: 1\ndocument: {id: x}\n", encoding="utf-8")
-    assert main(["coverage", str(tmp_path)]) == 1
+    assert main(["coverage", "--lang", "en", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "bad.yaml:" in err and "error[" in err and "fix them first" in err
 
@@ -121,7 +121,27 @@ def test_a_misspelt_outcome_in_a_test_file_is_located_with_a_did_you_mean(tmp_pa
     test_file.write_text("kind: policy-test\nversion: 1\ncases:\n  - name: misspelt\n    subject: enterprise\n"
                          "    jurisdiction: cn/nm/baotou\n    as_of: 2024-05-10\n    facts: {registered_in_region: true}\n"
                          "    expect:\n      eligable: null\n    expect_absent: [scor]\n", encoding="utf-8")
-    assert main(["test", str(test_file)]) == 1
+    assert main(["test", "--lang", "en", str(test_file)]) == 1
     out = capsys.readouterr().out
     assert "t.yaml:10:7: error[PE039" in out and "unknown outcome 'eligable'" in out and "did you mean 'eligible'?" in out
     assert "t.yaml:11:21: error[PE039" in out and "did you mean 'score'?" in out
+
+
+def test_lang_and_debug_are_taken_before_or_after_the_subcommand(monkeypatch, capsys):
+    """Chinese by default; ``--lang en`` in either place or ``$POLICYENGINE_LANG`` switches;
+    the explicit option wins over the environment."""
+    from policyengine.cli import build_parser
+
+    fixture = str(Path(__file__).parent / "invalid" / "PE022_misspelt-fact-plain.yaml")
+    monkeypatch.delenv("POLICYENGINE_LANG", raising=False)
+    for argv, words in ((["check", fixture], "1 个错误"), (["--lang", "en", "check", fixture], "1 error(s)"),
+                        (["check", "--lang", "en", fixture], "1 error(s)")):
+        main(argv)
+        assert words in capsys.readouterr().out, argv
+    monkeypatch.setenv("POLICYENGINE_LANG", "en")
+    main(["check", fixture])
+    assert "1 error(s)" in capsys.readouterr().out
+    main(["check", "--lang", "zh", fixture])
+    assert "1 个错误" in capsys.readouterr().out
+    assert build_parser().parse_args(["--debug", "check"]).debug is True
+    assert build_parser().parse_args(["check", "--debug"]).debug is True

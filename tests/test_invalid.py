@@ -50,6 +50,12 @@ _FILE_EXPECT = re.compile(r"# expect: (PE\d{3}) at (\d+):(\d+)\s*\Z")
 _DIR_EXPECT = re.compile(r"(PE\d{3}) at ([^\s:]+):(\d+):(\d+)\s*\Z")
 
 
+@pytest.fixture(autouse=True)
+def _english(monkeypatch):
+    """These tests pin the English wording; tests/test_messages.py pins the Chinese."""
+    monkeypatch.setenv("POLICYENGINE_LANG", "en")
+
+
 @dataclass(frozen=True)
 class Expect:
     code: str

@@ -28,6 +28,12 @@ RULE_FILE_SLIPS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _english(monkeypatch):
+    """These tests pin the English wording; tests/test_messages.py pins the Chinese."""
+    monkeypatch.setenv("POLICYENGINE_LANG", "en")
+
+
 @pytest.mark.parametrize("name", sorted(RULE_FILE_SLIPS))
 def test_a_rule_file_slip_is_named_with_its_fix_in_both_languages(name):
     zh, en, fix = RULE_FILE_SLIPS[name]

@@ -51,7 +51,8 @@ def test_the_wheel_carries_the_packs_and_their_tests(installed):
 
 def test_every_command_works_from_an_unrelated_folder(installed):
     _, cli, cwd, env = installed
-    assert "0 error(s)" in _run([str(cli), "check"], cwd, env).stdout
+    assert "0 个错误" in _run([str(cli), "check"], cwd, env).stdout
+    assert "0 error(s)" in _run([str(cli), "check", "--lang", "en"], cwd, env).stdout
     decision = _run([str(cli), "evaluate", "case.yaml", "--format", "json"], cwd, env).stdout
     assert '"eligible": true' in decision
     assert " passed, 0 failed" in _run([str(cli), "test"], cwd, env).stdout

@@ -30,7 +30,6 @@ def register(sub, parents=()) -> None:
     r.add_argument("policies", nargs="*", metavar="POLICY_PATHS", help="a new version: folders or git:REV")
     r.add_argument("--db", required=True)
     r.add_argument("--format", choices=["text", "md", "json"], default="text")
-    r.add_argument("--lang", choices=["zh", "en"], default="zh")
     r.set_defaults(fn=cmd_replay)
 
     g = sub.add_parser("log", parents=parents, help="decision log tools")
