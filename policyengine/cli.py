@@ -82,7 +82,11 @@ def cmd_schema(a) -> int:
 def cmd_test(a) -> int:
     from .testing import run_tests
 
-    return run_tests(_paths(a), lang=a.lang, policies=a.policies, verbose=a.verbose)
+    try:  # someone to ask only at a terminal: a pipe or a CI job has no one to answer
+        ask = input if sys.stdin is not None and sys.stdin.isatty() else None
+    except (AttributeError, ValueError, OSError):
+        ask = None
+    return run_tests(_paths(a), lang=a.lang, policies=a.policies, verbose=a.verbose, update=a.update, yes=a.yes, ask=ask)
 
 
 def cmd_coverage(a) -> int:
@@ -171,6 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("test", parents=[common, pol, lang], help="run the YAML test cases of policy packs")
     t.add_argument("paths", nargs="*", metavar="PATH", help="test files or folders" + shipped)
     t.add_argument("-v", "--verbose", action="store_true")
+    t.add_argument("--update", action="store_true",
+                   help="rewrite the expected values of failing cases to what they give now, after showing the "
+                        "change and asking (comments and order kept)")
+    t.add_argument("--yes", action="store_true", help="with --update: rewrite without asking")
     t.set_defaults(fn=cmd_test)
 
     v = sub.add_parser("coverage", parents=[common, lang], help="print the coverage table of each document")

@@ -25,9 +25,10 @@ from typing import Any
 import re
 
 from .api import Policies, default_policy_dir
-from .diagnostics import Diagnostic, PolicyError, printable, render_all
+from .diagnostics import Diagnostic, PolicyError, Text, printable, render_all
 from .explain import to_json_value
 from .load import find_files, load_file
+from .rewrite import yaml_value
 
 __all__ = ["TestResult", "collect", "run_tests"]
 
@@ -38,6 +39,8 @@ class TestResult:
     name: str
     ok: bool
     message: str
+    updates: tuple = ()  # ((path of an expected value in the test file, the value the case gives), …)
+    manual: bool = False  # a failure that --update cannot rewrite
 
 
 _TOP = ("kind", "version", "cases")
@@ -59,37 +62,55 @@ def collect(paths) -> list[tuple[Path, Any]]:
 def validate(lf) -> list[Diagnostic]:
     """What is wrong with the shape of a test file, each located."""
     data, diags = lf.data, []
+    keys = ", ".join(_CASE_KEYS + _TEST_KEYS)
     if data.get("version") != 1:
-        diags.append(lf.diag("PE013", f"unsupported version {data.get('version')!r}",
-                             ("version",) if "version" in data else (), hint="a test file has 'version: 1'"))
+        v = printable(repr(data.get("version")))
+        diags.append(lf.diag("PE013", Text(f"不支持的版本 {v}", f"unsupported version {v}"),
+                             ("version",) if "version" in data else (),
+                             hint=Text("测试文件写 'version: 1'", "a test file has 'version: 1'")))
     for k in data:
         if k not in _TOP:
-            diags.append(lf.diag("PE011", f"unknown field '{k}'", (k,), key=True, hint="a test file holds kind, version, cases"))
+            s = printable(str(k))
+            diags.append(lf.diag("PE011", Text(f"未知字段 '{s}'", f"unknown field '{s}'"), (k,), key=True,
+                                 hint=Text("测试文件只含 kind、version、cases 三项", "a test file holds kind, version, cases")))
     cases = data.get("cases")
     if not isinstance(cases, list):
-        diags.append(lf.diag("PE012", "cases: must be a list of cases" if "cases" in data else "'cases' is missing",
-                             ("cases",) if "cases" in data else (), hint="write one '- subject: …' entry per case"))
+        diags.append(lf.diag("PE012", Text("cases：应是个案的列表", "cases: must be a list of cases") if "cases" in data
+                             else Text("缺少 'cases'", "'cases' is missing"),
+                             ("cases",) if "cases" in data else (),
+                             hint=Text("每个个案写一项 '- subject: …'", "write one '- subject: …' entry per case")))
         return diags
     for i, c in enumerate(cases):
         where = ("cases", i)
         if not isinstance(c, dict):
-            diags.append(lf.diag("PE012", f"cases.{i}: a case must be a mapping (subject, jurisdiction, as_of, facts, expect)", where))
+            diags.append(lf.diag("PE012", Text(f"cases.{i}：个案应是映射（subject、jurisdiction、as_of、facts、expect）",
+                                               f"cases.{i}: a case must be a mapping (subject, jurisdiction, as_of, facts, expect)"),
+                                 where))
             continue
         for k in c:
             if k not in _CASE_KEYS + _TEST_KEYS:
-                diags.append(lf.diag("PE011", f"cases.{i}: unknown field '{k}'", where + (k,), key=True,
-                                     hint="a case holds " + ", ".join(_CASE_KEYS + _TEST_KEYS)))
+                s = printable(str(k))
+                diags.append(lf.diag("PE011", Text(f"cases.{i}：未知字段 '{s}'", f"cases.{i}: unknown field '{s}'"),
+                                     where + (k,), key=True,
+                                     hint=Text("个案可含的字段：" + keys, "a case holds " + keys)))
         if c.get("expect") is not None and not isinstance(c["expect"], dict):
-            diags.append(lf.diag("PE012", f"cases.{i}.expect: must be a mapping of outcome: value", where + ("expect",)))
+            diags.append(lf.diag("PE012", Text(f"cases.{i}.expect：应是“结论: 值”的映射",
+                                               f"cases.{i}.expect: must be a mapping of outcome: value"),
+                                 where + ("expect",)))
         ea = c.get("expect_absent")
         if ea is not None and not (isinstance(ea, list) and all(isinstance(x, str) for x in ea)):
-            diags.append(lf.diag("PE012", f"cases.{i}.expect_absent: must be a list of outcome names", where + ("expect_absent",)))
+            diags.append(lf.diag("PE012", Text(f"cases.{i}.expect_absent：应是结论名称的列表",
+                                               f"cases.{i}.expect_absent: must be a list of outcome names"),
+                                 where + ("expect_absent",)))
         ee = c.get("expect_error")
         if "expect_error" in c and not _expect_error_ok(ee):
-            diags.append(lf.diag("PE012", f"cases.{i}.expect_error: must be true or a code such as PE061 (or a list of codes)",
+            diags.append(lf.diag("PE012", Text(f"cases.{i}.expect_error：应为 true 或诊断代码（如 PE061），也可以是代码列表",
+                                               f"cases.{i}.expect_error: must be true or a code such as PE061 "
+                                               "(or a list of codes)"),
                                  where + ("expect_error",)))
         if "name" in c and not isinstance(c["name"], str):
-            diags.append(lf.diag("PE012", f"cases.{i}.name: must be text", where + ("name",)))
+            diags.append(lf.diag("PE012", Text(f"cases.{i}.name：应是文字", f"cases.{i}.name: must be text"),
+                                 where + ("name",)))
     return diags
 
 
@@ -100,11 +121,36 @@ def _expect_error_ok(v) -> bool:
     return bool(codes) and all(isinstance(x, str) and _CODE.match(x) for x in codes)
 
 
+_WORDS = {
+    "zh": {"case": "第 {n} 个个案", "file": "（测试文件本身）", "got": "  {k}：应为 {want}，实际为 {got}",
+           "undefined": "  {k}：应为 {want}，但现行各层没有这个结论",
+           "absent": "  {k}：不应产生，实际为 {got}", "error": "  应被拒绝（诊断 {codes}），实际的诊断是：",
+           "refused": "  应被拒绝{codes}，实际却作出了决定", "with": "（诊断 {codes}）",
+           "not_evaluated": "个案无法决定：", "fail": "失败", "ok": "通过", "summary": "通过 {p} 个，失败 {f} 个\n",
+           "none": "在 {where} 中没有找到测试个案：测试文件是含 'kind: policy-test' 和 'cases:' 的 YAML 文件，"
+                   "cases 是个案的列表（subject、jurisdiction、as_of、facts），每个个案用 'expect:' 写出应得的结论\n"},
+    "en": {"case": "case {n}", "file": "(the test file)", "got": "  {k}: expected {want}, got {got}",
+           "undefined": "  {k}: expected {want}, but the layers in force do not define it",
+           "absent": "  {k}: expected absent, got {got}", "error": "  expected an error {codes}, got:",
+           "refused": "  expected the case to be refused{codes}, but it was decided", "with": " with {codes}",
+           "not_evaluated": "the case did not evaluate:", "fail": "FAIL", "ok": "ok  ",
+           "summary": "{p} passed, {f} failed\n",
+           "none": "no test cases found in {where}: a test file is a YAML file with 'kind: policy-test' and 'cases:', "
+                   "a list of cases (subject, jurisdiction, as_of, facts), each with 'expect:', the outcomes it must "
+                   "produce\n"},
+}
+
+
 def run_case(pol: Policies, file: str, index: int, c: dict, lang: str = "zh") -> TestResult:
-    name = str(c.get("name") or f"case {index + 1}")
+    """One case run: ``updates`` holds, for a failed expectation that ``--update`` can rewrite, the
+    path of its value in the test file and the value the case now gives; ``manual`` is true when
+    some failure is not an ``expect`` value (an error expected or not, an outcome expected absent)."""
+    w = _WORDS[lang]
+    name = str(c.get("name") or w["case"].format(n=index + 1))
     data = {k: v for k, v in c.items() if k not in _TEST_KEYS}
     ee = c.get("expect_error")
     want_codes = set() if ee in (None, True) else set(ee if isinstance(ee, list) else [ee])
+    codes = ", ".join(sorted(want_codes))
     try:
         d = pol.evaluate(data, lang=lang)
     except PolicyError as e:
@@ -112,26 +158,31 @@ def run_case(pol: Policies, file: str, index: int, c: dict, lang: str = "zh") ->
             got = {x.code for x in e.diagnostics}
             if not want_codes or want_codes & got:
                 return TestResult(file, name, True, "")
-            return TestResult(file, name, False, f"  expected an error {', '.join(sorted(want_codes))}, got:\n"
-                              + render_all(e.diagnostics, lang))
-        return TestResult(file, name, False, "the case did not evaluate:\n" + render_all(e.diagnostics, lang))
+            return TestResult(file, name, False, w["error"].format(codes=codes) + "\n" + render_all(e.diagnostics, lang),
+                              manual=True)
+        return TestResult(file, name, False, w["not_evaluated"] + "\n" + render_all(e.diagnostics, lang), manual=True)
     if ee is not None:
-        return TestResult(file, name, False, "  expected the case to be refused"
-                          + (f" with {', '.join(sorted(want_codes))}" if want_codes else "") + ", but it was decided")
-    problems = []
+        return TestResult(file, name, False, w["refused"].format(codes=w["with"].format(codes=codes) if codes else ""),
+                          manual=True)
+    problems, updates = [], []
     actual = {k: to_json_value(v) for k, v in d.outputs.items()}
     for k, want in (c.get("expect") or {}).items():
         want = to_json_value(want)
         got = actual.get(k)
+        shown = dict(k=printable(str(k)), want=printable(yaml_value(want)), got=printable(yaml_value(got)))
         if k not in actual and want is not None:
-            problems.append(f"  {k}: expected {want!r}, but the layers in force do not define it")
+            problems.append(w["undefined"].format(**shown))
+            updates.append((("cases", index, "expect", k), None))
         elif got != want:
+            # the outcome's explanation: each rule's line names the values in force it read, and the
+            # document and layer that set them
             expl = next((e.text for e in d.explanation if e.output == k), "")
-            problems.append(f"  {k}: expected {want!r}, got {got!r}\n    " + expl.replace("\n", "\n    "))
-    for k in c.get("expect_absent") or ():
-        if k in actual:
-            problems.append(f"  {k}: expected absent, got {actual[k]!r}")
-    return TestResult(file, name, not problems, "\n".join(problems))
+            problems.append(w["got"].format(**shown) + "\n    " + expl.replace("\n", "\n    "))
+            updates.append((("cases", index, "expect", k), None if got is None else d.outputs[k]))
+    absent = [k for k in c.get("expect_absent") or () if k in actual]
+    for k in absent:
+        problems.append(w["absent"].format(k=printable(str(k)), got=printable(yaml_value(actual[k]))))
+    return TestResult(file, name, not problems, "\n".join(problems), tuple(updates), bool(absent))
 
 
 def unknown_outcomes(lf, outcomes) -> list[Diagnostic]:
@@ -147,10 +198,13 @@ def unknown_outcomes(lf, outcomes) -> list[Diagnostic]:
         named += [(k, ("cases", i, "expect_absent", j), False) for j, k in enumerate(c.get("expect_absent") or ())]
         for k, where, key in named:
             if k not in outcomes:
-                s = suggest(str(k), outcomes)
-                out.append(lf.diag("PE039", f"cases.{i}: unknown outcome '{printable(str(k))}'", where, key=key,
-                                   hint=f"did you mean '{s}'?" if s else "the outcomes are declared under 'outputs:' "
-                                        "of the rule files (policyengine schema --decision lists the JSON)"))
+                s, name = suggest(str(k), outcomes), printable(str(k))
+                hint = Text(f"是不是 '{s}'？", f"did you mean '{s}'?") if s else Text(
+                    "结论在规则文件的 'outputs:' 下声明（policyengine schema --decision 列出全部结论）",
+                    "the outcomes are declared under 'outputs:' of the rule files "
+                    "(policyengine schema --decision lists the JSON)")
+                out.append(lf.diag("PE039", Text(f"cases.{i}：没有名为 '{name}' 的结论", f"cases.{i}: unknown outcome '{name}'"),
+                                   where, key=key, hint=hint))
     return out
 
 
@@ -159,27 +213,35 @@ def run_file(pol: Policies, path: Path, lf, lang: str = "zh") -> list[TestResult
     if not bad:
         bad = unknown_outcomes(lf, pol.policy_set.outputs)
     if bad:
-        return [TestResult(str(path), "(the test file)", False, render_all(bad, lang))]
+        return [TestResult(str(path), _WORDS[lang]["file"], False, render_all(bad, lang), manual=True)]
     cases = lf.data.get("cases") or []
     return [run_case(pol, str(path), i, c, lang) for i, c in enumerate(cases)]
 
 
-def run_tests(paths, lang: str = "zh", policies=None, verbose: bool = False, out=None) -> int:
+def run_tests(paths, lang: str = "zh", policies=None, verbose: bool = False, out=None, *, update: bool = False,
+              yes: bool = False, ask=None) -> int:
+    """``policyengine test``: 0 when every case passes.  With ``update``, the expectations of failing
+    cases are rewritten (:mod:`policyengine.update`) after showing the change and asking ``ask``
+    (a function of the question giving the answer; None: no one to ask) unless ``yes``."""
     out = sys.stdout if out is None else out  # the stream at call time, not at import (capture, redirection)
+    w = _WORDS[lang]
     pol = Policies.load(*(policies or [default_policy_dir()]))
     results: list[TestResult] = []
-    for path, lf in collect(paths):
+    files = collect(paths)
+    for path, lf in files:
         results.extend(run_file(pol, path, lf, lang))
     if not results:
-        out.write(f"no test cases found in {', '.join(str(p) for p in paths)}: a test file is a YAML file with "
-                  "'kind: policy-test' and 'cases:', a list of cases (subject, jurisdiction, as_of, facts), "
-                  "each with 'expect:', the outcomes it must produce\n")
+        out.write(w["none"].format(where=", ".join(printable(str(p)) for p in paths)))
         return 1
     failed = [r for r in results if not r.ok]
     for r in results:
         if not r.ok:
-            out.write(f"FAIL {printable(r.file)}: {printable(r.name)}\n{r.message}\n")
+            out.write(f"{w['fail']} {printable(r.file)}: {printable(r.name)}\n{r.message}\n")
         elif verbose:
-            out.write(f"ok   {printable(r.file)}: {printable(r.name)}\n")
-    out.write(f"{len(results) - len(failed)} passed, {len(failed)} failed\n")
+            out.write(f"{w['ok']} {printable(r.file)}: {printable(r.name)}\n")
+    out.write(w["summary"].format(p=len(results) - len(failed), f=len(failed)))
+    if update and failed:
+        from .update import update_expectations
+
+        return update_expectations(files, failed, lang, out, yes=yes, ask=ask)
     return 1 if failed else 0

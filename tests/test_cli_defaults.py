@@ -26,7 +26,7 @@ def test_check_and_coverage_default_to_the_shipped_packs(capsys):
 
 def test_test_defaults_to_the_shipped_packs(capsys, monkeypatch):
     monkeypatch.delenv("POLICYENGINE_POLICIES", raising=False)
-    assert main(["test"]) == 0
+    assert main(["test", "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert " passed, 0 failed" in out and not out.startswith("0 passed")
 
@@ -49,9 +49,12 @@ def test_coverage_of_files_with_errors_says_what_is_wrong(tmp_path, capsys):
 
 
 def test_test_of_a_folder_without_tests_says_why_it_fails(capsys):
-    assert main(["test", str(ROOT / "examples")]) == 1
+    assert main(["test", "--lang", "en", str(ROOT / "examples")]) == 1
     out = capsys.readouterr().out
     assert "no test cases found in" in out and "kind: policy-test" in out
+    assert main(["test", str(ROOT / "examples")]) == 1
+    out = capsys.readouterr().out
+    assert "没有找到测试个案" in out and "kind: policy-test" in out
 
 
 def test_a_bad_jurisdiction_argument_is_reported_as_the_argument(capsys):
@@ -125,6 +128,9 @@ def test_a_misspelt_outcome_in_a_test_file_is_located_with_a_did_you_mean(tmp_pa
     out = capsys.readouterr().out
     assert "t.yaml:10:7: error[PE039" in out and "unknown outcome 'eligable'" in out and "did you mean 'eligible'?" in out
     assert "t.yaml:11:21: error[PE039" in out and "did you mean 'score'?" in out
+    assert main(["test", str(test_file)]) == 1
+    out = capsys.readouterr().out
+    assert "t.yaml:10:7: 错误[PE039" in out and "没有名为 'eligable' 的结论" in out and "是不是 'eligible'？" in out
 
 
 def test_lang_and_debug_are_taken_before_or_after_the_subcommand(monkeypatch, capsys):

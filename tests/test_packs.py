@@ -33,8 +33,10 @@ def test_pack_case(policies, path, index, case):
 def test_policyengine_test_command(capsys):
     from policyengine.cli import main
 
-    assert main(["test", str(ROOT / "policies")]) == 0
+    assert main(["test", "--lang", "en", str(ROOT / "policies")]) == 0
     assert " passed, 0 failed" in capsys.readouterr().out
+    assert main(["test", str(ROOT / "policies")]) == 0  # Chinese by default
+    assert capsys.readouterr().out.endswith("个，失败 0 个\n")
 
 
 def test_the_shipped_packs_check_with_only_the_expected_warnings():

@@ -55,7 +55,7 @@ def test_every_command_works_from_an_unrelated_folder(installed):
     assert "0 error(s)" in _run([str(cli), "check", "--lang", "en"], cwd, env).stdout
     decision = _run([str(cli), "evaluate", "case.yaml", "--format", "json"], cwd, env).stdout
     assert '"eligible": true' in decision
-    assert " passed, 0 failed" in _run([str(cli), "test"], cwd, env).stdout
+    assert " passed, 0 failed" in _run([str(cli), "test", "--lang", "en"], cwd, env).stdout
     assert "国办发〔2016〕32号" in _run([str(cli), "coverage"], cwd, env).stdout
     assert "education" in _run([str(cli), "facts", "--subject", "commissioner"], cwd, env).stdout
     packs = _run([str(installed[0]), "-c", "import policyengine; print(policyengine.default_policy_dir())"],

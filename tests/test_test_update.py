@@ -1,0 +1,237 @@
+"""`policyengine test --update`: the expectations of failing cases rewritten in place — only those
+values, comments and order kept, after showing the change and asking; atomic, refused when the
+file changed meanwhile, nothing written with no one to ask.  And what `test` prints: in Chinese
+and English, a failing obligation naming the value in force and the document that set it."""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import stat
+from decimal import Decimal
+import datetime as _dt
+from pathlib import Path
+
+import pytest
+
+from policyengine.cli import main
+from policyengine.load import load_text
+from policyengine.rewrite import Changed, NotRewritable, rewrite, write_atomic, yaml_value
+from policyengine.testing import run_tests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FACTS = """\
+      registered_in_region: true
+      is_tech_enterprise: true
+      does_rd_and_production: true
+      operating_normally: true
+      well_managed: true
+      bad_credit_record: false
+      has_research_conditions: true
+      has_research_funds: true
+      listed_exchange: none"""
+
+# an enterprise at Baotou with every fact: eligible, no listing reward
+TEST_FILE = f"""\
+# kept: a comment at the top
+kind: policy-test
+version: 1
+cases:
+  - name: "passes, untouched"   # a passing case is never rewritten
+    subject: enterprise
+    jurisdiction: cn/nm/baotou
+    as_of: 2024-05-10
+    facts:
+{FACTS}
+    expect: {{eligible: true}}
+  - name: fails twice
+    subject: enterprise
+    jurisdiction: cn/nm/baotou
+    as_of: 2024-05-10
+    facts:
+{FACTS}
+    # the officer's note on the expectation
+    expect:
+      listing_reward_cny: 500000    # was the reward before the change
+      eligible: false               # wrong on purpose
+    expect_absent: [score]
+  - name: flow style
+    subject: enterprise
+    jurisdiction: cn/nm/baotou
+    as_of: 2024-05-10
+    facts:
+{FACTS}
+    expect: {{eligible: "false", listing_reward_cny: null}}
+"""
+EXPECTED = (TEST_FILE
+            .replace("      listing_reward_cny: 500000    #", "      listing_reward_cny: null    #")
+            .replace("      eligible: false               #", "      eligible: true               #")
+            .replace('expect: {eligible: "false", listing', "expect: {eligible: true, listing"))
+
+
+@pytest.fixture
+def test_file(tmp_path):
+    f = tmp_path / "t.yaml"
+    f.write_text(TEST_FILE, encoding="utf-8")
+    return f
+
+
+def run(f, lang="en", **kw):
+    out = io.StringIO()
+    code = run_tests([f], lang=lang, out=out, **kw)
+    return code, out.getvalue()
+
+
+def test_update_rewrites_only_the_failing_values_keeping_comments_and_order(test_file):
+    code, out = run(test_file)
+    assert code == 1 and "1 passed, 2 failed" in out
+    code, out = run(test_file, update=True, yes=True)
+    assert code == 0
+    assert test_file.read_text(encoding="utf-8") == EXPECTED  # every other character as it was
+    assert f"rewrote 3 expected value(s) in {test_file}\n" in out
+    assert "-      eligible: false               # wrong on purpose" in out  # the change was shown
+    assert "+      eligible: true               # wrong on purpose" in out
+    assert run(test_file) == (0, "3 passed, 0 failed\n")
+    assert [p.name for p in test_file.parent.iterdir()] == ["t.yaml"]  # no temporary file left behind
+
+
+def test_update_asks_and_writes_only_on_yes(test_file):
+    asked = []
+
+    def no(question):
+        asked.append(question)
+        return "n"
+
+    code, out = run(test_file, update=True, ask=no)
+    assert code == 1 and test_file.read_text(encoding="utf-8") == TEST_FILE
+    assert asked == [f"rewrite 3 expected value(s) in {test_file}? [y/N] "] and "not rewritten" in out
+    code, out = run(test_file, lang="zh", update=True, ask=lambda q: asked.append(q) or "是")
+    assert asked[-1] == f"重写 {test_file} 中的 3 个期望值？[y/N] "
+    assert code == 0 and test_file.read_text(encoding="utf-8") == EXPECTED and f"已重写 {test_file} 中的 3 个期望值" in out
+
+
+def test_update_without_a_terminal_and_without_yes_writes_nothing(test_file, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))  # a pipe: no one to ask, whatever it holds
+    assert main(["test", "--update", "--lang", "en", str(test_file)]) == 1
+    out = capsys.readouterr().out
+    assert test_file.read_text(encoding="utf-8") == TEST_FILE
+    assert "not rewritten: no terminal to ask" in out and "--yes" in out and "+      eligible: true" in out
+    assert main(["test", "--update", str(test_file)]) == 1
+    assert "没有终端可以询问" in capsys.readouterr().out
+    assert main(["test", "--update", "--yes", str(test_file)]) == 0
+    assert test_file.read_text(encoding="utf-8") == EXPECTED
+
+
+def test_update_refuses_a_file_changed_meanwhile(test_file):
+    edited = TEST_FILE.replace("# kept: a comment at the top", "# the officer saved meanwhile")
+
+    def save_then_agree(question):  # the file is saved in an editor while the question waits
+        test_file.write_text(edited, encoding="utf-8")
+        return "y"
+
+    code, out = run(test_file, update=True, ask=save_then_agree)
+    assert code == 1 and "the file changed after the tests read it" in out
+    assert test_file.read_text(encoding="utf-8") == edited  # the officer's save is kept
+    with pytest.raises(Changed):
+        write_atomic(test_file, TEST_FILE.encode(), "anything")
+    assert test_file.read_text(encoding="utf-8") == edited
+
+
+def test_the_write_is_a_rename_in_the_same_folder_keeping_permissions(tmp_path, monkeypatch):
+    f = tmp_path / "t.yaml"
+    f.write_bytes(b"\xef\xbb\xbfkind: policy-test\r\nx: 1\r\n")
+    f.chmod(0o640)
+    renamed = []
+    real = os.replace
+    monkeypatch.setattr(os, "replace", lambda a, b: renamed.append((Path(a), Path(b))) or real(a, b))
+    write_atomic(f, f.read_bytes(), "kind: policy-test\r\nx: 2\r\n")
+    assert f.read_bytes() == b"\xef\xbb\xbfkind: policy-test\r\nx: 2\r\n"  # the byte-order mark and CRLF kept
+    assert stat.S_IMODE(f.stat().st_mode) == 0o640
+    [(src, dst)] = renamed
+    assert src.parent == dst.parent == tmp_path and dst == f.resolve() and not src.exists()
+
+
+def test_failures_update_cannot_rewrite_are_named_for_the_officer(tmp_path):
+    f = tmp_path / "t.yaml"
+    f.write_text(TEST_FILE.replace("    expect: {eligible: true}\n", "    expect_error: PE061\n")
+                 .replace("expect_absent: [score]", "expect_absent: [eligible]"), encoding="utf-8")
+    code, out = run(f, update=True, yes=True)
+    assert code == 1
+    assert "these failures cannot be updated; edit them by hand:\n" in out
+    assert f"  {f}: passes, untouched\n" in out and f"  {f}: fails twice\n" in out
+    text = f.read_text(encoding="utf-8")
+    assert "expect_error: PE061" in text and "expect_absent: [eligible]" in text  # left as they were
+    assert "listing_reward_cny: null    #" in text  # the expected values of the same case are rewritten
+
+
+@pytest.mark.parametrize("value", [True, False, None, 0, -3, 40, Decimal("1.5"), _dt.date(2025, 1, 1), "qualified",
+                                   "cn/nm/baotou", "true", "null", "30", "1.5", "2024-01-01", "a: b", "x # y", "", " x",
+                                   '"q"', "back\\slash", "合格", "line\nbreak", "\u202e", "[x]", "{x}", "- x", "@x"])
+def test_a_written_value_reads_back_as_itself(value):
+    lf = load_text("expect:\n  k: 1  # note\n")
+    text = rewrite(lf, {("expect", "k"): value})
+    assert text == f"expect:\n  k: {yaml_value(value)}  # note\n"
+    assert load_text(text).data == {"expect": {"k": value}}
+
+
+def test_a_value_that_is_not_a_plain_scalar_is_not_rewritten():
+    with pytest.raises(NotRewritable):
+        rewrite(load_text("expect:\n  k: |\n    text\n  j: 1\n"), {("expect", "k"): "other"})
+    with pytest.raises(NotRewritable):
+        rewrite(load_text("expect:\n  k: [1, 2]\n"), {("expect", "k"): 3})
+
+
+# --- what `test` prints --------------------------------------------------------------------------------
+
+
+def test_the_output_is_chinese_by_default_and_english_on_request(test_file):
+    code, zh = run(test_file, lang="zh")
+    assert code == 1
+    assert f"失败 {test_file}: fails twice\n" in zh and "  eligible：应为 false，实际为 true\n" in zh
+    assert "  listing_reward_cny：应为 500000，但现行各层没有这个结论" in zh or \
+        "  listing_reward_cny：应为 500000，实际为 null" in zh
+    assert zh.endswith("通过 1 个，失败 2 个\n")
+    code, en = run(test_file, lang="en")
+    assert f"FAIL {test_file}: fails twice\n" in en and "  eligible: expected false, got true\n" in en
+    assert en.endswith("1 passed, 2 failed\n")
+
+
+IMUST_CASE = """\
+kind: policy-test
+version: 1
+cases:
+  - name: 35 days at IMUST
+    subject: commissioner
+    jurisdiction: cn/nm/baotou/imust
+    as_of: 2024-06-01
+    facts: {FACTS}
+    expect: {compliant: true}
+"""
+
+
+def test_a_failing_obligation_names_the_value_in_force_and_the_document_that_set_it(tmp_path):
+    """The issue's case: a lower layer raises a threshold to 40; the case with 35 days fails, and
+    the obligation's line in `test` names 40 and the document (and article) that set it."""
+    pol = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", pol, ignore=shutil.ignore_patterns("tests"))
+    measures = pol / "imust" / "measures_2023_45.yaml"
+    text = measures.read_text(encoding="utf-8")
+    assert text.count("  min_service_days:\n    value: 30\n") == 1
+    measures.write_text(text.replace("  min_service_days:\n    value: 30\n", "  min_service_days:\n    value: 40\n"),
+                        encoding="utf-8")
+    facts = load_text((ROOT / "policies" / "imust" / "tests" / "imust.yaml").read_text(encoding="utf-8")).data
+    case = dict(next(c for c in facts["cases"] if c.get("expect", {}).get("compliant") is True
+                     and c["jurisdiction"] == "cn/nm/baotou/imust" and c["as_of"].year == 2024)["facts"])
+    case.update(service_days=35, work_records_uploaded=True, year=2024)
+    flow = "{" + ", ".join(f"{k}: {yaml_value(v)}" for k, v in case.items()) + "}"
+    f = tmp_path / "t.yaml"
+    f.write_text(IMUST_CASE.replace("{FACTS}", flow), encoding="utf-8")
+    for lang, title in (("zh", "内蒙古科技大学企业科技特派员管理办法"), ("en", "IMUST Measures for Enterprise S&T Commissioners")):
+        code, out = run(f, lang=lang, policies=[pol])
+        assert code == 1, out
+        failing = [x for x in out.splitlines() if "✗" in x]  # the region's obligation, and IMUST's restating it
+        assert len(failing) == 2, out
+        for line in failing:  # the value in force, the document, article and layer that set it
+            assert "35" in line and "40" in line and title in line and "第三条(五)" in line, line
+            assert "cn/nm/baotou/imust" in line, line
