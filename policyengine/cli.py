@@ -128,7 +128,8 @@ def _default():
 def cmd_diff(a) -> int:
     from .diff import run_diff
 
-    return run_diff(a.old, a.new or str(_default()), cases=a.cases, fmt=a.format, lang=a.lang, as_of=a.as_of)
+    return run_diff(a.old, a.new or str(_default()), cases=a.cases, fmt=a.format, lang=a.lang, as_of=a.as_of,
+                    policies=a.policies)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -198,10 +199,14 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--chunk-rows", type=int, default=10_000, help="rows held in memory at once (default 10000)")
     b.set_defaults(fn=cmd_batch)
 
-    d = sub.add_parser("diff", parents=[common, lang], help="semantic diff of two policy versions")
-    d.add_argument("old", help="a policy folder or git:REV[:PATH]")
+    d = sub.add_parser("diff", parents=[common, pol, lang], help="semantic diff of two policy versions",
+                       description="Compare two versions of the policies.  A folder or file inside the policy set "
+                                   "(--policies, default: the shipped packs), or a git revision of one, is compared "
+                                   "with the rest of the set around it.")
+    d.add_argument("old", help="a policy folder or file, or git:REV[:PATH]")
     d.add_argument("new", nargs="?", help="the same (default: $POLICYENGINE_POLICIES, else the shipped packs)")
-    d.add_argument("--cases", help="a case file, or a folder of case files, to re-evaluate under both versions")
+    d.add_argument("--cases", help="a case file, a pack's test file, or a folder of them, to re-evaluate under both "
+                                   "versions")
     d.add_argument("--format", choices=["text", "md", "json"], default="text")
     d.add_argument("--as-of", help="compare what is in force on this date YYYY-MM-DD (default: today)")
     d.set_defaults(fn=cmd_diff)

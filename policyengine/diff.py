@@ -40,7 +40,7 @@ from typing import Any, Iterable, Iterator
 
 from . import ast as A
 from .api import Policies, load_rule_files
-from .diagnostics import Diagnostic, PolicyError, Severity, md_cell, printable, render_all
+from .diagnostics import Diagnostic, PolicyError, Severity, Text, md_cell, printable, render_all, resolve_lang
 from .explain import dumps, to_json_value
 from .load import find_files, load_file
 from .merge import Layers, merge
@@ -49,7 +49,7 @@ from .policy import Band, Expr, PolicySet, Tier
 from .types import T
 
 __all__ = ["Change", "OutputChange", "CaseImpact", "diff_policies", "impacted_cases", "compare_decisions", "find_cases",
-           "run_diff"]
+           "collect_cases", "run_diff"]
 
 
 @dataclass(frozen=True)
@@ -90,9 +90,13 @@ class CaseImpact:
     outputs: tuple[OutputChange, ...]
     old_error: str = ""
     new_error: str = ""
+    name: str = ""  # a test file's case: its name
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        d = dataclasses.asdict(self)
+        if not self.name:
+            del d["name"]
+        return d
 
 
 # --- comparing values: canonical forms and what to show ----------------------------------------
@@ -155,6 +159,36 @@ def _text(v: Any) -> str:
     return str(v)
 
 
+# --- the words of a diff, in both languages ------------------------------------------------------
+
+_WORDS = {
+    "zh": {"widened": "取值集合扩大：", "narrowed": "取值集合缩小：", "set_changed": "取值集合改变：", "order": "顺序改变",
+           "adds": "增加", "drops": "去掉", "operator": "运算符 ", "tier": "第 {n} 档", "band": "第 {n} 个等级区间",
+           "points": " 分", "item_added": "新增评分项", "item_removed": "删除评分项", "differs_for": "不同之处：",
+           "superseded_by": "被 {x} 取代", "no_longer": "不再被 {x} 取代", "compared": "与{which}版本中 {at} 的现行规定比较",
+           "old": "旧", "new": "新", "parts_changed": "{parts} 有改动", "set_by": "由 {x} 规定", "was_set_by": "原由 {x} 规定",
+           "added": "新增", "removed": "删除", "header": "现行规定的日期：{d}", "md_title": "# 政策差异：`{old}` → `{new}`",
+           "md_date": "比较 {d} 当日现行的规定。", "what": "内容", "change": "变化", "in_force_at": "{j} 的现行规定",
+           "cases": "结论有变化的个案：{n} 个（共检查 {checked} 个）", "case": "个案", "outcome": "结论：旧 → 新（决定规则）",
+           "as_of": "（{subject} @ {j}，截至 {d}）", "rules": "（新：{new}；旧：{old}）",
+           "no_eval": "在{which}版本下无法决定：{error}", "summary": "规定有 {n} 处不同", "summary_cases": "，{m} 个个案的结论有变化",
+           "end": "。", "none": "没有不同。"},
+    "en": {"widened": "set widened: ", "narrowed": "set narrowed: ", "set_changed": "set changed: ", "order": "order changed",
+           "adds": "adds", "drops": "drops", "operator": "operator ", "tier": "tier {n}", "band": "band {n}",
+           "points": " points", "item_added": "item added", "item_removed": "item removed", "differs_for": "differs for: ",
+           "superseded_by": "superseded by {x}", "no_longer": "no longer superseded by {x}",
+           "compared": "compared with what applied at {at} in the {which} version", "old": "old", "new": "new",
+           "parts_changed": "{parts} changed", "set_by": "set by {x}", "was_set_by": "was set by {x}",
+           "added": "added", "removed": "removed", "header": "in force on {d}", "md_title": "# Policy diff: `{old}` → `{new}`",
+           "md_date": "In force on {d}.", "what": "what", "change": "change", "in_force_at": "In force at {j}",
+           "cases": "Cases whose outcomes change: {n} of {checked}", "case": "case",
+           "outcome": "outcome: old → new (deciding rules)", "as_of": " ({subject} @ {j}, as of {d})",
+           "rules": " (new: {new}; old: {old})", "no_eval": "does not evaluate under the {which} version: {error}",
+           "summary": "{n} difference(s) in the policies", "summary_cases": ", {m} case(s) change", "end": ".",
+           "none": "No difference."},
+}
+
+
 # --- expressions: the smallest part that differs ------------------------------------------------
 
 
@@ -164,7 +198,8 @@ def _shallow(n: A.Node) -> tuple:
                  if f.name not in _SKIP and not isinstance(getattr(n, f.name), (A.Node, tuple)))
 
 
-def _expr_detail(a: A.Node, b: A.Node) -> str:
+def _expr_detail(a: A.Node, b: A.Node, lang: str = "en") -> str:
+    w = _WORDS[lang]
     root = (a, b)
     while type(a) is type(b) and _shallow(a) == _shallow(b):
         ca, cb = A.children(a), A.children(b)
@@ -179,39 +214,41 @@ def _expr_detail(a: A.Node, b: A.Node) -> str:
         added = [src(x) for x in b.items if x not in a.items]
         gone = [src(x) for x in a.items if x not in b.items]
         if added and not gone:
-            return "set widened: + " + ", ".join(added)
+            return w["widened"] + "+ " + ", ".join(added)
         if gone and not added:
-            return "set narrowed: − " + ", ".join(gone)
-        return "set changed: " + ", ".join(["+ " + x for x in added] + ["− " + x for x in gone]) if added or gone \
-            else "order changed"
-    for verb, short, long in (("adds", a, b), ("drops", b, a)):  # a condition joined on, or taken off
+            return w["narrowed"] + "− " + ", ".join(gone)
+        return w["set_changed"] + ", ".join(["+ " + x for x in added] + ["− " + x for x in gone]) if added or gone \
+            else w["order"]
+    for verb, short, long in ((w["adds"], a, b), (w["drops"], b, a)):  # a condition joined on, or taken off
         if isinstance(long, A.BoolOp) and long.left == short:
             return f"{verb} `{long.op} {src(long.right)}`"
         if isinstance(long, A.BoolOp) and long.right == short:
             return f"{verb} `{src(long.left)} {long.op}`"
     if type(a) is type(b) and A.children(a) == A.children(b):
-        return ("operator " if hasattr(a, "op") else "") + f"{' '.join(map(str, _shallow(a)))} → {' '.join(map(str, _shallow(b)))}"
+        return (w["operator"] if hasattr(a, "op") else "") + f"{' '.join(map(str, _shallow(a)))} → {' '.join(map(str, _shallow(b)))}"
     return f"`{src(a)}` → `{src(b)}`" if (a, b) != root else ""
 
 
-def _row_moved(i: int, x: Tier | Band, y: Tier | Band) -> str:
+def _row_moved(i: int, x: Tier | Band, y: Tier | Band, lang: str = "en") -> str:
     """One tier or grade band that moved: its bounds, its points or grade, or both."""
+    w = _WORDS[lang]
     what, got = ("tier", "points") if isinstance(x, Tier) else ("band", "grade")
+    what, unit = w[what].format(n=i + 1), w["points"] if got == "points" else ""
     rx, ry, vx, vy = _range(x.min, x.max), _range(y.min, y.max), getattr(x, got), getattr(y, got)
     if vx == vy:
-        return f"{what} {i + 1}: {rx} → {ry} ({vx}{' points' if got == 'points' else ''})"
+        return f"{what}: {rx} → {ry} ({vx}{unit})"
     if rx == ry:
-        return f"{what} {i + 1} ({rx}): {vx} → {vy}{' points' if got == 'points' else ''}"
-    return f"{what} {i + 1}: {rx}: {vx} → {ry}: {vy}"
+        return f"{what} ({rx}): {vx} → {vy}{unit}"
+    return f"{what}: {rx}: {vx} → {ry}: {vy}"
 
 
 def _seq_detail(a: tuple, b: tuple, lang: str) -> str:
     """Tiers, bands and plain lists: which entries moved, came or went."""
     sa, sb = [_show(x, lang) for x in a], [_show(x, lang) for x in b]
     if a and isinstance(a[0], (Tier, Band)) and len(a) == len(b):
-        return "; ".join(_row_moved(i, x, y) for i, (x, y, p, q) in enumerate(zip(a, b, sa, sb)) if p != q)
+        return "; ".join(_row_moved(i, x, y, lang) for i, (x, y, p, q) in enumerate(zip(a, b, sa, sb)) if p != q)
     added, gone = [x for x in sb if x not in sa], [x for x in sa if x not in sb]
-    return ", ".join([f"+ {_text(x)}" for x in added] + [f"− {_text(x)}" for x in gone]) or "order changed"
+    return ", ".join([f"+ {_text(x)}" for x in added] + [f"− {_text(x)}" for x in gone]) or _WORDS[lang]["order"]
 
 
 # --- element by element, field by field ----------------------------------------------------------
@@ -256,17 +293,17 @@ def _fields(kind: str, a: Any, b: Any, lang: str, prefix: str = "") -> Iterator[
                     it = ys.get(k) or xs[k]
                     shown = f"{text_of(it.label, lang)}: {A.to_source((it.value if name == 'items' else it.points).node)}"
                     yield (f"{path}.{k}", None if k not in xs else shown, None if k not in ys else shown,
-                           "item added" if k not in xs else "item removed")
+                           _WORDS[lang]["item_added" if k not in xs else "item_removed"])
                 else:
                     yield from _fields("Item" if name == "items" else "Bonus", xs[k], ys[k], lang, f"{path}.{k}.")
         elif isinstance(x, Expr) and isinstance(y, Expr):
-            yield path, _show(x, lang), _show(y, lang), _expr_detail(x.node, y.node)
+            yield path, _show(x, lang), _show(y, lang), _expr_detail(x.node, y.node, lang)
         elif isinstance(x, (tuple, list)) and isinstance(y, (tuple, list)):
             yield path, _show(x, lang), _show(y, lang), _seq_detail(tuple(x), tuple(y), lang)
         elif isinstance(x, dict) and isinstance(y, dict):
             keys = sorted(k for k in set(x) | set(y) if _canon(x.get(k)) != _canon(y.get(k)))
             yield (path, _show({k: x[k] for k in keys if k in x}, lang), _show({k: y[k] for k in keys if k in y}, lang),
-                   "differs for: " + ", ".join(map(str, keys)))
+                   _WORDS[lang]["differs_for"] + ", ".join(map(str, keys)))
         else:
             sx, sy = _show(x, lang), _show(y, lang)
             if sx == sy:  # a label changed only in the other language: show both
@@ -309,7 +346,8 @@ def _index(ps: PolicySet) -> dict[str, dict]:
     }
 
 
-def _supersessions(old: PolicySet, new: PolicySet) -> list[Change]:
+def _supersessions(old: PolicySet, new: PolicySet, lang: str = "en") -> list[Change]:
+    w = _WORDS[lang]
     pairs = lambda ps: {(s, d.id): d for d in ps.documents.values() for s in d.supersedes}  # noqa: E731
     po, pn = pairs(old), pairs(new)
     out = []
@@ -318,11 +356,11 @@ def _supersessions(old: PolicySet, new: PolicySet) -> list[Change]:
         doc = ps.documents.get(earlier)
         out.append(Change("document", earlier, "superseded", earlier, doc.jurisdiction if doc else "", "superseded_by",
                           None if (earlier, later) in pn else later, later if (earlier, later) in pn else None,
-                          f"superseded by {later}" if (earlier, later) in pn else f"no longer superseded by {later}"))
+                          w["superseded_by" if (earlier, later) in pn else "no_longer"].format(x=later)))
     return out
 
 
-def _warnings(old: PolicySet, new: PolicySet) -> list[Change]:
+def _warnings(old: PolicySet, new: PolicySet, lang: str = "en") -> list[Change]:
     """Warnings of ``policyengine check`` that one version has and the other not (a lower layer's value
     now ignored as a loosening, a tier overlap), located by document rather than by line."""
     def found(ps: PolicySet) -> dict[tuple, str]:
@@ -331,12 +369,12 @@ def _warnings(old: PolicySet, new: PolicySet) -> list[Change]:
         for d in ps.diagnostics:
             doc = docs.get(d.span.file) if d.span else None
             if d.severity is Severity.WARNING:
-                got[(doc.jurisdiction if doc else "", doc.id if doc else "", d.code, d.message)] = d.message
+                got[(doc.jurisdiction if doc else "", doc.id if doc else "", d.code, d.message)] = d.text(lang)
         return got
     wo, wn = found(old), found(new)
     return [Change("check", code, "added" if k in wn else "removed", doc, layer, "warning",
-                   None if k in wn else msg, msg if k in wn else None)
-            for k in sorted(set(wo) ^ set(wn)) for layer, doc, code, msg in (k,)]
+                   None if k in wn else wo[k], wn[k] if k in wn else None)
+            for k in sorted(set(wo) ^ set(wn)) for layer, doc, code, _ in (k,)]
 
 
 # --- what is in force, jurisdiction by jurisdiction -----------------------------------------------
@@ -372,9 +410,10 @@ def _in_force(old: PolicySet, new: PolicySet, jid: str, as_of: _dt.date, lang: s
     lo, base_o = _layers(old, jid, new, as_of)
     ln, base_n = _layers(new, jid, old, as_of)
     out: list[Change] = []
+    w = _WORDS[lang]
     if base_o or base_n:
         out.append(Change("in-force", jid, "added" if base_o else "removed", "", jid, "jurisdiction", None, None,
-                          f"compared with what applied at {base_o or base_n} in the {'old' if base_o else 'new'} version"))
+                          w["compared"].format(at=base_o or base_n, which=w["old" if base_o else "new"])))
     now = _in_force_items(ln, lang)
     for what, before in _in_force_items(lo, lang).items():
         after = now[what]
@@ -385,10 +424,10 @@ def _in_force(old: PolicySet, new: PolicySet, jid: str, as_of: _dt.date, lang: s
             notes = []
             if what == "rule" and x and y:  # the same rule changed inside: name the parts
                 parts = sorted({f for f, *_ in _fields("rule", x[0], y[0], lang)})
-                notes += [", ".join(parts) + " changed"] if parts else []
+                notes += [w["parts_changed"].format(parts=", ".join(parts))] if parts else []
             if what != "document":
-                notes += [f"set by {y[1]} {y[3]}".strip()] if y else []
-                notes += [f"was set by {x[1]} {x[3]}".strip()] if x and (not y or x[1] != y[1]) else []
+                notes += [w["set_by"].format(x=f"{y[1]} {y[3]}".strip())] if y else []
+                notes += [w["was_set_by"].format(x=f"{x[1]} {x[3]}".strip())] if x and (not y or x[1] != y[1]) else []
             out.append(Change("in-force", k, "added" if not x else "removed" if not y else "changed", (y or x)[1], jid,
                               what, x[2] if x else None, y[2] if y else None, "; ".join(notes)))
     return out
@@ -406,8 +445,8 @@ def diff_policies(old: PolicySet, new: PolicySet, as_of: _dt.date | None = None,
     for scope in _SCOPES:
         out.extend(_elements(scope, io_[scope], in_[scope], lang))
         if scope == "document":
-            out.extend(_supersessions(old, new))
-    out.extend(_warnings(old, new))
+            out.extend(_supersessions(old, new, lang))
+    out.extend(_warnings(old, new, lang))
     for jid in sorted(set(old.jurisdictions) | set(new.jurisdictions)):
         out.extend(_in_force(old, new, jid, as_of, lang))
     return out
@@ -419,6 +458,33 @@ def diff_policies(old: PolicySet, new: PolicySet, as_of: _dt.date | None = None,
 def find_cases(folder: str | Path) -> list[Path]:
     """Case files in ``folder`` (recursively): *.yaml, *.yml, *.json holding a mapping with a ``subject``;
     or ``folder`` itself when it is a case file."""
+    return [p for p, _ in _case_files(folder) if p is not None]
+
+
+def collect_cases(folder: str | Path) -> list[tuple[str, Path | dict]]:
+    """Every case in ``folder`` (or the file ``folder``): case files, as (path, path), and each case
+    of a pack's test files (``kind: policy-test``), as (``file:line``, the case without its
+    expectations) — in the order of the files, then of the cases in each file."""
+    from .testing import _CASE_KEYS, validate
+
+    out: list[tuple[str, Path | dict]] = []
+    for p, lf in _case_files(folder):
+        if p is not None:
+            out.append((str(p), p))
+            continue
+        bad = validate(lf)
+        if bad:
+            raise PolicyError(bad)
+        for i, c in enumerate(lf.data["cases"]):
+            case = {k: v for k, v in c.items() if k in _CASE_KEYS}
+            if "name" in c:
+                case["name"] = c["name"]
+            out.append((f"{lf.path}:{lf.span(('cases', i)).line}", case))
+    return out
+
+
+def _case_files(folder: str | Path) -> Iterator[tuple[Path | None, Any]]:
+    """(path, None) for each case file, (None, loaded) for each test file, under ``folder``."""
     root = Path(folder)
     if root.is_file():
         files = [root]
@@ -427,36 +493,48 @@ def find_cases(folder: str | Path) -> list[Path]:
         if refused:  # a link out of the folder: refused, and nothing of its target is shown
             raise PolicyError(refused)
     else:
-        raise PolicyError(Diagnostic("PE070", f"cases folder or file {str(folder)!r} does not exist", None,
-                                     hint="give a case file, or a folder of case files, with --cases"))
-    out = []
+        shown = printable(str(folder))
+        raise PolicyError(Diagnostic("PE070", Text(f"个案文件夹或文件 '{shown}' 不存在",
+                                                   f"cases folder or file '{shown}' does not exist"), None,
+                                     hint=Text("用 --cases 指定一个个案文件，或放个案文件的文件夹",
+                                               "give a case file, or a folder of case files, with --cases")))
     for p in files:
-        data = load_file(p).data
-        if isinstance(data, dict) and "subject" in data:
-            out.append(p)
-    return out
+        lf = load_file(p)
+        if isinstance(lf.data, dict) and lf.data.get("kind") == "policy-test":
+            yield None, lf
+        elif isinstance(lf.data, dict) and "subject" in lf.data:
+            yield p, None
 
 
-def _evaluate(pol: Policies, path: Path, lang: str):
+def _evaluate(pol: Policies, case: Path | dict, lang: str):
     try:
-        return pol.evaluate(path, lang=lang), ""
+        return pol.evaluate(case, lang=lang), ""
     except PolicyError as e:
-        return None, "; ".join(d.message for d in e.diagnostics)
+        return None, "; ".join(d.text(lang) for d in e.diagnostics)
 
 
-def impacted_cases(old_policies: Policies, new_policies: Policies, case_paths: Iterable[str | Path],
+def impacted_cases(old_policies: Policies, new_policies: Policies, case_paths: Iterable[str | Path | tuple],
                    lang: str = "zh") -> list[CaseImpact]:
-    """The cases whose outcomes differ between the two versions, in the order given.  A case that
-    evaluates under neither version is a malformed case: :class:`PolicyError`."""
+    """The cases whose outcomes differ between the two versions, in the order given: case files, or
+    (label, case) pairs from :func:`collect_cases`.  A case file that evaluates under neither version
+    is a malformed case: :class:`PolicyError`; a test file's case refused by both is one that is
+    meant to be refused (``expect_error``), and no change."""
     out = []
-    for path in case_paths:
-        (do, eo), (dn, en) = _evaluate(old_policies, Path(path), lang), _evaluate(new_policies, Path(path), lang)
+    for item in case_paths:
+        label, case = item if isinstance(item, tuple) else (str(item), Path(item))
+        name = ""
+        if isinstance(case, dict):
+            case = dict(case)
+            name = str(case.pop("name", "") or "")
+        (do, eo), (dn, en) = _evaluate(old_policies, case, lang), _evaluate(new_policies, case, lang)
         if do is None and dn is None:
-            new_policies.evaluate(path)  # raises with the located diagnostics
+            if isinstance(case, dict):
+                continue
+            new_policies.evaluate(case)  # raises with the located diagnostics
         d = dn or do
-        impact = compare_decisions((str(path), d.subject, d.jurisdiction, d.as_of.isoformat()), do, dn, eo, en)
+        impact = compare_decisions((label, d.subject, d.jurisdiction, d.as_of.isoformat()), do, dn, eo, en)
         if impact is not None:
-            out.append(impact)
+            out.append(dataclasses.replace(impact, name=name) if name else impact)
     return out
 
 
@@ -479,24 +557,31 @@ def compare_decisions(head: tuple, do, dn, eo: str = "", en: str = "") -> CaseIm
 # --- versions: folders and git revisions ----------------------------------------------------------
 
 
-def _git(args: list[str], cwd: str | None = None) -> bytes:
+def _git(args: list[str], cwd: str | None = None, stdin: bytes | None = None) -> bytes:
     try:
-        p = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
+        p = subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, check=False)
     except OSError as e:
-        raise PolicyError(Diagnostic("PE070", f"cannot run git: {e}", None))
+        why = printable(str(e))
+        raise PolicyError(Diagnostic("PE070", Text(f"无法运行 git：{why}", f"cannot run git: {why}"), None,
+                                     hint=Text("比较 git:版本 需要安装 git", "comparing git:REV needs git installed")))
     if p.returncode != 0:
-        raise PolicyError(Diagnostic("PE070", f"git {args[0]}: {p.stderr.decode(errors='replace').strip()}", None))
+        why = printable(f"git {args[0]}: {p.stderr.decode(errors='replace').strip()}")
+        raise PolicyError(Diagnostic("PE070", Text(f"git 命令失败：{why}", why), None))
     return p.stdout
 
 
 @contextmanager
-def _materialise(spec: str) -> Iterator[tuple[Path, str, str]]:
-    """A version as a folder: (folder, temp prefix, display prefix) — the prefixes map diagnostics back."""
+def _materialise(spec: str) -> Iterator[tuple[Path, str, str, Path]]:
+    """A version as a folder: (folder, temp prefix, display prefix, the path it stands for in the
+    working tree) — the prefixes map diagnostics back."""
     if not spec.startswith("git:"):
         if not Path(spec).exists():
-            raise PolicyError(Diagnostic("PE070", f"{spec!r} is neither a policy folder nor git:REV", None,
-                                         hint="give a folder of rule files, git:REV or git:REV:PATH"))
-        yield Path(spec), "", ""
+            shown = printable(repr(spec))
+            raise PolicyError(Diagnostic("PE070", Text(f"{shown} 既不是政策文件夹，也不是 git:版本",
+                                                       f"{shown} is neither a policy folder nor git:REV"), None,
+                                         hint=Text("给出规则文件所在的文件夹（或一个规则文件）、git:版本 或 git:版本:路径",
+                                                   "give a folder of rule files, git:REV or git:REV:PATH")))
+        yield Path(spec), "", "", Path(spec)
         return
     rev, _, sub = spec[4:].partition(":")
     sub = sub.strip("/") or "policies"
@@ -504,11 +589,13 @@ def _materialise(spec: str) -> Iterator[tuple[Path, str, str]]:
     try:
         _git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=top)
     except PolicyError:
-        raise PolicyError(Diagnostic("PE070", f"{spec}: unknown git revision {rev!r}", None,
-                                     hint="a commit, branch or tag of the current repository, e.g. git:HEAD~1"))
+        shown, r = printable(spec), printable(repr(rev))
+        raise PolicyError(Diagnostic("PE070", Text(f"{shown}：没有 git 版本 {r}", f"{shown}: unknown git revision {r}"), None,
+                                     hint=Text("写当前仓库的提交、分支或标签，例如 git:HEAD~1",
+                                               "a commit, branch or tag of the current repository, e.g. git:HEAD~1")))
     with tempfile.TemporaryDirectory(prefix="policyengine-diff-") as tmp:
         _write_tree(top, rev, sub, Path(tmp))
-        yield Path(tmp) / sub, tmp + "/", f"git:{rev}:"
+        yield Path(tmp) / sub, tmp + "/", f"git:{rev}:", Path(top) / sub
 
 
 def _write_tree(top: str, rev: str, sub: str, dest: Path) -> None:
@@ -529,15 +616,18 @@ def _write_tree(top: str, rev: str, sub: str, dest: Path) -> None:
         if Path(path).is_absolute() or ".." in parts or not parts:  # (git refuses these; never trust it blindly)
             continue
         if mode == "120000":
-            raise PolicyError(Diagnostic("PE071", f"git:{rev}:{path} is a symbolic link; it was not followed", None,
-                                         hint="commit the rule file itself, not a link to it"))
+            shown = printable(f"git:{rev}:{path}")
+            raise PolicyError(Diagnostic("PE071", Text(f"{shown} 是符号链接，未跟随读取",
+                                                       f"{shown} is a symbolic link; it was not followed"), None,
+                                         hint=Text("提交规则文件本身，而不是指向它的链接",
+                                                   "commit the rule file itself, not a link to it")))
         if kind != "blob":
             continue
         blobs.append((oid, path))
     if not blobs:
         return
     # one git process for every blob: linear in the files, not one process each
-    data = _git_input(["cat-file", "--batch"], "".join(oid + "\n" for oid, _ in blobs).encode("ascii"), cwd=top)
+    data = _git(["cat-file", "--batch"], cwd=top, stdin="".join(oid + "\n" for oid, _ in blobs).encode("ascii"))
     at = 0
     for oid, path in blobs:
         nl = data.index(b"\n", at)
@@ -549,22 +639,48 @@ def _write_tree(top: str, rev: str, sub: str, dest: Path) -> None:
         target.write_bytes(body)
 
 
-def _git_input(args: list[str], stdin: bytes, cwd: str | None = None) -> bytes:
-    try:
-        p = subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, check=False)
-    except OSError as e:
-        raise PolicyError(Diagnostic("PE070", f"cannot run git: {e}", None))
-    if p.returncode != 0:
-        raise PolicyError(Diagnostic("PE070", f"git {args[0]}: {p.stderr.decode(errors='replace').strip()}", None))
-    return p.stdout
 
-
-def _load(spec: str, folder: Path, tmp: str, shown: str) -> Policies:
-    ps = load_rule_files([folder])
+def _load(spec: str, paths: list[Path], tmp: str, shown: str, lang: str) -> Policies:
+    ps = load_rule_files(paths)
     if ps.errors:
-        text = render_all(ps.errors)
-        raise _Refused(f"error: {spec} has errors in its rule files:\n" + (text.replace(tmp, shown) if tmp else text))
+        text = render_all(ps.errors, lang)
+        shown_spec = printable(spec)
+        raise _Refused((f"错误：{shown_spec} 的规则文件有错误：\n" if lang == "zh" else
+                        f"error: {shown_spec} has errors in its rule files:\n") + (text.replace(tmp, shown) if tmp else text))
     return Policies(ps)
+
+
+def _in_context(sides: list[tuple[Path, Path]], policies) -> list[list[Path]]:
+    """The files each version is read from.  A version that is a folder or file inside the policy set
+    (``policies``, default the shipped packs) — or a git revision of one — is read with the rest of
+    the set: its own files in place of those under the path it stands for, so that a district's
+    folder finds its parents.  A version outside the set stands for the same path as the other
+    version when that one is inside it (an old copy of the folder); else it is read on its own."""
+    from .api import default_policy_dir
+
+    roots = [Path(p).resolve() for p in (policies or [default_policy_dir()])]
+
+    def inside(p: Path) -> bool:
+        return any(r in p.resolve().parents for r in roots)
+
+    stands = [where if inside(where) else None for _, where in sides]
+    if stands[0] is None and not any(Path(sides[0][1]).resolve() == r for r in roots):
+        stands[0] = stands[1]
+    if stands[1] is None and not any(Path(sides[1][1]).resolve() == r for r in roots):
+        stands[1] = stands[0]
+    rest: list[Path] = []
+    if any(stands):
+        rest, refused = find_files(roots)
+        if refused:
+            raise PolicyError(refused)
+    out = []
+    for (folder, _), where in zip(sides, stands):
+        if where is None:
+            out.append([folder])
+            continue
+        w = where.resolve()
+        out.append([folder, *(f for f in rest if f.resolve() != w and w not in f.resolve().parents)])
+    return out
 
 
 class _Refused(Exception):
@@ -573,13 +689,17 @@ class _Refused(Exception):
 
 # --- output --------------------------------------------------------------------------------------------
 
-_TITLES = {"document": "Documents", "jurisdiction": "Jurisdictions", "enum": "Enums", "fact": "Facts",
+_TITLES = {
+    "zh": {"document": "文件", "jurisdiction": "层级", "enum": "枚举", "fact": "事实", "output": "结论", "parameter": "参数",
+           "definition": "定义", "rule": "规则", "check": "检查警告"},
+    "en": {"document": "Documents", "jurisdiction": "Jurisdictions", "enum": "Enums", "fact": "Facts",
            "output": "Outcomes", "parameter": "Parameters", "definition": "Definitions", "rule": "Rules",
-           "check": "Check warnings"}
+           "check": "Check warnings"},
+}
 _SIGN = {"added": "+", "removed": "-", "changed": "~", "superseded": "~"}
 
 
-def _row(c: Change) -> tuple[str, str, str]:
+def _row(c: Change, lang: str = "en") -> tuple[str, str, str]:
     """(sign, what, says) of one change — shared by the text and Markdown renderings."""
     if c.scope == "in-force":
         what = f"{c.field} {c.id}"
@@ -590,7 +710,8 @@ def _row(c: Change) -> tuple[str, str, str]:
         says = c.detail
     elif c.change in ("added", "removed"):
         value = c.new if c.change == "added" else c.old
-        says = c.change + (f": {_text(value)}" if value is not None else "") + (f" ({c.detail})" if c.detail else "")
+        says = (_WORDS[lang][c.change] + (f": {_text(value)}" if value is not None else "")
+                + (f" ({c.detail})" if c.detail else ""))
     elif c.old == c.new:  # in force: the same rule, changed inside (the rules section says how)
         says = c.detail
     else:
@@ -607,65 +728,85 @@ def _groups(changes: list[Change]) -> list[tuple[str, list[Change]]]:
     return list(out.items())
 
 
-def _case_lines(i: CaseImpact) -> list[str]:
+def _case_lines(i: CaseImpact, lang: str = "en") -> list[str]:
+    w = _WORDS[lang]
     if i.old_error or i.new_error:
-        return [f"does not evaluate under the {'old' if i.old_error else 'new'} version: {i.old_error or i.new_error}"]
-    return [f"{o.output}: {_text(o.old)} → {_text(o.new)} (new: {', '.join(o.new_rules) or '—'}; "
-            f"old: {', '.join(o.old_rules) or '—'})" for o in i.outputs]
+        return [w["no_eval"].format(which=w["old" if i.old_error else "new"], error=i.old_error or i.new_error)]
+    return [f"{o.output}: {_text(o.old)} → {_text(o.new)}"
+            + w["rules"].format(new=", ".join(o.new_rules) or "—", old=", ".join(o.old_rules) or "—") for o in i.outputs]
 
 
 def render(old: str, new: str, as_of: _dt.date, changes: list[Change], impacts: list[CaseImpact] | None,
-           checked: int, fmt: str) -> str:
+           checked: int, fmt: str, lang: str | None = None) -> str:
+    """The diff as text, Markdown or JSON; headings and lines in ``lang`` (default:
+    ``$POLICYENGINE_LANG``, else Chinese), JSON keys in English."""
     if fmt == "json":
         return dumps({"old": old, "new": new, "as_of": as_of.isoformat(), "different": bool(changes or impacts),
                       "changes": [c.to_dict() for c in changes],
                       "cases": None if impacts is None else {"checked": checked, "changed": [i.to_dict() for i in impacts]}}) + "\n"
+    lang = resolve_lang(lang)
+    w, titles = _WORDS[lang], _TITLES[lang]
     md = fmt == "md"
     cell = md_cell  # text from files and cases: one line, '|' escaped, no control or bidi characters
-    lines = [f"# Policy diff: `{old}` → `{new}`" if md else f"policyengine diff {old} → {new}",
-             f"In force on {as_of.isoformat()}." if md else f"in force on {as_of.isoformat()}"]
+    day = as_of.isoformat()
+    lines = [w["md_title"].format(old=old, new=new) if md else f"policyengine diff {old} → {new}",
+             w["md_date"].format(d=day) if md else w["header"].format(d=day)]
     for key, group in _groups(changes):
-        title = _TITLES.get(key) or printable(f"In force at {key.split(' ', 1)[1]}")
-        lines += ["", f"## {title}", "", "| | what | change |", "|---|---|---|"] if md else ["", title]
+        title = titles.get(key) or printable(w["in_force_at"].format(j=key.split(" ", 1)[1]))
+        lines += ["", f"## {title}", "", f"| | {w['what']} | {w['change']} |", "|---|---|---|"] if md else ["", title]
         for c in group:
-            sign, what, says = _row(c)
+            sign, what, says = _row(c, lang)
             lines.append(f"| {sign} | {cell(what)} | {cell(says)} |" if md else f"  {sign} {printable(what)}: {printable(says)}")
     if impacts is not None:
-        title = f"Cases whose outcomes change: {len(impacts)} of {checked}"
+        title = w["cases"].format(n=len(impacts), checked=checked)
         lines += ["", f"## {title}", ""] if md else ["", title]
         if md and impacts:
-            lines += ["| case | outcome: old → new (deciding rules) |", "|---|---|"]
+            lines += [f"| {w['case']} | {w['outcome']} |", "|---|---|"]
         for i in impacts:
-            head = f"{i.path} ({i.subject} @ {i.jurisdiction}, as of {i.as_of})"
-            body = _case_lines(i)
+            head = i.path + (f" {i.name}" if i.name else "") + w["as_of"].format(subject=i.subject, j=i.jurisdiction,
+                                                                                  d=i.as_of)
+            body = _case_lines(i, lang)
             lines += [f"| {cell(head)} | {'<br>'.join(cell(x) for x in body)} |"] if md else \
                 [f"  {printable(head)}"] + [f"    {printable(x)}" for x in body]
     n = len(changes)
-    lines += ["", f"{n} difference(s) in the policies" + (f", {len(impacts)} case(s) change" if impacts is not None else "") + "."
-              if n or impacts else "No difference."]
+    lines += ["", w["summary"].format(n=n) + (w["summary_cases"].format(m=len(impacts)) if impacts is not None else "")
+              + w["end"] if n or impacts else w["none"]]
     return "\n".join(lines) + "\n"
 
 
 def run_diff(old: str, new: str, *, cases: str | None = None, fmt: str = "text", lang: str = "zh",
-             as_of: str | _dt.date | None = None) -> int:
-    """``policyengine diff OLD NEW``: 0 no difference, 1 a difference, 2 an error (printed on stderr)."""
+             as_of: str | _dt.date | None = None, policies=None, err=None) -> int:
+    """``policyengine diff OLD NEW``: 0 no difference, 1 a difference, 2 an error (printed on stderr).
+    A folder or file inside the policy set (``policies``, default the shipped packs) is compared in
+    the context of the rest of the set (:func:`_in_context`)."""
+    err = err if err is not None else sys.stderr
     try:
         day = _dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of or _dt.date.today()
     except ValueError:
-        print(f"error: --as-of {as_of!r} is not a date YYYY-MM-DD", file=sys.stderr)
+        shown = printable(repr(as_of))
+        err.write(f"错误：--as-of {shown} 不是 YYYY-MM-DD 格式的日期\n" if lang == "zh" else
+                  f"error: --as-of {shown} is not a date YYYY-MM-DD\n")
         return 2
     try:
         with ExitStack() as stack:
-            po = _load(old, *stack.enter_context(_materialise(old)))
-            pn = _load(new, *stack.enter_context(_materialise(new)))
+            mo, mn = stack.enter_context(_materialise(old)), stack.enter_context(_materialise(new))
+            files_o, files_n = _in_context([(mo[0], mo[3]), (mn[0], mn[3])], policies)
+            po = _load(old, files_o, mo[1], mo[2], lang)
+            pn = _load(new, files_n, mn[1], mn[2], lang)
             changes = diff_policies(po.policy_set, pn.policy_set, day, lang)
-            paths = find_cases(cases) if cases else []
-            impacts = impacted_cases(po, pn, paths, lang) if cases else None
+            found = collect_cases(cases) if cases else []
+            if cases and not found:
+                shown = printable(str(cases))
+                err.write(f"注意：{shown} 中没有个案：个案文件含 subject、jurisdiction、as_of、facts，或者是含 "
+                          "'kind: policy-test' 和 'cases:' 的测试文件\n" if lang == "zh" else
+                          f"note: {shown} holds no cases: a case file holds subject, jurisdiction, as_of and facts; "
+                          "a test file holds 'kind: policy-test' and 'cases:'\n")
+            impacts = impacted_cases(po, pn, found, lang) if cases else None
     except _Refused as e:
-        print(str(e), file=sys.stderr)
+        err.write(str(e) + "\n")
         return 2
     except PolicyError as e:
-        print(render_all(e.diagnostics), file=sys.stderr)
+        err.write(render_all(e.diagnostics, lang) + "\n")
         return 2
-    sys.stdout.write(render(old, new, day, changes, impacts, len(paths), fmt))
+    sys.stdout.write(render(old, new, day, changes, impacts, len(found), fmt, lang))
     return 1 if changes or impacts else 0

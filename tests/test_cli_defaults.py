@@ -65,16 +65,20 @@ def test_a_bad_jurisdiction_argument_is_reported_as_the_argument(capsys):
 
 
 def test_diff_cases_takes_a_file_and_says_when_it_does_not_exist(capsys):
-    assert main(["diff", str(ROOT / "policies"), str(ROOT / "policies"), "--cases", str(EXAMPLE)]) == 0
+    assert main(["diff", "--lang", "en", str(ROOT / "policies"), str(ROOT / "policies"), "--cases", str(EXAMPLE)]) == 0
     assert "0 of 1" in capsys.readouterr().out
-    assert main(["diff", str(ROOT / "policies"), "--cases", str(ROOT / "no-such-cases")]) == 2
+    assert main(["diff", "--lang", "en", str(ROOT / "policies"), "--cases", str(ROOT / "no-such-cases")]) == 2
     err = capsys.readouterr().err
     assert "does not exist" in err and "folder" in err
+    assert main(["diff", str(ROOT / "policies"), "--cases", str(ROOT / "no-such-cases")]) == 2
+    assert "个案文件夹或文件" in capsys.readouterr().err
 
 
 def test_diff_new_defaults_to_the_shipped_packs(capsys):
-    assert main(["diff", str(ROOT / "policies")]) == 0
+    assert main(["diff", "--lang", "en", str(ROOT / "policies")]) == 0
     assert "No difference." in capsys.readouterr().out
+    assert main(["diff", str(ROOT / "policies")]) == 0
+    assert "没有不同。" in capsys.readouterr().out
 
 
 def test_facts_lists_type_values_and_labels(capsys):

@@ -292,8 +292,8 @@ def test_document_metadata_cap_and_grade_bands(versions):
 # --- the command: exit codes and formats ------------------------------------------------------------
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(["diff", *argv])
+def run(capsys, *argv: str, lang: str = "en") -> tuple[int, str, str]:
+    code = main(["diff", "--lang", lang, *argv])
     out = capsys.readouterr()
     return code, out.out, out.err
 
@@ -499,3 +499,116 @@ def test_reformatting_the_base_pack_in_each_style_gives_no_difference(style, tmp
     assert diff(DATA / "policies", tmp_path / "reformatted") == []
     code, out, err = run(capsys, str(DATA / "policies"), str(tmp_path / "reformatted"))
     assert (code, out.splitlines()[-1], err) == (0, "No difference.", "")
+
+
+# --- one folder or file, in the context of its policy set; pack test files as cases -------------------
+
+
+@pytest.fixture
+def packs(tmp_path):
+    """A copy of the shipped packs (the set), and an old copy of IMUST's folder before a change that
+    raises its service days from 30 to 40."""
+    pol, old = tmp_path / "policies", tmp_path / "old_imust"
+    shutil.copytree(SHIPPED, pol)
+    shutil.copytree(pol / "imust", old)
+    edit(pol / "imust" / "measures_2023_45.yaml", "  min_service_days:\n    value: 30\n",
+         "  min_service_days:\n    value: 40\n")
+    return pol, old
+
+
+def test_one_folder_is_compared_in_the_context_of_its_set(packs, capsys):
+    pol, old = packs
+    code, out, err = run(capsys, str(old), str(old))  # outside the set and on its own: its parents are unknown
+    assert code == 2 and "unknown" in err and "cn/nm/baotou" in err
+    code, out, err = run(capsys, str(old), str(pol / "imust"), "--policies", str(pol), "--as-of", "2024-06-01")
+    assert (code, err) == (1, ""), err
+    assert "Parameters\n  ~ min_service_days [imust.measures-2023-45 · cn/nm/baotou/imust]: value: 30 → 40\n" in out
+    assert "In force at cn/nm/baotou/imust\n  ~ parameter min_service_days: 30 → 40" in out
+    assert "In force at cn/nm/baotou\n" not in out  # the rest of the set is the same on both sides
+    # one file the same way, and a git-less copy of the whole set compared as a whole
+    (old_file := old.parent / "old_measures.yaml").write_text(
+        (old / "measures_2023_45.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    code, out2, err = run(capsys, str(old_file), str(pol / "imust" / "measures_2023_45.yaml"), "--policies", str(pol),
+                          "--as-of", "2024-06-01")
+    assert (code, err) == (1, "") and out2.split("\n", 1)[1] == out.split("\n", 1)[1]
+
+
+def test_a_new_district_folder_finds_its_parent(packs, capsys):
+    pol, _ = packs
+    district = pol / "ordos" / "kangbashi"
+    district.mkdir()
+    (district / "plan.yaml").write_text("""\
+kind: policy-document
+version: 1
+document:
+  id: kangbashi.plan-2024
+  title: {zh: 康巴什区企业科技特派员工作方案, en: Kangbashi commissioner plan}
+  issuer: {zh: 康巴什区科技局, en: Kangbashi Science Bureau}
+  jurisdiction: cn/nm/ordos/kangbashi
+  extends: cn/nm/ordos
+  issued: 2024-03-01
+  effective: 2024-03-01
+jurisdictions:
+  - {id: cn/nm/ordos/kangbashi, name: {zh: 康巴什区, en: Kangbashi}, level: district, parent: cn/nm/ordos}
+parameters:
+  min_service_days:
+    value: 45
+    stricter: higher
+    label: {zh: 每年服务企业不少于（天）, en: Days a year at enterprises (at least)}
+    citation: 三(一)
+""", encoding="utf-8")
+    empty = pol.parent / "empty"
+    empty.mkdir()
+    code, out, err = run(capsys, str(empty), str(district), "--policies", str(pol), "--as-of", "2024-06-01")
+    assert "unknown parent" not in err and code == 1, err
+    assert "+ cn/nm/ordos/kangbashi" in out and "+ kangbashi.plan-2024" in out
+
+
+def test_diff_cases_reads_the_cases_of_pack_test_files(packs, capsys):
+    pol, old = packs
+    tests = pol / "imust" / "tests"
+    code, out, err = run(capsys, str(old), str(pol / "imust"), "--policies", str(pol), "--cases", str(tests),
+                         "--as-of", "2024-06-01", "--format", "json")
+    assert code == 1 and err == ""
+    got = json.loads(out)["cases"]
+    n = sum(len(load_file(f).data["cases"]) for f in tests.glob("*.yaml"))
+    assert got["checked"] == n > 20
+    first = got["changed"][0]
+    path, line = first["path"].rsplit(":", 1)
+    assert Path(path).parent == tests and line.isdigit() and first["name"]
+    case = load_file(path).data["cases"]
+    assert [c.get("name") for c in case if load_file(path).span(("cases", case.index(c))).line == int(line)] == [first["name"]]
+    assert {"output": "min_service_days_per_year", "old": 30, "new": 40, "old_rules": ["min_service_days"],
+            "new_rules": ["min_service_days"]} in first["outputs"]
+    code, text, _ = run(capsys, str(old), str(pol / "imust"), "--policies", str(pol), "--cases", str(tests),
+                        "--as-of", "2024-06-01")
+    assert f"  {first['path']} {first['name']} (commissioner @ cn/nm/baotou/imust, as of " in text
+
+
+def test_a_cases_folder_without_cases_is_named(tmp_path, capsys):
+    (tmp_path / "notes.yaml").write_text("just: notes\n", encoding="utf-8")
+    code, out, err = run(capsys, str(DATA / "policies"), str(DATA / "policies"), "--cases", str(tmp_path))
+    assert code == 0 and "Cases whose outcomes change: 0 of 0" in out
+    assert err == f"note: {tmp_path} holds no cases: a case file holds subject, jurisdiction, as_of and facts; " \
+                  "a test file holds 'kind: policy-test' and 'cases:'\n"
+    code, out, err = run(capsys, str(DATA / "policies"), str(DATA / "policies"), "--cases", str(tmp_path), lang="zh")
+    assert f"注意：{tmp_path} 中没有个案" in err and "结论有变化的个案：0 个（共检查 0 个）" in out
+
+
+def test_the_diff_speaks_chinese_by_default(versions, capsys):
+    old, new = versions
+    edit(new / "region.yaml", "value: 30\n", "value: 40\n")
+    code, text, _ = run(capsys, str(old), str(new), "--cases", str(DATA / "cases"), "--as-of", "2024-06-01", lang="zh")
+    assert code == 1
+    assert text.startswith(f"policyengine diff {old} → {new}\n现行规定的日期：2024-06-01\n\n参数\n"
+                           "  ~ min_service_days [cn.nm.measures · cn/nm]: value: 30 → 40\n\n"
+                           "cn/nm 的现行规定\n  ~ parameter min_service_days: 30 → 40（由 cn.nm.measures 第七条(五) 规定）\n"
+                           .replace("（由 cn.nm.measures 第七条(五) 规定）", " (由 cn.nm.measures 第七条(五) 规定)"))
+    assert "结论有变化的个案：4 个（共检查 4 个）" in text
+    assert "    compliant: true → false（新：cn.nm.service-days；旧：cn.nm.service-days）\n" in text
+    assert text.endswith("\n规定有 3 处不同，4 个个案的结论有变化。\n")
+    code, md, _ = run(capsys, str(old), str(new), "--as-of", "2024-06-01", "--format", "md", lang="zh")
+    assert md.startswith(f"# 政策差异：`{old}` → `{new}`\n比较 2024-06-01 当日现行的规定。\n\n## 参数\n\n| | 内容 | 变化 |\n")
+    assert run(capsys, str(old), str(old), lang="zh")[1].endswith("\n没有不同。\n")
+    got = diff_policies(load_rule_files([old]), load_rule_files([new]), AS_OF, lang="zh")
+    assert [c.detail for c in got if c.scope == "in-force"] == ["由 cn.nm.measures 第七条(五) 规定"] * 2

@@ -56,7 +56,7 @@ def test_diff_git_ignores_export_ignore_of_the_compared_tree(repo: Path, capsys)
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "hidden rule")
     assert len(load_rule_files([repo / "policies"]).documents) == 2
-    rc = run_diff("git:A", "git:HEAD", as_of="2024-03-01")
+    rc = run_diff("git:A", "git:HEAD", as_of="2024-03-01", lang="en")
     out = capsys.readouterr().out
     assert rc == 1, out
     assert "hostile.hidden" in out and "No difference." not in out
@@ -80,14 +80,14 @@ def test_diff_git_refuses_a_committed_link_out_of_the_tree(repo: Path, capsys):
     os.symlink("/etc/passwd", repo / "policies" / "env.yaml")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "link")
-    rc = run_diff("git:A", "git:HEAD", as_of="2024-03-01")
+    rc = run_diff("git:A", "git:HEAD", as_of="2024-03-01", lang="en")
     err = capsys.readouterr().err
     assert rc == 2
     assert "PE071" in err and "env.yaml" in err and "root:" not in err
 
 
 def test_diff_git_same_tree_is_no_difference(repo: Path, capsys):
-    assert run_diff("git:A", "git:A", as_of="2024-03-01") == 0
+    assert run_diff("git:A", "git:A", as_of="2024-03-01", lang="en") == 0
     assert "No difference." in capsys.readouterr().out
 
 

@@ -280,13 +280,13 @@ def test_replay_reproduces_and_reports_a_new_version(tmp_path):
     assert all(o["output"] == "listing_reward_cny" for i in hit for o in i["outputs"])
     assert report["cases"]["checked"] == 2 * len(cases)
     for fmt, mark in (("text", "listing_reward_cny"), ("md", "| case |")):
-        r = cli("replay", "--db", url, str(new), "--format", fmt)
+        r = cli("replay", "--db", url, str(new), "--format", fmt, "--lang", "en")
         assert r.returncode == 1 and mark in r.stdout
     # the version that decided is in the log: the replay does not need the files on disk
     r = cli("replay", "--db", url, cwd=tmp_path)
     assert r.returncode == 0
     # a git revision as the new version: the packs of HEAD decide every logged case as logged
-    r = cli("replay", "--db", url, "git:HEAD", cwd=ROOT)
+    r = cli("replay", "--db", url, "git:HEAD", "--lang", "en", cwd=ROOT)
     assert r.returncode == 0 and "No difference." in r.stdout, r.stdout + r.stderr
 
 

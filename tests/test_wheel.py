@@ -61,7 +61,7 @@ def test_every_command_works_from_an_unrelated_folder(installed):
     packs = _run([str(installed[0]), "-c", "import policyengine; print(policyengine.default_policy_dir())"],
                  cwd, env).stdout.strip()
     shutil.copytree(packs, cwd / "mine")
-    assert "No difference." in _run([str(cli), "diff", "mine"], cwd, env).stdout
+    assert "No difference." in _run([str(cli), "diff", "mine", "--lang", "en"], cwd, env).stdout
 
 
 def test_policies_load_works_from_an_unrelated_folder(installed):
