@@ -697,12 +697,13 @@ _TITLES = {
            "check": "Check warnings"},
 }
 _SIGN = {"added": "+", "removed": "-", "changed": "~", "superseded": "~"}
+_KINDS_ZH = {"parameter": "参数", "rule": "规则", "definition": "定义", "document": "文件", "jurisdiction": "层级"}
 
 
 def _row(c: Change, lang: str = "en") -> tuple[str, str, str]:
     """(sign, what, says) of one change — shared by the text and Markdown renderings."""
     if c.scope == "in-force":
-        what = f"{c.field} {c.id}"
+        what = f"{_KINDS_ZH.get(c.field, c.field) if lang == 'zh' else c.field} {c.id}"
     else:
         where = " · ".join(x for x in (c.document, c.jurisdiction) if x and x != c.id)
         what = c.id + (f" [{where}]" if where else "")
@@ -711,14 +712,18 @@ def _row(c: Change, lang: str = "en") -> tuple[str, str, str]:
     elif c.change in ("added", "removed"):
         value = c.new if c.change == "added" else c.old
         says = (_WORDS[lang][c.change] + (f": {_text(value)}" if value is not None else "")
-                + (f" ({c.detail})" if c.detail else ""))
+                + (_paren(c.detail, lang) if c.detail else ""))
     elif c.old == c.new:  # in force: the same rule, changed inside (the rules section says how)
         says = c.detail
     else:
         says = (f"{c.field}: " if c.scope != "in-force" else "") + f"{_text(c.old)} → {_text(c.new)}"
         if c.detail and c.detail != f"{_text(c.old)} → {_text(c.new)}":
-            says += f" ({c.detail})"
+            says += _paren(c.detail, lang)
     return _SIGN[c.change], what, says
+
+
+def _paren(text: str, lang: str) -> str:
+    return f"（{text}）" if lang == "zh" else f" ({text})"
 
 
 def _groups(changes: list[Change]) -> list[tuple[str, list[Change]]]:

@@ -602,8 +602,7 @@ def test_the_diff_speaks_chinese_by_default(versions, capsys):
     assert code == 1
     assert text.startswith(f"policyengine diff {old} → {new}\n现行规定的日期：2024-06-01\n\n参数\n"
                            "  ~ min_service_days [cn.nm.measures · cn/nm]: value: 30 → 40\n\n"
-                           "cn/nm 的现行规定\n  ~ parameter min_service_days: 30 → 40（由 cn.nm.measures 第七条(五) 规定）\n"
-                           .replace("（由 cn.nm.measures 第七条(五) 规定）", " (由 cn.nm.measures 第七条(五) 规定)"))
+                           "cn/nm 的现行规定\n  ~ 参数 min_service_days: 30 → 40（由 cn.nm.measures 第七条(五) 规定）\n")
     assert "结论有变化的个案：4 个（共检查 4 个）" in text
     assert "    compliant: true → false（新：cn.nm.service-days；旧：cn.nm.service-days）\n" in text
     assert text.endswith("\n规定有 3 处不同，4 个个案的结论有变化。\n")

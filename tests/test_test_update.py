@@ -210,9 +210,11 @@ cases:
 """
 
 
-def test_a_failing_obligation_names_the_value_in_force_and_the_document_that_set_it(tmp_path):
-    """The issue's case: a lower layer raises a threshold to 40; the case with 35 days fails, and
-    the obligation's line in `test` names 40 and the document (and article) that set it."""
+@pytest.mark.parametrize("days,expect,mark", [(35, "true", "✗"), (45, "false", "✓")], ids=["failing", "passing"])
+def test_an_obligation_names_the_value_in_force_and_the_document_that_set_it(tmp_path, days, expect, mark):
+    """The issue's case: a lower layer raises a threshold to 40; a case with 35 days fails, one with
+    45 holds, and the obligation's line in `test` names 40 and the document, article and layer that
+    set it — in Chinese and in English."""
     pol = tmp_path / "policies"
     shutil.copytree(ROOT / "policies", pol, ignore=shutil.ignore_patterns("tests"))
     measures = pol / "imust" / "measures_2023_45.yaml"
@@ -223,15 +225,15 @@ def test_a_failing_obligation_names_the_value_in_force_and_the_document_that_set
     facts = load_text((ROOT / "policies" / "imust" / "tests" / "imust.yaml").read_text(encoding="utf-8")).data
     case = dict(next(c for c in facts["cases"] if c.get("expect", {}).get("compliant") is True
                      and c["jurisdiction"] == "cn/nm/baotou/imust" and c["as_of"].year == 2024)["facts"])
-    case.update(service_days=35, work_records_uploaded=True, year=2024)
+    case.update(service_days=days, work_records_uploaded=True, year=2024)
     flow = "{" + ", ".join(f"{k}: {yaml_value(v)}" for k, v in case.items()) + "}"
     f = tmp_path / "t.yaml"
-    f.write_text(IMUST_CASE.replace("{FACTS}", flow), encoding="utf-8")
+    f.write_text(IMUST_CASE.replace("{FACTS}", flow).replace("{compliant: true}", f"{{compliant: {expect}}}"),
+                 encoding="utf-8")
     for lang, title in (("zh", "内蒙古科技大学企业科技特派员管理办法"), ("en", "IMUST Measures for Enterprise S&T Commissioners")):
         code, out = run(f, lang=lang, policies=[pol])
-        assert code == 1, out
-        failing = [x for x in out.splitlines() if "✗" in x]  # the region's obligation, and IMUST's restating it
-        assert len(failing) == 2, out
-        for line in failing:  # the value in force, the document, article and layer that set it
-            assert "35" in line and "40" in line and title in line and "第三条(五)" in line, line
-            assert "cn/nm/baotou/imust" in line, line
+        assert code == 1, out  # the expectation is wrong on purpose: the outcome's explanation is shown
+        lines = [x for x in out.splitlines() if x.strip().startswith(mark) and f"service_days = {days}" in x]
+        assert len(lines) == 2, out  # the region's obligation, and IMUST's restating it
+        for line in lines:  # the value in force, the document, article and layer that set it
+            assert "40" in line and title in line and "第三条(五)" in line and "cn/nm/baotou/imust" in line, line
