@@ -416,6 +416,8 @@ def test_git_revisions(tmp_path, monkeypatch, capsys):
     assert run(capsys, "git:HEAD:archive/v1", "git:HEAD~1", "--as-of", "2024-06-01")[0] == 0
     code, out, err = run(capsys, "git:no-such-rev", "git:HEAD")
     assert (code, out) == (2, "") and "unknown git revision 'no-such-rev'" in err
+    code, out, err = run(capsys, "git:no-such-rev", "git:HEAD", lang="zh")
+    assert (code, out) == (2, "") and "没有 git 版本 'no-such-rev'" in err and "例如 git:HEAD~1" in err
     code, out, err = run(capsys, "git:HEAD:no/such/path", "git:HEAD")
     assert (code, out) == (2, "") and "no/such/path" in err
     # errors in a revision are shown at their git path, not at a temporary folder

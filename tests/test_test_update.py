@@ -237,3 +237,25 @@ def test_an_obligation_names_the_value_in_force_and_the_document_that_set_it(tmp
         assert len(lines) == 2, out  # the region's obligation, and IMUST's restating it
         for line in lines:  # the value in force, the document, article and layer that set it
             assert "40" in line and title in line and "第三条(五)" in line and "cn/nm/baotou/imust" in line, line
+
+
+def test_a_file_with_a_byte_order_mark_crlf_and_chinese_is_rewritten_in_place(tmp_path):
+    f = tmp_path / "t.yaml"
+    text = TEST_FILE.replace("# kept: a comment at the top", "# 包头：上市奖励（注释保留）").replace("\n", "\r\n")
+    f.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert run(f, update=True, yes=True)[0] == 0
+    want = EXPECTED.replace("# kept: a comment at the top", "# 包头：上市奖励（注释保留）").replace("\n", "\r\n")
+    assert f.read_bytes() == b"\xef\xbb\xbf" + want.encode("utf-8")
+
+
+def test_a_malformed_test_file_is_reported_in_both_languages(tmp_path):
+    f = tmp_path / "t.yaml"
+    f.write_text("kind: policy-test\nversion: 2\ncases:\n  - subject: enterprise\n    expext: {eligible: true}\n",
+                 encoding="utf-8")
+    code, zh = run(f, lang="zh", update=True, yes=True)
+    assert code == 1 and f"失败 {f}: （测试文件本身）" in zh
+    assert "t.yaml:2:10: 错误[PE013" in zh and "不支持的版本 2" in zh and "测试文件写 'version: 1'" in zh
+    assert "t.yaml:5:5: 错误[PE011" in zh and "cases.0：未知字段 'expext'" in zh and "个案可含的字段：" in zh
+    assert "以下失败不能自动更新，请手工修改：" in zh
+    code, en = run(f, lang="en")
+    assert code == 1 and "unsupported version 2" in en and "cases.0: unknown field 'expext'" in en
