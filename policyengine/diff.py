@@ -19,12 +19,17 @@ another path) — and asks three questions, answered in this order:
    tightening in the region shows at every layer below it.  A jurisdiction
    that exists in one version only is compared with what applied at its
    nearest ancestor in the other.
-3. Which decisions change?  :func:`impacted_cases` evaluates case files under
-   both versions and lists the outcomes that differ, with the deciding rules
-   from the old and the new explanation.
+3. Which decisions change?  :func:`impacted_cases` evaluates case files — and
+   the cases of pack test files (:func:`collect_cases`) — under both versions
+   and lists the outcomes that differ, with the deciding rules from the old and
+   the new explanation.
 
-:func:`run_diff` is the ``policyengine diff`` command: text, Markdown or JSON;
-exit 0 when nothing differs, 1 when something does, 2 on an error.
+:func:`run_diff` is the ``policyengine diff`` command: text, Markdown or JSON,
+headings and lines in Chinese or English (JSON keys in English); exit 0 when
+nothing differs, 1 when something does, 2 on an error.  A version that is one
+folder or file of the policy set is read with the rest of the set around it
+(:func:`_in_context`), as ``check`` does, so that a district's folder finds
+its parents.
 """
 from __future__ import annotations
 

@@ -11,9 +11,12 @@ each a case (subject, jurisdiction, as_of, facts) with an optional ``name`` and
   codes): the case must be refused (with a diagnostic of that code); a case that is
   decided then fails.
 
-A failure prints expected vs actual and the explanation of that outcome.  A test file
-that is malformed (``cases`` not a list, a case that is not a mapping, ``expect`` not a
-mapping, an unknown key …) is reported with located diagnostics and counts as failed.
+A failure prints expected vs actual and the explanation of that outcome (each rule's
+line names the values in force it read, with the document and layer that set them), in
+Chinese or English.  A test file that is malformed (``cases`` not a list, a case that is
+not a mapping, ``expect`` not a mapping, an unknown key …) is reported with located
+diagnostics and counts as failed.  ``--update`` rewrites the expected values of failing
+cases in place (:mod:`policyengine.update`).
 """
 from __future__ import annotations
 
