@@ -413,6 +413,12 @@ def test_git_revisions(tmp_path, monkeypatch, capsys):
     code, out, _ = run(capsys, "git:HEAD~1", "git:HEAD", "--as-of", "2024-06-01")
     assert code == 1 and "~ min_service_days [cn.nm.measures · cn/nm]: value: 30 → 40" in out
     assert run(capsys, "git:HEAD", str(repo / "policies"), "--as-of", "2024-06-01")[0] == 0
+    # one file at a revision, read with the rest of the set around it (alone, the region's parent is unknown)
+    code, out, err = run(capsys, "git:HEAD~1:policies/region.yaml", "git:HEAD:policies/region.yaml")
+    assert code == 2 and "cn/nm" in err
+    code, out, err = run(capsys, "git:HEAD~1:policies/region.yaml", str(repo / "policies" / "region.yaml"),
+                         "--policies", str(repo / "policies"), "--as-of", "2024-06-01")
+    assert (code, err) == (1, "") and "~ min_service_days [cn.nm.measures · cn/nm]: value: 30 → 40" in out
     assert run(capsys, "git:HEAD:archive/v1", "git:HEAD~1", "--as-of", "2024-06-01")[0] == 0
     code, out, err = run(capsys, "git:no-such-rev", "git:HEAD")
     assert (code, out) == (2, "") and "unknown git revision 'no-such-rev'" in err
