@@ -259,3 +259,23 @@ def test_a_malformed_test_file_is_reported_in_both_languages(tmp_path):
     assert "以下失败不能自动更新，请手工修改：" in zh
     code, en = run(f, lang="en")
     assert code == 1 and "unsupported version 2" in en and "cases.0: unknown field 'expext'" in en
+
+
+def test_at_a_terminal_the_command_asks_and_writes_on_yes(test_file):
+    """The command itself: stdin a terminal (a pseudo-terminal here), the question asked, 'y' answered."""
+    import pty
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.Popen([sys.executable, "-m", "policyengine.cli", "test", "--update", "--lang", "en",
+                              str(test_file)], stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        os.write(master, b"y\n")
+        out, err = p.communicate(timeout=300)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert p.returncode == 0, err.decode()
+    assert f"rewrite 3 expected value(s) in {test_file}? [y/N] ".encode() in out
+    assert test_file.read_text(encoding="utf-8") == EXPECTED
