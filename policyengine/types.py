@@ -207,7 +207,8 @@ def _span_len(n: A.Node) -> tuple[int, int]:
 _WHAT_ZH = {"a date": "日期", "a whole number": "整数", "a number": "数字", "a list": "列表"}
 
 
-def _did_you_mean(s: str) -> Text:
+def did_you_mean(s: str) -> Text:
+    """'did you mean …?' in both languages."""
     return Text(f"是不是想写“{s}”？", f"did you mean '{s}'?")
 
 
@@ -305,7 +306,7 @@ class _Checker:
             if t is None:
                 s = suggest(n.name, env.names)
                 return self.err("PE022", n, Text(f"不认识的名字“{n.name}”", f"unknown name '{n.name}'"),
-                                _did_you_mean(s) if s else Text("请检查拼写，或把它声明为事实（facts）、参数（parameters）或定义（definitions）",
+                                did_you_mean(s) if s else Text("请检查拼写，或把它声明为事实（facts）、参数（parameters）或定义（definitions）",
                                                                 "declare it as a fact, parameter or definition"))
             return t
         if isinstance(n, A.Attr):
@@ -318,7 +319,7 @@ class _Checker:
             if ft is None:
                 s = suggest(n.field_name, [f for f, _ in t.fields])
                 return self.err("PE026", n, Text(f"这里的记录没有字段“{n.field_name}”", f"a record here has no field '{n.field_name}'"),
-                                _did_you_mean(s) if s else Text("它的字段有：" + "、".join(f for f, _ in t.fields),
+                                did_you_mean(s) if s else Text("它的字段有：" + "、".join(f for f, _ in t.fields),
                                                                 "fields: " + ", ".join(f for f, _ in t.fields)),
                                 span=(n.span[1] - len(n.field_name), n.span[1]))  # the field name ends the node
             return ft
@@ -381,7 +382,7 @@ class _Checker:
         if spec is None:
             s = suggest(n.func, list(FUNCTIONS) + list(AGGREGATES))
             return self.err("PE027", n, Text(f"不认识的函数“{n.func}”", f"unknown function '{n.func}'"),
-                            _did_you_mean(s) if s else Text("可用的函数：" + "、".join(sorted(FUNCTIONS)), "functions: " + ", ".join(sorted(FUNCTIONS))),
+                            did_you_mean(s) if s else Text("可用的函数：" + "、".join(sorted(FUNCTIONS)), "functions: " + ", ".join(sorted(FUNCTIONS))),
                             span=n.func_span)
         lo, hi, doc_en = spec
         doc = Text(FUNCTIONS_ZH[n.func], doc_en)
