@@ -51,7 +51,7 @@ class _Problems:
         field_name = ".".join(_str(p) for p in where)
         msg = Text(f"{field_name or '（文件）'}：{message.zh}", f"{field_name or '(file)'}: {message.en}")
         if where and where[0] in self.given:
-            self.items.append(Diagnostic(code, Text(f"{msg.zh}（这是为 {self.path} 给出的命令参数）",
+            self.items.append(Diagnostic(code, Text(f"{msg.zh}（这个值来自命令参数，不是 {self.path} 文件里写的）",
                                                     f"{msg.en} (given as an argument for {self.path})"), None, hint=hint))
         elif self.loaded is not None:
             self.items.append(self.loaded.diag(code, msg, where, key=key, hint=hint))

@@ -55,10 +55,14 @@ def test_test_of_a_folder_without_tests_says_why_it_fails(capsys):
 
 
 def test_a_bad_jurisdiction_argument_is_reported_as_the_argument(capsys):
-    assert main(["evaluate", str(EXAMPLE), "--jurisdiction", "cn/nm/hohhot"]) == 2
+    assert main(["evaluate", str(EXAMPLE), "--jurisdiction", "cn/nm/hohhot", "--lang", "en"]) == 2
     err = capsys.readouterr().err
     assert "unknown jurisdiction 'cn/nm/hohhot'" in err and "given as an argument" in err
     assert "^" not in err  # no caret under the file's own value, which is not what is wrong
+    assert main(["evaluate", str(EXAMPLE), "--jurisdiction", "cn/nm/hohhot", "--lang", "zh"]) == 2
+    err = capsys.readouterr().err
+    assert "不认识的地区（jurisdiction）'cn/nm/hohhot'" in err and "这个值来自命令参数" in err, err
+    assert "是不是想写“cn/nm/ordos”？" in err and "unknown" not in err
 
 
 def test_diff_cases_takes_a_file_and_says_when_it_does_not_exist(capsys):
