@@ -119,8 +119,13 @@ def _build(data: Any, ps: PolicySet, pr: _Problems, path: str, loaded: Loaded | 
     if facts_in is None:
         facts_in = {}
     if not isinstance(facts_in, dict):
+        hint = Text("每个事实写一行，例如 service_days: 40", "one fact a line, e.g. service_days: 40")
+        if isinstance(facts_in, str) and "：" in facts_in:  # 'service_days：40' alone is one text to YAML
+            hint = Text("这里用了全角冒号“：”，YAML 把整行当成了文字；改为半角冒号加一个空格，如 service_days: 40",
+                        "a full-width colon '：' makes YAML read the line as text; write an ASCII colon and a space: "
+                        "service_days: 40")
         pr.add("PE060", Text("facts 必须是“事实名: 值”的映射", "facts must be a mapping of fact names to values"), ("facts",),
-               hint=Text("每个事实写一行，例如 service_days: 40", "one fact a line, e.g. service_days: 40"))
+               hint=hint)
         facts_in = {}
     expect = data.get("expect")
     if expect is not None and not isinstance(expect, dict):
