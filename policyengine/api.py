@@ -17,10 +17,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterable
 
-from .cases import Case, _build, _Problems
+from .cases import NOT_A_CASE, Case, _build, _Problems
 from .check import check_files
 from .runtime import MISSING, EvalLimit
-from .diagnostics import Diagnostic, PolicyError, Span, sort_key
+from .diagnostics import Diagnostic, PolicyError, Span, Text, sort_key
 from .evaluate import Program, build_program
 from .explain import Decision, explain as _explain
 from .load import DEFAULT_LIMITS, Limits, find_files, load_file
@@ -36,7 +36,7 @@ __all__ = ["Policies", "default_policy_dir", "find_rule_files", "LANGUAGES"]
 LANGUAGES = ("zh", "en")
 
 
-def _bad_argument(message: str, hint: str | None = None, where: str = "<argument>") -> PolicyError:
+def _bad_argument(message: Text, hint: Text | None = None, where: str = "<argument>") -> PolicyError:
     return PolicyError(Diagnostic("PE090", message, Span(where, 1, 1), hint=hint))
 
 
@@ -44,20 +44,25 @@ def check_lang(lang: Any) -> str:
     """``lang`` if it is a language of the explanations; else a :class:`PolicyError` naming them."""
     if isinstance(lang, str) and lang in LANGUAGES:
         return lang
-    raise _bad_argument(f"unknown language {lang!r}", "choose one of: " + ", ".join(LANGUAGES), "lang")
+    raise _bad_argument(Text(f"不认识的语言 {lang!r}", f"unknown language {lang!r}"),
+                        Text("请从以下选一个：" + "、".join(LANGUAGES), "choose one of: " + ", ".join(LANGUAGES)), "lang")
 
 
 def _check_paths(paths: tuple) -> None:
     for p in paths:
         if not isinstance(p, (str, os.PathLike)):
-            raise _bad_argument(f"a policy path must be a file or folder name, not {type(p).__name__}",
-                                "e.g. Policies.load('policies/') or Policies.load() for the shipped packs", "paths")
+            raise _bad_argument(Text(f"政策路径必须是文件名或文件夹名，不能是 {type(p).__name__}",
+                                     f"a policy path must be a file or folder name, not {type(p).__name__}"),
+                                Text("例如 Policies.load('policies/')，或用 Policies.load() 读取随附的政策包",
+                                     "e.g. Policies.load('policies/') or Policies.load() for the shipped packs"), "paths")
 
 
 def _too_deep(where: str) -> PolicyError:
-    return PolicyError(Diagnostic("PE080", "stopped: the input is nested more deeply than Python can follow",
+    return PolicyError(Diagnostic("PE080", Text("已停止：输入的嵌套层次太深，无法处理",
+                                                "stopped: the input is nested more deeply than Python can follow"),
                                   Span(where, 1, 1),
-                                  hint="keep the default Limits, or lower their depth settings"))
+                                  hint=Text("请使用默认的 Limits，或调低其中的深度设置",
+                                            "keep the default Limits, or lower their depth settings")))
 
 
 def default_policy_dir() -> Path:
@@ -95,8 +100,9 @@ def load_rule_files(paths: Iterable[str | Path], limits: Limits = DEFAULT_LIMITS
             continue  # a pack's test file: `policyengine test` reads those
         loaded.append(lf)
     if not loaded and not diags:
-        diags.append(Diagnostic("PE070", "no rule files found", Span(", ".join(str(p) for p in paths) or ".", 1, 1),
-                                hint="give a folder with policy-document YAML files"))
+        diags.append(Diagnostic("PE070", Text("没有找到规则文件", "no rule files found"), Span(", ".join(str(p) for p in paths) or ".", 1, 1),
+                                hint=Text("请给出一个放有政策文件（policy-document）YAML 的文件夹",
+                                          "give a folder with policy-document YAML files")))
     return check_files(loaded, limits, diags)
 
 
@@ -166,8 +172,9 @@ class Policies:
         when the files have errors; warnings are kept in ``diagnostics``."""
         _check_paths(paths)
         if not isinstance(limits, Limits):
-            raise _bad_argument(f"limits must be a policyengine.load.Limits, not {type(limits).__name__}",
-                                where="limits")
+            raise _bad_argument(Text(f"limits 必须是 policyengine.load.Limits，不能是 {type(limits).__name__}",
+                                     f"limits must be a policyengine.load.Limits, not {type(limits).__name__}"),
+                                Text("不写 limits 就用默认的限制", "leave limits out for the default bounds"), where="limits")
         try:
             ps = load_rule_files(paths or (default_policy_dir(),), limits)
         except RecursionError:  # only reachable with Limits relaxed past Python's own stack
@@ -188,17 +195,21 @@ class Policies:
             try:
                 data = dict(source.items())
             except Exception as e:  # a mapping of the caller's own that cannot be read
-                raise _bad_argument(f"the case mapping could not be read: {type(e).__name__}", where="<case>") from None
+                raise _bad_argument(Text(f"无法读取案例映射：{type(e).__name__}", f"the case mapping could not be read: {type(e).__name__}"),
+                                    Text("请传入一个普通的 dict", "pass a plain dict"), where="<case>") from None
             path, loaded = "<case>", None
         elif not isinstance(source, (str, os.PathLike)):
-            raise _bad_argument(f"a case is a mapping or the path of a case file, not {type(source).__name__}",
-                                "e.g. policies.evaluate({'subject': …, 'jurisdiction': …, 'as_of': …, 'facts': {…}})",
+            raise _bad_argument(Text(f"案例应当是映射或案例文件的路径，不能是 {type(source).__name__}",
+                                     f"a case is a mapping or the path of a case file, not {type(source).__name__}"),
+                                Text("例如 policies.evaluate({'subject': …, 'jurisdiction': …, 'as_of': …, 'facts': {…}})",
+                                     "e.g. policies.evaluate({'subject': …, 'jurisdiction': …, 'as_of': …, 'facts': {…}})"),
                                 "<case>")
         else:
             loaded = load_file(source, self.limits)
             data, path = loaded.data, loaded.path
             if not isinstance(data, dict):
-                raise PolicyError(loaded.diag("PE060", "a case file must be a mapping with subject, jurisdiction, as_of and facts", ()))
+                raise PolicyError(loaded.diag("PE060", NOT_A_CASE, (), hint=Text("文件以 'subject: commissioner' 这样的一行开头",
+                                                                                 "start with 'subject: commissioner'")))
             data = dict(data)
         given = {k: v for k, v in (("jurisdiction", jurisdiction), ("as_of", as_of), ("subject", subject))
                  if v is not None}
@@ -236,7 +247,7 @@ class Policies:
                     try:
                         outputs = hit[4](given if given is not None else {}, hit[3])
                     except EvalLimit as e:
-                        raise PolicyError(_stopped(f"evaluation stopped: {e}", "<case>"))
+                        raise PolicyError(_stopped(e.text, "<case>"))
                     except RecursionError:
                         raise PolicyError(_stopped(_TOO_DEEP, "<case>"))
                     if outputs is not None:
@@ -249,7 +260,7 @@ class Policies:
                 try:
                     return Decision(subject, jur, on, prog.decide(facts, on), None, layers, lang)
                 except EvalLimit as e:
-                    raise PolicyError(_stopped(f"evaluation stopped: {e}", path))
+                    raise PolicyError(_stopped(e.text, path))
                 except RecursionError:
                     raise PolicyError(_stopped(_TOO_DEEP, path))
         else:
@@ -267,7 +278,7 @@ class Policies:
                 return Decision(subject, jur, on, prog.decide(facts, on), None, layers, lang)
             values, trace, computed = prog.run(facts, on, trace=True)
         except EvalLimit as e:
-            raise PolicyError(_stopped(f"evaluation stopped: {e}", path))
+            raise PolicyError(_stopped(e.text, path))
         except RecursionError:  # (compiling code past Python's nesting limits is already a PE021)
             raise PolicyError(_stopped(_TOO_DEEP, path))
         expl = _Explanation(self.policy_set, prog, facts, values, trace, lang, computed)
@@ -335,14 +346,16 @@ class Policies:
         return got
 
 
-_TOO_DEEP = "evaluation stopped: the rules in force are nested too deeply"
+_TOO_DEEP = Text("有效规则的嵌套太深", "the rules in force are nested too deeply")
 
 
-def _stopped(message: str, path: str) -> Diagnostic:
-    return Diagnostic("PE080", message, Span(path, 1, 1),
-                      hint="split the expression into definitions" if message is _TOO_DEEP
-                      else "check the case's numbers, dates and list lengths; if they are right, the rules in "
-                           "force compute more than the bounds allow (docs/limits-and-errors.md)")
+def _stopped(why: Text, path: str) -> Diagnostic:
+    return Diagnostic("PE080", Text(f"计算已停止：{why.zh}", f"evaluation stopped: {why.en}"), Span(path, 1, 1),
+                      hint=Text("请把表达式拆成几个定义（definitions）", "split the expression into definitions") if why is _TOO_DEEP
+                      else Text("请检查案例里的数字、日期和列表长度；如果都没错，就是有效规则的计算量超出了限制"
+                                "（见 docs/limits-and-errors.md）",
+                                "check the case's numbers, dates and list lengths; if they are right, the rules in "
+                                "force compute more than the bounds allow (docs/limits-and-errors.md)"))
 
 
 class _Explanation:

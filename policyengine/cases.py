@@ -16,11 +16,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import Diagnostic, PolicyError, Span
+from .diagnostics import Diagnostic, PolicyError, Span, Text
 from .load import DEFAULT_LIMITS, Limits, Loaded, load_file, load_text
 from .records import SUBJECTS
 from .policy import PolicySet
-from .types import T, suggest
+from .types import T, did_you_mean, suggest
 
 __all__ = ["Case", "load_case", "case_from_dict", "validate_facts"]
 
@@ -47,11 +47,12 @@ class _Problems:
     def __init__(self, loaded: Loaded | None, path: str, given: Any = ()):
         self.loaded, self.path, self.given, self.items = loaded, path, given, []
 
-    def add(self, code: str, message: str, where: tuple, hint: str | None = None, key: bool = False) -> None:
-        field_name = ".".join(_str(p) for p in where) or "(file)"
-        msg = f"{field_name}: {message}"
+    def add(self, code: str, message: Text, where: tuple, hint: Text | None = None, key: bool = False) -> None:
+        field_name = ".".join(_str(p) for p in where)
+        msg = Text(f"{field_name or '（文件）'}：{message.zh}", f"{field_name or '(file)'}: {message.en}")
         if where and where[0] in self.given:
-            self.items.append(Diagnostic(code, f"{msg} (given as an argument for {self.path})", None, hint=hint))
+            self.items.append(Diagnostic(code, Text(f"{msg.zh}（这个值来自命令参数，不是 {self.path} 文件里写的）",
+                                                    f"{msg.en} (given as an argument for {self.path})"), None, hint=hint))
         elif self.loaded is not None:
             self.items.append(self.loaded.diag(code, msg, where, key=key, hint=hint))
         else:
@@ -89,39 +90,47 @@ def _from_loaded(loaded: Loaded, ps: PolicySet) -> Case:
 
 def _build(data: Any, ps: PolicySet, pr: _Problems, path: str, loaded: Loaded | None) -> Case:
     if not isinstance(data, dict):
-        pr.add("PE060", "a case file must be a mapping with subject, jurisdiction, as_of and facts", (),
-               hint="start with 'subject: commissioner'")
+        pr.add("PE060", NOT_A_CASE, (), hint=Text("文件以 'subject: commissioner' 这样的一行开头",
+                                                  "start with 'subject: commissioner'"))
         raise PolicyError(pr.items)
     for k in data:
         if k not in _CASE_FIELDS:
             s = suggest(_str(k), _CASE_FIELDS)
-            pr.add("PE060", f"unknown field '{_str(k)}'", (k,), hint=f"did you mean '{s}'?" if s else
-                   "a case has: " + ", ".join(_CASE_FIELDS), key=True)
+            pr.add("PE060", _unknown_field(k), (k,), hint=did_you_mean(s) if s else
+                   Text("案例可以有的项：" + "、".join(_CASE_FIELDS), "a case has: " + ", ".join(_CASE_FIELDS)), key=True)
     for k in ("subject", "jurisdiction", "as_of"):
         if k not in data:
-            pr.add("PE060", f"'{k}' is missing", (), hint=f"add '{k}:'")
+            pr.add("PE060", _missing(k), (), hint=Text(f"请加上一行“{k}: …”", f"add '{k}:'"))
     subject = _plain(data.get("subject"))
     if "subject" in data and (not isinstance(subject, str) or subject not in SUBJECTS):
         s = suggest(_str(subject), SUBJECTS)
-        pr.add("PE060", f"unknown subject {_show(subject)}", ("subject",),
-               hint=(f"did you mean '{s}'? " if s else "") + "subjects: " + ", ".join(SUBJECTS))
+        pr.add("PE060", Text(f"不认识的对象类型 {_show(subject)}", f"unknown subject {_show(subject)}"), ("subject",),
+               hint=_choose(s, "对象类型", "subjects", SUBJECTS))
     jur = _plain(data.get("jurisdiction"))
     if "jurisdiction" in data and (not isinstance(jur, str) or jur not in ps.jurisdictions):  # (a list is unhashable)
         s = suggest(_str(jur), ps.jurisdictions)
-        pr.add("PE060", f"unknown jurisdiction {_show(jur)}", ("jurisdiction",),
-               hint=(f"did you mean '{s}'? " if s else "") + "jurisdictions: " + ", ".join(sorted(ps.jurisdictions)))
+        pr.add("PE060", Text(f"不认识的地区（jurisdiction）{_show(jur)}", f"unknown jurisdiction {_show(jur)}"), ("jurisdiction",),
+               hint=_choose(s, "地区", "jurisdictions", sorted(ps.jurisdictions)))
     as_of = _as_date(data.get("as_of"))
     if "as_of" in data and as_of is None:
-        pr.add("PE060", f"as_of must be a real date YYYY-MM-DD, not {_show(data.get('as_of'))}", ("as_of",))
+        pr.add("PE060", Text(f"as_of 必须是 年-月-日（YYYY-MM-DD）格式的真实日期，这里是 {_show(data.get('as_of'))}",
+                             f"as_of must be a real date YYYY-MM-DD, not {_show(data.get('as_of'))}"), ("as_of",), hint=_DATE_HINT)
     facts_in = _plain(data.get("facts", {}))
     if facts_in is None:
         facts_in = {}
     if not isinstance(facts_in, dict):
-        pr.add("PE060", "facts must be a mapping of fact names to values", ("facts",))
+        hint = Text("每个事实写一行，例如 service_days: 40", "one fact a line, e.g. service_days: 40")
+        if isinstance(facts_in, str) and "：" in facts_in:  # 'service_days：40' alone is one text to YAML
+            hint = Text("这里用了全角冒号“：”，YAML 把整行当成了文字；改为半角冒号加一个空格，如 service_days: 40",
+                        "a full-width colon '：' makes YAML read the line as text; write an ASCII colon and a space: "
+                        "service_days: 40")
+        pr.add("PE060", Text("facts 必须是“事实名: 值”的映射", "facts must be a mapping of fact names to values"), ("facts",),
+               hint=hint)
         facts_in = {}
     expect = data.get("expect")
     if expect is not None and not isinstance(expect, dict):
-        pr.add("PE060", "expect must be a mapping of outcome names to values", ("expect",))
+        pr.add("PE060", Text("expect 必须是“结果名: 值”的映射", "expect must be a mapping of outcome names to values"), ("expect",),
+               hint=Text("每个预期结果写一行，例如 eligible: true", "one outcome a line, e.g. eligible: true"))
         expect = None
     facts: dict[str, Any] = {}
     if pr.items:
@@ -141,10 +150,16 @@ def validate_facts(ps: PolicySet, subject: str, jurisdiction: str, given: dict, 
         if f is None:
             s = suggest(_str(name), decls)
             other = [subj for (subj, n) in ps.facts if n == name and subj != subject]
-            hint = f"did you mean '{s}'?" if s else None
+            zh = f"是不是想写“{s}”？" if s else ""
+            en = f"did you mean '{s}'?" if s else ""
             if other:
-                hint = (hint + " " if hint else "") + f"'{_str(name)}' is a fact of {other[0]}, not of {subject}"
-            pr.add("PE061", f"unknown fact '{_str(name)}' for {subject} at {jurisdiction}", where, hint=hint, key=True)
+                zh += f"“{_str(name)}”是 {other[0]} 的事实，不是 {subject} 的"
+                en = (en + " " if en else "") + f"'{_str(name)}' is a fact of {other[0]}, not of {subject}"
+            if not zh:
+                zh, en = ("请检查拼写；这个地区的规则没有声明这个事实", "check the spelling; the rules of this jurisdiction "
+                                                                     "declare no such fact")
+            pr.add("PE061", Text(f"{jurisdiction} 的规则里没有对象 {subject} 的事实“{_str(name)}”",
+                                 f"unknown fact '{_str(name)}' for {subject} at {jurisdiction}"), where, hint=Text(zh, en), key=True)
             continue
         v = _coerce(f.type, f.nullable, value, where, pr, f.min, f.max)
         if v is not _BAD:
@@ -193,55 +208,57 @@ def _coerce(t: T, nullable: bool, v: Any, where: tuple, pr: _Problems, lo: Any =
     if v is None:
         if nullable or t.nullable:
             return None
-        pr.add("PE062", "null is not allowed here", where, hint="leave the fact out if it is not known")
+        pr.add("PE062", Text("这里不能写空值（null）", "null is not allowed here"), where,
+               hint=Text("如果不知道这个事实，就不要写这一项", "leave the fact out if it is not known"))
         return _BAD
     k = t.kind
     if k == "bool":
         if isinstance(v, bool):
             return v
-        pr.add("PE062", f"expected true or false, got {_show(v)}", where, hint="write true or false without quotes")
+        pr.add("PE062", _expected("true 或 false", "true or false", v), where,
+               hint=Text("写 true 或 false，不加引号", "write true or false without quotes"))
         return _BAD
     if k == "int":
         if isinstance(v, bool) or not isinstance(v, int):
             if isinstance(v, Decimal) and v == v.to_integral_value():
-                hint = "write it without the decimal point"
+                hint = Text("请去掉小数点", "write it without the decimal point")
             elif isinstance(v, Decimal):
-                hint = "a count is a whole number"
+                hint = Text("人数、天数等计数是整数", "a count is a whole number")
             else:
-                hint = "write a whole number without quotes"
-            pr.add("PE062", f"expected a whole number, got {_show(v)}", where, hint=hint)
+                hint = Text("写一个整数，不加引号", "write a whole number without quotes")
+            pr.add("PE062", _expected("整数", "a whole number", v), where, hint=hint)
             return _BAD
         return _bounded(v, where, pr, lo, hi)
     if k == "decimal":
         if isinstance(v, bool) or not isinstance(v, (int, Decimal)):
-            pr.add("PE062", f"expected a number, got {_show(v)}", where, hint="write a number without quotes")
+            pr.add("PE062", _expected("数字", "a number", v), where, hint=Text("写一个数字，不加引号", "write a number without quotes"))
             return _BAD
         if isinstance(v, Decimal) and not v.is_finite():
-            pr.add("PE062", "not-a-number and infinity are not allowed", where)
+            pr.add("PE062", Text("不能是非数字（NaN）或无穷大", "not-a-number and infinity are not allowed"), where,
+                   hint=Text("请写一个普通的数字", "write an ordinary number"))
             return _BAD
         return _bounded(Decimal(v), where, pr, lo, hi)
     if k == "date":
         d = _as_date(v)
         if d is None:
-            pr.add("PE062", f"expected a real date YYYY-MM-DD, got {_show(v)}", where,
-                   hint="e.g. 2024-03-01; the date must exist in the calendar")
+            pr.add("PE062", _expected("年-月-日（YYYY-MM-DD）格式的真实日期", "a real date YYYY-MM-DD", v), where, hint=_DATE_HINT)
             return _BAD
         return d
     if k == "string":
         if isinstance(v, str):
             return v
-        pr.add("PE062", f"expected text, got {_show(v)}", where)
+        pr.add("PE062", _expected("文字", "text", v), where, hint=Text("把值写成文字，必要时加引号", "write the value as text, quoted if need be"))
         return _BAD
     if k == "enum":
         if isinstance(v, str) and v in t.enum.values:
             return v
         s = suggest(_str(v), t.enum.values)
-        pr.add("PE062", f"{_show(v)} is not one of the allowed values", where,
-               hint=(f"did you mean '{s}'? " if s else "") + "allowed: " + ", ".join(t.enum.values))
+        pr.add("PE062", Text(f"{_show(v)} 不是允许的取值", f"{_show(v)} is not one of the allowed values"), where,
+               hint=_choose(s, "允许的取值", "allowed", t.enum.values))
         return _BAD
     if k == "list":
         if not isinstance(v, (list, tuple)):  # a tuple, as Case.facts holds lists, is a list too
-            pr.add("PE062", f"expected a list, got {_show(v)}", where)
+            pr.add("PE062", _expected("列表", "a list", v), where, hint=Text("每一项另起一行，以“- ”开头", "one item a line, each starting with '- '"))
             return _BAD
         rec = t.elem
         out = []
@@ -249,12 +266,14 @@ def _coerce(t: T, nullable: bool, v: Any, where: tuple, pr: _Problems, lo: Any =
             iw = where + (i,)
             item = _plain(item)
             if not isinstance(item, dict):
-                pr.add("PE062", f"expected a mapping with {', '.join(n for n, _ in rec.fields)}", iw)
+                pr.add("PE062", Text(f"这一项应当是含有 {'、'.join(n for n, _ in rec.fields)} 的映射",
+                                     f"expected a mapping with {', '.join(n for n, _ in rec.fields)}"), iw,
+                       hint=Text("每一项写成“字段: 值”", "write each item as 'field: value' pairs"))
                 continue
             r = {}
             for fname, ftype in rec.fields:
                 if fname not in item:
-                    pr.add("PE062", f"'{fname}' is missing", iw)
+                    pr.add("PE062", _missing(fname), iw, hint=Text(f"请给这一项加上“{fname}: …”", f"add '{fname}:' to the item"))
                     continue
                 x = _coerce(ftype, False, item[fname], iw + (fname,), pr, 0 if ftype.kind == "int" else None)
                 if x is not _BAD:
@@ -262,7 +281,8 @@ def _coerce(t: T, nullable: bool, v: Any, where: tuple, pr: _Problems, lo: Any =
             for extra in item:
                 if rec.field(extra) is None:
                     s = suggest(_str(extra), [n for n, _ in rec.fields])
-                    pr.add("PE062", f"unknown field '{_str(extra)}'", iw + (extra,), hint=f"did you mean '{s}'?" if s else None, key=True)
+                    pr.add("PE062", _unknown_field(extra), iw + (extra,),
+                           hint=_choose(s, "字段", "fields", [n for n, _ in rec.fields]), key=True)
             out.append(r)
         return tuple(out)
     return v
@@ -273,17 +293,41 @@ _MAX_DIGITS = DEFAULT_LIMITS.max_int_digits
 
 def _bounded(v, where, pr, lo, hi):
     if abs(v) >= 10 ** _MAX_DIGITS:  # what the loader refuses in a file, refused from the API too
-        pr.add("PE063", f"a number of more than {_MAX_DIGITS} digits is out of range", where,
-               hint="counts, days and yuan are far smaller; check the value")
+        pr.add("PE063", Text(f"超过 {_MAX_DIGITS} 位的数字超出了范围", f"a number of more than {_MAX_DIGITS} digits is out of range"), where,
+               hint=Text("人数、天数和金额（元）都远小于此，请检查这个值", "counts, days and yuan are far smaller; check the value"))
         return _BAD
     if lo is not None and v < lo:
-        pr.add("PE063", f"{v} is below the smallest allowed value {lo}", where,
-               hint="counts and days cannot be negative" if lo == 0 else None)
+        pr.add("PE063", Text(f"{v} 小于允许的最小值 {lo}", f"{v} is below the smallest allowed value {lo}"), where,
+               hint=Text("人数和天数不能是负数", "counts and days cannot be negative") if lo == 0 else _CHECK_VALUE)
         return _BAD
     if hi is not None and v > hi:
-        pr.add("PE063", f"{v} is above the largest allowed value {hi}", where)
+        pr.add("PE063", Text(f"{v} 大于允许的最大值 {hi}", f"{v} is above the largest allowed value {hi}"), where, hint=_CHECK_VALUE)
         return _BAD
     return v
+
+
+NOT_A_CASE = Text("案例文件必须是一个映射，包含 subject、jurisdiction、as_of 和 facts",
+                  "a case file must be a mapping with subject, jurisdiction, as_of and facts")
+_DATE_HINT = Text("例如 2024-03-01；日期必须在日历上真实存在", "e.g. 2024-03-01; the date must exist in the calendar")
+_CHECK_VALUE = Text("请对照规则文件里的范围检查这个值", "check the value against the range the rule files declare")
+
+
+def _choose(s: str | None, zh: str, en: str, names) -> Text:
+    """'did you mean …? subjects: a, b, c' in both languages."""
+    return Text((f"是不是想写“{s}”？" if s else "") + f"{zh}：" + "、".join(names),
+                (f"did you mean '{s}'? " if s else "") + f"{en}: " + ", ".join(names))
+
+
+def _unknown_field(k: Any) -> Text:
+    return Text(f"不认识的项“{_str(k)}”", f"unknown field '{_str(k)}'")
+
+
+def _missing(k: str) -> Text:
+    return Text(f"缺少“{k}”", f"'{k}' is missing")
+
+
+def _expected(zh: str, en: str, v: Any) -> Text:
+    return Text(f"这里应当是{zh}，但写的是 {_show(v)}", f"expected {en}, got {_show(v)}")
 
 
 def _str(v: Any) -> str:

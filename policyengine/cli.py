@@ -14,7 +14,7 @@ import datetime as _dt
 import os
 import sys
 
-from .diagnostics import PolicyError, Severity, render_all, resolve_lang, sort_key
+from .diagnostics import PolicyError, Severity, Text, printable, render_all, resolve_lang, sort_key
 from .explain import dumps
 
 __all__ = ["main"]
@@ -35,6 +35,13 @@ def _print_diags(diags, fmt: str, out=None, lang: str | None = None) -> None:
     w = sum(d.severity is Severity.WARNING for d in diags)
     i = len(diags) - e - w
     out.write(f"{e} 个错误，{w} 个警告，{i} 条说明\n" if lang == "zh" else f"{e} error(s), {w} warning(s), {i} note(s)\n")
+
+
+def _say(a, label: str, text: Text) -> None:
+    """One line of the command's own on stderr (``error``, ``note``), in ``a.lang``."""
+    head = {"error": ("错误", "error"), "note": ("说明", "note")}[label]
+    zh = a.lang == "zh"
+    print(f"{head[0] if zh else head[1]}{'：' if zh else ': '}{text.get(a.lang)}", file=sys.stderr)
 
 
 def _paths(a) -> list:
@@ -63,7 +70,8 @@ def cmd_evaluate(a) -> int:
         try:
             as_of = _dt.date.fromisoformat(a.as_of)
         except ValueError:
-            print(f"error: --as-of {a.as_of!r} is not a date YYYY-MM-DD", file=sys.stderr)
+            _say(a, "error", Text(f"--as-of {a.as_of!r} 不是 年-月-日（YYYY-MM-DD）格式的日期，例如 2024-03-01",
+                                  f"--as-of {a.as_of!r} is not a date YYYY-MM-DD"))
             return 2
     case = pol.case(a.case, jurisdiction=a.jurisdiction, as_of=as_of)
     d = pol.evaluate(case, lang=a.lang)
@@ -95,7 +103,8 @@ def cmd_coverage(a) -> int:
     text, ps = coverage_report(_paths(a), fmt=a.format)
     if ps.errors:  # the table of files with errors would be a guess: say what is wrong instead
         _print_diags(ps.errors, "text", sys.stderr, a.lang)
-        print("coverage: the rule files have errors; fix them first", file=sys.stderr)
+        print(Text("coverage：规则文件有错误，请先改正", "coverage: the rule files have errors; fix them first").get(a.lang),
+              file=sys.stderr)
         return 1
     sys.stdout.write(text)
     return 0
@@ -112,8 +121,11 @@ def cmd_facts(a) -> int:
         from .types import suggest
 
         s = suggest(a.jurisdiction, ps.jurisdictions)
-        print(f"error: unknown jurisdiction {a.jurisdiction!r}" + (f"; did you mean {s!r}?" if s else "")
-              + "\n  jurisdictions: " + ", ".join(sorted(ps.jurisdictions)), file=sys.stderr)
+        known = sorted(ps.jurisdictions)
+        _say(a, "error", Text(f"不认识的地区 {a.jurisdiction!r}" + (f"；是不是想写 {s!r}？" if s else "")
+                              + "\n  地区：" + "、".join(known),
+                              f"unknown jurisdiction {a.jurisdiction!r}" + (f"; did you mean {s!r}?" if s else "")
+                              + "\n  jurisdictions: " + ", ".join(known)))
         return 2
     sys.stdout.write(render_facts(fact_rows(ps, a.subject, a.jurisdiction), a.format, a.lang))
     return 0
@@ -227,17 +239,20 @@ def cmd_batch(a) -> int:
     try:
         from .batch import run_batch
     except ImportError as e:  # the batch extra is not installed
-        print(f"error: policyengine batch needs the 'batch' extra ({e.name or e}): "
-              "pip install 'policyengine-rules[batch]'", file=sys.stderr)
+        _say(a, "error", Text(f"policyengine batch 需要安装 'batch' 附加组件（缺少 {e.name or e}）："
+                              "pip install 'policyengine-rules[batch]'",
+                              f"policyengine batch needs the 'batch' extra ({e.name or e}): "
+                              "pip install 'policyengine-rules[batch]'"))
         return 2
     r = run_batch(_policies(a), a.input, a.out, subject=a.subject, jurisdiction=a.jurisdiction, as_of=a.as_of,
                   engine=a.engine, explain=a.explain, lang=a.lang, chunk_rows=a.chunk_rows)
     if r.row_wise:
-        print(f"note: the SQL translation cannot express {', '.join(r.row_wise)}: decided row by row",
-              file=sys.stderr)
+        _say(a, "note", Text(f"SQL 翻译无法表达 {'、'.join(r.row_wise)}：这些结果逐行计算",
+                             f"the SQL translation cannot express {', '.join(r.row_wise)}: decided row by row"))
     for n in r.notes:
-        print(f"note: {n}", file=sys.stderr)
-    print(f"{r.rows} row(s) decided by {r.engine}, {r.errors} with an error; wrote {a.out}", file=sys.stderr)
+        _say(a, "note", n if isinstance(n, Text) else Text(n, n))
+    print(Text(f"{r.engine} 计算了 {r.rows} 行，其中 {r.errors} 行有错误；已写入 {a.out}",
+               f"{r.rows} row(s) decided by {r.engine}, {r.errors} with an error; wrote {a.out}").get(a.lang), file=sys.stderr)
     return 0
 
 
@@ -263,7 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # an engine bug: say so plainly, never a raw traceback unless asked
         if a.debug:
             raise
-        print(f"internal error: {type(e).__name__}: {e}\n(run with --debug for details, and please report it)", file=sys.stderr)
+        what = printable(f"{type(e).__name__}: {e}")
+        print(Text(f"内部错误（internal error）：{what}\n（这是本程序的缺陷，不是你的文件的问题；加 --debug 可看详情，请报告它）",
+                   f"internal error: {what}\n(run with --debug for details, and please report it)").get(a.lang), file=sys.stderr)
         return 3
 
 

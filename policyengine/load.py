@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from .diagnostics import Diagnostic, PolicyError, Related, Span
+from .diagnostics import Diagnostic, PolicyError, Related, Span, Text
 from .slips import explain_parser_message, find_slip
 
 __all__ = ["Limits", "Source", "Loaded", "NodePos", "load_file", "load_text", "find_files", "DEFAULT_LIMITS"]
@@ -67,7 +67,7 @@ class Source:
     def span(self, line: int, column: int, end_column: int | None = None) -> Span:
         return Span(self.path, line, column, end_column)
 
-    def diag(self, code: str, message: str, line: int, column: int, *, hint: str | None = None,
+    def diag(self, code: str, message: Text | str, line: int, column: int, *, hint: Text | str | None = None,
              end_column: int | None = None, related: tuple[Related, ...] = ()) -> Diagnostic:
         return Diagnostic(code, message, Span(self.path, line, column, end_column), hint=hint,
                           related=related, source_line=self.line(line))
@@ -117,7 +117,7 @@ class Loaded:
             return Span(self.source.path, 1, 1)
         return Span(self.source.path, p.line, p.column)
 
-    def diag(self, code: str, message: str, path: tuple, *, key: bool = False, hint: str | None = None,
+    def diag(self, code: str, message: Text | str, path: tuple, *, key: bool = False, hint: Text | str | None = None,
              related: tuple[Related, ...] = ()) -> Diagnostic:
         s = self.span(path, key=key)
         return Diagnostic(code, message, s, hint=hint, related=related, source_line=self.source.line(s.line))
@@ -137,8 +137,8 @@ class Loaded:
         col = index - (self.source.text.rfind("\n", 0, index) + 1) + 1
         return Span(self.source.path, line, col, col + max(1, length))
 
-    def offset_diag(self, code: str, message: str, path: tuple, offset: int, length: int = 1, *,
-                    hint: str | None = None, related: tuple[Related, ...] = ()) -> Diagnostic:
+    def offset_diag(self, code: str, message: Text | str, path: tuple, offset: int, length: int = 1, *,
+                    hint: Text | str | None = None, related: tuple[Related, ...] = ()) -> Diagnostic:
         s = self.offset_span(path, offset, length)
         return Diagnostic(code, message, s, hint=hint, related=related, source_line=self.source.line(s.line))
 
@@ -192,8 +192,11 @@ _SPECIAL_FLOAT = re.compile(r"[-+]?\.(inf|Inf|INF)\Z|\.(nan|NaN|NAN)\Z|[-+]?(inf
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})\Z")
 
 
+_CHECK_NUMBER = Text("请检查这个数字是否写对", "check that the number is written as meant")
+
+
 class _ScalarError(Exception):
-    def __init__(self, code: str, message: str, hint: str | None = None):
+    def __init__(self, code: str, message: Text, hint: Text | None = None):
         self.code, self.message, self.hint = code, message, hint
 
 
@@ -207,29 +210,34 @@ def _resolve_plain(text: str, limits: Limits) -> Any:
     if _INT.match(text):
         digits = len(text.lstrip("+-"))
         if digits > limits.max_int_digits:
-            raise _ScalarError("PE005", f"integer with {digits} digits is longer than the limit of {limits.max_int_digits}",
-                               "numbers in policies and cases are counts, days and yuan; check the value")
+            raise _ScalarError("PE005", Text(f"这个整数有 {digits} 位，超过了上限 {limits.max_int_digits} 位",
+                                             f"integer with {digits} digits is longer than the limit of {limits.max_int_digits}"),
+                               Text("政策和案例里的数字是人数、天数和金额（元），请检查这个值",
+                                    "numbers in policies and cases are counts, days and yuan; check the value"))
         return int(text)
     if _FLOAT.match(text):
         if len(text) > limits.max_int_digits + 10:
-            raise _ScalarError("PE005", f"number with {len(text)} characters is longer than the limit", None)
+            raise _ScalarError("PE005", Text(f"这个数字有 {len(text)} 个字符，超过了上限",
+                                             f"number with {len(text)} characters is longer than the limit"), _CHECK_NUMBER)
         try:
             d = Decimal(text)
         except InvalidOperation:  # pragma: no cover - the regex admits only valid numbers
-            raise _ScalarError("PE008", f"{text!r} is not a number")
+            raise _ScalarError("PE008", Text(f"{text!r} 不是数字", f"{text!r} is not a number"))
         if abs(d.adjusted()) > 40:
-            raise _ScalarError("PE005", f"number {text} is out of range", None)
+            raise _ScalarError("PE005", Text(f"数字 {text} 超出了允许的范围", f"number {text} is out of range"), _CHECK_NUMBER)
         return d
     if _SPECIAL_FLOAT.match(text):
-        raise _ScalarError("PE008", f"{text!r} (not-a-number or infinity) is not allowed",
-                           "write an ordinary number, or leave the fact out if it is unknown")
+        raise _ScalarError("PE008", Text(f"{text!r}（非数字或无穷大）不能使用", f"{text!r} (not-a-number or infinity) is not allowed"),
+                           Text("请写一个普通的数字；如果不知道这个值，就不要写这一项",
+                                "write an ordinary number, or leave the fact out if it is unknown"))
     m = _DATE.match(text)
     if m:
         try:
             return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         except ValueError as e:
-            raise _ScalarError("PE008", f"{text} is not a real calendar date ({e})",
-                               "dates are YYYY-MM-DD and must exist, e.g. 2024-02-29 but not 2023-02-29")
+            raise _ScalarError("PE008", Text(f"{text} 不是日历上真实存在的日期", f"{text} is not a real calendar date ({e})"),
+                               Text("日期写成 年-月-日（YYYY-MM-DD），而且必须真实存在，例如 2024-02-29 可以，2023-02-29 不行",
+                                    "dates are YYYY-MM-DD and must exist, e.g. 2024-02-29 but not 2023-02-29"))
     return text
 
 
@@ -249,8 +257,10 @@ def _decode(data: bytes, path: str) -> str:
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
         col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
-        raise PolicyError(Diagnostic("PE006", f"the file is not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start})",
-                                     Span(path, line, col), hint="save the file as UTF-8"))
+        raise PolicyError(Diagnostic("PE006", Text(f"文件不是 UTF-8 编码（第 {e.start} 个字节 0x{data[e.start]:02x} 无法读取），"
+                                                   "可能是用 GBK 等其他编码保存的",
+                                                   f"the file is not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start})"),
+                                     Span(path, line, col), hint=Text("请在编辑器里把文件另存为 UTF-8 编码", "save the file as UTF-8")))
 
 
 def load_file(path: str | Path, limits: Limits = DEFAULT_LIMITS, display: str | None = None) -> Loaded:
@@ -264,14 +274,17 @@ def load_file(path: str | Path, limits: Limits = DEFAULT_LIMITS, display: str | 
         try:
             st = os.fstat(fd)
             if not _stat.S_ISREG(st.st_mode):
-                what = ("a directory" if _stat.S_ISDIR(st.st_mode) else "a FIFO (named pipe)" if _stat.S_ISFIFO(st.st_mode)
-                        else "a device" if _stat.S_ISCHR(st.st_mode) or _stat.S_ISBLK(st.st_mode)
-                        else "a socket" if _stat.S_ISSOCK(st.st_mode) else "not a regular file")
-                raise PolicyError(Diagnostic("PE070", f"cannot read the file: it is {what}, not a regular file",
-                                             Span(name, 1, 1), hint="give a rule or case file"))
+                zh, what = (("文件夹", "a directory") if _stat.S_ISDIR(st.st_mode)
+                            else ("命名管道（FIFO）", "a FIFO (named pipe)") if _stat.S_ISFIFO(st.st_mode)
+                            else ("设备", "a device") if _stat.S_ISCHR(st.st_mode) or _stat.S_ISBLK(st.st_mode)
+                            else ("套接字", "a socket") if _stat.S_ISSOCK(st.st_mode) else ("特殊文件", "not a regular file"))
+                raise PolicyError(Diagnostic("PE070", Text(f"无法读取：这是{zh}，不是普通文件",
+                                                           f"cannot read the file: it is {what}, not a regular file"),
+                                             Span(name, 1, 1), hint=Text("请给出一个规则文件或案例文件", "give a rule or case file")))
             if st.st_size > limits.max_file_bytes:
-                raise PolicyError(Diagnostic("PE005", f"file is {st.st_size} bytes, more than the limit of {limits.max_file_bytes}",
-                                             Span(name, 1, 1), hint="split the file, or check that it is the file you meant"))
+                raise PolicyError(Diagnostic("PE005", Text(f"文件有 {st.st_size} 字节，超过了上限 {limits.max_file_bytes} 字节",
+                                                           f"file is {st.st_size} bytes, more than the limit of {limits.max_file_bytes}"),
+                                             Span(name, 1, 1), hint=_SPLIT))
             with os.fdopen(fd, "rb") as fh:  # never more than the limit, whatever stat said (a growing file)
                 fd = -1
                 data = fh.read(limits.max_file_bytes + 1)
@@ -279,15 +292,30 @@ def load_file(path: str | Path, limits: Limits = DEFAULT_LIMITS, display: str | 
             if fd >= 0:
                 os.close(fd)
         if len(data) > limits.max_file_bytes:
-            raise PolicyError(Diagnostic("PE005", f"file is more than the limit of {limits.max_file_bytes} bytes",
-                                         Span(name, 1, 1), hint="split the file, or check that it is the file you meant"))
+            raise PolicyError(Diagnostic("PE005", Text(f"文件超过了上限 {limits.max_file_bytes} 字节",
+                                                       f"file is more than the limit of {limits.max_file_bytes} bytes"),
+                                         Span(name, 1, 1), hint=_SPLIT))
     except PolicyError:
         raise
     except OSError as e:
         why = "a directory" if isinstance(e, IsADirectoryError) else (e.strerror or str(e))
-        raise PolicyError(Diagnostic("PE070", f"cannot read the file: {why}", Span(name, 1, 1),
-                                     hint="check the path"))
+        raise PolicyError(Diagnostic("PE070", Text(f"无法读取文件：{_os_zh(e)}", f"cannot read the file: {why}"), Span(name, 1, 1),
+                                     hint=Text("请检查路径和文件名是否写对", "check the path")))
     return load_text(_decode(data, name), name, limits)
+
+
+_SPLIT = Text("请把文件拆小，或确认这是不是你要的文件", "split the file, or check that it is the file you meant")
+
+
+def _os_zh(e: OSError) -> str:
+    """What the operating system said, in Chinese for the common cases (its own words otherwise)."""
+    if isinstance(e, IsADirectoryError):
+        return "这是一个文件夹"
+    if isinstance(e, FileNotFoundError):
+        return "文件或文件夹不存在"
+    if isinstance(e, PermissionError):
+        return "没有读取权限"
+    return f"系统报告“{e.strerror or e}”"
 
 
 def find_files(paths, suffixes: tuple[str, ...] = (".yaml", ".yml")) -> tuple[list[Path], list[Diagnostic]]:
@@ -309,7 +337,9 @@ def find_files(paths, suffixes: tuple[str, ...] = (".yaml", ".yml")) -> tuple[li
         try:
             real_root = root.resolve(strict=True)
         except (OSError, RuntimeError) as e:
-            diags.append(Diagnostic("PE070", f"cannot read the folder: {getattr(e, 'strerror', None) or e}", Span(str(root), 1, 1)))
+            diags.append(Diagnostic("PE070", Text(f"无法读取文件夹：{_os_zh(e) if isinstance(e, OSError) else '路径循环'}",
+                                                  f"cannot read the folder: {getattr(e, 'strerror', None) or e}"),
+                                    Span(str(root), 1, 1)))
             continue
         found: list[Path] = []
         seen_dirs = {real_root}
@@ -319,7 +349,8 @@ def find_files(paths, suffixes: tuple[str, ...] = (".yaml", ".yml")) -> tuple[li
             try:
                 entries = sorted(os.scandir(folder), key=lambda e: e.name)
             except OSError as e:
-                diags.append(Diagnostic("PE070", f"cannot read the folder: {e.strerror or e}", Span(str(folder), 1, 1)))
+                diags.append(Diagnostic("PE070", Text(f"无法读取文件夹：{_os_zh(e)}", f"cannot read the folder: {e.strerror or e}"),
+                                        Span(str(folder), 1, 1)))
                 continue
             for entry in entries:
                 p = folder / entry.name
@@ -332,22 +363,24 @@ def find_files(paths, suffixes: tuple[str, ...] = (".yaml", ".yml")) -> tuple[li
                     try:
                         target = p.resolve(strict=True)
                     except RuntimeError:  # (Python < 3.13 says a loop this way)
-                        diags.append(_link_diag(p, "is a symbolic link loop"))
+                        diags.append(_link_diag(p, _LOOP))
                         continue
                     except OSError as e:
                         loop = getattr(e, "errno", None) == 40  # ELOOP
                         if not loop and not (p.suffix in suffixes):
                             continue
-                        diags.append(_link_diag(p, "is a symbolic link loop" if loop else "is a symbolic link to nothing"))
+                        diags.append(_link_diag(p, _LOOP if loop else Text("是指向不存在目标的符号链接", "is a symbolic link to nothing")))
                         continue
                     if target != real_root and real_root not in target.parents:
                         if target.is_dir() or p.suffix in suffixes:
-                            diags.append(_link_diag(p, "is a symbolic link that leads outside the folder "
-                                                       f"{str(given)!r}; it was not read"))
+                            diags.append(_link_diag(p, Text(f"是指向文件夹 {str(given)!r} 之外的符号链接，没有读取",
+                                                                 "is a symbolic link that leads outside the folder "
+                                                                 f"{str(given)!r}; it was not read")))
                         continue
                     if target.is_dir():
                         if target in seen_dirs:
-                            diags.append(_link_diag(p, "is a symbolic link loop: it leads to a folder already read"))
+                            diags.append(_link_diag(p, Text("是循环的符号链接：它指向一个已经读过的文件夹",
+                                                            "is a symbolic link loop: it leads to a folder already read")))
                             continue
                         seen_dirs.add(target)
                         todo.append((p, target))
@@ -365,9 +398,13 @@ def find_files(paths, suffixes: tuple[str, ...] = (".yaml", ".yml")) -> tuple[li
     return out, diags
 
 
-def _link_diag(p: Path, what: str) -> Diagnostic:
-    return Diagnostic("PE071", f"{p} {what}", Span(str(p), 1, 1),
-                      hint="rule and case files must be inside the folder given; copy the file in instead of linking it")
+_LOOP = Text("是循环的符号链接", "is a symbolic link loop")
+
+
+def _link_diag(p: Path, what: Text) -> Diagnostic:
+    return Diagnostic("PE071", Text(f"{p} {what.zh}", f"{p} {what.en}"), Span(str(p), 1, 1),
+                      hint=Text("规则文件和案例文件必须放在给出的文件夹里面；请把文件复制进来，不要用链接",
+                                "rule and case files must be inside the folder given; copy the file in instead of linking it"))
 
 
 def load_text(text: str, path: str = "<string>", limits: Limits = DEFAULT_LIMITS) -> Loaded:
@@ -375,10 +412,22 @@ def load_text(text: str, path: str = "<string>", limits: Limits = DEFAULT_LIMITS
         text = text[1:]
     source = Source(path, text)
     if len(text.encode("utf-8", "surrogatepass")) > limits.max_file_bytes:
-        raise PolicyError(source.diag("PE005", f"input is larger than the limit of {limits.max_file_bytes} bytes", 1, 1))
+        raise PolicyError(source.diag("PE005", Text(f"输入超过了上限 {limits.max_file_bytes} 字节",
+                                                    f"input is larger than the limit of {limits.max_file_bytes} bytes"), 1, 1,
+                                      hint=_SPLIT))
     if not text.strip():
-        raise PolicyError(source.diag("PE012", "the file is empty", 1, 1, hint="a rule or case file is a YAML mapping"))
+        raise PolicyError(source.diag("PE012", Text("文件是空的", "the file is empty"), 1, 1,
+                                      hint=Text("规则文件或案例文件应当是“键: 值”的 YAML 映射",
+                                                "a rule or case file is a YAML mapping")))
     return _Builder(source, limits).build()
+
+
+_BRACKETS = Text("规则文件和案例文件的层次都很浅；请检查是否有多余或没闭合的括号",
+                 "rule and case files are shallow; check for runaway brackets")
+
+
+def _syntax(what: Text) -> Text:
+    return Text(f"YAML 格式错误：{what.zh}", f"YAML syntax error: {what.en}")
 
 
 class _Builder:
@@ -395,10 +444,11 @@ class _Builder:
         return NodePos(sm.line + 1, sm.column + 1, sm.index, em.index if em is not None else sm.index,
                        getattr(ev, "style", None) or None)  # plain is None, from either parser
 
-    def _fail(self, code: str, message: str, ev, hint: str | None = None, path: tuple | None = None):
+    def _fail(self, code: str, message: Text, ev, hint: Text | None = None, path: tuple | None = None):
         m = ev.start_mark
         if path:  # name the field too, not only the place: "facts.service_days: ..."
-            message = ".".join(str(x) for x in path) + ": " + message
+            where = ".".join(str(x) for x in path)
+            message = Text(f"{where}：{message.zh}", f"{where}: {message.en}")
         raise PolicyError(self.source.diag(code, message, m.line + 1, m.column + 1, hint=hint))
 
     def build(self, loader_class=_EVENT_LOADER) -> Loaded:
@@ -421,18 +471,21 @@ class _Builder:
                 if cls is Scalar or cls is MapStart or cls is SeqStart:
                     parent = stack[-1] if stack else None
                     if ev.anchor is not None:
-                        self._fail("PE003", f"YAML anchors (&{ev.anchor}) are not allowed", ev,
-                                   "write the value out in full where it is needed", path=self._node_path(parent))
+                        self._fail("PE003", Text(f"不能使用 YAML 锚点（&{ev.anchor}）", f"YAML anchors (&{ev.anchor}) are not allowed"), ev,
+                                   Text("在需要的地方把值完整写出来", "write the value out in full where it is needed"),
+                                   path=self._node_path(parent))
                     if ev.tag is not None and (ev.implicit is False or ev.implicit == (False, False)):
-                        self._fail("PE004", f"YAML tags ({ev.tag}) are not allowed", ev,
-                                   "remove the tag; values are typed by the facts and rules that declare them",
+                        self._fail("PE004", Text(f"不能使用 YAML 标签（{ev.tag}）", f"YAML tags ({ev.tag}) are not allowed"), ev,
+                                   Text("请删去这个标签；值的类型由声明它的事实和规则决定",
+                                        "remove the tag; values are typed by the facts and rules that declare them"),
                                    path=self._node_path(parent))
                     is_key = parent is not None and parent[2] is None and type(parent[0]) is dict
                     if cls is Scalar:
                         text = ev.value
                         if len(text) > limits.max_scalar_chars:
-                            self._fail("PE005", f"text of {len(text)} characters is longer than the limit of {limits.max_scalar_chars}", ev,
-                                       path=self._node_path(parent))
+                            self._fail("PE005", Text(f"这段文字有 {len(text)} 个字符，超过了上限 {limits.max_scalar_chars} 个",
+                                                     f"text of {len(text)} characters is longer than the limit of {limits.max_scalar_chars}"),
+                                       ev, _SPLIT, path=self._node_path(parent))
                         if is_key:
                             if not text.isascii():  # one spelling per name: NFC (café written as e + U+0301 is café)
                                 text = unicodedata.normalize("NFC", text)
@@ -455,10 +508,11 @@ class _Builder:
                         continue
                     # a mapping or list starts
                     if is_key:
-                        self._fail("PE012", "a mapping key must be plain text, not a list or mapping", ev, path=parent[1])
+                        self._fail("PE012", Text("键必须是普通文字，不能是列表或映射", "a mapping key must be plain text, not a list or mapping"),
+                                   ev, Text("把键写成一个名字，后面跟“: ”", "write the key as a name followed by ': '"), path=parent[1])
                     if len(stack) >= limits.max_depth:
-                        self._fail("PE007", f"nesting is deeper than the limit of {limits.max_depth} levels", ev,
-                                   "rule and case files are shallow; check for runaway brackets")
+                        self._fail("PE007", Text(f"嵌套超过了上限 {limits.max_depth} 层", f"nesting is deeper than the limit of {limits.max_depth} levels"),
+                                   ev, _BRACKETS)
                     path = self._child_path(parent)
                     positions[path] = self._pos(ev)
                     stack.append([{} if cls is MapStart else [], path, None, None])
@@ -469,14 +523,15 @@ class _Builder:
                     else:
                         result = frame[0]
                 elif cls is Alias:
-                    self._fail("PE003", f"YAML aliases (*{ev.anchor}) are not allowed", ev,
-                               "write the value out in full; aliases are refused so that no file can expand without bound",
+                    self._fail("PE003", Text(f"不能使用 YAML 别名（*{ev.anchor}）", f"YAML aliases (*{ev.anchor}) are not allowed"), ev,
+                               Text("请把值完整写出来；不接受别名，是为了不让文件无限膨胀",
+                                    "write the value out in full; aliases are refused so that no file can expand without bound"),
                                path=self._node_path(stack[-1] if stack else None))
                 elif cls is DocStart:
                     docs += 1
                     if docs > 1:
-                        self._fail("PE001", "the file holds more than one YAML document", ev,
-                                   "keep one document per file; remove the second '---'")
+                        self._fail("PE001", Text("文件里有不止一个 YAML 文档", "the file holds more than one YAML document"), ev,
+                                   Text("一个文件只写一个文档；请删去第二个“---”", "keep one document per file; remove the second '---'"))
                 # the stream's start and end and a document's end say nothing
         except yaml.MarkedYAMLError as e:
             if loader_class is not yaml.SafeLoader and "nesting depth" in str(e.problem):
@@ -496,25 +551,27 @@ class _Builder:
             # the officer's likely slip (a full-width colon, a tab …) at its own place, in plain words
             slip = find_slip(self.source.text, line)
             if slip is not None:
-                raise PolicyError(self.source.diag("PE001", f"YAML 语法错误 / YAML syntax error: {slip.message}",
-                                                   slip.line, slip.column, hint=slip.hint))
+                raise PolicyError(self.source.diag("PE001", _syntax(slip.message), slip.line, slip.column, hint=slip.hint))
             plain = explain_parser_message(msg)
             if plain is not None:
-                raise PolicyError(self.source.diag("PE001", f"YAML 语法错误 / YAML syntax error: {plain[0]} ({msg})",
-                                                   line, col, hint=plain[1]))
-            raise PolicyError(self.source.diag("PE001", f"YAML syntax error: {msg}", line, col,
-                                               hint="check indentation, colons and quotes around this spot"))
+                raise PolicyError(self.source.diag("PE001", _syntax(plain[0]), line, col, hint=plain[1]))
+            raise PolicyError(self.source.diag("PE001", _syntax(Text(f"文件的格式写法有误（解析器报告：{msg}）", msg)), line, col,
+                                               hint=Text("请检查这里附近的缩进、冒号和引号",
+                                                         "check indentation, colons and quotes around this spot")))
         except yaml.reader.ReaderError as e:  # a control character: it has a position, not a mark
             i = max(0, min(int(getattr(e, "position", 0) or 0), len(self.source.text)))
             line = self.source.text.count("\n", 0, i) + 1
             col = i - (self.source.text.rfind("\n", 0, i) + 1) + 1
             what = f"character #x{e.character:04x}" if isinstance(e.character, int) else "character"
-            raise PolicyError(self.source.diag("PE001", f"YAML syntax error: unacceptable {what}: control characters are not allowed",
-                                               line, col, hint="remove the character, or write it as an escape in double quotes"))
+            zh = f"字符 #x{e.character:04x}" if isinstance(e.character, int) else "字符"
+            raise PolicyError(self.source.diag("PE001", _syntax(Text(f"不可接受的{zh}：文件里不能有控制字符",
+                                                                     f"unacceptable {what}: control characters are not allowed")),
+                                               line, col, hint=Text("请删去这个字符，或在双引号里用转义写法",
+                                                                    "remove the character, or write it as an escape in double quotes")))
         except yaml.YAMLError as e:
-            raise PolicyError(self.source.diag("PE001", f"YAML syntax error: {e}", 1, 1))
+            raise PolicyError(self.source.diag("PE001", _syntax(Text(f"文件的格式写法有误（解析器报告：{e}）", str(e))), 1, 1))
         except RecursionError:
-            raise PolicyError(self.source.diag("PE007", "nesting is too deep", 1, 1))
+            raise PolicyError(self.source.diag("PE007", Text("嵌套太深", "nesting is too deep"), 1, 1, hint=_BRACKETS))
         finally:
             if loader is not None:
                 loader.dispose()
@@ -542,18 +599,22 @@ class _Builder:
             frame[2] = frame[3] = None
             if key in container:
                 first = self.key_positions.get(frame[1] + (key,))
-                rel = (Related(Span(self.source.path, first.line, first.column), "first written here"),) if first else ()
+                rel = (Related(Span(self.source.path, first.line, first.column), Text("第一次写在这里", "first written here")),) if first else ()
+                where = ".".join(str(x) for x in frame[1] + (key,))
                 self.diags.append(self.source.diag(
-                    "PE002", ".".join(str(x) for x in frame[1] + (key,)) + f": key '{key}' appears twice in the same mapping",
+                    "PE002", Text(f"{where}：键“{key}”在同一个映射里写了两次", f"{where}: key '{key}' appears twice in the same mapping"),
                     kev.start_mark.line + 1,
-                    kev.start_mark.column + 1, hint="remove one of the two; a duplicate would silently override the other",
+                    kev.start_mark.column + 1, hint=Text("请删去其中一个；重复的那个会悄悄覆盖另一个",
+                                                         "remove one of the two; a duplicate would silently override the other"),
                     related=rel))
                 return
             if len(container) >= self.limits.max_collection_items:
-                self._fail("PE005", f"mapping has more than {self.limits.max_collection_items} entries", kev, path=frame[1])
+                self._fail("PE005", Text(f"映射的条目超过了上限 {self.limits.max_collection_items} 个",
+                                         f"mapping has more than {self.limits.max_collection_items} entries"), kev, _SPLIT, path=frame[1])
             self.key_positions[frame[1] + (key,)] = self._pos(kev)
             container[key] = value
         else:
             if len(container) >= self.limits.max_collection_items:
-                self._fail("PE005", f"list has more than {self.limits.max_collection_items} items", ev, path=frame[1])
+                self._fail("PE005", Text(f"列表的项超过了上限 {self.limits.max_collection_items} 项",
+                                         f"list has more than {self.limits.max_collection_items} items"), ev, _SPLIT, path=frame[1])
             container.append(value)

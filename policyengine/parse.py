@@ -19,6 +19,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import ast as A
+from .diagnostics import Text
 from .load import DEFAULT_LIMITS, Limits
 
 __all__ = ["ExprError", "parse_expression"]
@@ -27,7 +28,7 @@ __all__ = ["ExprError", "parse_expression"]
 class ExprError(Exception):
     """A problem at ``offset`` of an expression.  ``code`` is a diagnostic code."""
 
-    def __init__(self, code: str, message: str, offset: int, length: int = 1, hint: str | None = None):
+    def __init__(self, code: str, message: Text, offset: int, length: int = 1, hint: Text | None = None):
         super().__init__(message)
         self.code, self.message, self.offset, self.length, self.hint = code, message, offset, length, hint
 
@@ -137,9 +138,12 @@ KEYWORDS = frozenset({"if", "then", "else", "or", "and", "not", "in", "for", "wh
 
 def _name_of(t: Token) -> str:
     if t.value in KEYWORDS:
-        hint = "put brackets round the part it begins, e.g. x * (not y)" if t.value == "not" else \
-            f"'{t.value}' is a reserved word; check what comes before it, or choose another name"
-        raise ExprError("PE020", f"'{t.value}' cannot stand here", t.start_pos, len(t.value), hint=hint)
+        hint = Text("把它开头的那部分用括号括起来，例如 x * (not y)", "put brackets round the part it begins, e.g. x * (not y)") \
+            if t.value == "not" else \
+            Text(f"'{t.value}' 是保留字；请检查它前面写了什么，或换一个名字",
+                 f"'{t.value}' is a reserved word; check what comes before it, or choose another name")
+        raise ExprError("PE020", Text(f"'{t.value}' 不能出现在这里", f"'{t.value}' cannot stand here"), t.start_pos, len(t.value),
+                        hint=hint)
     # one spelling per name, as for the names declared in files (load.py): NFC
     return t.value if t.value.isascii() else unicodedata.normalize("NFC", t.value)
 
@@ -218,43 +222,59 @@ class _ToAst(Transformer):
 
 
 _FRIENDLY = {
-    "RPAR": "')'", "LPAR": "'('", "RSQB": "']'", "LSQB": "'['", "COMMA": "','", "NAME": "a name",
-    "INT": "a number", "DECIMAL": "a number", "STRING": "a quoted text", "COMP_OP": "a comparison",
-    "ADD_OP": "'+' or '-'", "MUL_OP": "'*' or '/'", "MINUS": "'-'", "DOT": "'.'", "$END": "the end",
+    "RPAR": "')'", "LPAR": "'('", "RSQB": "']'", "LSQB": "'['", "COMMA": "','", "NAME": ("名字", "a name"),
+    "INT": ("数字", "a number"), "DECIMAL": ("数字", "a number"), "STRING": ("带引号的文字", "a quoted text"),
+    "COMP_OP": ("比较符号", "a comparison"), "ADD_OP": ("'+' 或 '-'", "'+' or '-'"), "MUL_OP": ("'*' 或 '/'", "'*' or '/'"),
+    "MINUS": "'-'", "DOT": "'.'", "$END": ("表达式结尾", "the end"),
     "IF": "'if'", "THEN": "'then'", "ELSE": "'else'", "AND": "'and'", "OR": "'or'", "NOT": "'not'",
     "IN": "'in'", "FOR": "'for'", "WHERE": "'where'", "TRUE": "'true'", "FALSE": "'false'", "NULL": "'null'",
 }
 
+_ASCII = ("改用半角 '{a}'，不要用全角 '{w}'", "use the ASCII '{a}' instead of the full-width '{w}'")
+_QUOTES = ("改用半角引号 {q}", "use straight quotes {q}")
+
+
+def _fill(pair: tuple[str, str], **k) -> Text:
+    return Text(pair[0].format(**k), pair[1].format(**k))
+
+
 # Mistakes policy officers make often, with the fix.
 _LOOKALIKES = {
-    "=": "write '==' to compare for equality",
-    "&": "write 'and'",
-    "|": "write 'or'",
-    "!": "write 'not', or '!=' for 'not equal'",
-    "≥": "write '>='", "≤": "write '<='", "≠": "write '!='",
-    "（": "use the ASCII '(' instead of the full-width '（'", "）": "use the ASCII ')' instead of the full-width '）'",
-    "“": "use straight quotes \"...\"", "”": "use straight quotes \"...\"",
-    "‘": "use straight quotes '...'", "’": "use straight quotes '...'",
-    "，": "use the ASCII ',' instead of the full-width '，'",
-    "＝": "写 '==' 表示等于（半角） / write '==' (ASCII) to compare for equality",
-    "＞": "写半角 '>' / write the ASCII '>'", "＜": "写半角 '<' / write the ASCII '<'",
-    "！": "写 'not'，或用 '!=' 表示不等于 / write 'not', or '!=' for 'not equal'",
-    "［": "use the ASCII '[' instead of the full-width '［'", "］": "use the ASCII ']' instead of the full-width '］'",
+    "=": Text("比较是否相等要写 '=='", "write '==' to compare for equality"),
+    "&": Text("“并且”写 'and'", "write 'and'"),
+    "|": Text("“或者”写 'or'", "write 'or'"),
+    "!": Text("“不”写 'not'，“不等于”写 '!='", "write 'not', or '!=' for 'not equal'"),
+    "≥": Text("写 '>=' 表示“不少于/以上”", "write '>=' for 'at least'"),
+    "≤": Text("写 '<=' 表示“不超过/以下”", "write '<=' for 'at most'"),
+    "≠": Text("写 '!=' 表示“不等于”", "write '!='"),
+    "（": _fill(_ASCII, a="(", w="（"), "）": _fill(_ASCII, a=")", w="）"),
+    "“": _fill(_QUOTES, q='"..."'), "”": _fill(_QUOTES, q='"..."'),
+    "‘": _fill(_QUOTES, q="'...'"), "’": _fill(_QUOTES, q="'...'"),
+    "，": _fill(_ASCII, a=",", w="，"),
+    "＝": Text("写 '==' 表示等于（半角）", "write '==' (ASCII) to compare for equality"),
+    "＞": Text("写半角 '>'", "write the ASCII '>'"), "＜": Text("写半角 '<'", "write the ASCII '<'"),
+    "！": Text("写 'not'，或用 '!=' 表示不等于", "write 'not', or '!=' for 'not equal'"),
+    "［": _fill(_ASCII, a="[", w="［"), "］": _fill(_ASCII, a="]", w="］"),
 }
-_LOOKALIKES["≥"] = "写 '>=' 表示“不少于/以上” / write '>=' for 'at least'"
-_LOOKALIKES["≤"] = "写 '<=' 表示“不超过/以下” / write '<=' for 'at most'"
 
 # Chinese words for the logical operators, which the grammar reads as names
 _WORD_SLIPS = {
     "或": "or", "或者": "or", "且": "and", "并且": "and", "而且": "and", "和": "and", "非": "not", "不是": "not",
 }
+_SPLIT = Text("请把它拆成几个有名字的定义（definitions）", "split it into named definitions")
+_ENDS_EARLY = Text("表达式还没写完就结束了", "the expression ends too early")
 
 
-def _expected(tokens) -> str:
-    names = sorted({_FRIENDLY.get(t, t) for t in tokens if not t.startswith("__")})
-    if len(names) > 6:
-        names = names[:6] + ["…"]
-    return ", ".join(names)
+def _expected(tokens) -> Text:
+    """What the grammar would have taken here, as a hint ("expected a name, a number …")."""
+    said = [_FRIENDLY.get(t, t) for t in tokens if not t.startswith("__")]
+    out = []
+    for k, lang in enumerate(("zh", "en")):
+        names = sorted({x if isinstance(x, str) else x[k] for x in said})
+        if len(names) > 6:
+            names = names[:6] + ["…"]
+        out.append(("这里应当是：" if lang == "zh" else "expected ") + ("、" if lang == "zh" else ", ").join(names))
+    return Text(*out)
 
 
 def _check_nesting(text: str, limits: Limits) -> None:
@@ -263,8 +283,8 @@ def _check_nesting(text: str, limits: Limits) -> None:
         if ch in "([":
             depth += 1
             if depth > limits.max_expression_depth:
-                raise ExprError("PE021", f"brackets are nested more than {limits.max_expression_depth} deep", i,
-                                hint="split the expression into named definitions")
+                raise ExprError("PE021", Text(f"括号嵌套超过了 {limits.max_expression_depth} 层",
+                                              f"brackets are nested more than {limits.max_expression_depth} deep"), i, hint=_SPLIT)
         elif ch in ")]":
             depth -= 1
 
@@ -276,20 +296,24 @@ def _check_tree_depth(node: A.Node, limits: Limits) -> None:
     while stack:
         n, d = stack.pop()
         if d > limits.max_expression_tree_depth:
-            raise ExprError("PE021", f"operators are nested more than {limits.max_expression_tree_depth} deep", n.span[0],
-                            hint="split the expression into named definitions")
+            raise ExprError("PE021", Text(f"运算符嵌套超过了 {limits.max_expression_tree_depth} 层",
+                                          f"operators are nested more than {limits.max_expression_tree_depth} deep"), n.span[0],
+                            hint=_SPLIT)
         stack.extend((c, d + 1) for c in A.children(n))
 
 
 def parse_expression(text: str, limits: Limits = DEFAULT_LIMITS) -> A.Node:
     """Parse one expression.  Raises :class:`ExprError` (never a Lark or Python error)."""
     if not isinstance(text, str):
-        raise ExprError("PE012", "an expression must be text", 0)
+        raise ExprError("PE012", Text("表达式必须是文字", "an expression must be text"), 0,
+                        hint=Text("把条件写成一行文字，例如 service_days >= 30", "write the condition as text, e.g. service_days >= 30"))
     if len(text) > limits.max_expression_chars:
-        raise ExprError("PE021", f"expression of {len(text)} characters is longer than the limit of {limits.max_expression_chars}", 0,
-                        hint="split it into named definitions")
+        raise ExprError("PE021", Text(f"表达式有 {len(text)} 个字符，超过了上限 {limits.max_expression_chars} 个",
+                                      f"expression of {len(text)} characters is longer than the limit of {limits.max_expression_chars}"),
+                        0, hint=_SPLIT)
     if not text.strip():
-        raise ExprError("PE020", "the expression is empty", 0, hint="write a condition such as: service_days >= 30")
+        raise ExprError("PE020", Text("表达式是空的", "the expression is empty"), 0,
+                        hint=Text("请写一个条件，例如 service_days >= 30", "write a condition such as: service_days >= 30"))
     _check_nesting(text, limits)
     try:
         node = _node(_parser().parse(text))
@@ -300,46 +324,47 @@ def parse_expression(text: str, limits: Limits = DEFAULT_LIMITS) -> A.Node:
         if ch == "=" and following == "=":
             hint = None
         elif ch == "=" and following == ">":
-            raise ExprError("PE020", "'=>' 不是运算符 / '=>' is not an operator", e.pos_in_stream, 2,
-                            hint="写 '>=' 表示“不少于/以上” / write '>=' for 'at least'")
-        message = f"unexpected character {ch!r}" if ch.isascii() else f"“{ch}”不能用在表达式里 / unexpected character {ch!r}"
-        raise ExprError("PE020", message, e.pos_in_stream, hint=hint or f"expected {_expected(e.allowed)}")
+            raise ExprError("PE020", Text("'=>' 不是运算符", "'=>' is not an operator"), e.pos_in_stream, 2,
+                            hint=_LOOKALIKES["≥"])
+        message = Text(f"“{ch}”不能用在表达式里" if not ch.isascii() else f"字符 {ch!r} 不能用在这里",
+                       f"unexpected character {ch!r}")
+        raise ExprError("PE020", message, e.pos_in_stream, hint=hint or _expected(e.allowed))
     except UnexpectedEOF as e:
-        raise ExprError("PE020", "the expression ends too early", len(text),
-                        hint=f"expected {_expected(e.expected)}")
+        raise ExprError("PE020", _ENDS_EARLY, len(text), hint=_expected(e.expected))
     except UnexpectedToken as e:
         last = e.token_history[-1] if e.token_history else None
         for t in (e.token, last):
             if t is not None and t.type == "NAME" and str(t) in _WORD_SLIPS and t.start_pos is not None:
                 word = _WORD_SLIPS[str(t)]
-                raise ExprError("PE020", f"“{t}”不是运算符：表达式里用英文 '{word}' / '{t}' is not an operator: "
-                                         f"write '{word}'", t.start_pos, len(str(t)),
-                                hint=f"例如 a >= 3 {word} b / e.g. a >= 3 {word} b" if word != "not" else
-                                "例如 not (a or b) / e.g. not (a or b)")
+                raise ExprError("PE020", Text(f"“{t}”不是运算符：表达式里用英文 '{word}'",
+                                              f"'{t}' is not an operator: write '{word}'"), t.start_pos, len(str(t)),
+                                hint=Text(f"例如 a >= 3 {word} b", f"e.g. a >= 3 {word} b") if word != "not" else
+                                Text("例如 not (a or b)", "e.g. not (a or b)"))
         if last is not None and last.type == "NAME":
             _name_of(last)  # a keyword where the grammar cannot take it is the mistake to report
         tok = e.token
         if tok.type == "$END":
-            raise ExprError("PE020", "the expression ends too early", len(text.rstrip()),
-                            hint=f"expected {_expected(e.accepts or e.expected)}")
+            raise ExprError("PE020", _ENDS_EARLY, len(text.rstrip()), hint=_expected(e.accepts or e.expected))
         pos = tok.start_pos if tok.start_pos is not None else 0
-        raise ExprError("PE020", f"unexpected {str(tok)!r}", pos, max(1, len(str(tok))),
-                        hint=f"expected {_expected(e.accepts or e.expected)}")
+        raise ExprError("PE020", Text(f"这里不应出现 {str(tok)!r}", f"unexpected {str(tok)!r}"), pos, max(1, len(str(tok))),
+                        hint=_expected(e.accepts or e.expected))
     except UnexpectedInput as e:  # pragma: no cover - the three above are exhaustive for LALR
-        raise ExprError("PE020", "syntax error", getattr(e, "pos_in_stream", 0) or 0)
+        raise ExprError("PE020", Text("表达式写法有误", "syntax error"), getattr(e, "pos_in_stream", 0) or 0)
     except RecursionError:  # pragma: no cover - guarded by _check_nesting
-        raise ExprError("PE021", "expression is nested too deeply", 0)
+        raise ExprError("PE021", Text("表达式嵌套太深", "expression is nested too deeply"), 0, hint=_SPLIT)
     _check_tree_depth(node, limits)
     count = 0
     for x in A.walk(node):
         count += 1
         if isinstance(x, A.Literal) and isinstance(x.value, (int, Decimal)) and not isinstance(x.value, bool) \
                 and len(str(x.value).lstrip("-").replace(".", "")) > limits.max_int_digits:
-            raise ExprError("PE005", f"number with more than {limits.max_int_digits} digits", x.span[0],
-                            max(1, x.span[1] - x.span[0]), hint="numbers in policies are counts, days and yuan; check the value")
+            raise ExprError("PE005", Text(f"数字超过了 {limits.max_int_digits} 位", f"number with more than {limits.max_int_digits} digits"),
+                            x.span[0], max(1, x.span[1] - x.span[0]),
+                            hint=Text("政策里的数字是人数、天数和金额（元），请检查这个值",
+                                      "numbers in policies are counts, days and yuan; check the value"))
         if count > limits.max_expression_nodes:
-            raise ExprError("PE021", f"expression has more than {limits.max_expression_nodes} parts", 0,
-                            hint="split it into named definitions")
+            raise ExprError("PE021", Text(f"表达式超过了 {limits.max_expression_nodes} 个部分",
+                                          f"expression has more than {limits.max_expression_nodes} parts"), 0, hint=_SPLIT)
     return node
 
 

@@ -15,6 +15,7 @@ from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
 from typing import Any
 
 from . import dates
+from .diagnostics import Text
 
 __all__ = ["MISSING", "Unknown", "EvalLimit", "exact", "MAX_STEPS", "bounded"]
 
@@ -75,7 +76,13 @@ def _unselected(func: str, w: Any, b: Any) -> Any:
 
 
 class EvalLimit(Exception):
-    """An evaluation went past a bound (a number too large, a date past 9999, too many steps)."""
+    """An evaluation went past a bound (a number too large, a date past 9999, too many steps).
+    Its one argument is a :class:`Text`; ``str()`` of it is the English."""
+
+    @property
+    def text(self) -> Text:
+        a = self.args[0] if self.args else ""
+        return a if isinstance(a, Text) else Text(str(a), str(a))
 
 
 # The steps of one evaluation: each item an aggregate (count, sum, any, all, min, max) visits
@@ -100,15 +107,20 @@ def _spend(n: int) -> None:
     left = _STEPS.get()
     left[0] -= n
     if left[0] < 0:
-        raise EvalLimit(f"the evaluation took more than {MAX_STEPS:,} steps (aggregates over long lists, nested)")
+        raise EvalLimit(Text(f"计算超过了 {MAX_STEPS:,} 步（对很长的列表层层汇总）",
+                             f"the evaluation took more than {MAX_STEPS:,} steps (aggregates over long lists, nested)"))
+
+
+_PAST_9999 = Text("计算出的日期超过了 9999 年", "a date went past the year 9999")
 
 
 def _checked(v):
     if isinstance(v, (int, Decimal)) and not isinstance(v, bool):
         if abs(v) > _MAX_MAGNITUDE:
-            raise EvalLimit("a number grew past 10^60")
+            raise EvalLimit(Text("计算中的数字超过了 10^60", "a number grew past 10^60"))
         if type(v) is Decimal and v and v.as_tuple().exponent < -_MAX_FRACTION_DIGITS:
-            raise EvalLimit(f"a number has more than {_MAX_FRACTION_DIGITS} digits after the decimal point")
+            raise EvalLimit(Text(f"计算中的数字小数点后超过了 {_MAX_FRACTION_DIGITS} 位",
+                                 f"a number has more than {_MAX_FRACTION_DIGITS} digits after the decimal point"))
     return v
 
 
@@ -141,7 +153,7 @@ def _call(name: str, args: list) -> Any:
         if name == "days_after":
             return dates.days_after(args[0], args[1])
     except (OverflowError, ValueError):
-        raise EvalLimit("a date went past the year 9999")
+        raise EvalLimit(_PAST_9999)
     if name == "days_between":
         return dates.days_between(args[0], args[1])
     if name == "year_of":
@@ -217,7 +229,7 @@ def _months_after(d, months):
     try:
         return dates.months_after(d, months)
     except (OverflowError, ValueError):
-        raise EvalLimit("a date went past the year 9999")
+        raise EvalLimit(_PAST_9999)
 
 
 @dataclass(frozen=True)

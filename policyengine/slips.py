@@ -11,14 +11,16 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from .diagnostics import Text
+
 __all__ = ["Slip", "find_slip", "explain_parser_message"]
 
 
 class Slip(NamedTuple):
     line: int  # 1-based
     column: int  # 1-based
-    message: str
-    hint: str
+    message: Text
+    hint: Text
 
 
 # a key (no quotes, no colon) followed by a full-width colon, at the start of a line or list item
@@ -58,76 +60,75 @@ def find_slip(text: str, error_line: int) -> Slip | None:
         m = _KEY_WITH_VALUE.match(prev or "")
         here = len(line) - len(line.lstrip(" "))
         if m and _KEY.match(line) and here > len(m.group(1)):
-            found = Slip(n, len(m.group(1)) + 1, f"这一行比上一行多缩进了 {here - len(m.group(1))} 个空格 / this line is indented "
-                               f"{here - len(m.group(1))} space(s) more than the line above",
-                         "同一级的键从同一列开始；上一行已经写了值，下面不能再缩进 / keys of one level start in the "
-                         "same column; the line above already has its value, so nothing may be indented under it")
+            found = Slip(n, len(m.group(1)) + 1, Text(f"这一行比上一行多缩进了 {here - len(m.group(1))} 个空格",
+                                    f"this line is indented {here - len(m.group(1))} space(s) more than the line above"),
+                         Text("同一级的键要从同一列开始；上一行已经写了值，下面的行不能再多缩进，请删去多出的空格",
+                              "keys of one level start in the same column; the line above already has its value, "
+                              "so nothing may be indented under it"))
             continue
         m = _TAB.match(line)
         if m:
             found = Slip(n, m.start(1) + 1,
-                         "缩进里有制表符（Tab）：YAML 只能用空格缩进 / a tab in the indentation: YAML indents with "
-                         "spaces only",
-                         "把 Tab 换成空格（每级两个空格） / replace the tab with spaces (two per level)")
+                         Text("缩进里有制表符（Tab）：YAML 只能用空格缩进", "a tab in the indentation: YAML indents with spaces only"),
+                         Text("把 Tab 换成空格（每级两个空格）", "replace the tab with spaces (two per level)"))
             continue
         m = _FULLWIDTH_COLON.match(line)
         if m and ": " not in line[: m.end()] and not line[: m.end()].rstrip("：").endswith(":"):
             key = m.group("key").strip()
-            found = Slip(n, m.end(), f"“{key}”后面是全角冒号“：”，YAML 要半角冒号 / a full-width colon '：' after "
-                                     f"'{key}': YAML needs an ASCII colon",
-                         f"改为半角冒号加一个空格，如 {key}: … / write an ASCII colon and a space: {key}: …")
+            found = Slip(n, m.end(), Text(f"“{key}”后面是全角冒号“：”，YAML 要用半角冒号“:”",
+                                     f"a full-width colon '：' after '{key}': YAML needs an ASCII colon"),
+                         Text(f"改为半角冒号加一个空格，如 {key}: …", f"write an ASCII colon and a space: {key}: …"))
             continue
         m = _FULLWIDTH_OPEN.match(line)
         if m:
             ascii_, name = _NAMES[m.group(1)]
-            found = Slip(n, m.start(1) + 1, f"{name}“{m.group(1)}”不能作 YAML 的括号 / a full-width bracket "
-                                            f"'{m.group(1)}' cannot open a YAML list or mapping",
-                         f"改为半角“{ascii_}”，或把整个值放在引号里 / write the ASCII '{ascii_}', or quote the value")
+            found = Slip(n, m.start(1) + 1, Text(f"{name}“{m.group(1)}”不能作 YAML 的括号",
+                                                 f"a full-width bracket '{m.group(1)}' cannot open a YAML list or mapping"),
+                         Text(f"改为半角“{ascii_}”，或把整个值放在引号里", f"write the ASCII '{ascii_}', or quote the value"))
             continue
         m = _FULLWIDTH_QUOTE.match(line)
         if m:
-            found = Slip(n, m.start(1) + 1, f"全角引号“{m.group(1)}”不是 YAML 的引号 / the full-width quote "
-                                            f"'{m.group(1)}' is not a YAML quote",
-                         "改为半角双引号 \"…\"，或去掉引号 / use straight double quotes \"…\", or none")
+            found = Slip(n, m.start(1) + 1, Text(f"全角引号“{m.group(1)}”不是 YAML 的引号",
+                                                 f"the full-width quote '{m.group(1)}' is not a YAML quote"),
+                         Text("改为半角双引号 \"…\"，或去掉引号", "use straight double quotes \"…\", or none"))
     return found
 
 
+_INDENT = (Text("缩进不一致：这一行与上面同级的行没有对齐", "the indentation does not line up with the lines above"),
+           Text("同一级的键必须从同一列开始，每级缩进两个空格", "keys of one level start in the same column; indent two "
+                "spaces per level"))
+
+# (what the parser says, what it means, how to fix it) — the parser's own words are not shown
 _PLAIN = [
     ("mapping values are not allowed",
-     "这里不能开始“键: 值” / a 'key: value' cannot start here",
-     "常见原因：上一行缺冒号或冒号后缺空格，值里有未加引号的“: ”，或缩进不对；含冒号的文字请加引号 / "
-     "usually the line above lacks a colon (or the space after it), a value holds an unquoted ': ', or the "
-     "indentation is off; quote text that contains a colon"),
+     Text("这里不能开始“键: 值”", "a 'key: value' cannot start here"),
+     Text("常见原因：上一行缺冒号或冒号后缺空格，值里有未加引号的“: ”，或缩进不对；含冒号的文字请加引号",
+          "usually the line above lacks a colon (or the space after it), a value holds an unquoted ': ', or the "
+          "indentation is off; quote text that contains a colon")),
     ("did not find expected '-' indicator",
-     "列表项没有对齐 / the list items are not aligned",
-     "同一列表的每一项“- ”必须从同一列开始 / every '- ' of one list starts in the same column"),
-    ("did not find expected key",
-     "缩进不一致：这一行与上面同级的行没有对齐 / the indentation does not line up with the lines above",
-     "同一级的键必须从同一列开始，每级缩进两个空格 / keys of one level start in the same column; indent two "
-     "spaces per level"),
-    ("expected <block end>",
-     "缩进不一致：这一行与上面同级的行没有对齐 / the indentation does not line up with the lines above",
-     "同一级的键必须从同一列开始，每级缩进两个空格 / keys of one level start in the same column; indent two "
-     "spaces per level"),
+     Text("列表项没有对齐", "the list items are not aligned"),
+     Text("同一列表的每一项“- ”必须从同一列开始", "every '- ' of one list starts in the same column")),
+    ("did not find expected key", *_INDENT),
+    ("expected <block end>", *_INDENT),
     ("could not find expected ':'",
-     "缺少冒号：键后面要有“: ” / a colon is missing after a key",
-     "写成“键: 值”（半角冒号加空格） / write 'key: value' (an ASCII colon and a space)"),
+     Text("缺少冒号：键后面要有“: ”", "a colon is missing after a key"),
+     Text("写成“键: 值”（半角冒号加空格）", "write 'key: value' (an ASCII colon and a space)")),
     ("cannot start any token",
-     "这个字符不能出现在这里 / this character cannot start a value",
-     "以 @、` 或 % 开头的文字请加引号；缩进只用空格 / quote text that starts with @, ` or %; indent with spaces"),
+     Text("这个字符不能出现在这里", "this character cannot start a value"),
+     Text("以 @、` 或 % 开头的文字请加引号；缩进只用空格", "quote text that starts with @, ` or %; indent with spaces")),
     ("found unexpected end of stream",
-     "文件在引号或括号闭合之前就结束了 / the file ends before a quote or bracket is closed",
-     "检查引号和括号是否成对 / check that quotes and brackets come in pairs"),
+     Text("文件在引号或括号闭合之前就结束了", "the file ends before a quote or bracket is closed"),
+     Text("检查引号和括号是否成对", "check that quotes and brackets come in pairs")),
     ("did not find expected ',' or ']'",
-     "列表的方括号没有闭合 / a '[' list is not closed",
-     "检查逗号和“]” / check the commas and the closing ']'"),
+     Text("列表的方括号没有闭合", "a '[' list is not closed"),
+     Text("检查逗号和“]”", "check the commas and the closing ']'")),
     ("did not find expected ',' or '}'",
-     "花括号没有闭合 / a '{' mapping is not closed",
-     "检查逗号和“}” / check the commas and the closing '}'"),
+     Text("花括号没有闭合", "a '{' mapping is not closed"),
+     Text("检查逗号和“}”", "check the commas and the closing '}'")),
 ]
 
 
-def explain_parser_message(problem: str) -> tuple[str, str] | None:
+def explain_parser_message(problem: str) -> tuple[Text, Text] | None:
     """The parser's words in plain language (message, hint), both languages, if we know them."""
     for needle, message, hint in _PLAIN:
         if needle in problem:

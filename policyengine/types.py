@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import ast as A
+from .diagnostics import Text
 
 __all__ = ["T", "EnumType", "BOOL", "INT", "DECIMAL", "DATE", "STRING", "NULL", "ANY", "list_of", "record_of",
            "TypeProblem", "Env", "typecheck", "FUNCTIONS", "suggest"]
@@ -52,6 +53,17 @@ class T:
         return s
 
     @property
+    def zh(self) -> str:
+        """The type in the words of a policy officer."""
+        if self.kind == "enum" and self.enum:
+            return self.enum.name
+        if self.kind == "list":
+            return f"{self.elem.zh if self.elem else '任意值'}的列表"
+        if self.kind == "record":
+            return "记录{" + "、".join(n for n, _ in self.fields) + "}"
+        return _KIND_ZH.get(self.kind, self.kind)
+
+    @property
     def numeric(self) -> bool:
         return self.kind in ("int", "decimal")
 
@@ -64,6 +76,9 @@ class T:
     def with_null(self) -> "T":
         return T(self.kind, self.enum, self.elem, self.fields, True)
 
+
+_KIND_ZH = {"bool": "是非值（true/false）", "int": "整数", "decimal": "数字", "date": "日期", "string": "文字",
+            "null": "空值（null）", "any": "任意值"}
 
 BOOL, INT, DECIMAL, DATE, STRING, NULL, ANY = (T(k) for k in ("bool", "int", "decimal", "date", "string", "null", "any"))
 
@@ -79,10 +94,10 @@ def record_of(fields: dict[str, T]) -> T:
 @dataclass(frozen=True)
 class TypeProblem:
     code: str
-    message: str
+    message: Text
     offset: int
     length: int = 1
-    hint: str | None = None
+    hint: Text | None = None
 
 
 def type_of_value(v) -> T:
@@ -162,6 +177,24 @@ FUNCTIONS: dict[str, tuple[int, int | None, str]] = {
     "in_force_on": (2, 2, "in_force_on(date, parameter): the parameter's value in force on that date (立法法 第一百零四条); "
                           "a later value applies only where the parameter says it is 'favourable' that way"),
 }
+# the same, for the officer (shown as the hint of a wrong call)
+FUNCTIONS_ZH: dict[str, str] = {
+    "date": "写成文字的日期：date(\"2024-03-01\")",
+    "years_after": "years_after(日期, 年数)：从该日期起 N 年期满的那一天（民法典 第二百零一至二百零三条）",
+    "months_after": "months_after(日期, 月数)：从该日期起 N 个月期满的那一天",
+    "days_after": "days_after(日期, 天数)：日期加 N 天",
+    "days_between": "days_between(较早的日期, 较晚的日期)：两个日期之间相差的天数",
+    "year_of": "year_of(日期)：日期的年份",
+    "month_of": "month_of(日期)：日期的月份",
+    "day_of": "day_of(日期)：日期是当月的第几天",
+    "min": "min(a, b, ...)：最小的一个",
+    "max": "max(a, b, ...)：最大的一个",
+    "abs": "abs(数字)：绝对值",
+    "coalesce": "coalesce(a, b, ...)：第一个不是空值（null）的值",
+    "len": "len(列表)：列表的项数",
+    "in_force_on": "in_force_on(日期, 参数)：该日期有效的参数值（立法法 第一百零四条）；"
+                   "只有参数写明“有利”的方向上，后来的值才适用",
+}
 AGGREGATES = ("count", "sum", "min", "max", "any", "all")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
@@ -171,11 +204,23 @@ def _span_len(n: A.Node) -> tuple[int, int]:
     return s, max(1, e - s)
 
 
+_WHAT_ZH = {"a date": "日期", "a whole number": "整数", "a number": "数字", "a list": "列表"}
+
+
+def did_you_mean(s: str) -> Text:
+    """'did you mean …?' in both languages."""
+    return Text(f"是不是想写“{s}”？", f"did you mean '{s}'?")
+
+
+def _no_order(zh_name: str, en_name: str | None = None) -> Text:
+    return Text(f"{zh_name}没有大小先后之分，只能用 == 和 != 比较", f"{en_name or zh_name} has no order; only == and != apply")
+
+
 class _Checker:
     def __init__(self, problems: list[TypeProblem]):
         self.problems = problems
 
-    def err(self, code: str, node: A.Node, message: str, hint: str | None = None, span: tuple[int, int] | None = None):
+    def err(self, code: str, node: A.Node, message: Text, hint: Text | None = None, span: tuple[int, int] | None = None):
         s, e = span if span else node.span
         self.problems.append(TypeProblem(code, message, s, max(1, e - s), hint))
         return ANY
@@ -184,43 +229,47 @@ class _Checker:
     def enum_member(self, et: EnumType, lit: A.Node) -> None:
         if isinstance(lit, A.Literal) and isinstance(lit.value, str) and lit.value not in et.values:
             s = suggest(lit.value, et.values)
-            hint = (f"did you mean \"{s}\"? " if s else "") + f"{et.name} is one of: {', '.join(et.values)}"
-            self.err("PE025", lit, f"\"{lit.value}\" is not a value of {et.name}", hint)
+            hint = Text((f"是不是想写“{s}”？" if s else "") + f"{et.name} 只能是以下之一：{'、'.join(et.values)}",
+                        (f"did you mean \"{s}\"? " if s else "") + f"{et.name} is one of: {', '.join(et.values)}")
+            self.err("PE025", lit, Text(f"“{lit.value}”不是 {et.name} 的取值", f"\"{lit.value}\" is not a value of {et.name}"), hint)
 
     def comparable(self, node: A.Node, a: T, b: T, left: A.Node, right: A.Node, ordered: bool) -> None:
         if a.kind == "any" or b.kind == "any":
             return
         if a.kind == "null" or b.kind == "null":
             if ordered:
-                self.err("PE023", node, "null cannot be compared with < or >", "compare with == null or != null")
+                self.err("PE023", node, Text("空值（null）不能用 < 或 > 比较", "null cannot be compared with < or >"),
+                         Text("请用 == null 或 != null 比较", "compare with == null or != null"))
             return
         if a.numeric and b.numeric:
             return
         if a.kind == "enum" and b.kind == "string":
             self.enum_member(a.enum, right)
             if ordered and not a.enum.ordered:
-                self.err("PE023", node, f"{a.enum.name} has no order; only == and != apply")
+                self.err("PE023", node, _no_order(a.enum.name))
             if not isinstance(right, A.Literal):
-                self.err("PE023", node, f"a {a.enum.name} can only be compared with one of its values written in quotes")
+                self.err("PE023", node, Text(f"{a.enum.name} 只能与它的某个取值（写在引号里）比较",
+                                             f"a {a.enum.name} can only be compared with one of its values written in quotes"),
+                         Text(f"例如 == \"{a.enum.values[-1]}\"", f"e.g. == \"{a.enum.values[-1]}\"") if a.enum.values else None)
             return
         if b.kind == "enum" and a.kind == "string":
             self.comparable(node, b, a, right, left, ordered)
             return
         if a.kind == "enum" and b.kind == "enum":
             if a.enum.name != b.enum.name:
-                self.err("PE023", node, f"cannot compare {a.enum.name} with {b.enum.name}")
+                self.err("PE023", node, Text(f"{a.enum.name} 不能与 {b.enum.name} 比较", f"cannot compare {a.enum.name} with {b.enum.name}"))
             elif ordered and not a.enum.ordered:
-                self.err("PE023", node, f"{a.enum.name} has no order; only == and != apply")
+                self.err("PE023", node, _no_order(a.enum.name))
             return
         if a.kind == b.kind and a.kind in ("date", "bool", "string"):
             if ordered and a.kind in ("bool", "string"):
-                self.err("PE023", node, f"{a.kind} values have no order; only == and != apply")
+                self.err("PE023", node, _no_order(a.zh, f"{a.kind} values"))
             return
         hint = None
         if a.kind == "enum" and b.numeric or b.kind == "enum" and a.numeric:
             et = a.enum if a.kind == "enum" else b.enum
-            hint = f"compare with a value in quotes, e.g. \"{et.values[-1]}\""
-        self.err("PE023", node, f"cannot compare {a} with {b}", hint)
+            hint = Text(f"请与写在引号里的取值比较，例如 \"{et.values[-1]}\"", f"compare with a value in quotes, e.g. \"{et.values[-1]}\"")
+        self.err("PE023", node, Text(f"{a.zh}不能与{b.zh}比较", f"cannot compare {a} with {b}"), hint)
 
     def unify(self, node: A.Node, a: T, b: T) -> T:
         if a.kind == "any":
@@ -240,12 +289,13 @@ class _Checker:
             return a
         if b.kind == "enum" and a.kind == "string":
             return b
-        return self.err("PE023", node, f"the two branches have different types: {a} and {b}")
+        return self.err("PE023", node, Text(f"两个分支的类型不同：{a.zh}和{b.zh}", f"the two branches have different types: {a} and {b}"),
+                        Text("if … then … else … 的两个分支要给出同一类的值", "both branches of if … then … else … give the same kind of value"))
 
     def want_bool(self, node: A.Node, t: T, what: str) -> None:
         if t.kind not in ("bool", "any", "null"):
-            self.err("PE023", node, f"{what} needs true/false, but this is {t}",
-                     "compare it with something, e.g. x > 0" if t.numeric else None)
+            self.err("PE023", node, Text(f"{what} 需要是非值（true/false），但这里是{t.zh}", f"{what} needs true/false, but this is {t}"),
+                     Text("请把它与某个值比较，例如 x > 0", "compare it with something, e.g. x > 0") if t.numeric else None)
 
     # --- the walk ------------------------------------------------------------
     def check(self, n: A.Node, env: Env) -> T:
@@ -255,20 +305,22 @@ class _Checker:
             t = env.names.get(n.name)
             if t is None:
                 s = suggest(n.name, env.names)
-                return self.err("PE022", n, f"unknown name '{n.name}'",
-                                f"did you mean '{s}'?" if s else "declare it as a fact, parameter or definition")
+                return self.err("PE022", n, Text(f"不认识的名字“{n.name}”", f"unknown name '{n.name}'"),
+                                did_you_mean(s) if s else Text("请检查拼写，或把它声明为事实（facts）、参数（parameters）或定义（definitions）",
+                                                                "declare it as a fact, parameter or definition"))
             return t
         if isinstance(n, A.Attr):
             t = self.check(n.target, env)
             if t.kind == "any":
                 return ANY
             if t.kind != "record":
-                return self.err("PE023", n, f"'.{n.field_name}' needs a record, but this is {t}")
+                return self.err("PE023", n, Text(f"'.{n.field_name}' 只能用在记录上，但这里是{t.zh}", f"'.{n.field_name}' needs a record, but this is {t}"))
             ft = t.field(n.field_name)
             if ft is None:
                 s = suggest(n.field_name, [f for f, _ in t.fields])
-                return self.err("PE026", n, f"a record here has no field '{n.field_name}'",
-                                f"did you mean '{s}'?" if s else "fields: " + ", ".join(f for f, _ in t.fields),
+                return self.err("PE026", n, Text(f"这里的记录没有字段“{n.field_name}”", f"a record here has no field '{n.field_name}'"),
+                                did_you_mean(s) if s else Text("它的字段有：" + "、".join(f for f, _ in t.fields),
+                                                                "fields: " + ", ".join(f for f, _ in t.fields)),
                                 span=(n.span[1] - len(n.field_name), n.span[1]))  # the field name ends the node
             return ft
         if isinstance(n, A.ListLit):
@@ -279,14 +331,15 @@ class _Checker:
         if isinstance(n, A.Unary):
             t = self.check(n.operand, env)
             if not (t.numeric or t.kind == "any"):
-                return self.err("PE023", n, f"'-' needs a number, but this is {t}")
+                return self.err("PE023", n, Text(f"'-' 需要数字，但这里是{t.zh}", f"'-' needs a number, but this is {t}"))
             return t
         if isinstance(n, A.Binary):
             a, b = self.check(n.left, env), self.check(n.right, env)
             for side, t in ((n.left, a), (n.right, b)):
                 if not (t.numeric or t.kind == "any"):
-                    self.err("PE023", side, f"'{n.op}' needs numbers, but this is {t}",
-                             "use years_after/months_after/days_after for dates" if t.kind == "date" else None)
+                    self.err("PE023", side, Text(f"'{n.op}' 需要数字，但这里是{t.zh}", f"'{n.op}' needs numbers, but this is {t}"),
+                             Text("日期的加减请用 years_after、months_after、days_after",
+                                  "use years_after/months_after/days_after for dates") if t.kind == "date" else None)
                     return ANY
             if n.op == "/" or "decimal" in (a.kind, b.kind):
                 return DECIMAL
@@ -307,7 +360,8 @@ class _Checker:
             if ct.kind == "any":
                 return BOOL
             if ct.kind != "list":
-                return self.err("PE023", n.container, f"'in' needs a list, but this is {ct}", "write a list: [\"a\", \"b\"]")
+                return self.err("PE023", n.container, Text(f"'in' 后面需要列表，但这里是{ct.zh}", f"'in' needs a list, but this is {ct}"),
+                                Text("写成列表：[\"a\", \"b\"]", "write a list: [\"a\", \"b\"]"))
             if it.kind == "enum" and isinstance(n.container, A.ListLit):
                 for item in n.container.items:  # each as in `x == item` (its own problems came with the list)
                     self.comparable(n, it, _Checker([]).check(item, env), n.item, item, False)
@@ -327,30 +381,35 @@ class _Checker:
         spec = FUNCTIONS.get(n.func)
         if spec is None:
             s = suggest(n.func, list(FUNCTIONS) + list(AGGREGATES))
-            return self.err("PE027", n, f"unknown function '{n.func}'",
-                            f"did you mean '{s}'?" if s else "functions: " + ", ".join(sorted(FUNCTIONS)),
+            return self.err("PE027", n, Text(f"不认识的函数“{n.func}”", f"unknown function '{n.func}'"),
+                            did_you_mean(s) if s else Text("可用的函数：" + "、".join(sorted(FUNCTIONS)), "functions: " + ", ".join(sorted(FUNCTIONS))),
                             span=n.func_span)
-        lo, hi, doc = spec
+        lo, hi, doc_en = spec
+        doc = Text(FUNCTIONS_ZH[n.func], doc_en)
         if len(n.args) < lo or (hi is not None and len(n.args) > hi):
             want = f"{lo}" if lo == hi else f"at least {lo}" if hi is None else f"{lo} to {hi}"
-            return self.err("PE024", n, f"{n.func}() takes {want} argument(s), not {len(n.args)}", doc, span=n.func_span)
+            want_zh = f"{lo} 个" if lo == hi else f"至少 {lo} 个" if hi is None else f"{lo} 到 {hi} 个"
+            return self.err("PE024", n, Text(f"{n.func}() 要 {want_zh}参数，这里给了 {len(n.args)} 个",
+                                             f"{n.func}() takes {want} argument(s), not {len(n.args)}"), doc, span=n.func_span)
         ts = [self.check(a, env) for a in n.args]
 
         def need(i: int, kinds: tuple[str, ...], what: str) -> None:
             if ts[i].kind not in kinds + ("any",):
-                self.err("PE023", n.args[i], f"argument {i + 1} of {n.func}() must be {what}, but this is {ts[i]}", doc)
+                self.err("PE023", n.args[i], Text(f"{n.func}() 的第 {i + 1} 个参数必须是{_WHAT_ZH[what]}，但这里是{ts[i].zh}",
+                                                  f"argument {i + 1} of {n.func}() must be {what}, but this is {ts[i]}"), doc)
 
         f = n.func
         if f == "date":
             a = n.args[0]
             if not (isinstance(a, A.Literal) and isinstance(a.value, str)):
-                return self.err("PE023", a, "date() takes a date written in quotes", doc)
+                return self.err("PE023", a, Text("date() 的参数是写在引号里的日期", "date() takes a date written in quotes"), doc)
             try:
                 if not _ISO_DATE.match(a.value):  # fromisoformat also takes "2024-W01-1"
                     raise ValueError
                 _dt.date.fromisoformat(a.value)
             except ValueError:
-                return self.err("PE012", a, f"\"{a.value}\" is not a real date in YYYY-MM-DD form", doc)
+                return self.err("PE012", a, Text(f"“{a.value}”不是 年-月-日（YYYY-MM-DD）格式的真实日期",
+                                                 f"\"{a.value}\" is not a real date in YYYY-MM-DD form"), doc)
             return DATE
         if f in ("years_after", "months_after", "days_after"):
             need(0, ("date", "null"), "a date")
@@ -367,7 +426,8 @@ class _Checker:
             r = ANY
             for i, t in enumerate(ts):
                 if not (t.numeric or t.kind in ("date", "any") or (t.kind == "enum" and t.enum.ordered)):
-                    self.err("PE023", n.args[i], f"{f}() compares numbers, dates or ordered values, not {t}", doc)
+                    self.err("PE023", n.args[i], Text(f"{f}() 比较的是数字、日期或有先后顺序的取值，不能是{t.zh}",
+                                                      f"{f}() compares numbers, dates or ordered values, not {t}"), doc)
                 r = self.unify(n, r, t)
             return r
         if f == "abs":
@@ -386,19 +446,20 @@ class _Checker:
             a = n.args[1]
             if not (isinstance(a, A.Name) and env.kinds.get(a.name) == "parameter"
                     or isinstance(a, A.Literal) and hasattr(a.value, "since")):
-                return self.err("PE023", a, "argument 2 of in_force_on() must name a parameter", doc)
+                return self.err("PE023", a, Text("in_force_on() 的第 2 个参数必须是一个参数的名字", "argument 2 of in_force_on() must name a parameter"), doc)
             return ts[1].with_null()
         raise AssertionError(f)  # pragma: no cover
 
     def aggregate(self, n: A.Aggregate, env: Env) -> T:
         if n.func not in AGGREGATES:
             s = suggest(n.func, AGGREGATES)
-            return self.err("PE027", n, f"'{n.func}' is not an aggregate",
-                            (f"did you mean '{s}'? " if s else "") + "aggregates: " + ", ".join(AGGREGATES),
+            return self.err("PE027", n, Text(f"“{n.func}”不是汇总函数", f"'{n.func}' is not an aggregate"),
+                            Text((f"是不是想写“{s}”？" if s else "") + "汇总函数有：" + "、".join(AGGREGATES),
+                                 (f"did you mean '{s}'? " if s else "") + "aggregates: " + ", ".join(AGGREGATES)),
                             span=n.func_span)
         st = self.check(n.source, env)
         if st.kind not in ("list", "any"):
-            return self.err("PE023", n.source, f"'for … in' needs a list, but this is {st}")
+            return self.err("PE023", n.source, Text(f"'for … in' 后面需要列表，但这里是{st.zh}", f"'for … in' needs a list, but this is {st}"))
         inner = env.child(n.var, st.elem if st.kind == "list" and st.elem else ANY)
         if n.where is not None:
             self.want_bool(n.where, self.check(n.where, inner), "'where'")
@@ -410,10 +471,11 @@ class _Checker:
             return BOOL
         if n.func == "sum":
             if not (bt.numeric or bt.kind == "any"):
-                self.err("PE023", n.body, f"sum() adds numbers, not {bt}")
+                self.err("PE023", n.body, Text(f"sum() 只能把数字相加，不能加{bt.zh}", f"sum() adds numbers, not {bt}"))
             return bt if bt.numeric else INT
         if not (bt.numeric or bt.kind in ("date", "any") or (bt.kind == "enum" and bt.enum.ordered)):
-            self.err("PE023", n.body, f"{n.func}() needs numbers, dates or ordered values, not {bt}")
+            self.err("PE023", n.body, Text(f"{n.func}() 需要数字、日期或有先后顺序的取值，不能是{bt.zh}",
+                                           f"{n.func}() needs numbers, dates or ordered values, not {bt}"))
         return bt.with_null()  # empty list -> null
 
 

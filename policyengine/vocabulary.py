@@ -18,14 +18,19 @@ from .types import T
 __all__ = ["fact_rows", "render_facts"]
 
 
-def _type_text(t: T) -> str:
+def _type_text(t: T, lang: str = "en") -> str:
+    """The type as the listing shows it: English in the data (JSON, docs/facts.md), and in the
+    officer's words in a Chinese listing."""
+    zh = lang == "zh"
     if t.kind == "list" and t.elem is not None:
-        return f"list of {_type_text(t.elem)}"
+        return f"{_type_text(t.elem, lang)}的列表" if zh else f"list of {_type_text(t.elem)}"
     if t.kind == "record":
-        return "record{" + ", ".join(f"{n}: {_type_text(ft)}" for n, ft in t.fields) + "}"
+        return ("记录{" if zh else "record{") + ", ".join(f"{n}: {_type_text(ft, lang)}" for n, ft in t.fields) + "}"
     if t.kind == "enum" and t.enum is not None:
+        if zh:
+            return f"枚举 {t.enum.name}" + ("（有先后顺序）" if t.enum.ordered else "")
         return f"enum {t.enum.name}" + (" (ordered)" if t.enum.ordered else "")
-    return t.kind
+    return t.zh if zh else t.kind
 
 
 def _values(ps: PolicySet, f: Fact) -> list[dict]:
@@ -49,7 +54,7 @@ def fact_rows(ps: PolicySet, subject: str | None = None, jurisdiction: str | Non
     for f in sorted(facts, key=lambda f: (f.subject, f.name)):
         doc = ps.documents[f.document]
         rows.append({
-            "subject": f.subject, "name": f.name, "type": _type_text(f.type),
+            "subject": f.subject, "name": f.name, "type": _type_text(f.type), "type_zh": _type_text(f.type, "zh"),
             "nullable": f.nullable or f.type.nullable,
             "values": _values(ps, f),
             "min": to_json_value(f.min), "max": to_json_value(f.max),
@@ -102,7 +107,8 @@ def render_facts(rows: list[dict], fmt: str = "text", lang: str = "zh") -> str:
     out = []
     for r in rows:
         # labels come from rule files: one line each, no control or bidi character (see printable)
-        out.append(printable(f"{r['subject']}.{r['name']}: {r['type']} — {r['label'][lang]} ({r['label'][other]})"))
+        t = r["type_zh"] if lang == "zh" else r["type"]
+        out.append(printable(f"{r['subject']}.{r['name']}: {t} — {r['label'][lang]} ({r['label'][other]})"))
         allowed = _allowed(r, lang)
         if allowed:
             out.append(f"    {printable(allowed)}")

@@ -30,8 +30,9 @@ def free_port() -> int:
 
 
 def cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """The command, speaking English (the tests pin its English lines; tests/test_service_log.py the Chinese)."""
     return subprocess.run([sys.executable, "-m", "policyengine.cli", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, env={**os.environ, "POLICYENGINE_LANG": "en"})
 
 
 def example_cases() -> list[tuple[str, bytes]]:

@@ -24,6 +24,12 @@ BASE = {"subject": "enterprise", "jurisdiction": "cn/nm/baotou", "as_of": "2024-
                   "has_research_conditions": True, "has_research_funds": True, "listed_exchange": "domestic"}}
 
 
+@pytest.fixture(autouse=True)
+def _english(monkeypatch):
+    """These tests pin the English wording of the diagnostics; tests/test_messages.py pins the Chinese."""
+    monkeypatch.setenv("POLICYENGINE_LANG", "en")
+
+
 @pytest.fixture(scope="module")
 def policies() -> Policies:
     return Policies.load()

@@ -254,10 +254,13 @@ def test_bad_usage_is_a_located_error_not_a_traceback(policies, tmp_path):
                          ((src, tmp_path / "o.csv"), "'score'")]:
         with pytest.raises(PolicyError) as e:
             run_batch(policies, *args, engine="python")
-        assert needle in str(e.value) and e.value.diagnostics[0].code == "PE091"
+        d = e.value.diagnostics[0]
+        assert needle in d.text("en") and d.code == "PE091"
+        assert any("\u4e00" <= c <= "\u9fff" for c in d.text("zh")) and d.help("zh"), d.text("zh")
     r = subprocess.run([sys.executable, "-m", "policyengine.cli", "batch", str(src), "--out", str(tmp_path / "o.txt")],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and "PE091" in r.stderr and "Traceback" not in r.stderr
+    assert "批量文件必须是 .parquet、.csv 或 .jsonl" in r.stderr, r.stderr  # Chinese by default
 
 
 def test_cli_batch_writes_parquet(tmp_path):
@@ -290,10 +293,14 @@ def test_translation_reports_what_it_cannot_express_by_name(policies, tmp_path):
     assert "score" in q.outputs and "eligible" in q.outputs and "compliant" in q.outputs
     src = tmp_path / "in.jsonl"
     write_input(src, [row_of(c, i) for i, c in enumerate(generated_cases(3))])
-    r = subprocess.run([sys.executable, "-m", "policyengine.cli", "batch", str(src), "--out", str(tmp_path / "o.csv")],
-                       capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run([sys.executable, "-m", "policyengine.cli", "batch", str(src), "--out", str(tmp_path / "o.csv"),
+                        "--lang", "en"], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     assert "cannot express" in r.stderr and "filing_revoked of commissioner at cn/nm/baotou/imust" in r.stderr
+    assert "row(s) decided by duckdb, 0 with an error" in r.stderr, r.stderr
+    r = subprocess.run([sys.executable, "-m", "policyengine.cli", "batch", str(src), "--out", str(tmp_path / "o.csv"),
+                        "--lang", "zh"], capture_output=True, text=True, cwd=ROOT)
+    assert "说明：SQL 翻译无法表达" in r.stderr and "行，其中 0 行有错误" in r.stderr, r.stderr
 
 
 def test_the_query_renders_for_other_dialects_and_runs_the_same_in_duckdb(policies):

@@ -40,9 +40,11 @@ def test_a_rule_file_slip_is_named_with_its_fix_in_both_languages(name):
     ps = load_rule_files([INVALID / f"{name}.yaml"])
     assert len(ps.errors) == 1, [d.message for d in ps.errors]
     d = ps.errors[0]
-    assert zh in d.message and en in d.message, d.message
+    assert en in d.message and zh not in d.message, d.message  # each language shows only its own
+    assert zh in d.zh and en not in d.zh, d.zh
     assert d.hint and fix in d.hint, d.hint
-    assert any("\u4e00" <= c <= "\u9fff" for c in d.hint), "the fix is said in Chinese too"
+    assert any("\u4e00" <= c <= "\u9fff" for c in d.hint_zh), "the fix is said in Chinese too"
+    assert not any("\u4e00" <= c <= "\u9fff" for c in d.hint), "the English fix is English only"
 
 
 CASE_HEAD = "subject: enterprise\njurisdiction: cn/nm/baotou\nas_of: 2024-05-10\nfacts:\n"
@@ -59,10 +61,10 @@ CASE_SLIPS = [
 def test_a_case_file_slip_is_located_at_the_slip(tmp_path, capsys, name, body, where, words):
     case = tmp_path / f"{name}.yaml"
     case.write_text(CASE_HEAD + body, encoding="utf-8")
-    assert main(["evaluate", str(case)]) == 2
+    assert main(["evaluate", str(case), "--lang", "zh"]) == 2
     err = capsys.readouterr().err
-    assert f"{name}.yaml:{where}: error[PE001" in err and words in err, err
-    assert "help:" in err
+    assert f"{name}.yaml:{where}: 错误[PE001" in err and words in err, err
+    assert "修改建议:" in err and "help:" not in err
 
 
 def test_a_parser_message_without_a_known_slip_is_put_into_plain_words(tmp_path, capsys):
@@ -70,5 +72,8 @@ def test_a_parser_message_without_a_known_slip_is_put_into_plain_words(tmp_path,
     case.write_text(CASE_HEAD + "  x: [1, 2\n", encoding="utf-8")
     assert main(["evaluate", str(case)]) == 2
     err = capsys.readouterr().err
-    assert "error[PE001" in err and "/ " in err and "help:" in err
-    assert any("\u4e00" <= c <= "\u9fff" for c in err)
+    assert "error[PE001" in err and "'[' list is not closed" in err and "help:" in err
+    assert "did not find expected" not in err, "the parser's jargon is put into plain words"
+    assert main(["evaluate", str(case), "--lang", "zh"]) == 2
+    err = capsys.readouterr().err
+    assert "错误[PE001" in err and "列表的方括号没有闭合" in err and "修改建议" in err, err

@@ -130,6 +130,20 @@ def test_malformed_requests_name_the_field_and_log_nothing(served, path, body, s
     c.close()
 
 
+def test_a_malformed_case_is_answered_in_the_language_asked(served):
+    srv, _ = served
+    c = srv.client()
+    body = b'{"subject": "commissioner", "jurisdiction": "cn", "as_of": "2024-03-01", "facts": {"servce_days": 3}}'
+    for lang, words, hint in (("zh", "cn 的规则里没有对象 commissioner 的事实“servce_days”", "是不是想写“service_days”？"),
+                              ("en", "unknown fact 'servce_days' for commissioner at cn", "did you mean 'service_days'?")):
+        got, data, _ = c.request("POST", f"/v1/decisions?lang={lang}", body)
+        e = json.loads(data)["errors"][0]
+        assert got == 422 and e["field"] == "facts.servce_days" and words in e["message"] and e["hint"] == hint, e
+    got, data, _ = c.request("GET", "/v1/decisions/no-such-id?lang=zh")
+    assert got == 404 and json.loads(data)["errors"][0]["message"] == "没有这个编号的决定"
+    c.close()
+
+
 def test_errors_are_json_never_tracebacks(served):
     srv, _ = served
     c = srv.client()

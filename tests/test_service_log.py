@@ -309,8 +309,14 @@ def test_older_schema_is_upgraded_on_start_and_nothing_rewritten(tmp_path, monke
         assert c.execute("SELECT seq, id, request, response, prev_hash, hash FROM pe_decisions ORDER BY seq").fetchall() == before
         c.execute("SELECT count(*) FROM pe_auditor_notes").fetchone()
     assert DecisionLog(url).upgrades == []  # once
-    assert main(["log", "verify", "--db", url]) == 0
+    assert main(["log", "verify", "--db", url, "--lang", "en"]) == 0
     assert "intact: 3 decision(s)" in capsys.readouterr().out
+    assert main(["log", "verify", "--db", url, "--lang", "zh"]) == 0
+    assert "完整（intact）：3 个决定；链头 sha256:" in capsys.readouterr().out
+    assert main(["replay", "--db", url, "--lang", "zh"]) == 1  # (the log's made-up answers are not the engine's)
+    out = capsys.readouterr().out
+    assert "（#1）：在 sha256:" in out and "下没有复现" in out, out
+    assert "3 个已记录的决定中，0 个在各自的政策版本下完全复现；3 个不同。" in out, out
 
 
 def test_two_servers_share_one_postgresql_log(tmp_path):

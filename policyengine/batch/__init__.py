@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..diagnostics import Diagnostic, PolicyError, Span
+from ..diagnostics import Diagnostic, PolicyError, Span, Text
 from .io import ROW_ERROR, Writer, format_of, read_chunks
 from .rows import RowReader, error_text
 
@@ -56,7 +56,7 @@ def arrow_types(ps, outcomes: list[str]) -> dict[str, Any]:
     return {o: kinds.get(ps.outputs[o].type.kind, pa.string()) for o in outcomes}
 
 
-def _usage(message: str, where: str = "batch", hint: str | None = None) -> PolicyError:
+def _usage(message: Text, where: str = "batch", hint: Text | None = None) -> PolicyError:
     return PolicyError(Diagnostic("PE091", message, Span(where, 1, 1), hint=hint))
 
 
@@ -66,28 +66,35 @@ def run_batch(policies, input: str | Path, output: str | Path, *, subject: str |
     """Decide every row of ``input`` and write ``output``.  Raises :class:`PolicyError` for a problem
     with the files or the options; a malformed row only fills that row's ``error``."""
     if engine not in ENGINES:
-        raise _usage(f"unknown engine {engine!r}", hint="engines: " + ", ".join(ENGINES))
+        raise _usage(Text(f"不认识的计算引擎 {engine!r}", f"unknown engine {engine!r}"),
+                     hint=Text("可用的引擎：" + "、".join(ENGINES), "engines: " + ", ".join(ENGINES)))
     if chunk_rows < 1:
-        raise _usage("chunk_rows must be at least 1")
+        raise _usage(Text("chunk_rows 至少是 1", "chunk_rows must be at least 1"),
+                     hint=Text("不写就用默认的 10000 行", "leave it out for the default of 10000 rows"))
     format_of(output, "output")
     if isinstance(as_of, str):
         try:
             as_of = _dt.date.fromisoformat(as_of)
         except ValueError:
-            raise _usage(f"--as-of {as_of!r} is not a date YYYY-MM-DD")
+            raise _usage(Text(f"--as-of {as_of!r} 不是 年-月-日（YYYY-MM-DD）格式的日期", f"--as-of {as_of!r} is not a date YYYY-MM-DD"),
+                         hint=Text("例如 --as-of 2024-03-01", "e.g. --as-of 2024-03-01"))
     ps = policies.policy_set
     if subject is not None and subject not in {s for o in ps.outputs.values() for s in o.subjects}:
-        raise _usage(f"unknown subject {subject!r}")
+        subjects = sorted({s for o in ps.outputs.values() for s in o.subjects})
+        raise _usage(Text(f"不认识的对象类型 {subject!r}", f"unknown subject {subject!r}"),
+                     hint=Text("对象类型：" + "、".join(subjects), "subjects: " + ", ".join(subjects)))
     if jurisdiction is not None and jurisdiction not in ps.jurisdictions:
-        raise _usage(f"unknown jurisdiction {jurisdiction!r}", hint="jurisdictions: " + ", ".join(sorted(ps.jurisdictions)))
+        raise _usage(Text(f"不认识的地区 {jurisdiction!r}", f"unknown jurisdiction {jurisdiction!r}"),
+                     hint=Text("地区：" + "、".join(sorted(ps.jurisdictions)), "jurisdictions: " + ", ".join(sorted(ps.jurisdictions))))
     columns, types, chunks = read_chunks(input, chunk_rows)
     outcomes = outcome_columns(ps, subject)
     reader = RowReader(ps, columns, subject=subject, jurisdiction=jurisdiction, as_of=as_of,
                        fmt=format_of(input, "input"))
     clash = [c for c in reader.carried if c in outcomes or c in ("error", "explanation")]
     if clash:
-        raise _usage(f"input column {clash[0]!r} has the name of an output column", str(input),
-                     hint="rename it: the output has one column per outcome, 'error' and 'explanation'")
+        raise _usage(Text(f"输入的列 {clash[0]!r} 与输出的列同名", f"input column {clash[0]!r} has the name of an output column"), str(input),
+                     hint=Text("请给它改名：输出里每个结果一列，另有 'error' 和 'explanation'",
+                               "rename it: the output has one column per outcome, 'error' and 'explanation'"))
     out_cols = reader.carried + outcomes + ["error"] + (["explanation"] if explain else [])
     out_types = {c: types[c] for c in reader.carried if c in types}
     if format_of(output, "output") == "parquet":

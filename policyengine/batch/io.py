@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..diagnostics import Diagnostic, PolicyError, Span
+from ..diagnostics import Diagnostic, PolicyError, Span, Text
 
 __all__ = ["FORMATS", "format_of", "read_chunks", "Writer", "ROW_ERROR"]
 
@@ -25,9 +25,14 @@ ROW_ERROR = "\x00row-error"  # the key under which a reader reports a row it cou
 def format_of(path: str | Path, role: str) -> str:
     fmt = FORMATS.get(Path(path).suffix.lower())
     if fmt is None:
-        raise PolicyError(Diagnostic("PE091", f"{role} {str(path)!r}: a batch file is .parquet, .csv or .jsonl",
-                                     Span(str(path), 1, 1), hint="name the file with one of these suffixes"))
+        zh = "输入" if role == "input" else "输出"
+        raise PolicyError(Diagnostic("PE091", Text(f"{zh} {str(path)!r}：批量文件必须是 .parquet、.csv 或 .jsonl",
+                                                   f"{role} {str(path)!r}: a batch file is .parquet, .csv or .jsonl"),
+                                     Span(str(path), 1, 1), hint=Text("请用这几种后缀之一给文件命名", "name the file with one of these suffixes")))
     return fmt
+
+
+_SUFFIX = Text("请检查文件的内容与后缀是否相符", "check that the file's content matches its suffix")
 
 
 def read_chunks(path: str | Path, chunk_rows: int) -> tuple[list[str], dict[str, Any], Iterator[list[dict]]]:
@@ -35,7 +40,8 @@ def read_chunks(path: str | Path, chunk_rows: int) -> tuple[list[str], dict[str,
     fmt = format_of(path, "input")
     p = Path(path)
     if not p.is_file():
-        raise PolicyError(Diagnostic("PE091", f"input {str(path)!r}: no such file", Span(str(path), 1, 1)))
+        raise PolicyError(Diagnostic("PE091", Text(f"输入 {str(path)!r}：文件不存在", f"input {str(path)!r}: no such file"),
+                                     Span(str(path), 1, 1), hint=Text("请检查路径和文件名", "check the path")))
     if fmt == "parquet":
         return _parquet(p, chunk_rows)
     if fmt == "csv":
@@ -49,8 +55,9 @@ def _parquet(p: Path, n: int):
     try:
         f = pq.ParquetFile(p)
     except Exception as e:  # pyarrow's own errors: a file that is not Parquet
-        raise PolicyError(Diagnostic("PE091", f"input: not a readable Parquet file ({type(e).__name__}: {e})",
-                                     Span(str(p), 1, 1)))
+        raise PolicyError(Diagnostic("PE091", Text(f"输入：不是可以读取的 Parquet 文件（{type(e).__name__}: {e}）",
+                                                   f"input: not a readable Parquet file ({type(e).__name__}: {e})"),
+                                     Span(str(p), 1, 1), hint=_SUFFIX))
     cols = list(f.schema_arrow.names)
     types = {name: f.schema_arrow.field(name).type for name in cols}
 
@@ -69,12 +76,14 @@ def _csv(p: Path, n: int):
         header = []
     except (UnicodeDecodeError, csv.Error) as e:
         fh.close()
-        raise PolicyError(Diagnostic("PE091", f"input: the CSV header cannot be read ({e})", Span(str(p), 1, 1)))
+        raise PolicyError(Diagnostic("PE091", Text(f"输入：无法读取 CSV 的表头（{e}）", f"input: the CSV header cannot be read ({e})"),
+                                     Span(str(p), 1, 1), hint=Text("请把文件另存为 UTF-8 编码的 CSV", "save the file as CSV in UTF-8")))
     if len(set(header)) != len(header):
         fh.close()
         dup = sorted({h for h in header if header.count(h) > 1})
-        raise PolicyError(Diagnostic("PE091", f"input: the CSV header names a column twice: {', '.join(dup)}",
-                                     Span(str(p), 1, 1)))
+        raise PolicyError(Diagnostic("PE091", Text(f"输入：CSV 表头里有重复的列名：{'、'.join(dup)}",
+                                                   f"input: the CSV header names a column twice: {', '.join(dup)}"),
+                                     Span(str(p), 1, 1), hint=Text("每个列名只能出现一次；请删去或改名", "name each column once; remove or rename one")))
 
     def gen():
         with fh:

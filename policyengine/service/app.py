@@ -30,6 +30,7 @@ from starlette.routing import Route
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import Diagnostic, Policies, PolicyError, Span, __version__
+from ..diagnostics import Text, resolve_lang
 from .body import read_case
 from .keys import Keys
 from .log import DecisionLog, GroupCommitter, LogUnavailable, Record
@@ -46,21 +47,36 @@ def _compact(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def error(status: int, code: str, message: str, field: str | None = None, headers: dict | None = None,
-          **extra: Any) -> Response:
-    e = {"code": code, "message": message, "field": field, **extra}
+def _lang_of(query: str | bytes | None) -> str:
+    """The language of an error body: the request's ``?lang=`` when it is zh or en, else the
+    service's default ($POLICYENGINE_LANG, else Chinese)."""
+    if isinstance(query, bytes):
+        query = query.decode("latin-1")
+    m = re.search(r"(?:^|&)lang=(zh|en)(?:&|$)", query or "")
+    return resolve_lang(m.group(1) if m else None)
+
+
+def error(status: int, code: str, message: Text, field: str | None = None, headers: dict | None = None,
+          lang: str | None = None, **extra: Any) -> Response:
+    """One error, its message in ``lang`` (the request's ``?lang=``, else Chinese)."""
+    e = {"code": code, "message": message.get(lang) if isinstance(message, Text) else message, "field": field, **extra}
     return Response(_compact({"errors": [e]}), status, headers=headers, media_type="application/json")
 
 
-def case_errors(err: PolicyError) -> Response:
-    """422 naming the field of each problem, with its place in the body (line, column) and the hint."""
+_NO_DECISION = Text("没有这个编号的决定", "no decision with this id")
+_CANNOT_READ = Text("现在无法读取决定日志", "the decision log cannot be read now")
+
+
+def case_errors(err: PolicyError, lang: str | None = None) -> Response:
+    """422 naming the field of each problem, with its place in the body (line, column) and the hint,
+    in ``lang`` (the field is read from the English message, which starts with it)."""
     out = []
     for d in err.diagnostics:
         m = _FIELD.match(d.message)
         field = m.group(1) if m and m.group(1) != "(file)" else "body"
-        out.append({"code": d.code, "name": d.name, "message": d.message, "field": field,
+        out.append({"code": d.code, "name": d.name, "message": d.text(lang), "field": field,
                     "line": d.span.line if d.span else None, "column": d.span.column if d.span else None,
-                    "hint": d.hint})
+                    "hint": d.help(lang)})
     return Response(_compact({"errors": out}), 422, media_type="application/json")
 
 
@@ -108,17 +124,20 @@ def _policies_body(svc: Service, lang: str) -> bytes:
                      "jurisdictions": jurs})
 
 
-def authorise(keys: Keys, authorization: str, role: str) -> Response | None:
+def authorise(keys: Keys, authorization: str, role: str, lang: str | None = None) -> Response | None:
     """None when the presented key has ``role``; else the 401 or 403 answer."""
     scheme, _, presented = authorization.partition(" ")
     if scheme.lower() != "bearer" or not presented.strip():
-        return error(401, "unauthorized", "this service needs 'Authorization: Bearer KEY'", "Authorization",
-                     headers={"WWW-Authenticate": "Bearer"})
+        return error(401, "unauthorized", Text("本服务需要请求头 'Authorization: Bearer KEY'（API 密钥）",
+                                               "this service needs 'Authorization: Bearer KEY'"), "Authorization",
+                     headers={"WWW-Authenticate": "Bearer"}, lang=lang)
     key = keys.find(presented.strip())
     if key is None:
-        return error(401, "unauthorized", "unknown key", "Authorization", headers={"WWW-Authenticate": "Bearer"})
+        return error(401, "unauthorized", Text("不认识的密钥", "unknown key"), "Authorization",
+                     headers={"WWW-Authenticate": "Bearer"}, lang=lang)
     if role not in key.roles:
-        return error(403, "forbidden", f"the key {key.name!r} does not have the role {role!r}", "Authorization")
+        return error(403, "forbidden", Text(f"密钥 {key.name!r} 没有 {role!r} 权限", f"the key {key.name!r} does not have the role {role!r}"),
+                     "Authorization", lang=lang)
     return None
 
 
@@ -132,7 +151,8 @@ class KeyCheck:
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["path"].startswith("/v1"):
             auth = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), "")
-            denied = authorise(self.keys, auth, "decide" if scope["method"] == "POST" else "read")
+            denied = authorise(self.keys, auth, "decide" if scope["method"] == "POST" else "read",
+                               _lang_of(scope.get("query_string")))
             if denied is not None:
                 await denied(scope, receive, send)
                 return
@@ -179,15 +199,16 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
         "id": {"type": "string"}, "policy_version": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
         "decided_at": {"type": "string", "format": "date-time"}})
 
-    async def read_body(request: Request) -> bytes | Response:
+    async def read_body(request: Request, lang: str) -> bytes | Response:
+        too_large = Text(f"请求体超过了上限 {svc.max_body} 字节", f"the body is larger than the limit of {svc.max_body} bytes")
         declared = request.headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > svc.max_body):
-            return error(413, "PE005", f"the body is larger than the limit of {svc.max_body} bytes", "body")
+            return error(413, "PE005", too_large, "body", lang=lang)
         chunks, size = [], 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > svc.max_body:
-                return error(413, "PE005", f"the body is larger than the limit of {svc.max_body} bytes", "body")
+                return error(413, "PE005", too_large, "body", lang=lang)
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -213,15 +234,16 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
         # the time of a decision without explanation (they are declared for the OpenAPI document below)
         q = request.query_params
         explain_text, lang = q.get("explain", "true").lower(), q.get("lang", "zh")
-        if explain_text not in _BOOL:
-            return error(422, "bad-parameter", "explain is true or false", "explain")
         if lang not in ("zh", "en"):
-            return error(422, "bad-parameter", "lang is zh or en", "lang")
+            return error(422, "bad-parameter", Text("lang 只能是 zh 或 en", "lang is zh or en"), "lang")
+        if explain_text not in _BOOL:
+            return error(422, "bad-parameter", Text("explain 只能是 true 或 false", "explain is true or false"), "explain", lang=lang)
         explain = _BOOL[explain_text]
         ctype = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
         if ctype not in _JSON_TYPES:
-            return error(415, "unsupported-media-type", "send the case as application/json", "Content-Type")
-        body = await read_body(request)
+            return error(415, "unsupported-media-type", Text("请以 application/json 发送案例", "send the case as application/json"),
+                         "Content-Type", lang=lang)
+        body = await read_body(request, lang)
         if isinstance(body, Response):
             return body
         path = "<request>.json" if ctype == "application/json" else "<request>.yaml"
@@ -231,22 +253,23 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
             line = body.count(b"\n", 0, e.start) + 1
             col = e.start - (body.rfind(b"\n", 0, e.start) + 1) + 1
             return case_errors(PolicyError(Diagnostic(
-                "PE006", f"the body is not valid UTF-8 (byte 0x{body[e.start]:02x} at offset {e.start})",
-                Span(path, line, col), hint="send UTF-8")))
+                "PE006", Text(f"请求体不是 UTF-8 编码（第 {e.start} 个字节 0x{body[e.start]:02x} 无法读取）",
+                              f"the body is not valid UTF-8 (byte 0x{body[e.start]:02x} at offset {e.start})"),
+                Span(path, line, col), hint=Text("请用 UTF-8 编码发送", "send UTF-8"))), lang)
         try:
             decision = (await run_in_threadpool(decide, text, path, True, lang) if explain
                         else decide(text, path, False, lang))
             out = decision.to_dict()
         except PolicyError as e:
-            return case_errors(e)
+            return case_errors(e, lang)
         if not explain:
             out.pop("explanation", None)
         decision_id, answer, rec = record(out, decision, explain, lang, body)
         try:
             await asyncio.wrap_future(committer.submit(rec))
         except LogUnavailable as e:
-            return error(503, "log-unavailable", f"{e}; the decision was not logged, try again", None,
-                         headers={"Retry-After": "1"})
+            return error(503, "log-unavailable", Text(f"{e}；这个决定没有记入日志，请重试", f"{e}; the decision was not logged, try again"),
+                         None, headers={"Retry-After": "1"}, lang=lang)
         return Response(answer, 201, media_type="application/json", headers={"Location": f"/v1/decisions/{decision_id}"})
 
     @app.get("/v1/decisions/{decision_id}", tags=["decisions"], summary="A logged decision, byte for byte as answered",
@@ -254,13 +277,14 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
                         "404": {"description": "no such decision", **err}, **auth_errors})
     def get_decision(request: Request, decision_id: str):
         if len(decision_id) > 36:
-            return error(404, "not-found", "no decision with this id", "id")
+            return error(404, "not-found", _NO_DECISION, "id", lang=_lang_of(request.url.query))
         try:
             got = svc.log.get(decision_id)
         except Exception:  # noqa: BLE001 — a database error is an unavailable log, said plainly
-            return error(503, "log-unavailable", "the decision log cannot be read now", None, headers={"Retry-After": "1"})
+            return error(503, "log-unavailable", _CANNOT_READ, None, headers={"Retry-After": "1"},
+                         lang=_lang_of(request.url.query))
         if got is None:
-            return error(404, "not-found", "no decision with this id", "id")
+            return error(404, "not-found", _NO_DECISION, "id", lang=_lang_of(request.url.query))
         return Response(got, 200, media_type="application/json")
 
     @app.get("/v1/decisions", tags=["decisions"], summary="Logged decisions, oldest first, a page at a time",
@@ -276,11 +300,13 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
         if cursor is not None:
             after = _read_cursor(cursor)
             if after is None:
-                return error(422, "bad-parameter", "not a cursor given by this service", "cursor")
+                return error(422, "bad-parameter", Text("cursor 不是本服务给出的翻页标记", "not a cursor given by this service"), "cursor",
+                             lang=_lang_of(request.url.query))
         try:
             bodies, last = svc.log.page(subject=subject, jurisdiction=jurisdiction, after=after, limit=limit)
         except Exception:  # noqa: BLE001
-            return error(503, "log-unavailable", "the decision log cannot be read now", None, headers={"Retry-After": "1"})
+            return error(503, "log-unavailable", _CANNOT_READ, None, headers={"Retry-After": "1"},
+                         lang=_lang_of(request.url.query))
         nxt = _compact(_cursor(last) if last is not None else None)
         return Response(b'{"decisions":[' + b",".join(bodies) + b'],"next":' + nxt + b"}", 200,
                         media_type="application/json")
@@ -296,7 +322,7 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
         if svc.log.ping():
             return Response(_compact({"status": "ok", "log": "reachable", "policy_version": svc.version_digest}),
                             200, media_type="application/json")
-        return error(503, "log-unavailable", "the decision log is unreachable", None)
+        return error(503, "log-unavailable", Text("无法连接决定日志", "the decision log is unreachable"), None)
 
     # The hot path: the same POST handler as a plain Starlette route in front of FastAPI's, which stays for the
     # OpenAPI document only.  FastAPI's per-request dependency resolution (for a handler that takes just the
@@ -317,12 +343,15 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
-        msg = {404: "no such path", 405: "method not allowed here"}.get(exc.status_code, str(exc.detail))
-        return error(exc.status_code, code, msg, None, headers=getattr(exc, "headers", None))
+        msg = {404: Text("没有这个路径", "no such path"), 405: Text("这个路径不接受这种请求方法", "method not allowed here")
+               }.get(exc.status_code, str(exc.detail))
+        return error(exc.status_code, code, msg, None, headers=getattr(exc, "headers", None), lang=_lang_of(request.url.query))
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception):  # never a traceback to the client
-        return error(500, "internal", "internal error; nothing was logged for this request", None)
+        return error(500, "internal", Text("内部错误（internal error）；这个请求没有记入任何内容",
+                                           "internal error; nothing was logged for this request"), None,
+                     lang=_lang_of(request.url.query))
 
     _mount_workbench(app, svc, committer, record)
     return app

@@ -11,7 +11,8 @@ import sys
 
 __all__ = ["register"]
 
-_EXTRA = "the decision service needs its extra: pip install 'policyengine-rules[server]'"
+def _error(a, zh: str, en: str) -> None:
+    print(f"错误：{zh}" if a.lang == "zh" else f"error: {en}", file=sys.stderr)
 
 
 def register(sub, parents=()) -> None:
@@ -40,13 +41,14 @@ def register(sub, parents=()) -> None:
     v.set_defaults(fn=cmd_log_verify)
 
 
-def _server_deps() -> bool:
+def _server_deps(a) -> bool:
     try:
         import fastapi  # noqa: F401
         import sqlalchemy  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError:
-        print(f"error: {_EXTRA}", file=sys.stderr)
+        _error(a, "决定服务需要安装它的附加组件：pip install 'policyengine-rules[server]'",
+               "the decision service needs its extra: pip install 'policyengine-rules[server]'")
         return False
     return True
 
@@ -62,21 +64,23 @@ def is_loopback(host: str) -> bool:
 
 def cmd_serve(a) -> int:
     if a.keys is None and not is_loopback(a.host):
-        print(f"error: refusing to serve on {a.host} without --keys: anyone who can reach it could decide and "
-              "read every logged case. Give --keys FILE, or bind to 127.0.0.1.", file=sys.stderr)
+        _error(a, f"没有 --keys 时不在 {a.host} 上提供服务：任何能连上的人都可以请求决定并读取所有已记录的案例。"
+                  "请给出 --keys FILE，或绑定到 127.0.0.1。",
+               f"refusing to serve on {a.host} without --keys: anyone who can reach it could decide and "
+               "read every logged case. Give --keys FILE, or bind to 127.0.0.1.")
         return 2
     if not 0 <= a.port <= 65535:
-        print(f"error: --port {a.port} is not a port number", file=sys.stderr)
+        _error(a, f"--port {a.port} 不是端口号（0 到 65535）", f"--port {a.port} is not a port number")
         return 2
-    if not _server_deps():
+    if not _server_deps(a):
         return 2
     from .serve import serve
 
-    return serve(a.policies, db=a.db, host=a.host, port=a.port, keys=a.keys)
+    return serve(a.policies, db=a.db, host=a.host, port=a.port, keys=a.keys, lang=a.lang)
 
 
 def cmd_replay(a) -> int:
-    if not _server_deps():
+    if not _server_deps(a):
         return 2
     from .replay import run_replay
 
@@ -84,8 +88,8 @@ def cmd_replay(a) -> int:
 
 
 def cmd_log_verify(a) -> int:
-    if not _server_deps():
+    if not _server_deps(a):
         return 2
     from .replay import run_verify
 
-    return run_verify(a.db, fmt=a.format)
+    return run_verify(a.db, fmt=a.format, lang=a.lang)

@@ -15,6 +15,7 @@ import sys
 from contextlib import ExitStack
 
 from .. import Policies, PolicyError
+from ..diagnostics import Text, resolve_lang
 from .log import DecisionLog, LogError, Row, verify_chain
 from .versions import PolicyVersion
 
@@ -57,7 +58,12 @@ def _first_difference(a: bytes, b: bytes) -> str:
     return "the bytes differ"
 
 
-def _same_version(log: DecisionLog, out) -> int:
+def _messages(e: PolicyError, lang: str) -> str:
+    return "; ".join(d.text(lang) for d in e.diagnostics)
+
+
+def _same_version(log: DecisionLog, out, lang: str = "zh") -> int:
+    zh = lang == "zh"
     versions: dict[str, Policies | str] = {}
     checked, differ = 0, 0
     for r in log.rows():
@@ -67,24 +73,28 @@ def _same_version(log: DecisionLog, out) -> int:
             try:
                 pol = versions[r.version_digest] = log.load_version(r.version_digest).load()
             except (LogError, PolicyError, ValueError) as e:
-                msg = str(e) if not isinstance(e, PolicyError) else "; ".join(d.message for d in e.diagnostics)
-                pol = versions[r.version_digest] = f"its policy version does not load: {msg}"
+                msg = str(e) if not isinstance(e, PolicyError) else _messages(e, lang)
+                pol = versions[r.version_digest] = (f"它的政策版本无法载入：{msg}" if zh else
+                                                    f"its policy version does not load: {msg}")
+        head = f"决定 {r.id}（#{r.seq}）：" if zh else f"decision {r.id} (#{r.seq}): "
         if isinstance(pol, str):
             differ += 1
-            out.write(f"decision {r.id} (#{r.seq}): {pol}\n")
+            out.write(f"{head}{pol}\n")
             continue
         try:
             again = reproduce(pol, r)
         except PolicyError as e:
             differ += 1
-            out.write(f"decision {r.id} (#{r.seq}): no longer evaluates: {'; '.join(d.message for d in e.diagnostics)}\n")
+            out.write(f"{head}{'现在无法计算' if zh else 'no longer evaluates'}{'：' if zh else ': '}{_messages(e, lang)}\n")
             continue
         if again != r.response:
             differ += 1
-            out.write(f"decision {r.id} (#{r.seq}): not reproduced under {r.version_digest}: "
-                      f"{_first_difference(r.response, again)}\n")
-    out.write(f"{checked - differ} of {checked} logged decision(s) reproduced exactly under their own policy version"
-              + ("." if not differ else f"; {differ} differ.") + "\n")
+            out.write(f"{head}{Text(f'在 {r.version_digest} 下没有复现', f'not reproduced under {r.version_digest}').get(lang)}"
+                      f"{'：' if zh else ': '}{_first_difference(r.response, again)}\n")
+    out.write(Text(f"{checked} 个已记录的决定中，{checked - differ} 个在各自的政策版本下完全复现"
+                   + ("。" if not differ else f"；{differ} 个不同。"),
+                   f"{checked - differ} of {checked} logged decision(s) reproduced exactly under their own policy version"
+                   + ("." if not differ else f"; {differ} differ.")).get(lang) + "\n")
     return 1 if differ else 0
 
 
@@ -142,32 +152,37 @@ def _new_version(log: DecisionLog, spec: list[str], fmt: str, lang: str, out) ->
     return 1 if impacts else 0
 
 
-def _open_log(db: str) -> DecisionLog | None:
+def _error(e: Exception, lang: str) -> None:
+    print(("错误：" if resolve_lang(lang) == "zh" else "error: ") + str(e), file=sys.stderr)
+
+
+def _open_log(db: str, lang: str | None = None) -> DecisionLog | None:
     """The log at ``db``, or None after saying on stderr why it cannot be opened."""
     try:
         return DecisionLog(db, create=False)
     except LogError as e:
-        print(f"error: {e}", file=sys.stderr)
+        _error(e, lang)
         return None
 
 
 def run_replay(db: str, policies: list[str], fmt: str = "text", lang: str = "zh", out=None) -> int:
     out = out if out is not None else sys.stdout
-    log = _open_log(db)
+    log = _open_log(db, lang)
     if log is None:
         return 2
     try:
-        return _new_version(log, policies, fmt, lang, out) if policies else _same_version(log, out)
+        return _new_version(log, policies, fmt, lang, out) if policies else _same_version(log, out, resolve_lang(lang))
     except LogError as e:
-        print(f"error: {e}", file=sys.stderr)
+        _error(e, lang)
         return 2
     finally:
         log.close()
 
 
-def run_verify(db: str, fmt: str = "text", out=None) -> int:
+def run_verify(db: str, fmt: str = "text", out=None, lang: str | None = None) -> int:
     out = out if out is not None else sys.stdout
-    log = _open_log(db)
+    lang = resolve_lang(lang)
+    log = _open_log(db, lang)
     if log is None:
         return 2
     try:
@@ -178,7 +193,9 @@ def run_verify(db: str, fmt: str = "text", out=None) -> int:
         out.write(json.dumps({"intact": rep.ok, "decisions": rep.count, "head": "sha256:" + rep.head,
                               "problem": rep.problem or None}, ensure_ascii=False, sort_keys=True) + "\n")
     elif rep.ok:
-        out.write(f"intact: {rep.count} decision(s); head sha256:{rep.head}\n")
+        out.write(Text(f"完整（intact）：{rep.count} 个决定；链头 sha256:{rep.head}",
+                       f"intact: {rep.count} decision(s); head sha256:{rep.head}").get(lang) + "\n")
     else:
-        out.write(f"NOT intact: {rep.problem}\n({rep.count} decision(s) verified before it)\n")
+        out.write(Text(f"不完整（NOT intact）：{rep.problem}\n（在此之前已核验 {rep.count} 个决定）",
+                       f"NOT intact: {rep.problem}\n({rep.count} decision(s) verified before it)").get(lang) + "\n")
     return 0 if rep.ok else 1

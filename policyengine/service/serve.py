@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 from .. import Policies
+from ..diagnostics import resolve_lang
 from .keys import KeyFileError, Keys
 from .log import DecisionLog, GroupCommitter, LogError, show_url
 from .versions import PolicyVersion
@@ -35,19 +36,26 @@ def open_service(paths, db: str, keys: str | None):
     return Service(policies, pv.digest, no, log, key_set), GroupCommitter(log)
 
 
-def serve(paths, *, db: str, host: str, port: int, keys: str | None) -> int:
+def serve(paths, *, db: str, host: str, port: int, keys: str | None, lang: str | None = None) -> int:
     import uvicorn
 
     from .app import create_app
 
+    zh = resolve_lang(lang) == "zh"
     try:
         svc, committer = open_service(paths, db, keys)
     except (LogError, KeyFileError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        why = e.text.get(lang) if isinstance(e, KeyFileError) else str(e)
+        print(("错误：" if zh else "error: ") + why, file=sys.stderr)
         return 2
     app = create_app(svc, committer)
-    print(f"policyengine serve: http://{host}:{port} · policy version {svc.version_digest} · log {show_url(db)}"
-          + (" · keys required" if svc.keys else ""), file=sys.stderr, flush=True)
+    if zh:
+        line = (f"policyengine serve：http://{host}:{port} · 政策版本 {svc.version_digest} · 日志 {show_url(db)}"
+                + (" · 需要 API 密钥" if svc.keys else ""))
+    else:
+        line = (f"policyengine serve: http://{host}:{port} · policy version {svc.version_digest} · log {show_url(db)}"
+                + (" · keys required" if svc.keys else ""))
+    print(line, file=sys.stderr, flush=True)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, server_header=False,
                             timeout_graceful_shutdown=10)
     server = uvicorn.Server(config)
