@@ -114,6 +114,8 @@ def test_try_decides_as_the_library_does_and_escapes_what_it_echoes(server, poli
     assert shown == {k: show_value(v) for k, v in want.outputs.items()}
     status, _, body = _post(server, "/try", {**CASE, "rd_enterprises": '"><script>alert(1)</script>'}, token)
     assert status == 422 and "<script>alert(1)" not in body
+    assert re.search(r'data-error-for="rd_enterprises"[^>]*>facts\.rd_enterprises：这里应当是整数', body)
+    status, _, body = _post(server, "/try", {**CASE, "lang": "en", "rd_enterprises": "x"}, token)
     assert re.search(r'data-error-for="rd_enterprises"[^>]*>facts\.rd_enterprises: expected a whole number', body)
 
 

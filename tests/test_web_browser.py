@@ -232,7 +232,7 @@ def test_a_malformed_fact_is_answered_beside_its_field(browser, server, shots):
     browser.find_element("name", "evaluation_history").send_keys("[{not json")
     _submit(browser, "id", "decide")
     field = browser.find_element("css selector", '[data-field="evaluation_history"]')
-    assert "not valid JSON" in field.find_element("css selector", "[data-error-for]").text
+    assert "不是有效的 JSON" in field.find_element("css selector", "[data-error-for]").text
     browser.find_element("name", "evaluation_history").clear()
     _submit(browser, "id", "decide")
     field = browser.find_element("css selector", '[data-field="rd_enterprises"]')

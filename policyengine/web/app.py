@@ -80,6 +80,12 @@ async def _read_form(request: Request) -> FormData:
     return await Request(request.scope, replay).form(max_files=1, max_fields=2000)
 
 
+def _said(d, lang: str) -> str:
+    """A diagnostic as one line of a page, in the page's language."""
+    hint = d.help(lang)
+    return d.text(lang) + (f"（{hint}）" if lang == "zh" else f" ({hint})") if hint else d.text(lang)
+
+
 def _text(form: FormData, name: str) -> str:
     v = form.get(name)
     return v if isinstance(v, str) else ""
@@ -264,7 +270,7 @@ def workbench_router(policies: Policies, *, folder: str | Path | None = None,
             return render(request, "try.html", 422, lang=lang, **ctx)
         raw = {f.name: _text(form, f.name) for f in fields}
         raw.update({f.name + "__null": _text(form, f.name + "__null") for f in fields if f.nullable})
-        facts = forms.read_facts(fields, raw)
+        facts = forms.read_facts(fields, raw, lang)
         by_name = {f.name: f for f in fields}
         case = {"subject": ctx["subject"], "jurisdiction": ctx["jurisdiction"], "as_of": ctx["as_of"], "facts": facts}
         if any(f.error for f in fields):
@@ -276,9 +282,9 @@ def workbench_router(policies: Policies, *, folder: str | Path | None = None,
                 name = forms.field_of(d.message)
                 if name in by_name:
                     f = by_name[name]
-                    f.error = (f.error + "; " if f.error else "") + d.message + (f" ({d.hint})" if d.hint else "")
+                    f.error = (f.error + "; " if f.error else "") + _said(d, lang)
                 else:
-                    ctx["errors"].append(d.message)
+                    ctx["errors"].append(_said(d, lang))
             return render(request, "try.html", 422, lang=lang, **ctx)
         if on_decision is not None:  # the service logs the decision here (a coroutine is awaited)
             logged = on_decision(case, decision)
@@ -350,7 +356,7 @@ def workbench_router(policies: Policies, *, folder: str | Path | None = None,
             names = {**file_names, str(target): shown}
             draft_ps = load_rule_files([p for p in rule_files if p != replaced] + [target])
             lines = data.decode("utf-8", errors="replace").splitlines()
-            diags = [pages.diag_row(d, names) for d in draft_ps.diagnostics]
+            diags = [pages.diag_row(d, names, lang) for d in draft_ps.diagnostics]
         mine = [d for d in diags if d["file"] == shown]
         others = [d for d in diags if d["file"] != shown and d["severity"] == "error"]
         at_line: dict[int, list] = {}
@@ -391,7 +397,7 @@ def workbench_router(policies: Policies, *, folder: str | Path | None = None,
             try:
                 ctx["changes"], ctx["logged"] = await run_in_threadpool(compare)
             except PolicyError as e:
-                ctx["errors"] = [d.message + (f" ({d.hint})" if d.hint else "") for d in e.diagnostics]
+                ctx["errors"] = [_said(d, lang) for d in e.diagnostics]
         return render(request, "diff.html", 422 if ctx["errors"] else 200, **ctx)
 
     return router

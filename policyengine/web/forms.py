@@ -69,7 +69,7 @@ def fields_for(rows: list[dict], lang: str, words: dict) -> list[Field]:
     return out
 
 
-def read_facts(fields: list[Field], form: dict[str, str]) -> dict[str, Any]:
+def read_facts(fields: list[Field], form: dict[str, str], lang: str = "zh") -> dict[str, Any]:
     """The facts the form gives (unknown ones left out); each field keeps what was typed.  A JSON
     field that does not parse gets its message here; the rest are the engine's to judge."""
     facts: dict[str, Any] = {}
@@ -85,7 +85,8 @@ def read_facts(fields: list[Field], form: dict[str, str]) -> dict[str, Any]:
         if text == "":
             continue
         if len(raw) > MAX_FIELD_CHARS:
-            f.error = f"too long: at most {MAX_FIELD_CHARS} characters"
+            f.error = (f"太长：最多 {MAX_FIELD_CHARS} 个字符" if lang == "zh"
+                       else f"too long: at most {MAX_FIELD_CHARS} characters")
             continue
         if text == "null" and f.nullable:
             facts[f.name] = None
@@ -102,7 +103,9 @@ def read_facts(fields: list[Field], form: dict[str, str]) -> dict[str, Any]:
             try:
                 facts[f.name] = json.loads(text, parse_float=Decimal)
             except (ValueError, RecursionError) as e:
-                f.error = f"not valid JSON: {getattr(e, 'msg', 'too deeply nested')}"
+                why = getattr(e, "msg", None)
+                f.error = (f"不是有效的 JSON：{why or '嵌套太深'}" if lang == "zh"
+                           else f"not valid JSON: {why or 'too deeply nested'}")
         else:
             facts[f.name] = text
     return facts

@@ -124,7 +124,7 @@ def document(pol: Policies, doc_id: str, lang: str) -> dict | None:
     for p in ps.params:
         if p.document == doc_id and p.note:
             readings.append({"what": p.name, "text": p.note, "line": p.span.line})
-    warnings = [diag_row(x, {d.path: display_name(d.path)}) for x in ps.diagnostics if _mentions(x, d.path)]
+    warnings = [diag_row(x, {d.path: display_name(d.path)}, lang) for x in ps.diagnostics if _mentions(x, d.path)]
     return {**doc_summary(d, lang), "issuer": label(d.issuer, lang), "file": display_name(d.path),
             "jurisdiction_name": label(ps.jurisdictions[d.jurisdiction].name, lang) if d.jurisdiction in ps.jurisdictions else "",
             "supersedes": list(d.supersedes), "articles": articles, "readings": readings, "warnings": warnings}
@@ -136,15 +136,15 @@ def display_name(path: str) -> str:
     return "/".join(p.split(os.sep)[-2:])
 
 
-def diag_row(x: Diagnostic, names: dict[str, str]) -> dict:
+def diag_row(x: Diagnostic, names: dict[str, str], lang: str) -> dict:
     sev = x.severity.value if x.severity is not None else "error"
     span = x.span
-    return {"code": x.code, "severity": sev, "message": _replace_paths(x.message, names),
-            "hint": _replace_paths(x.hint or "", names),
+    return {"code": x.code, "severity": sev, "message": _replace_paths(x.text(lang), names),
+            "hint": _replace_paths(x.help(lang) or "", names),
             "file": names.get(span.file, display_name(span.file)) if span else "",
             "line": span.line if span else None, "column": span.column if span else None,
             "source_line": x.source_line or "",
-            "related": [{"message": _replace_paths(r.message, names),
+            "related": [{"message": _replace_paths(r.text(lang), names),
                          "where": (f"{names.get(r.span.file, display_name(r.span.file))}:{r.span.line}" if r.span else "")}
                         for r in x.related]}
 

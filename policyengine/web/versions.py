@@ -14,13 +14,14 @@ from collections import OrderedDict
 from pathlib import Path
 
 from .. import Diagnostic, Policies, PolicyError
+from ..diagnostics import Text
 from ..api import load_rule_files
 
 SERVED = "served"
 _REV = re.compile(r"^(?:git:)?([A-Za-z0-9][A-Za-z0-9._/~^-]{0,99})$")
 
 
-def _refuse(message: str, hint: str | None = None) -> PolicyError:
+def _refuse(message: Text, hint: Text | None = None) -> PolicyError:
     return PolicyError(Diagnostic("PE070", message, None, hint=hint))
 
 
@@ -35,9 +36,10 @@ class Versions:
         try:
             p = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False, timeout=30)
         except (OSError, subprocess.TimeoutExpired) as e:
-            raise _refuse(f"cannot run git: {type(e).__name__}")
+            raise _refuse(Text(f"无法运行 git：{type(e).__name__}", f"cannot run git: {type(e).__name__}"))
         if p.returncode != 0:
-            raise _refuse(f"git {args[0]}: {p.stderr.decode(errors='replace').strip()[:300]}")
+            said = p.stderr.decode(errors='replace').strip()[:300]
+            raise _refuse(Text(f"git {args[0]} 失败：{said}", f"git {args[0]}: {said}"))
         return p.stdout
 
     def get(self, spec: str) -> tuple[Policies, str]:
@@ -47,16 +49,19 @@ class Versions:
             return self.served, SERVED
         m = _REV.match(spec)
         if not m or ".." in spec:
-            raise _refuse(f"{spec[:100]!r} is not a version", "served, or a git revision such as HEAD~1")
+            raise _refuse(Text(f"{spec[:100]!r} 不是一个版本", f"{spec[:100]!r} is not a version"),
+                          Text("填 served（当前提供的规则），或一个 git 版本，如 HEAD~1", "served, or a git revision such as HEAD~1"))
         if self.folder is None or not self.folder.is_dir():
-            raise _refuse("the served policies are not a folder in git", "only served can be compared")
+            raise _refuse(Text("当前提供的规则不在 git 管理的文件夹中", "the served policies are not a folder in git"),
+                          Text("只能与 served 比较", "only served can be compared"))
         rev = m.group(1)
         top = Path(self._git("rev-parse", "--show-toplevel", cwd=self.folder).decode().strip())
         prefix = self._git("rev-parse", "--show-prefix", cwd=self.folder).decode().strip().strip("/")
         try:
             commit = self._git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", cwd=top).decode().strip()
         except PolicyError:
-            raise _refuse(f"unknown git revision {rev!r}", "a commit, branch or tag, such as HEAD~1") from None
+            raise _refuse(Text(f"没有这个 git 版本：{rev!r}", f"unknown git revision {rev!r}"),
+                          Text("填一个提交、分支或标签，如 HEAD~1", "a commit, branch or tag, such as HEAD~1")) from None
         with self._lock:
             if commit in self._cache:
                 self._cache.move_to_end(commit)
@@ -67,7 +72,8 @@ class Versions:
                 tar.extractall(tmp, filter="data")
             ps = load_rule_files([Path(tmp) / prefix if prefix else Path(tmp)])
         if ps.errors:
-            raise _refuse(f"{rev} has errors in its rule files ({len(ps.errors)})", "run policyengine check on it")
+            raise _refuse(Text(f"{rev} 的规则文件有 {len(ps.errors)} 个错误", f"{rev} has errors in its rule files ({len(ps.errors)})"),
+                          Text("先对它运行 policyengine check", "run policyengine check on it"))
         pol = Policies(ps)
         with self._lock:
             self._cache[commit] = pol
