@@ -23,6 +23,8 @@ from typing import Any
 from . import ast as A
 from . import records
 from .diagnostics import Diagnostic, Related
+from .acknowledge import acknowledge
+from .lint import coverage_references, lint
 from .load import DEFAULT_LIMITS, Limits, Loaded
 from .parse import ExprError, parse_expression
 from .policy import (Band, Bonus, Definition, Document, Expr, Fact, Item, Jurisdiction, Output, Param, PolicySet, Rule,
@@ -866,20 +868,10 @@ class _Check:
 
         topological_order(graph, on_cycle=cycle)
 
-    def coverage_check(self, ps: PolicySet, diags: list) -> None:
-        """Every id a coverage table names must exist."""
-        known = {r.id for r in ps.rules} | {p.name for p in ps.params} | {d.name for d in ps.definitions}
-        for doc_id, (loaded, rf) in self.by_doc.items():
-            for article, ids in rf.coverage.items():
-                if isinstance(ids, str):
-                    if not ids.startswith("not decisional"):
-                        diags.append(loaded.diag("PE012", f"coverage of {article}: write rule ids as a list, or 'not decisional: why'",
-                                                 ("coverage", article)))
-                    continue
-                for k, i in enumerate(ids):
-                    if i not in known:
-                        diags.append(loaded.diag("PE034", f"coverage of {article} names unknown rule or parameter '{i}'",
-                                                 ("coverage", article, k), hint=_did_you_mean(i, known)))
+    def declared_ids(self) -> dict[str, set[str]]:
+        """The ids each file declares, whether or not they checked (for the coverage tables)."""
+        return {doc_id: {r.id for r in rf.rules} | set(rf.parameters) | set(rf.definitions)
+                for doc_id, (_, rf) in self.by_doc.items()}
 
 
 _IDENT = re.compile(r"[^\W\d]\w*\Z")
@@ -1001,9 +993,10 @@ def _check_files(files: list[Loaded], limits: Limits, pre: list[Diagnostic] | No
     diags.extend(c.diags)
     if not any(d.is_error for d in c.diags):
         diags.extend(layering_diagnostics(ps))
-    c.coverage_check(ps, diags)
+        diags.extend(lint(ps))
+    diags.extend(coverage_references(ps, c.declared_ids()))
     return PolicySet(ps.documents, ps.jurisdictions, ps.enums, ps.facts, ps.params, ps.definitions, ps.outputs, ps.rules,
-                     ps.coverage, tuple(_dedupe(diags)), ps.sources)
+                     ps.coverage, tuple(acknowledge(c.files, list(_dedupe(diags)))), ps.sources)
 
 
 def _dedupe(diags):
