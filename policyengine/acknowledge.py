@@ -11,7 +11,10 @@ and are accepted::
 
 ``at`` names what the warning is about: a rule id, a parameter, definition, fact or outcome
 name, the document id, or a coverage article — the entry of the file in which the warning
-is located; a list of them shares one reason.  An acknowledged warning becomes a note
+is located; a list of them shares one reason.  Each name answers for one warning: where one
+entry has several warnings of the same code (three overlaps in one table), each is
+acknowledged on its own, told apart by ``about``, so that a new one is not hidden by an old
+review.  An acknowledged warning becomes a note
 (severity info) that carries the reason: ``check`` no longer counts it, ``check --strict``
 passes, ``check --notes`` shows it.  Only warnings can be acknowledged — errors are fixed.
 An acknowledgement that matches no warning is reported (PE104), so stale ones are found.
@@ -58,9 +61,11 @@ def _entity_at(index: tuple[list[int], list[str | None]], line: int) -> str | No
     return names[k] if k >= 0 else None
 
 
-def acknowledge(files: list[tuple[Loaded, Any]], diags: list[Diagnostic]) -> list[Diagnostic]:
+def acknowledge(files: list[tuple[Loaded, Any]], diags: list[Diagnostic], complete: bool = True) -> list[Diagnostic]:
     """``diags`` with the warnings the files acknowledge turned into notes carrying the reason,
-    and a PE104 warning for each acknowledgement that matches nothing."""
+    and a PE104 warning for each acknowledgement that matches nothing.  ``complete`` is False
+    where errors stopped the later steps (layering, lint): their warnings are missing, so an
+    acknowledgement of one is not stale — saying so would bury the one error under dozens."""
     by_path = {loaded.path: (loaded, rf) for loaded, rf in files if rf.acknowledged}
     if not by_path:
         return diags
@@ -74,9 +79,14 @@ def acknowledge(files: list[tuple[Loaded, Any]], diags: list[Diagnostic]) -> lis
             what = _entity_at(index[d.span.file], d.span.line)
             for i, a in enumerate(rf.acknowledged):
                 ats = [a.at] if isinstance(a.at, str) else list(a.at)
-                if a.code == d.code and what in ats and (a.about is None or a.about in d.message or a.about in (d.zh or "")):
+                if a.code != d.code or not (a.about is None or a.about in d.message or a.about in (d.zh or "")):
+                    continue
+                # each name of an acknowledgement answers for one warning: a second warning of the same
+                # code about the same thing (a new gap in a reviewed table) stays open until reviewed too
+                k = next((k for k, at in enumerate(ats) if at == what and (d.span.file, i, k) not in used), None)
+                if k is not None:
                     hit = (loaded, i, a)
-                    used.add((d.span.file, i, ats.index(what)))
+                    used.add((d.span.file, i, k))
                     break
         if hit is None:
             out.append(d)
@@ -96,7 +106,7 @@ def acknowledge(files: list[tuple[Loaded, Any]], diags: list[Diagnostic]) -> lis
                                        hint=Text("写明为什么可以接受这条警告，供下一位经办人查阅",
                                                  "say why the warning is accepted, for the next officer who reads it")))
             for k, at in enumerate(ats):
-                if (path, i, k) not in used:
+                if complete and (path, i, k) not in used:
                     out.append(_stale(loaded, i, k if not isinstance(a.at, str) else None, a, at, names))
     return out
 

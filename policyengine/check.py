@@ -991,12 +991,13 @@ def _check_files(files: list[Loaded], limits: Limits, pre: list[Diagnostic] | No
     from .merge import layering_diagnostics  # step 6 lives with the merge it explains
 
     diags.extend(c.diags)
-    if not any(d.is_error for d in c.diags):
+    complete = not any(d.is_error for d in c.diags)
+    if complete:
         diags.extend(layering_diagnostics(ps))
         diags.extend(lint(ps))
     diags.extend(coverage_references(ps, c.declared_ids()))
     return PolicySet(ps.documents, ps.jurisdictions, ps.enums, ps.facts, ps.params, ps.definitions, ps.outputs, ps.rules,
-                     ps.coverage, tuple(acknowledge(c.files, list(_dedupe(diags)))), ps.sources)
+                     ps.coverage, tuple(acknowledge(c.files, list(_dedupe(diags)), complete)), ps.sources)
 
 
 def _dedupe(diags):

@@ -101,14 +101,18 @@ def _articles(citation: str) -> set[str]:
 
 def _coverage_gaps(ps: PolicySet) -> list[Diagnostic]:
     out: list[Diagnostic] = []
+    known = {r.id for r in ps.rules} | {p.name for p in ps.params} | {d.name for d in ps.definitions}
     for doc_id, cov in sorted(ps.coverage.items()):
         loaded = ps.sources.get(doc_id)
         if not cov or loaded is None:
             continue
         listed = {i for ids in cov.values() if isinstance(ids, list) for i in ids}
         rules = [r for r in ps.rules if r.document == doc_id]
+        # a table naming an unknown id has its own diagnostic (PE034, with the did-you-mean): the
+        # rule it meant is not reported as left out as well
+        misspelt = bool(listed - known)
         for r in rules:
-            if r.id not in listed:
+            if r.id not in listed and not misspelt:
                 out.append(Diagnostic(
                     "PE102", Text(f"规则“{r.id}”（{r.citation}）没有列入本文件的覆盖表（coverage）",
                                   f"rule '{r.id}' ({r.citation}) is not listed in the coverage table of its document"),
