@@ -22,7 +22,7 @@ from typing import Any
 
 from . import ast as A
 from . import records
-from .diagnostics import Diagnostic, Related
+from .diagnostics import Diagnostic, Related, Text, sort_key
 from .acknowledge import acknowledge
 from .lint import coverage_references, lint
 from .load import DEFAULT_LIMITS, Limits, Loaded
@@ -997,7 +997,7 @@ def _check_files(files: list[Loaded], limits: Limits, pre: list[Diagnostic] | No
         diags.extend(lint(ps))
     diags.extend(coverage_references(ps, c.declared_ids()))
     return PolicySet(ps.documents, ps.jurisdictions, ps.enums, ps.facts, ps.params, ps.definitions, ps.outputs, ps.rules,
-                     ps.coverage, tuple(acknowledge(c.files, list(_dedupe(diags)), complete)), ps.sources)
+                     ps.coverage, tuple(sorted(acknowledge(c.files, list(_dedupe(diags)), complete), key=sort_key)), ps.sources)
 
 
 def _dedupe(diags):

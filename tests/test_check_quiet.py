@@ -238,3 +238,10 @@ def test_every_new_code_is_a_warning_with_a_name():
     for code, name in (("PE100", "unused-parameter"), ("PE101", "unused-definition"), ("PE102", "rule-not-in-coverage"),
                        ("PE103", "cited-article-not-decisional"), ("PE104", "stale-acknowledgement")):
         assert CODES[code] == (Severity.WARNING, name)
+
+
+def test_the_policy_sets_diagnostics_are_in_order_for_every_reader():
+    """The workbench and the diff read ``PolicySet.diagnostics`` directly: ordered at the source."""
+    ds = load_rule_files([POLICIES]).diagnostics
+    keys = [(d.span.file, d.span.line, d.span.column) for d in ds]
+    assert len(keys) > 100 and keys == sorted(keys)
