@@ -35,30 +35,45 @@ __all__ = ["acknowledge", "entities"]
 _KEYED = ("parameters", "definitions", "outputs", "coverage", "enums")
 
 
-def entities(loaded: Loaded, rf: Any) -> tuple[list[int], list[str | None]]:
-    """Where each entry of the file starts, in line order, with its name: an entry runs to the
-    next one (None where a section starts that has no names of its own)."""
-    marks: list[tuple[int, str | None]] = []
-    data = loaded.data if isinstance(loaded.data, dict) else {}
-    for section in data:
-        marks.append((loaded.span((section,), key=True).line, None))
-    marks.append((loaded.span(("document",), key=True).line, rf.document.id))
+def entities(loaded: Loaded, rf: Any) -> tuple[list[int], list[int], list[str], list[int]]:
+    """The named entries of the file, by their extent in the text (key to end of value), in order:
+    ``(starts, ends, names, line_starts)``.  By extent, not by line, so that a file in flow style or with its
+    sections in another order is read alike."""
+    # a mapping's own position has no extent: an entry ends where the last value inside it ends
+    ends: dict[tuple, int] = {}
+    for path, pos in loaded.positions.items():
+        for depth in (1, 2, 3):
+            if len(path) >= depth and ends.get(path[:depth], -1) < pos.end:
+                ends[path[:depth]] = pos.end
+    marks: list[tuple[int, int, str]] = []
+
+    def mark(path: tuple, name: str, key: bool) -> None:
+        value = loaded.positions.get(path)
+        if value is None:
+            return
+        k = loaded.key_positions.get(path) if key else None
+        marks.append((k.start if k is not None else value.start, max(ends.get(path, value.end), value.start + 1), name))
+
+    mark(("document",), rf.document.id, True)
     for section in _KEYED:
         for name in getattr(rf, section):
-            marks.append((loaded.span((section, name), key=True).line, str(name)))
+            mark((section, name), str(name), True)
     for subject, facts in rf.facts.items():
         for name in facts:
-            marks.append((loaded.span(("facts", subject, name), key=True).line, name))
+            mark(("facts", subject, name), name, True)
     for i, r in enumerate(rf.rules):
-        marks.append((loaded.span(("rules", i)).line, r.id))
-    marks.sort(key=lambda m: (m[0], m[1] is not None))  # an entry wins over the section key on its line
-    return [m[0] for m in marks], [m[1] for m in marks]
+        mark(("rules", i), r.id, False)
+    marks.sort()
+    text = loaded.source.text
+    line_starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+    return [m[0] for m in marks], [m[1] for m in marks], [m[2] for m in marks], line_starts
 
 
-def _entity_at(index: tuple[list[int], list[str | None]], line: int) -> str | None:
-    lines, names = index
-    k = bisect.bisect_right(lines, line) - 1
-    return names[k] if k >= 0 else None
+def _entity_at(index: tuple, line: int, column: int) -> str | None:
+    starts, ends, names, line_starts = index
+    offset = line_starts[line - 1] + column - 1 if 0 < line <= len(line_starts) else -1
+    k = bisect.bisect_right(starts, offset) - 1
+    return names[k] if k >= 0 and offset < ends[k] else None
 
 
 def acknowledge(files: list[tuple[Loaded, Any]], diags: list[Diagnostic], complete: bool = True) -> list[Diagnostic]:
@@ -76,7 +91,7 @@ def acknowledge(files: list[tuple[Loaded, Any]], diags: list[Diagnostic], comple
         hit = None
         if d.severity is Severity.WARNING and d.span is not None and d.span.file in by_path:
             loaded, rf = by_path[d.span.file]
-            what = _entity_at(index[d.span.file], d.span.line)
+            what = _entity_at(index[d.span.file], d.span.line, d.span.column)
             for i, a in enumerate(rf.acknowledged):
                 ats = [a.at] if isinstance(a.at, str) else list(a.at)
                 if a.code != d.code or not (a.about is None or a.about in d.message or a.about in (d.zh or "")):
@@ -97,7 +112,7 @@ def acknowledge(files: list[tuple[Loaded, Any]], diags: list[Diagnostic], comple
         out.append(Diagnostic(d.code, d.message, d.span, hint=d.hint, severity=Severity.INFO,
                               related=d.related + (note,), source_line=d.source_line, zh=d.zh, hint_zh=d.hint_zh))
     for path, (loaded, rf) in by_path.items():
-        names = sorted({n for n in index[path][1] if n is not None})
+        names = sorted(set(index[path][2]))
         for i, a in enumerate(rf.acknowledged):
             ats = [a.at] if isinstance(a.at, str) else list(a.at)
             if not text_of(a.reason).strip():

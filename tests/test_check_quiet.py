@@ -245,3 +245,19 @@ def test_the_policy_sets_diagnostics_are_in_order_for_every_reader():
     ds = load_rule_files([POLICIES]).diagnostics
     keys = [(d.span.file, d.span.line, d.span.column) for d in ds]
     assert len(keys) > 100 and keys == sorted(keys)
+
+
+def test_acknowledgements_hold_whatever_the_layout_of_the_file(packs, capsys):
+    """An acknowledgement names an entry, not a line: the same file in flow style, keys sorted
+    (acknowledged first), is still fully acknowledged."""
+    import yaml
+
+    from policyengine.load import load_file
+
+    plan = packs / "baotou" / "commissioner_plan.yaml"
+    data = load_file(plan).data
+    plan.write_text(yaml.safe_dump(data, allow_unicode=True, default_flow_style=True, sort_keys=True, width=100),
+                    encoding="utf-8")
+    assert load_file(plan).data == data
+    assert main(["check", str(plan), "--policies", str(packs), "--strict", "--lang", "en"]) == 0
+    assert "and 27 acknowledged warning(s)" in capsys.readouterr().out
