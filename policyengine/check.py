@@ -801,7 +801,7 @@ class _Check:
                                      tpath + ("points",), hint=Text("降低这一档的分数，或提高这一项的 max",
                                                                     "lower the points or raise the item's max")))
             if t.min is not None and t.max is not None and t.min > t.max:
-                self.add(loaded.diag("PE042", Text(f"档位 {_range_zh(t)} 永远用不上：它的 min 大于 max",
+                self.add(loaded.diag("PE042", Text(f"档位 {_range(t, 'zh')} 永远用不上：它的 min 大于 max",
                                                    f"tier {_range(t)} can never apply: its min is above its max"), tpath,
                                      hint=Text("检查 min 和 max 是否写反", "check whether min and max are swapped")))
         # values from 0 (counts are never negative) up to just past the highest bound, taken a run
@@ -815,7 +815,7 @@ class _Check:
                 winners.add(win)
             if second is not None:
                 self.add(loaded.diag(
-                    "PE040", Text(f"项目 '{it.id}'：档位 {_range_zh(tiers[first])} 和 {_range_zh(tiers[second])} 都包含 {_span_text(a, b)}；"
+                    "PE040", Text(f"项目 '{it.id}'：档位 {_range(tiers[first], 'zh')} 和 {_range(tiers[second], 'zh')} 都包含 {_span_text(a, b)}；"
                                   f"按较高的一档（{tiers[win].points} 分）计",
                                   f"item '{it.id}': tiers {_range(tiers[first])} and {_range(tiers[second])} both cover {_span_text(a, b)}; "
                                   f"the higher tier ({tiers[win].points} points) applies"), ipath + ("tiers", second),
@@ -830,7 +830,7 @@ class _Check:
                                                f"add a tier for {a}, e.g. {{min: {a}, max: {b}, points: 0}}")))
         for k, t in enumerate(tiers):
             if max(t.min or 0, 0) <= (t.max if t.max is not None else hi) and k not in winners:
-                self.add(loaded.diag("PE042", Text(f"项目 '{it.id}'：档位 {_range_zh(t)} 永远用不上，更高的档位已包含它的全部数值",
+                self.add(loaded.diag("PE042", Text(f"项目 '{it.id}'：档位 {_range(t, 'zh')} 永远用不上，更高的档位已包含它的全部数值",
                                                    f"item '{it.id}': tier {_range(t)} never applies; higher tiers cover all of it"),
                                      ipath + ("tiers", k), hint=Text("删掉这一档，或修改它的范围", "remove the tier or change its range")))
 
@@ -1063,16 +1063,6 @@ def _sweep(ranges, top: int, rank):
     return out
 
 
-def _range_zh(t) -> str:
-    if t.min is not None and t.max is not None:
-        return f"{t.min}-{t.max}" if t.min != t.max else f"{t.min}"
-    if t.min is not None:
-        return f"{t.min}及以上"
-    if t.max is not None:
-        return f"{t.max}及以下"
-    return "任何数值"
-
-
 def _unknown_output(name: str) -> Text:
     return Text(f"结果 '{name}' 没有声明", f"unknown output '{name}'")
 
@@ -1087,14 +1077,16 @@ _ZH_WHAT = {"'when'": "'when'（适用条件）", "a condition": "条件", "a co
             "a definition": "定义", "an item's value": "评分项的取值", "bonus points": "加分"}
 
 
-def _range(t) -> str:
+def _range(t, lang: str = "en") -> str:
+    """A tier's range in words: '30 and more' / '30及以上'."""
+    zh = lang == "zh"
     if t.min is not None and t.max is not None:
         return f"{t.min}-{t.max}" if t.min != t.max else f"{t.min}"
     if t.min is not None:
-        return f"{t.min} and more"
+        return f"{t.min}及以上" if zh else f"{t.min} and more"
     if t.max is not None:
-        return f"up to {t.max}"
-    return "any value"
+        return f"{t.max}及以下" if zh else f"up to {t.max}"
+    return "任何数值" if zh else "any value"
 
 
 def _did_you_mean(name: str, candidates) -> Text | None:
