@@ -45,7 +45,7 @@ def test_a_new_district_folder_resolves_its_parent(tmp_path, capsys):
 
 def test_alone_an_unknown_parent_never_suggests_the_jurisdiction_itself(tmp_path, capsys):
     (tmp_path / "plan.yaml").write_text(DISTRICT, encoding="utf-8")
-    assert main(["check", str(tmp_path)]) == 1
+    assert main(["check", str(tmp_path), "--lang", "en"]) == 1
     out = capsys.readouterr().out
     assert "unknown parent 'cn/nm/ordos'" in out
     assert "did you mean 'cn/nm/ordos/kangbashi'" not in out and "--policies" in out
@@ -60,5 +60,5 @@ def test_a_draft_outside_the_set_stands_in_for_its_document(tmp_path, capsys):
     broken = tmp_path / "broken.yaml"
     broken.write_text(PLAN.read_text(encoding="utf-8").replace("parent: cn/nm}", "parent: cn/nm/nowhere}", 1),
                       encoding="utf-8")
-    assert main(["check", str(broken), "--policies", str(ROOT / "policies")]) == 1
+    assert main(["check", str(broken), "--policies", str(ROOT / "policies"), "--lang", "en"]) == 1
     assert "unknown parent 'cn/nm/nowhere'" in capsys.readouterr().out
