@@ -263,7 +263,8 @@ class _Check:
             if d.jurisdiction not in self.jurisdictions:
                 self.add(loaded.diag("PE033", Text(f"层级 '{d.jurisdiction}' 不存在", f"unknown jurisdiction '{d.jurisdiction}'"),
                                      ("document", "jurisdiction"), hint=_did_you_mean(d.jurisdiction, self.jurisdictions)))
-            elif d.extends is not None and self.jurisdictions[d.jurisdiction].parent != d.extends:
+            elif d.extends is not None and self.jurisdictions[d.jurisdiction].parent != d.extends \
+                    and self.jurisdictions[d.jurisdiction].parent in self.jurisdictions:  # (else: PE033 unknown parent)
                 parent = self.jurisdictions[d.jurisdiction].parent
                 self.add(loaded.diag("PE033", Text(f"'{d.jurisdiction}' 的上级是 '{parent}'，不是 '{d.extends}'",
                                                    f"'{d.jurisdiction}' extends '{parent}', not '{d.extends}'"),
@@ -443,6 +444,20 @@ class _Check:
         return t.with_null() if f.nullable else t
 
     # step 3 -------------------------------------------------------------------------
+    def cut_off(self, doc_id: str) -> bool:
+        """The document's jurisdiction, or one above it, is unknown (PE033) or its own ancestor
+        (PE056): the names of the layers above cannot be known, so its expressions are not
+        checked — a misspelt parent gives one error, not one per name its rules read."""
+        memo = self.__dict__.setdefault("_cut_off", {})
+        j = self.documents[doc_id].jurisdiction
+        if j not in memo:
+            seen, cur = set(), j
+            while cur is not None and cur in self.jurisdictions and cur not in seen:
+                seen.add(cur)
+                cur = self.jurisdictions[cur].parent
+            memo[j] = cur is not None
+        return memo[j]
+
     def visible_docs(self, doc_id: str) -> frozenset[str]:
         """The documents on the path from the root to this document's jurisdiction.  The same set
         for every document of a jurisdiction, so it is made once per jurisdiction: made per
@@ -536,6 +551,9 @@ class _Check:
                     self.add(loaded.diag("PE035", _unknown_subject(d.subject), ("definitions", name, "subject"),
                                          hint=_did_you_mean(d.subject, SUBJECTS) or _subjects_hint()))
                     continue
+                if self.cut_off(doc_id):  # its layers above are unknown: its names would all be "unknown"
+                    self.unchecked_defs.append((doc_id, d.subject, name))
+                    continue
                 raw.append((doc_id, loaded, name, d))
         # infer types in dependency order; report cycles
         parsed = {}
@@ -588,6 +606,8 @@ class _Check:
         seen: dict[str, Rule] = {}
         docs = sorted(self.by_doc.items(), key=lambda kv: (self.documents[kv[0]].effective, kv[0]))
         for doc_id, (loaded, rf) in docs:  # in the order they take effect: a superseding one comes later
+            if self.cut_off(doc_id):
+                continue
             for i, r in enumerate(rf.rules):
                 path = ("rules", i)
                 if r.subject not in SUBJECTS:
@@ -643,7 +663,9 @@ class _Check:
                                                       "decides"), p.span, related=(Related(t.span, Text("评分表", "the table")),),
                                         hint=Text("让参数发布一个自己的结果", "publish the parameter as an outcome of its own"),
                                         source_line=self._line(p.span)))
-        ids = {r.id: r for r in self.rules}
+        # every declared rule id, checked or not: a rule that failed to check (or was not checked, its
+        # layers above unknown) has its own diagnostic, not a second one here
+        ids = {r.id for _, rf in self.by_doc.values() for r in rf.rules}
         for doc_id, (loaded, rf) in self.by_doc.items():
             for i, r in enumerate(rf.rules):
                 for k, ref in enumerate(r.restates):

@@ -261,3 +261,16 @@ def test_acknowledgements_hold_whatever_the_layout_of_the_file(packs, capsys):
     assert load_file(plan).data == data
     assert main(["check", str(plan), "--policies", str(packs), "--strict", "--lang", "en"]) == 0
     assert "and 27 acknowledged warning(s)" in capsys.readouterr().out
+
+
+def test_a_misspelt_parent_gives_one_error_not_one_per_name_its_rules_read(tmp_path):
+    from policyengine.api import check_in_context
+
+    broken = tmp_path / "commissioner_plan.yaml"
+    broken.write_text((POLICIES / "baotou" / "commissioner_plan.yaml").read_text(encoding="utf-8")
+                      .replace("parent: cn/nm}", "parent: cn/nm/nowhere}", 1), encoding="utf-8")
+    ps, shown = check_in_context([broken], [POLICIES])
+    assert [(d.code, d.text("en")) for d in shown if d.is_error] == [
+        ("PE033", "jurisdiction 'cn/nm/baotou' has unknown parent 'cn/nm/nowhere'")]
+    (d,) = [d for d in shown if d.is_error]
+    assert d.text("zh") == "层级 'cn/nm/baotou' 的上级 'cn/nm/nowhere' 不存在"
