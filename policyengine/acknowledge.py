@@ -22,6 +22,7 @@ An acknowledgement that matches no warning is reported (PE104), so stale ones ar
 from __future__ import annotations
 
 import bisect
+import re
 from typing import Any
 
 from .diagnostics import CODES, Diagnostic, Related, Severity, Text
@@ -35,25 +36,21 @@ __all__ = ["acknowledge", "entities"]
 _KEYED = ("parameters", "definitions", "outputs", "coverage", "enums")
 
 
-def entities(loaded: Loaded, rf: Any) -> tuple[list[int], list[int], list[str], list[int]]:
-    """The named entries of the file, by their extent in the text (key to end of value), in order:
-    ``(starts, ends, names, line_starts)``.  By extent, not by line, so that a file in flow style or with its
-    sections in another order is read alike."""
-    # a mapping's own position has no extent: an entry ends where the last value inside it ends
-    ends: dict[tuple, int] = {}
-    for path, pos in loaded.positions.items():
-        for depth in (1, 2, 3):
-            if len(path) >= depth and ends.get(path[:depth], -1) < pos.end:
-                ends[path[:depth]] = pos.end
-    marks: list[tuple[int, int, str]] = []
+def entities(loaded: Loaded, rf: Any) -> tuple[list[int], list[str | None], list[int]]:
+    """The named entries of the file by where they start in the text (the key of a mapping entry,
+    the item of a list), in order, with the starts of the sections (named None) as boundaries:
+    an entry runs to the next mark.  By offset, not by line, so that a file in flow style or with
+    its sections in another order is read alike.  Returns ``(starts, names, line_starts)``."""
+    marks: list[tuple[int, int, str | None]] = []  # (offset, 0 for a section / 1 for an entry, name)
 
-    def mark(path: tuple, name: str, key: bool) -> None:
-        value = loaded.positions.get(path)
-        if value is None:
-            return
-        k = loaded.key_positions.get(path) if key else None
-        marks.append((k.start if k is not None else value.start, max(ends.get(path, value.end), value.start + 1), name))
+    def mark(path: tuple, name: str | None, key: bool) -> None:
+        p = loaded.key_positions.get(path) if key else None
+        p = p or loaded.positions.get(path)
+        if p is not None:
+            marks.append((p.start, name is not None, name))
 
+    for section in (loaded.data if isinstance(loaded.data, dict) else ()):
+        mark((section,), None, True)
     mark(("document",), rf.document.id, True)
     for section in _KEYED:
         for name in getattr(rf, section):
@@ -63,17 +60,16 @@ def entities(loaded: Loaded, rf: Any) -> tuple[list[int], list[int], list[str], 
             mark(("facts", subject, name), name, True)
     for i, r in enumerate(rf.rules):
         mark(("rules", i), r.id, False)
-    marks.sort()
-    text = loaded.source.text
-    line_starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
-    return [m[0] for m in marks], [m[1] for m in marks], [m[2] for m in marks], line_starts
+    marks.sort(key=lambda m: (m[0], m[1]))  # 'document:' is a section key and the document's entry
+    line_starts = [0] + [m.end() for m in re.finditer("\n", loaded.source.text)]
+    return [m[0] for m in marks], [m[2] for m in marks], line_starts
 
 
 def _entity_at(index: tuple, line: int, column: int) -> str | None:
-    starts, ends, names, line_starts = index
+    starts, names, line_starts = index
     offset = line_starts[line - 1] + column - 1 if 0 < line <= len(line_starts) else -1
     k = bisect.bisect_right(starts, offset) - 1
-    return names[k] if k >= 0 and offset < ends[k] else None
+    return names[k] if k >= 0 else None
 
 
 def acknowledge(files: list[tuple[Loaded, Any]], diags: list[Diagnostic], complete: bool = True) -> list[Diagnostic]:
@@ -112,7 +108,7 @@ def acknowledge(files: list[tuple[Loaded, Any]], diags: list[Diagnostic], comple
         out.append(Diagnostic(d.code, d.message, d.span, hint=d.hint, severity=Severity.INFO,
                               related=d.related + (note,), source_line=d.source_line, zh=d.zh, hint_zh=d.hint_zh))
     for path, (loaded, rf) in by_path.items():
-        names = sorted(set(index[path][2]))
+        names = sorted({n for n in index[path][1] if n is not None})
         for i, a in enumerate(rf.acknowledged):
             ats = [a.at] if isinstance(a.at, str) else list(a.at)
             if not text_of(a.reason).strip():
