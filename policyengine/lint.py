@@ -95,8 +95,11 @@ def _unused(ps: PolicySet) -> list[Diagnostic]:
     return out
 
 
+_SAME = str.maketrans("（）", "()")  # 第七条（五） and 第七条(五) are one article
+
+
 def _articles(citation: str) -> set[str]:
-    return {c for c in _CITES.split(citation or "") if c}
+    return {c.translate(_SAME) for c in _CITES.split(citation or "") if c}
 
 
 def _coverage_gaps(ps: PolicySet) -> list[Diagnostic]:
@@ -133,9 +136,10 @@ def _coverage_gaps(ps: PolicySet) -> list[Diagnostic]:
             for a in _articles(p.citation):
                 citing.setdefault(a, []).append((p.name, p.span))
         for article, v in cov.items():
-            if not isinstance(v, str) or str(article) not in citing:
+            key = str(article).translate(_SAME)
+            if not isinstance(v, str) or key not in citing:
                 continue
-            who = citing[str(article)]
+            who = citing[key]
             names = ", ".join(f"'{n}'" for n, _ in who)
             span = loaded.span(("coverage", article))
             out.append(Diagnostic(

@@ -101,6 +101,9 @@ def test_a_parameter_citing_a_not_decisional_article_is_reported(packs):
     (d,) = _open(load_rule_files([packs]))
     assert d.code == "PE103" and "四(一)" in d.message and "'min_policy_briefings'" in d.message
     assert d.hint == "list what encodes 四(一) instead: [min_policy_briefings]"
+    _edit(plan, "三(一)；四(一)", "三(一)；四（一）")  # full-width brackets: the same article
+    (d,) = _open(load_rule_files([packs]))
+    assert d.code == "PE103" and d.span.line == 240
 
 
 def test_a_rule_added_without_its_coverage_entry_is_reported(packs):
