@@ -22,7 +22,9 @@ from typing import Any
 
 from . import ast as A
 from . import records
-from .diagnostics import Diagnostic, Related
+from .diagnostics import Diagnostic, Related, Text, sort_key
+from .acknowledge import acknowledge
+from .lint import coverage_references, lint
 from .load import DEFAULT_LIMITS, Limits, Loaded
 from .parse import ExprError, parse_expression
 from .policy import (Band, Bonus, Definition, Document, Expr, Fact, Item, Jurisdiction, Output, Param, PolicySet, Rule,
@@ -75,16 +77,20 @@ def validate_file(loaded: Loaded) -> tuple[Any, list[Diagnostic]]:
     and its errors — the authority on what is wrong — become the diagnostics."""
     data = loaded.data
     if not isinstance(data, dict):
-        return None, [loaded.diag("PE012", "the file must be a YAML mapping (key: value lines)", (),
-                                  hint="start with 'kind: policy-document'")]
+        return None, [loaded.diag("PE012", Text("规则文件必须是 YAML 映射（一行一个“键: 值”）",
+                                               "the file must be a YAML mapping (key: value lines)"), (),
+                                  hint=Text("第一行写 'kind: policy-document'", "start with 'kind: policy-document'"))]
     kind, version = data.get("kind"), data.get("version")
     if kind != records.KIND:
-        return None, [loaded.diag("PE013", f"unknown kind {kind!r}" if kind is not None else "the file has no 'kind'",
+        return None, [loaded.diag("PE013", Text(f"不认识的文件类型 kind {kind!r}", f"unknown kind {kind!r}") if kind is not None
+                                  else Text("文件没有写 'kind'", "the file has no 'kind'"),
                                   ("kind",) if "kind" in data else (), key=False,
-                                  hint="a rule file starts with 'kind: policy-document' and 'version: 1'")]
+                                  hint=Text("规则文件以 'kind: policy-document' 和 'version: 1' 开头",
+                                            "a rule file starts with 'kind: policy-document' and 'version: 1'"))]
     if version != records.VERSION:
-        return None, [loaded.diag("PE013", f"unsupported version {version!r}", ("version",) if "version" in data else (),
-                                  hint="this engine reads version: 1")]
+        return None, [loaded.diag("PE013", Text(f"不支持的版本 version {version!r}", f"unsupported version {version!r}"),
+                                  ("version",) if "version" in data else (),
+                                  hint=Text("请写 version: 1", "this engine reads version: 1"))]
     rf = records.from_data(data)
     if rf is not None:
         return rf, []
@@ -105,18 +111,22 @@ def _pydantic_validate(loaded: Loaded, data: dict) -> tuple[Any, list[Diagnostic
             loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and ("[" in x or x in ("str", "Text", "function-after"))))
             t = err["type"]
             if t == "missing":
-                diags.append(loaded.diag("PE010", f"'{loc[-1]}' is missing", loc[:-1], key=True,
-                                         hint=f"add '{loc[-1]}:' here"))
+                diags.append(loaded.diag("PE010", Text(f"缺少 '{loc[-1]}'", f"'{loc[-1]}' is missing"), loc[:-1], key=True,
+                                         hint=Text(f"在这里加上 '{loc[-1]}:'", f"add '{loc[-1]}:' here")))
             elif t == "extra_forbidden":
                 s = suggest(str(loc[-1]), _model_fields_at(RuleFile, loc[:-1]))
                 if err.get("input") is None and " " in str(loc[-1]).strip():
-                    hint = "a comma inside { } starts a new entry: put text that contains a comma in quotes"
+                    hint = Text("花括号 { } 里的逗号会开始一个新字段：含逗号的文字请加引号",
+                                "a comma inside { } starts a new entry: put text that contains a comma in quotes")
                 else:
-                    hint = f"did you mean '{s}'?" if s else "remove it, or check the indentation"
-                diags.append(loaded.diag("PE011", f"unknown field '{loc[-1]}'", loc, key=True, hint=hint))
+                    hint = (Text(f"是不是 '{s}'？", f"did you mean '{s}'?") if s else
+                            Text("删掉它，或检查缩进", "remove it, or check the indentation"))
+                diags.append(loaded.diag("PE011", Text(f"不认识的字段 '{loc[-1]}'", f"unknown field '{loc[-1]}'"), loc,
+                                         key=True, hint=hint))
             else:
                 where = ".".join(str(x) for x in loc)
-                diags.append(loaded.diag("PE012", f"{where}: {err['msg']} (got {_show(err.get('input'))})", loc,
+                diags.append(loaded.diag("PE012", Text(f"{where}：{_ZH_ERRORS.get(t, '值不符合要求')}（写的是 {_show(err.get('input'))}）",
+                                                       f"{where}: {err['msg']} (got {_show(err.get('input'))})"), loc,
                                          hint=_hint_for(t)))
         # a value that may be text or {zh, en}: when the mapping form has a problem, the
         # "should be a valid string" message of the other form only adds noise
@@ -139,15 +149,23 @@ def _show(v: Any) -> str:
     return s if len(s) < 60 else s[:57] + "..."
 
 
-def _hint_for(t: str) -> str | None:
+_ZH_ERRORS = {  # pydantic's error types, said in Chinese (its English message is kept for English)
+    "int_type": "应为整数", "int_parsing": "应为整数", "string_type": "应为文字", "bool_type": "应为 true 或 false",
+    "date_type": "应为日期", "date_from_datetime_parsing": "应为日期", "string_pattern_mismatch": "格式不对",
+    "list_type": "应为列表", "dict_type": "应为“键: 值”的映射", "literal_error": "不是允许的值之一",
+    "model_type": "应为“键: 值”的映射", "decimal_type": "应为数字", "union_tag_invalid": "不是允许的写法",
+}
+
+
+def _hint_for(t: str) -> Text | None:
     return {
-        "int_type": "write a whole number without quotes",
-        "string_type": "write text here",
-        "bool_type": "write true or false",
-        "date_type": "write a date as YYYY-MM-DD",
-        "string_pattern_mismatch": "ids use lower-case letters, digits, '_', '.', '-'",
-        "list_type": "write a list, one '- item' per line",
-        "dict_type": "write a mapping of 'key: value' lines",
+        "int_type": Text("写不带引号的整数", "write a whole number without quotes"),
+        "string_type": Text("这里写文字", "write text here"),
+        "bool_type": Text("写 true 或 false", "write true or false"),
+        "date_type": Text("日期写成 YYYY-MM-DD", "write a date as YYYY-MM-DD"),
+        "string_pattern_mismatch": Text("编号只用小写字母、数字、'_'、'.'、'-'", "ids use lower-case letters, digits, '_', '.', '-'"),
+        "list_type": Text("写成列表，每行一个 '- 项'", "write a list, one '- item' per line"),
+        "dict_type": Text("写成一行一个“键: 值”", "write a mapping of 'key: value' lines"),
     }.get(t)
 
 
@@ -182,27 +200,34 @@ class _Check:
             doc = rf.document
             if doc.id in self.by_doc:
                 first = self.by_doc[doc.id][0]
-                self.add(loaded.diag("PE030", f"document id '{doc.id}' is used by two files", ("document", "id"),
-                                     related=(Related(first.span(("document", "id")), "also used here"),),
-                                     hint="give each document its own id"))
+                self.add(loaded.diag("PE030", Text(f"文件编号 '{doc.id}' 被两个规则文件使用", f"document id '{doc.id}' is used by two files"),
+                                     ("document", "id"),
+                                     related=(Related(first.span(("document", "id")), Text("另一处在这里", "also used here")),),
+                                     hint=Text("每个文件用自己的编号", "give each document its own id")))
                 continue
             self.by_doc[doc.id] = (loaded, rf)
             if doc.effective_until and doc.effective_until < doc.effective:
-                self.add(loaded.diag("PE036", "effective_until is before effective", ("document", "effective_until"),
-                                     hint="a document cannot end before it starts"))
+                self.add(loaded.diag("PE036", Text("失效日期 effective_until 早于生效日期 effective", "effective_until is before effective"),
+                                     ("document", "effective_until"),
+                                     hint=Text("文件不能在生效之前就失效", "a document cannot end before it starts")))
             self.documents[doc.id] = Document(
                 doc.id, doc.title, doc.issuer, doc.number, doc.jurisdiction, doc.issued, doc.effective,
                 doc.effective_until, tuple(doc.supersedes), loaded.path, loaded.span(("document",)), doc.dates_assumed)
             if doc.dates_assumed:  # an assumption the pack makes: reported as a warning (PE053, a note, is retired)
-                self.add(loaded.diag("PE058", f"假定的生效日期 / assumed date of effect: '{doc.id}' in force from "
-                                              f"{doc.effective.isoformat()} — {doc.dates_assumed}",
+                self.add(loaded.diag("PE058", Text(f"假定的生效日期：'{doc.id}' 自 {doc.effective.isoformat()} 起施行 — "
+                                                   f"{doc.dates_assumed}",
+                                                   f"assumed date of effect: '{doc.id}' in force from "
+                                                   f"{doc.effective.isoformat()} — {doc.dates_assumed}"),
                                      ("document", "effective"),
-                                     hint="the document states no date of effect: an assumption an officer may revisit"))
+                                     hint=Text("原文没有写生效日期：这是一个假定，经办人可以复核",
+                                               "the document states no date of effect: an assumption an officer may revisit")))
             for i, j in enumerate(rf.jurisdictions):
                 prev = self.jurisdictions.get(j.id)
                 if prev and (prev.parent != j.parent or prev.level != j.level):
-                    self.add(loaded.diag("PE038", f"jurisdiction '{j.id}' is declared differently in two files",
-                                         ("jurisdictions", i), related=(Related(prev.span, "first declared here"),)))
+                    self.add(loaded.diag("PE038", Text(f"层级 '{j.id}' 在两个文件中的声明不一致",
+                                                       f"jurisdiction '{j.id}' is declared differently in two files"),
+                                         ("jurisdictions", i), related=(Related(prev.span, Text("首次声明在这里", "first declared here")),),
+                                         hint=Text("上级和级别要与首次声明一致", "the parent and the level must be those declared first")))
                     continue
                 if not prev:
                     self.jurisdictions[j.id] = Jurisdiction(j.id, j.name, j.level, j.parent, tuple(j.cites),
@@ -212,60 +237,76 @@ class _Check:
                 et = EnumType(name, values, e.ordered)
                 prev = self.enums.get(name)
                 if prev and prev != et:
-                    self.add(loaded.diag("PE038", f"enum '{name}' is declared differently in another file",
-                                         ("enums", name), key=True, hint="declare each enum once, in the highest layer"))
+                    self.add(loaded.diag("PE038", Text(f"枚举 '{name}' 在另一个文件中的声明不同",
+                                                       f"enum '{name}' is declared differently in another file"),
+                                         ("enums", name), key=True,
+                                         hint=Text("每个枚举只声明一次，写在最高一级", "declare each enum once, in the highest layer")))
                     continue
                 self.enums[name] = et
                 self.enum_labels[name] = {(v if isinstance(v, str) else v.id): (None if isinstance(v, str) else v.label)
                                           for v in e.values}
                 if len(set(values)) != len(values):
-                    self.add(loaded.diag("PE030", f"enum '{name}' lists a value twice", ("enums", name, "values")))
+                    self.add(loaded.diag("PE030", Text(f"枚举 '{name}' 的某个值写了两次", f"enum '{name}' lists a value twice"),
+                                         ("enums", name, "values"), hint=Text("删掉重复的值", "remove the repeated value")))
         # jurisdiction tree and documents' places in it
         for j in self.jurisdictions.values():
             if j.parent is not None and j.parent not in self.jurisdictions:
-                self.add(Diagnostic("PE033", f"jurisdiction '{j.id}' has unknown parent '{j.parent}'", j.span,
+                self.add(Diagnostic("PE033", Text(f"层级 '{j.id}' 的上级 '{j.parent}' 不存在",
+                                                  f"jurisdiction '{j.id}' has unknown parent '{j.parent}'"), j.span,
                                     hint=_did_you_mean(j.parent, [k for k in self.jurisdictions if k != j.id])
-                                    or "check it with the policy set that declares the parent "
-                                       "(policyengine check FILE --policies FOLDER)"))
+                                    or Text("请和声明该上级的规则包一起检查（policyengine check 文件 --policies 文件夹）",
+                                            "check it with the policy set that declares the parent "
+                                            "(policyengine check FILE --policies FOLDER)")))
         self.parent_cycles()
         for doc_id, (loaded, rf) in self.by_doc.items():
             d = rf.document
             if d.jurisdiction not in self.jurisdictions:
-                self.add(loaded.diag("PE033", f"unknown jurisdiction '{d.jurisdiction}'", ("document", "jurisdiction"),
-                                     hint=_did_you_mean(d.jurisdiction, self.jurisdictions)))
-            elif d.extends is not None and self.jurisdictions[d.jurisdiction].parent != d.extends:
-                self.add(loaded.diag("PE033", f"'{d.jurisdiction}' extends '{self.jurisdictions[d.jurisdiction].parent}', not '{d.extends}'",
-                                     ("document", "extends"), hint="extends names the parent jurisdiction"))
+                self.add(loaded.diag("PE033", Text(f"层级 '{d.jurisdiction}' 不存在", f"unknown jurisdiction '{d.jurisdiction}'"),
+                                     ("document", "jurisdiction"), hint=_did_you_mean(d.jurisdiction, self.jurisdictions)))
+            elif d.extends is not None and self.jurisdictions[d.jurisdiction].parent != d.extends \
+                    and self.jurisdictions[d.jurisdiction].parent in self.jurisdictions:  # (else: PE033 unknown parent)
+                parent = self.jurisdictions[d.jurisdiction].parent
+                self.add(loaded.diag("PE033", Text(f"'{d.jurisdiction}' 的上级是 '{parent}'，不是 '{d.extends}'",
+                                                   f"'{d.jurisdiction}' extends '{parent}', not '{d.extends}'"),
+                                     ("document", "extends"), hint=Text("extends 写上级层级", "extends names the parent jurisdiction")))
             for i, s in enumerate(d.supersedes):
                 if s not in self.by_doc:
-                    self.add(loaded.diag("PE034", f"supersedes unknown document '{s}'", ("document", "supersedes", i),
-                                         hint=_did_you_mean(s, self.by_doc)))
+                    self.add(loaded.diag("PE034", Text(f"supersedes 写的文件 '{s}' 不存在", f"supersedes unknown document '{s}'"),
+                                         ("document", "supersedes", i), hint=_did_you_mean(s, self.by_doc)))
                     continue
                 other = self.by_doc[s][1].document
                 if other.jurisdiction != d.jurisdiction or text_of(other.issuer) != text_of(d.issuer):
                     self.add(loaded.diag(
-                        "PE055", f"'{d.id}' cannot supersede '{s}': only a later document of the same issuer "
-                        f"({text_of(other.issuer)}, {other.jurisdiction}) supersedes an earlier one",
-                        ("document", "supersedes", i), related=(Related(self.by_doc[s][0].span(("document", "id")), "that document"),),
-                        hint="a lower layer adds to or tightens what is above; it does not supersede it"))
+                        "PE055", Text(f"'{d.id}' 不能取代 '{s}'：只有同一发文机关（{text_of(other.issuer)}，{other.jurisdiction}）"
+                                      "后发的文件才能取代先发的文件",
+                                      f"'{d.id}' cannot supersede '{s}': only a later document of the same issuer "
+                                      f"({text_of(other.issuer)}, {other.jurisdiction}) supersedes an earlier one"),
+                        ("document", "supersedes", i),
+                        related=(Related(self.by_doc[s][0].span(("document", "id")), Text("那个文件", "that document")),),
+                        hint=Text("下级可以补充或收紧上级的规定，但不能取代它",
+                                  "a lower layer adds to or tightens what is above; it does not supersede it")))
         for doc_id, (loaded, rf) in self.by_doc.items():
             self.declare_facts(doc_id, loaded, rf)
         for doc_id, (loaded, rf) in self.by_doc.items():
             for name, o in rf.outputs.items():
                 t = self.type_name(o.type)
                 if t is None:
-                    self.add(loaded.diag("PE012", f"unknown output type '{o.type}'", ("outputs", name, "type"),
-                                         hint="bool, int, decimal, date, string, or a declared enum"))
+                    self.add(loaded.diag("PE012", Text(f"不认识的结果类型 '{o.type}'", f"unknown output type '{o.type}'"),
+                                         ("outputs", name, "type"),
+                                         hint=Text("可用 bool、int、decimal、date、string 或已声明的枚举",
+                                                   "bool, int, decimal, date, string, or a declared enum")))
                     t = ANY
                 for i, s in enumerate(o.subjects):
                     if s not in SUBJECTS:
-                        self.add(loaded.diag("PE035", f"unknown subject '{s}'", ("outputs", name, "subjects", i),
-                                             hint=_did_you_mean(s, SUBJECTS)))
+                        self.add(loaded.diag("PE035", _unknown_subject(s), ("outputs", name, "subjects", i),
+                                             hint=_did_you_mean(s, SUBJECTS) or _subjects_hint()))
                 prev = self.outputs.get(name)
                 out = Output(name, t, o.combine, tuple(o.subjects), o.label, doc_id)
                 if prev and (prev.type != out.type or prev.combine != out.combine):
-                    self.add(loaded.diag("PE038", f"output '{name}' is declared differently in document '{prev.document}'",
-                                         ("outputs", name), key=True))
+                    self.add(loaded.diag("PE038", Text(f"结果 '{name}' 与文件 '{prev.document}' 中的声明不同（类型或合并方式）",
+                                                       f"output '{name}' is declared differently in document '{prev.document}'"),
+                                         ("outputs", name), key=True,
+                                         hint=Text("类型和 combine 要与首次声明一致", "keep the type and combine of the first declaration")))
                     continue
                 if prev:
                     out = Output(name, t, o.combine, tuple(sorted(set(prev.subjects) | set(o.subjects))), prev.label, prev.document)
@@ -274,11 +315,14 @@ class _Check:
             for name, p in rf.parameters.items():
                 span = loaded.span(("parameters", name), key=True)
                 if p.output is not None and p.output not in self.outputs:
-                    self.add(loaded.diag("PE039", f"parameter publishes unknown output '{p.output}'",
-                                         ("parameters", name, "output"), hint=_did_you_mean(p.output, self.outputs)))
+                    self.add(loaded.diag("PE039", Text(f"参数要发布的结果 '{p.output}' 没有声明",
+                                                       f"parameter publishes unknown output '{p.output}'"),
+                                         ("parameters", name, "output"),
+                                         hint=_did_you_mean(p.output, self.outputs) or _declare_output_hint()))
                 if not p.citation.strip():
-                    self.add(loaded.diag("PE032", f"parameter '{name}' has no citation", ("parameters", name, "citation"),
-                                         hint="cite the article, e.g. 第七条(五)"))
+                    self.add(loaded.diag("PE032", Text(f"参数 '{name}' 没有写依据条款（citation）", f"parameter '{name}' has no citation"),
+                                         ("parameters", name, "citation"),
+                                         hint=Text("写明依据的条款，例如 第七条(五)", "cite the article, e.g. 第七条(五)")))
                 self.params.append(Param(name, p.value, type_of_value(p.value), p.label, p.citation, p.stricter,
                                          p.default, p.output, p.subject, doc_id, span, p.note, p.favourable,
                                          p.reading))
@@ -298,9 +342,11 @@ class _Check:
                 for k, jid in enumerate(cyc):
                     j = self.jurisdictions[jid]
                     nxt = self.jurisdictions[cyc[(k + 1) % len(cyc)]]
-                    self.add(Diagnostic("PE056", "jurisdictions are their own ancestors: " + _chain(cyc + [cyc[0]]), j.span,
-                                        related=(Related(nxt.span, f"the parent '{nxt.id}'"),),
-                                        hint="each jurisdiction's parent is the level above it; cn has none",
+                    self.add(Diagnostic("PE056", Text("层级成了自己的上级（循环）：" + _chain(cyc + [cyc[0]]),
+                                                      "jurisdictions are their own ancestors: " + _chain(cyc + [cyc[0]])), j.span,
+                                        related=(Related(nxt.span, Text(f"上级 '{nxt.id}'", f"the parent '{nxt.id}'")),),
+                                        hint=Text("每个层级的上级是它上面的一级；cn 没有上级",
+                                                  "each jurisdiction's parent is the level above it; cn has none"),
                                         source_line=self._line(j.span)))
             for jid in walk:
                 state[jid] = 2
@@ -316,8 +362,8 @@ class _Check:
     def declare_facts(self, doc_id: str, loaded: Loaded, rf: RuleFile) -> None:
         for subject, facts in rf.facts.items():
             if subject not in SUBJECTS:
-                self.add(loaded.diag("PE035", f"unknown subject '{subject}'", ("facts", subject), key=True,
-                                     hint=_did_you_mean(subject, SUBJECTS) or "subjects: " + ", ".join(SUBJECTS)))
+                self.add(loaded.diag("PE035", _unknown_subject(subject), ("facts", subject), key=True,
+                                     hint=_did_you_mean(subject, SUBJECTS) or _subjects_hint()))
                 continue
             for name, f in facts.items():
                 path = ("facts", subject, name)
@@ -329,9 +375,11 @@ class _Check:
                 prev = self.facts.get((subject, name))
                 if prev is not None:
                     if prev.type != fact.type or prev.nullable != fact.nullable:
-                        self.add(loaded.diag("PE038", f"fact '{name}' of {subject} is declared with another type in '{prev.document}'",
-                                             path, key=True, related=(Related(prev.span, "first declared here"),),
-                                             hint="declare a fact once, in the highest layer that uses it"))
+                        self.add(loaded.diag("PE038", Text(f"{subject} 的事实 '{name}' 在 '{prev.document}' 中声明的类型不同",
+                                                           f"fact '{name}' of {subject} is declared with another type in '{prev.document}'"),
+                                             path, key=True, related=(Related(prev.span, Text("首次声明在这里", "first declared here")),),
+                                             hint=Text("每个事实只声明一次，写在用到它的最高一级",
+                                                       "declare a fact once, in the highest layer that uses it")))
                     continue
                 self.facts[(subject, name)] = fact
 
@@ -349,7 +397,8 @@ class _Check:
         sink = _Sink()
         if _coerce(fact.type, fact.nullable, fact.default, ("default",), sink, fact.min, fact.max) is _BAD or sink.msgs:
             msg, hint = sink.msgs[0] if sink.msgs else ("not a valid value", None)
-            self.add(loaded.diag("PE012", f"the default of '{fact.name}' does not fit its type {fact.type}: {msg}",
+            self.add(loaded.diag("PE012", Text(f"事实 '{fact.name}' 的默认值不符合它的类型 {fact.type}：{getattr(msg, 'zh', msg)}",
+                                               f"the default of '{fact.name}' does not fit its type {fact.type}: {getattr(msg, 'en', msg)}"),
                                  path + ("default",), hint=hint))
 
     def type_name(self, name: str) -> T | None:
@@ -363,19 +412,27 @@ class _Check:
     def fact_type(self, loaded: Loaded, path: tuple, f) -> T:
         if f.type == "enum":
             if f.enum is None or f.enum not in self.enums:
-                self.add(loaded.diag("PE034", f"unknown enum '{f.enum}'" if f.enum else "an enum fact needs 'enum: NAME'",
-                                     path + (("enum",) if f.enum else ()), hint=_did_you_mean(f.enum or "", self.enums)))
+                self.add(loaded.diag("PE034", Text(f"枚举 '{f.enum}' 没有声明", f"unknown enum '{f.enum}'") if f.enum else
+                                     Text("枚举类型的事实要写 'enum: 枚举名'", "an enum fact needs 'enum: NAME'"),
+                                     path + (("enum",) if f.enum else ()),
+                                     hint=_did_you_mean(f.enum or "", self.enums)
+                                     or Text("在 enums 下声明它", "declare it under 'enums:'")))
                 return ANY
             t = T("enum", enum=self.enums[f.enum])
         elif f.type == "list":
             if not f.fields:
-                self.add(loaded.diag("PE010", "a list fact needs 'fields' describing each item", path))
+                self.add(loaded.diag("PE010", Text("列表类型的事实要写 'fields'，说明每一项的字段",
+                                                   "a list fact needs 'fields' describing each item"), path,
+                                     hint=Text("例如 fields: {year: {type: int}}", "e.g. fields: {year: {type: int}}")))
                 return list_of(ANY)
             ft = {}
             for fname, fd in f.fields.items():
                 if fd.type == "enum":
                     if fd.enum not in self.enums:
-                        self.add(loaded.diag("PE034", f"unknown enum '{fd.enum}'", path + ("fields", fname)))
+                        self.add(loaded.diag("PE034", Text(f"枚举 '{fd.enum}' 没有声明", f"unknown enum '{fd.enum}'"),
+                                             path + ("fields", fname),
+                                             hint=_did_you_mean(fd.enum or "", self.enums)
+                                             or Text("在 enums 下声明它", "declare it under 'enums:'")))
                         ft[fname] = ANY
                     else:
                         ft[fname] = T("enum", enum=self.enums[fd.enum])
@@ -387,6 +444,20 @@ class _Check:
         return t.with_null() if f.nullable else t
 
     # step 3 -------------------------------------------------------------------------
+    def cut_off(self, doc_id: str) -> bool:
+        """The document's jurisdiction, or one above it, is unknown (PE033) or its own ancestor
+        (PE056): the names of the layers above cannot be known, so its expressions are not
+        checked — a misspelt parent gives one error, not one per name its rules read."""
+        memo = self.__dict__.setdefault("_cut_off", {})
+        j = self.documents[doc_id].jurisdiction
+        if j not in memo:
+            seen, cur = set(), j
+            while cur is not None and cur in self.jurisdictions and cur not in seen:
+                seen.add(cur)
+                cur = self.jurisdictions[cur].parent
+            memo[j] = cur is not None
+        return memo[j]
+
     def visible_docs(self, doc_id: str) -> frozenset[str]:
         """The documents on the path from the root to this document's jurisdiction.  The same set
         for every document of a jurisdiction, so it is made once per jurisdiction: made per
@@ -463,9 +534,11 @@ class _Check:
         if problems:
             return None
         if want is not None and not _assignable(t, want):
-            self.add(loaded.offset_diag("PE023", f"{what} must be {want}, but this expression is {t}", path, 0,
+            self.add(loaded.offset_diag("PE023", Text(f"{_what_zh(what)}应为 {want}，但这个表达式是 {t}",
+                                                      f"{what} must be {want}, but this expression is {t}"), path, 0,
                                         max(1, len(text.strip())),
-                                        hint="a condition is a comparison such as service_days >= 30" if want == BOOL else None))
+                                        hint=Text("条件要写成比较，例如 service_days >= 30",
+                                                  "a condition is a comparison such as service_days >= 30") if want == BOOL else None))
             return None
         reads = tuple(sorted({n.name for n in A.free_names(node)}))
         return Expr(text, node, t, reads, loaded.span(path))
@@ -475,7 +548,11 @@ class _Check:
         for doc_id, (loaded, rf) in self.by_doc.items():
             for name, d in rf.definitions.items():
                 if d.subject not in SUBJECTS:
-                    self.add(loaded.diag("PE035", f"unknown subject '{d.subject}'", ("definitions", name, "subject")))
+                    self.add(loaded.diag("PE035", _unknown_subject(d.subject), ("definitions", name, "subject"),
+                                         hint=_did_you_mean(d.subject, SUBJECTS) or _subjects_hint()))
+                    continue
+                if self.cut_off(doc_id):  # its layers above are unknown: its names would all be "unknown"
+                    self.unchecked_defs.append((doc_id, d.subject, name))
                     continue
                 raw.append((doc_id, loaded, name, d))
         # infer types in dependency order; report cycles
@@ -498,9 +575,10 @@ class _Check:
             cyclic.update(cyc)
             for (doc_id, name), (loaded, d, node) in parsed.items():
                 if (d.subject, name) == cyc[0]:
-                    self.add(loaded.diag("PE031", "definitions refer to each other in a cycle: " +
-                                         _chain([n for _, n in cyc]), ("definitions", name), key=True,
-                                         hint="one of them must be computed without the others"))
+                    chain = _chain([n for _, n in cyc])
+                    self.add(loaded.diag("PE031", Text("定义之间循环引用：" + chain, "definitions refer to each other in a cycle: " + chain),
+                                         ("definitions", name), key=True,
+                                         hint=Text("其中一个要不依赖其他几个来算", "one of them must be computed without the others")))
                     break
 
         # a definition depends on the definitions of its own subject that it reads
@@ -528,26 +606,33 @@ class _Check:
         seen: dict[str, Rule] = {}
         docs = sorted(self.by_doc.items(), key=lambda kv: (self.documents[kv[0]].effective, kv[0]))
         for doc_id, (loaded, rf) in docs:  # in the order they take effect: a superseding one comes later
+            if self.cut_off(doc_id):
+                continue
             for i, r in enumerate(rf.rules):
                 path = ("rules", i)
                 if r.subject not in SUBJECTS:
-                    self.add(loaded.diag("PE035", f"unknown subject '{r.subject}'", path + ("subject",),
-                                         hint=_did_you_mean(r.subject, SUBJECTS) or "subjects: " + ", ".join(SUBJECTS)))
+                    self.add(loaded.diag("PE035", _unknown_subject(r.subject), path + ("subject",),
+                                         hint=_did_you_mean(r.subject, SUBJECTS) or _subjects_hint()))
                     continue
                 if not (r.citation or "").strip():
-                    self.add(loaded.diag("PE032", f"rule '{r.id}' has no citation", path + (("citation",) if r.citation is not None else ("id",)),
-                                         hint="every rule cites the article it encodes, e.g. citation: 第七条(二)"))
+                    self.add(loaded.diag("PE032", Text(f"规则 '{r.id}' 没有写依据条款（citation）", f"rule '{r.id}' has no citation"),
+                                         path + (("citation",) if r.citation is not None else ("id",)),
+                                         hint=Text("每条规则都要写明它表达的条款，例如 citation: 第七条(二)",
+                                                   "every rule cites the article it encodes, e.g. citation: 第七条(二)")))
                 if r.effective and r.effective_until and r.effective_until < r.effective:
-                    self.add(loaded.diag("PE036", "effective_until is before effective", path + ("effective_until",)))
+                    self.add(loaded.diag("PE036", Text("失效日期 effective_until 早于生效日期 effective", "effective_until is before effective"),
+                                         path + ("effective_until",),
+                                         hint=Text("规则不能在生效之前就失效", "a rule cannot end before it starts")))
                 env = self.env(doc_id, r.subject, def_types)
                 rule = self.rule(loaded, path, r, env, doc_id)
                 if rule is None:
                     continue
                 prev = seen.get(r.id)
                 if prev is not None and not self.supersedes(doc_id, prev.document):
-                    self.add(loaded.diag("PE030", f"rule id '{r.id}' is used twice", path + ("id",),
-                                         related=(Related(prev.span, "first used here"),),
-                                         hint="rule ids are unique; a later document reuses one only when it supersedes the earlier"))
+                    self.add(loaded.diag("PE030", Text(f"规则编号 '{r.id}' 用了两次", f"rule id '{r.id}' is used twice"), path + ("id",),
+                                         related=(Related(prev.span, Text("第一次用在这里", "first used here")),),
+                                         hint=Text("规则编号不能重复；只有取代先前文件的后发文件才可以沿用它的编号",
+                                                   "rule ids are unique; a later document reuses one only when it supersedes the earlier")))
                     continue
                 seen[r.id] = rule
                 self.rules.append(rule)
@@ -559,28 +644,37 @@ class _Check:
         for r in self.rules:
             t = tables.get((r.subject, r.output)) if r.table is None else None
             if t is not None:
-                self.add(Diagnostic("PE037", f"'{r.output}' is decided by the scoring table '{t.id}'; rule '{r.id}' "
-                                    "cannot decide it too", r.span, related=(Related(t.span, "the table"),),
-                                    hint="give the rule an outcome of its own", source_line=self._line(r.span)))
-                self.add(Diagnostic("PE037", f"'{r.output}' of this table is also decided by rule '{r.id}'", t.span,
-                                    related=(Related(r.span, "the other rule"),), hint="give each its own outcome",
+                self.add(Diagnostic("PE037", Text(f"'{r.output}' 由评分表 '{t.id}' 决定，规则 '{r.id}' 不能再决定它",
+                                                  f"'{r.output}' is decided by the scoring table '{t.id}'; rule '{r.id}' "
+                                                  "cannot decide it too"), r.span,
+                                    related=(Related(t.span, Text("评分表", "the table")),),
+                                    hint=Text("给这条规则一个自己的结果", "give the rule an outcome of its own"),
+                                    source_line=self._line(r.span)))
+                self.add(Diagnostic("PE037", Text(f"这张评分表的 '{r.output}' 也由规则 '{r.id}' 决定",
+                                                  f"'{r.output}' of this table is also decided by rule '{r.id}'"), t.span,
+                                    related=(Related(r.span, Text("那条规则", "the other rule")),),
+                                    hint=Text("各用自己的结果", "give each its own outcome"),
                                     source_line=self._line(t.span)))
         for p in self.params:
             for (subj, o), t in sorted(tables.items()):
                 if p.output == o and (p.subject is None or p.subject == subj):
-                    self.add(Diagnostic("PE037", f"parameter '{p.name}' publishes '{o}', which the scoring table '{t.id}' "
-                                        "decides", p.span, related=(Related(t.span, "the table"),),
-                                        hint="publish the parameter as an outcome of its own", source_line=self._line(p.span)))
-        ids = {r.id: r for r in self.rules}
+                    self.add(Diagnostic("PE037", Text(f"参数 '{p.name}' 发布的结果 '{o}' 由评分表 '{t.id}' 决定",
+                                                      f"parameter '{p.name}' publishes '{o}', which the scoring table '{t.id}' "
+                                                      "decides"), p.span, related=(Related(t.span, Text("评分表", "the table")),),
+                                        hint=Text("让参数发布一个自己的结果", "publish the parameter as an outcome of its own"),
+                                        source_line=self._line(p.span)))
+        # every declared rule id, checked or not: a rule that failed to check (or was not checked, its
+        # layers above unknown) has its own diagnostic, not a second one here
+        ids = {r.id for _, rf in self.by_doc.values() for r in rf.rules}
         for doc_id, (loaded, rf) in self.by_doc.items():
             for i, r in enumerate(rf.rules):
                 for k, ref in enumerate(r.restates):
                     if ref not in ids:
-                        self.add(loaded.diag("PE034", f"restates unknown rule '{ref}'", ("rules", i, "restates", k),
-                                             hint=_did_you_mean(ref, ids)))
+                        self.add(loaded.diag("PE034", Text(f"restates 写的规则 '{ref}' 不存在", f"restates unknown rule '{ref}'"),
+                                             ("rules", i, "restates", k), hint=_did_you_mean(ref, ids)))
                 if r.replaces and r.replaces not in ids:
-                    self.add(loaded.diag("PE034", f"replaces unknown rule '{r.replaces}'", ("rules", i, "replaces"),
-                                         hint=_did_you_mean(r.replaces, ids)))
+                    self.add(loaded.diag("PE034", Text(f"replaces 写的规则 '{r.replaces}' 不存在", f"replaces unknown rule '{r.replaces}'"),
+                                         ("rules", i, "replaces"), hint=_did_you_mean(r.replaces, ids)))
 
     def supersedes(self, later: str, earlier: str) -> bool:
         return earlier in self.documents[later].supersedes
@@ -592,7 +686,8 @@ class _Check:
         table = None
         need = {"eligibility": "condition", "target": "condition", "entitlement": "value", "sanction": "value"}.get(r.kind)
         if need and getattr(r, need) is None:
-            self.add(loaded.diag("PE010", f"a {r.kind} rule needs '{need}'", path, hint=f"add '{need}:' with an expression"))
+            self.add(loaded.diag("PE010", Text(f"{r.kind} 规则要写 '{need}'", f"a {r.kind} rule needs '{need}'"), path,
+                                 hint=Text(f"加上 '{need}:' 和一个表达式", f"add '{need}:' with an expression")))
             return None
         if r.kind in ("eligibility", "target"):
             out = out or {"eligibility": "eligible", "target": "targets_met"}[r.kind]
@@ -603,27 +698,32 @@ class _Check:
                 cond = self.expr(loaded, path + ("check",), r.check, env, BOOL, "a compliance check")
         elif r.kind in ("entitlement", "sanction"):
             if out is None:
-                self.add(loaded.diag("PE010", f"a {r.kind} rule needs 'output'", path, hint="name the outcome it decides"))
+                self.add(loaded.diag("PE010", Text(f"{r.kind} 规则要写 'output'", f"a {r.kind} rule needs 'output'"), path,
+                                     hint=Text("写明它决定的结果", "name the outcome it decides")))
                 return None
         if out is not None and r.kind != "scoring":
             o = self.outputs.get(out)
             if o is None:
-                self.add(loaded.diag("PE039", f"unknown output '{out}'", path + (("output",) if r.output else ("kind",)),
-                                     hint=_did_you_mean(out, self.outputs) or "declare it under 'outputs:'"))
+                self.add(loaded.diag("PE039", _unknown_output(out), path + (("output",) if r.output else ("kind",)),
+                                     hint=_did_you_mean(out, self.outputs) or _declare_output_hint()))
                 return None
             if r.subject not in o.subjects:
-                self.add(loaded.diag("PE039", f"output '{out}' is not declared for {r.subject}", path + ("subject",),
-                                     hint=f"it is declared for: {', '.join(o.subjects)}"))
+                self.add(loaded.diag("PE039", Text(f"结果 '{out}' 没有为对象 {r.subject} 声明", f"output '{out}' is not declared for {r.subject}"),
+                                     path + ("subject",),
+                                     hint=Text(f"它声明的对象是：{'、'.join(o.subjects)}", f"it is declared for: {', '.join(o.subjects)}")))
                 return None
             if r.kind in ("entitlement", "sanction"):
                 value = self.expr(loaded, path + ("value",), r.value, env, o.type, f"the value of '{out}'")
         if r.kind == "scoring" and r.when:
-            self.add(loaded.diag("PE012", "a scoring rule cannot have 'when': a table scores every case of its subject",
-                                 path + ("when",), hint="remove 'when'; give the items' values conditions instead"))
+            self.add(loaded.diag("PE012", Text("评分规则不能写 'when'：评分表给该对象的每个个案评分",
+                                               "a scoring rule cannot have 'when': a table scores every case of its subject"),
+                                 path + ("when",), hint=Text("删掉 'when'，把条件写进各项的取值",
+                                                             "remove 'when'; give the items' values conditions instead")))
             return None
         if r.deadline is not None and r.kind != "target":
-            self.add(loaded.diag("PE012", "only a target has a 'deadline'", path + ("deadline",),
-                                 hint="a deadline makes a target pending until that day; other rules use effective_until"))
+            self.add(loaded.diag("PE012", Text("只有目标（target）才能写 'deadline'", "only a target has a 'deadline'"), path + ("deadline",),
+                                 hint=Text("期限使目标在那天之前为待定；其他规则用 effective_until",
+                                           "a deadline makes a target pending until that day; other rules use effective_until")))
             return None
         if r.kind == "scoring":
             table = self.table(loaded, path, r, env)
@@ -641,26 +741,32 @@ class _Check:
     def table(self, loaded: Loaded, path: tuple, r, env: Env) -> Table | None:
         missing = [f for f in ("items", "cap", "grades") if getattr(r, f) is None]
         if missing:
-            self.add(loaded.diag("PE010", f"a scoring rule needs {', '.join(repr(m) for m in missing)}", path))
+            self.add(loaded.diag("PE010", Text(f"评分规则要写 {'、'.join(repr(m) for m in missing)}",
+                                               f"a scoring rule needs {', '.join(repr(m) for m in missing)}"), path,
+                                 hint=Text("评分表要有 items、cap 和 grades", "a table has items, a cap and grades")))
             return None
         for name in (r.score_output, r.grade_output):
             if name not in self.outputs:
-                self.add(loaded.diag("PE039", f"unknown output '{name}'", path, hint="declare it under 'outputs:'"))
+                self.add(loaded.diag("PE039", _unknown_output(name), path, hint=_declare_output_hint()))
                 return None
         # a table writes two outcomes of its own: a whole-number score and a grade, never the same one
         if r.score_output == r.grade_output:
-            self.add(loaded.diag("PE037", f"'{r.score_output}' is both the score and the grade of this table",
+            self.add(loaded.diag("PE037", Text(f"'{r.score_output}' 既是这张表的分数又是它的等次",
+                                               f"'{r.score_output}' is both the score and the grade of this table"),
                                  path + ("grade_output",) if "grade_output" in (loaded.data["rules"][path[1]] or {}) else path,
-                                 hint="a table decides two outcomes: score_output (int) and grade_output (a grade)"))
+                                 hint=Text("评分表决定两个结果：score_output（整数）和 grade_output（等次）",
+                                           "a table decides two outcomes: score_output (int) and grade_output (a grade)")))
             return None
         sk, gk = self.outputs[r.score_output].type, self.outputs[r.grade_output].type
         bad = [(n, f, t, want) for n, f, t, want in ((r.score_output, "score_output", sk, "int"),
                                                      (r.grade_output, "grade_output", gk, "an enum of grades or text"))
                if (t.kind != "int" if f == "score_output" else t.kind not in ("enum", "string"))]
         for n, f, t, want in bad:
-            self.add(loaded.diag("PE023", f"{f} '{n}' is declared as {t}; a table's {f.split('_')[0]} must be {want}",
+            self.add(loaded.diag("PE023", Text(f"{f} '{n}' 声明的类型是 {t}；评分表的{'分数应为整数' if f == 'score_output' else '等次应为等次枚举或文字'}",
+                                               f"{f} '{n}' is declared as {t}; a table's {f.split('_')[0]} must be {want}"),
                                  path + ((f,) if f in (loaded.data["rules"][path[1]] or {}) else ()),
-                                 hint="declare the table's outcomes for it, e.g. score: {type: int} and grade: {type: grade}"))
+                                 hint=Text("为评分表声明相应的结果，例如 score: {type: int} 和 grade: {type: grade}",
+                                           "declare the table's outcomes for it, e.g. score: {type: int} and grade: {type: grade}")))
         if bad:
             return None
         ok = True
@@ -669,10 +775,12 @@ class _Check:
         for k, it in enumerate(r.items):
             ipath = path + ("items", k)
             if it.id in seen_ids:
-                self.add(loaded.diag("PE030", f"item id '{it.id}' is used twice in this table", ipath + ("id",)))
+                self.add(loaded.diag("PE030", Text(f"项目编号 '{it.id}' 在这张表中用了两次", f"item id '{it.id}' is used twice in this table"),
+                                     ipath + ("id",), hint=Text("每一项用自己的编号", "give each item its own id")))
             seen_ids[it.id] = k
             if not it.citation.strip():
-                self.add(loaded.diag("PE032", f"item '{it.id}' has no citation", ipath + ("citation",)))
+                self.add(loaded.diag("PE032", Text(f"项目 '{it.id}' 没有写依据（citation）", f"item '{it.id}' has no citation"),
+                                     ipath + ("citation",), hint=Text("写明依据，例如 附件3 第4项", "cite it, e.g. 附件3 第4项")))
             e = self.expr(loaded, ipath + ("value",), it.value, env, INT, "an item's value")
             if e is None:
                 ok = False
@@ -684,7 +792,8 @@ class _Check:
         for k, b in enumerate(r.bonus or ()):
             bpath = path + ("bonus", k)
             if not b.citation.strip():
-                self.add(loaded.diag("PE032", f"bonus '{b.id}' has no citation", bpath + ("citation",)))
+                self.add(loaded.diag("PE032", Text(f"加分项 '{b.id}' 没有写依据（citation）", f"bonus '{b.id}' has no citation"),
+                                     bpath + ("citation",), hint=Text("写明依据，例如 附件2 第10项", "cite it, e.g. 附件2 第10项")))
             e = self.expr(loaded, bpath + ("points",), b.points, env, INT, "bonus points")
             if e is None:
                 ok = False
@@ -694,8 +803,10 @@ class _Check:
         gtype = self.outputs[r.grade_output].type
         for k, g in enumerate(r.grades):
             if gtype.kind == "enum" and g.grade not in gtype.enum.values:
-                self.add(loaded.diag("PE025", f"'{g.grade}' is not a value of {gtype.enum.name}", path + ("grades", k, "grade"),
-                                     hint=_did_you_mean(g.grade, gtype.enum.values) or ", ".join(gtype.enum.values)))
+                self.add(loaded.diag("PE025", Text(f"'{g.grade}' 不是 {gtype.enum.name} 的值", f"'{g.grade}' is not a value of {gtype.enum.name}"),
+                                     path + ("grades", k, "grade"),
+                                     hint=_did_you_mean(g.grade, gtype.enum.values)
+                                     or Text("可用的值：" + "、".join(gtype.enum.values), ", ".join(gtype.enum.values))))
                 ok = False
         if not ok:
             return None
@@ -707,10 +818,14 @@ class _Check:
         for k, t in enumerate(tiers):
             tpath = ipath + ("tiers", k)
             if t.points > it.max:
-                self.add(loaded.diag("PE045", f"tier gives {t.points} points but the item is worth at most {it.max}",
-                                     tpath + ("points",), hint="lower the points or raise the item's max"))
+                self.add(loaded.diag("PE045", Text(f"这一档给 {t.points} 分，但这一项最多 {it.max} 分",
+                                                   f"tier gives {t.points} points but the item is worth at most {it.max}"),
+                                     tpath + ("points",), hint=Text("降低这一档的分数，或提高这一项的 max",
+                                                                    "lower the points or raise the item's max")))
             if t.min is not None and t.max is not None and t.min > t.max:
-                self.add(loaded.diag("PE042", f"tier {_range(t)} can never apply: its min is above its max", tpath))
+                self.add(loaded.diag("PE042", Text(f"档位 {_range(t, 'zh')} 永远用不上：它的 min 大于 max",
+                                                   f"tier {_range(t)} can never apply: its min is above its max"), tpath,
+                                     hint=Text("检查 min 和 max 是否写反", "check whether min and max are swapped")))
         # values from 0 (counts are never negative) up to just past the highest bound, taken a run
         # of values at a time: within a run between two tier ends the same tiers apply, so the
         # work follows the number of tiers, not the size of the numbers (a cap of 10^9 is fine)
@@ -722,38 +837,52 @@ class _Check:
                 winners.add(win)
             if second is not None:
                 self.add(loaded.diag(
-                    "PE040", f"item '{it.id}': tiers {_range(tiers[first])} and {_range(tiers[second])} both cover {_span_text(a, b)}; "
-                    f"the higher tier ({tiers[win].points} points) applies", ipath + ("tiers", second),
-                    related=(Related(loaded.span(ipath + ("tiers", first)), f"the other tier ({it.citation})"),),
-                    hint=f"make the ranges meet without sharing an end, e.g. end the lower tier at {a - 1}"))
+                    "PE040", Text(f"项目 '{it.id}'：档位 {_range(tiers[first], 'zh')} 和 {_range(tiers[second], 'zh')} 都包含 {_span_text(a, b)}；"
+                                  f"按较高的一档（{tiers[win].points} 分）计",
+                                  f"item '{it.id}': tiers {_range(tiers[first])} and {_range(tiers[second])} both cover {_span_text(a, b)}; "
+                                  f"the higher tier ({tiers[win].points} points) applies"), ipath + ("tiers", second),
+                    related=(Related(loaded.span(ipath + ("tiers", first)), Text(f"另一档（{it.citation}）", f"the other tier ({it.citation})")),),
+                    hint=Text(f"让相邻两档首尾相接但不重叠，例如较低的一档到 {a - 1} 为止",
+                              f"make the ranges meet without sharing an end, e.g. end the lower tier at {a - 1}")))
             if first is None:
-                self.add(loaded.diag("PE041", f"item '{it.id}': no tier covers {_span_text(a, b)}; it scores 0 points ({it.citation})",
-                                     ipath + ("tiers",), key=True, hint=f"add a tier for {a}, e.g. {{min: {a}, max: {b}, points: 0}}"))
+                self.add(loaded.diag("PE041", Text(f"项目 '{it.id}'：没有档位包含 {_span_text(a, b)}，这些数值得 0 分（{it.citation}）",
+                                                   f"item '{it.id}': no tier covers {_span_text(a, b)}; it scores 0 points ({it.citation})"),
+                                     ipath + ("tiers",), key=True,
+                                     hint=Text(f"为 {_span_text(a, b)} 加一档，例如 {{min: {a}, max: {b}, points: 0}}",
+                                               f"add a tier for {a}, e.g. {{min: {a}, max: {b}, points: 0}}")))
         for k, t in enumerate(tiers):
             if max(t.min or 0, 0) <= (t.max if t.max is not None else hi) and k not in winners:
-                self.add(loaded.diag("PE042", f"item '{it.id}': tier {_range(t)} never applies; higher tiers cover all of it",
-                                     ipath + ("tiers", k)))
+                self.add(loaded.diag("PE042", Text(f"项目 '{it.id}'：档位 {_range(t, 'zh')} 永远用不上，更高的档位已包含它的全部数值",
+                                                   f"item '{it.id}': tier {_range(t)} never applies; higher tiers cover all of it"),
+                                     ipath + ("tiers", k), hint=Text("删掉这一档，或修改它的范围", "remove the tier or change its range")))
 
     def check_bands(self, loaded: Loaded, path: tuple, r, table: Table) -> None:
         bands = table.bands
         for lo, hi, a, b, win in _sweep(bands, table.cap, lambda k: (-(bands[k].min or 0), k)):
             if b is not None:
                 self.add(loaded.diag(
-                    "PE044", f"grade bands '{bands[a].grade}' and '{bands[b].grade}' both cover {_span_text(lo, hi)}; "
-                    f"the higher band ('{bands[win].grade}') applies", path + ("grades", b),
-                    related=(Related(loaded.span(path + ("grades", a)), "the other band"),),
-                    hint="'以下' includes the number: if 70 is meant to pass, the lower band ends at 69"))
+                    "PE044", Text(f"等次 '{bands[a].grade}' 和 '{bands[b].grade}' 都包含 {_span_text(lo, hi)} 分；按较高的等次（'{bands[win].grade}'）",
+                                  f"grade bands '{bands[a].grade}' and '{bands[b].grade}' both cover {_span_text(lo, hi)}; "
+                                  f"the higher band ('{bands[win].grade}') applies"), path + ("grades", b),
+                    related=(Related(loaded.span(path + ("grades", a)), Text("另一个等次", "the other band")),),
+                    hint=Text("“以下”含本数：如果70分算合格，较低的等次应到69分为止",
+                              "'以下' includes the number: if 70 is meant to pass, the lower band ends at 69")))
             if a is None:
-                self.add(loaded.diag("PE046", f"no grade band covers a score of {_span_text(lo, hi)}", path + ("grades",), key=True))
+                self.add(loaded.diag("PE046", Text(f"没有等次包含 {_span_text(lo, hi)} 分", f"no grade band covers a score of {_span_text(lo, hi)}"),
+                                     path + ("grades",), key=True,
+                                     hint=Text(f"为 {_span_text(lo, hi)} 分加一个等次", f"add a band for {_span_text(lo, hi)}")))
         table_min = sum(min((t.points for t in it.tiers), default=0) for it in table.items)
         for k, b in enumerate(table.bonus):
             if table_min >= table.cap or b.max == 0:
-                why = f"the table alone reaches the cap of {table.cap}" if table_min >= table.cap else "it is worth at most 0"
-                self.add(loaded.diag("PE043", f"bonus '{b.id}' can never change the score: {why}",
-                                     path + ("bonus", k), hint="raise the cap or drop the bonus"))
+                why = (Text(f"评分表本身就达到上限 {table.cap} 分", f"the table alone reaches the cap of {table.cap}")
+                       if table_min >= table.cap else Text("它最多 0 分", "it is worth at most 0"))
+                self.add(loaded.diag("PE043", Text(f"加分项 '{b.id}' 不会改变得分：{why.zh}", f"bonus '{b.id}' can never change the score: {why.en}"),
+                                     path + ("bonus", k), hint=Text("提高上限（cap），或删掉这个加分项", "raise the cap or drop the bonus")))
         item_max = sum(it.max for it in table.items)
         if item_max > table.cap and not table.bonus:
-            self.add(loaded.diag("PE043", f"items add up to {item_max}, more than the cap of {table.cap}", path + ("cap",)))
+            self.add(loaded.diag("PE043", Text(f"各项满分合计 {item_max} 分，超过上限 {table.cap} 分",
+                                               f"items add up to {item_max}, more than the cap of {table.cap}"), path + ("cap",),
+                                 hint=Text("核对各项的 max 和 cap", "check the items' max against the cap")))
 
     def collisions(self) -> None:
         """One namespace per subject, across every layer: a name is a fact, a parameter, a
@@ -786,14 +915,19 @@ class _Check:
         for name, group in sites.items():
             if not _IDENT.match(name):  # an expression could never read it; and it is printed in explanations
                 for kind, _, span, _, _ in group:
-                    self.add(Diagnostic("PE012", f"{kind} name {_codepoints(name)} is not a name: use letters, digits and '_', "
-                                        "not starting with a digit", span, source_line=self._line(span)))
+                    self.add(Diagnostic("PE012", Text(f"{_ZH_KIND[kind]}名称 {_codepoints(name)} 不是合法的名称：只能用字母、数字和 '_'，"
+                                                      "不能以数字开头",
+                                                      f"{kind} name {_codepoints(name)} is not a name: use letters, digits and '_', "
+                                                      "not starting with a digit"), span,
+                                        hint=Text("改一个名称", "rename it"), source_line=self._line(span)))
         for name in sorted(sites):
             group = sites[name]
             if name in reserved:
                 for kind, _, span, _, _ in group:
-                    self.add(Diagnostic("PE037", f"'{name}' is {reserved[name]}; a {kind} cannot have that name", span,
-                                        hint="rename it", source_line=self._line(span)))
+                    self.add(Diagnostic("PE037", Text(f"'{name}' 是保留的名称（{_ZH_RESERVED.get(name, '函数 ' + name + '()')}），"
+                                                      f"{_ZH_KIND[kind]}不能用这个名称",
+                                                      f"'{name}' is {reserved[name]}; a {kind} cannot have that name"), span,
+                                        hint=Text("改一个名称", "rename it"), source_line=self._line(span)))
                 continue
             kinds = {k for k, *_ in group}
             if len(kinds) > 1:
@@ -802,18 +936,22 @@ class _Check:
                     if other is None or (kind == "parameter" and other[0] == "outcome" and name in published) or (
                             kind == "outcome" and other[0] == "parameter" and name in published):
                         continue  # other subjects' names, or a parameter that publishes the outcome of its name
-                    self.add(Diagnostic("PE037", f"'{name}' is both {_a(kind)} and {_a(other[0])}", span,
-                                        related=(Related(other[1], f"the {other[0]}"),),
-                                        hint="one name, one thing: rename one of them", source_line=self._line(span)))
+                    self.add(Diagnostic("PE037", Text(f"'{name}' 既是{_ZH_KIND[kind]}又是{_ZH_KIND[other[0]]}",
+                                                      f"'{name}' is both {_a(kind)} and {_a(other[0])}"), span,
+                                        related=(Related(other[1], Text(f"那个{_ZH_KIND[other[0]]}", f"the {other[0]}")),),
+                                        hint=Text("一个名称只表示一样东西：改掉其中一个", "one name, one thing: rename one of them"),
+                                        source_line=self._line(span)))
             for kind in ("parameter", "definition"):
                 same = [x for x in group if x[0] == kind and x[4] is not None and x[4].kind != "any"]
                 for x in same[1:]:
                     first = next((y for y in same if set(y[1]) & set(x[1])), None)
                     if (first is not None and first is not x and "null" not in (first[4].kind, x[4].kind)
                             and _kind_of(first[4]) != _kind_of(x[4])):
-                        self.add(Diagnostic("PE038", f"{kind} '{name}' is declared as {x[4]} here but as {first[4]} in "
-                                            f"'{first[3]}'", x[2], related=(Related(first[2], "first declared here"),),
-                                            hint="a lower layer may change the value, not the type",
+                        self.add(Diagnostic("PE038", Text(f"{_ZH_KIND[kind]} '{name}' 在这里的类型是 {x[4]}，在 '{first[3]}' 中是 {first[4]}",
+                                                          f"{kind} '{name}' is declared as {x[4]} here but as {first[4]} in "
+                                                          f"'{first[3]}'"), x[2],
+                                            related=(Related(first[2], Text("首次声明在这里", "first declared here")),),
+                                            hint=Text("下级可以改变值，不能改变类型", "a lower layer may change the value, not the type"),
                                             source_line=self._line(x[2])))
         self.confusables(sites)
 
@@ -831,9 +969,12 @@ class _Check:
             skel = skeleton(name)
             if skel in reserved and name != skel:  # 'аs_of' with a Cyrillic а
                 kind, _, span, _, _ = sites[name][0]
-                self.add(Diagnostic("PE057", f"the {kind} name {_codepoints(name)} looks the same as the reserved name "
-                                    f"'{skel}' but is spelt with other characters", span,
-                                    hint="write names in plain Latin letters, digits and '_'; rename it",
+                self.add(Diagnostic("PE057", Text(f"{_ZH_KIND[kind]}名称 {_codepoints(name)} 看起来和保留名称 '{skel}' 一样，"
+                                                  "但用了别的字符",
+                                                  f"the {kind} name {_codepoints(name)} looks the same as the reserved name "
+                                                  f"'{skel}' but is spelt with other characters"), span,
+                                    hint=Text("名称只用半角拉丁字母、数字和 '_'：改一个名称",
+                                              "write names in plain Latin letters, digits and '_'; rename it"),
                                     source_line=self._line(span)))
             by_skel.setdefault(skel, []).append(name)
         for skel, names in sorted(by_skel.items()):
@@ -843,10 +984,13 @@ class _Check:
             for n in names[1:]:
                 kind, _, span, _, _ = sites[n][0]
                 okind, _, ospan, _, _ = sites[names[0]][0]
-                self.add(Diagnostic("PE057", f"the {kind} name {_codepoints(n)} looks the same as the {okind} "
-                                    f"'{names[0]}' but is spelt with other characters", span,
-                                    related=(Related(ospan, f"the {okind} '{names[0]}'"),),
-                                    hint="write names in plain Latin letters, digits and '_'; rename one of them",
+                self.add(Diagnostic("PE057", Text(f"{_ZH_KIND[kind]}名称 {_codepoints(n)} 看起来和{_ZH_KIND[okind]} '{names[0]}' 一样，"
+                                                  "但用了别的字符",
+                                                  f"the {kind} name {_codepoints(n)} looks the same as the {okind} "
+                                                  f"'{names[0]}' but is spelt with other characters"), span,
+                                    related=(Related(ospan, Text(f"{_ZH_KIND[okind]} '{names[0]}'", f"the {okind} '{names[0]}'")),),
+                                    hint=Text("名称只用半角拉丁字母、数字和 '_'：改掉其中一个",
+                                              "write names in plain Latin letters, digits and '_'; rename one of them"),
                                     source_line=self._line(span)))
 
     def cycles(self) -> None:
@@ -861,28 +1005,23 @@ class _Check:
         def cycle(cyc: list[str]) -> None:
             n = cyc[0]
             rule = next((r for r in self.rules if f"{r.subject}:{r.outputs()[0] if r.outputs() else ''}" == n), None)
-            self.add(Diagnostic("PE031", "outcomes depend on each other in a cycle: " + _chain([c.split(":")[1] for c in cyc]),
-                                rule.span if rule else None, hint="an outcome cannot be computed from itself"))
+            chain = _chain([c.split(":")[1] for c in cyc])
+            self.add(Diagnostic("PE031", Text("结果之间循环依赖：" + chain, "outcomes depend on each other in a cycle: " + chain),
+                                rule.span if rule else None,
+                                hint=Text("一个结果不能由它自己算出", "an outcome cannot be computed from itself"),
+                                source_line=self._line(rule.span) if rule else None))
 
         topological_order(graph, on_cycle=cycle)
 
-    def coverage_check(self, ps: PolicySet, diags: list) -> None:
-        """Every id a coverage table names must exist."""
-        known = {r.id for r in ps.rules} | {p.name for p in ps.params} | {d.name for d in ps.definitions}
-        for doc_id, (loaded, rf) in self.by_doc.items():
-            for article, ids in rf.coverage.items():
-                if isinstance(ids, str):
-                    if not ids.startswith("not decisional"):
-                        diags.append(loaded.diag("PE012", f"coverage of {article}: write rule ids as a list, or 'not decisional: why'",
-                                                 ("coverage", article)))
-                    continue
-                for k, i in enumerate(ids):
-                    if i not in known:
-                        diags.append(loaded.diag("PE034", f"coverage of {article} names unknown rule or parameter '{i}'",
-                                                 ("coverage", article, k), hint=_did_you_mean(i, known)))
+    def declared_ids(self) -> dict[str, set[str]]:
+        """The ids each file declares, whether or not they checked (for the coverage tables)."""
+        return {doc_id: {r.id for r in rf.rules} | set(rf.parameters) | set(rf.definitions)
+                for doc_id, (_, rf) in self.by_doc.items()}
 
 
 _IDENT = re.compile(r"[^\W\d]\w*\Z")
+_ZH_KIND = {"fact": "事实", "parameter": "参数", "definition": "定义", "outcome": "结果", "output": "结果"}
+_ZH_RESERVED = {"as_of": "个案的日期 as_of"}
 
 
 def _kind_of(t) -> str:
@@ -946,19 +1085,47 @@ def _sweep(ranges, top: int, rank):
     return out
 
 
-def _range(t) -> str:
+def _unknown_output(name: str) -> Text:
+    return Text(f"结果 '{name}' 没有声明", f"unknown output '{name}'")
+
+
+def _what_zh(what: str) -> str:
+    if what.startswith("the value of "):
+        return what[len("the value of "):] + " 的值"
+    return _ZH_WHAT.get(what, what)
+
+
+_ZH_WHAT = {"'when'": "'when'（适用条件）", "a condition": "条件", "a compliance check": "义务的核查（check）",
+            "a definition": "定义", "an item's value": "评分项的取值", "bonus points": "加分"}
+
+
+def _range(t, lang: str = "en") -> str:
+    """A tier's range in words: '30 and more' / '30及以上'."""
+    zh = lang == "zh"
     if t.min is not None and t.max is not None:
         return f"{t.min}-{t.max}" if t.min != t.max else f"{t.min}"
     if t.min is not None:
-        return f"{t.min} and more"
+        return f"{t.min}及以上" if zh else f"{t.min} and more"
     if t.max is not None:
-        return f"up to {t.max}"
-    return "any value"
+        return f"{t.max}及以下" if zh else f"up to {t.max}"
+    return "任何数值" if zh else "any value"
 
 
-def _did_you_mean(name: str, candidates) -> str | None:
+def _did_you_mean(name: str, candidates) -> Text | None:
     s = suggest(name, list(candidates))
-    return f"did you mean '{s}'?" if s else None
+    return Text(f"是不是 '{s}'？", f"did you mean '{s}'?") if s else None
+
+
+def _unknown_subject(s: str) -> Text:
+    return Text(f"不认识的对象 '{s}'", f"unknown subject '{s}'")
+
+
+def _subjects_hint() -> Text:
+    return Text("对象只能是：" + "、".join(SUBJECTS), "subjects: " + ", ".join(SUBJECTS))
+
+
+def _declare_output_hint() -> Text:
+    return Text("在 outputs 下声明它", "declare it under 'outputs:'")
 
 
 def _assignable(t: T, want: T) -> bool:
@@ -999,11 +1166,13 @@ def _check_files(files: list[Loaded], limits: Limits, pre: list[Diagnostic] | No
     from .merge import layering_diagnostics  # step 6 lives with the merge it explains
 
     diags.extend(c.diags)
-    if not any(d.is_error for d in c.diags):
+    complete = not any(d.is_error for d in c.diags)
+    if complete:
         diags.extend(layering_diagnostics(ps))
-    c.coverage_check(ps, diags)
+        diags.extend(lint(ps))
+    diags.extend(coverage_references(ps, c.declared_ids()))
     return PolicySet(ps.documents, ps.jurisdictions, ps.enums, ps.facts, ps.params, ps.definitions, ps.outputs, ps.rules,
-                     ps.coverage, tuple(_dedupe(diags)), ps.sources)
+                     ps.coverage, tuple(sorted(acknowledge(c.files, list(_dedupe(diags)), complete), key=sort_key)), ps.sources)
 
 
 def _dedupe(diags):

@@ -14,7 +14,7 @@ import datetime as _dt
 import os
 import sys
 
-from .diagnostics import PolicyError, Severity, Text, printable, render_all, resolve_lang, sort_key
+from .diagnostics import CODES, PolicyError, Severity, Text, printable, render_all, resolve_lang, sort_key
 from .explain import dumps
 
 __all__ = ["main"]
@@ -48,13 +48,29 @@ def _paths(a) -> list:
     return a.paths or [_default()]
 
 
+def _codes(spec: list[str] | None) -> tuple[str, ...]:
+    """``--select PE041,PE05`` (repeatable): codes or prefixes of codes.  They choose among the
+    warnings and notes: an error is always shown, since the policy set cannot be used with it."""
+    return tuple(c.strip().upper() for s in spec or () for c in s.split(",") if c.strip())
+
+
 def cmd_check(a) -> int:
     from .api import check_in_context
 
     ps, shown = check_in_context(_paths(a), a.policies)
+    select, ignore = _codes(a.select), _codes(a.ignore)
+    shown = [d for d in shown if d.is_error or ((not select or d.code.startswith(select))
+                                                 and not (ignore and d.code.startswith(ignore)))]
     diags = [d for d in shown if a.notes or d.severity is not Severity.INFO]
     _print_diags(diags, a.format, lang=a.lang)
-    return 1 if ps.errors else 0
+    # a warning a rule file acknowledges is a note: counted here, so that it is not forgotten
+    acked = sum(d.severity is Severity.INFO and CODES[d.code][0] is Severity.WARNING for d in shown)
+    if acked and not a.notes and a.format == "text":
+        print(f"另有 {acked} 条已确认的警告（check --notes 显示它们和确认的理由）" if a.lang == "zh" else
+              f"and {acked} acknowledged warning(s) (check --notes shows them with the reasons)")
+    if ps.errors:
+        return 1
+    return 1 if a.strict and any(d.severity is Severity.WARNING for d in shown) else 0
 
 
 def _policies(a):
@@ -169,7 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
                                    "wherever they are.")
     c.add_argument("paths", nargs="*", metavar="PATH", help="rule files or folders" + shipped)
     c.add_argument("--format", choices=["text", "json"], default="text")
-    c.add_argument("--notes", action="store_true", help="also show informational notes")
+    c.add_argument("--notes", action="store_true",
+                   help="also show notes, and the acknowledged warnings with their reasons")
+    c.add_argument("--strict", action="store_true",
+                   help="fail (exit 1) on any warning that no rule file acknowledges")
+    c.add_argument("--select", action="append", metavar="CODES",
+                   help="only these codes or prefixes, comma-separated: --select PE041,PE05")
+    c.add_argument("--ignore", action="append", metavar="CODES", help="leave out these codes or prefixes")
     c.set_defaults(fn=cmd_check)
 
     e = sub.add_parser("evaluate", parents=[common, pol, lang], help="evaluate a case file")

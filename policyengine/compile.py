@@ -201,8 +201,11 @@ class Gen:
         except (SyntaxError, RecursionError, MemoryError) as e:  # only past the limits check enforces
             from .diagnostics import Diagnostic, PolicyError
 
-            raise PolicyError(Diagnostic("PE021", f"an expression is too deeply nested to compile ({type(e).__name__})",
-                                         hint="split it into named definitions"))
+            from .diagnostics import Text
+
+            raise PolicyError(Diagnostic("PE021", Text(f"表达式嵌套太深，无法编译（{type(e).__name__}）",
+                                                       f"an expression is too deeply nested to compile ({type(e).__name__})"),
+                                         hint=Text("把它拆成几个有名称的定义（definitions）", "split it into named definitions")))
         ns = dict(self.ns)
         exec(code, ns)  # our generated source only: constants from files are in ns, never in src
         fn = ns[name]

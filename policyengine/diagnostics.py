@@ -146,6 +146,12 @@ CODES: dict[str, tuple[Severity, str]] = {
     "PE090": (Severity.ERROR, "bad-argument"),
     # batch evaluation
     "PE091": (Severity.ERROR, "batch-input"),
+    # what checks as valid but does nothing; reviewed warnings (check --strict, acknowledged:)
+    "PE100": (Severity.WARNING, "unused-parameter"),
+    "PE101": (Severity.WARNING, "unused-definition"),
+    "PE102": (Severity.WARNING, "rule-not-in-coverage"),
+    "PE103": (Severity.WARNING, "cited-article-not-decisional"),
+    "PE104": (Severity.WARNING, "stale-acknowledgement"),
 }
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from itertools import product
 from typing import Any
 
-from .diagnostics import Diagnostic, Related
+from .diagnostics import Diagnostic, Related, Text
 from .records import text_of
 from .policy import Definition, Document, Param, PolicySet, Rule
 
@@ -251,7 +251,7 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     docs = ps.documents
 
-    def loc(doc_id: str, span, message: str, code: str, related=(), hint=None) -> Diagnostic:
+    def loc(doc_id: str, span, message: Text, code: str, related=(), hint=None) -> Diagnostic:
         src = ps.sources.get(doc_id)
         return Diagnostic(code, message, span, hint=hint, related=related,
                           source_line=src.source.line(span.line) if src and span else None)
@@ -278,9 +278,11 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
                 continue
             if not _stricter_or_equal(p.value, q.value, q.stricter):
                 out.append(loc(p.document, p.span,
-                               f"'{p.name}' = {p.value} here would loosen {q.value} set above; the stricter {q.value} keeps applying",
-                               "PE050", (Related(q.span, f"binding value {q.value}: {cite(q.document, q.citation)}"),),
-                               hint="a lower layer may only tighten a binding value"))
+                               Text(f"这里的 '{p.name}' = {p.value} 会放宽上级规定的 {q.value}；较严的 {q.value} 继续适用",
+                                    f"'{p.name}' = {p.value} here would loosen {q.value} set above; the stricter {q.value} keeps applying"),
+                               "PE050", (Related(q.span, Text(f"有约束力的值 {q.value}：{cite(q.document, q.citation)}",
+                                                              f"binding value {q.value}: {cite(q.document, q.citation)}")),),
+                               hint=Text("下级只能收紧有约束力的值，不能放宽", "a lower layer may only tighten a binding value")))
     # rules
     rules = {r.id: r for r in ps.rules}
     overridden = {id(r): _overridden_outputs(ps, r) for r in ps.rules}
@@ -300,12 +302,15 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
             h = rules.get(ref)
             if h is None:
                 continue
-            rel = (Related(h.span, f"restated rule: {cite(h.document, h.citation)}"),)
+            rel = (Related(h.span, Text(f"被重述的规则：{cite(h.document, h.citation)}", f"restated rule: {cite(h.document, h.citation)}")),)
             if not r.binding and h.binding:
                 out.append(loc(r.document, r.span,
-                               f"'{r.id}' ({cite(r.document, r.citation)}) states '{h.id}' as a soft rule (一般/原则上); "
-                               "the binding rule above keeps applying",
-                               "PE050", rel, hint="a lower layer cannot soften a binding condition"))
+                               Text(f"'{r.id}'（{cite(r.document, r.citation)}）把 '{h.id}' 写成非约束性的规定（一般/原则上）；"
+                                    "上级有约束力的规则继续适用",
+                                    f"'{r.id}' ({cite(r.document, r.citation)}) states '{h.id}' as a soft rule (一般/原则上); "
+                                    "the binding rule above keeps applying"),
+                               "PE050", rel, hint=Text("下级不能把有约束力的条件放宽为一般性规定",
+                                                       "a lower layer cannot soften a binding condition")))
             # the restated rule, and every binding restatement of it on the path above (a city's own reading of
             # the region's condition binds at a university below the city too)
             for b in [h] + [x for x in restated_by.get(ref, ()) if x is not r and x.binding
@@ -317,29 +322,45 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
                 if verdict and verdict[0] in ("looser", "different"):
                     kind, example = verdict
                     where = f" (where '{b.id}' applies: {b.when.text.strip()})" if b is not h and b.when is not None else ""
+                    where_zh = f"（在 '{b.id}' 适用之处：{b.when.text.strip()}）" if b is not h and b.when is not None else ""
+                    what_zh = (repr(b.id) if b is h else
+                               f"{h.id!r}（它在这条路径上以 {b.id!r} 约束，{cite(b.document, b.citation)}）")
                     out.append(loc(r.document, r.span,
-                                   f"'{r.id}' ({cite(r.document, r.citation)}) restates "
-                                   f"{repr(b.id) if b is h else repr(h.id) + ', which binds on its path as ' + repr(b.id) + ' (' + cite(b.document, b.citation) + ')'}"
-                                   f" {'more loosely' if kind == 'looser' else 'differently'}{where}"
-                                   f"{': e.g. ' + example if example else ''}; both apply, so the stricter reading decides",
-                                   "PE051", rel if b is h else rel + (Related(b.span, f"binding provision on the path: {cite(b.document, b.citation)}"),)))
+                                   Text(f"'{r.id}'（{cite(r.document, r.citation)}）重述 {what_zh}，但写得"
+                                        f"{'更宽' if kind == 'looser' else '不同'}{where_zh}"
+                                        f"{'：例如 ' + example if example else ''}；两条都适用，由较严的决定",
+                                        f"'{r.id}' ({cite(r.document, r.citation)}) restates "
+                                        f"{repr(b.id) if b is h else repr(h.id) + ', which binds on its path as ' + repr(b.id) + ' (' + cite(b.document, b.citation) + ')'}"
+                                        f" {'more loosely' if kind == 'looser' else 'differently'}{where}"
+                                        f"{': e.g. ' + example if example else ''}; both apply, so the stricter reading decides"),
+                                   "PE051", rel if b is h else rel + (Related(b.span, Text(f"路径上有约束力的规定：{cite(b.document, b.citation)}",
+                                                                                           f"binding provision on the path: {cite(b.document, b.citation)}")),),
+                                   hint=Text("如果本意相同，请按上级的写法改；两条都适用，不会放宽",
+                                             "if the same is meant, write it as the layer above does; both apply, nothing is loosened")))
         if r.replaces and r.replaces in rules:
             h = rules[r.replaces]
             if delegated(ps, h, docs[r.document]):
                 out.append(loc(r.document, r.span,
-                               f"'{r.id}'（{cite(r.document, r.citation)}）依上级授权替换 '{h.id}'（{cite(h.document, h.citation)}），"
-                               f"在本级及以下适用 / replaces '{h.id}' as the level above leaves it to the {h.delegates} "
-                               "level: a delegated replacement, not a loosening",
-                               "PE059", (Related(h.span, f"delegating provision: {cite(h.document, h.citation)}"),)))
+                               Text(f"'{r.id}'（{cite(r.document, r.citation)}）依上级授权替换 '{h.id}'（{cite(h.document, h.citation)}），"
+                                    "在本级及以下适用：这是授权的替换，不是放宽",
+                                    f"'{r.id}' ({cite(r.document, r.citation)}) replaces '{h.id}' ({cite(h.document, h.citation)}) "
+                                    f"as the level above leaves it to the {h.delegates} level: a delegated replacement, not a loosening"),
+                               "PE059", (Related(h.span, Text(f"作出授权的规定：{cite(h.document, h.citation)}",
+                                                              f"delegating provision: {cite(h.document, h.citation)}")),)))
             elif not h.is_default and h.document not in docs[r.document].supersedes:
-                out.append(loc(r.document, r.span, f"'{r.id}' tries to replace binding rule '{h.id}'; both apply",
-                               "PE052", (Related(h.span, f"binding rule: {cite(h.document, h.citation)}"),),
-                               hint="only rules marked 'default: true' may be replaced below"))
+                out.append(loc(r.document, r.span, Text(f"'{r.id}' 想替换有约束力的规则 '{h.id}'；两条都适用",
+                                                        f"'{r.id}' tries to replace binding rule '{h.id}'; both apply"),
+                               "PE052", (Related(h.span, Text(f"有约束力的规则：{cite(h.document, h.citation)}",
+                                                              f"binding rule: {cite(h.document, h.citation)}")),),
+                               hint=Text("只有标为 'default: true' 的规则才能被下级替换",
+                                         "only rules marked 'default: true' may be replaced below")))
         if r.ambiguity:
-            out.append(loc(r.document, r.span, f"{cite(r.document, r.citation)}: {r.ambiguity}", "PE054"))
+            out.append(loc(r.document, r.span, Text(f"原文不清楚：{cite(r.document, r.citation)}：{r.ambiguity}",
+                                                    f"{cite(r.document, r.citation)}: {r.ambiguity}"), "PE054",
+                           hint=Text("核对所采用的读法；复核后可在 acknowledged 中写明理由",
+                                     "check the reading taken; once reviewed, acknowledge it with the reason")))
         if r.reading:
-            out.append(loc(r.document, r.span, f"采用的解读 / reading: {cite(r.document, r.citation)} '{r.id}': {r.reading}",
-                           "PE058", hint="a reading an officer may revisit"))
+            out.append(_reading(loc, r.document, r.span, cite(r.document, r.citation), r.id, r.reading))
         above_r = _ancestors(ps, docs[r.document].jurisdiction)
         for i in sorted({i for o in overridden[id(r)] for j in above_r for i in binding_by.get((r.subject, o, j), ())}):
             h = ps.rules[i]
@@ -348,19 +369,20 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
                     or docs[h.document].jurisdiction not in above_r:
                 continue
             out.append(loc(r.document, r.span,
-                           f"'{r.id}' would override '{', '.join(sorted(shared))}' set by binding rule '{h.id}' above; "
-                           "the value above keeps applying", "PE052",
-                           (Related(h.span, f"binding rule: {cite(h.document, h.citation)}"),),
-                           hint="only a rule marked 'default: true' may be overridden below"))
+                           Text(f"'{r.id}' 会改变上级有约束力的规则 '{h.id}' 所定的 '{'、'.join(sorted(shared))}'；上级的值继续适用",
+                                f"'{r.id}' would override '{', '.join(sorted(shared))}' set by binding rule '{h.id}' above; "
+                                "the value above keeps applying"), "PE052",
+                           (Related(h.span, Text(f"有约束力的规则：{cite(h.document, h.citation)}",
+                                                 f"binding rule: {cite(h.document, h.citation)}")),),
+                           hint=Text("只有标为 'default: true' 的规则才能被下级改变",
+                                     "only a rule marked 'default: true' may be overridden below")))
     # assumptions: the readings recorded on values (assumed dates are reported by check, PE058)
     for p in ps.params:
         if p.reading:
-            out.append(loc(p.document, p.span, f"采用的解读 / reading: {cite(p.document, p.citation)} '{p.name}': {p.reading}",
-                           "PE058", hint="a reading an officer may revisit"))
+            out.append(_reading(loc, p.document, p.span, cite(p.document, p.citation), p.name, p.reading))
     for e in ps.definitions:
         if e.reading:
-            out.append(loc(e.document, e.span, f"采用的解读 / reading: {cite(e.document, e.citation or '')} '{e.name}': {e.reading}",
-                           "PE058", hint="a reading an officer may revisit"))
+            out.append(_reading(loc, e.document, e.span, cite(e.document, e.citation or ""), e.name, e.reading))
     # definitions
     defs_named: dict[tuple, list] = {}
     for e in ps.definitions:
@@ -369,9 +391,18 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
         for e in defs_named[(d.subject, d.name)]:
             if (e.subject, e.name) == (d.subject, d.name) and above(d.document, e.document) and not e.is_default \
                     and e.document not in docs[d.document].supersedes:
-                out.append(loc(d.document, d.span, f"definition '{d.name}' redefines a binding definition above; the one above applies",
-                               "PE052", (Related(e.span, "binding definition"),), hint="mark the higher one 'default: true' if it may be replaced"))
+                out.append(loc(d.document, d.span, Text(f"定义 '{d.name}' 重新定义了上级有约束力的定义；上级的定义继续适用",
+                                                        f"definition '{d.name}' redefines a binding definition above; the one above applies"),
+                               "PE052", (Related(e.span, Text("有约束力的定义", "binding definition")),),
+                               hint=Text("如果上级的定义可以被替换，请把它标为 'default: true'",
+                                         "mark the higher one 'default: true' if it may be replaced")))
     return out
+
+
+def _reading(loc, doc_id: str, span, citation: str, name: str, reading: str) -> Diagnostic:
+    """A settled reading the pack records (PE058), for an officer to revisit."""
+    return loc(doc_id, span, Text(f"采用的解读：{citation} '{name}'：{reading}", f"reading: {citation} '{name}': {reading}"),
+               "PE058", hint=Text("这是一种读法，经办人可以复核", "a reading an officer may revisit"))
 
 
 def compare_conditions(ps: PolicySet, higher: Rule, lower: Rule) -> tuple[str, str] | None:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from .records import KIND, RULE_KINDS, SUBJECTS, VERSION, expression_text as _expression_text
 
 __all__ = ["Text", "Label", "RuleFile", "DocumentMeta", "JurisdictionDecl", "EnumDecl", "FactDecl", "ParameterDecl",
-           "DefinitionDecl", "OutputDecl", "RuleDecl", "ScoringItem", "Tier", "BonusItem", "GradeBand", "CaseFile",
+           "DefinitionDecl", "OutputDecl", "RuleDecl", "ScoringItem", "Tier", "BonusItem", "GradeBand", "Acknowledgement", "CaseFile",
            "SUBJECTS", "RULE_KINDS", "KIND", "VERSION"]
 
 ID = Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$", description="lower-case letters, digits, '_', '.', '-'")
@@ -203,6 +203,19 @@ class RuleDecl(_Strict):
     _expr = field_validator("when", "condition", "check", "value", mode="before")(_expression_text)
 
 
+class Acknowledgement(_Strict):
+    """A warning of this file that an officer has reviewed and accepts (``check --strict`` passes it;
+    ``check --notes`` shows it with the reason).  An acknowledgement that matches no warning is
+    itself a warning (PE104), so that a stale one is found."""
+
+    code: str = Field(pattern=r"^PE[0-9]{3}$", description="the warning's code, e.g. PE058")
+    at: Union[str, list[str]] = Field(
+        description="what the warning is about: a rule id, a parameter, definition, fact or outcome name, the "
+                    "document id, or a coverage article (one, or a list sharing the reason)")
+    about: str | None = Field(None, description="text the warning's message must contain, where one place has several")
+    reason: Label = Field(description="why the warning is accepted, for the next officer who reads it")
+
+
 class RuleFile(_Strict):
     """One issuing document as a rule file."""
 
@@ -218,6 +231,8 @@ class RuleFile(_Strict):
     rules: list[RuleDecl] = Field(default_factory=list)
     coverage: dict[str, Union[str, list[str]]] = Field(
         default_factory=dict, description="article -> rule/parameter ids encoding it, or 'not decisional: why'")
+    acknowledged: list[Acknowledgement] = Field(
+        default_factory=list, description="warnings of this file reviewed and accepted, each with its reason")
 
 
 class CaseFile(BaseModel):

@@ -266,7 +266,9 @@ def test_document_metadata_cap_and_grade_bands(versions):
     edit(region, "{min: 85, grade: excellent}", "{min: 80, grade: excellent}")
     edit(region, "{min: 60, max: 84, grade: qualified}", "{min: 60, max: 79, grade: qualified}")
     edit(region, "citation: 第六条", "citation: 第六条(一)")
-    region.write_text(region.read_text(encoding="utf-8") + "coverage:\n  第六条(一): [cn.nm.employer]\n", encoding="utf-8")
+    # a whole coverage table: one that left out a rule of the document would be reported by check (PE102)
+    region.write_text(region.read_text(encoding="utf-8") + "coverage:\n  第六条(一): [cn.nm.employer]\n"
+                      "  第七条(五): [min_service_days, cn.nm.service-days]\n  第十二条: [cn.nm.score]\n", encoding="utf-8")
     got = [c for c in diff(old, new) if c.scope != "in-force"]
     assert got == [
         Change("document", REGION, "changed", REGION, "cn/nm", "title", "Regional measures", "Regional management measures",
@@ -275,8 +277,9 @@ def test_document_metadata_cap_and_grade_bands(versions):
                "内科发〔2020〕1号 → 内科发〔2020〕2号"),
         Change("document", REGION, "changed", REGION, "cn/nm", "effective", "2020-01-01", "2020-02-01",
                "2020-01-01 → 2020-02-01"),
-        Change("document", REGION, "changed", REGION, "cn/nm", "coverage", {}, {"第六条(一)": ["cn.nm.employer"]},
-               "differs for: 第六条(一)"),
+        Change("document", REGION, "changed", REGION, "cn/nm", "coverage", {},
+               {"第六条(一)": ["cn.nm.employer"], "第七条(五)": ["min_service_days", "cn.nm.service-days"],
+                "第十二条": ["cn.nm.score"]}, "differs for: 第七条(五), 第六条(一), 第十二条"),
         Change("rule", "cn.nm.employer", "changed", REGION, "cn/nm", "citation", "第六条", "第六条(一)", "第六条 → 第六条(一)"),
         Change("rule", "cn.nm.score", "changed", REGION, "cn/nm", "cap", 100, 90, "100 → 90"),
         Change("rule", "cn.nm.score", "changed", REGION, "cn/nm", "bands",

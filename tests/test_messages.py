@@ -5,9 +5,7 @@ hint, and related notes) contains Chinese characters and is not the English one:
 
 * the whole pipeline: every fixture in tests/invalid/, every committed input of
   tests/hostile/ run as its manifest line runs it, malformed case files, and the check of
-  the shipped packs.  A code in ``ENGLISH_ONLY_ALLOWED`` may still be English only there —
-  those codes are produced in files being made bilingual separately; empty the set as they
-  are, and the test covers every code;
+  the shipped packs — every code, whichever stage makes it;
 * the stages that are bilingual already, called directly (loading, expressions, types,
   cases, the library's arguments, evaluation limits, batch files): every diagnostic they
   make, whatever its code — so a code shared with another stage (PE012, PE023 …) is checked
@@ -29,7 +27,7 @@ import yaml
 from policyengine import Policies, PolicyError
 from policyengine.api import check_in_context, load_rule_files
 from policyengine.cli import main
-from policyengine.diagnostics import CODES, Diagnostic, Span, render
+from policyengine.diagnostics import Diagnostic, Span, render
 from policyengine.load import Limits, load_text
 from policyengine.parse import ExprError, parse_expression
 from policyengine.types import BOOL, DATE, INT, STRING, EnumType, Env, T, list_of, record_of, typecheck
@@ -42,16 +40,6 @@ NATIONAL = ROOT / "policies" / "national"
 
 # Codes whose diagnostics may still be English only in the whole pipeline, with the file that
 # makes them.  Each entry is work left; the set only shrinks.
-ENGLISH_ONLY_ALLOWED = {
-    "PE010": "check.py", "PE011": "check.py, testing.py", "PE012": "check.py, testing.py (load, parse, types: bilingual)",
-    "PE013": "check.py, testing.py", "PE021": "compile.py (parse: bilingual)", "PE023": "check.py (types: bilingual)",
-    "PE025": "check.py (types: bilingual)",
-    **{c: "check.py" for c in ("PE030", "PE031", "PE032", "PE033", "PE034", "PE035", "PE036", "PE037", "PE038",
-                               "PE039", "PE040", "PE041", "PE042", "PE043", "PE044", "PE045", "PE046", "PE055",
-                               "PE056", "PE057", "PE058")},
-    **{c: "merge.py" for c in ("PE050", "PE051", "PE052", "PE054", "PE059")},
-    "PE070": "diff.py, web/versions.py (load, api: bilingual)", "PE071": "diff.py (load: bilingual)",
-}
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
@@ -186,15 +174,8 @@ def test_the_whole_pipeline_speaks_chinese(imust):
     corpus += check_in_context([ROOT / "policies" / "baotou"])[1]
     codes = {d.code for d in corpus}
     assert len(corpus) > 300 and len(codes) >= 50, (len(corpus), sorted(codes))  # the corpus is what it should be
-    bad = [p for d in corpus if d.code not in ENGLISH_ONLY_ALLOWED for p in problems_of(d)]
+    bad = [p for d in corpus for p in problems_of(d)]
     assert not bad, "\n".join(bad[:40])
-    # whatever carries Chinese carries it properly, allowed code or not
-    bad = [p for d in corpus if d.zh is not None for p in problems_of(d)]
-    assert not bad, "\n".join(bad[:40])
-
-
-def test_the_allowance_names_only_real_codes():
-    assert set(ENGLISH_ONLY_ALLOWED) <= set(CODES)
 
 
 # --- the bilingual stages, called directly ------------------------------------------------

@@ -1,0 +1,184 @@
+"""Stage 3b — lint: mistakes that check as valid but do nothing.
+
+Run by :func:`policyengine.check.check_files` once the files check without errors (an
+unchecked expression reads unknown names, so "nothing reads it" would be a guess):
+
+* a parameter or a definition that no expression reads and that publishes no outcome
+  (PE100, PE101) — in a lower layer, with a name close to one above, it is a misspelt
+  restatement that tightens nothing: the did-you-mean names the value above;
+* a rule that the coverage table of its document leaves out (PE102);
+* an article that the coverage table marks "not decisional" but that a rule or a
+  parameter of the document cites (PE103).
+
+And, whatever the errors, the coverage tables' own references (PE034): an id that a rule
+file declares is never reported again because its rule failed to check — that rule's own
+diagnostic says what is wrong (one mistake, one diagnostic).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .diagnostics import Diagnostic, Related, Text
+from .policy import PolicySet
+from .types import suggest
+
+__all__ = ["lint", "coverage_references"]
+
+_CITES = re.compile(r"[；;，,、]|\s+")  # a citation may name several articles: 四(一)；附件1 第四条
+
+
+def _line(ps: PolicySet, doc_id: str, span) -> str | None:
+    src = ps.sources.get(doc_id)
+    return src.source.line(span.line) if src is not None and span is not None else None
+
+
+def _reads(ps: PolicySet) -> set[str]:
+    out: set[str] = set()
+    for r in ps.rules:
+        out |= r.reads()
+    for d in ps.definitions:
+        out.update(d.expr.reads)
+    return out
+
+
+def _above(ps: PolicySet, doc_id: str) -> frozenset[str]:
+    """The documents of the layers above ``doc_id``'s jurisdiction (made once per jurisdiction)."""
+    j = ps.documents[doc_id].jurisdiction
+    memo = ps._memo.setdefault("lint-above", {})
+    if j not in memo:
+        by_j: dict[str, list[str]] = ps._memo.setdefault("lint-docs-by-j", {})
+        if not by_j:
+            for d in ps.documents.values():
+                by_j.setdefault(d.jurisdiction, []).append(d.id)
+        path = ps.jurisdiction_path(j)[:-1] if j in ps.jurisdictions else []
+        memo[j] = frozenset(x for jj in path for x in by_j.get(jj, ()))
+    return memo[j]
+
+
+_MOST_CANDIDATES = 2000  # a did-you-mean among more names than a person declares is not worth its time
+
+
+def lint(ps: PolicySet) -> list[Diagnostic]:
+    """The warnings of a policy set that checks without errors (see the module's docstring)."""
+    return [*_unused(ps), *_coverage_gaps(ps)]
+
+
+def _unused(ps: PolicySet) -> list[Diagnostic]:
+    reads = _reads(ps)
+    out: list[Diagnostic] = []
+    kinds = (("PE100", "参数", "parameter", ((p.name, p.document, p.span, p.output) for p in ps.params)),
+             ("PE101", "定义", "definition", ((d.name, d.document, d.span, None) for d in ps.definitions)))
+    for code, zh_kind, en_kind, items in kinds:
+        items = list(items)
+        for name, doc_id, span, output in items:
+            if name in reads or output is not None:
+                continue
+            near = None
+            if len(items) <= _MOST_CANDIDATES:
+                visible = _above(ps, doc_id) | {doc_id}
+                near = suggest(name, sorted({n for n, d, _, _ in items if d in visible and n != name}))
+            if near is not None:
+                lower = bool(_above(ps, doc_id))
+                msg = Text(f"{zh_kind}“{name}”没有被任何规则使用{'，上级也没有同名的' + zh_kind if lower else ''}，"
+                           f"所以它什么也没有改变；可能是“{near}”写错了",
+                           f"{en_kind} '{name}' is read by nothing{' and restates nothing above' if lower else ''}, "
+                           f"so it changes nothing: a misspelling of '{near}'?")
+                hint = Text(f"是不是“{near}”？要收紧或改变“{near}”的值，请用这个名称",
+                            f"did you mean '{near}'? To tighten or change that value, use its name")
+            else:
+                msg = Text(f"{zh_kind}“{name}”没有被任何规则或定义使用，也不发布结果",
+                           f"{en_kind} '{name}' is read by no rule or definition and publishes no outcome")
+                hint = Text("检查名称是否写错；确实只作记录的，请在 acknowledged 中说明理由",
+                            "check the name for a misspelling; if it is kept for the record, acknowledge it with a reason")
+            out.append(Diagnostic(code, msg, span, hint=hint, source_line=_line(ps, doc_id, span)))
+    return out
+
+
+_SAME = str.maketrans("（）", "()")  # 第七条（五） and 第七条(五) are one article
+
+
+def _articles(citation: str) -> set[str]:
+    return {c.translate(_SAME) for c in _CITES.split(citation or "") if c}
+
+
+def _coverage_gaps(ps: PolicySet) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    known = {r.id for r in ps.rules} | {p.name for p in ps.params} | {d.name for d in ps.definitions}
+    rules_of: dict[str, list] = {}  # grouped once: a scan of every rule for each of 10,000 documents is 10^8
+    for r in ps.rules:
+        rules_of.setdefault(r.document, []).append(r)
+    params_of: dict[str, list] = {}
+    for p in ps.params:
+        params_of.setdefault(p.document, []).append(p)
+    for doc_id, cov in sorted(ps.coverage.items()):
+        loaded = ps.sources.get(doc_id)
+        if not cov or loaded is None:
+            continue
+        listed = {i for ids in cov.values() if isinstance(ids, list) for i in ids}
+        rules = rules_of.get(doc_id, [])
+        # a table naming an unknown id has its own diagnostic (PE034, with the did-you-mean): the
+        # rule it meant is not reported as left out as well
+        misspelt = bool(listed - known)
+        for r in rules:
+            if r.id not in listed and not misspelt:
+                out.append(Diagnostic(
+                    "PE102", Text(f"规则“{r.id}”（{r.citation}）没有列入本文件的覆盖表（coverage）",
+                                  f"rule '{r.id}' ({r.citation}) is not listed in the coverage table of its document"),
+                    r.span, hint=Text(f"在 coverage 中“{r.citation}”一条的列表里加上“{r.id}”",
+                                      f"add '{r.id}' to the list of {r.citation} under 'coverage:'"),
+                    source_line=_line(ps, doc_id, r.span)))
+        citing: dict[str, list[tuple[str, Any]]] = {}
+        for r in rules:
+            for a in _articles(r.citation):
+                citing.setdefault(a, []).append((r.id, r.span))
+        for p in params_of.get(doc_id, ()):
+            for a in _articles(p.citation):
+                citing.setdefault(a, []).append((p.name, p.span))
+        for article, v in cov.items():
+            key = str(article).translate(_SAME)
+            if not isinstance(v, str) or key not in citing:
+                continue
+            who = citing[key]
+            names = ", ".join(f"'{n}'" for n, _ in who)
+            span = loaded.span(("coverage", article))
+            out.append(Diagnostic(
+                "PE103", Text(f"覆盖表把 {article} 写成“不作决定”（not decisional），但 {names} 引用了它",
+                              f"the coverage table marks {article} 'not decisional', but {names} cite{'s' if len(who) == 1 else ''} it"),
+                span, related=tuple(Related(s, Text(f"引用 {article} 的“{n}”", f"'{n}' cites {article}")) for n, s in who),
+                hint=Text(f"把 {article} 改为列出引用它的规则或参数：[{', '.join(n for n, _ in who)}]",
+                          f"list what encodes {article} instead: [{', '.join(n for n, _ in who)}]"),
+                source_line=loaded.source.line(span.line)))
+    return out
+
+
+def coverage_references(ps: PolicySet, declared: dict[str, set[str]]) -> list[Diagnostic]:
+    """Every id a coverage table names must be declared: a rule, a parameter or a definition of
+    the policy set.  ``declared`` maps each document to the ids its file declares, whether or
+    not they checked: a rule that failed to check has its own diagnostic, not a second one
+    here.  The did-you-mean looks first in the table's own document, then on its path."""
+    every = set().union(*declared.values()) if declared else set()
+    out: list[Diagnostic] = []
+    for doc_id, cov in ps.coverage.items():
+        loaded = ps.sources.get(doc_id)
+        if loaded is None:
+            continue
+        for article, ids in cov.items():
+            if isinstance(ids, str):
+                if not ids.startswith("not decisional"):
+                    out.append(loaded.diag("PE012", Text(f"{article} 的覆盖情况：请写规则编号的列表，或写“not decisional: 理由”",
+                                                         f"coverage of {article}: write rule ids as a list, or 'not decisional: why'"),
+                                           ("coverage", article)))
+                continue
+            for k, i in enumerate(ids):
+                if i in every:
+                    continue
+                own = declared.get(doc_id, set())
+                near = suggest(i, sorted(own)) or suggest(i, sorted({x for d in _above(ps, doc_id) | {doc_id}
+                                                                     for x in declared.get(d, ())}))
+                out.append(loaded.diag(
+                    "PE034", Text(f"{article} 的覆盖表写了不存在的规则或参数“{i}”",
+                                  f"coverage of {article} names unknown rule or parameter '{i}'"),
+                    ("coverage", article, k),
+                    hint=Text(f"是不是“{near}”？", f"did you mean '{near}'?") if near else None))
+    return out
