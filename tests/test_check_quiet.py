@@ -5,9 +5,8 @@ acknowledged in its rule file with the reason, `check --strict` fails on any oth
 shows the reasons, `--select`/`--ignore` filter by code."""
 from __future__ import annotations
 
-import re
-
 import json
+import re
 import shutil
 from pathlib import Path
 
