@@ -22,7 +22,7 @@ from .check import check_files
 from .runtime import MISSING, EvalLimit
 from .diagnostics import Diagnostic, PolicyError, Span, sort_key
 from .evaluate import Program, build_program
-from .explain import Decision, explain as _explain
+from .explain import Decision, compact as _compact, explain as _explain
 from .load import DEFAULT_LIMITS, Limits, find_files, load_file
 from .types import suggestion_budget
 from .fast import CASE_KEYS as _CASE_KEYS, FactGate, checked_loads, iso_date
@@ -355,6 +355,6 @@ class _Explanation:
         self.ps, self.prog, self.facts, self.values = ps, prog, facts, values
         self.trace, self.lang, self.computed = trace, lang, computed
 
-    def __call__(self):
-        return _explain(self.ps, self.prog, self.facts, self.values, self.prog.rule_outcomes(self.trace), self.lang,
-                        self.computed)
+    def __call__(self, compact: bool = False):
+        return (_compact if compact else _explain)(self.ps, self.prog, self.facts, self.values,
+                                                   self.prog.rule_outcomes(self.trace), self.lang, self.computed)

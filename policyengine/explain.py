@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from .runtime import MISSING
 from .evaluate import Program, RuleOutcome, pick_tier
 from .merge import MergedParam
@@ -31,6 +33,9 @@ def text_of(label: Any, lang: str = "zh") -> str:
 
 
 def to_json_value(v: Any) -> Any:
+    t = type(v)
+    if t is str or t is bool or t is int or v is None:  # most values: as they are
+        return v
     if v is MISSING:
         return None
     if isinstance(v, _dt.date):
@@ -48,7 +53,16 @@ def dumps(obj: Any, indent: int | None = 2) -> str:
     """Deterministic JSON: sorted keys, no floats, UTF-8 text kept as is; ``indent=None`` is
     compact (one line, and Python's fast encoder)."""
     if indent is None:
-        text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        try:  # orjson writes the same bytes as json below, ten times as fast
+            raw = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # what it refuses (an integer past 64 bits, a lone surrogate): json's own answer
+            text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        else:
+            text = raw.decode("utf-8")
+            # the characters below are all U+0080–U+009F, U+061C or U+2000–U+206F: without their
+            # UTF-8 lead bytes (each a memchr) there is none to escape
+            if b"\xc2" not in raw and b"\xd8" not in raw and b"\xe2" not in raw:
+                return text
     else:
         text = json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=indent)
     # C1 controls, bidirectional controls and line separators may stand raw in JSON, but a
@@ -166,7 +180,9 @@ class Decision:
                  layers: tuple[dict, ...], lang: str = "zh", explanation: tuple | None = None):
         self.subject, self.jurisdiction, self.as_of, self.outputs = subject, jurisdiction, as_of, outputs
         self.layers, self.lang = layers, lang
-        self._explain = explain  # a callable building the explanation from the recorded results, until read
+        # a callable building the explanation from the recorded results, until read; called with
+        # compact=True it gives the compact JSON's explanation and documents instead
+        self._explain = explain
         self._explanation = explanation
 
     @property
@@ -199,16 +215,21 @@ class Decision:
         """The CONTRACT JSON.  Each document that the explanation cites is named once, in
         ``documents`` (id → number, title, jurisdiction), and rules refer to it by id.
         ``full=True`` adds every rule's kind, layer and rendered text, and the outcome's text."""
-        explanation = self.explanation
-        docs: dict[str, dict] = {}
-        for e in explanation:
-            for r in e.rules:
-                docs.setdefault(r.document["id"], _cited(r.document, r.jurisdiction))
-                for x in r.params:
-                    docs.setdefault(x["doc"]["id"], _cited(x["doc"], x["jurisdiction"]))
+        if self._explanation is None and not full and self._explain is not None:
+            # the compact JSON straight from the recorded results: only the deciding rules, without
+            # their sentences, and the explanation stays unread (built in full when it is read)
+            shown, docs = self._explain(compact=True)
+        else:
+            docs: dict[str, dict] = {}
+            for e in self.explanation:  # the documents that what is shown cites
+                for r in (e.rules if full else e.deciding):
+                    docs.setdefault(r.document["id"], _cited(r.document, r.jurisdiction))
+                    for x in r.params:
+                        docs.setdefault(x["doc"]["id"], _cited(x["doc"], x["jurisdiction"]))
+            shown = [e.to_dict(full) for e in self.explanation]
         return {"subject": self.subject, "jurisdiction": self.jurisdiction, "as_of": self.as_of.isoformat(),
                 "outputs": {k: to_json_value(v) for k, v in sorted(self.outputs.items())},
-                "explanation": [e.to_dict(full) for e in explanation], "documents": docs,
+                "explanation": shown, "documents": docs,
                 "layers": [{k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in x.items()}
                            for x in self.layers]}
 
@@ -289,12 +310,18 @@ class Explainer:
                 need)
         return got
 
+    def missing(self, o: RuleOutcome, facts: dict) -> tuple[str, ...]:
+        """The facts a rule would have needed and the case does not give (where they left it open)."""
+        if o.status == "unknown" or o.value is MISSING:
+            return tuple(n for n in self.static(o)[0] if n not in facts)
+        return ()
+
     def rule(self, o: RuleOutcome, facts: dict, output: str) -> RuleExplanation:
         r = o.rule
         (names, derived_names, params, params_text, merge_text, replaced, ignored, label, cite, doc, jurisdiction,
          requirement) = self.static(o)
         shown = {n: facts.get(n, MISSING) for n in names}
-        missing = tuple(n for n in names if n not in facts) if o.status == "unknown" or o.value is MISSING else ()
+        missing = self.missing(o, facts)
         parts = [f"{'✓' if o.status == 'holds' else '✗' if o.status == 'fails' else '·'} {label}", cite]
         detail = need = None
         if r.table is not None and o.detail is not None:
@@ -323,16 +350,64 @@ class Explainer:
         return RuleExplanation(r.id, r.kind, o.status, o.value, jurisdiction, doc, r.citation, label, shown, missing,
                                "".join(parts), replaced, ignored, detail, need, params)
 
+    def compact_static(self, o: RuleOutcome) -> tuple:
+        """What a rule's entry in the compact JSON says whatever the case (as
+        :meth:`RuleExplanation.to_dict` writes it), and the documents it cites, with their entries of
+        the decision's documents map."""
+        key = (self.lang, id(o.merged), "compact")
+        got = self.p.explain_memo.get(key)
+        if got is None:
+            names, _, params, _, _, replaced, ignored, label, _, doc, jurisdiction, requirement = self.static(o)
+            r = o.rule
+            base = {"id": r.id, "document": doc["id"], "article": r.citation, "label": label}
+            if params:
+                base["in_force"] = {x["name"]: {"value": x["value"], "document": x["doc"]["id"], "article": x["article"]}
+                                    for x in params}
+            if replaced:
+                base["replaced"] = list(replaced)
+            if ignored:
+                base["ignored"] = list(ignored)
+            cited = {doc["id"]: _cited(doc, jurisdiction)}
+            for x in params:
+                cited.setdefault(x["doc"]["id"], _cited(x["doc"], x["jurisdiction"]))
+            got = self.p.explain_memo[key] = (base, names, requirement, tuple(cited.items()))
+        return got
+
+    def rule_json(self, o: RuleOutcome, facts: dict, output: str, docs: dict) -> dict:
+        """A deciding rule's entry in the compact JSON, straight from its recorded result: what
+        ``self.rule(o, facts, output).to_dict(full=False)`` gives, without the sentence (a test
+        holds the two equal).  The documents it cites are added to ``docs``."""
+        base, names, requirement, cited = self.compact_static(o)
+        d = base.copy()
+        status = d["status"] = o.status
+        if status != "holds" and status != "fails":
+            d["value"] = to_json_value(o.value)
+        elif status == "fails":
+            d["needs"] = requirement
+        if names:
+            d["facts"] = {n: to_json_value(facts.get(n, MISSING)) for n in names}
+            missing = self.missing(o, facts)
+            if missing:
+                d["missing"] = list(missing)
+        if o.rule.table is not None and o.detail is not None:
+            d["detail"] = self.table(o, output, False)[0]
+        for k, v in cited:
+            if k not in docs:
+                docs[k] = v
+        return d
+
     def in_force(self, name: str) -> dict:
         """A parameter's value in force, with the document, article and layer that set it."""
         p = self.p.params[name].param
         return {"name": name, "value": to_json_value(p.value), "doc": self.doc(p.document), "article": p.citation,
                 "jurisdiction": self.ps.documents[p.document].jurisdiction}
 
-    def table(self, o: RuleOutcome, output: str) -> tuple[dict, str]:
+    def table(self, o: RuleOutcome, output: str, words: bool = True) -> tuple[dict, str]:
+        """A score table's detail (per item: value, tier, points) and, with ``words``, its sentence."""
         t = o.rule.table
         if output == t.grade_output:  # the grade, read from the score
-            return {"score": to_json_value(o.detail)}, f"{self.w['score']} {self.show(o.detail)} → {self.show(o.value)}"
+            return {"score": to_json_value(o.detail)}, (
+                f"{self.w['score']} {self.show(o.detail)} → {self.show(o.value)}" if words else "")
         vals, pts, table_total = o.detail
         rows, texts = [], []
         for k, (it, v, p) in enumerate(zip(t.items + t.bonus, vals, pts)):
@@ -344,6 +419,8 @@ class Explainer:
             if is_bonus:
                 row["bonus"] = True
             rows.append(row)
+            if not words:
+                continue
             if p is None:
                 texts.append(f"{it.id} = ?")
             elif is_bonus:
@@ -374,7 +451,7 @@ def explain(ps: PolicySet, program: Program, facts: dict, values: dict, trace: d
             computed: dict | None = None) -> tuple[OutcomeExplanation, ...]:
     x = Explainer(ps, program, lang, computed or {})
     out = []
-    params = {m.param.output: m for m in program.params.values() if m.param.output}
+    params = _param_outputs(program)
     for name in sorted(program.outputs):
         o = ps.outputs[name]
         v = values.get(name, MISSING)
@@ -395,6 +472,46 @@ def explain(ps: PolicySet, program: Program, facts: dict, values: dict, trace: d
         out.append(OutcomeExplanation(name, label, v, status, deciding, rules, missing,
                                       head + "".join("\n  " + r.text for r in deciding)))
     return tuple(out)
+
+
+def compact(ps: PolicySet, program: Program, facts: dict, values: dict, trace: dict, lang: str,
+            computed: dict | None = None) -> tuple[list[dict], dict[str, dict]]:
+    """The compact JSON's ``explanation`` and ``documents`` straight from the recorded results,
+    as :func:`explain` and ``OutcomeExplanation.to_dict(full=False)`` give them (a test holds the
+    two equal): the deciding rules are chosen from the recorded statuses and values, as
+    :func:`explain` chooses them, and only they are put into words — without their sentences."""
+    x = Explainer(ps, program, lang, computed or {})
+    out, docs = [], {}
+    params = None
+    labels = program.explain_memo.get((lang, "#labels"))
+    if labels is None:
+        labels = program.explain_memo[(lang, "#labels")] = {n: text_of(ps.outputs[n].label, lang) for n in program.outputs}
+    for name in sorted(program.outputs):
+        combine = ps.outputs[name].combine
+        v = values.get(name, MISSING)
+        if name in trace:
+            outcomes = trace[name]
+            rules = [x.rule_json(ro, facts, name, docs) for ro in _deciding(combine, v, outcomes)]
+            missing = sorted({m for ro in outcomes for m in x.missing(ro, facts)}) if v is MISSING else ()
+        else:
+            params = _param_outputs(program) if params is None else params
+            found = (x.param(name, params[name]),) if name in params else ()
+            deciding = _deciding(combine, v, found)
+            rules = [r.to_dict(False) for r in deciding]
+            for r in deciding:
+                docs.setdefault(r.document["id"], _cited(r.document, r.jurisdiction))
+            missing = sorted({m for r in found for m in r.missing}) if v is MISSING else ()
+        e = {"output": name, "label": labels[name], "value": to_json_value(v),
+             "status": "undetermined" if v is MISSING else "null" if v is None else "decided", "deciding": rules}
+        if missing:
+            e["missing_facts"] = list(missing)
+        out.append(e)
+    return out, docs
+
+
+def _param_outputs(program: Program) -> dict[str, MergedParam]:
+    """Outcome -> the parameter that gives it (a value in force shown as an outcome)."""
+    return {m.param.output: m for m in program.params.values() if m.param.output}
 
 
 def _deciding(mode: str, v: Any, rules: tuple[RuleExplanation, ...]) -> tuple[RuleExplanation, ...]:

@@ -261,3 +261,52 @@ def test_a_decisions_layers_cannot_be_changed_under_the_next_decision(policies):
     with pytest.raises(AttributeError):
         d.layers[0]["documents"].append("x")
     assert policies.evaluate(BASE).to_dict()["layers"] == json.loads(d.to_json())["layers"]
+
+
+def _generated_cases(n: int) -> list[dict]:
+    import datetime as dt
+    import random
+
+    from benchmarks.cases import decision_cases
+
+    return decision_cases(random.Random(20240301), n, as_of=dt.date(2024, 3, 1))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_compact_json_written_straight_from_the_record_is_the_one_of_the_explanation(policies, lang):
+    # to_json() before the explanation is read takes the short way (explain.compact: only the
+    # deciding rules, no sentences); after it is read, the JSON comes from the explanation
+    # itself.  Both must be the same, byte for byte, on every kind of case.
+    cases = _generated_cases(150) + sorted(p for p in (ROOT / "examples").iterdir() if p.suffix in (".yaml", ".json"))
+    empty = {"subject": "commissioner", "jurisdiction": "cn/nm/baotou/imust", "as_of": "2024-03-01", "facts": {}}
+    seen_missing = seen_fails = 0
+    for case in cases + [empty, BASE]:
+        short = policies.evaluate(case, lang=lang)
+        text = short.to_json()
+        assert short._explanation is None, "the compact JSON did not leave the explanation unread"
+        short.explanation  # now read: the JSON comes from it
+        assert short.to_json() == text
+        assert policies.evaluate(case, lang=lang).to_dict() == json.loads(text)
+        seen_missing += '"missing_facts"' in text
+        seen_fails += '"needs"' in text
+    assert seen_missing and seen_fails  # the cases reach undetermined outcomes and failed conditions
+
+
+def test_compact_json_is_what_json_itself_writes_for_any_text(policies):
+    # explain.dumps uses orjson for speed; it must write exactly what json.dumps writes, and escape
+    # what a terminal acts on (C1, bidirectional controls, line separators) in both.
+    from policyengine.explain import dumps
+
+    nasty = "".join(chr(i) for i in range(0x00, 0xa0)) + "\u061c\u200e\u200f\u202a\u202e\u2066\u2069\u2028\u2029—“”…é"
+    objs = [{"b": nasty, "a": [1, True, None, "x"], "É": {"z": 2, "\U0001F600": 1, "\uffff": 0}},
+            {"big": 2 ** 64, "small": -(2 ** 63) - 1, "ok": 2 ** 63 - 1},  # past 64 bits: json's own answer
+            {"lone": "\ud800"}, {"plain": "ascii only"}, {}, []]
+    for obj in objs:
+        expected = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        got = dumps(obj, None)
+        assert json.loads(got) == json.loads(expected)
+        for ch in "\u0085\u061c\u200e\u202e\u2066\u2028\u2029":
+            assert ch not in got
+    assert dumps(objs[3], None) == '{"plain":"ascii only"}'
+    d = policies.evaluate(dict(BASE, facts=dict(BASE["facts"], listed_exchange="domestic")))
+    assert d.to_json() == dumps(d.to_dict(), None)
