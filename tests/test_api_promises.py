@@ -244,8 +244,14 @@ def test_an_explanation_names_the_value_in_force_and_who_set_it(tmp_path):
     assert d.outputs["compliant"] is False and d.outputs["min_service_days_per_year"] == 40
     compliant = next(e for e in d.explanation if e.output == "compliant")
     failed = [r for r in compliant.deciding if r.status == "fails"]
-    assert failed and all("min_service_days = 40" in r.text and "包头市企业科技特派员实施方案" in r.text
-                          and "六(一)" in r.text for r in failed), [r.text for r in failed]
+    # said as the officer reads it: what is required, where it was set, at which layer, and what the case has
+    assert failed and all("要求 ≥ 40（包头市企业科技特派员实施方案 六(一)，包头市），实际 35" in r.text
+                          for r in failed), [r.text for r in failed]
+    d_en = pol.evaluate({"subject": case.subject, "jurisdiction": case.jurisdiction, "as_of": case.as_of,
+                         "facts": facts}, lang="en")
+    failed_en = [r for e in d_en.explanation if e.output == "compliant" for r in e.deciding if r.status == "fails"]
+    assert failed_en and all("needs ≥ 40 (" in r.text and "六(一), Baotou" in r.text and "), actual 35" in r.text
+                             for r in failed_en), [r.text for r in failed_en]
     data = json.loads(d.to_json())
     rules = next(e for e in data["explanation"] if e["output"] == "compliant")["deciding"]
     in_force = [r["in_force"]["min_service_days"] for r in rules if "in_force" in r]
