@@ -227,7 +227,8 @@ class Policies:
     def evaluate(self, case: Case | dict | str | Path, *, jurisdiction: str | None = None, as_of: Any = None,
                  explain: bool = True, lang: str = "zh") -> Decision:
         """Decide a case.  ``explain=False`` records no rule results (the values are the same; faster)."""
-        lang = check_lang(lang)
+        if type(lang) is not str or (lang != "zh" and lang != "en"):  # (a plain "zh" or "en": no call)
+            lang = check_lang(lang)
         if not explain and jurisdiction is None and as_of is None and type(case) is dict:
             hit = self._fast_hit(case, lang)
             if hit is not None:  # the facts checked as the decision reads them (fast.py); None: a check failed
