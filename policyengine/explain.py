@@ -409,7 +409,7 @@ class Explainer:
             if o.status == "fails":
                 need = requirement
                 if compare is None:
-                    parts.append(f"; {self.w['needs']} {_in_words(need, self.lang)}")
+                    parts.append(f"; {self.w['needs']} {need if r.requirement else _in_words(need, self.lang)}")
             elif o.status in ("not_applicable", "not_checkable"):
                 parts.append(f" ({self.w[o.status]})")
             elif o.status == "pending":

@@ -316,3 +316,23 @@ def test_compact_json_is_what_json_itself_writes_for_any_text(policies):
     assert dumps(objs[3], None) == '{"plain":"ascii only"}'
     d = policies.evaluate(dict(BASE, facts=dict(BASE["facts"], listed_exchange="domestic")))
     assert d.to_json() == dumps(d.to_dict(), None)
+
+
+def test_a_requirement_without_words_is_said_with_chinese_operators_and_quoted_text_kept():
+    from policyengine.explain import _in_words
+
+    expr = 'technical_workstations >= 5 and not name == "a and b" or x != false'
+    assert _in_words(expr, "zh") == 'technical_workstations ≥ 5 且 非 name ＝ "a and b" 或 x ≠ 否'
+    assert _in_words(expr, "en") == expr
+
+
+def test_the_text_of_a_decision_speaks_the_officers_language(policies):
+    zh = policies.evaluate(IMUST_EXAMPLE).to_text()
+    assert zh.startswith("决定：commissioner @ cn/nm/baotou/imust，截至 2024-03-01\n适用层级：")
+    assert " = 是" in zh and " = 否" in zh and "未提供" in zh and "qualified（合格）" in zh
+    assert not any(f" = {w}" in zh for w in ("true", "false", "null")) and "as of" not in zh
+    assert "要求 ≥ 30（内蒙古科技大学企业科技特派员管理办法（试行）（内科大校发〔2023〕45号） 第三条(五)，内蒙古科技大学），实际 42" in zh
+    en = policies.evaluate(IMUST_EXAMPLE, lang="en").to_text()
+    assert en.startswith("Decision: commissioner @ cn/nm/baotou/imust, as of 2024-03-01\nLayers: ")
+    assert " = yes" in en and " = no" in en and "not given" in en and "), actual 42" in en
+    assert not any(f" = {w}" in en for w in ("true", "false", "null", "是", "否"))
