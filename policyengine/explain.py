@@ -317,15 +317,10 @@ class Explainer:
                     return printable(f"{v}（{_text_of(lab, self.lang)}）")
         return printable(str(v))
 
-    def layer(self, jurisdiction: str) -> str:
-        """A layer as an officer names it (包头市), not by its path."""
-        j = self.ps.jurisdictions.get(jurisdiction)
-        return text_of(j.name, self.lang) if j is not None else printable(jurisdiction)
-
     def comparison(self, r: Any) -> tuple[str, str, str | None] | None:
         """For a condition comparing one fact with a value in force or a number
         (``service_days >= min_service_days``): the fact and what is required, in words with
-        the document, article and layer that set the value (``要求 ≥ 40（包头市…方案 六(一)，包头市）``)."""
+        the document, article and layer that set the value (``要求 ≥ 40（包头市…方案 六(一)，cn/nm/baotou）``)."""
         node = r.condition.node if r.condition is not None else None
         if not isinstance(node, A.Compare) or node.op not in _SYMBOLS:
             return None
@@ -338,7 +333,7 @@ class Explainer:
         if isinstance(right, A.Name) and right.name in self.p.params:
             x = self.in_force(right.name)
             value = self.show(self.p.params[right.name].param.value)
-            where = self.cite(x["doc"]["id"], x["article"]), self.layer(x["jurisdiction"])
+            where = self.cite(x["doc"]["id"], x["article"]), x["jurisdiction"]
             said = f"（{where[0]}，{where[1]}）" if self.lang != "en" else f" ({where[0]}, {where[1]})"
             return left.name, f"{self.w['needs']} {sym} {value}{said}", right.name
         if isinstance(right, A.Literal) and not isinstance(right.value, str):
@@ -360,7 +355,7 @@ class Explainer:
             said = compare[2] if compare else None  # the value in force the requirement names is not named again
             tail = "".join(
                 [f"; {self.w['in_force']} {x['name']} = {self.show(self.p.params[x['name']].param.value)}"
-                 f"（{self.cite(x['doc']['id'], x['article'])}，{self.layer(x['jurisdiction'])}）" for x in params
+                 f"（{self.cite(x['doc']['id'], x['article'])}，{x['jurisdiction']}）" for x in params
                  if x["name"] != said])
             merge_tail = "".join([f"; {self.w['replaced']} {self.cite(x.document, x.citation)}" for x in m.replaced]
                                  + [f"; {self.w['kept_over']}: {self.cite(x.document, x.citation)}" for x in m.kept_over])
@@ -397,7 +392,7 @@ class Explainer:
             if compare is not None:  # what is required, and what the case has
                 given = shown.get(compare[0], MISSING)
                 actual = self.w["not_given"] if given is MISSING else self.show(given, compare[0], True)
-                parts.append(f": {compare[1]}{'，' if self.lang != 'en' else ', '}{self.w['actual']} {actual}")
+                parts.append(f": {compare[1]}{'，' if self.lang != 'en' else ', '}{self.w['actual']} {compare[0]} = {actual}")
             vals = "; ".join(f"{n} = {self.show(shown[n], n, True)}" for n in names
                              if shown[n] is not MISSING and (compare is None or n != compare[0]))
             derived = [n for n in derived_names if n in self.computed]
