@@ -282,17 +282,23 @@ def _jsonish(v):
 def check_decisions(policies, prog, items, rendered_too: int) -> None:
     """The engine's outcomes (compiled program, traced or not, the library call) against the oracle on
     every case; the ``.to_dict()`` rendering on the first ``rendered_too`` cases."""
-    from benchmarks.oracle import imust_decision
+    from benchmarks.oracle import UNDETERMINED, imust_decision
+    from policyengine.runtime import MISSING
 
     bad = []
     for i, (raw, facts, as_of) in enumerate(items):
         want = imust_decision(facts, as_of)
-        got = {"prog.run(trace=False)": prog.run(facts, as_of, trace=False)[0],
-               "prog.run(trace=True)": prog.run(facts, as_of, trace=True)[0],
-               "policies.evaluate(case).outputs": policies.evaluate(raw).outputs}
-        for how, out in got.items():
-            if out != want:
-                diff = {k: (want.get(k), out.get(k)) for k in sorted(set(want) | set(out)) if want.get(k) != out.get(k)}
+        # an outcome the facts leave open: MISSING inside the program, null through the API
+        inside = {k: MISSING if v == UNDETERMINED else v for k, v in want.items()}
+        public = {k: None if v == UNDETERMINED else v for k, v in want.items()}
+        got = {"prog.run(trace=False)": (prog.run(facts, as_of, trace=False)[0], inside),
+               "prog.run(trace=True)": (prog.run(facts, as_of, trace=True)[0], inside),
+               "policies.evaluate(case).outputs": (policies.evaluate(raw).outputs, public)}
+        want = public
+        for how, (out, expected) in got.items():
+            if out != expected:
+                diff = {k: (expected.get(k), out.get(k)) for k in sorted(set(expected) | set(out))
+                        if expected.get(k) != out.get(k)}
                 bad.append((how, raw, diff))
         if i >= rendered_too:
             continue

@@ -22,7 +22,7 @@ from .check import check_files
 from .runtime import MISSING, EvalLimit
 from .diagnostics import Diagnostic, PolicyError, Span, Text, sort_key
 from .evaluate import Program, build_program
-from .explain import Decision, explain as _explain
+from .explain import Decision, compact as _compact, explain as _explain
 from .load import DEFAULT_LIMITS, Limits, find_files, load_file
 from .types import suggestion_budget
 from .fast import CASE_KEYS as _CASE_KEYS, FactGate, checked_loads, iso_date
@@ -238,7 +238,8 @@ class Policies:
     def evaluate(self, case: Case | dict | str | Path, *, jurisdiction: str | None = None, as_of: Any = None,
                  explain: bool = True, lang: str = "zh") -> Decision:
         """Decide a case.  ``explain=False`` records no rule results (the values are the same; faster)."""
-        lang = check_lang(lang)
+        if type(lang) is not str or (lang != "zh" and lang != "en"):  # (a plain "zh" or "en": no call)
+            lang = check_lang(lang)
         if not explain and jurisdiction is None and as_of is None and type(case) is dict:
             hit = self._fast_hit(case, lang)
             if hit is not None:  # the facts checked as the decision reads them (fast.py); None: a check failed
@@ -368,6 +369,6 @@ class _Explanation:
         self.ps, self.prog, self.facts, self.values = ps, prog, facts, values
         self.trace, self.lang, self.computed = trace, lang, computed
 
-    def __call__(self):
-        return _explain(self.ps, self.prog, self.facts, self.values, self.prog.rule_outcomes(self.trace), self.lang,
-                        self.computed)
+    def __call__(self, compact: bool = False):
+        return (_compact if compact else _explain)(self.ps, self.prog, self.facts, self.values,
+                                                   self.prog.rule_outcomes(self.trace), self.lang, self.computed)

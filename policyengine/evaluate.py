@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from . import ast as A
 from .compile import Gen
@@ -121,9 +121,8 @@ def pick_tier(tiers: tuple[Tier, ...], v: int) -> Tier | None:
     return None
 
 
-@dataclass(frozen=True)
-class RuleOutcome:
-    """What one rule said in one evaluation."""
+class RuleOutcome(NamedTuple):
+    """What one rule said in one evaluation (a named tuple: an explained decision makes dozens)."""
 
     rule: Rule
     merged: MergedRule
@@ -178,11 +177,15 @@ class Program:
                 value, detail = entries
                 out[name] = [RuleOutcome(m.rule, m, "unknown" if value is MISSING else "value", value, detail)]
                 continue
+            shape = self.explain_memo.get(("#feeds", name))
+            if shape is None:  # what each rule's status is read with, the same for every case
+                shape = self.explain_memo[("#feeds", name)] = tuple(
+                    (m, m.rule, m.rule.kind, _body_of(m.rule) is not None, m.rule.deadline is not None)
+                    for m in self.feeds[name])
             res = []
-            for m, (w, b) in zip(self.feeds[name], entries):
-                r = m.rule
-                status, v = status_of(r.kind, _body_of(r) is not None, w, b)
-                if r.deadline is not None and status == "unknown" and v is None:
+            for (m, r, kind, body, deadline), (w, b) in zip(shape, entries):
+                status, v = status_of(kind, body, w, b)
+                if deadline and status == "unknown" and v is None:
                     status = "pending"  # a target not reached before its deadline
                 res.append(RuleOutcome(r, m, status, v))
             out[name] = res

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
+from . import ast as A
 from .runtime import MISSING
 from .evaluate import Program, RuleOutcome, pick_tier
 from .merge import MergedParam
@@ -31,6 +34,9 @@ def text_of(label: Any, lang: str = "zh") -> str:
 
 
 def to_json_value(v: Any) -> Any:
+    t = type(v)
+    if t is str or t is bool or t is int or v is None:  # most values: as they are
+        return v
     if v is MISSING:
         return None
     if isinstance(v, _dt.date):
@@ -48,7 +54,16 @@ def dumps(obj: Any, indent: int | None = 2) -> str:
     """Deterministic JSON: sorted keys, no floats, UTF-8 text kept as is; ``indent=None`` is
     compact (one line, and Python's fast encoder)."""
     if indent is None:
-        text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        try:  # orjson writes the same bytes as json below, ten times as fast
+            raw = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # what it refuses (an integer past 64 bits, a lone surrogate): json's own answer
+            text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        else:
+            text = raw.decode("utf-8")
+            # the characters below are all U+0080–U+009F, U+061C or U+2000–U+206F: without their
+            # UTF-8 lead bytes (each a memchr) there is none to escape
+            if b"\xc2" not in raw and b"\xd8" not in raw and b"\xe2" not in raw:
+                return text
     else:
         text = json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=indent)
     # C1 controls, bidirectional controls and line separators may stand raw in JSON, but a
@@ -64,14 +79,42 @@ _WORDS = {
            "value": "取值", "needs": "要求", "missing": "缺少事实", "true": "是", "false": "否", "null": "无",
            "replaced": "替代了", "ignored": "未采纳下级的放宽", "kept_over": "下级试图替换，未生效", "undetermined": "待定",
            "score": "得分", "bonus": "加分", "cap": "封顶", "points": "分", "no_tier": "无对应档次，计0分", "set_by": "由",
-           "restates": "重申", "in_force": "现行取值", "pending": "未到期限，待定；期限"},
+           "restates": "重申", "in_force": "现行取值", "pending": "未到期限，待定；期限", "not_given": "未提供",
+           "actual": "实际", "as_of": "截至", "decision": "决定", "layers": "适用层级"},
     "en": {"holds": "holds", "fails": "fails", "unknown": "cannot be decided", "not_applicable": "does not apply",
            "not_checkable": "cannot be checked from the facts", "value": "value", "needs": "needs", "missing": "missing facts",
            "true": "yes", "false": "no", "null": "none", "replaced": "replaced", "ignored": "kept over a looser lower value",
            "kept_over": "a lower layer tried to replace it, without effect", "undetermined": "undetermined",
            "score": "score", "bonus": "bonus", "cap": "cap", "points": "points", "no_tier": "no tier covers it: 0 points",
-           "set_by": "set by", "restates": "restates", "in_force": "value in force:", "pending": "pending until its deadline"},
+           "set_by": "set by", "restates": "restates", "in_force": "value in force:", "pending": "pending until its deadline",
+           "not_given": "not given", "actual": "actual", "as_of": "as of", "decision": "Decision", "layers": "Layers"},
 }
+
+
+_SYMBOLS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "=", "!=": "≠"}
+_FLIPPED = {">=": "<=", "<=": ">=", ">": "<", "<": ">", "==": "==", "!=": "!="}
+# an expression shown as the requirement (where a rule gives none in words): its operators in Chinese
+_ZH_WORDS = [(re.compile(r"\band\b"), "且"), (re.compile(r"\bor\b"), "或"), (re.compile(r"\bnot\b"), "非"),
+             (re.compile(r"\btrue\b"), "是"), (re.compile(r"\bfalse\b"), "否"), (re.compile(r"\bnull\b"), "无"),
+             (re.compile(r">="), "≥"), (re.compile(r"<="), "≤"), (re.compile(r"!="), "≠"), (re.compile(r"=="), "＝")]
+
+
+def _in_words(requirement: str, lang: str) -> str:
+    """A requirement as said to the officer: an expression's operators in Chinese (``且``, ``≥``)
+    outside quoted text; the words of a rule's ``requirement`` as written."""
+    if lang == "en":
+        return requirement
+    pieces = re.split(r"('[^']*'|\"[^\"]*\")", requirement)
+    for i in range(0, len(pieces), 2):
+        for pat, word in _ZH_WORDS:
+            pieces[i] = pat.sub(word, pieces[i])
+    return "".join(pieces)
+
+
+def _grades_score(detail: Any) -> bool:
+    """The detail of a score table's grade: it reads the score (``{"score": …}``), so the compact
+    JSON leaves out the counts behind it, which the score's own entry shows."""
+    return type(detail) is dict and detail.keys() == {"score"}
 
 
 @dataclass(frozen=True)
@@ -98,12 +141,13 @@ class RuleExplanation:
     def to_dict(self, full: bool = True) -> dict:
         """The rule's part as JSON.  The document is named by its id (the decision's ``documents``
         map says which it is); ``full=False`` leaves out what can be read from the rest: the
-        value of a condition (its status says it), the kind, the layer and the rendered text."""
+        value of a condition (its status says it), the kind, the layer, the rendered text, and
+        the facts of a grade (the score it reads is in ``detail``; its facts are the score's)."""
         d = {"id": self.id, "status": self.status, "document": self.document["id"], "article": self.article,
              "label": self.label}
         if full or self.status not in ("holds", "fails"):
             d["value"] = to_json_value(self.value)
-        if full or self.facts:
+        if full or (self.facts and not _grades_score(self.detail)):
             d["facts"] = to_json_value(self.facts)
         if full or self.missing:
             d["missing"] = list(self.missing)
@@ -166,7 +210,9 @@ class Decision:
                  layers: tuple[dict, ...], lang: str = "zh", explanation: tuple | None = None):
         self.subject, self.jurisdiction, self.as_of, self.outputs = subject, jurisdiction, as_of, outputs
         self.layers, self.lang = layers, lang
-        self._explain = explain  # a callable building the explanation from the recorded results, until read
+        # a callable building the explanation from the recorded results, until read; called with
+        # compact=True it gives the compact JSON's explanation and documents instead
+        self._explain = explain
         self._explanation = explanation
 
     @property
@@ -199,16 +245,21 @@ class Decision:
         """The CONTRACT JSON.  Each document that the explanation cites is named once, in
         ``documents`` (id → number, title, jurisdiction), and rules refer to it by id.
         ``full=True`` adds every rule's kind, layer and rendered text, and the outcome's text."""
-        explanation = self.explanation
-        docs: dict[str, dict] = {}
-        for e in explanation:
-            for r in e.rules:
-                docs.setdefault(r.document["id"], _cited(r.document, r.jurisdiction))
-                for x in r.params:
-                    docs.setdefault(x["doc"]["id"], _cited(x["doc"], x["jurisdiction"]))
+        if self._explanation is None and not full and self._explain is not None:
+            # the compact JSON straight from the recorded results: only the deciding rules, without
+            # their sentences, and the explanation stays unread (built in full when it is read)
+            shown, docs = self._explain(compact=True)
+        else:
+            docs: dict[str, dict] = {}
+            for e in self.explanation:  # the documents that what is shown cites
+                for r in (e.rules if full else e.deciding):
+                    docs.setdefault(r.document["id"], _cited(r.document, r.jurisdiction))
+                    for x in r.params:
+                        docs.setdefault(x["doc"]["id"], _cited(x["doc"], x["jurisdiction"]))
+            shown = [e.to_dict(full) for e in self.explanation]
         return {"subject": self.subject, "jurisdiction": self.jurisdiction, "as_of": self.as_of.isoformat(),
                 "outputs": {k: to_json_value(v) for k, v in sorted(self.outputs.items())},
-                "explanation": [e.to_dict(full) for e in explanation], "documents": docs,
+                "explanation": shown, "documents": docs,
                 "layers": [{k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in x.items()}
                            for x in self.layers]}
 
@@ -240,28 +291,54 @@ class Explainer:
         d = self.ps.documents[doc_id]
         return printable(f"{_text_of(d.title, self.lang)}{'（' + d.number + '）' if d.number else ''} {article}".strip())
 
-    def show(self, v: Any, name: str | None = None) -> str:
+    def show(self, v: Any, name: str | None = None, fact: bool = False) -> str:
+        """A value in words: yes/no (是/否), a fact given as null "not given" (未提供), an outcome
+        without a value "none" (无), an enum value of a fact or outcome ``name`` with its Chinese
+        label where the vocabulary has one."""
         if v is MISSING:
             return "?"
         if v is True:
-            return "true"
+            return self.w["true"]
         if v is False:
-            return "false"
+            return self.w["false"]
         if v is None:
-            return "null"
+            return self.w["not_given" if fact else "null"]
         if isinstance(v, _dt.date):
             return v.isoformat()
         if isinstance(v, tuple):
             return "[" + ", ".join(self.show(x) for x in v) + "]"
         if isinstance(v, dict):
             return "{" + ", ".join(f"{k}: {self.show(x)}" for k, x in sorted(v.items())) + "}"
-        if isinstance(v, str) and name:
-            f = self.p.facts.get(name)
-            if f and f.type.kind == "enum":
+        if isinstance(v, str) and name and self.lang != "en":
+            f = self.p.facts.get(name) or self.ps.outputs.get(name)
+            if f is not None and f.type.kind == "enum":
                 lab = self.labels.get(f.type.enum.name, {}).get(v)
-                if lab and self.lang != "en":
+                if lab:
                     return printable(f"{v}（{_text_of(lab, self.lang)}）")
         return printable(str(v))
+
+    def comparison(self, r: Any) -> tuple[str, str, str | None] | None:
+        """For a condition comparing one fact with a value in force or a number
+        (``service_days >= min_service_days``): the fact and what is required, in words with
+        the document, article and layer that set the value (``要求 ≥ 40（包头市…方案 六(一)，cn/nm/baotou）``)."""
+        node = r.condition.node if r.condition is not None else None
+        if not isinstance(node, A.Compare) or node.op not in _SYMBOLS:
+            return None
+        op, left, right = node.op, node.left, node.right
+        if isinstance(right, A.Name) and right.name in self.p.facts:
+            left, right, op = right, left, _FLIPPED[op]
+        if not (isinstance(left, A.Name) and left.name in self.p.facts):
+            return None
+        sym = _SYMBOLS[op] if op != "==" or self.lang == "en" else "＝"
+        if isinstance(right, A.Name) and right.name in self.p.params:
+            x = self.in_force(right.name)
+            value = self.show(self.p.params[right.name].param.value)
+            where = self.cite(x["doc"]["id"], x["article"]), x["jurisdiction"]
+            said = f"（{where[0]}，{where[1]}）" if self.lang != "en" else f" ({where[0]}, {where[1]})"
+            return left.name, f"{self.w['needs']} {sym} {value}{said}", right.name
+        if isinstance(right, A.Literal) and not isinstance(right.value, str):
+            return left.name, f"{self.w['needs']} {sym} {self.show(right.value)}", None
+        return None
 
     def static(self, o: RuleOutcome) -> tuple:
         """What a rule's explanation says whatever the case: the facts and parameters it reads, the
@@ -274,9 +351,12 @@ class Explainer:
             derived = tuple(n for n in sorted(r.reads()) if n not in self.p.facts and not n.startswith("#")
                             and n != "as_of")
             params = tuple(self.in_force(n) for n in self.p.rule_params(r))
+            compare = self.comparison(r)
+            said = compare[2] if compare else None  # the value in force the requirement names is not named again
             tail = "".join(
                 [f"; {self.w['in_force']} {x['name']} = {self.show(self.p.params[x['name']].param.value)}"
-                 f"（{self.cite(x['doc']['id'], x['article'])}，{x['jurisdiction']}）" for x in params])
+                 f"（{self.cite(x['doc']['id'], x['article'])}，{x['jurisdiction']}）" for x in params
+                 if x["name"] != said])
             merge_tail = "".join([f"; {self.w['replaced']} {self.cite(x.document, x.citation)}" for x in m.replaced]
                                  + [f"; {self.w['kept_over']}: {self.cite(x.document, x.citation)}" for x in m.kept_over])
             replaced = tuple({"id": x.id, "document": x.document, "article": x.citation} for x in m.replaced)
@@ -286,36 +366,51 @@ class Explainer:
             got = self.p.explain_memo[key] = (
                 self.p.rule_facts(r), derived, params, tail, merge_tail, replaced, ignored, text_of(r.label, self.lang),
                 f" — {self.cite(r.document, r.citation)}", self.doc(r.document), self.ps.documents[r.document].jurisdiction,
-                need)
+                need, compare)
         return got
+
+    def missing(self, o: RuleOutcome, facts: dict) -> tuple[str, ...]:
+        """The facts a rule would have needed and the case does not give (where they left it open)."""
+        if o.status == "unknown" or o.value is MISSING:
+            return tuple(n for n in self.static(o)[0] if n not in facts)
+        return ()
 
     def rule(self, o: RuleOutcome, facts: dict, output: str) -> RuleExplanation:
         r = o.rule
         (names, derived_names, params, params_text, merge_text, replaced, ignored, label, cite, doc, jurisdiction,
-         requirement) = self.static(o)
+         requirement, compare) = self.static(o)
         shown = {n: facts.get(n, MISSING) for n in names}
-        missing = tuple(n for n in names if n not in facts) if o.status == "unknown" or o.value is MISSING else ()
+        missing = self.missing(o, facts)
+        if compare is not None and o.status not in ("holds", "fails", "unknown"):
+            compare = None  # (not applicable, pending: the values read say why)
         parts = [f"{'✓' if o.status == 'holds' else '✗' if o.status == 'fails' else '·'} {label}", cite]
         detail = need = None
         if r.table is not None and o.detail is not None:
             detail, table_text = self.table(o, output)
             parts.append(": " + table_text)
         else:
-            vals = "; ".join(f"{n} = {self.show(shown[n], n)}" for n in names if shown[n] is not MISSING)
+            if compare is not None:  # what is required, and what the case has
+                given = shown.get(compare[0], MISSING)
+                actual = self.w["not_given"] if given is MISSING else self.show(given, compare[0], True)
+                parts.append(f": {compare[1]}{'，' if self.lang != 'en' else ', '}{self.w['actual']} {compare[0]} = {actual}")
+            vals = "; ".join(f"{n} = {self.show(shown[n], n, True)}" for n in names
+                             if shown[n] is not MISSING and (compare is None or n != compare[0]))
             derived = [n for n in derived_names if n in self.computed]
             if derived:  # values the rule reads that were computed (outcomes, definitions)
-                vals = "; ".join(filter(None, [vals, "; ".join(f"{n} = {self.show(self.computed[n])}" for n in derived)]))
+                vals = "; ".join(filter(None, [vals, "; ".join(f"{n} = {self.show(self.computed[n], n)}"
+                                                               for n in derived)]))
             if vals:
-                parts.append(f": {vals}")
+                parts.append(f"; {vals}" if compare is not None else f": {vals}")
             if o.status == "fails":
                 need = requirement
-                parts.append(f"; {self.w['needs']} {need}")
+                if compare is None:
+                    parts.append(f"; {self.w['needs']} {need if r.requirement else _in_words(need, self.lang)}")
             elif o.status in ("not_applicable", "not_checkable"):
                 parts.append(f" ({self.w[o.status]})")
             elif o.status == "pending":
                 parts.append(f" ({self.w['pending']} {r.deadline.isoformat()})")
             elif o.status == "value":
-                parts.append(f" → {self.show(o.value)}")
+                parts.append(f" → {self.show(o.value, output)}")
         parts.append(params_text)
         if missing:
             parts.append(f"; {self.w['missing']}: {', '.join(missing)}")
@@ -323,16 +418,66 @@ class Explainer:
         return RuleExplanation(r.id, r.kind, o.status, o.value, jurisdiction, doc, r.citation, label, shown, missing,
                                "".join(parts), replaced, ignored, detail, need, params)
 
+    def compact_static(self, o: RuleOutcome) -> tuple:
+        """What a rule's entry in the compact JSON says whatever the case (as
+        :meth:`RuleExplanation.to_dict` writes it), and the documents it cites, with their entries of
+        the decision's documents map."""
+        key = (self.lang, id(o.merged), "compact")
+        got = self.p.explain_memo.get(key)
+        if got is None:
+            names, _, params, _, _, replaced, ignored, label, _, doc, jurisdiction, requirement, _ = self.static(o)
+            r = o.rule
+            base = {"id": r.id, "document": doc["id"], "article": r.citation, "label": label}
+            if params:
+                base["in_force"] = {x["name"]: {"value": x["value"], "document": x["doc"]["id"], "article": x["article"]}
+                                    for x in params}
+            if replaced:
+                base["replaced"] = list(replaced)
+            if ignored:
+                base["ignored"] = list(ignored)
+            cited = {doc["id"]: _cited(doc, jurisdiction)}
+            for x in params:
+                cited.setdefault(x["doc"]["id"], _cited(x["doc"], x["jurisdiction"]))
+            got = self.p.explain_memo[key] = (base, names, requirement, tuple(cited.items()))
+        return got
+
+    def rule_json(self, o: RuleOutcome, facts: dict, output: str, docs: dict) -> dict:
+        """A deciding rule's entry in the compact JSON, straight from its recorded result: what
+        ``self.rule(o, facts, output).to_dict(full=False)`` gives, without the sentence (a test
+        holds the two equal).  The documents it cites are added to ``docs``."""
+        base, names, requirement, cited = self.compact_static(o)
+        d = base.copy()
+        status = d["status"] = o.status
+        if status != "holds" and status != "fails":
+            d["value"] = to_json_value(o.value)
+        elif status == "fails":
+            d["needs"] = requirement
+        detail = self.table(o, output, False)[0] if o.rule.table is not None and o.detail is not None else None
+        if names:
+            if not _grades_score(detail):
+                d["facts"] = {n: to_json_value(facts.get(n, MISSING)) for n in names}
+            missing = self.missing(o, facts)
+            if missing:
+                d["missing"] = list(missing)
+        if detail is not None:
+            d["detail"] = detail
+        for k, v in cited:
+            if k not in docs:
+                docs[k] = v
+        return d
+
     def in_force(self, name: str) -> dict:
         """A parameter's value in force, with the document, article and layer that set it."""
         p = self.p.params[name].param
         return {"name": name, "value": to_json_value(p.value), "doc": self.doc(p.document), "article": p.citation,
                 "jurisdiction": self.ps.documents[p.document].jurisdiction}
 
-    def table(self, o: RuleOutcome, output: str) -> tuple[dict, str]:
+    def table(self, o: RuleOutcome, output: str, words: bool = True) -> tuple[dict, str]:
+        """A score table's detail (per item: value, tier, points) and, with ``words``, its sentence."""
         t = o.rule.table
         if output == t.grade_output:  # the grade, read from the score
-            return {"score": to_json_value(o.detail)}, f"{self.w['score']} {self.show(o.detail)} → {self.show(o.value)}"
+            return {"score": to_json_value(o.detail)}, (
+                f"{self.w['score']} {self.show(o.detail)} → {self.show(o.value, output)}" if words else "")
         vals, pts, table_total = o.detail
         rows, texts = [], []
         for k, (it, v, p) in enumerate(zip(t.items + t.bonus, vals, pts)):
@@ -344,6 +489,8 @@ class Explainer:
             if is_bonus:
                 row["bonus"] = True
             rows.append(row)
+            if not words:
+                continue
             if p is None:
                 texts.append(f"{it.id} = ?")
             elif is_bonus:
@@ -374,7 +521,7 @@ def explain(ps: PolicySet, program: Program, facts: dict, values: dict, trace: d
             computed: dict | None = None) -> tuple[OutcomeExplanation, ...]:
     x = Explainer(ps, program, lang, computed or {})
     out = []
-    params = {m.param.output: m for m in program.params.values() if m.param.output}
+    params = _param_outputs(program)
     for name in sorted(program.outputs):
         o = ps.outputs[name]
         v = values.get(name, MISSING)
@@ -389,12 +536,52 @@ def explain(ps: PolicySet, program: Program, facts: dict, values: dict, trace: d
         # missing facts matter in the headline only when they left the outcome undetermined
         missing = tuple(sorted({m for r in rules for m in r.missing})) if v is MISSING else ()
         status = "undetermined" if v is MISSING else "null" if v is None else "decided"
-        head = f"{label} ({name}) = {x.show(v) if v is not MISSING else x.w['undetermined']}"
+        head = f"{label} ({name}) = {x.show(v, name) if v is not MISSING else x.w['undetermined']}"
         if missing:
             head += f" — {x.w['missing']}: {', '.join(missing)}"
         out.append(OutcomeExplanation(name, label, v, status, deciding, rules, missing,
                                       head + "".join("\n  " + r.text for r in deciding)))
     return tuple(out)
+
+
+def compact(ps: PolicySet, program: Program, facts: dict, values: dict, trace: dict, lang: str,
+            computed: dict | None = None) -> tuple[list[dict], dict[str, dict]]:
+    """The compact JSON's ``explanation`` and ``documents`` straight from the recorded results,
+    as :func:`explain` and ``OutcomeExplanation.to_dict(full=False)`` give them (a test holds the
+    two equal): the deciding rules are chosen from the recorded statuses and values, as
+    :func:`explain` chooses them, and only they are put into words — without their sentences."""
+    x = Explainer(ps, program, lang, computed or {})
+    out, docs = [], {}
+    params = None
+    labels = program.explain_memo.get((lang, "#labels"))
+    if labels is None:
+        labels = program.explain_memo[(lang, "#labels")] = {n: text_of(ps.outputs[n].label, lang) for n in program.outputs}
+    for name in sorted(program.outputs):
+        combine = ps.outputs[name].combine
+        v = values.get(name, MISSING)
+        if name in trace:
+            outcomes = trace[name]
+            rules = [x.rule_json(ro, facts, name, docs) for ro in _deciding(combine, v, outcomes)]
+            missing = sorted({m for ro in outcomes for m in x.missing(ro, facts)}) if v is MISSING else ()
+        else:
+            params = _param_outputs(program) if params is None else params
+            found = (x.param(name, params[name]),) if name in params else ()
+            deciding = _deciding(combine, v, found)
+            rules = [r.to_dict(False) for r in deciding]
+            for r in deciding:
+                docs.setdefault(r.document["id"], _cited(r.document, r.jurisdiction))
+            missing = sorted({m for r in found for m in r.missing}) if v is MISSING else ()
+        e = {"output": name, "label": labels[name], "value": to_json_value(v),
+             "status": "undetermined" if v is MISSING else "null" if v is None else "decided", "deciding": rules}
+        if missing:
+            e["missing_facts"] = list(missing)
+        out.append(e)
+    return out, docs
+
+
+def _param_outputs(program: Program) -> dict[str, MergedParam]:
+    """Outcome -> the parameter that gives it (a value in force shown as an outcome)."""
+    return {m.param.output: m for m in program.params.values() if m.param.output}
 
 
 def _deciding(mode: str, v: Any, rules: tuple[RuleExplanation, ...]) -> tuple[RuleExplanation, ...]:
@@ -419,11 +606,12 @@ def _deciding(mode: str, v: Any, rules: tuple[RuleExplanation, ...]) -> tuple[Ru
 
 
 def render_text(d: Decision) -> str:
-    head = ("Decision" if d.lang == "en" else "决定") + f": {printable(d.subject)} @ {printable(d.jurisdiction)}, as of {d.as_of.isoformat()}"
-    lines = [head]
+    w = _WORDS["en" if d.lang == "en" else "zh"]
+    sep, colon = (", ", ": ") if d.lang == "en" else ("，", "：")
+    lines = [f"{w['decision']}{colon}{printable(d.subject)} @ {printable(d.jurisdiction)}{sep}{w['as_of']} {d.as_of.isoformat()}"]
     layers = printable(" → ".join(f"{l['jurisdiction']}" + (f" [{', '.join(l['documents'])}]" if l["documents"] else "")
                                   for l in d.layers))
-    lines.append(("Layers" if d.lang == "en" else "适用层级") + f": {layers}")
+    lines.append(f"{w['layers']}{colon}{layers}")
     lines.append("")
     for e in d.explanation:
         lines.append(e.text)

@@ -250,8 +250,14 @@ def test_an_explanation_names_the_value_in_force_and_who_set_it(tmp_path):
     assert d.outputs["compliant"] is False and d.outputs["min_service_days_per_year"] == 40
     compliant = next(e for e in d.explanation if e.output == "compliant")
     failed = [r for r in compliant.deciding if r.status == "fails"]
-    assert failed and all("min_service_days = 40" in r.text and "包头市企业科技特派员实施方案" in r.text
-                          and "六(一)" in r.text for r in failed), [r.text for r in failed]
+    # said as the officer reads it: what is required, where it was set, at which layer, and what the case has
+    assert failed and all("要求 ≥ 40（包头市企业科技特派员实施方案 六(一)，cn/nm/baotou），实际 service_days = 35" in r.text
+                          for r in failed), [r.text for r in failed]
+    d_en = pol.evaluate({"subject": case.subject, "jurisdiction": case.jurisdiction, "as_of": case.as_of,
+                         "facts": facts}, lang="en")
+    failed_en = [r for e in d_en.explanation if e.output == "compliant" for r in e.deciding if r.status == "fails"]
+    assert failed_en and all("needs ≥ 40 (" in r.text and "六(一), cn/nm/baotou" in r.text and "), actual service_days = 35" in r.text
+                             for r in failed_en), [r.text for r in failed_en]
     data = json.loads(d.to_json())
     rules = next(e for e in data["explanation"] if e["output"] == "compliant")["deciding"]
     in_force = [r["in_force"]["min_service_days"] for r in rules if "in_force" in r]
@@ -267,3 +273,72 @@ def test_a_decisions_layers_cannot_be_changed_under_the_next_decision(policies):
     with pytest.raises(AttributeError):
         d.layers[0]["documents"].append("x")
     assert policies.evaluate(BASE).to_dict()["layers"] == json.loads(d.to_json())["layers"]
+
+
+def _generated_cases(n: int) -> list[dict]:
+    import datetime as dt
+    import random
+
+    from benchmarks.cases import decision_cases
+
+    return decision_cases(random.Random(20240301), n, as_of=dt.date(2024, 3, 1))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_compact_json_written_straight_from_the_record_is_the_one_of_the_explanation(policies, lang):
+    # to_json() before the explanation is read takes the short way (explain.compact: only the
+    # deciding rules, no sentences); after it is read, the JSON comes from the explanation
+    # itself.  Both must be the same, byte for byte, on every kind of case.
+    cases = _generated_cases(150) + sorted(p for p in (ROOT / "examples").iterdir() if p.suffix in (".yaml", ".json"))
+    empty = {"subject": "commissioner", "jurisdiction": "cn/nm/baotou/imust", "as_of": "2024-03-01", "facts": {}}
+    seen_missing = seen_fails = 0
+    for case in cases + [empty, BASE]:
+        short = policies.evaluate(case, lang=lang)
+        text = short.to_json()
+        assert short._explanation is None, "the compact JSON did not leave the explanation unread"
+        short.explanation  # now read: the JSON comes from it
+        assert short.to_json() == text
+        assert policies.evaluate(case, lang=lang).to_dict() == json.loads(text)
+        seen_missing += '"missing_facts"' in text
+        seen_fails += '"needs"' in text
+    assert seen_missing and seen_fails  # the cases reach undetermined outcomes and failed conditions
+
+
+def test_compact_json_is_what_json_itself_writes_for_any_text(policies):
+    # explain.dumps uses orjson for speed; it must write exactly what json.dumps writes, and escape
+    # what a terminal acts on (C1, bidirectional controls, line separators) in both.
+    from policyengine.explain import dumps
+
+    nasty = "".join(chr(i) for i in range(0x00, 0xa0)) + "\u061c\u200e\u200f\u202a\u202e\u2066\u2069\u2028\u2029—“”…é"
+    objs = [{"b": nasty, "a": [1, True, None, "x"], "É": {"z": 2, "\U0001F600": 1, "\uffff": 0}},
+            {"big": 2 ** 64, "small": -(2 ** 63) - 1, "ok": 2 ** 63 - 1},  # past 64 bits: json's own answer
+            {"lone": "\ud800"}, {"plain": "ascii only"}, {}, []]
+    for obj in objs:
+        expected = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        got = dumps(obj, None)
+        assert json.loads(got) == json.loads(expected)
+        for ch in "\u0085\u061c\u200e\u202e\u2066\u2028\u2029":
+            assert ch not in got
+    assert dumps(objs[3], None) == '{"plain":"ascii only"}'
+    d = policies.evaluate(dict(BASE, facts=dict(BASE["facts"], listed_exchange="domestic")))
+    assert d.to_json() == dumps(d.to_dict(), None)
+
+
+def test_a_requirement_without_words_is_said_with_chinese_operators_and_quoted_text_kept():
+    from policyengine.explain import _in_words
+
+    expr = 'technical_workstations >= 5 and not name == "a and b" or x != false'
+    assert _in_words(expr, "zh") == 'technical_workstations ≥ 5 且 非 name ＝ "a and b" 或 x ≠ 否'
+    assert _in_words(expr, "en") == expr
+
+
+def test_the_text_of_a_decision_speaks_the_officers_language(policies):
+    zh = policies.evaluate(IMUST_EXAMPLE).to_text()
+    assert zh.startswith("决定：commissioner @ cn/nm/baotou/imust，截至 2024-03-01\n适用层级：")
+    assert " = 是" in zh and " = 否" in zh and "未提供" in zh and "qualified（合格）" in zh
+    assert not any(f" = {w}" in zh for w in ("true", "false", "null")) and "as of" not in zh
+    assert "要求 ≥ 30（内蒙古科技大学企业科技特派员管理办法（试行）（内科大校发〔2023〕45号） 第三条(五)，cn/nm/baotou/imust），实际 service_days = 42" in zh
+    en = policies.evaluate(IMUST_EXAMPLE, lang="en").to_text()
+    assert en.startswith("Decision: commissioner @ cn/nm/baotou/imust, as of 2024-03-01\nLayers: ")
+    assert " = yes" in en and " = no" in en and "not given" in en and "), actual service_days = 42" in en
+    assert not any(f" = {w}" in en for w in ("true", "false", "null", "是", "否"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import random
 from decimal import Decimal
 from pathlib import Path
@@ -176,3 +177,45 @@ def test_odd_shapes(policies, data):
 def test_mutations_same_on_both_paths(policies, data):
     case, _ = data.draw(mutated(policies))  # (keyword overrides always take the reference path)
     compare(policies, case)
+
+
+def _service_bodies() -> list[tuple[str, str]]:
+    out = []
+    for p in sorted([*HOSTILE.iterdir(), *(ROOT / "examples").iterdir()]):
+        if p.suffix in (".yaml", ".json") and p.name != "manifest.yaml":
+            try:
+                data = load_file(p).data
+            except PolicyError:
+                continue
+            if isinstance(data, dict) and "subject" in data:
+                out.append((p.name, json.dumps(data, default=str, ensure_ascii=False)))
+    return out
+
+
+@pytest.mark.parametrize("name,text", _service_bodies(), ids=[n for n, _ in _service_bodies()])
+def test_the_services_shortcut_decides_as_the_safe_reader(policies, name, text):
+    # service/body.decide hands a plain JSON body to evaluate() as a dict (the fast path), without
+    # a case file's name, description and expectations; it must give what the safe reader gives —
+    # the same outcomes and explanation, or the same located diagnostics.
+    from policyengine.cases import case_from_text
+    from policyengine.service.body import decide
+
+    def run(fn):
+        try:
+            return "ok", fn().to_dict()
+        except PolicyError as e:
+            return "error", [d.to_json() for d in e.diagnostics]
+
+    for explain in (False, True):
+        got = run(lambda: decide(policies, text, "<request>.json", explain, "zh"))
+        want = run(lambda: policies.evaluate(case_from_text(text, policies.policy_set, "<request>.json",
+                                                            policies.limits), explain=explain))
+        assert typed(got) == typed(want)
+    for extra in ({"name": "x", "description": "y", "expect": {"eligible": True}}, {"expect": "not a mapping"}):
+        data = json.loads(text)
+        data.update(extra)
+        body = json.dumps(data, ensure_ascii=False)
+        got = run(lambda: decide(policies, body, "<request>.json", False, "zh"))
+        want = run(lambda: policies.evaluate(case_from_text(body, policies.policy_set, "<request>.json",
+                                                            policies.limits), explain=False))
+        assert typed(got) == typed(want)
