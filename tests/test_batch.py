@@ -281,19 +281,27 @@ def test_core_import_does_not_load_duckdb_or_pyarrow():
 
 
 def test_translation_reports_what_it_cannot_express_by_name(policies, tmp_path):
-    """filing_revoked and blacklisted at IMUST read evaluation_history through an aggregate: the SQL
-    translation says so by name, and the rows still get the public API's values (the test above)."""
+    """The aggregates over evaluation_history at IMUST are SQL now (list lambdas); what is still not —
+    eligible of a workstation reads the decimal fact years_service_experience — is reported by name,
+    and its rows get the public API's values (the tests above and below)."""
     from policyengine.batch.sql import translate
 
     q = translate(policies.program("cn/nm/baotou/imust", dt.date(2024, 3, 1), "commissioner"))
-    assert set(q.row_wise) == {"filing_revoked", "blacklisted"}
-    assert "score" in q.outputs and "eligible" in q.outputs and "compliant" in q.outputs
+    assert q.row_wise == {}
+    assert {"score", "eligible", "compliant", "filing_revoked", "blacklisted"} <= set(q.outputs)
+    q = translate(policies.program("cn/nm", dt.date(2024, 3, 1), "workstation"))
+    assert set(q.row_wise) == {"eligible"} and "decimal fact 'years_service_experience'" in q.row_wise["eligible"]
     src = tmp_path / "in.jsonl"
-    write_input(src, [row_of(c, i) for i, c in enumerate(generated_cases(3))])
-    r = subprocess.run([sys.executable, "-m", "policyengine.cli", "batch", str(src), "--out", str(tmp_path / "o.csv")],
-                       capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 0, r.stderr
-    assert "cannot express" in r.stderr and "filing_revoked of commissioner at cn/nm/baotou/imust" in r.stderr
+    src.write_text(json.dumps({"id": 1, "subject": "workstation", "jurisdiction": "cn/nm", "as_of": "2024-03-01",
+                               "years_service_experience": 2.5}) + "\n", encoding="utf-8")
+    for s in (src, tmp_path / "in.parquet"):
+        if s.suffix == ".parquet":
+            pq.write_table(pa.table({"id": [1], "subject": ["workstation"], "jurisdiction": ["cn/nm"],
+                                     "as_of": [dt.date(2024, 3, 1)], "year": [2024]}), s)
+        r = subprocess.run([sys.executable, "-m", "policyengine.cli", "batch", str(s), "--out", str(tmp_path / "o.csv"),
+                            "--lang", "en"], capture_output=True, text=True, cwd=ROOT)
+        assert r.returncode == 0, r.stderr
+        assert "cannot express" in r.stderr and "eligible of workstation at cn/nm" in r.stderr, r.stderr
 
 
 def test_the_query_renders_for_other_dialects_and_runs_the_same_in_duckdb(policies):
@@ -312,15 +320,22 @@ def test_the_query_renders_for_other_dialects_and_runs_the_same_in_duckdb(polici
     cases = [policies.case(c) for c in decision_cases(rng, 40, as_of=dt.date(2024, 3, 1))]
     cols = {"row_id": pa.array(range(len(cases)), pa.int64()), "as_of": pa.array([c.as_of for c in cases], pa.date32())}
     kinds = {"bool": pa.bool_(), "int": pa.int64(), "date": pa.date32(), "enum": pa.string(), "string": pa.string()}
+    history = pa.list_(pa.struct([("year", pa.int64()), ("grade", pa.string())]))
     for fact, v, m in q.facts:
-        cols[v] = pa.array([c.facts.get(fact) for c in cases], kinds[prog.facts[fact].type.kind])
+        kind = prog.facts[fact].type.kind
+        cols[v] = pa.array([c.facts.get(fact) for c in cases], history if kind == "list" else kinds[kind])
         cols[m] = pa.array([fact not in c.facts for c in cases], pa.bool_())
     con = duckdb.connect()
     con.register("batch_rows", pa.table(cols))
     assert con.execute(q.sql).fetchall() == con.execute(render(q.sql, "duckdb")).fetchall()
+    decided = 0
     for case, rec in zip(cases, con.execute(q.sql).fetchall()):
+        if rec[-1]:
+            continue  # escaped: decided row-wise by the engine
+        decided += 1
         want = prog.decide(case.facts, case.as_of)
         assert {o: rec[k + 1] for k, o in enumerate(q.outputs)} == {o: want[o] for o in q.outputs}
+    assert decided == len(cases)  # (these cases give every fact an aggregate reads: nothing escapes)
 
 
 def test_engines_agree_on_a_larger_generated_population(policies, tmp_path):
