@@ -131,7 +131,7 @@ class _Run:
                 self.result_row_wise(o, prog, why)
             cols = [f"CAST({tq.outputs[o] if o in tq.outputs else 'NULL'} AS {_SQL_TYPES[self.kinds[o]]}) AS {q(o)}"
                     for o in self.outcomes]
-            py = f"(NOT p{k}ok OR {tq.escape} OR {'TRUE' if tq.row_wise else 'FALSE'}) AS pe_py"
+            py = f"COALESCE(NOT p{k}ok OR {tq.escape} OR {'TRUE' if tq.row_wise else 'FALSE'}, TRUE) AS pe_py"
             branches.append(f"WITH {', '.join(ctes)} SELECT {', '.join(['row_id'] + carried + cols + [py])} FROM p{k}out")
         nulls = [f"CAST(NULL AS {_SQL_TYPES[self.kinds[o]]}) AS {q(o)}" for o in self.outcomes]
         unknown = con.execute(f"WITH {ctes[0]}, {ctes[1]} SELECT count(*) FROM pe_base WHERE pe_prog = -1").fetchone()[0]
@@ -196,7 +196,7 @@ class _Run:
                 return given, null, f"(regexp_full_match({col}, '{_DATE_RE}') AND {self.dates(v)})", v
             if kind in ("enum", "string"):
                 return given, null, self.allowed(col, f), col
-            return given, null, "FALSE", "NULL"
+            return given, null, "FALSE", _null_of(f)  # (lists as JSON text: the python engine reads them)
         given = "TRUE" if nullable else f"{col} IS NOT NULL"
         null = f"{col} IS NULL"
         if kind == "bool" and t == "BOOLEAN" or kind in ("enum", "string") and t == "VARCHAR":
@@ -222,7 +222,7 @@ class _Run:
                     tests.append(f"{x} IS NOT NULL")
             bad = f"list_filter({col}, lambda it: it IS NULL OR NOT ({' AND '.join(tests)}))"
             return given, null, f"len({bad}) = 0", col
-        return given, null, "FALSE", "NULL"
+        return given, null, "FALSE", _null_of(f)
 
     def allowed(self, col: str, f) -> str:
         if f.type.kind == "enum":
@@ -259,7 +259,7 @@ class _Run:
             else:
                 cols.append(f"CASE WHEN NOT ({given}) OR {null} THEN NULL ELSE {value} END AS p{k}f{i}")
                 cols.append(f"NOT ({given}) AS p{k}m{i}")
-        return cols, "(" + (" AND ".join(gate) or "TRUE") + ")"
+        return cols, "COALESCE(" + (" AND ".join(gate) or "TRUE") + ", FALSE)"  # (a NULL test: not accepted)
 
     def fact_pair(self, k: int, s: str, j: str, fact: str) -> tuple[str, str]:
         if fact in self.reader.fact_columns:
@@ -268,7 +268,7 @@ class _Run:
         f = self.ps.declared_facts(s, j).get(fact)
         if f is not None and f.has_default:
             return _lit(f.default), "FALSE"
-        return "NULL", "TRUE"
+        return (_null_of(f) if f is not None else "NULL"), "TRUE"  # (typed: a date + INTERVAL must bind)
 
     def result_row_wise(self, o: str, prog, why: str) -> None:
         self.result.row_wise_found.setdefault(f"{o} of {prog.subject} at {prog.layers.path[-1]}", why)
@@ -311,6 +311,14 @@ class _Run:
         cols["error"] = pa.array([d["error"] for d in decided], pa.string())
         self.result.errors = sum(d["error"] is not None for d in decided)
         con.register("pe_rows", pa.table(cols))
+
+
+def _null_of(f) -> str:
+    """A NULL of the fact's SQL type (the value of a cell only the python engine reads)."""
+    fields = _records_of(f.type)
+    if fields is not None:
+        return "CAST(NULL AS STRUCT(" + ", ".join(f"{q(n)} {_SQL_TYPES[ft.kind]}" for n, ft in fields.items()) + ")[])"
+    return f"CAST(NULL AS {_SQL_TYPES.get(f.type.kind, 'VARCHAR')})"
 
 
 def _struct_fields(t: str) -> dict[str, str] | None:

@@ -356,14 +356,14 @@ class _Expr:
                 a = self.expr(n.args[0])
                 months = n.args[1].value * (12 if n.func == "years_after" else 1)
                 # 民法典: the corresponding day of the final month, or its last day (DuckDB clamps the same way)
-                return P(f"CAST({a[0]} + INTERVAL ({months}) MONTH AS DATE)", a[1])
+                return P(f"CAST(CAST({a[0]} AS DATE) + INTERVAL ({months}) MONTH AS DATE)", a[1])
             if n.func in ("years_after", "months_after") and isinstance(n.args[1], A.Call) \
                     and n.args[1].func == "in_force_on" and isinstance(n.args[1].args[1], A.Literal) \
                     and all(v is None or type(v) is int and abs(v) <= 100 for _, v in n.args[1].args[1].value.since):
                 # a period whose length is a parameter's value on an event's day: bounded by the history's values
                 a, b = self.expr(n.args[0]), self.expr(n.args[1])
                 months = f"({b[0]}) * 12" if n.func == "years_after" else f"({b[0]})"
-                return P(f"CAST({a[0]} + INTERVAL ({months}) MONTH AS DATE)", f"({a[1]} OR {b[1]})")
+                return P(f"CAST(CAST({a[0]} AS DATE) + INTERVAL ({months}) MONTH AS DATE)", f"({a[1]} OR {b[1]})")
             if n.func == "in_force_on" and isinstance(n.args[1], A.Literal) and hasattr(n.args[1].value, "since"):
                 return self.in_force_on(n.args[0], n.args[1].value)
             if n.func == "len" and isinstance(n.args[0], A.Name) and n.args[0].name in self.facts:
