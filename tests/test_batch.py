@@ -160,7 +160,11 @@ def _row_case(policies: Policies, row: dict, fmt: str, columns: list[str]) -> di
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("fmt_in", FORMATS)
-def test_every_engine_agrees_with_evaluate(policies, population, tmp_path, engine, fmt_in):
+def test_every_engine_agrees_with_evaluate(policies, population, tmp_path, engine, fmt_in, monkeypatch):
+    from policyengine.batch import native
+
+    if fmt_in == "parquet":  # DuckDB reads the file itself, one query per program, however few its rows
+        monkeypatch.setattr(native, "MIN_ROWS_PER_PROGRAM", 0)
     rows = [row_of(c, i) for i, c in enumerate(population)]
     src = tmp_path / f"in.{fmt_in}"
     write_input(src, rows)
@@ -171,6 +175,7 @@ def test_every_engine_agrees_with_evaluate(policies, population, tmp_path, engin
         # several chunks, one not full, for the first output; then chunks of the default size
         res = run_batch(policies, src, dst, engine=engine, chunk_rows=37 if fmt_out == FORMATS[0] else 10_000)
         assert res.rows == len(rows)
+        assert engine != "duckdb" or (res.notes == []) == (fmt_in == "parquet"), res.notes
         got = read_output(dst)
         assert len(got) == len(rows)
         assert list(got[0]) == ["id"] + outcomes + ["error"]
@@ -363,6 +368,14 @@ HOSTILE = [  # facts of an IMUST commissioner that the validation refuses or the
 ]
 
 
+@pytest.fixture
+def native_always(monkeypatch):
+    """DuckDB reads the file itself however few rows each program has (policyengine/batch/native.py)."""
+    from policyengine.batch import native
+
+    monkeypatch.setattr(native, "MIN_ROWS_PER_PROGRAM", 0)
+
+
 def hostile_rows() -> list[dict]:
     base = {"subject": "commissioner", "jurisdiction": "cn/nm/baotou/imust", "as_of": "2024-03-01"}
     rows = []
@@ -375,7 +388,7 @@ def hostile_rows() -> list[dict]:
     return rows
 
 
-def test_duckdb_reads_the_file_itself_and_gives_hostile_rows_the_python_engines_errors(policies, tmp_path):
+def test_duckdb_reads_the_file_itself_and_gives_hostile_rows_the_python_engines_errors(policies, tmp_path, native_always):
     """Parquet and CSV are read by DuckDB (no note that it fell back to the chunked readers); the checks
     in SQL send every hostile row to the public API, so each row's error is the python engine's, word
     for word (in CSV every cell is text: the same values, typed by the declarations)."""
@@ -402,7 +415,7 @@ def test_duckdb_reads_the_file_itself_and_gives_hostile_rows_the_python_engines_
         assert "facts.service_days" in got[0]["error"] and "facts.education" in got[3]["error"]
 
 
-def test_parquet_with_typed_hostile_values_matches_the_python_engine(policies, tmp_path):
+def test_parquet_with_typed_hostile_values_matches_the_python_engine(policies, tmp_path, native_always):
     """Typed Parquet columns: ints out of range, an enum value not allowed, a list item not allowed."""
     base = {"subject": "commissioner", "jurisdiction": "cn/nm/baotou/imust", "as_of": dt.date(2024, 3, 1)}
     rows = [{"id": i, **base, "year": 2024, "service_days": d, "education": e, "evaluation_history": h}
@@ -429,3 +442,18 @@ def test_a_hundred_thousand_generated_cases_duckdb_agrees_with_the_public_api(po
     r = run_batch(policies, src, tmp_path / "duck.csv", engine="duckdb")
     assert r.notes == [] and r.rows == len(rows)
     assert (tmp_path / "py.csv").read_bytes() == (tmp_path / "duck.csv").read_bytes()
+
+
+def test_memory_limit_and_threads_bound_duckdb_and_a_bad_one_is_a_located_error(policies, tmp_path, native_always):
+    rows = [row_of(c, i) for i, c in enumerate(generated_cases(2000))]  # (the CLI: 3,000 rows per program, read by DuckDB)
+    src = tmp_path / "in.parquet"
+    write_input(src, rows)
+    assert run_batch(policies, src, tmp_path / "a.csv", engine="duckdb").notes == []
+    r = subprocess.run([sys.executable, "-m", "policyengine.cli", "batch", str(src), "--out", str(tmp_path / "b.csv"),
+                        "--memory-limit", "100MB", "--threads", "1"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    with pytest.raises(PolicyError) as e:
+        run_batch(policies, src, tmp_path / "c.csv", engine="duckdb", memory_limit="lots")
+    d = e.value.diagnostics[0]
+    assert d.code == "PE091" and "'lots'" in d.message and "内存上限" in d.zh and "2GB" in d.hint

@@ -25,11 +25,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..diagnostics import Diagnostic, PolicyError, Span, Text
 from .sql import INT_BOUND, _lit, _records_of, translate
 
 __all__ = ["NotNative", "run_native", "MAX_PROGRAMS"]
 
 MAX_PROGRAMS = 256  # distinct (subject, jurisdiction, as_of) a query names inline; past it, the chunked engine
+# Planning one program's query takes DuckDB a few tenths of a second: a file with fewer rows than this per
+# program is decided sooner by the chunked engine
+MIN_ROWS_PER_PROGRAM = 2_000
 _EARLY, _LATE = _dt.date(1000, 1, 1), _dt.date(9000, 1, 1)
 _SQL_TYPES = {"bool": "BOOLEAN", "int": "BIGINT", "date": "DATE", "enum": "VARCHAR", "string": "VARCHAR"}
 _INTS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
@@ -60,7 +64,15 @@ def run_native(policies, src: Path, out: Path, fmt_in: str, fmt_out: str, reader
         config["memory_limit"] = memory_limit
     if threads:
         config["threads"] = threads
-    con = duckdb.connect(":memory:", config=config)
+    try:
+        con = duckdb.connect(":memory:", config=config)
+    except duckdb.Error as e:
+        raise PolicyError(Diagnostic("PE091", Text(f"DuckDB 不接受内存上限 {memory_limit!r} 或线程数 {threads!r}：{e}",
+                                                   f"DuckDB does not take the memory limit {memory_limit!r} "
+                                                   f"or the threads {threads!r}: {e}"),
+                                     Span("batch", 1, 1), hint=Text("内存上限写作 2GB、512MB 这样的大小；线程数为正整数",
+                                                                    "write the memory limit as a size such as 2GB or "
+                                                                    "512MB, the threads as a whole number above 0")))
     try:
         with tempfile.TemporaryDirectory(prefix="policyengine-batch-") as tmp:
             con.execute(f"SET temp_directory = {_lit(tmp)}")  # past memory_limit DuckDB spills here
@@ -97,9 +109,10 @@ class _Run:
             raise NotNative("DuckDB reads other columns than the python engine")
         self.types = types
         case = self.case_columns()
-        triples = con.execute(f"SELECT DISTINCT {case[0]}, {case[1]}, {case[2]} FROM src").fetchall()
-        if len(triples) > MAX_PROGRAMS:
+        counted = con.execute(f"SELECT {case[0]}, {case[1]}, {case[2]}, count(*) FROM src GROUP BY ALL").fetchall()
+        if len(counted) > MAX_PROGRAMS:
             raise NotNative(f"more than {MAX_PROGRAMS} distinct subject, jurisdiction and as_of")
+        triples = [t[:3] for t in counted]
         progs: dict[int, tuple] = {}  # id(program) -> (number, program, subject, jurisdiction)
         arms, dates = [], []
         for s, j, a in triples:
@@ -108,9 +121,12 @@ class _Run:
                 continue
             prog, on = got
             k = progs.setdefault(id(prog), (len(progs), prog, s, j))[0]
-            test = " AND ".join(f"{e} = {_lit(v)}" for e, v in zip(case, (s, j, a)))
+            test = " AND ".join(self.equals(e, v) for e, v in zip(case, (s, j, a)))
             arms.append(f"WHEN {test} THEN {k}")
             dates.append(f"WHEN {test} THEN {_lit(on)}")
+        if sum(t[3] for t in counted) < MIN_ROWS_PER_PROGRAM * len(progs):
+            raise NotNative(f"fewer than {MIN_ROWS_PER_PROGRAM:,} rows per program: planning would take longer "
+                            "than deciding")
         carried = [q(c) for c in self.reader.carried]
         base = (f"SELECT *, CASE {' '.join(arms)} ELSE -1 END AS pe_prog, CASE {' '.join(dates)} END AS pe_day"
                 if arms else "SELECT *, -1 AS pe_prog, NULL::DATE AS pe_day")
@@ -146,6 +162,15 @@ class _Run:
             parts = " UNION ALL ".join(f"SELECT * FROM pe_part{i}" for i in range(len(branches)))
             con.execute(f"CREATE TEMP VIEW decided AS SELECT * FROM ({parts}) ORDER BY row_id")
         self.write()
+
+    def equals(self, e: str, v) -> str:
+        """``e = v`` for a case column; a DATE column compared as a date (no text made per row)."""
+        if v is None:
+            return f"{e} IS NULL"
+        date_col = f"CAST({q('as_of')} AS VARCHAR)"
+        if e == date_col and self.types.get("as_of") == "DATE":
+            return f"{q('as_of')} = {_lit(_dt.date.fromisoformat(v))}"
+        return f"{e} = {_lit(v)}"
 
     def case_columns(self) -> tuple[str, str, str]:
         """SQL for each row's subject, jurisdiction and as_of as text (a flag's value where given)."""
