@@ -281,6 +281,9 @@ class _Run:
                 dflt = _lit(f.default)
                 cols.append(f"CASE WHEN NOT ({given}) THEN {dflt} WHEN {null} THEN NULL ELSE {value} END AS p{k}f{i}")
                 cols.append(f"FALSE AS p{k}m{i}")
+            elif self.fmt_in == "parquet":  # a NULL cell is a NULL value (left out or null): no CASE per row
+                cols.append(f"{value} AS p{k}f{i}")
+                cols.append(f"{'FALSE' if given == 'TRUE' else f'{q(c)} IS NULL'} AS p{k}m{i}")
             else:
                 cols.append(f"CASE WHEN NOT ({given}) OR {null} THEN NULL ELSE {value} END AS p{k}f{i}")
                 cols.append(f"NOT ({given}) AS p{k}m{i}")
