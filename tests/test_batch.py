@@ -457,3 +457,17 @@ def test_memory_limit_and_threads_bound_duckdb_and_a_bad_one_is_a_located_error(
         run_batch(policies, src, tmp_path / "c.csv", engine="duckdb", memory_limit="lots")
     d = e.value.diagnostics[0]
     assert d.code == "PE091" and "'lots'" in d.message and "内存上限" in d.zh and "2GB" in d.hint
+
+
+def test_duckdb_writes_the_python_engines_parquet_schema(policies, tmp_path, native_always):
+    """Every output column may be null, as the python engine writes it, even one DuckDB can prove has
+    no null here (a carried id, a parameter's constant)."""
+    rows = [row_of(c, i) for i, c in enumerate(generated_cases(30))]
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.Table.from_pylist([{**r, "as_of": dt.date.fromisoformat(r["as_of"])} for r in rows
+                                         if r["jurisdiction"] == "cn/nm/baotou/imust"]), src)
+    for engine in ENGINES:
+        run_batch(policies, src, tmp_path / f"{engine}.parquet", engine=engine)
+    a, b = (pq.read_table(tmp_path / f"{e}.parquet") for e in ENGINES)
+    assert a.schema.field("min_service_days_per_year").nullable and a.schema.field("id").nullable
+    assert a.equals(b)
