@@ -142,7 +142,7 @@ class _Run:
             tq = translate(prog, prefix=f"p{k}", source=f"p{k}in", kinds=self.kinds,
                            inputs=lambda f, k=k, s=s, j=j: names.setdefault(f, self.fact_pair(k, s, j, f)))
             ctes.extend(tq.ctes)
-            ctes.append(f"p{k}out AS (SELECT *, {', '.join(tq.columns + ['TRUE AS pe_true'])} FROM {tq.last})")
+            ctes.append(f"p{k}out AS (SELECT *, {', '.join(tq.columns + ['TRUE AS pe_true'])} FROM {tq.last})")  # (pe_true: never an empty list)
             for o, why in tq.row_wise.items():
                 self.result_row_wise(o, prog, why)
             cols = [f"CAST({tq.outputs[o] if o in tq.outputs else 'NULL'} AS {_SQL_TYPES[self.kinds[o]]}) AS {q(o)}"
