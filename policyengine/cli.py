@@ -235,6 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--engine", choices=["duckdb", "python"], default="duckdb")
     b.add_argument("--explain", action="store_true", help="add an 'explanation' column (JSON)")
     b.add_argument("--chunk-rows", type=int, default=10_000, help="rows held in memory at once (default 10000)")
+    b.add_argument("--memory-limit", help="duckdb: the memory the query may use, such as 2GB (past it, it spills to disk)")
+    b.add_argument("--threads", type=int, help="duckdb: the threads the query may use (default: every core)")
     b.set_defaults(fn=cmd_batch)
 
     d = sub.add_parser("diff", parents=[common, pol, lang], help="semantic diff of two policy versions",
@@ -271,7 +273,8 @@ def cmd_batch(a) -> int:
                               "pip install 'policyengine-rules[batch]'"))
         return 2
     r = run_batch(_policies(a), a.input, a.out, subject=a.subject, jurisdiction=a.jurisdiction, as_of=a.as_of,
-                  engine=a.engine, explain=a.explain, lang=a.lang, chunk_rows=a.chunk_rows)
+                  engine=a.engine, explain=a.explain, lang=a.lang, chunk_rows=a.chunk_rows,
+                  memory_limit=a.memory_limit, threads=a.threads)
     if r.row_wise:
         _say(a, "note", Text(f"SQL 翻译无法表达 {'、'.join(r.row_wise)}：这些结果逐行计算",
                              f"the SQL translation cannot express {', '.join(r.row_wise)}: decided row by row"))

@@ -160,7 +160,11 @@ def _row_case(policies: Policies, row: dict, fmt: str, columns: list[str]) -> di
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("fmt_in", FORMATS)
-def test_every_engine_agrees_with_evaluate(policies, population, tmp_path, engine, fmt_in):
+def test_every_engine_agrees_with_evaluate(policies, population, tmp_path, engine, fmt_in, monkeypatch):
+    from policyengine.batch import native
+
+    if fmt_in == "parquet":  # DuckDB reads the file itself, one query per program, however few its rows
+        monkeypatch.setattr(native, "MIN_ROWS_PER_PROGRAM", 0)
     rows = [row_of(c, i) for i, c in enumerate(population)]
     src = tmp_path / f"in.{fmt_in}"
     write_input(src, rows)
@@ -171,6 +175,7 @@ def test_every_engine_agrees_with_evaluate(policies, population, tmp_path, engin
         # several chunks, one not full, for the first output; then chunks of the default size
         res = run_batch(policies, src, dst, engine=engine, chunk_rows=37 if fmt_out == FORMATS[0] else 10_000)
         assert res.rows == len(rows)
+        assert engine != "duckdb" or (res.notes == []) == (fmt_in == "parquet"), res.notes
         got = read_output(dst)
         assert len(got) == len(rows)
         assert list(got[0]) == ["id"] + outcomes + ["error"]
@@ -220,7 +225,7 @@ def test_flags_supply_the_case_columns_and_explain_adds_the_explanation(policies
     assert set(out) - {"id", "error", "explanation"} == set(outcome_columns(policies.policy_set, case["subject"]))
 
 
-def test_left_out_and_null_in_each_format(policies, tmp_path):
+def test_left_out_and_null_in_each_format(policies, tmp_path, native_always):
     """CSV: an empty cell leaves the fact out, the text null is null; JSON Lines: a key not in the
     row leaves it out, null is null; Parquet: a null cell is null for a fact that may be null
     (false_information_found) and leaves any other fact (service_days) out."""
@@ -239,7 +244,8 @@ def test_left_out_and_null_in_each_format(policies, tmp_path):
     for engine in ENGINES:
         for fmt in FORMATS:
             dst = tmp_path / f"out-{engine}-{fmt}.jsonl"
-            run_batch(policies, tmp_path / f"a.{fmt}", dst, engine=engine)
+            res = run_batch(policies, tmp_path / f"a.{fmt}", dst, engine=engine)
+            assert engine != "duckdb" or fmt == "jsonl" or res.notes == [], res.notes  # read by DuckDB itself
             got = read_output(dst)
             for out, expect in zip(got, (want, unknown)):
                 assert out["error"] is None
@@ -284,20 +290,27 @@ def test_core_import_does_not_load_duckdb_or_pyarrow():
 
 
 def test_translation_reports_what_it_cannot_express_by_name(policies, tmp_path):
-    """filing_revoked and blacklisted at IMUST read evaluation_history through an aggregate: the SQL
-    translation says so by name, and the rows still get the public API's values (the test above)."""
+    """The aggregates over evaluation_history at IMUST are SQL now (list lambdas); what is still not —
+    eligible of a workstation reads the decimal fact years_service_experience — is reported by name,
+    and its rows get the public API's values (the tests above and below)."""
     from policyengine.batch.sql import translate
 
     q = translate(policies.program("cn/nm/baotou/imust", dt.date(2024, 3, 1), "commissioner"))
-    assert set(q.row_wise) == {"filing_revoked", "blacklisted"}
-    assert "score" in q.outputs and "eligible" in q.outputs and "compliant" in q.outputs
+    assert q.row_wise == {}
+    assert {"score", "eligible", "compliant", "filing_revoked", "blacklisted"} <= set(q.outputs)
+    q = translate(policies.program("cn/nm", dt.date(2024, 3, 1), "workstation"))
+    assert set(q.row_wise) == {"eligible"} and "decimal fact 'years_service_experience'" in q.row_wise["eligible"]
     src = tmp_path / "in.jsonl"
-    write_input(src, [row_of(c, i) for i, c in enumerate(generated_cases(3))])
-    r = subprocess.run([sys.executable, "-m", "policyengine.cli", "batch", str(src), "--out", str(tmp_path / "o.csv"),
-                        "--lang", "en"], capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 0, r.stderr
-    assert "cannot express" in r.stderr and "filing_revoked of commissioner at cn/nm/baotou/imust" in r.stderr
-    assert "row(s) decided by duckdb, 0 with an error" in r.stderr, r.stderr
+    src.write_text(json.dumps({"id": 1, "subject": "workstation", "jurisdiction": "cn/nm", "as_of": "2024-03-01",
+                               "years_service_experience": 2.5}) + "\n", encoding="utf-8")
+    for s in (src, tmp_path / "in.parquet"):
+        if s.suffix == ".parquet":
+            pq.write_table(pa.table({"id": [1], "subject": ["workstation"], "jurisdiction": ["cn/nm"],
+                                     "as_of": [dt.date(2024, 3, 1)], "year": [2024]}), s)
+        r = subprocess.run([sys.executable, "-m", "policyengine.cli", "batch", str(s), "--out", str(tmp_path / "o.csv"),
+                            "--lang", "en"], capture_output=True, text=True, cwd=ROOT)
+        assert r.returncode == 0, r.stderr
+        assert "cannot express" in r.stderr and "eligible of workstation at cn/nm" in r.stderr, r.stderr
     r = subprocess.run([sys.executable, "-m", "policyengine.cli", "batch", str(src), "--out", str(tmp_path / "o.csv"),
                         "--lang", "zh"], capture_output=True, text=True, cwd=ROOT)
     assert "说明：SQL 翻译无法表达" in r.stderr and "行，其中 0 行有错误" in r.stderr, r.stderr
@@ -319,15 +332,22 @@ def test_the_query_renders_for_other_dialects_and_runs_the_same_in_duckdb(polici
     cases = [policies.case(c) for c in decision_cases(rng, 40, as_of=dt.date(2024, 3, 1))]
     cols = {"row_id": pa.array(range(len(cases)), pa.int64()), "as_of": pa.array([c.as_of for c in cases], pa.date32())}
     kinds = {"bool": pa.bool_(), "int": pa.int64(), "date": pa.date32(), "enum": pa.string(), "string": pa.string()}
+    history = pa.list_(pa.struct([("year", pa.int64()), ("grade", pa.string())]))
     for fact, v, m in q.facts:
-        cols[v] = pa.array([c.facts.get(fact) for c in cases], kinds[prog.facts[fact].type.kind])
+        kind = prog.facts[fact].type.kind
+        cols[v] = pa.array([c.facts.get(fact) for c in cases], history if kind == "list" else kinds[kind])
         cols[m] = pa.array([fact not in c.facts for c in cases], pa.bool_())
     con = duckdb.connect()
     con.register("batch_rows", pa.table(cols))
     assert con.execute(q.sql).fetchall() == con.execute(render(q.sql, "duckdb")).fetchall()
+    decided = 0
     for case, rec in zip(cases, con.execute(q.sql).fetchall()):
+        if rec[-1]:
+            continue  # escaped: decided row-wise by the engine
+        decided += 1
         want = prog.decide(case.facts, case.as_of)
         assert {o: rec[k + 1] for k, o in enumerate(q.outputs)} == {o: want[o] for o in q.outputs}
+    assert decided == len(cases)  # (these cases give every fact an aggregate reads: nothing escapes)
 
 
 def test_engines_agree_on_a_larger_generated_population(policies, tmp_path):
@@ -343,3 +363,118 @@ def test_engines_agree_on_a_larger_generated_population(policies, tmp_path):
     want = [expected(policies, _row_case(policies, r, "parquet", list(rows[0]))) for r in rows[:200]]
     got = read_output(tmp_path / "duck.jsonl")[:200]
     assert all(g["score"] == json_of(w.get("score")) for g, w in zip(got, want))
+
+
+HOSTILE = [  # facts of an IMUST commissioner that the validation refuses or the fast path does not take
+    {"service_days": -4}, {"service_days": 10 ** 15}, {"year": 1899}, {"education": "phd"},
+    {"education": ""}, {"dispatch_start": "2024-02-30"}, {"dispatch_start": "2024-3-1"},
+    {"false_information_found": "2021-02-29"}, {"talents": "3"}, {"negative_impact": "yes"},
+    {"evaluation_history": [{"year": 2023, "grade": "great"}]},
+    {"evaluation_history": [{"year": -1, "grade": "good"}]},
+    {"workstations_filed": 3},  # a fact of another subject
+]
+
+
+@pytest.fixture
+def native_always(monkeypatch):
+    """DuckDB reads the file itself however few rows each program has (policyengine/batch/native.py)."""
+    from policyengine.batch import native
+
+    monkeypatch.setattr(native, "MIN_ROWS_PER_PROGRAM", 0)
+
+
+def hostile_rows() -> list[dict]:
+    base = {"subject": "commissioner", "jurisdiction": "cn/nm/baotou/imust", "as_of": "2024-03-01"}
+    rows = []
+    for i, bad in enumerate(HOSTILE):
+        rows.append({"id": i, **base, "year": 2024, "service_days": 200, **bad})
+    rows.append({"id": 90, **base, "as_of": "2024-02-30", "year": 2024})
+    rows.append({"id": 91, **base, "jurisdiction": "cn/nm/nowhere", "year": 2024})
+    rows.append({"id": 92, **base, "subject": "teacher", "year": 2024})
+    rows.append({"id": 93, **base, "year": 2024, "service_days": 120})  # a good row among them
+    return rows
+
+
+def test_duckdb_reads_the_file_itself_and_gives_hostile_rows_the_python_engines_errors(policies, tmp_path, native_always):
+    """Parquet and CSV are read by DuckDB (no note that it fell back to the chunked readers); the checks
+    in SQL send every hostile row to the public API, so each row's error is the python engine's, word
+    for word (in CSV every cell is text: the same values, typed by the declarations)."""
+    rows = hostile_rows()
+    for fmt in ("csv", "parquet"):
+        src = tmp_path / f"h.{fmt}"
+        if fmt == "csv":
+            write_input(src, rows)
+        else:  # the bad values of each column as text, so that one Parquet column holds them all
+            cols = list(dict.fromkeys(k for r in rows for k in r))
+            pq.write_table(pa.Table.from_pylist([{c: (None if c not in r else r[c] if c in ("id", "evaluation_history")
+                                                      else json.dumps(r[c]) if not isinstance(r[c], str) else r[c])
+                                                  for c in cols} for r in rows]), src)
+        for out in ("jsonl", "csv"):
+            py, duck = tmp_path / f"py-{fmt}.{out}", tmp_path / f"duck-{fmt}.{out}"
+            a = run_batch(policies, src, py, engine="python", lang="en")
+            b = run_batch(policies, src, duck, engine="duckdb", lang="en")
+            assert b.notes == [], b.notes
+            assert a.errors == b.errors and b.errors >= len(HOSTILE)
+            assert py.read_bytes() == duck.read_bytes(), fmt
+        got = read_output(tmp_path / f"duck-{fmt}.jsonl")
+        if fmt == "csv":  # (in this Parquet file every fact is text: each row has an error)
+            assert got[-1]["error"] is None and got[-1]["min_service_days_per_year"] == 30
+        assert "facts.service_days" in got[0]["error"] and "facts.education" in got[3]["error"]
+
+
+def test_parquet_with_typed_hostile_values_matches_the_python_engine(policies, tmp_path, native_always):
+    """Typed Parquet columns: ints out of range, an enum value not allowed, a list item not allowed."""
+    base = {"subject": "commissioner", "jurisdiction": "cn/nm/baotou/imust", "as_of": dt.date(2024, 3, 1)}
+    rows = [{"id": i, **base, "year": 2024, "service_days": d, "education": e, "evaluation_history": h}
+            for i, (d, e, h) in enumerate([(200, "master", []), (-4, "master", None), (200, "phd", None),
+                                           (365, "bachelor", [{"year": 2023, "grade": "unqualified"}]),
+                                           (200, None, [{"year": 2023, "grade": "great"}]), (None, "doctorate", None)])]
+    src = tmp_path / "t.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), src)
+    run_batch(policies, src, tmp_path / "py.jsonl", engine="python", lang="en")
+    r = run_batch(policies, src, tmp_path / "duck.jsonl", engine="duckdb", lang="en", memory_limit="256MB", threads=1)
+    assert r.notes == [] and r.errors == 3
+    assert (tmp_path / "py.jsonl").read_bytes() == (tmp_path / "duck.jsonl").read_bytes()
+
+
+def test_a_hundred_thousand_generated_cases_duckdb_agrees_with_the_public_api(policies, tmp_path):
+    """The differential of issue 17: about 100,000 generated IMUST and Baotou cases (every tier end and
+    one past it, every grade boundary, each fact left out in turn), Parquet in.  The python engine is
+    ``Policies.evaluate`` row by row; the DuckDB engine's output must be the same, byte for byte."""
+    rows = [row_of(c, i) for i, c in enumerate(generated_cases(33_400, seed=17))]
+    assert len(rows) >= 100_000
+    src = tmp_path / "in.parquet"
+    write_input(src, rows)
+    run_batch(policies, src, tmp_path / "py.csv", engine="python")
+    r = run_batch(policies, src, tmp_path / "duck.csv", engine="duckdb")
+    assert r.notes == [] and r.rows == len(rows)
+    assert (tmp_path / "py.csv").read_bytes() == (tmp_path / "duck.csv").read_bytes()
+
+
+def test_memory_limit_and_threads_bound_duckdb_and_a_bad_one_is_a_located_error(policies, tmp_path, native_always):
+    rows = [row_of(c, i) for i, c in enumerate(generated_cases(2000))]  # (the CLI: 3,000 rows per program, read by DuckDB)
+    src = tmp_path / "in.parquet"
+    write_input(src, rows)
+    assert run_batch(policies, src, tmp_path / "a.csv", engine="duckdb").notes == []
+    r = subprocess.run([sys.executable, "-m", "policyengine.cli", "batch", str(src), "--out", str(tmp_path / "b.csv"),
+                        "--memory-limit", "100MB", "--threads", "1"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    with pytest.raises(PolicyError) as e:
+        run_batch(policies, src, tmp_path / "c.csv", engine="duckdb", memory_limit="lots")
+    d = e.value.diagnostics[0]
+    assert d.code == "PE091" and "'lots'" in d.message and "内存上限" in d.zh and "2GB" in d.hint
+
+
+def test_duckdb_writes_the_python_engines_parquet_schema(policies, tmp_path, native_always):
+    """Every output column may be null, as the python engine writes it, even one DuckDB can prove has
+    no null here (a carried id, a parameter's constant)."""
+    rows = [row_of(c, i) for i, c in enumerate(generated_cases(30))]
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.Table.from_pylist([{**r, "as_of": dt.date.fromisoformat(r["as_of"])} for r in rows
+                                         if r["jurisdiction"] == "cn/nm/baotou/imust"]), src)
+    for engine in ENGINES:
+        run_batch(policies, src, tmp_path / f"{engine}.parquet", engine=engine)
+    a, b = (pq.read_table(tmp_path / f"{e}.parquet") for e in ENGINES)
+    assert a.schema.field("min_service_days_per_year").nullable and a.schema.field("id").nullable
+    assert a.equals(b)

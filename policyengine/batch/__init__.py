@@ -42,6 +42,7 @@ class BatchResult:
     engine: str = "python"
     row_wise: tuple[str, ...] = ()  # outcomes the SQL translation could not express (decided row-wise)
     notes: list[str] = field(default_factory=list)
+    row_wise_found: dict[str, str] = field(default_factory=dict)  # "outcome of subject at place" -> why
 
 
 def outcome_columns(ps, subject: str | None) -> list[str]:
@@ -62,9 +63,14 @@ def _usage(message: Text, where: str = "batch", hint: Text | None = None) -> Pol
 
 def run_batch(policies, input: str | Path, output: str | Path, *, subject: str | None = None,
               jurisdiction: str | None = None, as_of: _dt.date | str | None = None, engine: str = "duckdb",
-              explain: bool = False, lang: str = "zh", chunk_rows: int = DEFAULT_CHUNK_ROWS) -> BatchResult:
+              explain: bool = False, lang: str = "zh", chunk_rows: int = DEFAULT_CHUNK_ROWS,
+              memory_limit: str | None = None, threads: int | None = None) -> BatchResult:
     """Decide every row of ``input`` and write ``output``.  Raises :class:`PolicyError` for a problem
-    with the files or the options; a malformed row only fills that row's ``error``."""
+    with the files or the options; a malformed row only fills that row's ``error``.
+
+    With the DuckDB engine, ``memory_limit`` (DuckDB's setting, such as ``"2GB"``) and ``threads``
+    bound what the query may use: past the limit DuckDB spills to a temporary folder; the size of
+    the input never decides the memory."""
     if engine not in ENGINES:
         raise _usage(Text(f"不认识的计算引擎 {engine!r}", f"unknown engine {engine!r}"),
                      hint=Text("可用的引擎：" + "、".join(ENGINES), "engines: " + ", ".join(ENGINES)))
@@ -100,6 +106,17 @@ def run_batch(policies, input: str | Path, output: str | Path, *, subject: str |
     if format_of(output, "output") == "parquet":
         out_types.update(arrow_types(ps, outcomes))
     result = BatchResult(engine=engine)
+    if engine == "duckdb" and not explain:
+        from .native import NotNative, run_native
+
+        try:
+            run_native(policies, Path(input), Path(output), format_of(input, "input"), format_of(output, "output"),
+                       reader, outcomes, lang=lang, memory_limit=memory_limit, threads=threads, result=result)
+            result.row_wise = tuple(f"{k} ({why})" for k, why in sorted(result.row_wise_found.items()))
+            return result
+        except NotNative as e:  # read by the python readers instead, a chunk at a time
+            result = BatchResult(engine=engine, notes=[f"DuckDB does not read this input itself ({e}): "
+                                                       "the rows are read a chunk at a time"])
     if engine == "duckdb":
         from .duck import DuckEngine
 

@@ -17,7 +17,7 @@ from typing import Any
 from . import PythonEngine
 from .io import ROW_ERROR
 from .rows import RowReader
-from .sql import INT_BOUND, translate
+from .sql import INT_BOUND, _records_of, translate
 
 __all__ = ["DuckEngine"]
 
@@ -64,6 +64,9 @@ class DuckEngine:
                 self.row_wise_found.setdefault(f"{o} of {prog.subject} at {prog.layers.path[-1]}", why)
             values = self._run(prog, q, rows)
             for (i, r, on, facts), got in zip(rows, values):
+                if got is None:  # SQL does not decide this row exactly (sql.translate's escapes)
+                    out[i] = self.python.row(r)
+                    continue
                 if q.row_wise:
                     py = prog.decide(facts, on)
                     for o in q.row_wise:
@@ -75,12 +78,14 @@ class DuckEngine:
                 out[i] = row
         return out  # type: ignore[return-value]
 
-    def _run(self, prog, q, rows) -> list[dict]:
+    def _run(self, prog, q, rows) -> list[dict | None]:
         pa = self.pa
         cols = {"row_id": pa.array(range(len(rows)), pa.int64()), "as_of": pa.array([on for _, _, on, _ in rows], pa.date32())}
         kinds = {"bool": pa.bool_(), "int": pa.int64(), "date": pa.date32(), "enum": pa.string(), "string": pa.string()}
         for fact, v, m in q.facts:
-            typ = kinds[prog.facts[fact].type.kind]
+            t = prog.facts[fact].type
+            fields = _records_of(t)
+            typ = kinds[t.kind] if fields is None else pa.list_(pa.struct([(n, kinds[ft.kind]) for n, ft in fields.items()]))
             cols[v] = pa.array([f.get(fact) for _, _, _, f in rows], typ)
             cols[m] = pa.array([fact not in f for _, _, _, f in rows], pa.bool_())
         self.con.register("batch_rows", pa.table(cols))
@@ -89,7 +94,7 @@ class DuckEngine:
         finally:
             self.con.unregister("batch_rows")
         cols_out = list(q.outputs.items())  # the query returns row_id, then these columns in this order
-        return [{o: rec[k + 1] for k, (o, _) in enumerate(cols_out)} for rec in res]
+        return [None if rec[-1] else {o: rec[k + 1] for k, (o, _) in enumerate(cols_out)} for rec in res]
 
 
 def _in_sql_range(facts: dict, on: _dt.date) -> bool:

@@ -40,10 +40,14 @@ class Untranslatable(Exception):
 
 @dataclass
 class Query:
-    sql: str  # DuckDB
+    sql: str  # DuckDB: row_id, the outputs' columns, pe_escape
     facts: list[tuple[str, str, str]]  # (fact, value column, missing column) the query reads
     outputs: dict[str, str]  # outcome -> the column holding its public value
     row_wise: dict[str, str]  # outcome -> why the translation cannot express it
+    ctes: list[str]  # the chain of SELECTs (each "name AS (SELECT *, ... FROM previous)")
+    last: str  # the name of the last one (the source itself when there is none)
+    columns: list[str]  # "expression AS output column", in the order of ``outputs``
+    escape: str  # a column true on the rows SQL cannot decide exactly (decided row-wise), or FALSE
 
 
 def _lit(v: Any) -> str:
@@ -69,16 +73,17 @@ class _Select:
     the deepest pair it reads plus one: the query is a chain of SELECTs, each adding the columns
     of one depth to those of the one before, so that no expression is ever written twice."""
 
-    def __init__(self):
+    def __init__(self, prefix: str = "", source: str = "batch_rows"):
         self.levels: list[list[str]] = []
         self.depth: dict[str, int] = {}
         self.n = 0
+        self.prefix, self.source = prefix, source
 
     def pair(self, v: str, m: str) -> tuple[str, str]:
         if m == "FALSE" and (v.isidentifier() or v in ("NULL", "TRUE", "FALSE")):
             return v, m
         self.n += 1
-        name = f"x{self.n}"
+        name = f"{self.prefix}x{self.n}"
         level = max((self.depth[r] for r in _REF.findall(v + " " + m)), default=-1) + 1
         while len(self.levels) <= level:
             self.levels.append([])
@@ -86,21 +91,30 @@ class _Select:
         self.depth[f"{name}v"] = self.depth[f"{name}m"] = level
         return f"{name}v", f"{name}m"
 
-    def query(self, outputs: list[str]) -> str:
-        ctes, src = [], "batch_rows"
+    def ctes(self) -> tuple[list[str], str]:
+        ctes, src = [], self.source
         for k, cols in enumerate(self.levels):
-            ctes.append(f"d{k} AS (SELECT *, {', '.join(cols)} FROM {src})")
-            src = f"d{k}"
+            ctes.append(f"{self.prefix}d{k} AS (SELECT *, {', '.join(cols)} FROM {src})")
+            src = f"{self.prefix}d{k}"
+        return ctes, src
+
+    def query(self, outputs: list[str]) -> str:
+        ctes, src = self.ctes()
         head = f"WITH {', '.join(ctes)} " if ctes else ""
         return head + "SELECT " + ", ".join(["row_id"] + outputs) + f" FROM {src} ORDER BY row_id"
 
 
-_REF = re.compile(r"\bx[0-9]+[vm]\b")
+_REF = re.compile(r"\b[a-z0-9_]*x[0-9]+[vm]\b")
 
 
-def translate(prog) -> Query:
+def translate(prog, *, prefix: str = "", source: str = "batch_rows", inputs=None, kinds=None) -> Query:
+    """The program's outcomes as SQL.  ``inputs`` names the (value, missing) columns of each fact
+    (``inputs(fact) -> (value column, missing column)``); by default the query reads ``f0``/``m0``, ...
+    from ``source`` and lists them in ``Query.facts``.  ``prefix`` keeps the names of several
+    programs' columns apart in one query; ``kinds`` (outcome -> type kind) casts each outcome to its
+    SQL type."""
     st = prog.steps
-    sel = _Select()
+    sel = _Select(prefix, source)
     facts: dict[str, tuple[str, str]] = {}
     local: dict[str, tuple[str, str] | str] = {}  # name -> pair, or the reason it is row-wise
 
@@ -116,15 +130,16 @@ def translate(prog) -> Query:
             return got
         if name in st.facts:
             kind = st.facts[name].type.kind
-            if kind not in ("bool", "int", "date", "enum", "string"):
+            if kind not in ("bool", "int", "date", "enum", "string") and _records_of(st.facts[name].type) is None:
                 raise Untranslatable(f"the {kind} fact '{name}'")
             if name not in facts:
                 i = len(facts)
-                facts[name] = (f"f{i}", f"m{i}")
+                facts[name] = inputs(name) if inputs is not None else (f"f{i}", f"m{i}")
             return facts[name]
         return "NULL", "TRUE"  # an outcome no layer in force defines: undetermined
 
     ex = _Expr(st.env, sel, resolve)
+    ex.facts = st.facts
     done_tables: set[str] = set()
     for n in st.order:
         try:
@@ -160,10 +175,29 @@ def translate(prog) -> Query:
             row_wise[o] = got
             continue
         v, m = got
-        cols.append(f"CASE WHEN {m} THEN NULL ELSE {v} END AS o{k}")
-        outputs[o] = f"o{k}"
+        cast = _CASTS.get(kinds.get(o, "")) if kinds else None
+        val = f"CASE WHEN {m} THEN NULL ELSE {v} END"
+        cols.append(f"{f'CAST({val} AS {cast})' if cast else val} AS {prefix}o{k}")
+        outputs[o] = f"{prefix}o{k}"
+    escape = "FALSE"
+    if ex.escapes:
+        escape = sel.pair(" OR ".join(f"({e})" for e in ex.escapes), "FALSE")[0]
     fact_cols = [(f, v, m) for f, (v, m) in facts.items()]
-    return Query(sel.query(cols), fact_cols, outputs, row_wise)
+    ctes, last = sel.ctes()
+    return Query(sel.query(cols + [f"{escape} AS pe_escape"]), fact_cols, outputs, row_wise, ctes, last, cols, escape)
+
+
+_CASTS = {"bool": "BOOLEAN", "int": "BIGINT", "date": "DATE", "enum": "VARCHAR", "string": "VARCHAR"}
+
+
+def _records_of(t):
+    """The fields of a list of records whose fields are all scalar and never null, or None."""
+    if t.kind != "list" or t.elem is None or t.elem.kind != "record":
+        return None
+    fields = t.elem.fields
+    if not all(ft.kind in ("int", "enum", "bool", "string") and not ft.nullable for _, ft in fields):
+        return None
+    return dict(fields)
 
 
 def _output(ex: "_Expr", st, name: str) -> tuple[str, str]:
@@ -260,6 +294,8 @@ def _table(ex: "_Expr", st, t) -> tuple[tuple[str, str], tuple[str, str]]:
 class _Expr:
     def __init__(self, env, sel: _Select, resolve):
         self.env, self.sel, self.resolve = env, sel, resolve
+        self.facts: dict = {}
+        self.escapes: list[str] = []  # conditions under which SQL does not decide a row (row-wise instead)
 
     def expr(self, n) -> tuple[str, str]:
         P = self.sel.pair
@@ -320,18 +356,64 @@ class _Expr:
                 a = self.expr(n.args[0])
                 months = n.args[1].value * (12 if n.func == "years_after" else 1)
                 # 民法典: the corresponding day of the final month, or its last day (DuckDB clamps the same way)
-                return P(f"CAST({a[0]} + INTERVAL ({months}) MONTH AS DATE)", a[1])
+                return P(f"CAST(CAST({a[0]} AS DATE) + INTERVAL ({months}) MONTH AS DATE)", a[1])
             if n.func in ("years_after", "months_after") and isinstance(n.args[1], A.Call) \
                     and n.args[1].func == "in_force_on" and isinstance(n.args[1].args[1], A.Literal) \
                     and all(v is None or type(v) is int and abs(v) <= 100 for _, v in n.args[1].args[1].value.since):
                 # a period whose length is a parameter's value on an event's day: bounded by the history's values
                 a, b = self.expr(n.args[0]), self.expr(n.args[1])
                 months = f"({b[0]}) * 12" if n.func == "years_after" else f"({b[0]})"
-                return P(f"CAST({a[0]} + INTERVAL ({months}) MONTH AS DATE)", f"({a[1]} OR {b[1]})")
+                return P(f"CAST(CAST({a[0]} AS DATE) + INTERVAL ({months}) MONTH AS DATE)", f"({a[1]} OR {b[1]})")
             if n.func == "in_force_on" and isinstance(n.args[1], A.Literal) and hasattr(n.args[1].value, "since"):
                 return self.in_force_on(n.args[0], n.args[1].value)
+            if n.func == "len" and isinstance(n.args[0], A.Name) and n.args[0].name in self.facts:
+                a = self.expr(n.args[0])
+                return P(f"CASE WHEN {a[1]} OR {a[0]} IS NULL THEN NULL ELSE CAST(len({a[0]}) AS BIGINT) END", a[1])
             raise Untranslatable(f"the function {n.func}()")
+        if isinstance(n, A.Aggregate):
+            return self.aggregate(n)
         raise Untranslatable(f"{type(n).__name__.lower()} expressions")
+
+    def aggregate(self, n: A.Aggregate) -> tuple[str, str]:
+        """``runtime._agg`` over a list of records given as a fact, as a list lambda of DuckDB.  Inside
+        the lambda every value is known and not null (the records' fields never are; a row where a
+        name from outside is undetermined or null is decided row-wise: ``escapes``)."""
+        if not (isinstance(n.source, A.Name) and n.source.name in self.facts):
+            raise Untranslatable("aggregate expressions over a list that is not a fact")
+        fields = _records_of(self.facts[n.source.name].type)
+        if fields is None:
+            raise Untranslatable("aggregate expressions over a list that is not of plain records")
+        src = self.expr(n.source)
+        outer: dict[str, str] = {}
+        inner = _Lambda(self, n.var, fields, outer)
+        w = inner.sql(n.where) if n.where is not None else "TRUE"
+        body = inner.sql(n.body)
+        for v, m in outer.values():
+            self.escapes.append(f"{m} OR {v} IS NULL")
+        kept = f"list_filter({src[0]}, lambda {inner.var}: {w})"
+        if n.func == "any":
+            agg = f"len(list_filter({src[0]}, lambda {inner.var}: ({w}) AND ({body}))) > 0"
+        elif n.func == "all":
+            agg = f"len(list_filter({src[0]}, lambda {inner.var}: ({w}) AND NOT ({body}))) = 0"
+        elif n.func == "count":
+            agg = f"CAST(len({kept}) AS BIGINT)"
+        elif n.func == "sum" and inner.kind(n.body) == "int":
+            agg = f"CAST(COALESCE(list_sum(list_transform({kept}, lambda {inner.var}: {body})), 0) AS BIGINT)"
+        elif n.func in ("min", "max"):
+            t = typecheck(n.body, self.env.child(n.var, self.facts[n.source.name].type.elem))[0]
+            f = "list_min" if n.func == "min" else "list_max"
+            if t.kind == "enum" and t.enum.ordered:
+                rank = t.enum.rank()
+                ranked = "CASE " + body + " " + " ".join(f"WHEN {_lit(k)} THEN {v}" for k, v in rank.items()) + " END"
+                back = " ".join(f"WHEN {v} THEN {_lit(k)}" for k, v in rank.items())
+                agg = f"(CASE {f}(list_transform({kept}, lambda {inner.var}: {ranked})) {back} ELSE NULL END)"
+            elif t.kind in ("int", "string", "enum", "bool"):
+                agg = f"{f}(list_transform({kept}, lambda {inner.var}: {body}))"
+            else:
+                raise Untranslatable(f"{n.func}() over {t.kind} values")
+        else:
+            raise Untranslatable(f"the aggregate {n.func}()")
+        return self.sel.pair(f"CASE WHEN {src[1]} OR {src[0]} IS NULL THEN NULL ELSE {agg} END", src[1])
 
     def in_force_on(self, day_node, h) -> tuple[str, str]:
         """``runtime._in_force_on`` over a parameter's history: the value of the day (or of the first rule
@@ -384,3 +466,49 @@ def render(sql: str, dialect: str) -> str:
     import sqlglot
 
     return sqlglot.transpile(sql, read="duckdb", write=dialect)[0]
+
+
+class _Lambda:
+    """The body of an aggregate as plain SQL over the lambda's variable: values are never null there."""
+
+    def __init__(self, ex: _Expr, var: str, fields: dict, outer: dict):
+        self.ex, self.name, self.fields, self.outer = ex, var, fields, outer
+        self.var = "it_" + re.sub(r"[^a-z0-9_]", "_", var.lower())
+
+    def kind(self, n) -> str:
+        if isinstance(n, A.Attr) and isinstance(n.target, A.Name) and n.target.name == self.name:
+            return self.fields[n.field_name].kind
+        return typecheck(n, self.ex.env)[0].kind
+
+    def sql(self, n) -> str:
+        if isinstance(n, A.Literal):
+            if n.value is None:
+                raise Untranslatable("null inside an aggregate")
+            return _lit(n.value)
+        if isinstance(n, A.Attr) and isinstance(n.target, A.Name) and n.target.name == self.name:
+            if n.field_name not in self.fields:
+                raise Untranslatable(f"the field {n.field_name!r}")
+            return f"{self.var}.{n.field_name}"
+        if isinstance(n, A.Name):
+            if n.name == self.name:
+                raise Untranslatable("a record used whole inside an aggregate")
+            v, m = self.ex.resolve(n.name)
+            if m != "FALSE" or not (v.startswith("'") or v.lstrip("-").isdigit()):
+                self.outer[n.name] = (v, m)
+            return v
+        if isinstance(n, A.Binary) and n.op in ("+", "-") and self.kind(n.left) == "int" == self.kind(n.right):
+            return f"({self.sql(n.left)} {n.op} {self.sql(n.right)})"
+        if isinstance(n, A.BoolOp):
+            return f"({self.sql(n.left)} {n.op.upper()} {self.sql(n.right)})"
+        if isinstance(n, A.Not):
+            return f"(NOT {self.sql(n.operand)})"
+        if isinstance(n, A.Compare):
+            a, b = self.sql(n.left), self.sql(n.right)
+            if n.op not in ("==", "!="):
+                for side in (n.left, n.right):
+                    if isinstance(side, A.Attr) and self.kind(side) == "enum" or \
+                            not isinstance(side, A.Attr) and self.kind(side) == "enum":
+                        raise Untranslatable("an ordered comparison of enums inside an aggregate")
+            op = {"==": "=", "!=": "<>"}.get(n.op, n.op)
+            return f"({a} {op} {b})"
+        raise Untranslatable(f"{type(n).__name__.lower()} expressions inside an aggregate")

@@ -1,0 +1,367 @@
+"""The DuckDB engine over the whole file: DuckDB reads the input, checks it and writes the output.
+
+Python never holds the rows.  DuckDB reads the file itself (``read_parquet``; ``read_csv`` with every
+column as text, as the python engine reads CSV), and one query — planned once — does the rest:
+
+* the case columns of each row name a program: the distinct (subject, jurisdiction, as_of) of the
+  file are few, each is checked and compiled once in Python and becomes a program number;
+* the validation of every fact is SQL: each cell must be exactly what the fast path of
+  ``Policies.evaluate`` accepts (its type, an allowed value of its enum, inside its bounds, a real
+  date; a list of records with exactly the declared fields), else the row is *row-wise*;
+* each program's outcomes are :func:`.sql.translate`'s columns;
+* ``COPY ... TO`` writes Parquet, CSV or JSON Lines.
+
+A row-wise row — malformed, odd, of a program with an outcome the translation cannot express, or
+where the translation escapes (a name an aggregate reads is undetermined) — is read back and decided
+by the public API (the python engine), which also writes the error naming the field; DuckDB then
+puts it in its place.  Memory is DuckDB's ``memory_limit`` (it spills to disk past it), not the input.
+A file DuckDB cannot read as the python engine reads it raises :class:`NotNative`: the caller uses
+the chunked engine instead.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..diagnostics import Diagnostic, PolicyError, Span, Text
+from .sql import INT_BOUND, _lit, _records_of, translate
+
+__all__ = ["NotNative", "run_native", "MAX_PROGRAMS"]
+
+MAX_PROGRAMS = 256  # distinct (subject, jurisdiction, as_of) a query names inline; past it, the chunked engine
+# Planning one program's query takes DuckDB a few tenths of a second: a file with fewer rows than this per
+# program is decided sooner by the chunked engine
+MIN_ROWS_PER_PROGRAM = 2_000
+_EARLY, _LATE = _dt.date(1000, 1, 1), _dt.date(9000, 1, 1)
+_SQL_TYPES = {"bool": "BOOLEAN", "int": "BIGINT", "date": "DATE", "enum": "VARCHAR", "string": "VARCHAR"}
+_INTS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
+_DATE_RE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+
+class NotNative(Exception):
+    """The input cannot be read by DuckDB exactly as the python engine reads it."""
+
+
+def q(name: str) -> str:
+    """A column name quoted for SQL."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def run_native(policies, src: Path, out: Path, fmt_in: str, fmt_out: str, reader, outcomes: list[str], *,
+               lang: str, memory_limit: str | None, threads: int | None, result) -> None:
+    import duckdb
+
+    if fmt_in not in ("parquet", "csv"):
+        raise NotNative(f"{fmt_in} input")
+    ps = policies.policy_set
+    kinds = {o: ps.outputs[o].type.kind for o in outcomes}
+    if any(k not in _SQL_TYPES for k in kinds.values()):
+        raise NotNative("an outcome of a type SQL does not hold exactly")
+    config: dict[str, Any] = {"preserve_insertion_order": True}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    if threads:
+        config["threads"] = threads
+    try:
+        con = duckdb.connect(":memory:", config=config)
+    except duckdb.Error as e:
+        raise PolicyError(Diagnostic("PE091", Text(f"DuckDB 不接受内存上限 {memory_limit!r} 或线程数 {threads!r}：{e}",
+                                                   f"DuckDB does not take the memory limit {memory_limit!r} "
+                                                   f"or the threads {threads!r}: {e}"),
+                                     Span("batch", 1, 1), hint=Text("内存上限写作 2GB、512MB 这样的大小；线程数为正整数",
+                                                                    "write the memory limit as a size such as 2GB or "
+                                                                    "512MB, the threads as a whole number above 0")))
+    try:
+        with tempfile.TemporaryDirectory(prefix="policyengine-batch-") as tmp:
+            con.execute(f"SET temp_directory = {_lit(tmp)}")  # past memory_limit DuckDB spills here
+            _Run(policies, con, src, out, fmt_in, fmt_out, reader, outcomes, kinds, lang, result).run()
+    except duckdb.Error as e:
+        raise NotNative(f"DuckDB: {e}") from e
+    finally:
+        con.close()
+
+
+class _Run:
+    def __init__(self, policies, con, src, out, fmt_in, fmt_out, reader, outcomes, kinds, lang, result):
+        self.policies, self.ps, self.con = policies, policies.policy_set, con
+        self.src, self.out, self.fmt_in, self.fmt_out = Path(src), Path(out), fmt_in, fmt_out
+        self.reader, self.outcomes, self.kinds, self.lang, self.result = reader, outcomes, kinds, lang, result
+
+    # ------------------------------------------------------------------------------------ input
+    def source(self) -> str:
+        path = _lit(str(self.src))
+        if self.fmt_in == "parquet":
+            return f"read_parquet({path})"
+        return (f"read_csv({path}, header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"', "
+                f"auto_detect = false, strict_mode = true, null_padding = false, columns = "
+                "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in self.columns) + "})")
+
+    def run(self) -> None:
+        from .io import read_chunks
+
+        self.columns, _, _ = read_chunks(self.src, 1)  # the header / schema as the python engine reads it
+        con = self.con
+        con.execute(f"CREATE TEMP VIEW src AS SELECT row_number() OVER () - 1 AS row_id, * FROM {self.source()}")
+        types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE src)").fetchall())
+        if [c for c in types if c != "row_id"] != self.columns:
+            raise NotNative("DuckDB reads other columns than the python engine")
+        self.types = types
+        case = self.case_columns()
+        counted = con.execute(f"SELECT {case[0]}, {case[1]}, {case[2]}, count(*) FROM src GROUP BY ALL").fetchall()
+        if len(counted) > MAX_PROGRAMS:
+            raise NotNative(f"more than {MAX_PROGRAMS} distinct subject, jurisdiction and as_of")
+        triples = [t[:3] for t in counted]
+        progs: dict[int, tuple] = {}  # id(program) -> (number, program, subject, jurisdiction)
+        arms, dates = [], []
+        for s, j, a in triples:
+            got = self.program(s, j, a)
+            if got is None:
+                continue
+            prog, on = got
+            k = progs.setdefault(id(prog), (len(progs), prog, s, j))[0]
+            test = " AND ".join(self.equals(e, v) for e, v in zip(case, (s, j, a)))
+            arms.append(f"WHEN {test} THEN {k}")
+            dates.append(f"WHEN {test} THEN {_lit(on)}")
+        if sum(t[3] for t in counted) < MIN_ROWS_PER_PROGRAM * len(progs):
+            raise NotNative(f"fewer than {MIN_ROWS_PER_PROGRAM:,} rows per program: planning would take longer "
+                            "than deciding")
+        carried = [q(c) for c in self.reader.carried]
+        base = (f"SELECT *, CASE {' '.join(arms)} ELSE -1 END AS pe_prog, CASE {' '.join(dates)} END AS pe_day"
+                if arms else "SELECT *, -1 AS pe_prog, NULL::DATE AS pe_day")
+        drop = "as_of, pe_day" if "as_of" in types else "pe_day"  # the row's date, as the program reads it
+        ctes = [f"pe_day AS ({base} FROM src)", f"pe_base AS (SELECT * EXCLUDE ({drop}), pe_day AS as_of FROM pe_day)"]
+        branches = []  # one query per program over its own rows: planned apart, never each other's columns
+        for k, prog, s, j in progs.values():
+            inputs, gate = self.inputs(k, s, j)
+            ctes = ctes[:2]
+            ctes.append(f"p{k}in AS (SELECT *, {', '.join(inputs + [gate + f' AS p{k}ok'])} FROM pe_base "
+                        f"WHERE pe_prog = {k})")
+            names: dict[str, tuple[str, str]] = {}
+            tq = translate(prog, prefix=f"p{k}", source=f"p{k}in", kinds=self.kinds,
+                           inputs=lambda f, k=k, s=s, j=j: names.setdefault(f, self.fact_pair(k, s, j, f)))
+            ctes.extend(tq.ctes)
+            ctes.append(f"p{k}out AS (SELECT *, {', '.join(tq.columns + ['TRUE AS pe_true'])} FROM {tq.last})")  # (pe_true: never an empty list)
+            for o, why in tq.row_wise.items():
+                self.result_row_wise(o, prog, why)
+            cols = [f"CAST({tq.outputs[o] if o in tq.outputs else 'NULL'} AS {_SQL_TYPES[self.kinds[o]]}) AS {q(o)}"
+                    for o in self.outcomes]
+            py = f"COALESCE(NOT p{k}ok OR {tq.escape} OR {'TRUE' if tq.row_wise else 'FALSE'}, TRUE) AS pe_py"
+            branches.append(f"WITH {', '.join(ctes)} SELECT {', '.join(['row_id'] + carried + cols + [py])} FROM p{k}out")
+        nulls = [f"CAST(NULL AS {_SQL_TYPES[self.kinds[o]]}) AS {q(o)}" for o in self.outcomes]
+        unknown = con.execute(f"WITH {ctes[0]}, {ctes[1]} SELECT count(*) FROM pe_base WHERE pe_prog = -1").fetchone()[0]
+        if unknown:  # rows whose subject, jurisdiction or date the python engine reports
+            branches.append(f"WITH {', '.join(ctes[:2])} SELECT {', '.join(['row_id'] + carried + nulls + ['TRUE AS pe_py'])} "
+                            "FROM pe_base WHERE pe_prog = -1")
+        if len(branches) == 1:  # one program: a view, streamed from the file to the output
+            con.execute(f"CREATE TEMP VIEW decided AS {branches[0]}")
+        else:  # several: each program's rows apart (planned one at a time), then in the file's order
+            for i, b in enumerate(branches):
+                con.execute(f"CREATE TEMP TABLE pe_part{i} AS {b}")
+            parts = " UNION ALL ".join(f"SELECT * FROM pe_part{i}" for i in range(len(branches)))
+            con.execute(f"CREATE TEMP VIEW decided AS SELECT * FROM ({parts}) ORDER BY row_id")
+        self.write()
+
+    def equals(self, e: str, v) -> str:
+        """``e = v`` for a case column; a DATE column compared as a date (no text made per row)."""
+        if v is None:
+            return f"{e} IS NULL"
+        date_col = f"CAST({q('as_of')} AS VARCHAR)"
+        if e == date_col and self.types.get("as_of") == "DATE":
+            return f"{q('as_of')} = {_lit(_dt.date.fromisoformat(v))}"
+        return f"{e} = {_lit(v)}"
+
+    def case_columns(self) -> tuple[str, str, str]:
+        """SQL for each row's subject, jurisdiction and as_of as text (a flag's value where given)."""
+        out = []
+        for k in ("subject", "jurisdiction", "as_of"):
+            flag = self.reader.flags[k]
+            if flag is not None:
+                out.append(_lit(flag.isoformat() if isinstance(flag, _dt.date) else flag))
+            elif k not in self.types:
+                out.append("NULL::VARCHAR")
+            elif self.types[k] == "VARCHAR" or k == "as_of" and self.types[k] == "DATE":
+                out.append(f"CAST({q(k)} AS VARCHAR)")
+            else:
+                raise NotNative(f"a {k} column of type {self.types[k]}")
+        return tuple(out)  # type: ignore[return-value]
+
+    def program(self, s, j, a):
+        """The program and date of one (subject, jurisdiction, as_of), or None where the python engine
+        must decide (and report) the rows."""
+        from ..fast import iso_date
+
+        on = iso_date(a) if isinstance(a, str) else None
+        if not (isinstance(s, str) and isinstance(j, str) and on is not None and _EARLY <= on < _LATE):
+            return None
+        if j not in self.ps.jurisdictions or s not in {x for o in self.ps.outputs.values() for x in o.subjects}:
+            return None
+        from ..diagnostics import PolicyError
+
+        try:
+            return self.policies.program(j, on, s), on
+        except PolicyError:
+            return None
+
+    # ----------------------------------------------------------------------- facts, checked in SQL
+    def cell(self, c: str, f) -> tuple[str, str, str, str]:
+        """(given, given as null, accepted, value) of column ``c`` read as fact ``f``."""
+        col, t, kind = q(c), self.types[c], f.type.kind
+        nullable = f.nullable or f.type.nullable
+        if self.fmt_in == "csv":
+            given, null = f"{col} IS NOT NULL", f"{col} = 'null'"
+            if kind == "bool":
+                return given, null, f"{col} IN ('true', 'false')", f"({col} = 'true')"
+            if kind == "int":
+                v = f"TRY_CAST({col} AS BIGINT)"
+                return given, null, f"(regexp_full_match({col}, '-?[0-9]{{1,15}}') AND {self.bounds(v, f)})", v
+            if kind == "date":
+                v = f"TRY_CAST({col} AS DATE)"
+                return given, null, f"(regexp_full_match({col}, '{_DATE_RE}') AND {self.dates(v)})", v
+            if kind in ("enum", "string"):
+                return given, null, self.allowed(col, f), col
+            return given, null, "FALSE", _null_of(f)  # (lists as JSON text: the python engine reads them)
+        given = "TRUE" if nullable else f"{col} IS NOT NULL"
+        null = f"{col} IS NULL"
+        if kind == "bool" and t == "BOOLEAN" or kind in ("enum", "string") and t == "VARCHAR":
+            return given, null, self.allowed(col, f) if kind != "bool" else "TRUE", col
+        if kind == "int" and t in _INTS:
+            v = f"CAST({col} AS BIGINT)"
+            return given, null, self.bounds(v, f), v
+        if kind == "date" and t == "DATE":
+            return given, null, self.dates(col), col
+        if kind == "date" and t == "VARCHAR":
+            v = f"TRY_CAST({col} AS DATE)"
+            return given, null, f"(regexp_full_match({col}, '{_DATE_RE}') AND {self.dates(v)})", v
+        fields = _records_of(f.type)
+        if fields is not None and _struct_fields(t) == {n: _SQL_TYPES[ft.kind] for n, ft in fields.items()}:
+            tests = []
+            for n, ft in fields.items():
+                x = f"it.{q(n)}"
+                if ft.kind == "int":
+                    tests.append(f"{x} IS NOT NULL AND {x} >= 0 AND {x} < {INT_BOUND}")
+                elif ft.kind == "enum":
+                    tests.append(f"{x} IN ({', '.join(_lit(v) for v in ft.enum.values)})")
+                else:
+                    tests.append(f"{x} IS NOT NULL")
+            bad = f"list_filter({col}, lambda it: it IS NULL OR NOT ({' AND '.join(tests)}))"
+            return given, null, f"len({bad}) = 0", col
+        return given, null, "FALSE", _null_of(f)
+
+    def allowed(self, col: str, f) -> str:
+        if f.type.kind == "enum":
+            return f"{col} IN ({', '.join(_lit(v) for v in f.type.enum.values)})"
+        return "TRUE"
+
+    def bounds(self, v: str, f) -> str:
+        lo = -INT_BOUND + 1 if f.min is None else max(-INT_BOUND + 1, f.min)
+        hi = INT_BOUND - 1 if f.max is None else min(INT_BOUND - 1, f.max)
+        return f"({v} BETWEEN {lo} AND {hi})"
+
+    def dates(self, v: str) -> str:
+        return f"({v} >= {_lit(_EARLY)} AND {v} < {_lit(_LATE)})"
+
+    def inputs(self, k: int, s: str, j: str) -> tuple[list[str], str]:
+        """The columns of program ``k``'s facts (value, missing) and its gate: every fact cell is one the
+        fast path accepts, no cell gives a fact the program does not declare."""
+        decls = self.ps.declared_facts(s, j)
+        cols, gate = [], []
+        for i, c in enumerate(self.reader.fact_columns):
+            f = decls.get(c)
+            if f is None:  # given (as the python engine reads the row) is an unknown fact: PE061
+                other = self.ps.facts.get((s, c))
+                nullable = other is not None and (other.nullable or other.type.nullable)
+                gate.append("FALSE" if self.fmt_in == "parquet" and nullable else f"{q(c)} IS NULL")
+                continue
+            given, null, ok, value = self.cell(c, f)
+            nullable = f.nullable or f.type.nullable
+            gate.append(f"(NOT ({given}) OR ({null}) AND {_lit(nullable)} OR NOT ({null}) AND ({ok}))")
+            if f.has_default:
+                dflt = _lit(f.default)
+                cols.append(f"CASE WHEN NOT ({given}) THEN {dflt} WHEN {null} THEN NULL ELSE {value} END AS p{k}f{i}")
+                cols.append(f"FALSE AS p{k}m{i}")
+            elif self.fmt_in == "parquet":  # a NULL cell is a NULL value (left out or null): no CASE per row
+                cols.append(f"{value} AS p{k}f{i}")
+                cols.append(f"{'FALSE' if given == 'TRUE' else f'{q(c)} IS NULL'} AS p{k}m{i}")
+            else:
+                cols.append(f"CASE WHEN NOT ({given}) OR {null} THEN NULL ELSE {value} END AS p{k}f{i}")
+                cols.append(f"NOT ({given}) AS p{k}m{i}")
+        return cols, "COALESCE(" + (" AND ".join(gate) or "TRUE") + ", FALSE)"  # (a NULL test: not accepted)
+
+    def fact_pair(self, k: int, s: str, j: str, fact: str) -> tuple[str, str]:
+        if fact in self.reader.fact_columns:
+            i = self.reader.fact_columns.index(fact)
+            return f"p{k}f{i}", f"p{k}m{i}"
+        f = self.ps.declared_facts(s, j).get(fact)
+        if f is not None and f.has_default:
+            return _lit(f.default), "FALSE"
+        return (_null_of(f) if f is not None else "NULL"), "TRUE"  # (typed: a date + INTERVAL must bind)
+
+    def result_row_wise(self, o: str, prog, why: str) -> None:
+        self.result.row_wise_found.setdefault(f"{o} of {prog.subject} at {prog.layers.path[-1]}", why)
+
+    # --------------------------------------------------------------------------------------- out
+    def write(self) -> None:
+        con, res = self.con, self.result
+        ids = [r for (r,) in con.execute("SELECT row_id FROM decided WHERE pe_py ORDER BY row_id").fetchall()]
+        carried = [q(c) for c in self.reader.carried]
+        outs = [q(o) for o in self.outcomes]
+        opts = {"parquet": "FORMAT PARQUET", "csv": "FORMAT CSV, HEADER true", "jsonl": "FORMAT JSON"}[self.fmt_out]
+        if self.fmt_out == "parquet":  # a column DuckDB proves has no NULL would be written "required": every
+            con.execute("SET disabled_optimizers = 'statistics_propagation'")  # column may be null, as the python engine writes it
+        if not ids:
+            sel = ", ".join(carried + outs + ["CAST(NULL AS VARCHAR) AS error"])
+            res.rows = con.execute(f"COPY (SELECT {sel} FROM decided) TO {_lit(str(self.out))} ({opts})").fetchone()[0]
+            return
+        self.decide_row_wise(ids)
+        sel = ", ".join([f"d.{c}" for c in carried] + [f"CASE WHEN d.pe_py THEN p.{o} ELSE d.{o} END AS {o}" for o in outs]
+                        + ["p.error AS error"])
+        res.rows = con.execute(f"COPY (SELECT {sel} FROM decided d LEFT JOIN pe_rows p USING (row_id) ORDER BY d.row_id) "
+                               f"TO {_lit(str(self.out))} ({opts})").fetchone()[0]
+
+    def decide_row_wise(self, ids: list[int]) -> None:
+        """The rows SQL does not decide, through the python engine, as the table ``pe_rows``."""
+        import pyarrow as pa
+
+        from . import PythonEngine, arrow_types
+
+        con = self.con
+        engine = PythonEngine(self.policies, self.reader, self.outcomes, explain=False, lang=self.lang)
+        con.register("pe_ids", pa.table({"row_id": pa.array(ids, pa.int64())}))
+        rel = con.sql("SELECT * EXCLUDE (row_id) FROM src WHERE row_id IN (SELECT row_id FROM pe_ids) ORDER BY row_id")
+        rows = (rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()).to_pylist()
+        if self.fmt_in == "csv":  # an empty cell leaves the fact out, as the python engine reads CSV
+            rows = [{k: v for k, v in r.items() if v is not None} for r in rows]
+        decided = [engine.row(r) for r in rows]
+        types = arrow_types(self.ps, self.outcomes)
+        cols = {"row_id": pa.array(ids, pa.int64())}
+        for o in self.outcomes:
+            cols[o] = pa.array([d[o] for d in decided], types[o])
+        cols["error"] = pa.array([d["error"] for d in decided], pa.string())
+        self.result.errors = sum(d["error"] is not None for d in decided)
+        con.register("pe_rows", pa.table(cols))
+
+
+def _null_of(f) -> str:
+    """A NULL of the fact's SQL type (the value of a cell only the python engine reads)."""
+    fields = _records_of(f.type)
+    if fields is not None:
+        return "CAST(NULL AS STRUCT(" + ", ".join(f"{q(n)} {_SQL_TYPES[ft.kind]}" for n, ft in fields.items()) + ")[])"
+    return f"CAST(NULL AS {_SQL_TYPES.get(f.type.kind, 'VARCHAR')})"
+
+
+def _struct_fields(t: str) -> dict[str, str] | None:
+    """The fields of a DuckDB type ``STRUCT(a T, "b" U)[]`` (names of plain letters only), else None."""
+    import re
+
+    m = re.fullmatch(r"STRUCT\((.*)\)\[\]", t)
+    if m is None:
+        return None
+    out = {}
+    for part in m.group(1).split(", "):
+        got = re.fullmatch(r'"?([A-Za-z_][A-Za-z0-9_]*)"? ([A-Z]+)', part)
+        if got is None:
+            return None
+        out[got.group(1)] = got.group(2)
+    return out
