@@ -129,6 +129,8 @@ def check_in_context(paths: Iterable[str | Path], policies: Iterable[str | Path]
     mine = {f.resolve() for f in given}
     found, refused = find_files(bases)
     rest = [f for f in found if f.resolve() not in mine]
+    if not all(f.is_absolute() for f in given):  # shown as the given files are, so that they sort together
+        rest = [_from_cwd(f) for f in rest]
     drafts = {_document_id(f, limits) for f in given if not inside(f)} - {None}
     if drafts:
         rest = [f for f in rest if _document_id(f, limits) not in drafts]
@@ -140,6 +142,14 @@ def check_in_context(paths: Iterable[str | Path], policies: Iterable[str | Path]
         return d.span is not None and Path(d.span.file).resolve() in mine
 
     return ps, [d for d in ps.diagnostics if d.is_error or theirs(d)]
+
+
+def _from_cwd(f: Path) -> Path:
+    """``f`` relative to the working folder when it is inside it, else as it is."""
+    try:
+        return f.relative_to(Path.cwd()) if f.is_absolute() else f
+    except ValueError:
+        return f
 
 
 def _document_id(path: Path, limits: Limits) -> str | None:

@@ -1149,11 +1149,15 @@ def check_files(files: list[Loaded], limits: Limits = DEFAULT_LIMITS, pre: list[
 def _check_files(files: list[Loaded], limits: Limits, pre: list[Diagnostic] | None) -> PolicySet:
     diags: list[Diagnostic] = list(pre or [])
     valid: list[tuple[Loaded, Any]] = []
+    # the files that could not be read (or failed their schema): what they declare is missing
+    failed = {d.span.file for d in diags if d.is_error and d.span is not None}
     for f in files:
         rf, ds = validate_file(f)
         diags.extend(ds)
         if rf is not None:
             valid.append((f, rf))
+        else:
+            failed.add(f.path)
     c = _Check(valid, limits)
     c.declare()
     def_types = c.definitions()
@@ -1166,13 +1170,20 @@ def _check_files(files: list[Loaded], limits: Limits, pre: list[Diagnostic] | No
     from .merge import layering_diagnostics  # step 6 lives with the merge it explains
 
     diags.extend(c.diags)
-    complete = not any(d.is_error for d in c.diags)
+    complete = not failed and not any(d.is_error for d in c.diags)
     if complete:
         diags.extend(layering_diagnostics(ps))
         diags.extend(lint(ps))
     diags.extend(coverage_references(ps, c.declared_ids()))
+    if failed:  # one mistake, one diagnostic: the names the failed file declares are missing elsewhere
+        diags = [d for d in diags if d.code not in _CONSEQUENCES or d.span is None or d.span.file in failed]
     return PolicySet(ps.documents, ps.jurisdictions, ps.enums, ps.facts, ps.params, ps.definitions, ps.outputs, ps.rules,
                      ps.coverage, tuple(sorted(acknowledge(c.files, list(_dedupe(diags)), complete), key=sort_key)), ps.sources)
+
+
+# What another file reports when a file it relies on could not be read: an unknown jurisdiction,
+# rule, parameter, name, enum, subject or output, and a declaration it differs from.
+_CONSEQUENCES = frozenset({"PE022", "PE025", "PE026", "PE033", "PE034", "PE035", "PE038", "PE039"})
 
 
 def _dedupe(diags):

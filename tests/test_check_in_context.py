@@ -3,6 +3,7 @@ belongs to: an edited file alone, or a new district's folder, is not flooded wit
 about the layers it builds on."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -62,3 +63,32 @@ def test_a_draft_outside_the_set_stands_in_for_its_document(tmp_path, capsys):
                       encoding="utf-8")
     assert main(["check", str(broken), "--policies", str(ROOT / "policies"), "--lang", "en"]) == 1
     assert "unknown parent 'cn/nm/nowhere'" in capsys.readouterr().out
+
+
+def _broken_copy(tmp_path, monkeypatch, old: str, new: str) -> Path:
+    """A copy of the shipped packs, the default policies, with ``old`` replaced in the Baotou plan."""
+    policies = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", policies)
+    plan = policies / "baotou" / "commissioner_plan.yaml"
+    text = plan.read_text(encoding="utf-8")
+    assert old in text
+    plan.write_text(text.replace(old, new, 1), encoding="utf-8")
+    monkeypatch.setenv("POLICYENGINE_POLICIES", str(policies))
+    monkeypatch.chdir(tmp_path)
+    return plan
+
+
+def test_a_file_that_fails_to_load_gives_one_error_not_its_consequences(tmp_path, monkeypatch, capsys):
+    _broken_copy(tmp_path, monkeypatch, "  extends: cn/nm\n", "  extends：cn/nm\n")
+    for argv in (["check", "policies/baotou/commissioner_plan.yaml"], ["check"]):
+        assert main([*argv, "--lang", "en", "--format", "json"]) == 1
+        diags = json.loads(capsys.readouterr().out)["diagnostics"]
+        assert [d["code"] for d in diags] == ["PE001"], diags
+
+
+def test_errors_in_other_files_are_shown_relative_like_the_given_file(tmp_path, monkeypatch, capsys):
+    _broken_copy(tmp_path, monkeypatch, "id: bt.commissioner.platform-registration", "id: bt.commissioner.platform-registrations")
+    assert main(["check", "policies/baotou/commissioner_plan.yaml", "--lang", "en", "--format", "json"]) == 1
+    files = [d["file"] for d in json.loads(capsys.readouterr().out)["diagnostics"]]
+    assert any("imust" in f for f in files) and all(f.startswith("policies/") for f in files), files
+    assert files == sorted(files)
