@@ -57,8 +57,16 @@ def _codes(spec: list[str] | None) -> tuple[str, ...]:
 def cmd_check(a) -> int:
     from .api import check_in_context
 
-    ps, shown = check_in_context(_paths(a), a.policies)
     select, ignore = _codes(a.select), _codes(a.ignore)
+    unknown = [c for c in (*select, *ignore) if not any(k.startswith(c) for k in CODES)]
+    if unknown:
+        chosen = ", ".join(k for k, (sev, _) in CODES.items() if sev is not Severity.ERROR)
+        _say(a, "error", Text(f"没有这样的诊断代码：{', '.join(unknown)}。可以选的警告和说明代码有：{chosen}"
+                              f"（也可以只写开头，如 PE05）",
+                              f"no such diagnostic code: {', '.join(unknown)}; the warnings and notes to choose "
+                              f"from are {chosen} (or the start of one, such as PE05)"))
+        return 2
+    ps, shown = check_in_context(_paths(a), a.policies)
     shown = [d for d in shown if d.is_error or ((not select or d.code.startswith(select))
                                                  and not (ignore and d.code.startswith(ignore)))]
     diags = [d for d in shown if a.notes or d.severity is not Severity.INFO]

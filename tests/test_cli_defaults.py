@@ -167,3 +167,11 @@ def test_lang_and_debug_are_taken_before_or_after_the_subcommand(monkeypatch, ca
     assert "1 个错误" in capsys.readouterr().out
     assert build_parser().parse_args(["--debug", "check"]).debug is True
     assert build_parser().parse_args(["check", "--debug"]).debug is True
+
+
+@pytest.mark.parametrize("flag", ["--select", "--ignore"])
+def test_check_refuses_an_unknown_code_to_select(flag, capsys):
+    assert main(["check", flag, "PE041,XX"]) == 2
+    err = capsys.readouterr().err
+    assert "没有这样的诊断代码：XX" in err and "PE041" in err and "PE104" in err
+    assert main(["check", flag, "pe05"]) == 0  # a prefix, in any case, is a choice
