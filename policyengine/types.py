@@ -269,6 +269,13 @@ class _Checker:
         if a.kind == "enum" and b.numeric or b.kind == "enum" and a.numeric:
             et = a.enum if a.kind == "enum" else b.enum
             hint = Text(f"请与写在引号里的取值比较，例如 \"{et.values[-1]}\"", f"compare with a value in quotes, e.g. \"{et.values[-1]}\"")
+        elif a.numeric and b.kind == "string" or b.numeric and a.kind == "string":
+            hint = Text("数字只能和数字比较：数字不加引号（写 3，不写 \"3\"），参数的值也要写成数字（写 3，不写 three）",
+                        "numbers compare with numbers: write a number without quotes (3, not \"3\"), and a parameter's "
+                        "value as a number (3, not three)")
+        else:
+            hint = Text(f"比较的两边要是同一种值：这里一边是{a.zh}，一边是{b.zh}",
+                        f"both sides of a comparison must be of one type: here one is {a}, the other {b}")
         self.err("PE023", node, Text(f"{a.zh}不能与{b.zh}比较", f"cannot compare {a} with {b}"), hint)
 
     def unify(self, node: A.Node, a: T, b: T) -> T:

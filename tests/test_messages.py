@@ -313,3 +313,11 @@ def test_a_type_error_names_the_types_in_chinese():
     _, problems = typecheck(parse_expression("start + 1"), ENV)
     assert problems[0].message.zh == "'+' 需要数字，但这里是日期"
     assert problems[0].hint.zh == "日期的加减请用 years_after、months_after、days_after"
+
+
+def test_comparing_a_number_with_words_says_how_to_fix_it():
+    _, problems = typecheck(parse_expression("days >= \"three\""), ENV)
+    assert problems[0].message.zh == "整数不能与文字比较"
+    assert "不加引号" in problems[0].hint.zh and "3, not three" in problems[0].hint.en
+    _, problems = typecheck(parse_expression("start == ok"), ENV)
+    assert problems[0].hint.zh.startswith("比较的两边要是同一种值")
