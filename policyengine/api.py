@@ -134,7 +134,8 @@ def check_in_context(paths: Iterable[str | Path], policies: Iterable[str | Path]
     drafts = {_document_id(f, limits) for f in given if not inside(f)} - {None}
     if drafts:
         rest = [f for f in rest if _document_id(f, limits) not in drafts]
-    ps = load_rule_files([*given, *rest], limits)
+    # the rest first: a clash with the given (edited or new) files is reported there, at the slip
+    ps = load_rule_files([*rest, *given], limits)
     if refused:  # what the walk of the set refused (a link leaving it …) is an error of the set
         ps = dataclasses.replace(ps, diagnostics=tuple(sorted((*ps.diagnostics, *refused), key=sort_key)))
 

@@ -158,6 +158,7 @@ def coverage_references(ps: PolicySet, declared: dict[str, set[str]]) -> list[Di
     not they checked: a rule that failed to check has its own diagnostic, not a second one
     here.  The did-you-mean looks first in the table's own document, then on its path."""
     every = set().union(*declared.values()) if declared else set()
+    twice = {i for i in every if sum(i in ids for ids in declared.values()) > 1}  # each has its PE030
     out: list[Diagnostic] = []
     for doc_id, cov in ps.coverage.items():
         loaded = ps.sources.get(doc_id)
@@ -176,6 +177,8 @@ def coverage_references(ps: PolicySet, declared: dict[str, set[str]]) -> list[Di
                 own = declared.get(doc_id, set())
                 near = suggest(i, sorted(own)) or suggest(i, sorted({x for d in _above(ps, doc_id) | {doc_id}
                                                                      for x in declared.get(d, ())}))
+                if near in own and near in twice:
+                    continue  # the rule was renamed to an id already used: its PE030 says so, once
                 out.append(loaded.diag(
                     "PE034", Text(f"{article} 的覆盖表写了不存在的规则或参数“{i}”",
                                   f"coverage of {article} names unknown rule or parameter '{i}'"),

@@ -92,3 +92,56 @@ def test_errors_in_other_files_are_shown_relative_like_the_given_file(tmp_path, 
     files = [d["file"] for d in json.loads(capsys.readouterr().out)["diagnostics"]]
     assert any("imust" in f for f in files) and all(f.startswith("policies/") for f in files), files
     assert files == sorted(files)
+
+
+KANGBASHI = """kind: policy-document
+version: 1
+document:
+  id: kangbashi.plan-2024
+  title: {zh: 康巴什区企业科技特派员工作方案, en: Kangbashi commissioner plan}
+  issuer: {zh: 康巴什区科技局, en: Kangbashi Science Bureau}
+  jurisdiction: cn/nm/ordos/kangbashi
+  extends: cn/nm/ordos
+  effective: 2024-03-01
+jurisdictions:
+  - {id: cn/nm/ordos/kangbashi, name: {zh: 康巴什区, en: Kangbashi}, level: district, parent: cn/nm/ordos}
+parameters:
+  min_policy_briefings:
+    value: 3
+    stricter: higher
+    label: {zh: 每人每年政策宣传和解读不少于（次）, en: Policy briefings a year (at least)}
+    citation: 一
+rules:
+  - id: kangbashi.commissioner.training
+    kind: obligation
+    subject: commissioner
+    label: {zh: 参加政策培训, en: Take part in policy training}
+    citation: 二
+coverage:
+  一: [min_policy_briefings]
+  二: [kangbashi.commissioner.training]
+"""
+
+
+def _kangbashi(tmp_path, old: str, new: str) -> tuple[Path, Path]:
+    policies = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", policies)
+    (district := policies / "ordos" / "kangbashi").mkdir()
+    assert old in KANGBASHI
+    (district / "plan.yaml").write_text(KANGBASHI.replace(old, new), encoding="utf-8")
+    return policies, district
+
+
+def _codes_and_files(argv, capsys) -> list[tuple[str, str]]:
+    main([*argv, "--lang", "en", "--format", "json"])
+    return [(d["code"], Path(d["file"]).name) for d in json.loads(capsys.readouterr().out)["diagnostics"]]
+
+
+def test_a_rule_renamed_to_an_id_in_use_is_one_error_not_a_coverage_one_too(tmp_path, capsys):
+    policies, district = _kangbashi(tmp_path, "- id: kangbashi.commissioner.training", "- id: dongsheng.commissioner.training")
+    assert [c for c, _ in _codes_and_files(["check", str(district), "--policies", str(policies)], capsys)] == ["PE030"]
+
+
+def test_a_type_slip_in_a_new_district_is_reported_there_once(tmp_path, capsys):
+    policies, district = _kangbashi(tmp_path, "value: 3", "value: three")
+    assert _codes_and_files(["check", str(district), "--policies", str(policies)], capsys) == [("PE038", "plan.yaml")]
