@@ -20,7 +20,7 @@ from typing import Any, Iterable
 from .cases import NOT_A_CASE, Case, _build, _Problems
 from .check import check_files
 from .runtime import MISSING, EvalLimit
-from .diagnostics import Diagnostic, PolicyError, Span, Text, sort_key
+from .diagnostics import Diagnostic, PolicyError, Severity, Span, Text, sort_key
 from .evaluate import Program, build_program
 from .explain import Decision, compact as _compact, explain as _explain
 from .load import DEFAULT_LIMITS, Limits, find_files, load_file
@@ -112,7 +112,7 @@ def check_in_context(paths: Iterable[str | Path], policies: Iterable[str | Path]
     theirs: ``policies`` (default: the shipped packs) supplies the rest, so that a file edited
     alone, or a new district's folder, is checked against the layers above it.  Errors are
     shown wherever they are (a change can break another file); warnings and notes only for
-    the files given.  A given file outside the set that declares one of its documents stands
+    the files given, and the open warnings elsewhere that a given file causes (a related location in it).  A given file outside the set that declares one of its documents stands
     in for that document's file (a draft).  Files outside the shipped packs, checked without
     ``policies``, are checked on their own."""
     given = find_rule_files(paths)
@@ -139,8 +139,9 @@ def check_in_context(paths: Iterable[str | Path], policies: Iterable[str | Path]
     if refused:  # what the walk of the set refused (a link leaving it …) is an error of the set
         ps = dataclasses.replace(ps, diagnostics=tuple(sorted((*ps.diagnostics, *refused), key=sort_key)))
 
-    def theirs(d: Diagnostic) -> bool:
-        return d.span is not None and Path(d.span.file).resolve() in mine
+    def theirs(d: Diagnostic) -> bool:  # at a given file, or an open warning caused there (related to it)
+        spans = (d.span, *(r.span for r in d.related)) if d.severity is Severity.WARNING else (d.span,)
+        return any(s is not None and Path(s.file).resolve() in mine for s in spans)
 
     return ps, [d for d in ps.diagnostics if d.is_error or theirs(d)]
 

@@ -145,3 +145,26 @@ def test_a_rule_renamed_to_an_id_in_use_is_one_error_not_a_coverage_one_too(tmp_
 def test_a_type_slip_in_a_new_district_is_reported_there_once(tmp_path, capsys):
     policies, district = _kangbashi(tmp_path, "value: 3", "value: three")
     assert _codes_and_files(["check", str(district), "--policies", str(policies)], capsys) == [("PE038", "plan.yaml")]
+
+
+BAOTOU_MIN_DAYS = """
+parameters:
+  min_service_days:
+    value: 40
+    stricter: higher
+    output: min_service_days_per_year
+    subject: commissioner
+    label: {zh: 每年为派驻企业服务时间累计不少于（天）, en: Days a year for the host enterprise (at least)}
+    citation: 六(一)
+
+definitions:
+"""
+
+
+def test_a_warning_elsewhere_caused_by_the_given_file_is_shown_and_counts(tmp_path, monkeypatch, capsys):
+    _broken_copy(tmp_path, monkeypatch, "\ndefinitions:\n", BAOTOU_MIN_DAYS)
+    whole = _codes_and_files(["check"], capsys)
+    assert ("PE050", "measures_2023_45.yaml") in whole
+    assert main(["check", "policies/baotou/commissioner_plan.yaml", "--strict", "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert "policies/imust/measures_2023_45.yaml:30:3: warning[PE050" in out
