@@ -6,7 +6,7 @@ unchecked expression reads unknown names, so "nothing reads it" would be a guess
 * a parameter or a definition that no expression reads and that publishes no outcome
   (PE100, PE101) — in a lower layer, with a name close to one above, it is a misspelt
   restatement that tightens nothing: the did-you-mean names the value above;
-* a rule that the coverage table of its document leaves out (PE102);
+* a rule or a parameter that the coverage table of its document leaves out (PE102);
 * an article that the coverage table marks "not decisional" but that a rule or a
   parameter of the document cites (PE103).
 
@@ -61,11 +61,11 @@ _MOST_CANDIDATES = 2000  # a did-you-mean among more names than a person declare
 
 def lint(ps: PolicySet) -> list[Diagnostic]:
     """The warnings of a policy set that checks without errors (see the module's docstring)."""
-    return [*_unused(ps), *_coverage_gaps(ps)]
-
-
-def _unused(ps: PolicySet) -> list[Diagnostic]:
     reads = _reads(ps)
+    return [*_unused(ps, reads), *_coverage_gaps(ps, reads)]
+
+
+def _unused(ps: PolicySet, reads: set[str]) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     kinds = (("PE100", "参数", "parameter", ((p.name, p.document, p.span, p.output) for p in ps.params)),
              ("PE101", "定义", "definition", ((d.name, d.document, d.span, None) for d in ps.definitions)))
@@ -102,7 +102,7 @@ def _articles(citation: str) -> set[str]:
     return {c.translate(_SAME) for c in _CITES.split(citation or "") if c}
 
 
-def _coverage_gaps(ps: PolicySet) -> list[Diagnostic]:
+def _coverage_gaps(ps: PolicySet, reads: set[str]) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     known = {r.id for r in ps.rules} | {p.name for p in ps.params} | {d.name for d in ps.definitions}
     rules_of: dict[str, list] = {}  # grouped once: a scan of every rule for each of 10,000 documents is 10^8
@@ -128,6 +128,14 @@ def _coverage_gaps(ps: PolicySet) -> list[Diagnostic]:
                     r.span, hint=Text(f"在 coverage 中“{r.citation}”一条的列表里加上“{r.id}”",
                                       f"add '{r.id}' to the list of {r.citation} under 'coverage:'"),
                     source_line=_line(ps, doc_id, r.span)))
+        for p in params_of.get(doc_id, ()):  # a parameter encodes its article as a rule does (三(一): [min_…, …])
+            if p.name not in listed and not misspelt and (p.name in reads or p.output is not None):  # (else PE100)
+                out.append(Diagnostic(
+                    "PE102", Text(f"参数“{p.name}”（{p.citation}）没有列入本文件的覆盖表（coverage）",
+                                  f"parameter '{p.name}' ({p.citation}) is not listed in the coverage table of its document"),
+                    p.span, hint=Text(f"在 coverage 中“{p.citation}”一条的列表里加上“{p.name}”",
+                                      f"add '{p.name}' to the list of {p.citation} under 'coverage:'"),
+                    source_line=_line(ps, doc_id, p.span)))
         citing: dict[str, list[tuple[str, Any]]] = {}
         for r in rules:
             for a in _articles(r.citation):

@@ -168,3 +168,8 @@ def test_a_warning_elsewhere_caused_by_the_given_file_is_shown_and_counts(tmp_pa
     assert main(["check", "policies/baotou/commissioner_plan.yaml", "--strict", "--lang", "en"]) == 1
     out = capsys.readouterr().out
     assert "policies/imust/measures_2023_45.yaml:30:3: warning[PE050" in out
+
+
+def test_a_new_parameter_left_out_of_its_coverage_table_is_reported(tmp_path, monkeypatch, capsys):
+    _broken_copy(tmp_path, monkeypatch, "\ndefinitions:\n", BAOTOU_MIN_DAYS)
+    assert ("PE102", "commissioner_plan.yaml") in _codes_and_files(["check", "policies/baotou/commissioner_plan.yaml"], capsys)
