@@ -32,6 +32,10 @@ from .types import suggest
 
 __all__ = ["acknowledge", "entities"]
 
+# the scoring-table warnings: their particulars (the range, the value) are what was reviewed, so their
+# acknowledgement names them with ``about`` — a changed overlap is a new warning, not the reviewed one
+PINNED = frozenset({"PE040", "PE041", "PE042", "PE044", "PE046"})
+
 # the sections of a rule file whose entries an acknowledgement can name, and how each entry is named
 _KEYED = ("parameters", "definitions", "outputs", "coverage", "enums")
 
@@ -107,6 +111,10 @@ def acknowledge(files: list[tuple[Loaded, Any]], diags: list[Diagnostic], comple
                                                                f"acknowledged: {text_of(a.reason, 'en')}"))
         out.append(Diagnostic(d.code, d.message, d.span, hint=d.hint, severity=Severity.INFO,
                               related=d.related + (note,), source_line=d.source_line, zh=d.zh, hint_zh=d.hint_zh))
+    # an entry with an open warning: an acknowledgement of it gone stale by the same edit is not
+    # a second report of that one edit (the open warning is what to review)
+    open_at = {(d.span.file, _entity_at(index[d.span.file], d.span.line, d.span.column)) for d in out
+               if d.severity is Severity.WARNING and d.span is not None and d.span.file in by_path}
     for path, (loaded, rf) in by_path.items():
         names = sorted({n for n in index[path][1] if n is not None})
         for i, a in enumerate(rf.acknowledged):
@@ -116,8 +124,19 @@ def acknowledge(files: list[tuple[Loaded, Any]], diags: list[Diagnostic], comple
                                        ("acknowledged", i, "reason"),
                                        hint=Text("写明为什么可以接受这条警告，供下一位经办人查阅",
                                                  "say why the warning is accepted, for the next officer who reads it")))
+            if a.code in PINNED and not (a.about or "").strip():
+                out.append(loaded.diag("PE012", Text(f"确认 {a.code}（计分表的档位或等次）时，要用 about 写明确认的是哪一处",
+                                                     f"an acknowledgement of {a.code} (a scoring table's tiers or bands) "
+                                                     "needs 'about': which one was reviewed"),
+                                       ("acknowledged", i, "code"),
+                                       hint=Text("加一行 about:，照抄警告中的档位，例如 about: 30及以上 和 21-30 都包含 30。"
+                                                 "档位一改，就是一条新的警告，要重新复核",
+                                                 "add an 'about:' line copying the tiers from the warning, e.g. "
+                                                 "about: 30 and more and 21-30 both cover 30; a changed tier is a new "
+                                                 "warning to review")))
+            not_a_warning = CODES.get(a.code, (None,))[0] is not Severity.WARNING  # always reported
             for k, at in enumerate(ats):
-                if complete and (path, i, k) not in used:
+                if complete and (path, i, k) not in used and (not_a_warning or (path, at) not in open_at):
                     out.append(_stale(loaded, i, k if not isinstance(a.at, str) else None, a, at, names))
     return out
 
@@ -126,6 +145,7 @@ def _stale(loaded: Loaded, i: int, k: int | None, a: Any, at: str, names: list[s
     where = ("acknowledged", i, "at") + ((k,) if k is not None else ())
     known = CODES.get(a.code)
     if known is None or known[0] is not Severity.WARNING:
+        where = ("acknowledged", i, "code")  # the code is what is wrong
         why = (Text(f"“{a.code}”不是一个警告代码", f"'{a.code}' is not a code of a warning") if known is None else
                Text(f"{a.code} 是{'错误' if known[0] is Severity.ERROR else '说明'}，不是警告：错误要改正，说明不必确认",
                     f"{a.code} is {'an error' if known[0] is Severity.ERROR else 'a note'}, not a warning: "

@@ -75,11 +75,13 @@ def cmd_check(a) -> int:
     # (the readings and assumed dates among them are what the CONTRACT has check report: named here)
     acked = [d for d in shown if d.severity is Severity.INFO and CODES[d.code][0] is Severity.WARNING]
     if acked and not a.notes and a.format == "text":
-        readings = sum(d.code in ("PE054", "PE058") for d in acked)
-        print(f"另有 {len(acked)} 条已确认的警告，其中 {readings} 条是对原文的解读和假定的生效日期，可随时复核"
+        readings = sum(d.code in ("PE054", "PE058") for d in acked)  # (named only when there are some)
+        print(f"另有 {len(acked)} 条已确认的警告"
+              f"{f'，其中 {readings} 条是对原文的解读和假定的生效日期，可随时复核' if readings else ''}"
               f"（check --notes 逐条列出并附确认的理由）" if a.lang == "zh" else
-              f"and {len(acked)} acknowledged warning(s), {readings} of them readings of the documents and assumed "
-              f"dates of effect an officer may revisit (check --notes lists each with the reason)")
+              f"and {len(acked)} acknowledged warning(s)"
+              f"{f', {readings} of them readings of the documents and assumed dates of effect an officer may revisit' if readings else ''}"
+              f" (check --notes lists each with the reason)")
     if ps.errors:
         return 1
     return 1 if a.strict and any(d.severity is Severity.WARNING for d in shown) else 0
