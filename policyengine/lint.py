@@ -120,22 +120,18 @@ def _coverage_gaps(ps: PolicySet, reads: set[str]) -> list[Diagnostic]:
         # a table naming an unknown id has its own diagnostic (PE034, with the did-you-mean): the
         # rule it meant is not reported as left out as well
         misspelt = bool(listed - known)
-        for r in rules:
-            if r.id not in listed and not misspelt:
+        # a parameter encodes its article as a rule does (三(一): [min_…, …]); one nothing reads has its PE100
+        left_out = [("规则", "rule", r.id, r.citation, r.span) for r in rules] + [
+            ("参数", "parameter", p.name, p.citation, p.span) for p in params_of.get(doc_id, ())
+            if p.name in reads or p.output is not None]
+        for zh_kind, en_kind, name, citation, span in ([] if misspelt else left_out):
+            if name not in listed:
                 out.append(Diagnostic(
-                    "PE102", Text(f"规则“{r.id}”（{r.citation}）没有列入本文件的覆盖表（coverage）",
-                                  f"rule '{r.id}' ({r.citation}) is not listed in the coverage table of its document"),
-                    r.span, hint=Text(f"在 coverage 中“{r.citation}”一条的列表里加上“{r.id}”",
-                                      f"add '{r.id}' to the list of {r.citation} under 'coverage:'"),
-                    source_line=_line(ps, doc_id, r.span)))
-        for p in params_of.get(doc_id, ()):  # a parameter encodes its article as a rule does (三(一): [min_…, …])
-            if p.name not in listed and not misspelt and (p.name in reads or p.output is not None):  # (else PE100)
-                out.append(Diagnostic(
-                    "PE102", Text(f"参数“{p.name}”（{p.citation}）没有列入本文件的覆盖表（coverage）",
-                                  f"parameter '{p.name}' ({p.citation}) is not listed in the coverage table of its document"),
-                    p.span, hint=Text(f"在 coverage 中“{p.citation}”一条的列表里加上“{p.name}”",
-                                      f"add '{p.name}' to the list of {p.citation} under 'coverage:'"),
-                    source_line=_line(ps, doc_id, p.span)))
+                    "PE102", Text(f"{zh_kind}“{name}”（{citation}）没有列入本文件的覆盖表（coverage）",
+                                  f"{en_kind} '{name}' ({citation}) is not listed in the coverage table of its document"),
+                    span, hint=Text(f"在 coverage 中“{citation}”一条的列表里加上“{name}”",
+                                    f"add '{name}' to the list of {citation} under 'coverage:'"),
+                    source_line=_line(ps, doc_id, span)))
         citing: dict[str, list[tuple[str, Any]]] = {}
         for r in rules:
             for a in _articles(r.citation):
