@@ -149,7 +149,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     # what checks as valid but does nothing; reviewed warnings (check --strict, acknowledged:)
     "PE100": (Severity.WARNING, "unused-parameter"),
     "PE101": (Severity.WARNING, "unused-definition"),
-    "PE102": (Severity.WARNING, "rule-not-in-coverage"),
+    "PE102": (Severity.WARNING, "not-in-coverage"),
     "PE103": (Severity.WARNING, "cited-article-not-decisional"),
     "PE104": (Severity.WARNING, "stale-acknowledgement"),
 }

@@ -248,7 +248,7 @@ def test_select_and_ignore_filter_warnings_by_code_or_prefix_but_never_hide_an_e
 
 
 def test_every_new_code_is_a_warning_with_a_name():
-    for code, name in (("PE100", "unused-parameter"), ("PE101", "unused-definition"), ("PE102", "rule-not-in-coverage"),
+    for code, name in (("PE100", "unused-parameter"), ("PE101", "unused-definition"), ("PE102", "not-in-coverage"),
                        ("PE103", "cited-article-not-decisional"), ("PE104", "stale-acknowledgement")):
         assert CODES[code] == (Severity.WARNING, name)
 
