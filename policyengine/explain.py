@@ -25,7 +25,7 @@ from .diagnostics import printable
 from .records import text_of as _text_of
 from .policy import PolicySet
 
-__all__ = ["RuleExplanation", "OutcomeExplanation", "Decision", "to_json_value", "dumps"]
+__all__ = ["RuleExplanation", "OutcomeExplanation", "Decision", "to_json_value", "dumps", "show_value"]
 
 
 def text_of(label: Any, lang: str = "zh") -> str:
@@ -48,6 +48,33 @@ def to_json_value(v: Any) -> Any:
     if isinstance(v, dict):
         return {str(k): to_json_value(x) for k, x in sorted(v.items())}
     return v
+
+
+def show_value(v: Any, lang: str = "zh", type_: Any = None, labels: dict | None = None, fact: bool = False) -> str:
+    """A value in the officer's words: yes/no (是/否), a fact given as null "not given" (未提供), an
+    outcome without a value "none" (无), dates as written, an enum value (of type ``type_``) with its
+    Chinese label where the vocabulary (``labels``, the policy set's ``enums["labels"]``) has one.
+    The explanation, ``policyengine test`` and ``policyengine diff`` all show values through this."""
+    w = _WORDS["en" if lang == "en" else "zh"]
+    if v is MISSING:
+        return "?"
+    if v is True:
+        return w["true"]
+    if v is False:
+        return w["false"]
+    if v is None:
+        return w["not_given" if fact else "null"]
+    if isinstance(v, _dt.date):
+        return v.isoformat()
+    if isinstance(v, (tuple, list)):
+        return "[" + ", ".join(show_value(x, lang) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {show_value(x, lang)}" for k, x in sorted(v.items())) + "}"
+    if isinstance(v, str) and lang != "en" and type_ is not None and type_.kind == "enum":
+        lab = (labels or {}).get(type_.enum.name, {}).get(v)
+        if lab:
+            return printable(f"{v}（{_text_of(lab, lang)}）")
+    return printable(str(v))
 
 
 def dumps(obj: Any, indent: int | None = 2) -> str:
@@ -292,30 +319,9 @@ class Explainer:
         return printable(f"{_text_of(d.title, self.lang)}{'（' + d.number + '）' if d.number else ''} {article}".strip())
 
     def show(self, v: Any, name: str | None = None, fact: bool = False) -> str:
-        """A value in words: yes/no (是/否), a fact given as null "not given" (未提供), an outcome
-        without a value "none" (无), an enum value of a fact or outcome ``name`` with its Chinese
-        label where the vocabulary has one."""
-        if v is MISSING:
-            return "?"
-        if v is True:
-            return self.w["true"]
-        if v is False:
-            return self.w["false"]
-        if v is None:
-            return self.w["not_given" if fact else "null"]
-        if isinstance(v, _dt.date):
-            return v.isoformat()
-        if isinstance(v, tuple):
-            return "[" + ", ".join(self.show(x) for x in v) + "]"
-        if isinstance(v, dict):
-            return "{" + ", ".join(f"{k}: {self.show(x)}" for k, x in sorted(v.items())) + "}"
-        if isinstance(v, str) and name and self.lang != "en":
-            f = self.p.facts.get(name) or self.ps.outputs.get(name)
-            if f is not None and f.type.kind == "enum":
-                lab = self.labels.get(f.type.enum.name, {}).get(v)
-                if lab:
-                    return printable(f"{v}（{_text_of(lab, self.lang)}）")
-        return printable(str(v))
+        """A value in words (:func:`show_value`), an enum value of the fact or outcome ``name`` with its label."""
+        f = (self.p.facts.get(name) or self.ps.outputs.get(name)) if name else None
+        return show_value(v, self.lang, f.type if f is not None else None, self.labels, fact)
 
     def comparison(self, r: Any) -> tuple[str, str, str | None] | None:
         """For a condition comparing one fact with a value in force or a number

@@ -5,7 +5,8 @@ each a case (subject, jurisdiction, as_of, facts) with an optional ``name`` and
 ``description`` and what it must give:
 
 * ``expect`` — a mapping of outcomes to the values the case must produce; an outcome
-  expected as ``null`` must be null or absent;
+  expected as ``null`` must be null or absent; a yes/no outcome may be written ``true``/``false``
+  or, as an officer says it, ``是``/``否``;
 * ``expect_absent`` — a list of outcomes that must not be produced at all;
 * ``expect_error`` — ``true``, or a diagnostic code such as ``PE061`` (or a list of
   codes): the case must be refused (with a diagnostic of that code); a case that is
@@ -29,7 +30,7 @@ import re
 
 from .api import Policies, default_policy_dir
 from .diagnostics import Diagnostic, PolicyError, Text, printable, render_all
-from .explain import to_json_value
+from .explain import show_value, to_json_value
 from .load import find_files, load_file
 from .rewrite import yaml_value
 
@@ -144,6 +145,17 @@ _WORDS = {
 }
 
 
+_YES_NO = {"是": True, "否": False}
+
+
+def _shown(v, lang: str, out, pol: Policies) -> str:
+    """An expected or actual value: in Chinese in the officer's words as the explanation shows it
+    (是/否, 无, an enum value with its label); in English as it is written in the test file."""
+    if lang == "en":
+        return printable(yaml_value(v))
+    return show_value(v, lang, out.type if out is not None else None, pol.policy_set.enums.get("labels", {}))
+
+
 def run_case(pol: Policies, file: str, index: int, c: dict, lang: str = "zh") -> TestResult:
     """One case run: ``updates`` holds, for a failed expectation that ``--update`` can rewrite, the
     path of its value in the test file and the value the case now gives; ``manual`` is true when
@@ -171,8 +183,11 @@ def run_case(pol: Policies, file: str, index: int, c: dict, lang: str = "zh") ->
     actual = {k: to_json_value(v) for k, v in d.outputs.items()}
     for k, want in (c.get("expect") or {}).items():
         want = to_json_value(want)
+        out = pol.policy_set.outputs.get(k)
+        if out is not None and out.type.kind == "bool" and want in _YES_NO:  # 'compliant: 否' means false
+            want = _YES_NO[want]
         got = actual.get(k)
-        shown = dict(k=printable(str(k)), want=printable(yaml_value(want)), got=printable(yaml_value(got)))
+        shown = dict(k=printable(str(k)), want=_shown(want, lang, out, pol), got=_shown(got, lang, out, pol))
         if k not in actual and want is not None:
             problems.append(w["undefined"].format(**shown))
             updates.append((("cases", index, "expect", k), None))
@@ -184,7 +199,7 @@ def run_case(pol: Policies, file: str, index: int, c: dict, lang: str = "zh") ->
             updates.append((("cases", index, "expect", k), None if got is None else d.outputs[k]))
     absent = [k for k in c.get("expect_absent") or () if k in actual]
     for k in absent:
-        problems.append(w["absent"].format(k=printable(str(k)), got=printable(yaml_value(actual[k]))))
+        problems.append(w["absent"].format(k=printable(str(k)), got=_shown(actual[k], lang, pol.policy_set.outputs.get(k), pol)))
     return TestResult(file, name, not problems, "\n".join(problems), tuple(updates), bool(absent))
 
 

@@ -188,9 +188,9 @@ def test_a_value_that_is_not_a_plain_scalar_is_not_rewritten():
 def test_the_output_is_chinese_by_default_and_english_on_request(test_file):
     code, zh = run(test_file, lang="zh")
     assert code == 1
-    assert f"失败 {test_file}: fails twice\n" in zh and "  eligible：应为 false，实际为 true\n" in zh
+    assert f"失败 {test_file}: fails twice\n" in zh and "  eligible：应为 否，实际为 是\n" in zh  # not JSON's false/true
     assert "  listing_reward_cny：应为 500000，但现行各层没有这个结论" in zh or \
-        "  listing_reward_cny：应为 500000，实际为 null" in zh
+        "  listing_reward_cny：应为 500000，实际为 无" in zh
     assert zh.endswith("通过 1 个，失败 2 个\n")
     code, en = run(test_file, lang="en")
     assert f"FAIL {test_file}: fails twice\n" in en and "  eligible: expected false, got true\n" in en
@@ -279,3 +279,33 @@ def test_at_a_terminal_the_command_asks_and_writes_on_yes(test_file):
     assert p.returncode == 0, err.decode()
     assert f"rewrite 3 expected value(s) in {test_file}? [y/N] ".encode() in out
     assert test_file.read_text(encoding="utf-8") == EXPECTED
+
+
+CHINESE_VALUES = """\
+kind: policy-test
+version: 1
+cases:
+  - name: 是 for a yes/no outcome
+    subject: enterprise
+    jurisdiction: cn/nm/baotou
+    as_of: 2024-05-10
+    facts:
+{FACTS}
+    expect: {{eligible: 是}}
+  - name: 否 for a yes/no outcome
+    subject: enterprise
+    jurisdiction: cn/nm/baotou
+    as_of: 2024-05-10
+    facts:
+{FACTS}
+    expect: {{eligible: 否}}
+""".format(FACTS=FACTS)
+
+
+def test_a_yes_no_outcome_may_be_expected_as_shi_or_fou_and_is_shown_so(tmp_path):
+    """An officer writes 是/否 for a yes/no outcome: read as true/false, and a failure says 应为 否，实际为 是."""
+    f = tmp_path / "t.yaml"
+    f.write_text(CHINESE_VALUES, encoding="utf-8")
+    code, zh = run(f, lang="zh")
+    assert code == 1 and zh.endswith("通过 1 个，失败 1 个\n")
+    assert "  eligible：应为 否，实际为 是\n" in zh and "应为 否，实际为 false" not in zh
