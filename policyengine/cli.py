@@ -58,6 +58,12 @@ def cmd_check(a) -> int:
     from .api import check_in_context
 
     ps, shown = check_in_context(_paths(a), a.policies)
+    tests = []
+    if not ps.errors:  # the test files among the paths, checked against the outcomes and facts of the set
+        from .testing import check_test_files
+
+        tests = check_test_files(_paths(a), ps)
+        shown = sorted([*shown, *tests], key=sort_key)
     select, ignore = _codes(a.select), _codes(a.ignore)
     shown = [d for d in shown if d.is_error or ((not select or d.code.startswith(select))
                                                  and not (ignore and d.code.startswith(ignore)))]
@@ -72,7 +78,7 @@ def cmd_check(a) -> int:
               f"（check --notes 逐条列出并附确认的理由）" if a.lang == "zh" else
               f"and {len(acked)} acknowledged warning(s), {readings} of them readings of the documents and assumed "
               f"dates of effect an officer may revisit (check --notes lists each with the reason)")
-    if ps.errors:
+    if ps.errors or any(d.is_error for d in tests):
         return 1
     return 1 if a.strict and any(d.severity is Severity.WARNING for d in shown) else 0
 

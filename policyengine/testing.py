@@ -36,7 +36,7 @@ from .explain import show_value, to_json_value
 from .load import find_files, load_file
 from .rewrite import yaml_value
 
-__all__ = ["TestResult", "collect", "run_tests"]
+__all__ = ["TestResult", "check_test_files", "collect", "run_tests"]
 
 
 @dataclass(frozen=True)
@@ -261,6 +261,32 @@ def run_file(pol: Policies, path: Path, lf, lang: str = "zh") -> list[TestResult
              else run_case(pol, str(path), i, c, lang, lf))
         name = str(c.get("name") or _WORDS[lang]["case"].format(n=i + 1))
         out.append(dataclasses.replace(r, name=name, line=lf.span(("cases", i)).line))
+    return out
+
+
+def check_test_files(paths, ps) -> list[Diagnostic]:
+    """``policyengine check`` of a test file, or of a folder holding some: what ``test`` would
+    refuse, located — a malformed file, an outcome no rule file declares (PE039), a case's fact
+    that its jurisdiction does not declare or of the wrong type (cases that expect to be refused
+    aside).  A file that does not load is reported by the check of the rule files already."""
+    out: list[Diagnostic] = []
+    for f in find_files(paths)[0]:
+        try:
+            lf = load_file(f)
+        except PolicyError:
+            continue
+        if not (isinstance(lf.data, dict) and lf.data.get("kind") == "policy-test"):
+            continue
+        bad = validate(lf) or unknown_outcomes(lf, ps.outputs)
+        if not bad:
+            for i, c in enumerate(lf.data.get("cases") or ()):
+                if "expect_error" in c:
+                    continue
+                try:
+                    case_in_file(lf, ("cases", i), which_case(i, c), {k: v for k, v in c.items() if k not in _TEST_KEYS}, ps)
+                except PolicyError as e:
+                    bad.extend(e.diagnostics)
+        out.extend(bad)
     return out
 
 
