@@ -281,67 +281,36 @@ def test_at_a_terminal_the_command_asks_and_writes_on_yes(test_file):
     assert test_file.read_text(encoding="utf-8") == EXPECTED
 
 
-CHINESE_VALUES = """\
-kind: policy-test
-version: 1
-cases:
-  - name: 是 for a yes/no outcome
-    subject: enterprise
-    jurisdiction: cn/nm/baotou
-    as_of: 2024-05-10
-    facts:
-{FACTS}
-    expect: {{eligible: 是}}
-  - name: 否 for a yes/no outcome
-    subject: enterprise
-    jurisdiction: cn/nm/baotou
-    as_of: 2024-05-10
-    facts:
-{FACTS}
-    expect: {{eligible: 否}}
-""".format(FACTS=FACTS)
+def enterprise_case(name: str, expect: str, facts: str = FACTS) -> str:
+    """One case of an enterprise at Baotou, as an entry of a test file's cases."""
+    return (f"  - name: {name}\n    subject: enterprise\n    jurisdiction: cn/nm/baotou\n    as_of: 2024-05-10\n"
+            f"    facts:\n{facts}\n    expect: {expect}\n")
+
+
+def written(tmp_path, *cases: str) -> Path:
+    f = tmp_path / "t.yaml"
+    f.write_text("kind: policy-test\nversion: 1\ncases:\n" + "".join(cases), encoding="utf-8")
+    return f
+
+
+CHINESE_VALUES = (enterprise_case("是 for a yes/no outcome", "{eligible: 是}"),
+                  enterprise_case("否 for a yes/no outcome", "{eligible: 否}"))
 
 
 def test_a_yes_no_outcome_may_be_expected_as_shi_or_fou_and_is_shown_so(tmp_path):
     """An officer writes 是/否 for a yes/no outcome: read as true/false, and a failure says 应为 否，实际为 是."""
-    f = tmp_path / "t.yaml"
-    f.write_text(CHINESE_VALUES, encoding="utf-8")
+    f = written(tmp_path, *CHINESE_VALUES)
     code, zh = run(f, lang="zh")
     assert code == 1 and zh.endswith("通过 1 个，失败 1 个\n")
     assert "  eligible：应为 否，实际为 是\n" in zh and "应为 否，实际为 false" not in zh
 
 
-LOCATED = """\
-kind: policy-test
-version: 1
-cases:
-  - name: misspelt fact
-    subject: enterprise
-    jurisdiction: cn/nm/baotou
-    as_of: 2024-05-10
-    facts:
-      registerd_in_region: true
-    expect: {{eligible: true}}
-  - name: unknown outcome
-    subject: enterprise
-    jurisdiction: cn/nm/baotou
-    as_of: 2024-05-10
-    facts:
-{FACTS}
-    expect: {{eligable: true}}
-  - name: still runs
-    subject: enterprise
-    jurisdiction: cn/nm/baotou
-    as_of: 2024-05-10
-    facts:
-{FACTS}
-    expect: {{eligible: true}}
-""".format(FACTS=FACTS)
+LOCATED = (enterprise_case("misspelt fact", "{eligible: true}", "      registerd_in_region: true"),
+           enterprise_case("unknown outcome", "{eligable: true}"), enterprise_case("still runs", "{eligible: true}"))
 
 
 def test_a_case_problem_is_located_in_the_test_file_and_the_other_cases_still_run(tmp_path):
-    f = tmp_path / "t.yaml"
-    f.write_text(LOCATED, encoding="utf-8")
+    f = written(tmp_path, *LOCATED)
     code, zh = run(f, lang="zh")
     assert code == 1 and zh.endswith("通过 1 个，失败 2 个\n")  # the unknown outcome fails its case alone
     assert f"失败 {f}:4: misspelt fact\n" in zh and f"失败 {f}:11: unknown outcome\n" in zh
@@ -353,7 +322,6 @@ def test_a_case_problem_is_located_in_the_test_file_and_the_other_cases_still_ru
 
 
 def test_a_full_width_colon_after_expect_is_named(tmp_path):
-    f = tmp_path / "t.yaml"
-    f.write_text(CHINESE_VALUES.replace("expect: {eligible: 是}", "expect：{eligible: 是}"), encoding="utf-8")
+    f = written(tmp_path, CHINESE_VALUES[0].replace("expect: {eligible: 是}", "expect：{eligible: 是}"))
     code, zh = run(f, lang="zh")
     assert code == 1 and "未知字段 'expect：{eligible'" in zh and "全角冒号" in zh
