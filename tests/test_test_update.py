@@ -10,6 +10,7 @@ import shutil
 import stat
 from decimal import Decimal
 import datetime as _dt
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -325,3 +326,23 @@ def test_a_full_width_colon_after_expect_is_named(tmp_path):
     f = written(tmp_path, CHINESE_VALUES[0].replace("expect: {eligible: 是}", "expect：{eligible: 是}"))
     code, zh = run(f, lang="zh")
     assert code == 1 and "未知字段 'expect：{eligible'" in zh and "全角冒号" in zh
+
+
+def test_an_enum_value_is_shown_with_its_chinese_label(tmp_path):
+    """As the explanation shows it: qualified（合格）, not the bare value."""
+    import json
+
+    from policyengine.load import load_file
+
+    case = dict(load_file(ROOT / "examples" / "baotou_workstation_score.yaml").data, expect={"grade": "excellent"})
+    f = tmp_path / "t.yaml"
+    f.write_text("kind: policy-test\nversion: 1\ncases:\n  - " + json.dumps(case, ensure_ascii=False, default=_plain_json) + "\n",
+                 encoding="utf-8")
+    code, zh = run(f, lang="zh")
+    assert code == 1 and "  grade：应为 excellent（优秀），实际为 qualified（合格）\n" in zh
+    assert "  grade: expected excellent, got qualified\n" in run(f, lang="en")[1]
+
+
+def _plain_json(v):
+    """A value the loader gave (a number as Decimal, a date) as JSON, which YAML reads back the same."""
+    return float(v) if isinstance(v, Decimal) else str(v)
