@@ -22,7 +22,7 @@ from .records import SUBJECTS
 from .policy import PolicySet
 from .types import T, did_you_mean, suggest
 
-__all__ = ["Case", "load_case", "case_from_dict", "validate_facts"]
+__all__ = ["Case", "load_case", "case_from_dict", "case_in_file", "validate_facts"]
 
 _CASE_FIELDS = ("subject", "jurisdiction", "as_of", "facts", "expect", "name", "description")
 _ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
@@ -44,12 +44,16 @@ class _Problems:
     """The diagnostics of one case.  ``given`` names the fields that an argument (``--jurisdiction``,
     ``jurisdiction=``) set over the file's own: a problem there has no place in the file."""
 
-    def __init__(self, loaded: Loaded | None, path: str, given: Any = ()):
+    def __init__(self, loaded: Loaded | None, path: str, given: Any = (), at: tuple = (), named: Text | None = None):
         self.loaded, self.path, self.given, self.items = loaded, path, given, []
+        self.at, self.named = at, named  # a case inside a test file: where it is, and which case in words
 
     def add(self, code: str, message: Text, where: tuple, hint: Text | None = None, key: bool = False) -> None:
         field_name = ".".join(_str(p) for p in where)
         msg = Text(f"{field_name or '（文件）'}：{message.zh}", f"{field_name or '(file)'}: {message.en}")
+        if self.named is not None:
+            msg = Text(f"{self.named.zh}：{msg.zh}", f"{self.named.en}: {msg.en}")
+        where = self.at + where
         if where and where[0] in self.given:
             self.items.append(Diagnostic(code, Text(f"{msg.zh}（这个值来自命令参数，不是 {self.path} 文件里写的）",
                                                     f"{msg.en} (given as an argument for {self.path})"), None, hint=hint))
@@ -78,6 +82,12 @@ def load_case(path: str | Path, ps: PolicySet, limits: Limits = DEFAULT_LIMITS) 
 def case_from_dict(data: dict, ps: PolicySet, path: str = "<case>") -> Case:
     """A case given as a Python mapping (the library API)."""
     return _build(data, ps, _Problems(None, path), path, None)
+
+
+def case_in_file(loaded: Loaded, at: tuple, named: Text, data: dict, ps: PolicySet) -> Case:
+    """A case of a test file (the mapping ``data`` at ``at`` in ``loaded``, without its test keys):
+    each problem located at its line in that file and naming the case (``named``)."""
+    return _build(data, ps, _Problems(loaded, loaded.path, at=at, named=named), loaded.path, loaded)
 
 
 def case_from_text(text: str, ps: PolicySet, path: str = "<case>", limits: Limits = DEFAULT_LIMITS) -> Case:

@@ -67,6 +67,12 @@ def cmd_check(a) -> int:
                               f"from are {chosen} (or the start of one, such as PE05)"))
         return 2
     ps, shown = check_in_context(_paths(a), a.policies)
+    tests = []
+    if not ps.errors:  # the test files among the paths, checked against the outcomes and facts of the set
+        from .testing import check_test_files
+
+        tests = check_test_files(_paths(a), ps)
+        shown = sorted([*shown, *tests], key=sort_key)
     shown = [d for d in shown if d.is_error or ((not select or d.code.startswith(select))
                                                  and not (ignore and d.code.startswith(ignore)))]
     diags = [d for d in shown if a.notes or d.severity is not Severity.INFO]
@@ -82,7 +88,7 @@ def cmd_check(a) -> int:
               f"and {len(acked)} acknowledged warning(s)"
               f"{f', {readings} of them readings of the documents and assumed dates of effect an officer may revisit' if readings else ''}"
               f" (check --notes lists each with the reason)")
-    if ps.errors:
+    if ps.errors or any(d.is_error for d in tests):
         return 1
     return 1 if a.strict and any(d.severity is Severity.WARNING for d in shown) else 0
 

@@ -46,7 +46,7 @@ from typing import Any, Iterable, Iterator
 from . import ast as A
 from .api import Policies, load_rule_files
 from .diagnostics import Diagnostic, PolicyError, Severity, Text, md_cell, printable, render_all, resolve_lang
-from .explain import dumps, to_json_value
+from .explain import dumps, show_value, to_json_value
 from .load import find_files, load_file
 from .merge import Layers, merge
 from .records import is_text, text_of
@@ -175,7 +175,7 @@ _WORDS = {
            "added": "新增", "removed": "删除", "header": "现行规定的日期：{d}", "md_title": "# 政策差异：`{old}` → `{new}`",
            "md_date": "比较 {d} 当日现行的规定。", "what": "内容", "change": "变化", "in_force_at": "{j} 的现行规定",
            "cases": "结论有变化的个案：{n} 个（共检查 {checked} 个）", "case": "个案", "outcome": "结论：旧 → 新（决定规则）",
-           "as_of": "（{subject} @ {j}，截至 {d}）", "rules": "（新：{new}；旧：{old}）",
+           "as_of": "（{subject} @ {j}，截至 {d}）", "rules": "（新：{new}；旧：{old}）", "colon": "：",
            "no_eval": "在{which}版本下无法决定：{error}", "summary": "规定有 {n} 处不同", "summary_cases": "，{m} 个个案的结论有变化",
            "end": "。", "none": "没有不同。"},
     "en": {"widened": "set widened: ", "narrowed": "set narrowed: ", "set_changed": "set changed: ", "order": "order changed",
@@ -188,7 +188,7 @@ _WORDS = {
            "md_date": "In force on {d}.", "what": "what", "change": "change", "in_force_at": "In force at {j}",
            "cases": "Cases whose outcomes change: {n} of {checked}", "case": "case",
            "outcome": "outcome: old → new (deciding rules)", "as_of": " ({subject} @ {j}, as of {d})",
-           "rules": " (new: {new}; old: {old})", "no_eval": "does not evaluate under the {which} version: {error}",
+           "rules": " (new: {new}; old: {old})", "colon": ": ", "no_eval": "does not evaluate under the {which} version: {error}",
            "summary": "{n} difference(s) in the policies", "summary_cases": ", {m} case(s) change", "end": ".",
            "none": "No difference."},
 }
@@ -742,7 +742,8 @@ def _case_lines(i: CaseImpact, lang: str = "en") -> list[str]:
     w = _WORDS[lang]
     if i.old_error or i.new_error:
         return [w["no_eval"].format(which=w["old" if i.old_error else "new"], error=i.old_error or i.new_error)]
-    return [f"{o.output}: {_text(o.old)} → {_text(o.new)}"
+    shown = _text if lang == "en" else lambda v: show_value(v, lang)  # 是/否/无 in Chinese, as the explanation says them
+    return [f"{o.output}{w['colon']}{shown(o.old)} → {shown(o.new)}"
             + w["rules"].format(new=", ".join(o.new_rules) or "—", old=", ".join(o.old_rules) or "—") for o in i.outputs]
 
 

@@ -25,7 +25,7 @@ from .diagnostics import printable
 from .records import text_of as _text_of
 from .policy import PolicySet
 
-__all__ = ["RuleExplanation", "OutcomeExplanation", "Decision", "to_json_value", "dumps"]
+__all__ = ["RuleExplanation", "OutcomeExplanation", "Decision", "to_json_value", "dumps", "show_value"]
 
 
 def text_of(label: Any, lang: str = "zh") -> str:
@@ -48,6 +48,33 @@ def to_json_value(v: Any) -> Any:
     if isinstance(v, dict):
         return {str(k): to_json_value(x) for k, x in sorted(v.items())}
     return v
+
+
+def show_value(v: Any, lang: str = "zh", type_: Any = None, labels: dict | None = None, fact: bool = False) -> str:
+    """A value in the officer's words: yes/no (是/否), a fact given as null "not given" (未提供), an
+    outcome without a value "none" (无), dates as written, an enum value (of type ``type_``) with its
+    Chinese label where the vocabulary (``labels``, the policy set's ``enums["labels"]``) has one.
+    The explanation, ``policyengine test`` and ``policyengine diff`` all show values through this."""
+    w = _WORDS["en" if lang == "en" else "zh"]
+    if v is MISSING:
+        return "?"
+    if v is True:
+        return w["true"]
+    if v is False:
+        return w["false"]
+    if v is None:
+        return w["not_given" if fact else "null"]
+    if isinstance(v, _dt.date):
+        return v.isoformat()
+    if isinstance(v, (tuple, list)):
+        return "[" + ", ".join(show_value(x, lang) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {show_value(x, lang)}" for k, x in sorted(v.items())) + "}"
+    if isinstance(v, str) and lang != "en" and type_ is not None and type_.kind == "enum":
+        lab = (labels or {}).get(type_.enum.name, {}).get(v)
+        if lab:
+            return printable(f"{v}（{_text_of(lab, lang)}）")
+    return printable(str(v))
 
 
 def dumps(obj: Any, indent: int | None = 2) -> str:
@@ -80,14 +107,16 @@ _WORDS = {
            "replaced": "替代了", "ignored": "未采纳下级的放宽", "kept_over": "下级试图替换，未生效", "undetermined": "待定",
            "score": "得分", "bonus": "加分", "cap": "封顶", "points": "分", "no_tier": "无对应档次，计0分", "set_by": "由",
            "restates": "重申", "in_force": "现行取值", "pending": "未到期限，待定；期限", "not_given": "未提供",
-           "actual": "实际", "as_of": "截至", "decision": "决定", "layers": "适用层级"},
+           "actual": "实际", "as_of": "截至", "decision": "决定", "layers": "适用层级",
+           "semi": "；", "colon": "：", "comma": "，", "list": "、", "open": "（", "close": "）"},
     "en": {"holds": "holds", "fails": "fails", "unknown": "cannot be decided", "not_applicable": "does not apply",
            "not_checkable": "cannot be checked from the facts", "value": "value", "needs": "needs", "missing": "missing facts",
            "true": "yes", "false": "no", "null": "none", "replaced": "replaced", "ignored": "kept over a looser lower value",
            "kept_over": "a lower layer tried to replace it, without effect", "undetermined": "undetermined",
            "score": "score", "bonus": "bonus", "cap": "cap", "points": "points", "no_tier": "no tier covers it: 0 points",
            "set_by": "set by", "restates": "restates", "in_force": "value in force:", "pending": "pending until its deadline",
-           "not_given": "not given", "actual": "actual", "as_of": "as of", "decision": "Decision", "layers": "Layers"},
+           "not_given": "not given", "actual": "actual", "as_of": "as of", "decision": "Decision", "layers": "Layers",
+           "semi": "; ", "colon": ": ", "comma": ", ", "list": ", ", "open": " (", "close": ")"},
 }
 
 
@@ -283,39 +312,26 @@ class Explainer:
         self.w = _WORDS["en" if lang == "en" else "zh"]
         self.labels = ps.enums.get("labels", {})
 
+    def paren(self, text: str) -> str:
+        """``（…）`` in Chinese, `` (…)`` in English: each language's own punctuation."""
+        return f"{self.w['open']}{text}{self.w['close']}"
+
     def doc(self, doc_id: str) -> dict:
         d = self.ps.documents[doc_id]
         return {"id": d.id, "title": text_of(d.title, self.lang), "number": d.number}
 
     def cite(self, doc_id: str, article: str) -> str:
         d = self.ps.documents[doc_id]
-        return printable(f"{_text_of(d.title, self.lang)}{'（' + d.number + '）' if d.number else ''} {article}".strip())
+        return printable(f"{_text_of(d.title, self.lang)}{self.paren(d.number) if d.number else ''} {article}".strip())
 
     def show(self, v: Any, name: str | None = None, fact: bool = False) -> str:
-        """A value in words: yes/no (是/否), a fact given as null "not given" (未提供), an outcome
-        without a value "none" (无), an enum value of a fact or outcome ``name`` with its Chinese
-        label where the vocabulary has one."""
-        if v is MISSING:
-            return "?"
-        if v is True:
-            return self.w["true"]
-        if v is False:
-            return self.w["false"]
-        if v is None:
-            return self.w["not_given" if fact else "null"]
-        if isinstance(v, _dt.date):
-            return v.isoformat()
-        if isinstance(v, tuple):
-            return "[" + ", ".join(self.show(x) for x in v) + "]"
-        if isinstance(v, dict):
-            return "{" + ", ".join(f"{k}: {self.show(x)}" for k, x in sorted(v.items())) + "}"
-        if isinstance(v, str) and name and self.lang != "en":
-            f = self.p.facts.get(name) or self.ps.outputs.get(name)
-            if f is not None and f.type.kind == "enum":
-                lab = self.labels.get(f.type.enum.name, {}).get(v)
-                if lab:
-                    return printable(f"{v}（{_text_of(lab, self.lang)}）")
-        return printable(str(v))
+        """A value in words (:func:`show_value`), an enum value of the fact or outcome ``name`` with its label."""
+        f = (self.p.facts.get(name) or self.ps.outputs.get(name)) if name else None
+        t = f.type if f is not None else None
+        if t is None and name:  # a definition's value (assessed_grade = qualified（合格）)
+            m = self.p.layers.definitions.get((self.p.subject, name))
+            t = m.definition.expr.type if m is not None else None
+        return show_value(v, self.lang, t, self.labels, fact)
 
     def comparison(self, r: Any) -> tuple[str, str, str | None] | None:
         """For a condition comparing one fact with a value in force or a number
@@ -334,7 +350,7 @@ class Explainer:
             x = self.in_force(right.name)
             value = self.show(self.p.params[right.name].param.value)
             where = self.cite(x["doc"]["id"], x["article"]), x["jurisdiction"]
-            said = f"（{where[0]}，{where[1]}）" if self.lang != "en" else f" ({where[0]}, {where[1]})"
+            said = self.paren(f"{where[0]}{self.w['comma']}{where[1]}")
             return left.name, f"{self.w['needs']} {sym} {value}{said}", right.name
         if isinstance(right, A.Literal) and not isinstance(right.value, str):
             return left.name, f"{self.w['needs']} {sym} {self.show(right.value)}", None
@@ -354,11 +370,12 @@ class Explainer:
             compare = self.comparison(r)
             said = compare[2] if compare else None  # the value in force the requirement names is not named again
             tail = "".join(
-                [f"; {self.w['in_force']} {x['name']} = {self.show(self.p.params[x['name']].param.value)}"
-                 f"（{self.cite(x['doc']['id'], x['article'])}，{x['jurisdiction']}）" for x in params
+                [f"{self.w['semi']}{self.w['in_force']} {x['name']} = {self.show(self.p.params[x['name']].param.value)}"
+                 + self.paren(f"{self.cite(x['doc']['id'], x['article'])}{self.w['comma']}{x['jurisdiction']}") for x in params
                  if x["name"] != said])
-            merge_tail = "".join([f"; {self.w['replaced']} {self.cite(x.document, x.citation)}" for x in m.replaced]
-                                 + [f"; {self.w['kept_over']}: {self.cite(x.document, x.citation)}" for x in m.kept_over])
+            semi, colon = self.w["semi"], self.w["colon"]
+            merge_tail = "".join([f"{semi}{self.w['replaced']} {self.cite(x.document, x.citation)}" for x in m.replaced]
+                                 + [f"{semi}{self.w['kept_over']}{colon}{self.cite(x.document, x.citation)}" for x in m.kept_over])
             replaced = tuple({"id": x.id, "document": x.document, "article": x.citation} for x in m.replaced)
             ignored = tuple({"id": x.id, "document": x.document, "article": x.citation} for x in m.kept_over)
             need = (text_of(r.requirement, self.lang) if r.requirement else
@@ -387,33 +404,34 @@ class Explainer:
         detail = need = None
         if r.table is not None and o.detail is not None:
             detail, table_text = self.table(o, output)
-            parts.append(": " + table_text)
+            parts.append(self.w["colon"] + table_text)
         else:
             if compare is not None:  # what is required, and what the case has
                 given = shown.get(compare[0], MISSING)
                 actual = self.w["not_given"] if given is MISSING else self.show(given, compare[0], True)
-                parts.append(f": {compare[1]}{'，' if self.lang != 'en' else ', '}{self.w['actual']} {compare[0]} = {actual}")
-            vals = "; ".join(f"{n} = {self.show(shown[n], n, True)}" for n in names
+                parts.append(f"{self.w['colon']}{compare[1]}{self.w['comma']}{self.w['actual']} {compare[0]} = {actual}")
+            semi = self.w["semi"]
+            vals = semi.join(f"{n} = {self.show(shown[n], n, True)}" for n in names
                              if shown[n] is not MISSING and (compare is None or n != compare[0]))
             derived = [n for n in derived_names if n in self.computed]
             if derived:  # values the rule reads that were computed (outcomes, definitions)
-                vals = "; ".join(filter(None, [vals, "; ".join(f"{n} = {self.show(self.computed[n], n)}"
+                vals = semi.join(filter(None, [vals, semi.join(f"{n} = {self.show(self.computed[n], n)}"
                                                                for n in derived)]))
             if vals:
-                parts.append(f"; {vals}" if compare is not None else f": {vals}")
+                parts.append((semi if compare is not None else self.w["colon"]) + vals)
             if o.status == "fails":
                 need = requirement
                 if compare is None:
-                    parts.append(f"; {self.w['needs']} {need if r.requirement else _in_words(need, self.lang)}")
+                    parts.append(f"{semi}{self.w['needs']} {need if r.requirement else _in_words(need, self.lang)}")
             elif o.status in ("not_applicable", "not_checkable"):
-                parts.append(f" ({self.w[o.status]})")
+                parts.append(self.paren(self.w[o.status]))
             elif o.status == "pending":
-                parts.append(f" ({self.w['pending']} {r.deadline.isoformat()})")
+                parts.append(self.paren(f"{self.w['pending']} {r.deadline.isoformat()}"))
             elif o.status == "value":
                 parts.append(f" → {self.show(o.value, output)}")
         parts.append(params_text)
         if missing:
-            parts.append(f"; {self.w['missing']}: {', '.join(missing)}")
+            parts.append(f"{self.w['semi']}{self.w['missing']}{self.w['colon']}{self.w['list'].join(missing)}")
         parts.append(merge_text)
         return RuleExplanation(r.id, r.kind, o.status, o.value, jurisdiction, doc, r.citation, label, shown, missing,
                                "".join(parts), replaced, ignored, detail, need, params)
@@ -496,11 +514,11 @@ class Explainer:
             elif is_bonus:
                 texts.append(f"{self.w['bonus']} {it.id} +{p}")
             elif tier is None:
-                texts.append(f"{it.id} = {self.show(v)} ({self.w['no_tier']})")
+                texts.append(f"{it.id} = {self.show(v)}{self.paren(self.w['no_tier'])}")
             else:
                 texts.append(f"{it.id} = {self.show(v)} → {p}")
         detail = {"items": rows, "table_total": table_total, "cap": t.cap}
-        return detail, ", ".join(texts) + f"; {self.w['cap']} {t.cap} → {self.show(o.value)}"
+        return detail, self.w["comma"].join(texts) + f"{self.w['semi']}{self.w['cap']} {t.cap} → {self.show(o.value)}"
 
     def param(self, output: str, m: MergedParam) -> RuleExplanation:
         p = m.param
@@ -510,9 +528,9 @@ class Explainer:
         ignored = tuple({"document": x.document, "article": x.citation, "value": to_json_value(x.value)} for x in m.ignored)
         for x in m.replaced:
             if x.value != p.value:
-                text += f"; {self.w['replaced']} {self.show(x.value)} ({self.cite(x.document, x.citation)})"
+                text += f"{self.w['semi']}{self.w['replaced']} {self.show(x.value)}{self.paren(self.cite(x.document, x.citation))}"
         for x in m.ignored:
-            text += f"; {self.w['ignored']} {self.show(x.value)} ({self.cite(x.document, x.citation)})"
+            text += f"{self.w['semi']}{self.w['ignored']} {self.show(x.value)}{self.paren(self.cite(x.document, x.citation))}"
         return RuleExplanation(p.name, "parameter", "value", p.value, self.ps.documents[p.document].jurisdiction,
                                self.doc(p.document), p.citation, label, {}, (), text, replaced, ignored)
 
@@ -536,9 +554,9 @@ def explain(ps: PolicySet, program: Program, facts: dict, values: dict, trace: d
         # missing facts matter in the headline only when they left the outcome undetermined
         missing = tuple(sorted({m for r in rules for m in r.missing})) if v is MISSING else ()
         status = "undetermined" if v is MISSING else "null" if v is None else "decided"
-        head = f"{label} ({name}) = {x.show(v, name) if v is not MISSING else x.w['undetermined']}"
+        head = f"{label}{x.paren(name)} = {x.show(v, name) if v is not MISSING else x.w['undetermined']}"
         if missing:
-            head += f" — {x.w['missing']}: {', '.join(missing)}"
+            head += f" — {x.w['missing']}{x.w['colon']}{x.w['list'].join(missing)}"
         out.append(OutcomeExplanation(name, label, v, status, deciding, rules, missing,
                                       head + "".join("\n  " + r.text for r in deciding)))
     return tuple(out)

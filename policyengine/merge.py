@@ -248,6 +248,8 @@ def _ancestors(ps: PolicySet, jid: str) -> list[str]:
 
 
 def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
+    from .explain import _in_words as in_words  # (explain imports this module)
+
     out: list[Diagnostic] = []
     docs = ps.documents
 
@@ -321,18 +323,19 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
                 verdict = compare_conditions(ps, b, r)
                 if verdict and verdict[0] in ("looser", "different"):
                     kind, example = verdict
-                    where = f" (where '{b.id}' applies: {b.when.text.strip()})" if b is not h and b.when is not None else ""
-                    where_zh = f"（在 '{b.id}' 适用之处：{b.when.text.strip()}）" if b is not h and b.when is not None else ""
+                    when = b.when.text.strip() if b is not h and b.when is not None else ""
+                    where = f" (where '{b.id}' applies: {when})" if when else ""
+                    where_zh = f"（'{b.id}' 只适用于 {_when_zh(ps, b) or in_words(when, 'zh')} 的情形）" if when else ""
                     what_zh = (repr(b.id) if b is h else
                                f"{h.id!r}（它在这条路径上以 {b.id!r} 约束，{cite(b.document, b.citation)}）")
                     out.append(loc(r.document, r.span,
                                    Text(f"'{r.id}'（{cite(r.document, r.citation)}）重述 {what_zh}，但写得"
                                         f"{'更宽' if kind == 'looser' else '不同'}{where_zh}"
-                                        f"{'：例如 ' + example if example else ''}；两条都适用，由较严的决定",
+                                        f"{'：' + example.zh if example else ''}；两条都适用，由较严的决定",
                                         f"'{r.id}' ({cite(r.document, r.citation)}) restates "
                                         f"{repr(b.id) if b is h else repr(h.id) + ', which binds on its path as ' + repr(b.id) + ' (' + cite(b.document, b.citation) + ')'}"
                                         f" {'more loosely' if kind == 'looser' else 'differently'}{where}"
-                                        f"{': e.g. ' + example if example else ''}; both apply, so the stricter reading decides"),
+                                        f"{': ' + example.en if example else ''}; both apply, so the stricter reading decides"),
                                    "PE051", rel if b is h else rel + (Related(b.span, Text(f"路径上有约束力的规定：{cite(b.document, b.citation)}",
                                                                                            f"binding provision on the path: {cite(b.document, b.citation)}")),),
                                    hint=Text("如果本意相同，请按上级的写法改；两条都适用，不会放宽",
@@ -408,7 +411,8 @@ def _reading(loc, doc_id: str, span, citation: str, name: str, reading: str) -> 
 def compare_conditions(ps: PolicySet, higher: Rule, lower: Rule) -> tuple[str, str] | None:
     """Compare two conditions on every combination of the facts they read.
 
-    Returns ('equivalent'|'tighter'|'looser'|'different', example) or None where
+    Returns ('equivalent'|'tighter'|'looser'|'different', example: the facts of a case that passes
+    the lower and not the higher, in both languages, or None) or None where
     the facts cannot be enumerated (dates, free numbers without bounds in sight).
     """
     from .compile import compile_standalone
@@ -452,21 +456,39 @@ def compare_conditions(ps: PolicySet, higher: Rule, lower: Rule) -> tuple[str, s
         if looser and tighter:
             break
 
-    def show(f: dict) -> str:
-        return ", ".join(f"{k} = {_fmt(v)}" for k, v in f.items())
-
     if looser and tighter:
-        return "different", f"{show(looser)} passes '{lower.id}' but not '{higher.id}'"
+        return "different", _example(ps, higher, lower, looser)
     if looser:
-        return "looser", f"{show(looser)} passes '{lower.id}' but not '{higher.id}'"
+        return "looser", _example(ps, higher, lower, looser)
     if tighter:
-        return "tighter", ""
-    return "equivalent", ""
+        return "tighter", None
+    return "equivalent", None
 
 
-def _fmt(v: Any) -> str:
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    return str(v)
+def _when_zh(ps: PolicySet, rule: Rule) -> str:
+    """A rule's ``when`` of the usual shape ``commissioner_type == "technical_service"`` in the
+    officer's words (``commissioner_type 为 technical_service（技术服务型）``); "" for any other."""
+    from . import ast as A
+    from .explain import show_value
+
+    node = rule.when.node
+    if not (isinstance(node, A.Compare) and node.op == "==" and isinstance(node.left, A.Name)
+            and isinstance(node.right, A.Literal)):
+        return ""
+    f = ps.facts.get((rule.subject, node.left.name))
+    shown = show_value(node.right.value, "zh", f.type if f is not None else None, ps.enums.get("labels", {}))
+    return f"{node.left.name} 为 {shown}"
+
+
+def _example(ps: PolicySet, higher: Rule, lower: Rule, facts: dict) -> Text:
+    """Facts that pass the lower rule and not the higher, in both languages: values as the
+    explanation shows them (是/否, an enum value with its label)."""
+    from .explain import show_value
+
+    labels = ps.enums.get("labels", {})
+
+    def show(lang: str, sep: str) -> str:
+        return sep.join(f"{k} = {show_value(v, lang, ps.facts[(higher.subject, k)].type, labels)}" for k, v in facts.items())
+
+    return Text(f"例如 {show('zh', '、')} 时，符合 '{lower.id}'，却不符合 '{higher.id}'",
+                f"e.g. {show('en', ', ')} passes '{lower.id}' but not '{higher.id}'")

@@ -5,7 +5,8 @@ each a case (subject, jurisdiction, as_of, facts) with an optional ``name`` and
 ``description`` and what it must give:
 
 * ``expect`` — a mapping of outcomes to the values the case must produce; an outcome
-  expected as ``null`` must be null or absent;
+  expected as ``null`` must be null or absent; a yes/no outcome may be written ``true``/``false``
+  or, as an officer says it, ``是``/``否``;
 * ``expect_absent`` — a list of outcomes that must not be produced at all;
 * ``expect_error`` — ``true``, or a diagnostic code such as ``PE061`` (or a list of
   codes): the case must be refused (with a diagnostic of that code); a case that is
@@ -25,15 +26,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import dataclasses
 import re
 
 from .api import Policies, default_policy_dir
+from .cases import case_in_file
 from .diagnostics import Diagnostic, PolicyError, Text, printable, render_all
-from .explain import to_json_value
+from .explain import show_value, to_json_value
 from .load import find_files, load_file
 from .rewrite import yaml_value
 
-__all__ = ["TestResult", "collect", "run_tests"]
+__all__ = ["TestResult", "check_test_files", "collect", "run_tests"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class TestResult:
     message: str
     updates: tuple = ()  # ((path of an expected value in the test file, the value the case gives), …)
     manual: bool = False  # a failure that --update cannot rewrite
+    line: int = 0  # where the case starts in its file
 
 
 _TOP = ("kind", "version", "cases")
@@ -84,35 +88,35 @@ def validate(lf) -> list[Diagnostic]:
                              hint=Text("每个个案写一项 '- subject: …'", "write one '- subject: …' entry per case")))
         return diags
     for i, c in enumerate(cases):
-        where = ("cases", i)
+        where, n = ("cases", i), which_case(i, c)
         if not isinstance(c, dict):
-            diags.append(lf.diag("PE012", Text(f"cases.{i}：个案应是映射（subject、jurisdiction、as_of、facts、expect）",
-                                               f"cases.{i}: a case must be a mapping (subject, jurisdiction, as_of, facts, expect)"),
+            diags.append(lf.diag("PE012", Text(f"{n.zh}：个案应是映射（subject、jurisdiction、as_of、facts、expect）",
+                                               f"{n.en}: a case must be a mapping (subject, jurisdiction, as_of, facts, expect)"),
                                  where))
             continue
         for k in c:
             if k not in _CASE_KEYS + _TEST_KEYS:
                 s = printable(str(k))
-                diags.append(lf.diag("PE011", Text(f"cases.{i}：未知字段 '{s}'", f"cases.{i}: unknown field '{s}'"),
-                                     where + (k,), key=True,
-                                     hint=Text("个案可含的字段：" + keys, "a case holds " + keys)))
+                diags.append(lf.diag("PE011", Text(f"{n.zh}：未知字段 '{s}'", f"{n.en}: unknown field '{s}'"),
+                                     where + (k,), key=True, hint=_slip_hint(lf, where + (k,), k)
+                                     or Text("个案可含的字段：" + keys, "a case holds " + keys)))
         if c.get("expect") is not None and not isinstance(c["expect"], dict):
-            diags.append(lf.diag("PE012", Text(f"cases.{i}.expect：应是“结论: 值”的映射",
-                                               f"cases.{i}.expect: must be a mapping of outcome: value"),
+            diags.append(lf.diag("PE012", Text(f"{n.zh}的 expect：应是“结论: 值”的映射",
+                                               f"{n.en}, expect: must be a mapping of outcome: value"),
                                  where + ("expect",)))
         ea = c.get("expect_absent")
         if ea is not None and not (isinstance(ea, list) and all(isinstance(x, str) for x in ea)):
-            diags.append(lf.diag("PE012", Text(f"cases.{i}.expect_absent：应是结论名称的列表",
-                                               f"cases.{i}.expect_absent: must be a list of outcome names"),
+            diags.append(lf.diag("PE012", Text(f"{n.zh}的 expect_absent：应是结论名称的列表",
+                                               f"{n.en}, expect_absent: must be a list of outcome names"),
                                  where + ("expect_absent",)))
         ee = c.get("expect_error")
         if "expect_error" in c and not _expect_error_ok(ee):
-            diags.append(lf.diag("PE012", Text(f"cases.{i}.expect_error：应为 true 或诊断代码（如 PE061），也可以是代码列表",
-                                               f"cases.{i}.expect_error: must be true or a code such as PE061 "
+            diags.append(lf.diag("PE012", Text(f"{n.zh}的 expect_error：应写 true（必须被拒绝），或诊断代码（如 PE061），也可以是代码列表",
+                                               f"{n.en}, expect_error: must be true or a code such as PE061 "
                                                "(or a list of codes)"),
                                  where + ("expect_error",)))
         if "name" in c and not isinstance(c["name"], str):
-            diags.append(lf.diag("PE012", Text(f"cases.{i}.name：应是文字", f"cases.{i}.name: must be text"),
+            diags.append(lf.diag("PE012", Text(f"{n.zh}的 name：应是文字", f"{n.en}, name: must be text"),
                                  where + ("name",)))
     return diags
 
@@ -144,7 +148,18 @@ _WORDS = {
 }
 
 
-def run_case(pol: Policies, file: str, index: int, c: dict, lang: str = "zh") -> TestResult:
+_YES_NO = {"是": True, "否": False}
+
+
+def _shown(v, lang: str, out, pol: Policies) -> str:
+    """An expected or actual value: in Chinese in the officer's words as the explanation shows it
+    (是/否, 无, an enum value with its label); in English as it is written in the test file."""
+    if lang == "en":
+        return printable(yaml_value(v))
+    return show_value(v, lang, out.type if out is not None else None, pol.policy_set.enums.get("labels", {}))
+
+
+def run_case(pol: Policies, file: str, index: int, c: dict, lang: str = "zh", lf=None) -> TestResult:
     """One case run: ``updates`` holds, for a failed expectation that ``--update`` can rewrite, the
     path of its value in the test file and the value the case now gives; ``manual`` is true when
     some failure is not an ``expect`` value (an error expected or not, an outcome expected absent)."""
@@ -155,7 +170,9 @@ def run_case(pol: Policies, file: str, index: int, c: dict, lang: str = "zh") ->
     want_codes = set() if ee in (None, True) else set(ee if isinstance(ee, list) else [ee])
     codes = ", ".join(sorted(want_codes))
     try:
-        d = pol.evaluate(data, lang=lang)
+        # in a test file, a problem with the case (a misspelt fact) is located at its line there
+        d = pol.evaluate(data if lf is None else case_in_file(lf, ("cases", index), which_case(index, c), data,
+                                                                pol.policy_set), lang=lang)
     except PolicyError as e:
         if ee is not None:
             got = {x.code for x in e.diagnostics}
@@ -171,8 +188,11 @@ def run_case(pol: Policies, file: str, index: int, c: dict, lang: str = "zh") ->
     actual = {k: to_json_value(v) for k, v in d.outputs.items()}
     for k, want in (c.get("expect") or {}).items():
         want = to_json_value(want)
+        out = pol.policy_set.outputs.get(k)
+        if out is not None and out.type.kind == "bool" and want in _YES_NO:  # 'compliant: 否' means false
+            want = _YES_NO[want]
         got = actual.get(k)
-        shown = dict(k=printable(str(k)), want=printable(yaml_value(want)), got=printable(yaml_value(got)))
+        shown = dict(k=printable(str(k)), want=_shown(want, lang, out, pol), got=_shown(got, lang, out, pol))
         if k not in actual and want is not None:
             problems.append(w["undefined"].format(**shown))
             updates.append((("cases", index, "expect", k), None))
@@ -184,19 +204,36 @@ def run_case(pol: Policies, file: str, index: int, c: dict, lang: str = "zh") ->
             updates.append((("cases", index, "expect", k), None if got is None else d.outputs[k]))
     absent = [k for k in c.get("expect_absent") or () if k in actual]
     for k in absent:
-        problems.append(w["absent"].format(k=printable(str(k)), got=printable(yaml_value(actual[k]))))
+        problems.append(w["absent"].format(k=printable(str(k)), got=_shown(actual[k], lang, pol.policy_set.outputs.get(k), pol)))
     return TestResult(file, name, not problems, "\n".join(problems), tuple(updates), bool(absent))
 
 
-def unknown_outcomes(lf, outcomes) -> list[Diagnostic]:
+def which_case(i: int, c) -> Text:
+    """A case of a test file in words: 第 1 个个案（名称） / case 1 (name)."""
+    name = printable(c["name"]) if isinstance(c, dict) and isinstance(c.get("name"), str) and c["name"] else ""
+    return Text(f"第 {i + 1} 个个案" + (f"（{name}）" if name else ""), f"case {i + 1}" + (f" ({name})" if name else ""))
+
+
+def _slip_hint(lf, where: tuple, key) -> Text | None:
+    """An unknown key holding a full-width colon ('expect：{compliant'): the officer's slip, said as the loader says it."""
+    from .slips import find_slip
+
+    if not isinstance(key, str) or "：" not in key:
+        return None
+    slip = find_slip(lf.source.text, lf.span(where, key=True).line)
+    return Text(f"{slip.message.zh}；{slip.hint.zh}", f"{slip.message.en}; {slip.hint.en}") if slip is not None else None
+
+
+def unknown_outcomes(lf, outcomes, only: int | None = None) -> list[Diagnostic]:
     """Outcome names in ``expect`` and ``expect_absent`` that no rule file declares (a misspelt
-    'eligable'), each at its line with a did-you-mean."""
+    'eligable'), each at its line with a did-you-mean; ``only``: of that case alone."""
     from .types import suggest
 
     out = []
     for i, c in enumerate(lf.data.get("cases") or ()):
-        if not isinstance(c, dict):
+        if not isinstance(c, dict) or only is not None and i != only:
             continue
+        n = which_case(i, c)
         named = [(k, ("cases", i, "expect", k), True) for k in (c.get("expect") or {})]
         named += [(k, ("cases", i, "expect_absent", j), False) for j, k in enumerate(c.get("expect_absent") or ())]
         for k, where, key in named:
@@ -206,19 +243,56 @@ def unknown_outcomes(lf, outcomes) -> list[Diagnostic]:
                     "结论在规则文件的 'outputs:' 下声明（policyengine schema --decision 列出全部结论）",
                     "the outcomes are declared under 'outputs:' of the rule files "
                     "(policyengine schema --decision lists the JSON)")
-                out.append(lf.diag("PE039", Text(f"cases.{i}：没有名为 '{name}' 的结论", f"cases.{i}: unknown outcome '{name}'"),
+                out.append(lf.diag("PE039", Text(f"{n.zh}：没有名为 '{name}' 的结论", f"{n.en}: unknown outcome '{name}'"),
                                    where, key=key, hint=hint))
     return out
 
 
 def run_file(pol: Policies, path: Path, lf, lang: str = "zh") -> list[TestResult]:
+    """A malformed file fails as a whole; a case that expects an outcome no rule file declares fails
+    alone, and the other cases still run."""
     bad = validate(lf)
-    if not bad:
-        bad = unknown_outcomes(lf, pol.policy_set.outputs)
     if bad:
         return [TestResult(str(path), _WORDS[lang]["file"], False, render_all(bad, lang), manual=True)]
-    cases = lf.data.get("cases") or []
-    return [run_case(pol, str(path), i, c, lang) for i, c in enumerate(cases)]
+    out = []
+    for i, c in enumerate(lf.data.get("cases") or []):
+        unknown = unknown_outcomes(lf, pol.policy_set.outputs, only=i)
+        r = (TestResult(str(path), "", False, render_all(unknown, lang), manual=True) if unknown
+             else run_case(pol, str(path), i, c, lang, lf))
+        name = str(c.get("name") or _WORDS[lang]["case"].format(n=i + 1))
+        out.append(dataclasses.replace(r, name=name, line=lf.span(("cases", i)).line))
+    return out
+
+
+def check_test_files(paths, ps) -> list[Diagnostic]:
+    """``policyengine check`` of a test file, or of a folder holding some: what ``test`` would
+    refuse, located — a malformed file, an outcome no rule file declares (PE039), a case's fact
+    that its jurisdiction does not declare or of the wrong type (cases that expect to be refused
+    aside).  A file that does not load is reported by the check of the rule files already."""
+    out: list[Diagnostic] = []
+    for f in find_files(paths)[0]:
+        try:
+            lf = load_file(f)
+        except PolicyError:
+            continue
+        if not (isinstance(lf.data, dict) and lf.data.get("kind") == "policy-test"):
+            continue
+        bad = validate(lf) or unknown_outcomes(lf, ps.outputs)
+        if not bad:
+            for i, c in enumerate(lf.data.get("cases") or ()):
+                if "expect_error" in c:
+                    continue
+                try:
+                    case_in_file(lf, ("cases", i), which_case(i, c), {k: v for k, v in c.items() if k not in _TEST_KEYS}, ps)
+                except PolicyError as e:
+                    bad.extend(e.diagnostics)
+        out.extend(bad)
+    return out
+
+
+def _at(r: TestResult) -> str:
+    """A case's place: file:line (the file alone for a malformed file)."""
+    return printable(r.file) + (f":{r.line}" if r.line else "")
 
 
 def run_tests(paths, lang: str = "zh", policies=None, verbose: bool = False, out=None, *, update: bool = False,
@@ -239,9 +313,9 @@ def run_tests(paths, lang: str = "zh", policies=None, verbose: bool = False, out
     failed = [r for r in results if not r.ok]
     for r in results:
         if not r.ok:
-            out.write(f"{w['fail']} {printable(r.file)}: {printable(r.name)}\n{r.message}\n")
+            out.write(f"{w['fail']} {_at(r)}: {printable(r.name)}\n{r.message}\n")
         elif verbose:
-            out.write(f"{w['ok']} {printable(r.file)}: {printable(r.name)}\n")
+            out.write(f"{w['ok']} {_at(r)}: {printable(r.name)}\n")
     out.write(w["summary"].format(p=len(results) - len(failed), f=len(failed)))
     if update and failed:
         from .update import update_expectations

@@ -84,5 +84,5 @@ def update_expectations(files, failed, lang: str, out, *, yes: bool = False, ask
             continue
         out.write(w["wrote"].format(file=shown, n=len(updates)))
     if manual:
-        out.write(w["manual"] + "".join(f"  {printable(r.file)}: {printable(r.name)}\n" for r in manual))
+        out.write(w["manual"] + "".join(f"  {printable(r.file)}{f':{r.line}' if r.line else ''}: {printable(r.name)}\n" for r in manual))
     return 0 if done and not manual else 1

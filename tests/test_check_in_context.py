@@ -162,3 +162,24 @@ def test_a_warning_elsewhere_caused_by_the_given_file_is_shown_and_counts(tmp_pa
 def test_a_new_parameter_left_out_of_its_coverage_table_is_reported(tmp_path, monkeypatch, capsys):
     _broken_copy(tmp_path, monkeypatch, "\ndefinitions:\n", BAOTOU_MIN_DAYS)
     assert ("PE102", "commissioner_plan.yaml") in _codes_and_files(["check", "policies/baotou/commissioner_plan.yaml"], capsys)
+
+def test_check_of_a_test_file_validates_its_outcomes_and_facts(tmp_path, capsys):
+    """`check` of a test file (or a folder holding tests/) reports what `test` would refuse, located."""
+    assert main(["check", str(ROOT / "policies" / "baotou" / "tests" / "rules.yaml"), "--lang", "en"]) == 0
+    capsys.readouterr()
+    policies = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", policies)
+    tests = policies / "baotou" / "tests" / "rules.yaml"
+    text = tests.read_text(encoding="utf-8")
+    text = text.replace("expect: {eligible: true}", "expect: {eligable: true}", 1)
+    text = text.replace("      good_conduct: true\n", "      good_conduct_: true\n", 1)
+    tests.write_text(text, encoding="utf-8")
+    for given in (tests, policies / "baotou"):
+        assert main(["check", str(given), "--policies", str(policies), "--lang", "zh"]) == 1
+        out = capsys.readouterr().out
+        assert f"{tests}:26:14: 错误[PE039" in out and "没有名为 'eligable' 的结论" in out
+        assert "是不是 'eligible'？" in out and "\n1 个错误" in out  # a case with an unknown outcome runs no further
+    tests.write_text(text.replace("{eligable: true}", "{eligible: true}"), encoding="utf-8")
+    assert main(["check", str(tests), "--policies", str(policies), "--lang", "zh"]) == 1
+    out = capsys.readouterr().out
+    assert f"{tests}:18:7: 错误[PE061" in out and "第 1 个个案（四(一)" in out

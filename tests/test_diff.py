@@ -615,7 +615,8 @@ def test_the_diff_speaks_chinese_by_default(versions, capsys):
                            "  ~ min_service_days [cn.nm.measures · cn/nm]: value: 30 → 40\n\n"
                            "cn/nm 的现行规定\n  ~ 参数 min_service_days: 30 → 40（由 cn.nm.measures 第七条(五) 规定）\n")
     assert "结论有变化的个案：4 个（共检查 4 个）" in text
-    assert "    compliant: true → false（新：cn.nm.service-days；旧：cn.nm.service-days）\n" in text
+    # the outcomes in the officer's words (是/否), as the explanation says them, not JSON's true/false
+    assert "    compliant：是 → 否（新：cn.nm.service-days；旧：cn.nm.service-days）\n" in text
     assert text.endswith("\n规定有 3 处不同，4 个个案的结论有变化。\n")
     code, md, _ = run(capsys, str(old), str(new), "--as-of", "2024-06-01", "--format", "md", lang="zh")
     assert md.startswith(f"# 政策差异：`{old}` → `{new}`\n比较 2024-06-01 当日现行的规定。\n\n## 参数\n\n| | 内容 | 变化 |\n")

@@ -182,6 +182,19 @@ def test_review_05_imust_restatement_is_compared_with_baotou_as_well(policies):
     assert any("四(一)" in r.message for r in bt.related)
 
 
+def test_review_05_the_restatement_is_said_in_the_officers_words(policies):
+    """Both languages, values as the explanation shows them; the provision's scope in words, not
+    as an expression (``commissioner_type == "technical_service"``)."""
+    (bt,) = [d for d in diagnostics(policies, "PE051")
+             if "'imust.measures.qualification'" in d.message and "bt.commissioner.technical-qualification" in d.message]
+    zh, en = bt.zh, bt.message
+    assert "只适用于 commissioner_type 为 technical_service（技术服务型） 的情形" in zh and "==" not in zh
+    assert "例如 education = junior_college（大专）、full_time_education = 是" in zh
+    assert "时，符合 'imust.measures.qualification'，却不符合 'bt.commissioner.technical-qualification'" in zh
+    assert "passes" not in zh and "true" not in zh
+    assert "e.g. education = junior_college, full_time_education = yes" in en and "passes 'imust.measures" in en
+
+
 # --- 6. an annual plan binds its year (reading 5) ------------------------------------------------
 
 def test_review_06_dongsheng_2024_duties_do_not_reach_2025(policies):

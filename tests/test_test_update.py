@@ -10,6 +10,7 @@ import shutil
 import stat
 from decimal import Decimal
 import datetime as _dt
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -159,7 +160,7 @@ def test_failures_update_cannot_rewrite_are_named_for_the_officer(tmp_path):
     code, out = run(f, update=True, yes=True)
     assert code == 1
     assert "these failures cannot be updated; edit them by hand:\n" in out
-    assert f"  {f}: passes, untouched\n" in out and f"  {f}: fails twice\n" in out
+    assert f"  {f}:5: passes, untouched\n" in out and f"  {f}:20: fails twice\n" in out  # each at its line
     text = f.read_text(encoding="utf-8")
     assert "expect_error: PE061" in text and "expect_absent: [eligible]" in text  # left as they were
     assert "listing_reward_cny: null    #" in text  # the expected values of the same case are rewritten
@@ -188,12 +189,12 @@ def test_a_value_that_is_not_a_plain_scalar_is_not_rewritten():
 def test_the_output_is_chinese_by_default_and_english_on_request(test_file):
     code, zh = run(test_file, lang="zh")
     assert code == 1
-    assert f"失败 {test_file}: fails twice\n" in zh and "  eligible：应为 false，实际为 true\n" in zh
+    assert f"失败 {test_file}:20: fails twice\n" in zh  # the case's line and "  eligible：应为 否，实际为 是\n" in zh  # not JSON's false/true
     assert "  listing_reward_cny：应为 500000，但现行各层没有这个结论" in zh or \
-        "  listing_reward_cny：应为 500000，实际为 null" in zh
+        "  listing_reward_cny：应为 500000，实际为 无" in zh
     assert zh.endswith("通过 1 个，失败 2 个\n")
     code, en = run(test_file, lang="en")
-    assert f"FAIL {test_file}: fails twice\n" in en and "  eligible: expected false, got true\n" in en
+    assert f"FAIL {test_file}:20: fails twice\n" in en and "  eligible: expected false, got true\n" in en
     assert en.endswith("1 passed, 2 failed\n")
 
 
@@ -255,10 +256,10 @@ def test_a_malformed_test_file_is_reported_in_both_languages(tmp_path):
     code, zh = run(f, lang="zh", update=True, yes=True)
     assert code == 1 and f"失败 {f}: （测试文件本身）" in zh
     assert "t.yaml:2:10: 错误[PE013" in zh and "不支持的版本 2" in zh and "测试文件写 'version: 1'" in zh
-    assert "t.yaml:5:5: 错误[PE011" in zh and "cases.0：未知字段 'expext'" in zh and "个案可含的字段：" in zh
+    assert "t.yaml:5:5: 错误[PE011" in zh and "第 1 个个案：未知字段 'expext'" in zh and "个案可含的字段：" in zh
     assert "以下失败不能自动更新，请手工修改：" in zh
     code, en = run(f, lang="en")
-    assert code == 1 and "unsupported version 2" in en and "cases.0: unknown field 'expext'" in en
+    assert code == 1 and "unsupported version 2" in en and "case 1: unknown field 'expext'" in en
 
 
 def test_at_a_terminal_the_command_asks_and_writes_on_yes(test_file):
@@ -279,3 +280,69 @@ def test_at_a_terminal_the_command_asks_and_writes_on_yes(test_file):
     assert p.returncode == 0, err.decode()
     assert f"rewrite 3 expected value(s) in {test_file}? [y/N] ".encode() in out
     assert test_file.read_text(encoding="utf-8") == EXPECTED
+
+
+def enterprise_case(name: str, expect: str, facts: str = FACTS) -> str:
+    """One case of an enterprise at Baotou, as an entry of a test file's cases."""
+    return (f"  - name: {name}\n    subject: enterprise\n    jurisdiction: cn/nm/baotou\n    as_of: 2024-05-10\n"
+            f"    facts:\n{facts}\n    expect: {expect}\n")
+
+
+def written(tmp_path, *cases: str) -> Path:
+    f = tmp_path / "t.yaml"
+    f.write_text("kind: policy-test\nversion: 1\ncases:\n" + "".join(cases), encoding="utf-8")
+    return f
+
+
+CHINESE_VALUES = (enterprise_case("是 for a yes/no outcome", "{eligible: 是}"),
+                  enterprise_case("否 for a yes/no outcome", "{eligible: 否}"))
+
+
+def test_a_yes_no_outcome_may_be_expected_as_shi_or_fou_and_is_shown_so(tmp_path):
+    """An officer writes 是/否 for a yes/no outcome: read as true/false, and a failure says 应为 否，实际为 是."""
+    f = written(tmp_path, *CHINESE_VALUES)
+    code, zh = run(f, lang="zh")
+    assert code == 1 and zh.endswith("通过 1 个，失败 1 个\n")
+    assert "  eligible：应为 否，实际为 是\n" in zh and "应为 否，实际为 false" not in zh
+
+
+LOCATED = (enterprise_case("misspelt fact", "{eligible: true}", "      registerd_in_region: true"),
+           enterprise_case("unknown outcome", "{eligable: true}"), enterprise_case("still runs", "{eligible: true}"))
+
+
+def test_a_case_problem_is_located_in_the_test_file_and_the_other_cases_still_run(tmp_path):
+    f = written(tmp_path, *LOCATED)
+    code, zh = run(f, lang="zh")
+    assert code == 1 and zh.endswith("通过 1 个，失败 2 个\n")  # the unknown outcome fails its case alone
+    assert f"失败 {f}:4: misspelt fact\n" in zh and f"失败 {f}:11: unknown outcome\n" in zh
+    assert f"{f}:9:7: 错误[PE061" in zh and "第 1 个个案（misspelt fact）：facts.registerd_in_region" in zh
+    assert "<case>" not in zh
+    assert f"{f}:25:14: 错误[PE039" in zh and "第 2 个个案（unknown outcome）：没有名为 'eligable' 的结论" in zh
+    code, en = run(f, lang="en")
+    assert "case 1 (misspelt fact): facts.registerd_in_region" in en and en.endswith("1 passed, 2 failed\n")
+
+
+def test_a_full_width_colon_after_expect_is_named(tmp_path):
+    f = written(tmp_path, CHINESE_VALUES[0].replace("expect: {eligible: 是}", "expect：{eligible: 是}"))
+    code, zh = run(f, lang="zh")
+    assert code == 1 and "未知字段 'expect：{eligible'" in zh and "全角冒号" in zh
+
+
+def test_an_enum_value_is_shown_with_its_chinese_label(tmp_path):
+    """As the explanation shows it: qualified（合格）, not the bare value."""
+    import json
+
+    from policyengine.load import load_file
+
+    case = dict(load_file(ROOT / "examples" / "baotou_workstation_score.yaml").data, expect={"grade": "excellent"})
+    f = tmp_path / "t.yaml"
+    f.write_text("kind: policy-test\nversion: 1\ncases:\n  - " + json.dumps(case, ensure_ascii=False, default=_plain_json) + "\n",
+                 encoding="utf-8")
+    code, zh = run(f, lang="zh")
+    assert code == 1 and "  grade：应为 excellent（优秀），实际为 qualified（合格）\n" in zh
+    assert "  grade: expected excellent, got qualified\n" in run(f, lang="en")[1]
+
+
+def _plain_json(v):
+    """A value the loader gave (a number as Decimal, a date) as JSON, which YAML reads back the same."""
+    return float(v) if isinstance(v, Decimal) else str(v)
