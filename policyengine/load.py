@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import yaml
 
 from .diagnostics import Diagnostic, PolicyError, Related, Span, Text
-from .slips import explain_parser_message, find_slip
+from .slips import BANG_FOR_NOT, BANG_HINT, explain_parser_message, find_slip
 
 __all__ = ["Limits", "Source", "Loaded", "NodePos", "load_file", "load_text", "find_files", "DEFAULT_LIMITS"]
 
@@ -475,6 +475,9 @@ class _Builder:
                                    Text("在需要的地方把值完整写出来", "write the value out in full where it is needed"),
                                    path=self._node_path(parent))
                     if ev.tag is not None and (ev.implicit is False or ev.implicit == (False, False)):
+                        if ev.tag.startswith("!") and not ev.tag.startswith(("!!", "!<")):
+                            # '!(year == 2024)': a '!' written for "not", which YAML reads as a tag
+                            self._fail("PE004", BANG_FOR_NOT, ev, BANG_HINT, path=self._node_path(parent))
                         self._fail("PE004", Text(f"不能使用 YAML 标签（{ev.tag}）", f"YAML tags ({ev.tag}) are not allowed"), ev,
                                    Text("请删去这个标签；值的类型由声明它的事实和规则决定",
                                         "remove the tag; values are typed by the facts and rules that declare them"),

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from .diagnostics import Text
 
-__all__ = ["Slip", "find_slip", "explain_parser_message"]
+__all__ = ["Slip", "find_slip", "explain_parser_message", "BANG_FOR_NOT", "BANG_HINT"]
 
 
 class Slip(NamedTuple):
@@ -28,6 +28,12 @@ _FULLWIDTH_COLON = re.compile(r"^(?P<lead>[ ]*(?:-[ ]+)?)(?P<key>[^\s#'\"：:\-]
 _TAB = re.compile(r"^[ ]*(\t)")
 # full-width brackets where YAML syntax expects ASCII ones: after 'key: ' or '- '
 _FULLWIDTH_OPEN = re.compile(r"^[ ]*(?:-[ ]+|[^#'\"]*?:[ ]+)([［｛（])")
+# a value that starts with a single '!' (YAML's tag sign), as in 'check: !(year == 2024)'
+_BANG = re.compile(r"^[ ]*(?:-[ ]+|[^#'\"]*?:[ ]+)(!)(?![!<])")
+BANG_FOR_NOT = Text("“不”不能写成“!”：值以“!”开头时，YAML 会把它当成标签",
+                    "'!' is not how to write 'not': YAML reads a value that starts with '!' as a tag")
+BANG_HINT = Text("“不”写成 not (…)，并把整个表达式放在引号里，例如 \"not (year == 2024)\"",
+                 "write 'not (…)' and quote the whole expression, e.g. \"not (year == 2024)\"")
 _FULLWIDTH_QUOTE = re.compile(r"^[ ]*(?:-[ ]+|[^#'\"]*?:[ ]+)([“”‘’])")
 
 # (group 1 runs up to the key: a list item's keys line up after its '- ')
@@ -85,6 +91,10 @@ def find_slip(text: str, error_line: int) -> Slip | None:
             found = Slip(n, m.start(1) + 1, Text(f"{name}“{m.group(1)}”不能作 YAML 的括号",
                                                  f"a full-width bracket '{m.group(1)}' cannot open a YAML list or mapping"),
                          Text(f"改为半角“{ascii_}”，或把整个值放在引号里", f"write the ASCII '{ascii_}', or quote the value"))
+            continue
+        m = _BANG.match(line)
+        if m:
+            found = Slip(n, m.start(1) + 1, BANG_FOR_NOT, BANG_HINT)
             continue
         m = _FULLWIDTH_QUOTE.match(line)
         if m:
