@@ -25,6 +25,14 @@ RULE_FILE_SLIPS = {
     "PE020_fullwidth-equals": ("“＝”不能用在表达式里", "unexpected character '＝'", "write '=='"),
     "PE020_arrow-for-at-least": ("'=>' 不是运算符", "'=>' is not an operator", "write '>='"),
     "PE020_le-sign": ("“≤”不能用在表达式里", "unexpected character '≤'", "write '<='"),
+    "PE020_fullwidth-operator-plain": ("“≥”不能用在表达式里", "unexpected character '≥'", "write '>='"),
+    "PE020_word-not-before-bracket": ("“非”不是运算符", "'非' is not an operator: write 'not'", "not (a or b)"),
+    "PE004_bang-for-not": ("“不”不能写成“!”", "'!' is not how to write 'not'", "write 'not (…)' and quote"),
+    "PE001_bang-for-not": ("“不”不能写成“!”", "'!' is not how to write 'not'", "write 'not (…)' and quote"),
+    "PE020_odd-sign-after-equals": ("“‹”（U+2039）不是表达式里能用的符号", "'‹' (U+2039 single left-pointing angle",
+                                    "'<=' at most"),
+    "PE020_ends-after-and": ("表达式在“and”之后就结束了", "the expression ends too early after 'and'",
+                             "write what follows 'and'"),
 }
 
 
