@@ -313,3 +313,9 @@ def test_a_type_error_names_the_types_in_chinese():
     _, problems = typecheck(parse_expression("start + 1"), ENV)
     assert problems[0].message.zh == "'+' 需要数字，但这里是日期"
     assert problems[0].hint.zh == "日期的加减请用 years_after、months_after、days_after"
+
+
+def test_the_number_of_arguments_reads_naturally_in_chinese():
+    for text, zh in (("max(days)", "max() 至少要 2 个参数，这里给了 1 个"), ("abs(days, days)", "abs() 要 1 个参数，这里给了 2 个")):
+        _, problems = typecheck(parse_expression(text), ENV)
+        assert (problems[0].code, problems[0].message.zh) == ("PE024", zh)
