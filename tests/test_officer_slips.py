@@ -31,6 +31,9 @@ RULE_FILE_SLIPS = {
     "PE001_bang-for-not": ("“不”不能写成“!”", "'!' is not how to write 'not'", "write 'not (…)' and quote"),
     "PE020_odd-sign-after-equals": ("“‹”（U+2039）不是表达式里能用的符号", "'‹' (U+2039 single left-pointing angle",
                                     "'<=' at most"),
+    "PE001_dash-without-space": ("“-”后面少了一个空格", "a space is missing after '-'", "put a space after '-': - id: …"),
+    "PE001_item-key-misaligned": ("“level”没有和同一列表项里的“id”对齐", "'level' does not line up with 'id'",
+                                  "put 1 more space(s) before 'level'"),
     "PE020_ends-after-and": ("表达式在“and”之后就结束了", "the expression ends too early after 'and'",
                              "write what follows 'and'"),
 }
@@ -85,3 +88,13 @@ def test_a_parser_message_without_a_known_slip_is_put_into_plain_words(tmp_path,
     assert main(["evaluate", str(case), "--lang", "zh"]) == 2
     err = capsys.readouterr().err
     assert "错误[PE001" in err and "列表的方括号没有闭合" in err and "修改建议" in err, err
+
+
+def test_a_first_list_item_without_the_space_after_its_dash_is_located_on_its_own_line():
+    from policyengine import PolicyError
+    from policyengine.load import load_text
+    with pytest.raises(PolicyError) as e:
+        load_text("jurisdictions:\n  -id: cn\n    name: 全国\n", "rule.yaml")
+    (d,) = e.value.diagnostics
+    assert (d.code, d.span.line, d.span.column) == ("PE001", 2, 3)
+    assert "put a space after '-'" in d.hint and "“-”后面加一个空格" in d.hint_zh
