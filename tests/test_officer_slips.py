@@ -98,3 +98,22 @@ def test_a_first_list_item_without_the_space_after_its_dash_is_located_on_its_ow
     (d,) = e.value.diagnostics
     assert (d.code, d.span.line, d.span.column) == ("PE001", 2, 3)
     assert "put a space after '-'" in d.hint and "“-”后面加一个空格" in d.hint_zh
+
+
+def test_a_coverage_list_in_full_width_brackets_is_named_once_with_the_fix():
+    ps = load_rule_files([INVALID / "PE012_coverage-fullwidth-brackets.yaml"])
+    # the rules the lists name are not also reported as left out of the table (PE102), nor their
+    # articles as "not decisional" (PE103)
+    assert [d.code for d in ps.diagnostics] == ["PE012", "PE012"], [d.message for d in ps.diagnostics]
+    first, second = ps.diagnostics
+    assert "full-width brackets '［'" in first.message and "全角方括号“［”" in first.zh
+    assert first.hint == "use the ASCII brackets '[ ]': 第七条(一): [nm.commissioner.conduct]"
+    assert first.hint_zh == "改为半角方括号“[ ]”：第七条(一): [nm.commissioner.conduct]"
+    assert "全角方括号“【”" in second.zh and second.hint.endswith("第八条: [nm.commissioner.service-days]")
+
+
+def test_a_not_decisional_entry_in_chinese_words_is_shown_written_properly():
+    (d,) = load_rule_files([INVALID / "PE012_coverage-not-decisional-in-chinese.yaml"]).diagnostics
+    assert d.code == "PE012" and "“不作决定”" in d.zh and "'not decisional: why'" in d.message
+    assert '第七条(五): "not decisional: 见规则"' in d.hint_zh  # the officer's own reason, kept
+    assert '第七条(五): "not decisional: why"' in d.hint
