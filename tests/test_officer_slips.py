@@ -34,6 +34,10 @@ RULE_FILE_SLIPS = {
     "PE001_dash-without-space": ("“-”后面少了一个空格", "a space is missing after '-'", "put a space after '-': - id: …"),
     "PE001_item-key-misaligned": ("“level”没有和同一列表项里的“id”对齐", "'level' does not line up with 'id'",
                                   "put 1 more space(s) before 'level'"),
+    "PE012_misspelt-rule-kind": ("规则 imust.commissioner.dispatch-term 的 kind", "rule imust.commissioner.dispatch-term: kind",
+                                 "did you mean 'obligation'? allowed: eligibility, obligation, scoring"),
+    "PE012_stricter-in-chinese": ("参数 retention_years 的 stricter", "parameter retention_years: stricter",
+                                  "did you mean 'lower'? allowed: higher, lower"),
     "PE020_ends-after-and": ("表达式在“and”之后就结束了", "the expression ends too early after 'and'",
                              "write what follows 'and'"),
 }
@@ -117,3 +121,9 @@ def test_a_not_decisional_entry_in_chinese_words_is_shown_written_properly():
     assert d.code == "PE012" and "“不作决定”" in d.zh and "'not decisional: why'" in d.message
     assert '第七条(五): "not decisional: 见规则"' in d.hint_zh  # the officer's own reason, kept
     assert '第七条(五): "not decisional: why"' in d.hint
+
+
+def test_a_key_written_twice_says_which_to_keep():
+    (d,) = load_rule_files([INVALID / "PE002_fact-declared-twice.yaml"]).diagnostics
+    assert d.hint_zh == "对象 commissioner 的“service_days: …”只能写一次：对照第 19 行和第 21 行，留下要用的那一行，删去另一行"
+    assert d.hint == "subject commissioner: 'service_days: …' may be written once: keep the line you mean and delete the other"
