@@ -24,7 +24,7 @@ from . import ast as A
 from . import records
 from .diagnostics import Diagnostic, Related, Text, sort_key
 from .acknowledge import acknowledge
-from .lint import coverage_references, lint
+from .lint import coverage_references, fullwidth_list, lint
 from .load import DEFAULT_LIMITS, Limits, Loaded, place
 from .parse import ExprError, parse_expression
 from .policy import (Band, Bonus, Definition, Document, Expr, Fact, Item, Jurisdiction, Output, Param, PolicySet, Rule,
@@ -127,7 +127,7 @@ def _pydantic_validate(loaded: Loaded, data: dict) -> tuple[Any, list[Diagnostic
                 where = _where(data, loc)
                 diags.append(loaded.diag("PE012", Text(f"{where.zh}：{_ZH_ERRORS.get(t, '值不符合要求')}（写的是 {_show(err.get('input'))}）",
                                                        f"{where.en}: {err['msg']} (got {_show(err.get('input'))})"), loc,
-                                         hint=_allowed(err) if t == "literal_error" else _hint_for(t)))
+                                         hint=_allowed(err) if t == "literal_error" else _hint_for(t, err.get("input"))))
         # a value that may be text or {zh, en}: when the mapping form has a problem, the
         # "should be a valid string" message of the other form only adds noise
         specific = {d.span for d in diags if d.code in ("PE010", "PE011")}
@@ -182,7 +182,12 @@ _ZH_ERRORS = {  # pydantic's error types, said in Chinese (its English message i
 }
 
 
-def _hint_for(t: str) -> Text | None:
+def _hint_for(t: str, got: Any = None) -> Text | None:
+    written = fullwidth_list(got) if t == "list_type" else None
+    if written is not None:  # 'subjects: ［commissioner］': YAML reads full-width brackets as text
+        fixed = f"[{', '.join(written)}]"
+        return Text(f"“{got.strip()[0]}”是全角方括号，不会被当作列表：改为半角方括号 {fixed}",
+                    f"'{got.strip()[0]}' is a full-width bracket, not read as a list: write the ASCII brackets {fixed}")
     return {
         "int_type": Text("写不带引号的整数", "write a whole number without quotes"),
         "string_type": Text("这里写文字", "write text here"),

@@ -23,7 +23,7 @@ from .diagnostics import Diagnostic, Related, Text
 from .policy import PolicySet
 from .types import suggest
 
-__all__ = ["lint", "coverage_references"]
+__all__ = ["lint", "coverage_references", "fullwidth_list"]
 
 _CITES = re.compile(r"[；;，,、]|\s+")  # a citation may name several articles: 四(一)；附件1 第四条
 
@@ -106,7 +106,7 @@ _FULLWIDTH_LIST = re.compile(r"\A\s*([［【])(.*?)([］】]?)\s*\Z", re.S)
 _NOT_DECISIONAL = "not decisional"
 
 
-def _fullwidth_list(v: Any) -> list[str] | None:
+def fullwidth_list(v: Any) -> list[str] | None:
     """The ids of a coverage entry written as a list in full-width brackets ('［a, b］', '【a】'),
     which YAML reads as one text; None for anything else."""
     m = _FULLWIDTH_LIST.match(v) if isinstance(v, str) else None
@@ -132,7 +132,7 @@ def _coverage_gaps(ps: PolicySet) -> list[Diagnostic]:
         if not cov or loaded is None:
             continue
         # (ids in full-width brackets are reported once, as PE012: the rules they name are not left out)
-        listed = {i for ids in cov.values() for i in (ids if isinstance(ids, list) else _fullwidth_list(ids) or ())}
+        listed = {i for ids in cov.values() for i in (ids if isinstance(ids, list) else fullwidth_list(ids) or ())}
         rules = rules_of.get(doc_id, [])
         # a table naming an unknown id has its own diagnostic (PE034, with the did-you-mean): the
         # rule it meant is not reported as left out as well
@@ -171,7 +171,7 @@ def _coverage_gaps(ps: PolicySet) -> list[Diagnostic]:
 
 def _miswritten_entry(loaded, article: str, v: str) -> Diagnostic:
     """PE012 for a coverage entry YAML read as text: what it should have been, written out."""
-    written = _fullwidth_list(v)
+    written = fullwidth_list(v)
     if written is not None:
         bracket = _FULLWIDTH_LIST.match(v).group(1)
         fixed = f"{article}: [{', '.join(written)}]"

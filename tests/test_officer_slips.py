@@ -38,6 +38,7 @@ RULE_FILE_SLIPS = {
                                  "did you mean 'obligation'? allowed: eligibility, obligation, scoring"),
     "PE012_stricter-in-chinese": ("参数 retention_years 的 stricter", "parameter retention_years: stricter",
                                   "did you mean 'lower'? allowed: higher, lower"),
+    "PE012_fullwidth-list-of-subjects": ("结论 eligible 的 subjects：应为列表", "should be a valid list", "write the ASCII brackets [commissioner]"),
     "PE020_ends-after-and": ("表达式在“and”之后就结束了", "the expression ends too early after 'and'",
                              "write what follows 'and'"),
 }
