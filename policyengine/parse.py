@@ -284,9 +284,9 @@ def _odd_sign(ch: str, at: int, length: int) -> ExprError:
     what = f"U+{ord(ch):04X}" + (f" {name}" if name else "")
     return ExprError("PE020", Text(f"“{ch}”（U+{ord(ch):04X}）不是表达式里能用的符号", f"'{ch}' ({what}) is not a sign of the expression language"),
                      at, length,
-                     hint=Text("比较请用半角符号：'>=' 不少于、'<=' 不超过、'==' 等于、'!=' 不等于、'>' 大于、'<' 小于",
-                               "compare with ASCII signs: '>=' at least, '<=' at most, '==' equal, '!=' not equal, "
-                               "'>' more than, '<' less than"))
+                     hint=Text("请删去它，或改用半角符号；比较写作 '>=' 不少于、'<=' 不超过、'==' 等于、'!=' 不等于、'>' 大于、'<' 小于",
+                               "remove it, or use ASCII signs; to compare: '>=' at least, '<=' at most, '==' equal, "
+                               "'!=' not equal, '>' more than, '<' less than"))
 
 
 def _ends_after(text: str, expected) -> ExprError:

@@ -183,7 +183,7 @@ def test_the_whole_pipeline_speaks_chinese(imust):
 EXPRESSIONS = [
     "", "x >=", "a b", "x * not y", "a = 1", "a => 1", "a ≥ 1", "a ≤ 1", "a ＝ 1", "a 或 b", "a 且 b", "非 a",
     "（a）", "“x”", "a & b", "a | b", "!a", "a ≠ 1", "a ＞ 1", "a，b", "［1］", "if", "x.in", "9" * 40,
-    "(" * 60 + "1" + ")" * 60, "not " * 60 + "x", "1 + " * 2100 + "1",
+    "(" * 60 + "1" + ")" * 60, "not " * 60 + "x", "1 + " * 2100 + "1", "非(a)", "a and", "a =‹ b", "a — b",
 ]
 EDU = EnumType("education", ("none", "bachelor", "master"), True)
 KIND = EnumType("kind", ("a", "b"), False)
