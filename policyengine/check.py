@@ -24,8 +24,8 @@ from . import ast as A
 from . import records
 from .diagnostics import Diagnostic, Related, Text, sort_key
 from .acknowledge import acknowledge
-from .lint import coverage_references, lint
-from .load import DEFAULT_LIMITS, Limits, Loaded
+from .lint import coverage_references, fullwidth_list, lint
+from .load import DEFAULT_LIMITS, Limits, Loaded, place
 from .parse import ExprError, parse_expression
 from .policy import (Band, Bonus, Definition, Document, Expr, Fact, Item, Jurisdiction, Output, Param, PolicySet, Rule,
                      Table, Tier, topological_order)
@@ -124,10 +124,10 @@ def _pydantic_validate(loaded: Loaded, data: dict) -> tuple[Any, list[Diagnostic
                 diags.append(loaded.diag("PE011", Text(f"不认识的字段 '{loc[-1]}'", f"unknown field '{loc[-1]}'"), loc,
                                          key=True, hint=hint))
             else:
-                where = ".".join(str(x) for x in loc)
-                diags.append(loaded.diag("PE012", Text(f"{where}：{_ZH_ERRORS.get(t, '值不符合要求')}（写的是 {_show(err.get('input'))}）",
-                                                       f"{where}: {err['msg']} (got {_show(err.get('input'))})"), loc,
-                                         hint=_hint_for(t)))
+                where = _where(data, loc)
+                diags.append(loaded.diag("PE012", Text(f"{where.zh}：{_ZH_ERRORS.get(t, '值不符合要求')}（写的是 {_show(err.get('input'))}）",
+                                                       f"{where.en}: {err['msg']} (got {_show(err.get('input'))})"), loc,
+                                         hint=_allowed(err) if t == "literal_error" else _hint_for(t, err.get("input"))))
         # a value that may be text or {zh, en}: when the mapping form has a problem, the
         # "should be a valid string" message of the other form only adds noise
         specific = {d.span for d in diags if d.code in ("PE010", "PE011")}
@@ -135,6 +135,31 @@ def _pydantic_validate(loaded: Loaded, data: dict) -> tuple[Any, list[Diagnostic
                                           and any(s.file == d.span.file and s.line == d.span.line for s in specific))]
         uniq = {(d.code, d.span, d.message): d for d in diags}
         return None, list(uniq.values())
+
+
+def _where(data: dict, loc: tuple) -> Text:
+    """The place of a schema error in words — 'rule bt.x: kind', not 'rules.0.kind'."""
+    def ident(section: str, index: int) -> Any:
+        try:
+            return data[section][index].get("id")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            return None
+    return place(loc, ident)
+
+
+_WORDS = {"更高": "higher", "较高": "higher", "高": "higher", "越高越严": "higher",
+          "更低": "lower", "较低": "lower", "低": "lower", "越低越严": "lower"}  # 'stricter'/'favourable' in Chinese
+
+
+def _allowed(err: dict) -> Text | None:
+    """The values a field allows, and the nearest to what was written."""
+    values = re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", "")))
+    if not values:
+        return None
+    near = suggest(str(err.get("input")), values) or _WORDS.get(str(err.get("input")).strip())
+    near = near if near in values else None
+    zh, en = "可以写的值：" + "、".join(values), "allowed: " + ", ".join(values)
+    return Text(f"是不是 '{near}'？{zh}", f"did you mean '{near}'? {en}") if near else Text(zh, en)
 
 
 def _chain(names: list[str], most: int = 12) -> str:
@@ -157,7 +182,12 @@ _ZH_ERRORS = {  # pydantic's error types, said in Chinese (its English message i
 }
 
 
-def _hint_for(t: str) -> Text | None:
+def _hint_for(t: str, got: Any = None) -> Text | None:
+    written = fullwidth_list(got) if t == "list_type" else None
+    if written is not None:  # 'subjects: ［commissioner］': YAML reads full-width brackets as text
+        fixed = f"[{', '.join(written)}]"
+        return Text(f"“{got.strip()[0]}”是全角方括号，不会被当作列表：改为半角方括号 {fixed}",
+                    f"'{got.strip()[0]}' is a full-width bracket, not read as a list: write the ASCII brackets {fixed}")
     return {
         "int_type": Text("写不带引号的整数", "write a whole number without quotes"),
         "string_type": Text("这里写文字", "write text here"),

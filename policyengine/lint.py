@@ -23,7 +23,7 @@ from .diagnostics import Diagnostic, Related, Text
 from .policy import PolicySet
 from .types import suggest
 
-__all__ = ["lint", "coverage_references"]
+__all__ = ["lint", "coverage_references", "fullwidth_list"]
 
 _CITES = re.compile(r"[；;，,、]|\s+")  # a citation may name several articles: 四(一)；附件1 第四条
 
@@ -102,6 +102,22 @@ def _articles(citation: str) -> set[str]:
     return {c.translate(_SAME) for c in _CITES.split(citation or "") if c}
 
 
+_FULLWIDTH_LIST = re.compile(r"\A\s*([［【])(.*?)([］】]?)\s*\Z", re.S)
+_NOT_DECISIONAL = "not decisional"
+
+
+def fullwidth_list(v: Any) -> list[str] | None:
+    """The ids of a coverage entry written as a list in full-width brackets ('［a, b］', '【a】'),
+    which YAML reads as one text; None for anything else."""
+    m = _FULLWIDTH_LIST.match(v) if isinstance(v, str) else None
+    return [x.strip() for x in re.split(r"[,，、]", m.group(2)) if x.strip()] if m else None
+
+
+def _miswritten(v: Any) -> bool:
+    """A coverage entry that is neither a list of ids nor 'not decisional: why' (PE012)."""
+    return isinstance(v, str) and not v.startswith(_NOT_DECISIONAL)
+
+
 def _coverage_gaps(ps: PolicySet, reads: set[str]) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     known = {r.id for r in ps.rules} | {p.name for p in ps.params} | {d.name for d in ps.definitions}
@@ -115,7 +131,8 @@ def _coverage_gaps(ps: PolicySet, reads: set[str]) -> list[Diagnostic]:
         loaded = ps.sources.get(doc_id)
         if not cov or loaded is None:
             continue
-        listed = {i for ids in cov.values() if isinstance(ids, list) for i in ids}
+        # (ids in full-width brackets are reported once, as PE012: the rules they name are not left out)
+        listed = {i for ids in cov.values() for i in (ids if isinstance(ids, list) else fullwidth_list(ids) or ())}
         rules = rules_of.get(doc_id, [])
         # a table naming an unknown id has its own diagnostic (PE034, with the did-you-mean): the
         # rule it meant is not reported as left out as well
@@ -141,7 +158,7 @@ def _coverage_gaps(ps: PolicySet, reads: set[str]) -> list[Diagnostic]:
                 citing.setdefault(a, []).append((p.name, p.span))
         for article, v in cov.items():
             key = str(article).translate(_SAME)
-            if not isinstance(v, str) or key not in citing:
+            if not isinstance(v, str) or key not in citing or _miswritten(v):
                 continue
             who = citing[key]
             names = ", ".join(f"'{n}'" for n, _ in who)
@@ -154,6 +171,28 @@ def _coverage_gaps(ps: PolicySet, reads: set[str]) -> list[Diagnostic]:
                           f"list what encodes {article} instead: [{', '.join(n for n, _ in who)}]"),
                 source_line=loaded.source.line(span.line)))
     return out
+
+
+def _miswritten_entry(loaded, article: str, v: str) -> Diagnostic:
+    """PE012 for a coverage entry YAML read as text: what it should have been, written out."""
+    written = fullwidth_list(v)
+    if written is not None:
+        bracket = _FULLWIDTH_LIST.match(v).group(1)
+        fixed = f"{article}: [{', '.join(written)}]"
+        return loaded.diag("PE012", Text(f"覆盖表中“{article}”一条用了全角方括号“{bracket}”，不会被当作列表",
+                                         f"the coverage of {article} is in full-width brackets '{bracket}', "
+                                         f"which are not read as a list"),
+                           ("coverage", article),
+                           hint=Text(f"改为半角方括号“[ ]”：{fixed}", f"use the ASCII brackets '[ ]': {fixed}"))
+    reason = re.split(r"[:：]", v, maxsplit=1)[-1].strip() or "理由"
+    return loaded.diag("PE012", Text(f"覆盖表中“{article}”一条的写法不对：要么列出落实它的规则编号，要么写明“不作决定”及理由",
+                                     f"coverage of {article}: write rule ids as a list, or 'not decisional: why'"),
+                       ("coverage", article),
+                       hint=Text(f"“不作决定”的条目要用英文开头并加引号，例如 {article}: \"not decisional: {reason}\"；"
+                                 f"由规则落实的条目写成列表，例如 {article}: [规则编号]",
+                                 f"a 'not decisional' entry starts with those English words, quoted: "
+                                 f"{article}: \"not decisional: why\"; an entry that rules encode is a list of their ids: "
+                                 f"{article}: [rule.id]"))
 
 
 def coverage_references(ps: PolicySet, declared: dict[str, set[str]]) -> list[Diagnostic]:
@@ -170,10 +209,8 @@ def coverage_references(ps: PolicySet, declared: dict[str, set[str]]) -> list[Di
             continue
         for article, ids in cov.items():
             if isinstance(ids, str):
-                if not ids.startswith("not decisional"):
-                    out.append(loaded.diag("PE012", Text(f"{article} 的覆盖情况：请写规则编号的列表，或写“not decisional: 理由”",
-                                                         f"coverage of {article}: write rule ids as a list, or 'not decisional: why'"),
-                                           ("coverage", article)))
+                if _miswritten(ids):
+                    out.append(_miswritten_entry(loaded, article, ids))
                 continue
             for k, i in enumerate(ids):
                 if i in every:

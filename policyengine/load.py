@@ -25,9 +25,9 @@ from typing import Any, NamedTuple
 import yaml
 
 from .diagnostics import Diagnostic, PolicyError, Related, Span, Text
-from .slips import explain_parser_message, find_slip
+from .slips import BANG_FOR_NOT, BANG_HINT, explain_parser_message, find_slip
 
-__all__ = ["Limits", "Source", "Loaded", "NodePos", "load_file", "load_text", "find_files", "DEFAULT_LIMITS"]
+__all__ = ["Limits", "Source", "Loaded", "NodePos", "load_file", "load_text", "find_files", "DEFAULT_LIMITS", "place"]
 
 
 @dataclass(frozen=True)
@@ -430,6 +430,34 @@ def _syntax(what: Text) -> Text:
     return Text(f"YAML 格式错误：{what.zh}", f"YAML syntax error: {what.en}")
 
 
+# the sections of a rule file, said in words: (Chinese, English, a list of items with ids?)
+_SECTIONS = {"rules": ("规则", "rule", True), "jurisdictions": ("层级", "jurisdiction", True),
+             "parameters": ("参数", "parameter", False), "definitions": ("定义", "definition", False),
+             "outputs": ("结论", "outcome", False), "enums": ("枚举", "enum", False), "facts": ("对象", "subject", False),
+             "acknowledged": ("确认", "acknowledgement", True)}
+
+
+def place(loc: tuple, ident=None) -> Text:
+    """A place in a rule file in words — 'rule bt.x: kind', not 'rules.0.kind'.  ``ident(section,
+    index)`` gives the id of a list item (a rule, a jurisdiction) when it is known."""
+    section = _SECTIONS.get(loc[0]) if loc else None
+    if section is None or len(loc) < 2:
+        where = ".".join(str(x) for x in loc)
+        return Text(where, where)
+    zh, en, listed = section
+    name, rest = loc[1], [str(x) for x in loc[2:]]
+    if listed and isinstance(name, int):
+        name = ident(loc[0], loc[1]) if ident else None
+        label = (f"{zh} {name}", f"{en} {name}") if isinstance(name, str) else (f"第 {loc[1] + 1} 条{zh}", f"{en} {loc[1] + 1}")
+    elif loc[0] == "facts" and rest:  # facts: subject -> name -> declaration
+        label, rest = (f"事实 {rest[0]}（{name}）", f"fact {rest[0]} ({name})"), rest[1:]
+    else:
+        label = (f"{zh} {name}", f"{en} {name}")
+    if not rest:
+        return Text(*label)
+    return Text(f"{label[0]} 的 {'.'.join(rest)}", f"{label[1]}: {'.'.join(rest)}")
+
+
 class _Builder:
     def __init__(self, source: Source, limits: Limits):
         self.source = source
@@ -475,6 +503,9 @@ class _Builder:
                                    Text("在需要的地方把值完整写出来", "write the value out in full where it is needed"),
                                    path=self._node_path(parent))
                     if ev.tag is not None and (ev.implicit is False or ev.implicit == (False, False)):
+                        if ev.tag.startswith("!") and not ev.tag.startswith(("!!", "!<")):
+                            # '!(year == 2024)': a '!' written for "not", which YAML reads as a tag
+                            self._fail("PE004", BANG_FOR_NOT, ev, BANG_HINT, path=self._node_path(parent))
                         self._fail("PE004", Text(f"不能使用 YAML 标签（{ev.tag}）", f"YAML tags ({ev.tag}) are not allowed"), ev,
                                    Text("请删去这个标签；值的类型由声明它的事实和规则决定",
                                         "remove the tag; values are typed by the facts and rules that declare them"),
@@ -601,11 +632,15 @@ class _Builder:
                 first = self.key_positions.get(frame[1] + (key,))
                 rel = (Related(Span(self.source.path, first.line, first.column), Text("第一次写在这里", "first written here")),) if first else ()
                 where = ".".join(str(x) for x in frame[1] + (key,))
+                owner = place(frame[1], lambda section, index: container.get("id")) if frame[1] else None
+                lines = f"第 {first.line} 行和第 {kev.start_mark.line + 1} 行" if first else "这两处"
                 self.diags.append(self.source.diag(
                     "PE002", Text(f"{where}：键“{key}”在同一个映射里写了两次", f"{where}: key '{key}' appears twice in the same mapping"),
                     kev.start_mark.line + 1,
-                    kev.start_mark.column + 1, hint=Text("请删去其中一个；重复的那个会悄悄覆盖另一个",
-                                                         "remove one of the two; a duplicate would silently override the other"),
+                    kev.start_mark.column + 1,
+                    hint=Text(f"{owner.zh + ' 的' if owner else ''}“{key}: …”只能写一次：对照{lines}，留下要用的那一行，删去另一行",
+                              f"{owner.en + ': ' if owner else ''}'{key}: …' may be written once: keep the line you mean "
+                              f"and delete the other"),
                     related=rel))
                 return
             if len(container) >= self.limits.max_collection_items:

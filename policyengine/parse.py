@@ -9,6 +9,7 @@ plain words; the caller turns the offset into file:line:column.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from decimal import Decimal
@@ -186,6 +187,8 @@ class _ToAst(Transformer):
         return A.ListLit(_exprs(c), span=_over(c))
 
     def call(self, c):
+        if str(c[0]) in _WORD_SLIPS:  # '非(x)' reads as a call of a function '非'
+            raise _word_slip(str(c[0]), c[0].start_pos)
         return A.Call(_name_of(c[0]), _exprs(c), func_span=_at(c[0]), span=_over(c))
 
     def aggregate(self, c):  # NAME "(" expr "for" NAME "in" expr ["where" expr] ")"
@@ -265,6 +268,38 @@ _SPLIT = Text("请把它拆成几个有名字的定义（definitions）", "split
 _ENDS_EARLY = Text("表达式还没写完就结束了", "the expression ends too early")
 
 
+def _word_slip(word: str, start: int) -> ExprError:
+    """A Chinese word ('或', '非' …) written for a logical operator."""
+    op = _WORD_SLIPS[word]
+    return ExprError("PE020", Text(f"“{word}”不是运算符：表达式里用英文 '{op}'", f"'{word}' is not an operator: write '{op}'"),
+                     start, len(word),
+                     hint=Text(f"例如 a >= 3 {op} b", f"e.g. a >= 3 {op} b") if op != "not" else
+                     Text("例如 not (a or b)", "e.g. not (a or b)"))
+
+
+def _odd_sign(ch: str, at: int, length: int) -> ExprError:
+    """A character that is no operator of the language, named (with its Unicode name and number,
+    since many look alike) and the operators that exist, so the officer sees what was typed."""
+    name = unicodedata.name(ch, "").lower()
+    what = f"U+{ord(ch):04X}" + (f" {name}" if name else "")
+    return ExprError("PE020", Text(f"“{ch}”（U+{ord(ch):04X}）不是表达式里能用的符号", f"'{ch}' ({what}) is not a sign of the expression language"),
+                     at, length,
+                     hint=Text("请删去它，或改用半角符号；比较写作 '>=' 不少于、'<=' 不超过、'==' 等于、'!=' 不等于、'>' 大于、'<' 小于",
+                               "remove it, or use ASCII signs; to compare: '>=' at least, '<=' at most, '==' equal, "
+                               "'!=' not equal, '>' more than, '<' less than"))
+
+
+def _ends_after(text: str, expected) -> ExprError:
+    """The text stops where more must follow: name the last word written ('… and')."""
+    end = len(text.rstrip())
+    last = re.search(r"(\w+|[^\w\s]+)$", text[:end])
+    if last is None or last.group(1)[-1] in ")]\"'" or (last.group(1)[0].isalnum() and last.group(1) not in KEYWORDS):
+        return ExprError("PE020", _ENDS_EARLY, end, hint=_expected(expected))
+    w = last.group(1)
+    return ExprError("PE020", Text(f"表达式在“{w}”之后就结束了", f"the expression ends too early after '{w}'"), end,
+                     hint=Text(f"请在“{w}”后面写出要接的内容，或者删去“{w}”", f"write what follows '{w}', or remove it"))
+
+
 def _expected(tokens) -> Text:
     """What the grammar would have taken here, as a hint ("expected a name, a number …")."""
     said = [_FRIENDLY.get(t, t) for t in tokens if not t.startswith("__")]
@@ -326,6 +361,11 @@ def parse_expression(text: str, limits: Limits = DEFAULT_LIMITS) -> A.Node:
         elif ch == "=" and following == ">":
             raise ExprError("PE020", Text("'=>' 不是运算符", "'=>' is not an operator"), e.pos_in_stream, 2,
                             hint=_LOOKALIKES["≥"])
+        elif ch == "=" and following and not following.isascii() and not following.isspace():
+            # '=‹', '=《' …: a sign typed from another keyboard layout next to the '='
+            raise _odd_sign(following, e.pos_in_stream, 2)
+        elif not ch.isascii() and hint is None and not ch.isalnum() and not ch.isspace():
+            raise _odd_sign(ch, e.pos_in_stream, 1)
         message = Text(f"“{ch}”不能用在表达式里" if not ch.isascii() else f"字符 {ch!r} 不能用在这里",
                        f"unexpected character {ch!r}")
         raise ExprError("PE020", message, e.pos_in_stream, hint=hint or _expected(e.allowed))
@@ -335,16 +375,12 @@ def parse_expression(text: str, limits: Limits = DEFAULT_LIMITS) -> A.Node:
         last = e.token_history[-1] if e.token_history else None
         for t in (e.token, last):
             if t is not None and t.type == "NAME" and str(t) in _WORD_SLIPS and t.start_pos is not None:
-                word = _WORD_SLIPS[str(t)]
-                raise ExprError("PE020", Text(f"“{t}”不是运算符：表达式里用英文 '{word}'",
-                                              f"'{t}' is not an operator: write '{word}'"), t.start_pos, len(str(t)),
-                                hint=Text(f"例如 a >= 3 {word} b", f"e.g. a >= 3 {word} b") if word != "not" else
-                                Text("例如 not (a or b)", "e.g. not (a or b)"))
+                raise _word_slip(str(t), t.start_pos)
         if last is not None and last.type == "NAME":
             _name_of(last)  # a keyword where the grammar cannot take it is the mistake to report
         tok = e.token
         if tok.type == "$END":
-            raise ExprError("PE020", _ENDS_EARLY, len(text.rstrip()), hint=_expected(e.accepts or e.expected))
+            raise _ends_after(text, e.accepts or e.expected)
         pos = tok.start_pos if tok.start_pos is not None else 0
         raise ExprError("PE020", Text(f"这里不应出现 {str(tok)!r}", f"unexpected {str(tok)!r}"), pos, max(1, len(str(tok))),
                         hint=_expected(e.accepts or e.expected))

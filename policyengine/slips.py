@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from .diagnostics import Text
 
-__all__ = ["Slip", "find_slip", "explain_parser_message"]
+__all__ = ["Slip", "find_slip", "explain_parser_message", "BANG_FOR_NOT", "BANG_HINT"]
 
 
 class Slip(NamedTuple):
@@ -26,8 +26,16 @@ class Slip(NamedTuple):
 # a key (no quotes, no colon) followed by a full-width colon, at the start of a line or list item
 _FULLWIDTH_COLON = re.compile(r"^(?P<lead>[ ]*(?:-[ ]+)?)(?P<key>[^\s#'\"：:\-][^#'\"：:]*?)[ ]*：")
 _TAB = re.compile(r"^[ ]*(\t)")
+# a list item's dash with no space after it: '-id: x' is read as a key '-id', not as an item
+_DASH_NO_SPACE = re.compile(r"^[ ]*(-)(?P<key>[^\s\-#'\"][^:#'\"]*):(?:[ ]|$)")
 # full-width brackets where YAML syntax expects ASCII ones: after 'key: ' or '- '
 _FULLWIDTH_OPEN = re.compile(r"^[ ]*(?:-[ ]+|[^#'\"]*?:[ ]+)([［｛（])")
+# a value that starts with a single '!' (YAML's tag sign), as in 'check: !(year == 2024)'
+_BANG = re.compile(r"^[ ]*(?:-[ ]+|[^#'\"]*?:[ ]+)(!)(?![!<])")
+BANG_FOR_NOT = Text("“不”不能写成“!”：值以“!”开头时，YAML 会把它当成标签",
+                    "'!' is not how to write 'not': YAML reads a value that starts with '!' as a tag")
+BANG_HINT = Text("“不”写成 not (…)，并把整个表达式放在引号里，例如 \"not (year == 2024)\"",
+                 "write 'not (…)' and quote the whole expression, e.g. \"not (year == 2024)\"")
 _FULLWIDTH_QUOTE = re.compile(r"^[ ]*(?:-[ ]+|[^#'\"]*?:[ ]+)([“”‘’])")
 
 # (group 1 runs up to the key: a list item's keys line up after its '- ')
@@ -66,6 +74,23 @@ def find_slip(text: str, error_line: int) -> Slip | None:
                               "keys of one level start in the same column; the line above already has its value, "
                               "so nothing may be indented under it"))
             continue
+        item = _item_above(lines, n - 1, here) if _KEY.match(line) else None
+        if item is not None:
+            column, first = item
+            key = line.strip().split(":")[0]
+            found = Slip(n, here + 1, Text(f"“{key}”没有和同一列表项里的“{first}”对齐",
+                                           f"'{key}' does not line up with '{first}', the other key of its list item"),
+                         Text(f"同一列表项里的键要从同一列开始：在“{key}”前面加 {column - here} 个空格，让它和“{first}”对齐",
+                              f"the keys of one list item start in the same column: put {column - here} more space(s) "
+                              f"before '{key}' so that it lines up with '{first}'"))
+            continue
+        m = _DASH_NO_SPACE.match(line)
+        if m:
+            key = m.group("key")
+            found = Slip(n, m.start(1) + 1, Text(f"“-”后面少了一个空格：“-{key}:”不是一个列表项",
+                                                 f"a space is missing after '-': '-{key}:' does not start a list item"),
+                         Text(f"在“-”后面加一个空格：- {key}: …", f"put a space after '-': - {key}: …"))
+            continue
         m = _TAB.match(line)
         if m:
             found = Slip(n, m.start(1) + 1,
@@ -86,12 +111,35 @@ def find_slip(text: str, error_line: int) -> Slip | None:
                                                  f"a full-width bracket '{m.group(1)}' cannot open a YAML list or mapping"),
                          Text(f"改为半角“{ascii_}”，或把整个值放在引号里", f"write the ASCII '{ascii_}', or quote the value"))
             continue
+        m = _BANG.match(line)
+        if m:
+            found = Slip(n, m.start(1) + 1, BANG_FOR_NOT, BANG_HINT)
+            continue
         m = _FULLWIDTH_QUOTE.match(line)
         if m:
             found = Slip(n, m.start(1) + 1, Text(f"全角引号“{m.group(1)}”不是 YAML 的引号",
                                                  f"the full-width quote '{m.group(1)}' is not a YAML quote"),
                          Text("改为半角双引号 \"…\"，或去掉引号", "use straight double quotes \"…\", or none"))
     return found
+
+
+_ITEM = re.compile(r"^([ ]*)-[ ]+([^\s#'\"-][^:#'\"]*):(?:[ ]|$)")
+
+
+def _item_above(lines: list[str], k: int, here: int) -> tuple[int, str] | None:
+    """(column of its keys, its first key) of the list item a key at indentation ``here`` on line
+    ``k`` (0-based) belongs to, when the key starts left of the item's other keys; else None."""
+    for j in range(k - 1, max(-1, k - 200), -1):
+        above = lines[j].rstrip("\r")
+        if not above.strip() or above.lstrip(" ").startswith("#"):
+            continue
+        m = _ITEM.match(above)
+        if m:
+            column = len(above) - len(above[m.end(1):].lstrip("- "))
+            return (column, m.group(2).strip()) if len(m.group(1)) <= here < column else None
+        if len(above) - len(above.lstrip(" ")) <= here:
+            return None  # the key belongs to a mapping, not to a list item
+    return None
 
 
 _INDENT = (Text("缩进不一致：这一行与上面同级的行没有对齐", "the indentation does not line up with the lines above"),

@@ -395,8 +395,8 @@ class _Checker:
         doc = Text(FUNCTIONS_ZH[n.func], doc_en)
         if len(n.args) < lo or (hi is not None and len(n.args) > hi):
             want = f"{lo}" if lo == hi else f"at least {lo}" if hi is None else f"{lo} to {hi}"
-            want_zh = f"{lo} 个" if lo == hi else f"至少 {lo} 个" if hi is None else f"{lo} 到 {hi} 个"
-            return self.err("PE024", n, Text(f"{n.func}() 要 {want_zh}参数，这里给了 {len(n.args)} 个",
+            want_zh = f"要 {lo} 个" if lo == hi else f"至少要 {lo} 个" if hi is None else f"要 {lo} 到 {hi} 个"
+            return self.err("PE024", n, Text(f"{n.func}() {want_zh}参数，这里给了 {len(n.args)} 个",
                                              f"{n.func}() takes {want} argument(s), not {len(n.args)}"), doc, span=n.func_span)
         ts = [self.check(a, env) for a in n.args]
 

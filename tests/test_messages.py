@@ -183,7 +183,7 @@ def test_the_whole_pipeline_speaks_chinese(imust):
 EXPRESSIONS = [
     "", "x >=", "a b", "x * not y", "a = 1", "a => 1", "a ≥ 1", "a ≤ 1", "a ＝ 1", "a 或 b", "a 且 b", "非 a",
     "（a）", "“x”", "a & b", "a | b", "!a", "a ≠ 1", "a ＞ 1", "a，b", "［1］", "if", "x.in", "9" * 40,
-    "(" * 60 + "1" + ")" * 60, "not " * 60 + "x", "1 + " * 2100 + "1",
+    "(" * 60 + "1" + ")" * 60, "not " * 60 + "x", "1 + " * 2100 + "1", "非(a)", "a and", "a =‹ b", "a — b",
 ]
 EDU = EnumType("education", ("none", "bachelor", "master"), True)
 KIND = EnumType("kind", ("a", "b"), False)
@@ -321,3 +321,9 @@ def test_comparing_a_number_with_words_says_how_to_fix_it():
     assert "不加引号" in problems[0].hint.zh and "3, not three" in problems[0].hint.en
     _, problems = typecheck(parse_expression("start == ok"), ENV)
     assert problems[0].hint.zh.startswith("比较的两边要是同一种值")
+
+
+def test_the_number_of_arguments_reads_naturally_in_chinese():
+    for text, zh in (("max(days)", "max() 至少要 2 个参数，这里给了 1 个"), ("abs(days, days)", "abs() 要 1 个参数，这里给了 2 个")):
+        _, problems = typecheck(parse_expression(text), ENV)
+        assert (problems[0].code, problems[0].message.zh) == ("PE024", zh)

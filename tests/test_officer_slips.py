@@ -25,6 +25,22 @@ RULE_FILE_SLIPS = {
     "PE020_fullwidth-equals": ("“＝”不能用在表达式里", "unexpected character '＝'", "write '=='"),
     "PE020_arrow-for-at-least": ("'=>' 不是运算符", "'=>' is not an operator", "write '>='"),
     "PE020_le-sign": ("“≤”不能用在表达式里", "unexpected character '≤'", "write '<='"),
+    "PE020_fullwidth-operator-plain": ("“≥”不能用在表达式里", "unexpected character '≥'", "write '>='"),
+    "PE020_word-not-before-bracket": ("“非”不是运算符", "'非' is not an operator: write 'not'", "not (a or b)"),
+    "PE004_bang-for-not": ("“不”不能写成“!”", "'!' is not how to write 'not'", "write 'not (…)' and quote"),
+    "PE001_bang-for-not": ("“不”不能写成“!”", "'!' is not how to write 'not'", "write 'not (…)' and quote"),
+    "PE020_odd-sign-after-equals": ("“‹”（U+2039）不是表达式里能用的符号", "'‹' (U+2039 single left-pointing angle",
+                                    "'<=' at most"),
+    "PE001_dash-without-space": ("“-”后面少了一个空格", "a space is missing after '-'", "put a space after '-': - id: …"),
+    "PE001_item-key-misaligned": ("“level”没有和同一列表项里的“id”对齐", "'level' does not line up with 'id'",
+                                  "put 1 more space(s) before 'level'"),
+    "PE012_misspelt-rule-kind": ("规则 imust.commissioner.dispatch-term 的 kind", "rule imust.commissioner.dispatch-term: kind",
+                                 "did you mean 'obligation'? allowed: eligibility, obligation, scoring"),
+    "PE012_stricter-in-chinese": ("参数 retention_years 的 stricter", "parameter retention_years: stricter",
+                                  "did you mean 'lower'? allowed: higher, lower"),
+    "PE012_fullwidth-list-of-subjects": ("结论 eligible 的 subjects：应为列表", "should be a valid list", "write the ASCII brackets [commissioner]"),
+    "PE020_ends-after-and": ("表达式在“and”之后就结束了", "the expression ends too early after 'and'",
+                             "write what follows 'and'"),
 }
 
 
@@ -77,3 +93,38 @@ def test_a_parser_message_without_a_known_slip_is_put_into_plain_words(tmp_path,
     assert main(["evaluate", str(case), "--lang", "zh"]) == 2
     err = capsys.readouterr().err
     assert "错误[PE001" in err and "列表的方括号没有闭合" in err and "修改建议" in err, err
+
+
+def test_a_first_list_item_without_the_space_after_its_dash_is_located_on_its_own_line():
+    from policyengine import PolicyError
+    from policyengine.load import load_text
+    with pytest.raises(PolicyError) as e:
+        load_text("jurisdictions:\n  -id: cn\n    name: 全国\n", "rule.yaml")
+    (d,) = e.value.diagnostics
+    assert (d.code, d.span.line, d.span.column) == ("PE001", 2, 3)
+    assert "put a space after '-'" in d.hint and "“-”后面加一个空格" in d.hint_zh
+
+
+def test_a_coverage_list_in_full_width_brackets_is_named_once_with_the_fix():
+    ps = load_rule_files([INVALID / "PE012_coverage-fullwidth-brackets.yaml"])
+    # the rules the lists name are not also reported as left out of the table (PE102), nor their
+    # articles as "not decisional" (PE103)
+    assert [d.code for d in ps.diagnostics] == ["PE012", "PE012"], [d.message for d in ps.diagnostics]
+    first, second = ps.diagnostics
+    assert "full-width brackets '［'" in first.message and "全角方括号“［”" in first.zh
+    assert first.hint == "use the ASCII brackets '[ ]': 第七条(一): [nm.commissioner.conduct]"
+    assert first.hint_zh == "改为半角方括号“[ ]”：第七条(一): [nm.commissioner.conduct]"
+    assert "全角方括号“【”" in second.zh and second.hint.endswith("第八条: [nm.commissioner.service-days]")
+
+
+def test_a_not_decisional_entry_in_chinese_words_is_shown_written_properly():
+    (d,) = load_rule_files([INVALID / "PE012_coverage-not-decisional-in-chinese.yaml"]).diagnostics
+    assert d.code == "PE012" and "“不作决定”" in d.zh and "'not decisional: why'" in d.message
+    assert '第七条(五): "not decisional: 见规则"' in d.hint_zh  # the officer's own reason, kept
+    assert '第七条(五): "not decisional: why"' in d.hint
+
+
+def test_a_key_written_twice_says_which_to_keep():
+    (d,) = load_rule_files([INVALID / "PE002_fact-declared-twice.yaml"]).diagnostics
+    assert d.hint_zh == "对象 commissioner 的“service_days: …”只能写一次：对照第 19 行和第 21 行，留下要用的那一行，删去另一行"
+    assert d.hint == "subject commissioner: 'service_days: …' may be written once: keep the line you mean and delete the other"

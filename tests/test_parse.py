@@ -19,7 +19,13 @@ from policyengine.parse import KEYWORDS, ExprError, parse_expression
     ("service_days ≥ 30", 13, "unexpected character '≥'", "write '>='"),
     ("a = 1", 2, "unexpected character '='", "write '=='"),
     ("a b", 2, "unexpected 'b'", "expected"),
-    ("x and", 5, "the expression ends too early", "expected"),
+    ("x and", 5, "the expression ends too early after 'and'", "write what follows 'and'"),
+    ("x >= 3 or", 9, "the expression ends too early after 'or'", "write what follows 'or'"),
+    ("(x", 2, "the expression ends too early", "expected ')'"),
+    ("非(x or y)", 0, "'非' is not an operator: write 'not'", "not (a or b)"),
+    ("非 (x or y)", 0, "'非' is not an operator: write 'not'", "not (a or b)"),
+    ("a =‹ b", 2, "'‹' (U+2039 single left-pointing angle quotation mark) is not a sign of the expression language",
+     "'<=' at most"),
 ])
 def test_a_syntax_error_says_where_and_why(text, offset, message, hint):
     with pytest.raises(ExprError) as e:
