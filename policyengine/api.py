@@ -112,7 +112,8 @@ def check_in_context(paths: Iterable[str | Path], policies: Iterable[str | Path]
     theirs: ``policies`` (default: the shipped packs) supplies the rest, so that a file edited
     alone, or a new district's folder, is checked against the layers above it.  Errors are
     shown wherever they are (a change can break another file); warnings and notes only for
-    the files given, and the open warnings elsewhere that a given file causes (a related location in it).  A given file outside the set that declares one of its documents stands
+    the files given, and the open warnings elsewhere that a given file causes (a related
+    location in it).  A given file outside the set that declares one of its documents stands
     in for that document's file (a draft).  Files outside the shipped packs, checked without
     ``policies``, are checked on their own."""
     given = find_rule_files(paths)

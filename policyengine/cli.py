@@ -295,7 +295,7 @@ def cmd_batch(a) -> int:
         _say(a, "note", Text(f"SQL 翻译无法表达 {'、'.join(r.row_wise)}：这些结果逐行计算",
                              f"the SQL translation cannot express {', '.join(r.row_wise)}: decided row by row"))
     for n in r.notes:
-        _say(a, "note", n if isinstance(n, Text) else Text(n, n))
+        _say(a, "note", n)
     print(Text(f"{r.engine} 计算了 {r.rows} 行，其中 {r.errors} 行有错误；已写入 {a.out}",
                f"{r.rows} row(s) decided by {r.engine}, {r.errors} with an error; wrote {a.out}").get(a.lang), file=sys.stderr)
     return 0

@@ -478,3 +478,13 @@ def test_duckdb_writes_the_python_engines_parquet_schema(policies, tmp_path, nat
     a, b = (pq.read_table(tmp_path / f"{e}.parquet") for e in ENGINES)
     assert a.schema.field("min_service_days_per_year").nullable and a.schema.field("id").nullable
     assert a.equals(b)
+
+
+def test_the_engines_notes_are_said_in_the_language_asked(tmp_path):
+    """A note of the DuckDB engine (here: --explain goes through the public API) follows --lang."""
+    src = tmp_path / "in.jsonl"
+    write_input(src, [row_of(c, i) for i, c in enumerate(generated_cases(2))])
+    for lang, words in (("zh", "说明：--explain：每一行都经由公共接口计算"), ("en", "note: --explain: every row is decided")):
+        r = subprocess.run([sys.executable, "-m", "policyengine.cli", "batch", str(src), "--out", str(tmp_path / "o.jsonl"),
+                            "--explain", "--lang", lang], capture_output=True, text=True, cwd=ROOT)
+        assert r.returncode == 0 and words in r.stderr, r.stderr

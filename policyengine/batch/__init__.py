@@ -41,7 +41,7 @@ class BatchResult:
     errors: int = 0
     engine: str = "python"
     row_wise: tuple[str, ...] = ()  # outcomes the SQL translation could not express (decided row-wise)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)
     row_wise_found: dict[str, str] = field(default_factory=dict)  # "outcome of subject at place" -> why
 
 
@@ -115,8 +115,9 @@ def run_batch(policies, input: str | Path, output: str | Path, *, subject: str |
             result.row_wise = tuple(f"{k} ({why})" for k, why in sorted(result.row_wise_found.items()))
             return result
         except NotNative as e:  # read by the python readers instead, a chunk at a time
-            result = BatchResult(engine=engine, notes=[f"DuckDB does not read this input itself ({e}): "
-                                                       "the rows are read a chunk at a time"])
+            result = BatchResult(engine=engine, notes=[Text(f"DuckDB 不直接读取这个输入（{e}）：改为分块读取各行",
+                                                            f"DuckDB does not read this input itself ({e}): "
+                                                            "the rows are read a chunk at a time")])
     if engine == "duckdb":
         from .duck import DuckEngine
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from ..diagnostics import Text
 from . import PythonEngine
 from .io import ROW_ERROR
 from .rows import RowReader
@@ -35,9 +36,10 @@ class DuckEngine:
         self.python = PythonEngine(policies, reader, outcomes, explain=explain, lang=lang)
         self.queries: dict[int, tuple[Any, Any, Any]] = {}  # id(program) -> (program, query, arrow types)
         self.row_wise_found: dict[str, str] = {}
-        self.notes: list[str] = []
+        self.notes: list[Text] = []
         if explain:
-            self.notes.append("--explain: every row is decided through the public API, which records the explanation")
+            self.notes.append(Text("--explain：每一行都经由公共接口计算，由它记录解释",
+                                   "--explain: every row is decided through the public API, which records the explanation"))
 
     @property
     def row_wise(self) -> tuple[str, ...]:
