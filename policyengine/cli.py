@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import os
+import re
 import sys
 
 from .diagnostics import CODES, PolicyError, Severity, Text, printable, render_all, resolve_lang, sort_key
@@ -180,6 +181,48 @@ def cmd_diff(a) -> int:
                     policies=a.policies)
 
 
+# argparse's own refusals, put in Chinese: (its English, the Chinese, what to do)
+_USAGE_ZH = (
+    (re.compile(r"unrecognized arguments: (.*)"), "不认识的参数：{0}", "去掉它们；用 --help 查看这个命令能用的参数"),
+    (re.compile(r"the following arguments are required: (.*)"), "缺少必须写的参数：{0}", "用 --help 查看怎么写"),
+    (re.compile(r"argument (\S+): invalid choice: (.*?) \(choose from (.*)\)"), "参数 {0}：没有 {1} 这个选项",
+     "可以选：{2}"),
+    (re.compile(r"argument (\S+): expected one argument"), "参数 {0} 后面要写一个值", "例如 {0} 值"),
+    (re.compile(r"argument (\S+): invalid (int|float) value: (.*)"), "参数 {0}：{2} 不是有效的值", "这里要写一个数"),
+    (re.compile(r"argument (\S+): not allowed with argument (\S+)"), "参数 {0} 不能和 {1} 一起用", "只写其中一个"),
+)
+_parse_lang = "zh"  # the language of the arguments being parsed (main sets it before parsing)
+
+
+def _usage_error(message: str, lang: str) -> str:
+    """An argparse refusal in ``lang``: argparse speaks English; the officer reads Chinese."""
+    if lang == "en":
+        return f"error: {message}"
+    for pattern, zh, hint in _USAGE_ZH:
+        m = pattern.fullmatch(message)
+        if m:
+            return f"错误：{zh.format(*m.groups())}（{hint.format(*m.groups())}）"
+    return f"错误：命令行参数有误：{message}（用 --help 查看怎么写）"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its refusals in the language of the command (--lang, $POLICYENGINE_LANG, zh)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: {_usage_error(message, _parse_lang)}\n")
+
+
+def _lang_of_argv(argv: list[str]) -> str:
+    """``--lang`` as written among the arguments (before they are parsed), else the default."""
+    for i, x in enumerate(argv):
+        if x.startswith("--lang="):
+            return resolve_lang(x[7:])
+        if x == "--lang" and i + 1 < len(argv):
+            return resolve_lang(argv[i + 1])
+    return resolve_lang(None)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .records import SUBJECTS
 
@@ -193,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     lang = argparse.ArgumentParser(add_help=False)
     lang.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS,
                       help="language of messages and explanations (default: $POLICYENGINE_LANG, else zh)")
-    p = argparse.ArgumentParser(prog="policyengine", description="Declarative, layered policy rules: check, evaluate, explain.",
+    p = _Parser(prog="policyengine", description="Declarative, layered policy rules: check, evaluate, explain.",
                                 parents=[common, lang])
     # (no set_defaults for them: it would change the default of the action the subcommands share)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -302,7 +345,9 @@ def cmd_batch(a) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global _parse_lang
     parser = build_parser()
+    _parse_lang = _lang_of_argv(sys.argv[1:] if argv is None else list(argv))
     a = parser.parse_args(argv)
     a.debug = getattr(a, "debug", False)
     a.lang = resolve_lang(getattr(a, "lang", None))  # --lang in any position, else $POLICYENGINE_LANG, else zh

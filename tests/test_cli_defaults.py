@@ -175,3 +175,20 @@ def test_check_refuses_an_unknown_code_to_select(flag, capsys):
     err = capsys.readouterr().err
     assert "没有这样的诊断代码：XX" in err and "PE041" in err and "PE104" in err
     assert main(["check", flag, "pe05"]) == 0  # a prefix, in any case, is a choice
+
+
+@pytest.mark.parametrize("argv, zh, en", [
+    (["evaluate", "a.yaml", "b.yaml"], "错误：不认识的参数：b.yaml（去掉它们", "error: unrecognized arguments: b.yaml"),
+    (["replay"], "错误：缺少必须写的参数：--db", "error: the following arguments are required: --db"),
+    (["check", "--format", "xml"], "错误：参数 --format：没有 'xml' 这个选项（可以选：'text', 'json'）",
+     "error: argument --format: invalid choice: 'xml'"),
+    (["batch", "x", "--out", "y", "--chunk-rows", "q"], "错误：参数 --chunk-rows：'q' 不是有效的值（这里要写一个数）",
+     "error: argument --chunk-rows: invalid int value: 'q'"),
+])
+def test_a_usage_mistake_is_refused_in_the_language_of_the_command(argv, zh, en, monkeypatch, capsys):
+    """argparse's own refusals (exit 2) follow --lang / $POLICYENGINE_LANG like every other line."""
+    monkeypatch.delenv("POLICYENGINE_LANG", raising=False)
+    for args, words in ((argv, zh), ([*argv, "--lang", "en"], en), (["--lang=en", *argv], en)):
+        with pytest.raises(SystemExit) as e:
+            main(args)
+        assert e.value.code == 2 and words in capsys.readouterr().err, args
