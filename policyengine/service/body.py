@@ -29,7 +29,7 @@ from decimal import Decimal
 from .. import Policies, PolicyError
 from ..fast import CASE_KEYS
 
-__all__ = ["read_case", "fast_json", "decide"]
+__all__ = ["fast_json", "decide"]
 
 _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\\\\\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -127,17 +127,3 @@ def decide(policies: Policies, text: str, path: str, explain: bool, lang: str):
 
     return policies.evaluate(case_from_text(text, policies.policy_set, path, policies.limits), explain=explain,
                              lang=lang)
-
-
-def read_case(policies: Policies, text: str, path: str):
-    """The :class:`~policyengine.Case` of a request body; :class:`PolicyError` with located diagnostics."""
-    from ..cases import case_from_text
-
-    if path.endswith(".json"):
-        data = fast_json(text, policies.limits)
-        if data is not None:
-            try:
-                return policies.case(data)
-            except PolicyError:
-                pass  # read again below, so that every problem is located in the body
-    return case_from_text(text, policies.policy_set, path, policies.limits)
