@@ -26,8 +26,16 @@ def _run(cmd, cwd, env, check=True):
 def installed(tmp_path_factory):
     base = tmp_path_factory.mktemp("wheel")
     env = {k: v for k, v in os.environ.items() if k not in ("POLICYENGINE_POLICIES", "PYTHONPATH", "VIRTUAL_ENV")}
+    # built from a copy of what the wheel is made of: setuptools writes build/ and *.egg-info into
+    # the folder it builds, and .ci/run runs a second suite beside this one in the same checkout
+    src = base / "src"
+    keep = shutil.ignore_patterns("__pycache__", "*.egg-info", "build", "*.pyc")
+    for part in ("policyengine", "policies"):
+        shutil.copytree(ROOT / part, src / part, ignore=keep)
+    for part in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / part, src / part)
     dist = base / "dist"
-    _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(ROOT)], base, env)
+    _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(src)], base, env)
     wheels = list(dist.glob("policyengine_rules-*.whl"))
     assert len(wheels) == 1, wheels
     target = base / "venv"
