@@ -245,9 +245,9 @@ class _Check:
                 doc.effective_until, tuple(doc.supersedes), loaded.path, loaded.span(("document",)), doc.dates_assumed)
             if doc.dates_assumed:  # an assumption the pack makes: reported as a warning (PE053, a note, is retired)
                 self.add(loaded.diag("PE058", Text(f"假定的生效日期：'{doc.id}' 自 {doc.effective.isoformat()} 起施行 — "
-                                                   f"{doc.dates_assumed}",
+                                                   f"{text_of(doc.dates_assumed)}",
                                                    f"assumed date of effect: '{doc.id}' in force from "
-                                                   f"{doc.effective.isoformat()} — {doc.dates_assumed}"),
+                                                   f"{doc.effective.isoformat()} — {text_of(doc.dates_assumed, 'en')}"),
                                      ("document", "effective"),
                                      hint=Text("原文没有写生效日期：这是一个假定，经办人可以复核",
                                                "the document states no date of effect: an assumption an officer may revisit")))
@@ -310,7 +310,7 @@ class _Check:
                         "PE055", Text(f"'{d.id}' 不能取代 '{s}'：只有同一发文机关（{text_of(other.issuer)}，{other.jurisdiction}）"
                                       "后发的文件才能取代先发的文件",
                                       f"'{d.id}' cannot supersede '{s}': only a later document of the same issuer "
-                                      f"({text_of(other.issuer)}, {other.jurisdiction}) supersedes an earlier one"),
+                                      f"({text_of(other.issuer, 'en')}, {other.jurisdiction}) supersedes an earlier one"),
                         ("document", "supersedes", i),
                         related=(Related(self.by_doc[s][0].span(("document", "id")), Text("那个文件", "that document")),),
                         hint=Text("下级可以补充或收紧上级的规定，但不能取代它",

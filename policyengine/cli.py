@@ -137,7 +137,7 @@ def cmd_test(a) -> int:
 def cmd_coverage(a) -> int:
     from .coverage import coverage_report
 
-    text, ps = coverage_report(_paths(a), fmt=a.format)
+    text, ps = coverage_report(_paths(a), fmt=a.format, lang=a.lang)
     if ps.errors:  # the table of files with errors would be a guess: say what is wrong instead
         _print_diags(ps.errors, "text", sys.stderr, a.lang)
         print(Text("coverage：规则文件有错误，请先改正", "coverage: the rule files have errors; fix them first").get(a.lang),

@@ -158,7 +158,7 @@ def _coverage_gaps(ps: PolicySet, reads: set[str]) -> list[Diagnostic]:
                 citing.setdefault(a, []).append((p.name, p.span))
         for article, v in cov.items():
             key = str(article).translate(_SAME)
-            if not isinstance(v, str) or key not in citing or _miswritten(v):
+            if isinstance(v, (list, tuple)) or key not in citing or _miswritten(v):
                 continue
             who = citing[key]
             names = ", ".join(f"'{n}'" for n, _ in who)
@@ -208,7 +208,7 @@ def coverage_references(ps: PolicySet, declared: dict[str, set[str]]) -> list[Di
         if loaded is None:
             continue
         for article, ids in cov.items():
-            if isinstance(ids, str):
+            if not isinstance(ids, (list, tuple)):  # why it decides nothing: text, or {zh, en}
                 if _miswritten(ids):
                     out.append(_miswritten_entry(loaded, article, ids))
                 continue

@@ -26,7 +26,7 @@ from itertools import product
 from typing import Any
 
 from .diagnostics import Diagnostic, Related, Text
-from .records import text_of
+from .records import Label, text_of
 from .policy import Definition, Document, Param, PolicySet, Rule
 
 __all__ = ["MergedParam", "MergedRule", "MergedDefinition", "Layers", "merge", "layering_diagnostics", "boundaries"]
@@ -258,9 +258,14 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
         return Diagnostic(code, message, span, hint=hint, related=related,
                           source_line=src.source.line(span.line) if src and span else None)
 
-    def cite(doc_id: str, article: str) -> str:
+    def cite(doc_id: str, article: str, lang: str = "zh") -> str:
+        """The document (its English title in English, where the pack gives one) and the article."""
         d = docs[doc_id]
-        return f"{text_of(d.title)}{'（' + d.number + '）' if d.number else ''} {article}"
+        number = (f"（{d.number}）" if lang == "zh" else f" ({d.number})") if d.number else ""
+        return f"{text_of(d.title, lang)}{number} {article}"
+
+    def cites(doc_id: str, article: str) -> Text:
+        return Text(cite(doc_id, article), cite(doc_id, article, "en"))
 
     def above(p_doc: str, q_doc: str) -> bool:
         """q's document is a higher layer than p's, or an earlier one of the same layer not superseded by p."""
@@ -283,7 +288,7 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
                                Text(f"这里的 '{p.name}' = {p.value} 会放宽上级规定的 {q.value}；较严的 {q.value} 继续适用",
                                     f"'{p.name}' = {p.value} here would loosen {q.value} set above; the stricter {q.value} keeps applying"),
                                "PE050", (Related(q.span, Text(f"有约束力的值 {q.value}：{cite(q.document, q.citation)}",
-                                                              f"binding value {q.value}: {cite(q.document, q.citation)}")),),
+                                                              f"binding value {q.value}: {cite(q.document, q.citation, 'en')}")),),
                                hint=Text("下级只能收紧有约束力的值，不能放宽", "a lower layer may only tighten a binding value")))
     # rules
     rules = {r.id: r for r in ps.rules}
@@ -304,12 +309,13 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
             h = rules.get(ref)
             if h is None:
                 continue
-            rel = (Related(h.span, Text(f"被重述的规则：{cite(h.document, h.citation)}", f"restated rule: {cite(h.document, h.citation)}")),)
+            rel = (Related(h.span, Text(f"被重述的规则：{cite(h.document, h.citation)}",
+                                        f"restated rule: {cite(h.document, h.citation, 'en')}")),)
             if not r.binding and h.binding:
                 out.append(loc(r.document, r.span,
                                Text(f"'{r.id}'（{cite(r.document, r.citation)}）把 '{h.id}' 写成非约束性的规定（一般/原则上）；"
                                     "上级有约束力的规则继续适用",
-                                    f"'{r.id}' ({cite(r.document, r.citation)}) states '{h.id}' as a soft rule (一般/原则上); "
+                                    f"'{r.id}' ({cite(r.document, r.citation, 'en')}) states '{h.id}' as a soft rule (一般/原则上); "
                                     "the binding rule above keeps applying"),
                                "PE050", rel, hint=Text("下级不能把有约束力的条件放宽为一般性规定",
                                                        "a lower layer cannot soften a binding condition")))
@@ -332,12 +338,12 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
                                    Text(f"'{r.id}'（{cite(r.document, r.citation)}）重述 {what_zh}，但写得"
                                         f"{'更宽' if kind == 'looser' else '不同'}{where_zh}"
                                         f"{'：' + example.zh if example else ''}；两条都适用，由较严的决定",
-                                        f"'{r.id}' ({cite(r.document, r.citation)}) restates "
-                                        f"{repr(b.id) if b is h else repr(h.id) + ', which binds on its path as ' + repr(b.id) + ' (' + cite(b.document, b.citation) + ')'}"
+                                        f"'{r.id}' ({cite(r.document, r.citation, 'en')}) restates "
+                                        f"{repr(b.id) if b is h else repr(h.id) + ', which binds on its path as ' + repr(b.id) + ' (' + cite(b.document, b.citation, 'en') + ')'}"
                                         f" {'more loosely' if kind == 'looser' else 'differently'}{where}"
                                         f"{': ' + example.en if example else ''}; both apply, so the stricter reading decides"),
                                    "PE051", rel if b is h else rel + (Related(b.span, Text(f"路径上有约束力的规定：{cite(b.document, b.citation)}",
-                                                                                           f"binding provision on the path: {cite(b.document, b.citation)}")),),
+                                                                                           f"binding provision on the path: {cite(b.document, b.citation, 'en')}")),),
                                    hint=Text("如果本意相同，请按上级的写法改；两条都适用，不会放宽",
                                              "if the same is meant, write it as the layer above does; both apply, nothing is loosened")))
         if r.replaces and r.replaces in rules:
@@ -346,24 +352,24 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
                 out.append(loc(r.document, r.span,
                                Text(f"'{r.id}'（{cite(r.document, r.citation)}）依上级授权替换 '{h.id}'（{cite(h.document, h.citation)}），"
                                     "在本级及以下适用：这是授权的替换，不是放宽",
-                                    f"'{r.id}' ({cite(r.document, r.citation)}) replaces '{h.id}' ({cite(h.document, h.citation)}) "
+                                    f"'{r.id}' ({cite(r.document, r.citation, 'en')}) replaces '{h.id}' ({cite(h.document, h.citation, 'en')}) "
                                     f"as the level above leaves it to the {h.delegates} level: a delegated replacement, not a loosening"),
                                "PE059", (Related(h.span, Text(f"作出授权的规定：{cite(h.document, h.citation)}",
-                                                              f"delegating provision: {cite(h.document, h.citation)}")),)))
+                                                              f"delegating provision: {cite(h.document, h.citation, 'en')}")),)))
             elif not h.is_default and h.document not in docs[r.document].supersedes:
                 out.append(loc(r.document, r.span, Text(f"'{r.id}' 想替换有约束力的规则 '{h.id}'；两条都适用",
                                                         f"'{r.id}' tries to replace binding rule '{h.id}'; both apply"),
                                "PE052", (Related(h.span, Text(f"有约束力的规则：{cite(h.document, h.citation)}",
-                                                              f"binding rule: {cite(h.document, h.citation)}")),),
+                                                              f"binding rule: {cite(h.document, h.citation, 'en')}")),),
                                hint=Text("只有标为 'default: true' 的规则才能被下级替换",
                                          "only rules marked 'default: true' may be replaced below")))
         if r.ambiguity:
-            out.append(loc(r.document, r.span, Text(f"原文不清楚：{cite(r.document, r.citation)}：{r.ambiguity}",
-                                                    f"{cite(r.document, r.citation)}: {r.ambiguity}"), "PE054",
+            out.append(loc(r.document, r.span, Text(f"原文不清楚：{cite(r.document, r.citation)}：{text_of(r.ambiguity)}",
+                                                    f"{cite(r.document, r.citation, 'en')}: {text_of(r.ambiguity, 'en')}"), "PE054",
                            hint=Text("核对所采用的读法；复核后可在 acknowledged 中写明理由",
                                      "check the reading taken; once reviewed, acknowledge it with the reason")))
         if r.reading:
-            out.append(_reading(loc, r.document, r.span, cite(r.document, r.citation), r.id, r.reading))
+            out.append(_reading(loc, r.document, r.span, cites(r.document, r.citation), r.id, r.reading))
         above_r = _ancestors(ps, docs[r.document].jurisdiction)
         for i in sorted({i for o in overridden[id(r)] for j in above_r for i in binding_by.get((r.subject, o, j), ())}):
             h = ps.rules[i]
@@ -376,16 +382,16 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
                                 f"'{r.id}' would override '{', '.join(sorted(shared))}' set by binding rule '{h.id}' above; "
                                 "the value above keeps applying"), "PE052",
                            (Related(h.span, Text(f"有约束力的规则：{cite(h.document, h.citation)}",
-                                                 f"binding rule: {cite(h.document, h.citation)}")),),
+                                                 f"binding rule: {cite(h.document, h.citation, 'en')}")),),
                            hint=Text("只有标为 'default: true' 的规则才能被下级改变",
                                      "only a rule marked 'default: true' may be overridden below")))
     # assumptions: the readings recorded on values (assumed dates are reported by check, PE058)
     for p in ps.params:
         if p.reading:
-            out.append(_reading(loc, p.document, p.span, cite(p.document, p.citation), p.name, p.reading))
+            out.append(_reading(loc, p.document, p.span, cites(p.document, p.citation), p.name, p.reading))
     for e in ps.definitions:
         if e.reading:
-            out.append(_reading(loc, e.document, e.span, cite(e.document, e.citation or ""), e.name, e.reading))
+            out.append(_reading(loc, e.document, e.span, cites(e.document, e.citation or ""), e.name, e.reading))
     # definitions
     defs_named: dict[tuple, list] = {}
     for e in ps.definitions:
@@ -402,9 +408,11 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
     return out
 
 
-def _reading(loc, doc_id: str, span, citation: str, name: str, reading: str) -> Diagnostic:
-    """A settled reading the pack records (PE058), for an officer to revisit."""
-    return loc(doc_id, span, Text(f"采用的解读：{citation} '{name}'：{reading}", f"reading: {citation} '{name}': {reading}"),
+def _reading(loc, doc_id: str, span, citation: Text, name: str, reading: Label) -> Diagnostic:
+    """A settled reading the pack records (PE058), for an officer to revisit: each language's
+    message cites the document and gives the reading in that language, where the pack has it."""
+    return loc(doc_id, span, Text(f"采用的解读：{citation.zh} '{name}'：{text_of(reading)}",
+                                  f"reading: {citation.en} '{name}': {text_of(reading, 'en')}"),
                "PE058", hint=Text("这是一种读法，经办人可以复核", "a reading an officer may revisit"))
 
 

@@ -28,6 +28,11 @@ __all__ = ["Text", "Label", "RuleFile", "DocumentMeta", "JurisdictionDecl", "Enu
 ID = Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$", description="lower-case letters, digits, '_', '.', '-'")
 
 
+# the prose a pack writes for people (readings, ambiguities, notes, reasons) is a Label like the
+# names: plain text, or {zh, en} so that each language's output shows its own
+_READING = "a reading of the document settled by the product owner: reported by check; text or {zh, en}"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
@@ -53,9 +58,10 @@ class DocumentMeta(_Strict):
     effective: _dt.date
     effective_until: _dt.date | None = None
     supersedes: list[str] = Field(default_factory=list, description="ids of earlier documents of the same issuer")
-    dates_assumed: str | None = Field(None, description="why a date above is an assumption (undated source)")
+    dates_assumed: Label | None = Field(
+        None, description="why a date above is an assumption (undated source); text or {zh, en}")
     source: str | None = Field(None, description="where the text of the document is")
-    notes: list[str] = Field(default_factory=list)
+    notes: list[Label] = Field(default_factory=list, description="remarks, each text or {zh, en}")
 
 
 class JurisdictionDecl(_Strict):
@@ -111,8 +117,8 @@ class ParameterDecl(_Strict):
     subject: str | None = Field(None, description="the subject the published outcome belongs to")
     favourable: Literal["higher", "lower"] | None = Field(
         None, description="which way favours the subject: a later value that way applies to an earlier event (in_force_on)")
-    reading: str | None = Field(None, description="a reading of the document settled by the product owner: reported by check")
-    note: str | None = None
+    reading: Label | None = Field(None, description=_READING)
+    note: Label | None = Field(None, description="a remark, text or {zh, en}")
 
 
 class DefinitionDecl(_Strict):
@@ -121,7 +127,7 @@ class DefinitionDecl(_Strict):
     label: Label
     citation: str | None = None
     default: bool = Field(False, description="a lower layer may replace this definition")
-    reading: str | None = Field(None, description="a reading of the document settled by the product owner: reported by check")
+    reading: Label | None = Field(None, description=_READING)
 
     _expr = field_validator("expr", mode="before")(_expression_text)
 
@@ -186,12 +192,12 @@ class RuleDecl(_Strict):
     default: bool = Field(False, description="a lower layer may replace this rule")
     effective: _dt.date | None = None
     effective_until: _dt.date | None = None
-    ambiguity: str | None = Field(None, description="where the document is unclear: reported by check")
-    reading: str | None = Field(None, description="a reading of the document settled by the product owner: reported by check")
+    ambiguity: Label | None = Field(None, description="where the document is unclear: reported by check; text or {zh, en}")
+    reading: Label | None = Field(None, description=_READING)
     deadline: _dt.date | None = Field(None, description="target: pending while not reached before this day; met or failed from it")
     delegates: Literal["region", "city", "university", "district"] | None = Field(
         None, description="a lower layer of this level may replace this rule (the document leaves it to that level)")
-    note: str | None = None
+    note: Label | None = Field(None, description="a remark, text or {zh, en}")
     # scoring tables
     items: list[ScoringItem] | None = None
     bonus: list[BonusItem] | None = None
@@ -229,8 +235,9 @@ class RuleFile(_Strict):
     definitions: dict[str, DefinitionDecl] = Field(default_factory=dict)
     outputs: dict[str, OutputDecl] = Field(default_factory=dict)
     rules: list[RuleDecl] = Field(default_factory=list)
-    coverage: dict[str, Union[str, list[str]]] = Field(
-        default_factory=dict, description="article -> rule/parameter ids encoding it, or 'not decisional: why'")
+    coverage: dict[str, Union[list[str], str, Text]] = Field(
+        default_factory=dict, description="article -> rule/parameter ids encoding it, or 'not decisional: why', "
+                                          "or why it decides nothing in both languages as {zh, en}")
     acknowledged: list[Acknowledgement] = Field(
         default_factory=list, description="warnings of this file reviewed and accepted, each with its reason")
 

@@ -64,7 +64,7 @@ class Document:
     supersedes: tuple[str, ...]
     path: str
     span: Span
-    dates_assumed: str | None = None
+    dates_assumed: Label | None = None  # plain text or {zh, en}, as every text a pack writes for people
 
     def in_force(self, on: _dt.date) -> bool:
         return self.effective <= on and (self.effective_until is None or on <= self.effective_until)
@@ -129,9 +129,9 @@ class Param:
     subject: str | None
     document: str
     span: Span
-    note: str | None = None
+    note: Label | None = None
     favourable: str | None = None  # which way favours the subject (in_force_on)
-    reading: str | None = None  # a settled reading of the document, reported by check
+    reading: Label | None = None  # a settled reading of the document, reported by check
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ class Definition:
     is_default: bool
     document: str
     span: Span
-    reading: str | None = None
+    reading: Label | None = None
 
 
 @dataclass(frozen=True)
@@ -229,9 +229,9 @@ class Rule:
     document: str
     span: Span
     table: Table | None = None
-    ambiguity: str | None = None
-    note: str | None = None
-    reading: str | None = None  # a settled reading of the document, reported by check
+    ambiguity: Label | None = None
+    note: Label | None = None
+    reading: Label | None = None  # a settled reading of the document, reported by check
     deadline: _dt.date | None = None  # target: pending before this day
     delegates: str | None = None  # the level to which the document leaves this provision
 

@@ -28,7 +28,7 @@ from importlib import resources
 from typing import Any, Union
 
 __all__ = ["SUBJECTS", "RULE_KINDS", "KIND", "VERSION", "Label", "Record", "from_data", "from_model", "is_text",
-           "text_of", "expression_text", "compile_models", "write_tables"]
+           "text_of", "coverage_text", "expression_text", "compile_models", "write_tables"]
 
 KIND = "policy-document"
 VERSION = 1
@@ -120,6 +120,17 @@ def text_of(label: Any, lang: str = "zh") -> str:
     if lang == "en" and label.en:
         return label.en
     return label.zh
+
+
+def coverage_text(entry: Any, lang: str = "zh") -> str | None:
+    """What a coverage entry that encodes nothing says, in ``lang``: 'not decisional: why' as the
+    file writes it, or the reason written {zh, en} after the words for "not decisional"
+    (the English reason, or the Chinese where there is none).  None for a list of ids."""
+    if isinstance(entry, str):
+        return entry
+    if is_text(entry):
+        return f"not decisional: {entry.en or entry.zh}" if lang == "en" else f"不作决定：{entry.zh}"
+    return None
 
 
 # --- checking data against the shapes --------------------------------------------------

@@ -156,7 +156,8 @@ def test_a_warning_elsewhere_caused_by_the_given_file_is_shown_and_counts(tmp_pa
     assert ("PE050", "measures_2023_45.yaml") in whole
     assert main(["check", "policies/baotou/commissioner_plan.yaml", "--strict", "--lang", "en"]) == 1
     out = capsys.readouterr().out
-    assert "policies/imust/measures_2023_45.yaml:30:3: warning[PE050" in out
+    line = (ROOT / "policies/imust/measures_2023_45.yaml").read_text(encoding="utf-8").splitlines().index("  min_service_days:")
+    assert f"policies/imust/measures_2023_45.yaml:{line + 1}:3: warning[PE050" in out
 
 
 def test_a_new_parameter_left_out_of_its_coverage_table_is_reported(tmp_path, monkeypatch, capsys):

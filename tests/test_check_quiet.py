@@ -104,7 +104,8 @@ def test_a_parameter_citing_a_not_decisional_article_is_reported(packs):
     assert d.hint == "list what encodes 四(一) instead: [min_policy_briefings]"
     _edit(plan, "三(一)；四(一)", "三(一)；四（一）")  # full-width brackets: the same article
     (d,) = _open(load_rule_files([packs]))
-    assert d.code == "PE103" and d.span.line == 240
+    entry = plan.read_text(encoding="utf-8").splitlines().index("  四(一): {zh: 培训经费, en: spending on training}") + 1
+    assert d.code == "PE103" and d.span.line == entry  # (the coverage entry, not the parameter)
 
 
 def test_a_rule_added_without_its_coverage_entry_is_reported(packs):

@@ -67,6 +67,25 @@ def test_every_document_page_lists_its_articles_in_order(server, policies):
     assert citation_key("七(二)") < citation_key("七(三)") < citation_key("十")
 
 
+def test_a_document_page_shows_the_packs_texts_in_its_language(server):
+    import html
+
+    page = "/documents/" + urllib.parse.quote("bt.commissioner-plan")
+    zh, en = (html.unescape(server.get(page + q)[2]) for q in ("", "?lang=en"))
+    # an article that decides nothing: the reason alone, after the page's own words for it
+    assert "不作判定: 指导思想" in zh and "Decides nothing: guiding ideology" in en
+    assert "guiding ideology" not in zh and "指导思想" not in en
+    # the readings and assumptions: the assumed date, an ambiguity, a reading
+    for zh_text, en_text in (("原文未写日期。本方案贯彻包党发〔2023〕1号", "The plan is undated. It implements 包党发〔2023〕1号"),
+                             ("方案写的是“国有大中型工业企业”", "the plan says “国有大中型工业企业” (large and"),
+                             ("采用产品负责人确定的解读6", "Reading 6 settled by the product owner")):
+        assert zh_text in zh and en_text not in zh
+        assert en_text in en and zh_text not in en
+    # the check's warnings about the document cite it by its title in the page's language
+    assert "Baotou Implementation Plan for Enterprise S&amp;T Commissioners" not in en  # (unescaped above)
+    assert "Baotou Implementation Plan for Enterprise S&T Commissioners 四(一)" in en
+
+
 def test_an_unknown_document_is_a_page_not_a_traceback(server):
     status, _, body = server.get("/documents/%3Cscript%3Ealert(1)")
     assert status == 404 and "<script>alert(1)" not in body and "&lt;script&gt;" in body

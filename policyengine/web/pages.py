@@ -83,11 +83,11 @@ def _names(pol: Policies, lang: str) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for p in ps.params:
         out.setdefault(p.name, {"kind": "parameter", "label": label(p.label, lang), "line": p.span.line,
-                                "note": p.note or "", "value": to_json_value(p.value)})
+                                "note": label(p.note, lang), "value": to_json_value(p.value)})
     for d in ps.definitions:
         out.setdefault(d.name, {"kind": "definition", "label": label(d.label, lang), "line": d.span.line, "note": ""})
     for r in ps.rules:
-        out[r.id] = {"kind": r.kind, "label": label(r.label, lang), "line": r.span.line, "note": r.note or "",
+        out[r.id] = {"kind": r.kind, "label": label(r.label, lang), "line": r.span.line, "note": label(r.note, lang),
                      "output": ", ".join(r.outputs()), "citation": r.citation}
     return out
 
@@ -112,18 +112,24 @@ def document(pol: Policies, doc_id: str, lang: str) -> dict | None:
             encoded = [{"id": x, **names.get(x, {"kind": "", "label": "", "line": None, "note": ""})} for x in v]
             articles.append({"article": art, "rules": encoded, "reason": ""})
         else:
-            articles.append({"article": art, "rules": [], "reason": str(v)})
+            # the page says "decides nothing" itself: the reason alone, in the page's language where the
+            # pack gives both ('not decisional: why' as written where it gives one text)
+            articles.append({"article": art, "rules": [], "reason": label(v, lang)})
     readings = []
     if d.dates_assumed:
-        readings.append({"what": "dates", "text": d.dates_assumed, "line": d.span.line})
+        readings.append({"what": "dates", "text": label(d.dates_assumed, lang), "line": d.span.line})
     for r in ps.rules:
         if r.document == doc_id:
-            for kind, text in (("ambiguity", r.ambiguity), ("note", r.note)):
+            for text in (r.ambiguity, r.reading, r.note):
                 if text:
-                    readings.append({"what": r.id, "text": text, "line": r.span.line})
+                    readings.append({"what": r.id, "text": label(text, lang), "line": r.span.line})
     for p in ps.params:
-        if p.document == doc_id and p.note:
-            readings.append({"what": p.name, "text": p.note, "line": p.span.line})
+        for text in (p.reading, p.note) if p.document == doc_id else ():
+            if text:
+                readings.append({"what": p.name, "text": label(text, lang), "line": p.span.line})
+    for e in ps.definitions:
+        if e.document == doc_id and e.reading:
+            readings.append({"what": e.name, "text": label(e.reading, lang), "line": e.span.line})
     warnings = [diag_row(x, {d.path: display_name(d.path)}, lang) for x in ps.diagnostics if _mentions(x, d.path)]
     return {**doc_summary(d, lang), "issuer": label(d.issuer, lang), "file": display_name(d.path),
             "jurisdiction_name": label(ps.jurisdictions[d.jurisdiction].name, lang) if d.jurisdiction in ps.jurisdictions else "",
