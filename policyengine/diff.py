@@ -822,7 +822,7 @@ def render(old: str, new: str, as_of: _dt.date, changes: list[Change], impacts: 
 
 
 def run_diff(old: str, new: str, *, cases: str | None = None, fmt: str = "text", lang: str = "zh",
-             as_of: str | _dt.date | None = None, policies=None, err=None) -> int:
+             as_of: str | _dt.date | None = None, policies=None, err=None, engine: str = "auto") -> int:
     """``policyengine diff OLD NEW``: 0 no difference, 1 a difference, 2 an error (printed on stderr).
     A folder or file inside the policy set (``policies``, default the shipped packs) is compared in
     the context of the rest of the set (:func:`_in_context`)."""
@@ -848,12 +848,15 @@ def run_diff(old: str, new: str, *, cases: str | None = None, fmt: str = "text",
                           "'kind: policy-test' 和 'cases:' 的测试文件\n" if lang == "zh" else
                           f"note: {shown} holds no cases: a case file holds subject, jurisdiction, as_of and facts; "
                           "a test file holds 'kind: policy-test' and 'cases:'\n")
-            impacts = impacted_cases(po, pn, found, lang) if cases else None
+            notes: list[Text] = []
+            impacts = impacted_cases(po, pn, found, lang, path=engine, notes=notes) if cases else None
     except _Refused as e:
         err.write(str(e) + "\n")
         return 2
     except PolicyError as e:
         err.write(render_all(e.diagnostics, lang) + "\n")
         return 2
+    for n in notes if cases else ():
+        err.write(("说明：" if resolve_lang(lang) == "zh" else "note: ") + n.get(resolve_lang(lang)) + "\n")
     sys.stdout.write(render(old, new, day, changes, impacts, len(found), fmt, lang))
     return 1 if changes or impacts else 0

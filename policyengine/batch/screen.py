@@ -45,12 +45,17 @@ PATHS = ("auto", "python", "duckdb", "postgres")
 CHUNK = 20_000  # cases screened at once: the memory of a chunk, never of the population
 
 def choose(path: str, count: int, backend: str = "") -> str:
-    """The path taken for ``count`` cases (``backend``: the log's database, "postgresql" or "sqlite")."""
+    """The path taken for ``count`` cases (``backend``: the log's database, "postgresql" or "sqlite").
+    ``auto`` stays row by row where the batch extra (DuckDB, pyarrow, SQLGlot) is not installed."""
     if path != "auto":
         return path
     if count <= THRESHOLD:
         return "python"
-    return "postgres" if backend == "postgresql" else "duckdb"
+    from importlib.util import find_spec
+
+    if backend == "postgresql" and find_spec("sqlglot") and find_spec("psycopg"):
+        return "postgres"
+    return "duckdb" if find_spec("duckdb") and find_spec("pyarrow") else "python"
 
 
 def strict_json(text: str, limits=None) -> Any:

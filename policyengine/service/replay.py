@@ -175,7 +175,7 @@ def _screened(rows, old_of, new: Policies, path: str, count: int, log: DecisionL
     return screened(items(), screen, "en"), screen
 
 
-def _new_version(log: DecisionLog, spec: list[str], fmt: str, lang: str, out) -> int:
+def _new_version(log: DecisionLog, spec: list[str], fmt: str, lang: str, out, engine: str = "auto") -> int:
     from ..diff import _materialise, diff_policies, render
 
     with ExitStack() as stack:
@@ -183,7 +183,10 @@ def _new_version(log: DecisionLog, spec: list[str], fmt: str, lang: str, out) ->
         new = Policies.load(*paths)
         new_digest = PolicyVersion.read(paths).digest
     olds: dict[str, Policies] = {}
-    checked, impacts, last = logged_impacts(log, new, olds)
+    notes: list[Text] = []
+    checked, impacts, last = logged_impacts(log, new, olds, path=engine, notes=notes)
+    for n in notes:
+        print(("说明：" if resolve_lang(lang) == "zh" else "note: ") + n.get(resolve_lang(lang)), file=sys.stderr)
     # the rule changes, in policy terms, from the version that made the latest logged decision
     today = _dt.date.today()
     changes = diff_policies(olds[last].policy_set, new.policy_set, today, lang) if olds else []
@@ -205,13 +208,19 @@ def _open_log(db: str, lang: str | None = None) -> DecisionLog | None:
         return None
 
 
-def run_replay(db: str, policies: list[str], fmt: str = "text", lang: str = "zh", out=None) -> int:
+def run_replay(db: str, policies: list[str], fmt: str = "text", lang: str = "zh", out=None, engine: str = "auto") -> int:
     out = out if out is not None else sys.stdout
     log = _open_log(db, lang)
     if log is None:
         return 2
+    if engine == "postgres" and log.backend != "postgresql":
+        log.close()
+        _error(Text("--engine postgres 只能用于 PostgreSQL 上的决定日志（--db postgresql://…）；这个日志在 SQLite 中，"
+                   "请改用 --engine duckdb 或 auto", "--engine postgres needs a decision log in PostgreSQL "
+                   "(--db postgresql://…); this log is in SQLite: use --engine duckdb or auto").get(resolve_lang(lang)), lang)
+        return 2
     try:
-        return _new_version(log, policies, fmt, lang, out) if policies else _same_version(log, out, resolve_lang(lang))
+        return _new_version(log, policies, fmt, lang, out, engine) if policies else _same_version(log, out, resolve_lang(lang))
     except LogError as e:
         _error(e, lang)
         return 2
