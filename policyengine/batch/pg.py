@@ -19,6 +19,7 @@ A program whose query PostgreSQL still refuses is not guessed at: its rows are c
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 
 from .screen import Screen
 from .sql import _records_of
@@ -30,15 +31,23 @@ _FIELD_TYPES = {"bool": "boolean", "int": "bigint", "enum": "text", "string": "t
 
 
 def render_pg(prog, q) -> str:
-    """``q.sql`` as PostgreSQL runs it over the table :func:`pg_rows` fills."""
-    import sqlglot
-    from sqlglot import exp
-
-    records = {}  # fact value column -> its records' fields
+    """``q.sql`` as PostgreSQL runs it over the table :func:`pg_rows` fills.  SQLGlot takes a second or
+    two to read a program's query: each is rendered once per process (two versions of a program
+    that decide alike have the same query)."""
+    records = []  # (fact value column, its records' fields (name, kind))
     for fact, v, _m in q.facts:
         fields = _records_of(prog.facts[fact].type)
         if fields is not None:
-            records[v] = fields
+            records.append((v, tuple((n, ft.kind) for n, ft in fields.items())))
+    return _render(q.sql, tuple(records))
+
+
+@functools.lru_cache(maxsize=256)
+def _render(sql: str, record_columns: tuple) -> str:
+    import sqlglot
+    from sqlglot import exp
+
+    records = {v: dict(fields) for v, fields in record_columns}
 
     def source_fields(src) -> dict | None:
         return records.get(src.name) if isinstance(src, exp.Column) else None
@@ -47,11 +56,10 @@ def render_pg(prog, q) -> str:
         fields = source_fields(src)
         if fields is None:
             raise ValueError("an aggregate over something other than a list of records")
-        cols = ", ".join(f"{n} {_FIELD_TYPES[ft.kind]}" for n, ft in fields.items())
+        cols = ", ".join(f"{n} {_FIELD_TYPES[kind]}" for n, kind in fields.items())
         what = "count(*)" if agg == "count" else f"{agg}(%s)"
         if agg != "count":
-            text = isinstance(body, exp.Dot) and fields.get(body.expression.name) is not None \
-                and fields[body.expression.name].kind in ("enum", "string")
+            text = isinstance(body, exp.Dot) and fields.get(body.expression.name) in ("enum", "string")
             what %= body.sql("postgres") + (' COLLATE "C"' if text else "")
         cond = where.sql("postgres") if where is not None else "TRUE"
         return sqlglot.parse_one(f"(SELECT {what} FROM jsonb_to_recordset({src.sql('postgres')}) AS {var}({cols}) "
@@ -89,7 +97,7 @@ def render_pg(prog, q) -> str:
                                expression=exp.Paren(this=n.copy()))
         return node
 
-    tree = sqlglot.parse_one(q.sql, read="duckdb").transform(rewrite)
+    tree = sqlglot.parse_one(sql, read="duckdb").transform(rewrite, copy=False)
     return tree.sql("postgres")
 
 
@@ -120,6 +128,9 @@ def postgres_screen(log) -> Screen:
 
     raw = log.reader.raw_connection()
     conn = raw.driver_connection
+    with conn.cursor() as cur:  # temporary tables only: a commit need not wait for the disk
+        cur.execute("SET synchronous_commit TO off")
+    conn.commit()
     rendered: dict[int, str] = {}
     refused: dict[str, str] = {}
 
@@ -143,6 +154,9 @@ def postgres_screen(log) -> Screen:
     def close():
         try:
             conn.rollback()
+            with conn.cursor() as cur:
+                cur.execute("RESET synchronous_commit")
+            conn.commit()
         finally:
             raw.close()
 
