@@ -130,6 +130,7 @@ def postgres_screen(log) -> Screen:
     conn = raw.driver_connection
     with conn.cursor() as cur:  # temporary tables only: a commit need not wait for the disk
         cur.execute("SET synchronous_commit TO off")
+        cur.execute("SET jit TO off")  # compiling the wide CASE expressions took longer than running them
     conn.commit()
     rendered: dict[int, str] = {}
     refused: dict[str, str] = {}
@@ -156,6 +157,7 @@ def postgres_screen(log) -> Screen:
             conn.rollback()
             with conn.cursor() as cur:
                 cur.execute("RESET synchronous_commit")
+                cur.execute("RESET jit")
             conn.commit()
         finally:
             raw.close()

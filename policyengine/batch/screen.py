@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
@@ -60,7 +61,8 @@ def choose(path: str, count: int, backend: str = "") -> str:
 
 def strict_json(text: str, limits=None) -> Any:
     """A case as plain JSON values, or None where only the reference reader may speak: a key given
-    twice, NaN or Infinity (``json`` would quietly take one reading), or anything near a bound of
+    twice, NaN or Infinity (``json`` would quietly take one reading), a number with a fraction or an
+    exponent (the reference reads it exactly, ``json`` as a float), or anything near a bound of
     ``limits`` (:class:`policyengine.load.Limits`, which the reference reader enforces)."""
     from ..load import DEFAULT_LIMITS
 
@@ -78,10 +80,15 @@ def strict_json(text: str, limits=None) -> Any:
         raise ValueError("not JSON")
 
     try:
-        got = json.loads(text, object_pairs_hook=pairs, parse_constant=refuse)
+        got = json.loads(text, object_pairs_hook=pairs, parse_constant=refuse, parse_float=refuse)
     except (ValueError, RecursionError):
         return None
-    return got if _within(got, lim, 0) else None
+    # a short text is inside every bound, and says so without a walk: no string or collection longer
+    # than the text, no deeper than its brackets, no longer number than its longest run of digits
+    short = len(text) < min(lim.max_scalar_chars, lim.max_collection_items) \
+        and text.count("[") + text.count("{") < lim.max_depth - 2 \
+        and re.search("[0-9]{%d}" % max(1, lim.max_int_digits - 1), text) is None
+    return got if short or _within(got, lim, 0) else None
 
 
 def _within(v: Any, lim, depth: int) -> bool:
