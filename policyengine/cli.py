@@ -178,7 +178,7 @@ def cmd_diff(a) -> int:
     from .diff import run_diff
 
     return run_diff(a.old, a.new or str(_default()), cases=a.cases, fmt=a.format, lang=a.lang, as_of=a.as_of,
-                    policies=a.policies)
+                    policies=a.policies, engine=a.engine)
 
 
 # argparse's own refusals, put in Chinese: (its English, the Chinese, what to do)
@@ -308,6 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "versions")
     d.add_argument("--format", choices=["text", "md", "json"], default="text")
     d.add_argument("--as-of", help="compare what is in force on this date YYYY-MM-DD (default: today)")
+    d.add_argument("--engine", choices=["auto", "python", "duckdb"], default="auto",
+                   help="how the cases are re-decided: auto (DuckDB past 2000 cases, else row by row), "
+                        "python (row by row), duckdb (screened in SQL; the report is the same)")
     d.set_defaults(fn=cmd_diff)
 
     f = sub.add_parser("facts", parents=[common, pol, lang], help="list the facts a subject takes")

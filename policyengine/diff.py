@@ -519,28 +519,64 @@ def _evaluate(pol: Policies, case: Path | dict, lang: str):
 
 
 def impacted_cases(old_policies: Policies, new_policies: Policies, case_paths: Iterable[str | Path | tuple],
-                   lang: str = "zh") -> list[CaseImpact]:
+                   lang: str = "zh", path: str = "auto", notes: list | None = None) -> list[CaseImpact]:
     """The cases whose outcomes differ between the two versions, in the order given: case files, or
     (label, case) pairs from :func:`collect_cases`.  A case file that evaluates under neither version
     is a malformed case: :class:`PolicyError`; a test file's case refused by both is one that is
-    meant to be refused (``expect_error``), and no change."""
+    meant to be refused (``expect_error``), and no change.  ``path`` chooses how
+    (:mod:`policyengine.batch.screen`): row by row, or screened on the batch path with only the cases
+    whose outcomes differ compared row by row — the same impacts either way; ``notes`` collects what
+    the batch path says."""
+    items = [item if isinstance(item, tuple) else (str(item), Path(item)) for item in case_paths]
     out = []
-    for item in case_paths:
-        label, case = item if isinstance(item, tuple) else (str(item), Path(item))
-        name = ""
-        if isinstance(case, dict):
-            case = dict(case)
-            name = str(case.pop("name", "") or "")
-        (do, eo), (dn, en) = _evaluate(old_policies, case, lang), _evaluate(new_policies, case, lang)
-        if do is None and dn is None:
-            if isinstance(case, dict):
+    screen = None
+    from .batch.screen import choose
+
+    engine = choose(path, len(items))
+    if engine == "python":
+        checked = ((item, True) for item in items)
+    else:
+        from .batch.screen import open_screen, screened
+
+        screen = open_screen(engine)
+        pair = (old_policies, new_policies)
+        same = old_policies.limits == new_policies.limits
+        checked = screened(((item, pair, _plain_case(item[1], new_policies.limits) if same else None) for item in items),
+                           screen, lang)
+    try:
+        for (label, case), must in checked:
+            if not must:
                 continue
-            new_policies.evaluate(case)  # raises with the located diagnostics
-        d = dn or do
-        impact = compare_decisions((label, d.subject, d.jurisdiction, d.as_of.isoformat()), do, dn, eo, en)
-        if impact is not None:
-            out.append(dataclasses.replace(impact, name=name) if name else impact)
+            name = ""
+            if isinstance(case, dict):
+                case = dict(case)
+                name = str(case.pop("name", "") or "")
+            (do, eo), (dn, en) = _evaluate(old_policies, case, lang), _evaluate(new_policies, case, lang)
+            if do is None and dn is None:
+                if isinstance(case, dict):
+                    continue
+                new_policies.evaluate(case)  # raises with the located diagnostics
+            d = dn or do
+            impact = compare_decisions((label, d.subject, d.jurisdiction, d.as_of.isoformat()), do, dn, eo, en)
+            if impact is not None:
+                out.append(dataclasses.replace(impact, name=name) if name else impact)
+    finally:
+        if screen is not None:
+            screen.close()
+    if screen is not None and notes is not None:
+        notes.extend(screen.notes(len(items)))
     return out
+
+
+def _plain_case(case: Path | dict, limits) -> dict | None:
+    """The case as the plain dict the batch path screens, or None where only the row-wise path reads it."""
+    if isinstance(case, dict):
+        return {k: v for k, v in case.items() if k != "name"}
+    try:
+        data = load_file(case, limits).data
+    except PolicyError:
+        return None
+    return data if type(data) is dict else None
 
 
 def compare_decisions(head: tuple, do, dn, eo: str = "", en: str = "") -> CaseImpact | None:
@@ -786,7 +822,7 @@ def render(old: str, new: str, as_of: _dt.date, changes: list[Change], impacts: 
 
 
 def run_diff(old: str, new: str, *, cases: str | None = None, fmt: str = "text", lang: str = "zh",
-             as_of: str | _dt.date | None = None, policies=None, err=None) -> int:
+             as_of: str | _dt.date | None = None, policies=None, err=None, engine: str = "auto") -> int:
     """``policyengine diff OLD NEW``: 0 no difference, 1 a difference, 2 an error (printed on stderr).
     A folder or file inside the policy set (``policies``, default the shipped packs) is compared in
     the context of the rest of the set (:func:`_in_context`)."""
@@ -812,12 +848,15 @@ def run_diff(old: str, new: str, *, cases: str | None = None, fmt: str = "text",
                           "'kind: policy-test' 和 'cases:' 的测试文件\n" if lang == "zh" else
                           f"note: {shown} holds no cases: a case file holds subject, jurisdiction, as_of and facts; "
                           "a test file holds 'kind: policy-test' and 'cases:'\n")
-            impacts = impacted_cases(po, pn, found, lang) if cases else None
+            notes: list[Text] = []
+            impacts = impacted_cases(po, pn, found, lang, path=engine, notes=notes) if cases else None
     except _Refused as e:
         err.write(str(e) + "\n")
         return 2
     except PolicyError as e:
         err.write(render_all(e.diagnostics, lang) + "\n")
         return 2
+    for n in notes if cases else ():
+        err.write(("说明：" if resolve_lang(lang) == "zh" else "note: ") + n.get(resolve_lang(lang)) + "\n")
     sys.stdout.write(render(old, new, day, changes, impacts, len(found), fmt, lang))
     return 1 if changes or impacts else 0

@@ -20,7 +20,7 @@ from .io import ROW_ERROR
 from .rows import RowReader
 from .sql import INT_BOUND, _records_of, translate
 
-__all__ = ["DuckEngine"]
+__all__ = ["DuckEngine", "arrow_rows", "run_query", "query_values"]
 
 _EARLY, _LATE = _dt.date(1000, 1, 1), _dt.date(9000, 1, 1)  # date arithmetic in SQL stays far from year 9999
 
@@ -81,22 +81,41 @@ class DuckEngine:
         return out  # type: ignore[return-value]
 
     def _run(self, prog, q, rows) -> list[dict | None]:
-        pa = self.pa
-        cols = {"row_id": pa.array(range(len(rows)), pa.int64()), "as_of": pa.array([on for _, _, on, _ in rows], pa.date32())}
-        kinds = {"bool": pa.bool_(), "int": pa.int64(), "date": pa.date32(), "enum": pa.string(), "string": pa.string()}
-        for fact, v, m in q.facts:
-            t = prog.facts[fact].type
-            fields = _records_of(t)
-            typ = kinds[t.kind] if fields is None else pa.list_(pa.struct([(n, kinds[ft.kind]) for n, ft in fields.items()]))
-            cols[v] = pa.array([f.get(fact) for _, _, _, f in rows], typ)
-            cols[m] = pa.array([fact not in f for _, _, _, f in rows], pa.bool_())
-        self.con.register("batch_rows", pa.table(cols))
-        try:
-            res = self.con.execute(q.sql).fetchall()
-        finally:
-            self.con.unregister("batch_rows")
-        cols_out = list(q.outputs.items())  # the query returns row_id, then these columns in this order
-        return [None if rec[-1] else {o: rec[k + 1] for k, (o, _) in enumerate(cols_out)} for rec in res]
+        return run_query(self.con, prog, q, [(facts, on) for _, _, on, facts in rows])
+
+
+def run_query(con, prog, q, rows: list[tuple[dict, _dt.date]]) -> list[dict | None]:
+    """The outputs ``q`` (:func:`.sql.translate` of ``prog``) gives each of the ``(facts, as_of)`` rows
+    on the DuckDB connection ``con``; None for a row it does not decide exactly (its escapes)."""
+    con.register("batch_rows", arrow_rows(prog, q, rows))
+    try:
+        res = con.execute(q.sql).fetchall()
+    finally:
+        con.unregister("batch_rows")
+    return query_values(q, res)
+
+
+def query_values(q, res) -> list[dict | None]:
+    """Each result row of ``q`` (row_id, the outputs' columns in the order of ``q.outputs``, pe_escape)
+    as its outputs, None where it escaped."""
+    names = list(q.outputs)
+    return [None if rec[-1] else {o: rec[k + 1] for k, o in enumerate(names)} for rec in res]
+
+
+def arrow_rows(prog, q, rows: list[tuple[dict, _dt.date]]):
+    """The table ``batch_rows`` that ``q`` (:func:`.sql.translate` of ``prog``) reads: ``row_id``, ``as_of``
+    and a value and an "is it left out" column per fact, from validated ``(facts, as_of)`` pairs."""
+    import pyarrow as pa
+
+    cols = {"row_id": pa.array(range(len(rows)), pa.int64()), "as_of": pa.array([on for _, on in rows], pa.date32())}
+    kinds = {"bool": pa.bool_(), "int": pa.int64(), "date": pa.date32(), "enum": pa.string(), "string": pa.string()}
+    for fact, v, m in q.facts:
+        t = prog.facts[fact].type
+        fields = _records_of(t)
+        typ = kinds[t.kind] if fields is None else pa.list_(pa.struct([(n, kinds[ft.kind]) for n, ft in fields.items()]))
+        cols[v] = pa.array([f.get(fact) for f, _ in rows], typ)
+        cols[m] = pa.array([fact not in f for f, _ in rows], pa.bool_())
+    return pa.table(cols)
 
 
 def _in_sql_range(facts: dict, on: _dt.date) -> bool:

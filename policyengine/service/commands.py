@@ -31,6 +31,9 @@ def register(sub, parents=()) -> None:
     r.add_argument("policies", nargs="*", metavar="POLICY_PATHS", help="a new version: folders or git:REV")
     r.add_argument("--db", required=True)
     r.add_argument("--format", choices=["text", "md", "json"], default="text")
+    r.add_argument("--engine", choices=["auto", "python", "duckdb", "postgres"], default="auto",
+                   help="with a new version: auto (past 2000 decisions, inside a PostgreSQL log, else DuckDB; "
+                        "row by row below), python (row by row), duckdb, postgres (the report is the same)")
     r.set_defaults(fn=cmd_replay)
 
     g = sub.add_parser("log", parents=parents, help="decision log tools")
@@ -84,7 +87,7 @@ def cmd_replay(a) -> int:
         return 2
     from .replay import run_replay
 
-    return run_replay(a.db, a.policies, fmt=a.format, lang=a.lang)
+    return run_replay(a.db, a.policies, fmt=a.format, lang=a.lang, engine=a.engine)
 
 
 def cmd_log_verify(a) -> int:

@@ -98,44 +98,84 @@ def _same_version(log: DecisionLog, out, lang: str = "zh") -> int:
     return 1 if differ else 0
 
 
-def logged_impacts(log: DecisionLog, new: Policies, olds: dict | None = None, limit: int | None = None):
+def logged_impacts(log: DecisionLog, new: Policies, olds: dict | None = None, limit: int | None = None,
+                   path: str = "auto", notes: list | None = None):
     """The logged decisions that ``new`` would decide otherwise: ``(checked, impacts, last)``, each
     impact in the policy terms of ``diff --cases`` (a decision's id in place of a case file), and
     the digest of the version that made the latest decision read.  Each logged case is decided
     again under its own version (``olds`` caches them by digest) and under ``new``; ``limit``
-    reads only the latest decisions."""
+    reads only the latest decisions.  ``path`` chooses how (:mod:`policyengine.batch.screen`):
+    row by row, or screened on the batch path (DuckDB, or inside a PostgreSQL log) with only the
+    decisions whose outcomes differ compared row by row — the same impacts either way; ``notes``
+    collects what the batch path says (the outcomes it decided row-wise)."""
     from ..diff import compare_decisions
 
     olds = {} if olds is None else olds
     impacts, checked, last = [], 0, ""
     rows = log.rows() if limit is None else log.latest(limit)
-    for r in rows:
-        checked += 1
+
+    def old_of(r: Row) -> Policies:
         old = olds.get(r.version_digest)
         if old is None:
             old = olds[r.version_digest] = log.load_version(r.version_digest).load()
-        last = r.version_digest
-        head = (r.id, r.subject, r.jurisdiction, "")
-        try:
-            do = _evaluate(old, r, explain=True)
-            head = (r.id, do.subject, do.jurisdiction, do.as_of.isoformat())
-        except PolicyError as e:
-            do, eo = None, "; ".join(d.message for d in e.diagnostics)
-        else:
-            eo = ""
-        try:
-            dn = _evaluate(new, r, explain=True)
-        except PolicyError as e:
-            dn, en = None, "; ".join(d.message for d in e.diagnostics)
-        else:
-            en = ""
-        impact = compare_decisions(head, do, dn, eo, en)
-        if impact is not None:
-            impacts.append(impact)
+        return old
+
+    count = log.head()[0]
+    items, screen = _screened(rows, old_of, new, path, min(count, limit) if limit is not None else count, log)
+    try:
+        for r, must in items:
+            checked += 1
+            old = old_of(r)
+            last = r.version_digest
+            if not must:
+                continue
+            head = (r.id, r.subject, r.jurisdiction, "")
+            try:
+                do = _evaluate(old, r, explain=True)
+                head = (r.id, do.subject, do.jurisdiction, do.as_of.isoformat())
+            except PolicyError as e:
+                do, eo = None, "; ".join(d.message for d in e.diagnostics)
+            else:
+                eo = ""
+            try:
+                dn = _evaluate(new, r, explain=True)
+            except PolicyError as e:
+                dn, en = None, "; ".join(d.message for d in e.diagnostics)
+            else:
+                en = ""
+            impact = compare_decisions(head, do, dn, eo, en)
+            if impact is not None:
+                impacts.append(impact)
+    finally:
+        if screen is not None:
+            screen.close()
+    if screen is not None and notes is not None:
+        notes.extend(screen.notes(checked))
     return checked, impacts, last
 
 
-def _new_version(log: DecisionLog, spec: list[str], fmt: str, lang: str, out) -> int:
+def _screened(rows, old_of, new: Policies, path: str, count: int, log: DecisionLog):
+    """``(row, must it be compared row by row)`` for each logged decision, and the screen used (or None)."""
+    from ..batch.screen import choose, open_screen, screened, strict_json
+
+    engine = choose(path, count, log.backend)
+    if engine == "python":
+        return ((r, True) for r in rows), None
+    screen = open_screen(engine, log)
+
+    def items():
+        for r in rows:
+            old = old_of(r)
+            try:
+                case = strict_json(r.request.decode("utf-8"), new.limits) if old.limits == new.limits else None
+            except UnicodeDecodeError:
+                case = None
+            yield r, (old, new), case
+
+    return screened(items(), screen, "en"), screen
+
+
+def _new_version(log: DecisionLog, spec: list[str], fmt: str, lang: str, out, engine: str = "auto") -> int:
     from ..diff import _materialise, diff_policies, render
 
     with ExitStack() as stack:
@@ -143,7 +183,10 @@ def _new_version(log: DecisionLog, spec: list[str], fmt: str, lang: str, out) ->
         new = Policies.load(*paths)
         new_digest = PolicyVersion.read(paths).digest
     olds: dict[str, Policies] = {}
-    checked, impacts, last = logged_impacts(log, new, olds)
+    notes: list[Text] = []
+    checked, impacts, last = logged_impacts(log, new, olds, path=engine, notes=notes)
+    for n in notes:
+        print(("说明：" if resolve_lang(lang) == "zh" else "note: ") + n.get(resolve_lang(lang)), file=sys.stderr)
     # the rule changes, in policy terms, from the version that made the latest logged decision
     today = _dt.date.today()
     changes = diff_policies(olds[last].policy_set, new.policy_set, today, lang) if olds else []
@@ -165,13 +208,19 @@ def _open_log(db: str, lang: str | None = None) -> DecisionLog | None:
         return None
 
 
-def run_replay(db: str, policies: list[str], fmt: str = "text", lang: str = "zh", out=None) -> int:
+def run_replay(db: str, policies: list[str], fmt: str = "text", lang: str = "zh", out=None, engine: str = "auto") -> int:
     out = out if out is not None else sys.stdout
     log = _open_log(db, lang)
     if log is None:
         return 2
+    if engine == "postgres" and log.backend != "postgresql":
+        log.close()
+        _error(Text("--engine postgres 只能用于 PostgreSQL 上的决定日志（--db postgresql://…）；这个日志在 SQLite 中，"
+                   "请改用 --engine duckdb 或 auto", "--engine postgres needs a decision log in PostgreSQL "
+                   "(--db postgresql://…); this log is in SQLite: use --engine duckdb or auto").get(resolve_lang(lang)), lang)
+        return 2
     try:
-        return _new_version(log, policies, fmt, lang, out) if policies else _same_version(log, out, resolve_lang(lang))
+        return _new_version(log, policies, fmt, lang, out, engine) if policies else _same_version(log, out, resolve_lang(lang))
     except LogError as e:
         _error(e, lang)
         return 2
