@@ -230,7 +230,7 @@ def _coerce(t: T, nullable: bool, v: Any, where: tuple, pr: _Problems, lo: Any =
         return _BAD
     if k == "int":
         if isinstance(v, bool) or not isinstance(v, int):
-            if isinstance(v, Decimal) and v == v.to_integral_value():
+            if isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value():  # (sNaN would raise)
                 hint = Text("请去掉小数点", "write it without the decimal point")
             elif isinstance(v, Decimal):
                 hint = Text("人数、天数等计数是整数", "a count is a whole number")

@@ -140,7 +140,8 @@ def test_benchmark_population_takes_the_fast_path(policies):
 
 
 @pytest.mark.parametrize("value", [
-    True, 1, 0, -1, 10 ** 30, 10 ** 30 - 1, Decimal(3), Decimal("3.5"), Decimal("NaN"), "3", None, 3.0,
+    True, 1, 0, -1, 10 ** 30, 10 ** 30 - 1, Decimal(3), Decimal("3.5"), Decimal("NaN"), Decimal("sNaN"),
+    Decimal("-Infinity"), "3", None, 3.0,
     dt.date(2024, 2, 29), "2024-02-29", "2023-02-29", dt.datetime(2024, 2, 29), "doctorate", "Doctorate",
     [], [{"year": 2023, "grade": "qualified"}], [{"year": 2023, "grade": "qualified", "x": 1}],
     [{"year": True, "grade": "qualified"}], [{"year": -1, "grade": "qualified"}], ({"year": 2023, "grade": "excellent"},),
