@@ -738,19 +738,29 @@ def _groups(changes: list[Change]) -> list[tuple[str, list[Change]]]:
     return list(out.items())
 
 
-def _case_lines(i: CaseImpact, lang: str = "en") -> list[str]:
+def _case_lines(i: CaseImpact, lang: str = "en", ps: PolicySet | None = None) -> list[str]:
+    """An impact's lines; the values as the explanation shows them (``ps``, the new version, gives the
+    types and enum labels): 是/否/无 and ``qualified（合格）`` in Chinese, as written in English."""
     w = _WORDS[lang]
     if i.old_error or i.new_error:
         return [w["no_eval"].format(which=w["old" if i.old_error else "new"], error=i.old_error or i.new_error)]
-    shown = _text if lang == "en" else lambda v: show_value(v, lang)  # 是/否/无 in Chinese, as the explanation says them
-    return [f"{o.output}{w['colon']}{shown(o.old)} → {shown(o.new)}"
+    labels = ps.enums.get("labels", {}) if ps is not None else {}
+
+    def shown(v: Any, name: str) -> str:
+        if lang == "en":
+            return _text(v)
+        out = ps.outputs.get(name) if ps is not None else None
+        return show_value(v, lang, out.type if out is not None else None, labels)
+
+    return [f"{o.output}{w['colon']}{shown(o.old, o.output)} → {shown(o.new, o.output)}"
             + w["rules"].format(new=", ".join(o.new_rules) or "—", old=", ".join(o.old_rules) or "—") for o in i.outputs]
 
 
 def render(old: str, new: str, as_of: _dt.date, changes: list[Change], impacts: list[CaseImpact] | None,
-           checked: int, fmt: str, lang: str | None = None) -> str:
+           checked: int, fmt: str, lang: str | None = None, ps: PolicySet | None = None) -> str:
     """The diff as text, Markdown or JSON; headings and lines in ``lang`` (default:
-    ``$POLICYENGINE_LANG``, else Chinese), JSON keys in English."""
+    ``$POLICYENGINE_LANG``, else Chinese), JSON keys in English; ``ps`` (the new version) gives the
+    labels of the cases' enum values."""
     if fmt == "json":
         return dumps({"old": old, "new": new, "as_of": as_of.isoformat(), "different": bool(changes or impacts),
                       "changes": [c.to_dict() for c in changes],
@@ -776,7 +786,7 @@ def render(old: str, new: str, as_of: _dt.date, changes: list[Change], impacts: 
         for i in impacts:
             head = i.path + (f" {i.name}" if i.name else "") + w["as_of"].format(subject=i.subject, j=i.jurisdiction,
                                                                                   d=i.as_of)
-            body = _case_lines(i, lang)
+            body = _case_lines(i, lang, ps)
             lines += [f"| {cell(head)} | {'<br>'.join(cell(x) for x in body)} |"] if md else \
                 [f"  {printable(head)}"] + [f"    {printable(x)}" for x in body]
     n = len(changes)
@@ -819,5 +829,5 @@ def run_diff(old: str, new: str, *, cases: str | None = None, fmt: str = "text",
     except PolicyError as e:
         err.write(render_all(e.diagnostics, lang) + "\n")
         return 2
-    sys.stdout.write(render(old, new, day, changes, impacts, len(found), fmt, lang))
+    sys.stdout.write(render(old, new, day, changes, impacts, len(found), fmt, lang, pn.policy_set))
     return 1 if changes or impacts else 0

@@ -13,7 +13,7 @@ import pytest
 
 from policyengine.api import Policies, load_rule_files
 from policyengine.cli import main
-from policyengine.diff import CaseImpact, Change, OutputChange, diff_policies, find_cases, impacted_cases
+from policyengine.diff import CaseImpact, Change, OutputChange, _case_lines, diff_policies, find_cases, impacted_cases
 from policyengine.load import load_file
 
 DATA = Path(__file__).parent / "data" / "diff_base"
@@ -623,3 +623,21 @@ def test_the_diff_speaks_chinese_by_default(versions, capsys):
     assert run(capsys, str(old), str(old), lang="zh")[1].endswith("\n没有不同。\n")
     got = diff_policies(load_rule_files([old]), load_rule_files([new]), AS_OF, lang="zh")
     assert [c.detail for c in got if c.scope == "in-force"] == ["由 cn.nm.measures 第七条(五) 规定"] * 2
+
+
+def test_diff_cases_shows_enum_outcomes_with_their_labels(packs, capsys):
+    """``diff --cases`` shows an enum outcome as the explanation does: ``qualified（合格）`` in Chinese,
+    the value as written in English."""
+    pol, _ = packs
+    old = pol.parent / "old_baotou"
+    shutil.copytree(pol / "baotou", old)
+    plan = pol / "baotou" / "commissioner_plan.yaml"
+    plan.write_text(plan.read_text(encoding="utf-8").replace("{min: 85, grade: excellent", "{min: 80, grade: excellent"),
+                    encoding="utf-8")
+    code, zh, err = run(capsys, str(old), str(pol / "baotou"), "--policies", str(pol), "--as-of", "2024-06-01",
+                        "--cases", str(pol / "baotou" / "tests" / "workstation_table.yaml"), lang="zh")
+    assert (code, err) == (1, "")
+    assert "    grade：qualified（合格） → excellent（优秀）（新：bt.workstation.score；旧：bt.workstation.score）\n" in zh
+    grade = CaseImpact("c.yaml", "workstation", "cn/nm/baotou", "2024-06-01",
+                       (OutputChange("grade", "qualified", "excellent", ("bt.workstation.score",), ("bt.workstation.score",)),))
+    assert _case_lines(grade, "en") == ["grade: qualified → excellent (new: bt.workstation.score; old: bt.workstation.score)"]
