@@ -137,7 +137,7 @@ def cmd_test(a) -> int:
 def cmd_coverage(a) -> int:
     from .coverage import coverage_report
 
-    text, ps = coverage_report(_paths(a), fmt=a.format)
+    text, ps = coverage_report(a.paths, fmt=a.format, policies=a.policies)
     if ps.errors:  # the table of files with errors would be a guess: say what is wrong instead
         _print_diags(ps.errors, "text", sys.stderr, a.lang)
         print(Text("coverage：规则文件有错误，请先改正", "coverage: the rule files have errors; fix them first").get(a.lang),
@@ -279,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--yes", action="store_true", help="with --update: rewrite without asking")
     t.set_defaults(fn=cmd_test)
 
-    v = sub.add_parser("coverage", parents=[common, lang], help="print the coverage table of each document")
+    v = sub.add_parser("coverage", parents=[common, pol, lang], help="print the coverage table of each document")
     v.add_argument("paths", nargs="*", metavar="PATH", help="rule files or folders" + shipped)
     v.add_argument("--format", choices=["text", "md", "json"], default="text")
     v.set_defaults(fn=cmd_coverage)
