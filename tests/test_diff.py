@@ -641,3 +641,43 @@ def test_diff_cases_shows_enum_outcomes_with_their_labels(packs, capsys):
     grade = CaseImpact("c.yaml", "workstation", "cn/nm/baotou", "2024-06-01",
                        (OutputChange("grade", "qualified", "excellent", ("bt.workstation.score",), ("bt.workstation.score",)),))
     assert _case_lines(grade, "en") == ["grade: qualified → excellent (new: bt.workstation.score; old: bt.workstation.score)"]
+
+
+def test_a_folder_added_or_deleted_since_a_revision(tmp_path, monkeypatch, capsys):
+    """``git:REV:policies/x`` where ``x`` did not exist at REV is an empty version: everything in the
+    new folder is added (and a deleted folder is everything removed), with a note that says so; a path
+    that exists in neither version, or a misspelt one, is still refused."""
+    repo = tmp_path / "repo"
+    shutil.copytree(DATA / "policies", repo / "policies")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "v1")
+    (ordos := repo / "policies" / "ordos").mkdir()
+    (ordos / "plan.yaml").write_text(ORDOS, encoding="utf-8")
+    monkeypatch.chdir(repo)
+    pol = ("--policies", str(repo / "policies"), "--as-of", "2024-06-01", "--format", "json")
+    added = {("document", "cn.nm.ordos.plan"), ("jurisdiction", "cn/nm/ordos"), ("rule", "cn.nm.ordos.title")}
+    code, out, err = run(capsys, "git:HEAD:policies/ordos", "policies/ordos", *pol)
+    assert code == 1 and err == "note: git:HEAD:policies/ordos does not exist: compared as empty, everything in the " \
+                                "other version is listed as added\n"
+    changes = json.loads(out)["changes"]
+    assert {(c["scope"], c["id"]) for c in changes if c["scope"] != "in-force"} == added
+    assert {c["change"] for c in changes} == {"added"}
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "v2: Ordos")
+    shutil.rmtree(ordos)  # deleted in the working tree: everything removed
+    code, out, err = run(capsys, "git:HEAD:policies/ordos", "policies/ordos", *pol, lang="zh")
+    assert code == 1 and err == "注意：policies/ordos 不存在，当作空的：另一个版本中的一切都列为删除\n"
+    changes = json.loads(out)["changes"]
+    assert {(c["scope"], c["id"]) for c in changes if c["scope"] != "in-force"} == added
+    assert {c["change"] for c in changes} == {"removed"}
+    # the two revisions, the same way
+    code, out, err = run(capsys, "git:HEAD~1:policies/ordos", "git:HEAD:policies/ordos", *pol)
+    assert code == 1 and {c["change"] for c in json.loads(out)["changes"]} == {"added"}
+    # a misspelt path, or one in neither version: refused, never "everything removed"
+    for old, new in (("git:HEAD:policies/ordos", "policies/ordso"), ("git:HEAD~1:policies/ordos", "policies/ordos")):
+        code, out, err = run(capsys, old, new, *pol)
+        assert (code, out) == (2, "") and "PE070" in err, err
+    code, out, err = run(capsys, "git:HEAD~1:policies/ordos", "policies/ordos", *pol, lang="zh")
+    assert "'git:HEAD~1:policies/ordos'：git 版本 'HEAD~1' 中没有 'policies/ordos'" in err
+    assert "另一边写同一个路径" in err
