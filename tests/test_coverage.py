@@ -89,29 +89,6 @@ def test_coverage_command_lists_every_document(capsys):
     assert "| 第七条(二) | nm.commissioner.qualification, nm.commissioner.experience |" in out
 
 
-KANGBASHI = """\
-kind: policy-document
-version: 1
-document:
-  id: kangbashi.plan-2024
-  title: {zh: 康巴什区企业科技特派员工作方案, en: Kangbashi commissioner plan}
-  issuer: {zh: 康巴什区科技局, en: Kangbashi Science Bureau}
-  jurisdiction: cn/nm/ordos/kangbashi
-  extends: cn/nm/ordos
-  issued: 2024-03-01
-  effective: 2024-03-01
-jurisdictions:
-  - {id: cn/nm/ordos/kangbashi, name: {zh: 康巴什区, en: Kangbashi}, level: district, parent: cn/nm/ordos}
-parameters:
-  min_service_days:
-    value: 45
-    stricter: higher
-    label: {zh: 每年服务企业不少于（天）, en: Days a year at enterprises (at least)}
-    citation: 三(一)
-coverage:
-  三(一): [min_service_days]
-"""
-
 
 def test_coverage_of_one_folder_or_file_reads_it_in_its_policy_set(tmp_path, capsys):
     """``coverage FILE|DIR`` reads what it is given with the rest of its policy set, as ``check`` does:
@@ -119,8 +96,7 @@ def test_coverage_of_one_folder_or_file_reads_it_in_its_policy_set(tmp_path, cap
     from policyengine.cli import main
 
     shutil.copytree(ROOT / "policies", pol := tmp_path / "policies")
-    (district := pol / "ordos" / "kangbashi").mkdir()
-    (district / "plan.yaml").write_text(KANGBASHI, encoding="utf-8")
+    shutil.copytree(Path(__file__).parent / "data" / "kangbashi", district := pol / "ordos" / "kangbashi")
     assert main(["coverage", str(district), "--policies", str(pol)]) == 0, capsys.readouterr().err
     assert capsys.readouterr().out == "康巴什区企业科技特派员工作方案 — cn/nm/ordos/kangbashi\n  三(一): min_service_days\n"
     assert main(["coverage", str(ROOT / "policies" / "imust" / "measures_2023_45.yaml"), "--format", "md"]) == 0

@@ -547,27 +547,7 @@ def test_one_folder_is_compared_in_the_context_of_its_set(packs, capsys):
 def test_a_new_district_folder_finds_its_parent(packs, capsys):
     pol, _ = packs
     district = pol / "ordos" / "kangbashi"
-    district.mkdir()
-    (district / "plan.yaml").write_text("""\
-kind: policy-document
-version: 1
-document:
-  id: kangbashi.plan-2024
-  title: {zh: 康巴什区企业科技特派员工作方案, en: Kangbashi commissioner plan}
-  issuer: {zh: 康巴什区科技局, en: Kangbashi Science Bureau}
-  jurisdiction: cn/nm/ordos/kangbashi
-  extends: cn/nm/ordos
-  issued: 2024-03-01
-  effective: 2024-03-01
-jurisdictions:
-  - {id: cn/nm/ordos/kangbashi, name: {zh: 康巴什区, en: Kangbashi}, level: district, parent: cn/nm/ordos}
-parameters:
-  min_service_days:
-    value: 45
-    stricter: higher
-    label: {zh: 每年服务企业不少于（天）, en: Days a year at enterprises (at least)}
-    citation: 三(一)
-""", encoding="utf-8")
+    shutil.copytree(DATA.parent / "kangbashi", district)
     empty = pol.parent / "empty"
     empty.mkdir()
     code, out, err = run(capsys, str(empty), str(district), "--policies", str(pol), "--as-of", "2024-06-01")
