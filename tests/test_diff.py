@@ -614,8 +614,13 @@ def test_diff_cases_shows_enum_outcomes_with_their_labels(packs, capsys):
     plan = pol / "baotou" / "commissioner_plan.yaml"
     plan.write_text(plan.read_text(encoding="utf-8").replace("{min: 85, grade: excellent", "{min: 80, grade: excellent"),
                     encoding="utf-8")
+    (case := pol.parent / "score_84.yaml").write_text(  # 75 + 9 approved: qualified, excellent from 80
+        "subject: workstation\njurisdiction: cn/nm/baotou\nas_of: 2024-03-01\nfacts:\n  year: 2023\n"
+        "  commissioners_filed: 30\n  rd_enterprises: 11\n  achievements_adopted: 21\n  achievements_transferred: 21\n"
+        "  planning_enterprises: 60\n  policy_service_enterprises: 60\n  rd_institutions: 1\n  talents: 0\n"
+        "  high_tech_approved: 9\n  materials_on_time: false\n", encoding="utf-8")
     code, zh, err = run(capsys, str(old), str(pol / "baotou"), "--policies", str(pol), "--as-of", "2024-06-01",
-                        "--cases", str(pol / "baotou" / "tests" / "workstation_table.yaml"), lang="zh")
+                        "--cases", str(case), lang="zh")
     assert (code, err) == (1, "")
     assert "    grade：qualified（合格） → excellent（优秀）（新：bt.workstation.score；旧：bt.workstation.score）\n" in zh
     grade = CaseImpact("c.yaml", "workstation", "cn/nm/baotou", "2024-06-01",
