@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import functools
 import os
 import re
 import sys
+import unicodedata
 
 from .diagnostics import CODES, PolicyError, Severity, Text, printable, render_all, resolve_lang, sort_key
 from .explain import dumps
@@ -137,7 +139,7 @@ def cmd_test(a) -> int:
 def cmd_coverage(a) -> int:
     from .coverage import coverage_report
 
-    text, ps = coverage_report(_paths(a), fmt=a.format, lang=a.lang)
+    text, ps = coverage_report(a.paths, fmt=a.format, policies=a.policies, lang=a.lang)
     if ps.errors:  # the table of files with errors would be a guess: say what is wrong instead
         _print_diags(ps.errors, "text", sys.stderr, a.lang)
         print(Text("coverage：规则文件有错误，请先改正", "coverage: the rule files have errors; fix them first").get(a.lang),
@@ -191,9 +193,6 @@ _USAGE_ZH = (
     (re.compile(r"argument (\S+): invalid (int|float) value: (.*)"), "参数 {0}：{2} 不是有效的值", "这里要写一个数"),
     (re.compile(r"argument (\S+): not allowed with argument (\S+)"), "参数 {0} 不能和 {1} 一起用", "只写其中一个"),
 )
-_parse_lang = "zh"  # the language of the arguments being parsed (main sets it before parsing)
-
-
 def _usage_error(message: str, lang: str) -> str:
     """An argparse refusal in ``lang``: argparse speaks English; the officer reads Chinese."""
     if lang == "en":
@@ -205,12 +204,78 @@ def _usage_error(message: str, lang: str) -> str:
     return f"错误：命令行参数有误：{message}（用 --help 查看怎么写）"
 
 
+# argparse's own words in its help (its headings and the help of -h), in both languages
+_ARGPARSE = {"usage": Text("用法：", "usage: "), "positional": Text("位置参数", "positional arguments"),
+             "options": Text("选项", "options"), "help": Text("显示这段帮助并退出", "show this help message and exit")}
+
+
+def _columns(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
+_NO_LINE_START = set("，。、：；）」』！？")  # (Chinese punctuation stays at the end of the line before)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` terminal columns, a Chinese character taking two (textwrap
+    counts characters, and Chinese help would run past the edge); a run of ASCII is not broken."""
+    lines, line, used = [], "", 0
+    for tok in re.findall(r"[!-~]+|\s+|.", " ".join(text.split())):
+        w = sum(_columns(c) for c in tok)
+        if tok.isspace():
+            if line:
+                line, used = line + " ", used + 1
+            continue
+        if line and used + w > width and tok not in _NO_LINE_START:
+            lines.append(line.rstrip())
+            line, used = "", 0
+        line, used = line + tok, used + w
+    return [*lines, line.rstrip()] if line.strip() else lines
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help in the language of the parser: its ``usage:``, and Chinese lines wrapped by
+    the columns they take."""
+
+    lang = "zh"
+
+    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[override]
+        super().add_usage(usage, actions, groups, _ARGPARSE["usage"].get(self.lang) if prefix is None else prefix)
+
+    def _split_lines(self, text, width):  # type: ignore[override]
+        return _wrap(text, width) if self.lang == "zh" else super()._split_lines(text, width)
+
+    def _fill_text(self, text, width, indent):  # type: ignore[override]
+        if self.lang != "zh":
+            return super()._fill_text(text, width, indent)
+        return "\n".join(indent + x for x in _wrap(text, width - len(indent)))
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, with its refusals in the language of the command (--lang, $POLICYENGINE_LANG, zh)."""
+    """argparse in the language of the command (``lang``: --lang, $POLICYENGINE_LANG, zh): its
+    headings, the help of -h and its refusals; the subcommands' parsers speak it too."""
+
+    def __init__(self, *args, lang: str | None = None, **kwargs):
+        self.lang = resolve_lang(lang)
+        add_help, parents = kwargs.pop("add_help", True), kwargs.pop("parents", ())
+        kwargs["formatter_class"] = type("_Formatter", (_Formatter,), {"lang": self.lang})
+        super().__init__(*args, add_help=False, **kwargs)
+        self._positionals.title = _ARGPARSE["positional"].get(self.lang)
+        self._optionals.title = _ARGPARSE["options"].get(self.lang)
+        if add_help:
+            self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
+                              help=_ARGPARSE["help"].get(self.lang))
+        for parent in parents:  # as argparse does, now that the groups have the titles the parents' have
+            self._add_container_actions(parent)
+            self._defaults.update(parent._defaults)
+
+    def add_subparsers(self, **kwargs):  # type: ignore[override]
+        kwargs.setdefault("parser_class", functools.partial(_Parser, lang=self.lang))
+        return super().add_subparsers(**kwargs)
 
     def error(self, message: str):  # type: ignore[override]
         self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: {_usage_error(message, _parse_lang)}\n")
+        self.exit(2, f"{self.prog}: {_usage_error(message, self.lang)}\n")
 
 
 def _lang_of_argv(argv: list[str]) -> str:
@@ -223,105 +288,165 @@ def _lang_of_argv(argv: list[str]) -> str:
     return resolve_lang(None)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
+    """The command's parser, its help in ``lang`` (default: $POLICYENGINE_LANG, else Chinese):
+    each text below is written once, in both languages."""
     from .records import SUBJECTS
 
+    lang = resolve_lang(lang)
+
+    def t(zh: str, en: str) -> str:
+        return Text(zh, en).get(lang)
+
     # --debug is accepted before or after the subcommand: `policyengine evaluate x --debug`
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False, lang=lang)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help="show a traceback on unexpected failures")
-    pol = argparse.ArgumentParser(add_help=False)
+                        help=t("程序本身出错时显示 Python 的调用栈（报告缺陷时用）", "show a traceback on unexpected failures"))
+    pol = _Parser(add_help=False, lang=lang)
     pol.add_argument("--policies", action="append", metavar="PATH",
-                     help="a policy folder or file (repeatable; default: $POLICYENGINE_POLICIES, else the shipped packs)")
-    lang = argparse.ArgumentParser(add_help=False)
-    lang.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS,
-                      help="language of messages and explanations (default: $POLICYENGINE_LANG, else zh)")
-    p = _Parser(prog="policyengine", description="Declarative, layered policy rules: check, evaluate, explain.",
-                                parents=[common, lang])
+                     help=t("政策文件夹或规则文件（可写多次；默认：$POLICYENGINE_POLICIES，否则用随附的政策包）",
+                            "a policy folder or file (repeatable; default: $POLICYENGINE_POLICIES, else the shipped packs)"))
+    lng = _Parser(add_help=False, lang=lang)
+    lng.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS,
+                     help=t("提示、标题和解释用的语言：zh 中文，en 英文（默认：$POLICYENGINE_LANG，否则 zh）",
+                            "language of messages and explanations (default: $POLICYENGINE_LANG, else zh)"))
+    p = _Parser(prog="policyengine", lang=lang, parents=[common, lng],
+                description=t("声明式、分层级的政策规则：检查规则文件，计算个案，解释结论。",
+                              "Declarative, layered policy rules: check, evaluate, explain."))
     # (no set_defaults for them: it would change the default of the action the subcommands share)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    shipped = " (default: $POLICYENGINE_POLICIES, else the shipped packs)"
+    shipped = t("（默认：$POLICYENGINE_POLICIES，否则用随附的政策包）", " (default: $POLICYENGINE_POLICIES, else the shipped packs)")
+    rule_paths = t("规则文件或文件夹", "rule files or folders") + shipped
 
-    c = sub.add_parser("check", parents=[common, pol, lang], help="check rule files and report every problem",
-                       description="Check rule files as part of the policy set they belong to (--policies, "
-                                   "default: the shipped packs): warnings are shown for the files given, errors "
-                                   "wherever they are.")
-    c.add_argument("paths", nargs="*", metavar="PATH", help="rule files or folders" + shipped)
-    c.add_argument("--format", choices=["text", "json"], default="text")
+    def formats(x, *choices: str, default: str = "text") -> None:
+        x.add_argument("--format", choices=list(choices), default=default,
+                       help=t("输出格式：text 终端文字" + ("，md Markdown 表格" if "md" in choices else "")
+                              + ("，json 供程序读取" if "json" in choices else "") + f"（默认 {default}）",
+                              "output: text for the terminal" + (", md Markdown tables" if "md" in choices else "")
+                              + (", json for programs" if "json" in choices else "") + f" (default {default})"))
+
+    c = sub.add_parser("check", parents=[common, pol, lng], help=t("检查规则文件，报告每一处问题", "check rule files and report every problem"),
+                       description=t("把规则文件放在所属的政策集合中检查（--policies，默认是随附的政策包）：给出的文件"
+                                     "显示警告，错误无论在哪个文件都显示。",
+                                     "Check rule files as part of the policy set they belong to (--policies, "
+                                     "default: the shipped packs): warnings are shown for the files given, errors "
+                                     "wherever they are."))
+    c.add_argument("paths", nargs="*", metavar="PATH", help=rule_paths)
+    formats(c, "text", "json")
     c.add_argument("--notes", action="store_true",
-                   help="also show notes, and the acknowledged warnings with their reasons")
+                   help=t("同时显示说明，以及已确认的警告和确认的理由", "also show notes, and the acknowledged warnings with their reasons"))
     c.add_argument("--strict", action="store_true",
-                   help="fail (exit 1) on any warning that no rule file acknowledges")
+                   help=t("只要有未经规则文件确认的警告就失败（退出码 1）", "fail (exit 1) on any warning that no rule file acknowledges"))
     c.add_argument("--select", action="append", metavar="CODES",
-                   help="only these codes or prefixes, comma-separated: --select PE041,PE05")
-    c.add_argument("--ignore", action="append", metavar="CODES", help="leave out these codes or prefixes")
+                   help=t("只显示这些代码（或代码开头）的警告和说明，用逗号分隔：--select PE041,PE05",
+                          "only these codes or prefixes, comma-separated: --select PE041,PE05"))
+    c.add_argument("--ignore", action="append", metavar="CODES",
+                   help=t("不显示这些代码（或代码开头）的警告和说明", "leave out these codes or prefixes"))
     c.set_defaults(fn=cmd_check)
 
-    e = sub.add_parser("evaluate", parents=[common, pol, lang], help="evaluate a case file")
-    e.add_argument("case")
-    e.add_argument("--jurisdiction")
-    e.add_argument("--as-of")
-    e.add_argument("--format", choices=["json", "text"], default="text")
+    jurisdiction = t("个案所在的地区，例如 cn/nm/baotou（默认：个案文件里写的 jurisdiction）",
+                     "the jurisdiction of the case, such as cn/nm/baotou (default: the case file's jurisdiction)")
+    e = sub.add_parser("evaluate", parents=[common, pol, lng], help=t("计算一个个案文件", "evaluate a case file"),
+                       description=t("按政策计算一个个案，并解释每个结论由哪条规定得出。",
+                                     "Decide a case under the policies and explain which provision gives each outcome."))
+    e.add_argument("case", metavar="CASE", help=t("个案文件（YAML 或 JSON）", "the case file (YAML or JSON)"))
+    e.add_argument("--jurisdiction", help=jurisdiction)
+    e.add_argument("--as-of", help=t("按这一天现行的规定计算，年-月-日 YYYY-MM-DD（默认：个案文件里写的 as_of）",
+                                     "decide by what is in force on this date YYYY-MM-DD (default: the case file's as_of)"))
+    formats(e, "json", "text")
     e.set_defaults(fn=cmd_evaluate)
 
-    s = sub.add_parser("schema", parents=[common, lang], help="print a JSON Schema")
+    s = sub.add_parser("schema", parents=[common, lng], help=t("输出一份 JSON Schema", "print a JSON Schema"),
+                       description=t("输出规则文件的 JSON Schema（默认），或个案文件、计算结果的。",
+                                     "Print the JSON Schema of rule files (default), of case files or of decisions."))
     g = s.add_mutually_exclusive_group()
-    g.add_argument("--case", action="store_true", help="of case files")
-    g.add_argument("--decision", action="store_true", help="of the evaluate JSON output")
+    g.add_argument("--case", action="store_true", help=t("个案文件的", "of case files"))
+    g.add_argument("--decision", action="store_true", help=t("evaluate 的 JSON 输出的", "of the evaluate JSON output"))
     s.set_defaults(fn=cmd_schema)
 
-    t = sub.add_parser("test", parents=[common, pol, lang], help="run the YAML test cases of policy packs")
-    t.add_argument("paths", nargs="*", metavar="PATH", help="test files or folders" + shipped)
-    t.add_argument("-v", "--verbose", action="store_true")
-    t.add_argument("--update", action="store_true",
-                   help="rewrite the expected values of failing cases to what they give now, after showing the "
-                        "change and asking (comments and order kept)")
-    t.add_argument("--yes", action="store_true", help="with --update: rewrite without asking")
-    t.set_defaults(fn=cmd_test)
+    tt = sub.add_parser("test", parents=[common, pol, lng], help=t("运行政策包的 YAML 测试个案", "run the YAML test cases of policy packs"),
+                        description=t("运行测试文件（kind: policy-test）里的个案，对照期望的结论。",
+                                      "Run the cases of test files (kind: policy-test) against their expected outcomes."))
+    tt.add_argument("paths", nargs="*", metavar="PATH", help=t("测试文件或文件夹", "test files or folders") + shipped)
+    tt.add_argument("-v", "--verbose", action="store_true",
+                    help=t("每个个案都列出来，包括通过的", "list every case, the passing ones too"))
+    tt.add_argument("--update", action="store_true",
+                    help=t("把未通过的个案的期望值改成现在的结果：先显示改动并询问（保留注释和顺序）",
+                           "rewrite the expected values of failing cases to what they give now, after showing the "
+                           "change and asking (comments and order kept)"))
+    tt.add_argument("--yes", action="store_true", help=t("和 --update 一起用：不询问，直接改写", "with --update: rewrite without asking"))
+    tt.set_defaults(fn=cmd_test)
 
-    v = sub.add_parser("coverage", parents=[common, lang], help="print the coverage table of each document")
-    v.add_argument("paths", nargs="*", metavar="PATH", help="rule files or folders" + shipped)
-    v.add_argument("--format", choices=["text", "md", "json"], default="text")
+    v = sub.add_parser("coverage", parents=[common, pol, lng], help=t("输出每份文件的覆盖表", "print the coverage table of each document"),
+                       description=t("列出每份文件的每一条款由哪些规则体现，或者为什么不作决定。给出的文件或文件夹"
+                                     "和 check 一样放在所属的政策集合中读取。",
+                                     "List each article of each document with the rules encoding it, or why none "
+                                     "does. The files or folders given are read with their policy set, as check reads them."))
+    v.add_argument("paths", nargs="*", metavar="PATH", help=rule_paths)
+    formats(v, "text", "md", "json")
     v.set_defaults(fn=cmd_coverage)
 
-    b = sub.add_parser("batch", parents=[common, pol, lang],
-                       help="decide every row of a Parquet, CSV or JSON Lines file (CONTRACT: Batch evaluation)")
-    b.add_argument("input", help="INPUT.parquet | .csv | .jsonl: one case per row")
-    b.add_argument("--out", required=True, help="OUTPUT.parquet | .csv | .jsonl")
-    b.add_argument("--subject", help="the subject of every row (else the 'subject' column)")
-    b.add_argument("--jurisdiction", help="the jurisdiction of every row (else the 'jurisdiction' column)")
-    b.add_argument("--as-of", help="the date of every row, YYYY-MM-DD (else the 'as_of' column)")
-    b.add_argument("--engine", choices=["duckdb", "python"], default="duckdb")
-    b.add_argument("--explain", action="store_true", help="add an 'explanation' column (JSON)")
-    b.add_argument("--chunk-rows", type=int, default=10_000, help="rows held in memory at once (default 10000)")
-    b.add_argument("--memory-limit", help="duckdb: the memory the query may use, such as 2GB (past it, it spills to disk)")
-    b.add_argument("--threads", type=int, help="duckdb: the threads the query may use (default: every core)")
+    b = sub.add_parser("batch", parents=[common, pol, lng],
+                       help=t("计算 Parquet、CSV 或 JSON Lines 文件的每一行（见 CONTRACT 的 Batch evaluation）",
+                              "decide every row of a Parquet, CSV or JSON Lines file (CONTRACT: Batch evaluation)"),
+                       description=t("批量计算：输入文件的每一行是一个个案，结论写到输出文件。",
+                                     "Decide in bulk: each row of the input is a case; the outcomes go to the output."))
+    b.add_argument("input", metavar="INPUT", help=t("INPUT.parquet | .csv | .jsonl：每行一个个案",
+                                                     "INPUT.parquet | .csv | .jsonl: one case per row"))
+    b.add_argument("--out", required=True, metavar="OUTPUT", help=t("输出文件 OUTPUT.parquet | .csv | .jsonl",
+                                                                     "OUTPUT.parquet | .csv | .jsonl"))
+    b.add_argument("--subject", help=t("每一行的对象（默认：subject 列）", "the subject of every row (else the 'subject' column)"))
+    b.add_argument("--jurisdiction", help=t("每一行的地区（默认：jurisdiction 列）",
+                                            "the jurisdiction of every row (else the 'jurisdiction' column)"))
+    b.add_argument("--as-of", help=t("每一行的日期，YYYY-MM-DD（默认：as_of 列）", "the date of every row, YYYY-MM-DD (else the 'as_of' column)"))
+    b.add_argument("--engine", choices=["duckdb", "python"], default="duckdb",
+                   help=t("duckdb 把规则翻译成 SQL 计算（默认），python 逐行计算",
+                          "duckdb translates the rules into SQL (default); python decides row by row"))
+    b.add_argument("--explain", action="store_true", help=t("增加一列 'explanation'（JSON 格式的解释）",
+                                                            "add an 'explanation' column (JSON)"))
+    b.add_argument("--chunk-rows", type=int, default=10_000, help=t("同时放在内存里的行数（默认 10000）",
+                                                                     "rows held in memory at once (default 10000)"))
+    b.add_argument("--memory-limit", help=t("duckdb：查询可用的内存，例如 2GB（超出部分写到磁盘）",
+                                            "duckdb: the memory the query may use, such as 2GB (past it, it spills to disk)"))
+    b.add_argument("--threads", type=int, help=t("duckdb：查询可用的线程数（默认：全部 CPU 核）",
+                                                 "duckdb: the threads the query may use (default: every core)"))
     b.set_defaults(fn=cmd_batch)
 
-    d = sub.add_parser("diff", parents=[common, pol, lang], help="semantic diff of two policy versions",
-                       description="Compare two versions of the policies.  A folder or file inside the policy set "
-                                   "(--policies, default: the shipped packs), or a git revision of one, is compared "
-                                   "with the rest of the set around it.")
-    d.add_argument("old", help="a policy folder or file, or git:REV[:PATH]")
-    d.add_argument("new", nargs="?", help="the same (default: $POLICYENGINE_POLICIES, else the shipped packs)")
-    d.add_argument("--cases", help="a case file, a pack's test file, or a folder of them, to re-evaluate under both "
-                                   "versions")
-    d.add_argument("--format", choices=["text", "md", "json"], default="text")
-    d.add_argument("--as-of", help="compare what is in force on this date YYYY-MM-DD (default: today)")
+    d = sub.add_parser("diff", parents=[common, pol, lng], help=t("比较两个政策版本的实际差异", "semantic diff of two policy versions"),
+                       description=t("比较两个版本的政策。政策集合（--policies，默认是随附的政策包）中的一个文件夹或文件，"
+                                     "或者它的某个 git 版本，和集合中的其余部分一起比较。",
+                                     "Compare two versions of the policies.  A folder or file inside the policy set "
+                                     "(--policies, default: the shipped packs), or a git revision of one, is compared "
+                                     "with the rest of the set around it."))
+    d.add_argument("old", metavar="OLD", help=t("旧版本：政策文件夹或文件，或 git:版本[:路径]",
+                                                "a policy folder or file, or git:REV[:PATH]"))
+    d.add_argument("new", nargs="?", metavar="NEW", help=t("新版本，写法同上（默认：$POLICYENGINE_POLICIES，否则用随附的政策包）",
+                                                           "the same (default: $POLICYENGINE_POLICIES, else the shipped packs)"))
+    d.add_argument("--cases", metavar="PATH", help=t("个案文件、政策包的测试文件或放它们的文件夹：在两个版本下分别计算，列出结论有变化的",
+                                                     "a case file, a pack's test file, or a folder of them, to re-evaluate "
+                                                     "under both versions"))
+    formats(d, "text", "md", "json")
+    d.add_argument("--as-of", help=t("比较这一天现行的规定，YYYY-MM-DD（默认：今天）",
+                                     "compare what is in force on this date YYYY-MM-DD (default: today)"))
     d.add_argument("--engine", choices=["auto", "python", "duckdb"], default="auto",
-                   help="how the cases are re-decided: auto (DuckDB past 2000 cases, else row by row), "
-                        "python (row by row), duckdb (screened in SQL; the report is the same)")
+                   help=t("个案怎样重新计算：auto（超过 2000 个用 DuckDB，否则逐个计算），python（逐个计算），"
+                          "duckdb（先用 SQL 筛选；报告完全相同）",
+                          "how the cases are re-decided: auto (DuckDB past 2000 cases, else row by row), "
+                          "python (row by row), duckdb (screened in SQL; the report is the same)"))
     d.set_defaults(fn=cmd_diff)
 
-    f = sub.add_parser("facts", parents=[common, pol, lang], help="list the facts a subject takes")
-    f.add_argument("--subject", choices=list(SUBJECTS))
-    f.add_argument("--jurisdiction", help="only the facts the documents on the path to it declare")
-    f.add_argument("--format", choices=["text", "md", "json"], default="text")
+    f = sub.add_parser("facts", parents=[common, pol, lng], help=t("列出一类对象要填写的事实", "list the facts a subject takes"),
+                       description=t("列出个案要填写的事实：名称、类型、取值和说明。",
+                                     "List the facts a case gives: name, type, values and label."))
+    f.add_argument("--subject", choices=list(SUBJECTS), help=t("只列这一类对象的事实", "only the facts of this subject"))
+    f.add_argument("--jurisdiction", help=t("只列通往这个地区的各层文件声明的事实",
+                                            "only the facts the documents on the path to it declare"))
+    formats(f, "text", "md", "json")
     f.set_defaults(fn=cmd_facts)
 
     from .service.commands import register as register_service  # serve, replay, log verify (stdlib only until run)
 
-    register_service(sub, parents=[common, lang])
+    register_service(sub, parents=[common, lng], lang=lang)
     return p
 
 
@@ -348,9 +473,7 @@ def cmd_batch(a) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    global _parse_lang
-    parser = build_parser()
-    _parse_lang = _lang_of_argv(sys.argv[1:] if argv is None else list(argv))
+    parser = build_parser(_lang_of_argv(sys.argv[1:] if argv is None else list(argv)))
     a = parser.parse_args(argv)
     a.debug = getattr(a, "debug", False)
     a.lang = resolve_lang(getattr(a, "lang", None))  # --lang in any position, else $POLICYENGINE_LANG, else zh

@@ -611,17 +611,45 @@ def _git(args: list[str], cwd: str | None = None, stdin: bytes | None = None) ->
     return p.stdout
 
 
+def _absent(spec: str) -> PolicyError:
+    """The refusal of a version whose folder or file does not exist (and that is no empty side of a
+    folder added or deleted: :func:`_empty_sides`)."""
+    shown = printable(repr(spec))
+    if spec.startswith("git:"):
+        rev, _, sub = spec[4:].partition(":")
+        r, p = printable(repr(rev)), printable(repr(sub.strip("/") or "policies"))
+        return PolicyError(Diagnostic("PE070", Text(f"{shown}：git 版本 {r} 中没有 {p}",
+                                                    f"{shown}: there is no {p} at git revision {r}"), None,
+                                      hint=Text("检查路径的写法；要比较新建或删除的文件夹，另一边写同一个路径，"
+                                                "例如 git:HEAD:policies/新文件夹 与 policies/新文件夹",
+                                                "check the path; to compare a folder that was added or deleted, give the "
+                                                "same path on the other side, e.g. git:HEAD:policies/new and policies/new")))
+    return PolicyError(Diagnostic("PE070", Text(f"{shown} 既不是政策文件夹，也不是 git:版本",
+                                                f"{shown} is neither a policy folder nor git:REV"), None,
+                                  hint=Text("给出规则文件所在的文件夹（或一个规则文件）、git:版本 或 git:版本:路径",
+                                            "give a folder of rule files, git:REV or git:REV:PATH")))
+
+
+def _empty_sides(specs: tuple[str, str], sides: list[tuple[Path, Path]]) -> list[bool]:
+    """Which versions are empty: a folder or file that does not exist in one version but does in the
+    other, at the same path (``git:HEAD:policies/x`` and ``policies/x``), is a folder added (or
+    deleted) — compared as empty, so that everything in it is listed as added (or removed).  A
+    path that exists in neither version, or only in one with the other version naming another
+    path (a misspelling), is refused."""
+    missing = [not folder.exists() for folder, _ in sides]
+    same = sides[0][1].resolve() == sides[1][1].resolve()
+    for spec, gone, other_gone in zip(specs, missing, reversed(missing)):
+        if gone and (other_gone or not same):
+            raise _absent(spec)
+    return missing
+
+
 @contextmanager
 def _materialise(spec: str) -> Iterator[tuple[Path, str, str, Path]]:
     """A version as a folder: (folder, temp prefix, display prefix, the path it stands for in the
-    working tree) — the prefixes map diagnostics back."""
+    working tree) — the prefixes map diagnostics back.  The folder may not exist (a path that
+    this version does not have: :func:`_empty_sides` decides what that means)."""
     if not spec.startswith("git:"):
-        if not Path(spec).exists():
-            shown = printable(repr(spec))
-            raise PolicyError(Diagnostic("PE070", Text(f"{shown} 既不是政策文件夹，也不是 git:版本",
-                                                       f"{shown} is neither a policy folder nor git:REV"), None,
-                                         hint=Text("给出规则文件所在的文件夹（或一个规则文件）、git:版本 或 git:版本:路径",
-                                                   "give a folder of rule files, git:REV or git:REV:PATH")))
         yield Path(spec), "", "", Path(spec)
         return
     rev, _, sub = spec[4:].partition(":")
@@ -774,19 +802,29 @@ def _groups(changes: list[Change]) -> list[tuple[str, list[Change]]]:
     return list(out.items())
 
 
-def _case_lines(i: CaseImpact, lang: str = "en") -> list[str]:
+def _case_lines(i: CaseImpact, lang: str = "en", ps: PolicySet | None = None) -> list[str]:
+    """An impact's lines; the values as the explanation shows them (``ps``, the new version, gives the
+    types and enum labels): 是/否/无 and ``qualified（合格）`` in Chinese, as written in English."""
     w = _WORDS[lang]
     if i.old_error or i.new_error:
         return [w["no_eval"].format(which=w["old" if i.old_error else "new"], error=i.old_error or i.new_error)]
-    shown = _text if lang == "en" else lambda v: show_value(v, lang)  # 是/否/无 in Chinese, as the explanation says them
-    return [f"{o.output}{w['colon']}{shown(o.old)} → {shown(o.new)}"
+    labels = ps.enums.get("labels", {}) if ps is not None else {}
+
+    def shown(v: Any, name: str) -> str:
+        if lang == "en":
+            return _text(v)
+        out = ps.outputs.get(name) if ps is not None else None
+        return show_value(v, lang, out.type if out is not None else None, labels)
+
+    return [f"{o.output}{w['colon']}{shown(o.old, o.output)} → {shown(o.new, o.output)}"
             + w["rules"].format(new=", ".join(o.new_rules) or "—", old=", ".join(o.old_rules) or "—") for o in i.outputs]
 
 
 def render(old: str, new: str, as_of: _dt.date, changes: list[Change], impacts: list[CaseImpact] | None,
-           checked: int, fmt: str, lang: str | None = None) -> str:
+           checked: int, fmt: str, lang: str | None = None, ps: PolicySet | None = None) -> str:
     """The diff as text, Markdown or JSON; headings and lines in ``lang`` (default:
-    ``$POLICYENGINE_LANG``, else Chinese), JSON keys in English."""
+    ``$POLICYENGINE_LANG``, else Chinese), JSON keys in English; ``ps`` (the new version) gives the
+    labels of the cases' enum values."""
     if fmt == "json":
         return dumps({"old": old, "new": new, "as_of": as_of.isoformat(), "different": bool(changes or impacts),
                       "changes": [c.to_dict() for c in changes],
@@ -812,7 +850,7 @@ def render(old: str, new: str, as_of: _dt.date, changes: list[Change], impacts: 
         for i in impacts:
             head = i.path + (f" {i.name}" if i.name else "") + w["as_of"].format(subject=i.subject, j=i.jurisdiction,
                                                                                   d=i.as_of)
-            body = _case_lines(i, lang)
+            body = _case_lines(i, lang, ps)
             lines += [f"| {cell(head)} | {'<br>'.join(cell(x) for x in body)} |"] if md else \
                 [f"  {printable(head)}"] + [f"    {printable(x)}" for x in body]
     n = len(changes)
@@ -837,7 +875,16 @@ def run_diff(old: str, new: str, *, cases: str | None = None, fmt: str = "text",
     try:
         with ExitStack() as stack:
             mo, mn = stack.enter_context(_materialise(old)), stack.enter_context(_materialise(new))
-            files_o, files_n = _in_context([(mo[0], mo[3]), (mn[0], mn[3])], policies)
+            sides = [(mo[0], mo[3]), (mn[0], mn[3])]
+            empty = _empty_sides((old, new), sides)
+            files_o, files_n = [[f for f in files if not (gone and f == side[0])]  # the rest of the set only
+                                for files, gone, side in zip(_in_context(sides, policies), empty, sides)]
+            for spec, gone, what in zip((old, new), empty, (Text("新增", "added"), Text("删除", "removed"))):
+                if gone:
+                    shown = printable(spec)
+                    err.write(f"注意：{shown} 不存在，当作空的：另一个版本中的一切都列为{what.zh}\n" if lang == "zh" else
+                              f"note: {shown} does not exist: compared as empty, everything in the other version is "
+                              f"listed as {what.en}\n")
             po = _load(old, files_o, mo[1], mo[2], lang)
             pn = _load(new, files_n, mn[1], mn[2], lang)
             changes = diff_policies(po.policy_set, pn.policy_set, day, lang)
@@ -858,5 +905,5 @@ def run_diff(old: str, new: str, *, cases: str | None = None, fmt: str = "text",
         return 2
     for n in notes if cases else ():
         err.write(("说明：" if resolve_lang(lang) == "zh" else "note: ") + n.get(resolve_lang(lang)) + "\n")
-    sys.stdout.write(render(old, new, day, changes, impacts, len(found), fmt, lang))
+    sys.stdout.write(render(old, new, day, changes, impacts, len(found), fmt, lang, pn.policy_set))
     return 1 if changes or impacts else 0

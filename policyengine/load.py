@@ -458,6 +458,13 @@ def place(loc: tuple, ident=None) -> Text:
     return Text(f"{label[0]} 的 {'.'.join(rest)}", f"{label[1]}: {'.'.join(rest)}")
 
 
+def _at(message: Text, path: tuple) -> Text:
+    """``message`` — what is wrong, first — then the field it is about (the line and column are
+    shown already)."""
+    where = ".".join(str(x) for x in path)
+    return Text(f"{message.zh}（位置：{where}）", f"{message.en} (at {where})")
+
+
 class _Builder:
     def __init__(self, source: Source, limits: Limits):
         self.source = source
@@ -474,9 +481,8 @@ class _Builder:
 
     def _fail(self, code: str, message: Text, ev, hint: Text | None = None, path: tuple | None = None):
         m = ev.start_mark
-        if path:  # name the field too, not only the place: "facts.service_days: ..."
-            where = ".".join(str(x) for x in path)
-            message = Text(f"{where}：{message.zh}", f"{where}: {message.en}")
+        if path:  # what is wrong first, then the field: "… (at facts.service_days)" (a rule or a case file)
+            message = _at(message, path)
         raise PolicyError(self.source.diag(code, message, m.line + 1, m.column + 1, hint=hint))
 
     def build(self, loader_class=_EVENT_LOADER) -> Loaded:
@@ -631,11 +637,12 @@ class _Builder:
             if key in container:
                 first = self.key_positions.get(frame[1] + (key,))
                 rel = (Related(Span(self.source.path, first.line, first.column), Text("第一次写在这里", "first written here")),) if first else ()
-                where = ".".join(str(x) for x in frame[1] + (key,))
-                owner = place(frame[1], lambda section, index: container.get("id")) if frame[1] else None
+                ident = (lambda section, index: container.get("id")) if len(frame[1]) == 2 else None  # a list item's own id
+                owner = place(frame[1], ident) if frame[1] else None
                 lines = f"第 {first.line} 行和第 {kev.start_mark.line + 1} 行" if first else "这两处"
                 self.diags.append(self.source.diag(
-                    "PE002", Text(f"{where}：键“{key}”在同一个映射里写了两次", f"{where}: key '{key}' appears twice in the same mapping"),
+                    "PE002", _at(Text(f"“{key}: …”写了两次", f"'{key}: …' is written twice"), frame[1] + (key,))
+                    if frame[1] else Text(f"“{key}: …”写了两次", f"'{key}: …' is written twice"),
                     kev.start_mark.line + 1,
                     kev.start_mark.column + 1,
                     hint=Text(f"{owner.zh + ' 的' if owner else ''}“{key}: …”只能写一次：对照{lines}，留下要用的那一行，删去另一行",

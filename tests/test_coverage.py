@@ -6,6 +6,7 @@ the entry gives rule ids that exist or says why it decides nothing.
 """
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,18 @@ def test_coverage_command_lists_every_document(capsys):
     out = capsys.readouterr().out
     assert out.count("## ") == len(REQUIRED)
     assert "| 第七条(二) | nm.commissioner.qualification, nm.commissioner.experience |" in out
+
+
+
+def test_coverage_of_one_folder_or_file_reads_it_in_its_policy_set(tmp_path, capsys):
+    """``coverage FILE|DIR`` reads what it is given with the rest of its policy set, as ``check`` does:
+    a new district's folder finds its parent, and only the tables of the files given are shown."""
+    from policyengine.cli import main
+
+    shutil.copytree(ROOT / "policies", pol := tmp_path / "policies")
+    shutil.copytree(Path(__file__).parent / "data" / "kangbashi", district := pol / "ordos" / "kangbashi")
+    assert main(["coverage", str(district), "--policies", str(pol)]) == 0, capsys.readouterr().err
+    assert capsys.readouterr().out == "康巴什区企业科技特派员工作方案 — cn/nm/ordos/kangbashi\n  三(一): min_service_days\n"
+    assert main(["coverage", str(ROOT / "policies" / "imust" / "measures_2023_45.yaml"), "--format", "md"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("## ") == 1 and out.startswith("## 内蒙古科技大学") and "| 第一条 |" in out

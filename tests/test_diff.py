@@ -13,7 +13,7 @@ import pytest
 
 from policyengine.api import Policies, load_rule_files
 from policyengine.cli import main
-from policyengine.diff import CaseImpact, Change, OutputChange, diff_policies, find_cases, impacted_cases
+from policyengine.diff import CaseImpact, Change, OutputChange, _case_lines, diff_policies, find_cases, impacted_cases
 from policyengine.load import load_file
 
 DATA = Path(__file__).parent / "data" / "diff_base"
@@ -547,27 +547,7 @@ def test_one_folder_is_compared_in_the_context_of_its_set(packs, capsys):
 def test_a_new_district_folder_finds_its_parent(packs, capsys):
     pol, _ = packs
     district = pol / "ordos" / "kangbashi"
-    district.mkdir()
-    (district / "plan.yaml").write_text("""\
-kind: policy-document
-version: 1
-document:
-  id: kangbashi.plan-2024
-  title: {zh: 康巴什区企业科技特派员工作方案, en: Kangbashi commissioner plan}
-  issuer: {zh: 康巴什区科技局, en: Kangbashi Science Bureau}
-  jurisdiction: cn/nm/ordos/kangbashi
-  extends: cn/nm/ordos
-  issued: 2024-03-01
-  effective: 2024-03-01
-jurisdictions:
-  - {id: cn/nm/ordos/kangbashi, name: {zh: 康巴什区, en: Kangbashi}, level: district, parent: cn/nm/ordos}
-parameters:
-  min_service_days:
-    value: 45
-    stricter: higher
-    label: {zh: 每年服务企业不少于（天）, en: Days a year at enterprises (at least)}
-    citation: 三(一)
-""", encoding="utf-8")
+    shutil.copytree(DATA.parent / "kangbashi", district)
     empty = pol.parent / "empty"
     empty.mkdir()
     code, out, err = run(capsys, str(empty), str(district), "--policies", str(pol), "--as-of", "2024-06-01")
@@ -623,3 +603,66 @@ def test_the_diff_speaks_chinese_by_default(versions, capsys):
     assert run(capsys, str(old), str(old), lang="zh")[1].endswith("\n没有不同。\n")
     got = diff_policies(load_rule_files([old]), load_rule_files([new]), AS_OF, lang="zh")
     assert [c.detail for c in got if c.scope == "in-force"] == ["由 cn.nm.measures 第七条(五) 规定"] * 2
+
+
+def test_diff_cases_shows_enum_outcomes_with_their_labels(packs, capsys):
+    """``diff --cases`` shows an enum outcome as the explanation does: ``qualified（合格）`` in Chinese,
+    the value as written in English."""
+    pol, _ = packs
+    old = pol.parent / "old_baotou"
+    shutil.copytree(pol / "baotou", old)
+    plan = pol / "baotou" / "commissioner_plan.yaml"
+    plan.write_text(plan.read_text(encoding="utf-8").replace("{min: 85, grade: excellent", "{min: 80, grade: excellent"),
+                    encoding="utf-8")
+    (case := pol.parent / "score_84.yaml").write_text(  # 75 + 9 approved: qualified, excellent from 80
+        "subject: workstation\njurisdiction: cn/nm/baotou\nas_of: 2024-03-01\nfacts:\n  year: 2023\n"
+        "  commissioners_filed: 30\n  rd_enterprises: 11\n  achievements_adopted: 21\n  achievements_transferred: 21\n"
+        "  planning_enterprises: 60\n  policy_service_enterprises: 60\n  rd_institutions: 1\n  talents: 0\n"
+        "  high_tech_approved: 9\n  materials_on_time: false\n", encoding="utf-8")
+    code, zh, err = run(capsys, str(old), str(pol / "baotou"), "--policies", str(pol), "--as-of", "2024-06-01",
+                        "--cases", str(case), lang="zh")
+    assert (code, err) == (1, "")
+    assert "    grade：qualified（合格） → excellent（优秀）（新：bt.workstation.score；旧：bt.workstation.score）\n" in zh
+    grade = CaseImpact("c.yaml", "workstation", "cn/nm/baotou", "2024-06-01",
+                       (OutputChange("grade", "qualified", "excellent", ("bt.workstation.score",), ("bt.workstation.score",)),))
+    assert _case_lines(grade, "en") == ["grade: qualified → excellent (new: bt.workstation.score; old: bt.workstation.score)"]
+
+
+def test_a_folder_added_or_deleted_since_a_revision(tmp_path, monkeypatch, capsys):
+    """``git:REV:policies/x`` where ``x`` did not exist at REV is an empty version: everything in the
+    new folder is added (and a deleted folder is everything removed), with a note that says so; a path
+    that exists in neither version, or a misspelt one, is still refused."""
+    repo = tmp_path / "repo"
+    shutil.copytree(DATA / "policies", repo / "policies")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "v1")
+    (ordos := repo / "policies" / "ordos").mkdir()
+    (ordos / "plan.yaml").write_text(ORDOS, encoding="utf-8")
+    monkeypatch.chdir(repo)
+    pol = ("--policies", str(repo / "policies"), "--as-of", "2024-06-01", "--format", "json")
+    added = {("document", "cn.nm.ordos.plan"), ("jurisdiction", "cn/nm/ordos"), ("rule", "cn.nm.ordos.title")}
+    code, out, err = run(capsys, "git:HEAD:policies/ordos", "policies/ordos", *pol)
+    assert code == 1 and err == "note: git:HEAD:policies/ordos does not exist: compared as empty, everything in the " \
+                                "other version is listed as added\n"
+    changes = json.loads(out)["changes"]
+    assert {(c["scope"], c["id"]) for c in changes if c["scope"] != "in-force"} == added
+    assert {c["change"] for c in changes} == {"added"}
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "v2: Ordos")
+    shutil.rmtree(ordos)  # deleted in the working tree: everything removed
+    code, out, err = run(capsys, "git:HEAD:policies/ordos", "policies/ordos", *pol, lang="zh")
+    assert code == 1 and err == "注意：policies/ordos 不存在，当作空的：另一个版本中的一切都列为删除\n"
+    changes = json.loads(out)["changes"]
+    assert {(c["scope"], c["id"]) for c in changes if c["scope"] != "in-force"} == added
+    assert {c["change"] for c in changes} == {"removed"}
+    # the two revisions, the same way
+    code, out, err = run(capsys, "git:HEAD~1:policies/ordos", "git:HEAD:policies/ordos", *pol)
+    assert code == 1 and {c["change"] for c in json.loads(out)["changes"]} == {"added"}
+    # a misspelt path, or one in neither version: refused, never "everything removed"
+    for old, new in (("git:HEAD:policies/ordos", "policies/ordso"), ("git:HEAD~1:policies/ordos", "policies/ordos")):
+        code, out, err = run(capsys, old, new, *pol)
+        assert (code, out) == (2, "") and "PE070" in err, err
+    code, out, err = run(capsys, "git:HEAD~1:policies/ordos", "policies/ordos", *pol, lang="zh")
+    assert "'git:HEAD~1:policies/ordos'：git 版本 'HEAD~1' 中没有 'policies/ordos'" in err
+    assert "另一边写同一个路径" in err

@@ -5,6 +5,7 @@ here the words are: what is wrong and how to fix it, in both languages.  The sam
 a case file are checked through `policyengine evaluate`."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,20 @@ def test_a_key_written_twice_says_which_to_keep():
     (d,) = load_rule_files([INVALID / "PE002_fact-declared-twice.yaml"]).diagnostics
     assert d.hint_zh == "对象 commissioner 的“service_days: …”只能写一次：对照第 19 行和第 21 行，留下要用的那一行，删去另一行"
     assert d.hint == "subject commissioner: 'service_days: …' may be written once: keep the line you mean and delete the other"
+
+
+def test_a_key_written_twice_says_what_is_wrong_before_where():
+    (d,) = load_rule_files([INVALID / "PE002_fact-declared-twice.yaml"]).diagnostics
+    assert d.message == "'service_days: …' is written twice (at facts.commissioner.service_days)"
+    assert d.zh == "“service_days: …”写了两次（位置：facts.commissioner.service_days）"
+    (d,) = load_rule_files([INVALID / "PE004_bang-for-not.yaml"]).diagnostics
+    assert d.message == "'!' is not how to write 'not': YAML reads a value that starts with '!' as a tag (at rules.0.check)"
+    assert d.zh == "“不”不能写成“!”：值以“!”开头时，YAML 会把它当成标签（位置：rules.0.check）"
+
+
+@pytest.mark.parametrize("path", sorted(p.name for p in INVALID.glob("PE00*.yaml")))
+def test_a_yaml_message_begins_with_words_not_a_dotted_path(path):
+    """The place is in file:line:column already; the message starts with what is wrong."""
+    for d in load_rule_files([INVALID / path]).diagnostics:
+        for text in (d.message, d.zh):
+            assert not re.match(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)+\s*[:：]", text), text

@@ -38,6 +38,8 @@ from .log import DecisionLog, GroupCommitter, LogUnavailable, Record
 __all__ = ["create_app", "Service"]
 
 _FIELD = re.compile(r"^((?:[A-Za-z_][\w-]*|\[\d+\])(?:\.(?:[^\s:.]+)|\[\d+\])*|\(file\)): ")
+# a loading refusal says what is wrong first and the field after it: "… (at facts.service_days)"
+_FIELD_AFTER = re.compile(r" \(at ((?:[A-Za-z_][\w-]*|\[\d+\])(?:\.[^\s:.()]+|\[\d+\])*)\)$")
 _BOOL = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
 _JSON_TYPES = ("application/json", "application/yaml", "application/x-yaml", "text/yaml")
 
@@ -73,10 +75,11 @@ _CANNOT_READ = Text("现在无法读取决定日志", "the decision log cannot b
 
 def case_errors(err: PolicyError, lang: str | None = None) -> Response:
     """422 naming the field of each problem, with its place in the body (line, column) and the hint,
-    in ``lang`` (the field is read from the English message, which starts with it)."""
+    in ``lang`` (the field is read from the English message, which starts with it or, for a file
+    that cannot be read, ends with it)."""
     out = []
     for d in err.diagnostics:
-        m = _FIELD.match(d.message)
+        m = _FIELD.match(d.message) or _FIELD_AFTER.search(d.message)
         field = m.group(1) if m and m.group(1) != "(file)" else "body"
         out.append({"code": d.code, "name": d.name, "message": d.text(lang), "field": field,
                     "line": d.span.line if d.span else None, "column": d.span.column if d.span else None,

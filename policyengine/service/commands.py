@@ -15,32 +15,60 @@ def _error(a, zh: str, en: str) -> None:
     print(f"错误：{zh}" if a.lang == "zh" else f"error: {en}", file=sys.stderr)
 
 
-def register(sub, parents=()) -> None:
+def register(sub, parents=(), lang: str | None = None) -> None:
     """Add ``serve``, ``replay`` and ``log verify`` to the command's subparsers (``parents``: the
-    options every subcommand takes, such as --debug)."""
+    options every subcommand takes, such as --debug), their help in ``lang``."""
+    from ..diagnostics import Text
+
+    def t(zh: str, en: str) -> str:
+        return Text(zh, en).get(lang)
+
     parents = list(parents)
-    s = sub.add_parser("serve", parents=parents, help="serve decisions over HTTP/JSON, logging each one")
-    s.add_argument("policies", nargs="*", metavar="POLICY_PATHS", help="rule files or folders (default: the shipped packs)")
-    s.add_argument("--db", default="sqlite:///policyengine.db", help="decision log URL (sqlite:///FILE, postgresql://USER@HOST/DB)")
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8000)
-    s.add_argument("--keys", help="file of API key digests and roles; required to bind a non-loopback address")
+    s = sub.add_parser("serve", parents=parents, help=t("通过 HTTP/JSON 提供计算服务，并记录每一次计算",
+                                                         "serve decisions over HTTP/JSON, logging each one"),
+                       description=t("启动计算服务：按政策计算收到的个案，每一次计算都记入日志。",
+                                     "Serve decisions: decide the cases it receives, logging each decision."))
+    s.add_argument("policies", nargs="*", metavar="POLICY_PATHS", help=t("规则文件或文件夹（默认：随附的政策包）",
+                                                                         "rule files or folders (default: the shipped packs)"))
+    s.add_argument("--db", default="sqlite:///policyengine.db",
+                   help=t("计算日志的地址（sqlite:///FILE，postgresql://USER@HOST/DB）",
+                          "decision log URL (sqlite:///FILE, postgresql://USER@HOST/DB)"))
+    s.add_argument("--host", default="127.0.0.1", help=t("监听的地址（默认 127.0.0.1，只有本机能连）",
+                                                         "the address to listen on (default 127.0.0.1: this machine only)"))
+    s.add_argument("--port", type=int, default=8000, help=t("监听的端口（默认 8000）", "the port to listen on (default 8000)"))
+    s.add_argument("--keys", help=t("API 密钥摘要和角色的文件；绑定到非本机地址时必须给出",
+                                    "file of API key digests and roles; required to bind a non-loopback address"))
     s.set_defaults(fn=cmd_serve)
 
-    r = sub.add_parser("replay", parents=parents, help="re-evaluate logged decisions (own version, or a new one)")
-    r.add_argument("policies", nargs="*", metavar="POLICY_PATHS", help="a new version: folders or git:REV")
-    r.add_argument("--db", required=True)
-    r.add_argument("--format", choices=["text", "md", "json"], default="text")
+    db = t("计算日志的地址（sqlite:///FILE，postgresql://USER@HOST/DB）", "decision log URL (sqlite:///FILE, postgresql://USER@HOST/DB)")
+    r = sub.add_parser("replay", parents=parents, help=t("重新计算日志里的决定（用原来的版本，或一个新版本）",
+                                                          "re-evaluate logged decisions (own version, or a new one)"),
+                       description=t("重新计算日志里记录的决定：不给版本时核对原来的结果，给出新版本时列出结论会变的。",
+                                     "Re-evaluate the logged decisions: under their own version to verify them, or "
+                                     "under a new version to list those whose outcomes would change."))
+    r.add_argument("policies", nargs="*", metavar="POLICY_PATHS", help=t("新版本：文件夹或 git:版本",
+                                                                         "a new version: folders or git:REV"))
+    r.add_argument("--db", required=True, help=db)
+    r.add_argument("--format", choices=["text", "md", "json"], default="text",
+                   help=t("输出格式：text 终端文字，md Markdown，json 供程序读取（默认 text）",
+                          "output: text for the terminal, md Markdown, json for programs (default text)"))
     r.add_argument("--engine", choices=["auto", "python", "duckdb", "postgres"], default="auto",
-                   help="with a new version: auto (past 2000 decisions, inside a PostgreSQL log, else DuckDB; "
-                        "row by row below), python (row by row), duckdb, postgres (the report is the same)")
+                   help=t("给出新版本时怎样重新计算：auto（超过 2000 个决定时，PostgreSQL 日志在数据库里计算，否则用 DuckDB；"
+                          "以下逐个计算），python（逐个计算），duckdb，postgres（报告完全相同）",
+                          "with a new version: auto (past 2000 decisions, inside a PostgreSQL log, else DuckDB; "
+                          "row by row below), python (row by row), duckdb, postgres (the report is the same)"))
     r.set_defaults(fn=cmd_replay)
 
-    g = sub.add_parser("log", parents=parents, help="decision log tools")
-    gs = g.add_subparsers(dest="log_command", required=True)
-    v = gs.add_parser("verify", parents=parents, help="check the log's hash chain")
-    v.add_argument("--db", required=True)
-    v.add_argument("--format", choices=["text", "json"], default="text")
+    g = sub.add_parser("log", parents=parents, help=t("计算日志的工具", "decision log tools"),
+                       description=t("计算日志的工具。", "Decision log tools."))
+    gs = g.add_subparsers(dest="log_command", required=True, metavar="COMMAND")
+    v = gs.add_parser("verify", parents=parents, help=t("核对日志的哈希链", "check the log's hash chain"),
+                      description=t("核对日志的哈希链：每一条记录都没有被改动或删除。",
+                                    "Check the log's hash chain: no record was changed or removed."))
+    v.add_argument("--db", required=True, help=db)
+    v.add_argument("--format", choices=["text", "json"], default="text",
+                   help=t("输出格式：text 终端文字，json 供程序读取（默认 text）",
+                          "output: text for the terminal, json for programs (default text)"))
     v.set_defaults(fn=cmd_log_verify)
 
 

@@ -191,7 +191,8 @@ def _new_version(log: DecisionLog, spec: list[str], fmt: str, lang: str, out, en
     today = _dt.date.today()
     changes = diff_policies(olds[last].policy_set, new.policy_set, today, lang) if olds else []
     old_label = f"log, {len(olds)} versions, latest {last}" if len(olds) > 1 else f"log ({last})" if olds else "log"
-    out.write(render(old_label, f"{' '.join(spec)} ({new_digest})", today, changes, impacts, checked, fmt, lang))
+    out.write(render(old_label, f"{' '.join(spec)} ({new_digest})", today, changes, impacts, checked, fmt, lang,
+                     new.policy_set))
     return 1 if impacts else 0
 
 
