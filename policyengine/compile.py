@@ -25,6 +25,10 @@ __all__ = ["Gen", "compile_function", "compile_standalone"]
 
 
 _CMP = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+# functions generated inline (number of arguments, the code once no argument is MISSING or null),
+# as runtime._call computes them
+_DIRECT = {"len": (1, "len({a})"), "abs": (1, "abs({a})"), "days_between": (2, "({b} - {a}).days"),
+           "days_after": (2, "_days_after({a}, {b})")}
 
 
 class Gen:
@@ -133,6 +137,17 @@ class Gen:
                 months = f"12 * {b}" if n.func == "years_after" else b
                 return (f"({a} if ({a} := {x}) is M else ({b} if ({b} := {y}) is M else "
                         f"(None if {a} is None or {b} is None else _months_after({a}, {months}))))")
+            if n.func in _DIRECT and len(n.args) == _DIRECT[n.func][0]:  # without _call's dispatch, same values
+                code = _DIRECT[n.func][1]
+                a = self.tmp()
+                x = self._expr(n.args[0], env, resolve)
+                if len(n.args) == 1:
+                    return f"({a} if ({a} := {x}) is M or {a} is None else {code.format(a=a)})"
+                b = self.tmp()
+                y = self._expr(n.args[1], env, resolve)
+                # both arguments evaluated, as _call has them, before either is tested
+                return (f"(M if (({a} := {x}) is M) | (({b} := {y}) is M) else "
+                        f"(None if {a} is None or {b} is None else {code.format(a=a, b=b)}))")
             args = "".join(self._expr(a, env, resolve) + ", " for a in n.args)
             if n.func in ("min", "max"):
                 ranked = [t for t in (typecheck(a, env)[0] for a in n.args) if t.kind == "enum" and t.enum and t.enum.ordered]
@@ -151,7 +166,10 @@ class Gen:
             body = f"lambda {var}: {self._expr(n.body, inner, res)}"
             bt = typecheck(n.body, inner)[0]
             rank = self.const(bt.enum.rank()) if n.func in ("min", "max") and bt.kind == "enum" and bt.enum and bt.enum.ordered else "None"
-            return f"_agg({self.const(n.func)}, {self._expr(n.source, env, resolve)}, {where}, {body}, {rank})"
+            nested = any(isinstance(x, A.Aggregate) for part in (n.body, n.where) if part is not None
+                         for x in A.walk(part))
+            agg = "_agg" if nested else "_aggf"  # one with none inside it: one pass, no budget of its own to set
+            return f"{agg}({self.const(n.func)}, {self._expr(n.source, env, resolve)}, {where}, {body}, {rank})"
         raise TypeError(n)  # pragma: no cover
 
     def compare(self, n: A.Compare, env: Env, resolve) -> str:

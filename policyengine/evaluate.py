@@ -109,6 +109,32 @@ def combine(mode: str, vals: list) -> Any:
     return best
 
 
+def _combine_max(vals) -> Any:
+    """``combine("max", vals)`` in one pass (the generated code's common case)."""
+    best = None
+    for v in vals:
+        if v is NA or v is None:
+            continue
+        if v is MISSING:
+            return MISSING
+        if best is None or v > best:
+            best = v
+    return best
+
+
+def _combine_min(vals) -> Any:
+    """``combine("min", vals)`` in one pass."""
+    best = None
+    for v in vals:
+        if v is NA or v is None:
+            continue
+        if v is MISSING:
+            return MISSING
+        if best is None or v < best:
+            best = v
+    return best
+
+
 def tier_order(tiers: tuple[Tier, ...]) -> list[Tier]:
     """Tiers in the order they are tried: where ranges share an end, the higher tier applies (CONTRACT)."""
     return sorted(tiers, key=lambda t: (t.points, t.min or 0), reverse=True)
@@ -414,7 +440,8 @@ class _Steps:
                 parts.append(f"(True if {w} is False else ({b} if {w} is True or {b} is True else _unk({w}, {b})))")
             else:
                 parts.append(f"(NA if {w} is False else ({b} if {w} is True else _unk({w}, {b})))")
-        g.ns.update(NA=NA, _combine=combine, _all=kleene_all, _any=kleene_any)
+        g.ns.update(NA=NA, _combine=combine, _combine_max=_combine_max, _combine_min=_combine_min,
+                    _all=kleene_all, _any=kleene_any)
         plain = all(not hw for _, _, _, hw in contrib)
         if not parts:
             code = "None"
@@ -428,6 +455,8 @@ class _Steps:
             code = parts[-1]  # the most specific rule in force decides
         elif plain and len(parts) == 1:
             code = parts[0]  # max/min of one value
+        elif mode in ("max", "min"):
+            code = f"_combine_{mode}(({''.join(p + ', ' for p in parts)}))"
         else:
             code = f"_combine({g.const(mode)}, [{', '.join(parts)}])"
         v = values.assign(v, code)

@@ -107,8 +107,12 @@ def _spend(n: int) -> None:
     left = _STEPS.get()
     left[0] -= n
     if left[0] < 0:
-        raise EvalLimit(Text(f"计算超过了 {MAX_STEPS:,} 步（对很长的列表层层汇总）",
-                             f"the evaluation took more than {MAX_STEPS:,} steps (aggregates over long lists, nested)"))
+        _too_many()
+
+
+def _too_many():
+    raise EvalLimit(Text(f"计算超过了 {MAX_STEPS:,} 步（对很长的列表层层汇总）",
+                         f"the evaluation took more than {MAX_STEPS:,} steps (aggregates over long lists, nested)"))
 
 
 _PAST_9999 = Text("计算出的日期超过了 9999 年", "a date went past the year 9999")
@@ -217,12 +221,84 @@ def _agg(func: str, items, where, body, rank=None):
     return min(vals, key=key) if func == "min" else max(vals, key=key)
 
 
+def _aggf(func: str, items, where, body, rank=None):
+    """:func:`_agg` for an aggregate with no aggregate inside it, in one pass: the same values, the
+    same steps spent (from the evaluation's budget, or from a budget of its own outside one, as
+    :func:`_agg` sets) and every item's ``where`` and body evaluated as there, so that the same
+    item stops the evaluation (a date past 9999)."""
+    if items is MISSING or items is None:
+        return items
+    left = _STEPS.get()
+    if left is None:
+        if len(items) + 1 > MAX_STEPS:
+            _too_many()
+    else:
+        left[0] -= len(items) + 1
+        if left[0] < 0:
+            _too_many()
+    if func == "count":
+        n, unknown = 0, False
+        if where is None:
+            return len(items)
+        for it in items:
+            w = where(it)
+            if w is True:
+                n += 1
+            elif w is not False:
+                unknown = True
+        return MISSING if unknown else n
+    if func == "any" or func == "all":
+        decider = func == "any"
+        hit = missing = null = False
+        for it in items:
+            if where is not None:
+                w = where(it)
+                if w is False:
+                    continue
+                v = body(it) if w is True else _unselected(func, w, body(it))
+            else:
+                v = body(it)
+            if v is decider:
+                hit = True
+            elif v is MISSING:
+                missing = True
+            elif v is not True and v is not False:
+                null = True
+        return decider if hit else MISSING if missing else None if null else not decider
+    vals, unknown = [], False
+    for it in items:
+        if where is not None:
+            w = where(it)
+            if w is False:
+                continue
+            if w is not True:
+                unknown = True
+                continue
+        vals.append(body(it))
+    if unknown or any(v is MISSING for v in vals):
+        return MISSING
+    vals = [v for v in vals if v is not None]
+    if func == "sum":
+        return _checked(sum(vals))
+    if not vals:
+        return None
+    key = rank.__getitem__ if rank is not None else None
+    return min(vals, key=key) if func == "min" else max(vals, key=key)
+
+
 def _minmax_rank(func: str, rank: dict, args):
     if any(a is MISSING for a in args):
         return MISSING
     if any(a is None for a in args):
         return None
     return (min if func == "min" else max)(args, key=rank.__getitem__)
+
+
+def _days_after(d, days):
+    try:
+        return dates.days_after(d, days)
+    except (OverflowError, ValueError):
+        raise EvalLimit(_PAST_9999)
 
 
 def _months_after(d, months):
@@ -257,7 +333,13 @@ def _in_force_on(day, h, as_of) -> Any:
         return MISSING
     if day is None or not isinstance(h, ParamHistory):
         return None if day is None else h
-    now, then = h.at(as_of), h.at(min(day, as_of))
+    now = then = None  # h.at(as_of), h.at(min(day, as_of)) in one pass over the values, oldest first
+    for start, value in h.since:
+        if start > as_of:
+            break
+        now = value
+        if start <= day:
+            then = value
     if then is None:  # no rule was in force on the day: the first that came into force after it governs
         then = next((v for start, v in h.since if day < start <= as_of and v is not None), None)
     if then is None or now is None:
@@ -267,6 +349,6 @@ def _in_force_on(day, h, as_of) -> Any:
     return then
 
 
-RUNTIME = {"M": MISSING, "_unk": _unk, "_agg": _agg, "_minmax_rank": _minmax_rank, "_call": _call, "_chk": _checked, "_div": _div,
+RUNTIME = {"M": MISSING, "_unk": _unk, "_agg": _agg, "_aggf": _aggf, "_minmax_rank": _minmax_rank, "_call": _call, "_chk": _checked, "_div": _div,
             "_in": _in, "_exact": exact,
-            "_months_after": _months_after, "_in_force_on": _in_force_on}
+            "_months_after": _months_after, "_days_after": _days_after, "_in_force_on": _in_force_on}

@@ -57,3 +57,114 @@ def test_restated_rules_share_their_values_in_the_imust_program():
             held = re.findall(r"\(True, (v[0-9]+b[0-9]+)\)", m.group(1))
             shared += len(held) - len(set(held))
     assert shared > 0
+
+
+# --- the generated code's shortcuts compute what the general helpers compute -----------------------
+
+def test_flat_aggregate_is_the_general_one():
+    """``_aggf`` (an aggregate with none inside it, in one pass) against ``_agg`` on every combination
+    of up to two items whose ``where`` and body are true, false, null or unknown (and three items
+    without ``where``)."""
+    import itertools
+
+    from policyengine.runtime import MISSING, _agg, _aggf, bounded
+
+    logic = (True, False, None, MISSING)
+    numbers = (3, -2, None, MISSING)
+    seen = 0
+    for func in ("count", "any", "all", "sum", "min", "max"):
+        body_vals = logic if func in ("any", "all") else numbers
+        for n in range(4):
+            wheres = [None] + ([] if n == 3 else list(itertools.product(logic, repeat=n)))
+            for ws in wheres:
+                for bs in itertools.product(body_vals, repeat=n):
+                    items = list(range(n))
+                    where = None if ws is None else ws.__getitem__
+                    want = _agg(func, items, where, bs.__getitem__)
+                    got = _aggf(func, items, where, bs.__getitem__)
+                    assert got is want or (got == want and type(got) is type(want)), (func, ws, bs, want, got)
+                    if n == 2:  # inside an evaluation's budget too
+                        assert bounded(_aggf, func, items, where, bs.__getitem__) == got
+                    seen += 1
+    assert seen > 2000
+    assert _aggf("count", MISSING, None, None) is MISSING and _aggf("sum", None, None, None) is None
+
+
+def test_flat_aggregate_spends_the_same_steps():
+    from policyengine.runtime import MAX_STEPS, EvalLimit, _agg, _aggf, bounded
+
+    fits, past = range(MAX_STEPS - 1), range(MAX_STEPS)  # n items cost n + 1 steps
+    for fn in (_agg, _aggf):
+        assert fn("count", fits, None, None) == MAX_STEPS - 1
+        with pytest.raises(EvalLimit):
+            fn("count", past, None, None)
+        with pytest.raises(EvalLimit):  # inside one evaluation, two aggregates share its budget
+            bounded(lambda: (fn("count", fits, None, None), fn("count", range(2), None, None)))
+
+
+def test_functions_generated_inline_evaluate_every_argument():
+    """``len``, ``abs``, ``days_between`` and ``days_after`` are generated without ``_call``; like it,
+    they evaluate both arguments before looking for unknowns (a date past 9999 stops the evaluation
+    even where the other argument is unknown)."""
+    from policyengine.compile import compile_function
+    from policyengine.parse import parse_expression
+    from policyengine.runtime import MISSING, EvalLimit
+    from policyengine.types import DATE, INT, Env, list_of
+
+    env = Env({"d": DATE, "n": INT, "xs": list_of(INT)}, {"d": "fact", "n": "fact", "xs": "fact"})
+
+    def ev(text, **facts):
+        return compile_function(parse_expression(text), env)(facts)
+
+    day = dt.date(2024, 2, 29)
+    assert ev("days_between(d, days_after(d, n))", d=day, n=366) == 366
+    assert ev("days_between(d, days_after(d, n))", d=day) is MISSING
+    assert ev("days_between(d, days_after(d, n))", d=None, n=1) is None
+    assert ev("days_after(d, n)", d=None) is MISSING  # unknown wins over null
+    assert ev("len(xs) + abs(n)", xs=[1, 2], n=-3) == 5
+    assert ev("len(xs)", xs=None) is None and ev("abs(n)") is MISSING
+    with pytest.raises(EvalLimit):
+        ev("days_between(d, days_after(d, n))", d=dt.date(9999, 12, 1), n=100)
+    with pytest.raises(EvalLimit):  # the first argument unknown, the second still computed
+        ev("days_between(days_after(d, n), days_after(d, 100000000))", d=dt.date(2000, 1, 1))
+    source = compile_function(parse_expression("days_between(d, days_after(d, n)) + len(xs)"), env).__source__
+    assert "_call" not in source
+
+
+def test_one_pass_combines_are_combine():
+    import itertools
+
+    from policyengine.evaluate import NA, _combine_max, _combine_min, combine
+    from policyengine.runtime import MISSING
+
+    for n in range(4):
+        for vals in itertools.product((NA, None, MISSING, 1, 5, -2), repeat=n):
+            assert _combine_max(vals) is combine("max", list(vals)) or _combine_max(vals) == combine("max", list(vals))
+            assert _combine_min(vals) is combine("min", list(vals)) or _combine_min(vals) == combine("min", list(vals))
+    assert _combine_max((1, MISSING, 5)) is MISSING and _combine_min((NA, 5, None, -2)) == -2
+
+
+def test_in_force_on_reads_the_history_as_at_does():
+    """``_in_force_on`` reads the value in force on the day and at ``as_of`` in one pass; the same
+    values as :meth:`ParamHistory.at` gives for both, on days before, at and after every change."""
+    from policyengine.runtime import ParamHistory, _in_force_on
+
+    def reference(day, h, as_of):  # the definition, with ParamHistory.at
+        now, then = h.at(as_of), h.at(min(day, as_of))
+        if then is None:
+            then = next((v for start, v in h.since if day < start <= as_of and v is not None), None)
+        if then is None or now is None:
+            return now
+        if h.favourable == "higher" and now > then or h.favourable == "lower" and now < then:
+            return now
+        return then
+
+    d = dt.date
+    changes = (d(2020, 1, 1), d(2022, 6, 30), d(2023, 7, 7))
+    days = sorted({x + dt.timedelta(days=k) for x in changes for k in (-1, 0, 1)})
+    for values in ((3, 5, 2), (None, 4, 6), (1, None, 1)):
+        for favourable in (None, "higher", "lower"):
+            h = ParamHistory("p", tuple(zip(changes, values)), favourable)
+            for day in days:
+                for as_of in days:
+                    assert _in_force_on(day, h, as_of) == reference(day, h, as_of), (values, favourable, day, as_of)
