@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
 from typing import Any
 
@@ -315,6 +315,8 @@ class ParamHistory:
     name: str
     since: tuple  # ((first day, value or None), ...), oldest first
     favourable: str | None  # higher / lower: which way a later value favours the subject
+    # (day, as_of) -> what in_force_on answers: a decision asks the same few days again and again
+    memo: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
 
     def at(self, day: _dt.date) -> Any:
         v = None
@@ -333,6 +335,17 @@ def _in_force_on(day, h, as_of) -> Any:
         return MISSING
     if day is None or not isinstance(h, ParamHistory):
         return None if day is None else h
+    memo, key = h.memo, (day, as_of)
+    got = memo.get(key, memo)  # (the dict itself: nothing in it)
+    if got is memo:
+        got = _value_on(day, h, as_of)
+        if len(memo) >= 4096:
+            memo.clear()
+        memo[key] = got
+    return got
+
+
+def _value_on(day, h: ParamHistory, as_of) -> Any:
     now = then = None  # h.at(as_of), h.at(min(day, as_of)) in one pass over the values, oldest first
     for start, value in h.since:
         if start > as_of:
