@@ -140,8 +140,16 @@ def tier_order(tiers: tuple[Tier, ...]) -> list[Tier]:
     return sorted(tiers, key=lambda t: (t.points, t.min or 0), reverse=True)
 
 
+_ORDERS: dict[int, tuple] = {}  # id(tiers) -> (tiers, their order): explanations pick a tier per item per case
+
+
 def pick_tier(tiers: tuple[Tier, ...], v: int) -> Tier | None:
-    for t in tier_order(tiers):
+    got = _ORDERS.get(id(tiers))
+    if got is None or got[0] is not tiers:
+        if len(_ORDERS) >= 4096:
+            _ORDERS.clear()
+        got = _ORDERS[id(tiers)] = (tiers, tier_order(tiers))  # (tiers kept: the id is not reused)
+    for t in got[1]:
         if t.covers(v):
             return t
     return None
@@ -197,23 +205,31 @@ class Program:
 
     def rule_outcomes(self, raw: dict) -> dict[str, list[RuleOutcome]]:
         out: dict[str, list[RuleOutcome]] = {}
+        shapes = self.explain_memo.get("#feeds")
+        if shapes is None:
+            shapes = self.explain_memo["#feeds"] = {}
+        new = tuple.__new__  # (a RuleOutcome without the named tuple's own __new__ in Python: dozens per decision)
         for name, entries in raw.items():
             if name in self.tables:
                 m = self.tables[name]
                 value, detail = entries
                 out[name] = [RuleOutcome(m.rule, m, "unknown" if value is MISSING else "value", value, detail)]
                 continue
-            shape = self.explain_memo.get(("#feeds", name))
+            shape = shapes.get(name)
             if shape is None:  # what each rule's status is read with, the same for every case
-                shape = self.explain_memo[("#feeds", name)] = tuple(
-                    (m, m.rule, m.rule.kind, _body_of(m.rule) is not None, m.rule.deadline is not None)
+                shape = shapes[name] = tuple(
+                    (m, m.rule, m.rule.kind, _body_of(m.rule) is not None, m.rule.deadline is not None,
+                     m.rule.kind in _CONDITION_KINDS)
                     for m in self.feeds[name])
             res = []
-            for (m, r, kind, body, deadline), (w, b) in zip(shape, entries):
-                status, v = status_of(kind, body, w, b)
-                if deadline and status == "unknown" and v is None:
-                    status = "pending"  # a target not reached before its deadline
-                res.append(RuleOutcome(r, m, status, v))
+            for (m, r, kind, body, deadline, condition), (w, b) in zip(shape, entries):
+                if w is True and body and condition and (b is True or b is False):  # the common case, as status_of says
+                    status, v = ("holds" if b else "fails"), b
+                else:
+                    status, v = status_of(kind, body, w, b)
+                    if deadline and status == "unknown" and v is None:
+                        status = "pending"  # a target not reached before its deadline
+                res.append(new(RuleOutcome, (r, m, status, v, None)))
             out[name] = res
         return out
 

@@ -503,7 +503,11 @@ class Explainer:
             tier = pick_tier(it.tiers, v) if not is_bonus and isinstance(v, int) else None
             row = {"item": it.id, "value": to_json_value(v), "points": p, "article": it.citation}
             if tier is not None and tier.label:
-                row["tier"] = text_of(tier.label, self.lang)
+                key = (self.lang, id(tier))  # (the tier lives as long as the program and its memo)
+                label = self.p.explain_memo.get(key)
+                if label is None:
+                    label = self.p.explain_memo[key] = text_of(tier.label, self.lang)
+                row["tier"] = label
             if is_bonus:
                 row["bonus"] = True
             rows.append(row)
