@@ -585,20 +585,35 @@ def compact(ps: PolicySet, program: Program, facts: dict, values: dict, trace: d
             outcomes = trace[name]
             rules = [x.rule_json(ro, facts, name, docs) for ro in _deciding(combine, v, outcomes)]
             missing = sorted({m for ro in outcomes for m in x.missing(ro, facts)}) if v is MISSING else ()
-        else:
-            params = _param_outputs(program) if params is None else params
-            found = (x.param(name, params[name]),) if name in params else ()
-            deciding = _deciding(combine, v, found)
-            rules = [r.to_dict(False) for r in deciding]
-            for r in deciding:
-                docs.setdefault(r.document["id"], _cited(r.document, r.jurisdiction))
-            missing = sorted({m for r in found for m in r.missing}) if v is MISSING else ()
+        else:  # a value in force shown as an outcome: the same in every decision of the program
+            got = program.explain_memo.get((lang, "#param-json", name))
+            if got is None or type(got[0]) is not type(v) or got[0] != v:
+                params = _param_outputs(program) if params is None else params
+                found = (x.param(name, params[name]),) if name in params else ()
+                deciding = _deciding(combine, v, found)
+                got = program.explain_memo[(lang, "#param-json", name)] = (
+                    v, [r.to_dict(False) for r in deciding],
+                    [(r.document["id"], _cited(r.document, r.jurisdiction)) for r in deciding],
+                    sorted({m for r in found for m in r.missing}) if v is MISSING else ())
+            rules = [_copied(r) for r in got[1]]  # (a caller changing one decision's JSON changes no other)
+            for k, cited in got[2]:
+                docs.setdefault(k, cited)
+            missing = got[3]
         e = {"output": name, "label": labels[name], "value": to_json_value(v),
              "status": "undetermined" if v is MISSING else "null" if v is None else "decided", "deciding": rules}
         if missing:
             e["missing_facts"] = list(missing)
         out.append(e)
     return out, docs
+
+
+def _copied(v: Any) -> Any:
+    """A fresh copy of JSON made of dicts and lists."""
+    if type(v) is dict:
+        return {k: _copied(x) for k, x in v.items()}
+    if type(v) is list:
+        return [_copied(x) for x in v]
+    return v
 
 
 def _param_outputs(program: Program) -> dict[str, MergedParam]:
