@@ -140,6 +140,9 @@ def _in_words(requirement: str, lang: str) -> str:
     return "".join(pieces)
 
 
+_AS_IS = frozenset((str, bool, int, type(None)))  # values that are their own JSON (to_json_value's first test)
+
+
 def _grades_score(detail: Any) -> bool:
     """The detail of a score table's grade: it reads the score (``{"score": …}``), so the compact
     JSON leaves out the counts behind it, which the score's own entry shows."""
@@ -472,11 +475,13 @@ class Explainer:
             d["needs"] = requirement
         detail = self.table(o, output, False)[0] if o.rule.table is not None and o.detail is not None else None
         if names:
-            if not _grades_score(detail):
-                d["facts"] = {n: to_json_value(facts.get(n, MISSING)) for n in names}
-            missing = self.missing(o, facts)
-            if missing:
-                d["missing"] = list(missing)
+            if detail is None or not _grades_score(detail):
+                d["facts"] = {n: v if type(v) in _AS_IS else to_json_value(v)
+                              for n in names for v in (facts.get(n, MISSING),)}
+            if status == "unknown" or o.value is MISSING:  # (self.missing, without the call for every rule)
+                missing = [n for n in names if n not in facts]
+                if missing:
+                    d["missing"] = missing
         if detail is not None:
             d["detail"] = detail
         for k, v in cited:
