@@ -100,37 +100,18 @@ def combine(mode: str, vals: list) -> Any:
         return kleene_any(live)
     if mode == "override":
         return live[-1] if live else None
-    best = None
-    for v in live:
-        if v is MISSING:
-            return MISSING
-        if v is not None and (best is None or (v > best if mode == "max" else v < best)):
-            best = v
-    return best
+    return _combine_best(live, mode == "max")
 
 
-def _combine_max(vals) -> Any:
-    """``combine("max", vals)`` in one pass (the generated code's common case)."""
+def _combine_best(vals, higher: bool) -> Any:
+    """``combine("max" or "min", vals)`` in one pass (also the generated code's)."""
     best = None
     for v in vals:
         if v is NA or v is None:
             continue
         if v is MISSING:
             return MISSING
-        if best is None or v > best:
-            best = v
-    return best
-
-
-def _combine_min(vals) -> Any:
-    """``combine("min", vals)`` in one pass."""
-    best = None
-    for v in vals:
-        if v is NA or v is None:
-            continue
-        if v is MISSING:
-            return MISSING
-        if best is None or v < best:
+        if best is None or (v > best if higher else v < best):
             best = v
     return best
 
@@ -456,7 +437,7 @@ class _Steps:
                 parts.append(f"(True if {w} is False else ({b} if {w} is True or {b} is True else _unk({w}, {b})))")
             else:
                 parts.append(f"(NA if {w} is False else ({b} if {w} is True else _unk({w}, {b})))")
-        g.ns.update(NA=NA, _combine=combine, _combine_max=_combine_max, _combine_min=_combine_min,
+        g.ns.update(NA=NA, _combine=combine, _combine_best=_combine_best,
                     _all=kleene_all, _any=kleene_any)
         plain = all(not hw for _, _, _, hw in contrib)
         if not parts:
@@ -472,7 +453,7 @@ class _Steps:
         elif plain and len(parts) == 1:
             code = parts[0]  # max/min of one value
         elif mode in ("max", "min"):
-            code = f"_combine_{mode}(({''.join(p + ', ' for p in parts)}))"
+            code = f"_combine_best(({''.join(p + ', ' for p in parts)}), {mode == 'max'})"
         else:
             code = f"_combine({g.const(mode)}, [{', '.join(parts)}])"
         v = values.assign(v, code)

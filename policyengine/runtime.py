@@ -57,18 +57,6 @@ def _in(a, b) -> Any:
     return MISSING if any(x is MISSING for x in b) else False
 
 
-def _anyall(func: str, vals: list) -> Any:
-    """Kleene fold of any()/all(): a deciding value wins, else MISSING, else null, else the unit."""
-    decider = func == "any"
-    if any(v is decider for v in vals):
-        return decider
-    if any(v is MISSING for v in vals):
-        return MISSING
-    if any(v is not True and v is not False for v in vals):
-        return None
-    return not decider
-
-
 def _unselected(func: str, w: Any, b: Any) -> Any:
     """any/all: an item whose 'where' is unknown (w) counts as (w and b) / (not w or b)."""
     neutral = func == "all"
@@ -101,13 +89,6 @@ def bounded(fn, *args):
         return fn(*args)
     finally:
         _STEPS.reset(token)
-
-
-def _spend(n: int) -> None:
-    left = _STEPS.get()
-    left[0] -= n
-    if left[0] < 0:
-        _too_many()
 
 
 def _too_many():
@@ -184,41 +165,17 @@ def _unk(a, b):
 
 
 def _agg(func: str, items, where, body, rank=None):
+    """An aggregate with aggregates inside it: outside an evaluation's budget, it and those inside
+    it share one budget of their own (else each would have its own, as :func:`_aggf` has)."""
     if items is MISSING or items is None:
         return items
-    if _STEPS.get() is None:  # an aggregate outside an evaluation's budget: it and those inside it share one
+    if _STEPS.get() is None:
         token = _STEPS.set([MAX_STEPS])
         try:
-            return _agg(func, items, where, body, rank)
+            return _aggf(func, items, where, body, rank)
         finally:
             _STEPS.reset(token)
-    _spend(len(items) + 1)
-    vals, unknown = [], False
-    for it in items:
-        if where is not None:
-            w = where(it)
-            if w is False:
-                continue
-            if w is not True:
-                if func in ("any", "all"):
-                    vals.append(_unselected(func, w, body(it)))
-                else:
-                    unknown = True
-                continue
-        vals.append(body(it) if func != "count" else True)
-    if func == "count":
-        return MISSING if unknown else len(vals)
-    if func in ("any", "all"):
-        return _anyall(func, vals)
-    if unknown or any(v is MISSING for v in vals):
-        return MISSING
-    vals = [v for v in vals if v is not None]
-    if func == "sum":
-        return _checked(sum(vals))
-    if not vals:
-        return None
-    key = rank.__getitem__ if rank is not None else None  # ordered enums compare by rank, not by spelling
-    return min(vals, key=key) if func == "min" else max(vals, key=key)
+    return _aggf(func, items, where, body, rank)
 
 
 def _aggf(func: str, items, where, body, rank=None):
@@ -282,7 +239,7 @@ def _aggf(func: str, items, where, body, rank=None):
         return _checked(sum(vals))
     if not vals:
         return None
-    key = rank.__getitem__ if rank is not None else None
+    key = rank.__getitem__ if rank is not None else None  # ordered enums compare by rank, not by spelling
     return min(vals, key=key) if func == "min" else max(vals, key=key)
 
 
