@@ -189,6 +189,9 @@ class Program:
         shapes = self.explain_memo.get("#feeds")
         if shapes is None:
             shapes = self.explain_memo["#feeds"] = {}
+        read = self.explain_memo.get("#read")  # (outcome, its rules' raw results) -> their RuleOutcomes
+        if read is None:
+            read = self.explain_memo["#read"] = {}
         new = tuple.__new__  # (a RuleOutcome without the named tuple's own __new__ in Python: dozens per decision)
         for name, entries in raw.items():
             if name in self.tables:
@@ -196,12 +199,17 @@ class Program:
                 value, detail = entries
                 out[name] = [RuleOutcome(m.rule, m, "unknown" if value is MISSING else "value", value, detail)]
                 continue
-            shape = shapes.get(name)
-            if shape is None:  # what each rule's status is read with, the same for every case
-                shape = shapes[name] = tuple(
-                    (m, m.rule, m.rule.kind, _body_of(m.rule) is not None, m.rule.deadline is not None,
-                     m.rule.kind in _CONDITION_KINDS)
-                    for m in self.feeds[name])
+            got = shapes.get(name)
+            if got is None:  # what each rule's status is read with, the same for every case
+                shape = tuple((m, m.rule, m.rule.kind, _body_of(m.rule) is not None, m.rule.deadline is not None,
+                               m.rule.kind in _CONDITION_KINDS) for m in self.feeds[name])
+                got = shapes[name] = (shape, all(x[5] for x in shape))
+            shape, conditions = got
+            if conditions:  # every result true, false, null or unknown: the same results read the same way
+                seen = read.get((name, entries))
+                if seen is not None:
+                    out[name] = list(seen)
+                    continue
             res = []
             for (m, r, kind, body, deadline, condition), (w, b) in zip(shape, entries):
                 if w is True and body and condition and (b is True or b is False):  # the common case, as status_of says
@@ -212,6 +220,10 @@ class Program:
                         status = "pending"  # a target not reached before its deadline
                 res.append(new(RuleOutcome, (r, m, status, v, None)))
             out[name] = res
+            if conditions:
+                if len(read) >= 4096:
+                    read.clear()
+                read[(name, entries)] = tuple(res)
         return out
 
     def rule_facts(self, r: Rule) -> tuple[str, ...]:
