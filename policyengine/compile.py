@@ -14,6 +14,7 @@ property tests check against an independent interpreter.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 from . import ast as A
@@ -24,7 +25,12 @@ __all__ = ["Gen", "compile_function", "compile_standalone"]
 
 
 
+_SURE = re.compile(r"as_of|c[0-9]+|[0-9]+|True|False")  # never unknown, never null: the date of the decision, constants
 _CMP = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+# functions generated inline (number of arguments, the code once no argument is MISSING or null),
+# as runtime._call computes them
+_DIRECT = {"len": (1, "len({a})"), "abs": (1, "abs({a})"), "days_between": (2, "({b} - {a}).days"),
+           "days_after": (2, "_days_after({a}, {b})")}
 
 
 class Gen:
@@ -53,13 +59,39 @@ class Gen:
             self.ns[name] = value
         return name
 
-    # --- expressions --------------------------------------------------------------------
     def expr(self, n: A.Node, env: Env, resolve: Callable[[str], str], consts: dict | None = None) -> str:
         """Python source for ``n``; names in ``consts`` (parameters) are folded in as literals first."""
         if consts:
             n = fold(n, consts, env)
         return self._expr(n, env, resolve)
 
+    def bind(self, x: str) -> tuple[str, str]:
+        """(the code that evaluates ``x`` where it is first tested, the name that holds it after):
+        a local or a constant is read again where needed; anything else is held in a temporary."""
+        if x.isidentifier():
+            return x, x
+        a = self.tmp()
+        return f"({a} := {x})", a
+
+    def guard(self, x: str, build: Callable[[str], str], null: bool = True) -> str:
+        """``build(a)`` with ``a`` the value of ``x`` where it is not unknown (nor null, with
+        ``null``); else that value.  The date of the decision and a constant are never either."""
+        if _SURE.fullmatch(x):
+            return build(x)
+        first, a = self.bind(x)
+        return f"({a} if {first} is M{f' or {a} is None' if null else ''} else {build(a)})"
+
+    def guard2(self, x: str, y: str, build: Callable[[str, str], str], null: bool = True) -> str:
+        """``build(a, b)`` where neither value is unknown nor (with ``null``) null: unknown wins,
+        then null; ``y`` is evaluated only where ``x`` is known."""
+        def inner(a: str) -> str:
+            def last(b: str) -> str:
+                nulls = [v for v in (a, b) if not _SURE.fullmatch(v)] if null else []
+                return f"(None if {' or '.join(v + ' is None' for v in nulls)} else {build(a, b)})" if nulls else build(a, b)
+            return self.guard(y, last, null=False)
+        return self.guard(x, inner, null=False)
+
+    # --- expressions --------------------------------------------------------------------
     def _expr(self, n: A.Node, env: Env, resolve: Callable[[str], str]) -> str:
         if not self.exact and (isinstance(n, (A.Unary, A.Binary)) and n.op != "/" or isinstance(n, (A.Call, A.Aggregate))
                                and n.func in ("abs", "sum")) and typecheck(n, env)[0].kind != "int":
@@ -69,70 +101,71 @@ class Gen:
         if isinstance(n, A.Name):
             return resolve(n.name)
         if isinstance(n, A.Attr):
-            a = self.tmp()
-            return f"({a} if ({a} := {self._expr(n.target, env, resolve)}) is M or {a} is None else {a}.get({self.const(n.field_name)}, M))"
+            return self.guard(self._expr(n.target, env, resolve), lambda a: f"{a}.get({self.const(n.field_name)}, M)")
         if isinstance(n, A.ListLit):
             if all(isinstance(i, A.Literal) for i in n.items):
                 return self.const(tuple(i.value for i in n.items))
             return "(" + "".join(self._expr(i, env, resolve) + ", " for i in n.items) + ")"
         if isinstance(n, A.Unary):
-            a = self.tmp()
-            return f"({a} if ({a} := {self._expr(n.operand, env, resolve)}) is M or {a} is None else -{a})"
+            return self.guard(self._expr(n.operand, env, resolve), lambda a: f"-{a}")
         if isinstance(n, A.Binary):
-            a, b = self.tmp(), self.tmp()
             x, y = self._expr(n.left, env, resolve), self._expr(n.right, env, resolve)
             if isinstance(n.left, A.Literal) and n.left.value is not None and n.op in "+*":
                 n = A.Binary(n.op, n.right, n.left, span=n.span)  # constant on the right: one test less
                 x, y = y, x
             if isinstance(n.right, A.Literal) and n.right.value is not None and n.op in "+-*":
-                op = f"{a} {n.op} {y}"
-                if not _bounded_product(n.left, n.right.value, env):
-                    op = f"_chk({a} {n.op} {y})"  # every result is bounded (sums grow too: d + d, chained)
-                return f"({a} if ({a} := {x}) is M or {a} is None else {op})"
-            op = {"+": f"_chk({a} + {b})", "-": f"_chk({a} - {b})", "*": f"_chk({a} * {b})", "/": f"_div({a}, {b})"}[n.op]
-            return f"({a} if ({a} := {x}) is M else ({b} if ({b} := {y}) is M else (None if {a} is None or {b} is None else {op})))"
+                checked = not _bounded_product(n.left, n.right.value, env)  # every result is bounded (sums grow too)
+                return self.guard(x, lambda a: f"_chk({a} {n.op} {y})" if checked else f"{a} {n.op} {y}")
+            op = {"+": "_chk({a} + {b})", "-": "_chk({a} - {b})", "*": "_chk({a} * {b})", "/": "_div({a}, {b})"}[n.op]
+            return self.guard2(x, y, lambda a, b: op.format(a=a, b=b))
         if isinstance(n, A.Compare):
             return self.compare(n, env, resolve)
         if isinstance(n, A.BoolOp):
-            a, b = self.tmp(), self.tmp()
-            x, y = self._expr(n.left, env, resolve), self._expr(n.right, env, resolve)
+            (fx, a), (fy, b) = self.bind(self._expr(n.left, env, resolve)), self.bind(self._expr(n.right, env, resolve))
             if n.op == "and":
-                return f"(False if ({a} := {x}) is False else (False if ({b} := {y}) is False else (True if {a} is True and {b} is True else _unk({a}, {b}))))"
-            return f"(True if ({a} := {x}) is True else (True if ({b} := {y}) is True else (False if {a} is False and {b} is False else _unk({a}, {b}))))"
+                return f"(False if {fx} is False else (False if {fy} is False else (True if {a} is True and {b} is True else _unk({a}, {b}))))"
+            return f"(True if {fx} is True else (True if {fy} is True else (False if {a} is False and {b} is False else _unk({a}, {b}))))"
         if isinstance(n, A.Not):
-            a = self.tmp()
-            return f"((not {a}) if ({a} := {self._expr(n.operand, env, resolve)}) is True or {a} is False else {a})"
+            fx, a = self.bind(self._expr(n.operand, env, resolve))
+            return f"((not {a}) if {fx} is True or {a} is False else {a})"
         if isinstance(n, A.In):
-            a, b = self.tmp(), self.tmp()
             x, y = self._expr(n.item, env, resolve), self._expr(n.container, env, resolve)
             if isinstance(n.container, A.ListLit) and all(isinstance(i, A.Literal) for i in n.container.items):
-                test = f"{a} not in {y}" if n.negated else f"{a} in {y}"
-                return f"({a} if ({a} := {x}) is M else {test})"
-            test = f"(M if ({a} := _in({a}, {b})) is M else not {a})" if n.negated else f"_in({a}, {b})"  # an item may be M
-            return f"({a} if ({a} := {x}) is M else ({b} if ({b} := {y}) is M or {b} is None else {test}))"
+                return self.guard(x, lambda a: f"{a} not in {y}" if n.negated else f"{a} in {y}", null=False)
+
+            def test(a: str) -> str:
+                def inner(b: str) -> str:  # an item may be M
+                    if not n.negated:
+                        return f"_in({a}, {b})"
+                    t = self.tmp()
+                    return f"(M if ({t} := _in({a}, {b})) is M else not {t})"
+                return self.guard(y, inner)
+            return self.guard(x, test, null=False)
         if isinstance(n, A.If):
-            c = self.tmp()
-            cond = self._expr(n.cond, env, resolve)
-            return (f"({self._expr(n.then, env, resolve)} if ({c} := {cond}) is True else "
+            fc, c = self.bind(self._expr(n.cond, env, resolve))
+            return (f"({self._expr(n.then, env, resolve)} if {fc} is True else "
                     f"({self._expr(n.orelse, env, resolve)} if {c} is False else {c}))")
         if isinstance(n, A.Call):
             if n.func == "in_force_on":  # the second argument is a parameter's history (see fold)
                 return (f"_in_force_on({self._expr(n.args[0], env, resolve)}, {self._expr(n.args[1], env, resolve)}, "
                         f"{resolve('as_of')})")
             if n.func in ("year_of", "month_of", "day_of"):
-                a = self.tmp()
                 attr = {"year_of": "year", "month_of": "month", "day_of": "day"}[n.func]
-                return f"({a} if ({a} := {self._expr(n.args[0], env, resolve)}) is M or {a} is None else {a}.{attr})"
+                return self.guard(self._expr(n.args[0], env, resolve), lambda a: f"{a}.{attr}")
             if n.func in ("years_after", "months_after"):
-                a = self.tmp()
                 x, y = self._expr(n.args[0], env, resolve), self._expr(n.args[1], env, resolve)
                 if isinstance(n.args[1], A.Literal) and type(n.args[1].value) is int:
                     months = 12 * n.args[1].value if n.func == "years_after" else n.args[1].value
-                    return f"({a} if ({a} := {x}) is M or {a} is None else _months_after({a}, {months!r}))"
-                b = self.tmp()
-                months = f"12 * {b}" if n.func == "years_after" else b
-                return (f"({a} if ({a} := {x}) is M else ({b} if ({b} := {y}) is M else "
-                        f"(None if {a} is None or {b} is None else _months_after({a}, {months}))))")
+                    return self.guard(x, lambda a: f"_months_after({a}, {months!r})")
+                return self.guard2(x, y, lambda a, b: f"_months_after({a}, {'12 * ' + b if n.func == 'years_after' else b})")
+            if n.func in _DIRECT and len(n.args) == _DIRECT[n.func][0]:  # without _call's dispatch, same values
+                code = _DIRECT[n.func][1]
+                x = self._expr(n.args[0], env, resolve)
+                if len(n.args) == 1:
+                    return self.guard(x, lambda a: code.format(a=a))
+                # both arguments evaluated, as _call has them, before either is tested
+                (fx, a), (fy, b) = self.bind(x), self.bind(self._expr(n.args[1], env, resolve))
+                return f"(M if ({fx} is M) | ({fy} is M) else (None if {a} is None or {b} is None else {code.format(a=a, b=b)}))"
             args = "".join(self._expr(a, env, resolve) + ", " for a in n.args)
             if n.func in ("min", "max"):
                 ranked = [t for t in (typecheck(a, env)[0] for a in n.args) if t.kind == "enum" and t.enum and t.enum.ordered]
@@ -151,13 +184,15 @@ class Gen:
             body = f"lambda {var}: {self._expr(n.body, inner, res)}"
             bt = typecheck(n.body, inner)[0]
             rank = self.const(bt.enum.rank()) if n.func in ("min", "max") and bt.kind == "enum" and bt.enum and bt.enum.ordered else "None"
-            return f"_agg({self.const(n.func)}, {self._expr(n.source, env, resolve)}, {where}, {body}, {rank})"
+            nested = any(isinstance(x, A.Aggregate) for part in (n.body, n.where) if part is not None
+                         for x in A.walk(part))
+            agg = "_agg" if nested else "_aggf"  # one with none inside it: one pass, no budget of its own to set
+            return f"{agg}({self.const(n.func)}, {self._expr(n.source, env, resolve)}, {where}, {body}, {rank})"
         raise TypeError(n)  # pragma: no cover
 
     def compare(self, n: A.Compare, env: Env, resolve) -> str:
         op = _CMP[n.op]
         x, y = self._expr(n.left, env, resolve), self._expr(n.right, env, resolve)
-        a, b = self.tmp(), self.tmp()
         rank = None
         if n.op not in ("==", "!="):
             for side in (n.left, n.right):
@@ -169,20 +204,18 @@ class Gen:
         if rank is not None:
             r = self.const(rank)
             if const_right:
-                return f"({a} if ({a} := {x}) is M or {a} is None else {r}[{a}] {op} {rank[n.right.value]!r})"
-            return (f"({a} if ({a} := {x}) is M else ({b} if ({b} := {y}) is M else "
-                    f"(None if {a} is None or {b} is None else {r}[{a}] {op} {r}[{b}])))")
+                return self.guard(x, lambda a: f"{r}[{a}] {op} {rank[n.right.value]!r}")
+            return self.guard2(x, y, lambda a, b: f"{r}[{a}] {op} {r}[{b}]")
         if n.op in ("==", "!="):
             if isinstance(n.right, A.Literal) and n.right.value is None:
                 test = "is None" if n.op == "==" else "is not None"
-                return f"({a} if ({a} := {x}) is M else {a} {test})"
+                return self.guard(x, lambda a: f"{a} {test}", null=False)
             if const_right:
-                return f"({a} if ({a} := {x}) is M else {a} {op} {y})"
-            return f"({a} if ({a} := {x}) is M else ({b} if ({b} := {y}) is M else {a} {op} {b}))"
+                return self.guard(x, lambda a: f"{a} {op} {y}", null=False)
+            return self.guard2(x, y, lambda a, b: f"{a} {op} {b}", null=False)
         if const_right:
-            return f"({a} if ({a} := {x}) is M or {a} is None else {a} {op} {y})"
-        return (f"({a} if ({a} := {x}) is M else ({b} if ({b} := {y}) is M else "
-                f"(None if {a} is None or {b} is None else {a} {op} {b})))")
+            return self.guard(x, lambda a: f"{a} {op} {y}")
+        return self.guard2(x, y, lambda a, b: f"{a} {op} {b}")
 
     def function(self, name: str, params: str, body: list[str], code_cache: dict | None = None) -> Callable:
         """Compile the function.  Identical source compiles to an identical code object, so a

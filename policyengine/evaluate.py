@@ -100,11 +100,18 @@ def combine(mode: str, vals: list) -> Any:
         return kleene_any(live)
     if mode == "override":
         return live[-1] if live else None
+    return _combine_best(live, mode == "max")
+
+
+def _combine_best(vals, higher: bool) -> Any:
+    """``combine("max" or "min", vals)`` in one pass (also the generated code's)."""
     best = None
-    for v in live:
+    for v in vals:
+        if v is NA or v is None:
+            continue
         if v is MISSING:
             return MISSING
-        if v is not None and (best is None or (v > best if mode == "max" else v < best)):
+        if best is None or (v > best if higher else v < best):
             best = v
     return best
 
@@ -114,8 +121,16 @@ def tier_order(tiers: tuple[Tier, ...]) -> list[Tier]:
     return sorted(tiers, key=lambda t: (t.points, t.min or 0), reverse=True)
 
 
+_ORDERS: dict[int, tuple] = {}  # id(tiers) -> (tiers, their order): explanations pick a tier per item per case
+
+
 def pick_tier(tiers: tuple[Tier, ...], v: int) -> Tier | None:
-    for t in tier_order(tiers):
+    got = _ORDERS.get(id(tiers))
+    if got is None or got[0] is not tiers:
+        if len(_ORDERS) >= 4096:
+            _ORDERS.clear()
+        got = _ORDERS[id(tiers)] = (tiers, tier_order(tiers))  # (tiers kept: the id is not reused)
+    for t in got[1]:
         if t.covers(v):
             return t
     return None
@@ -171,24 +186,44 @@ class Program:
 
     def rule_outcomes(self, raw: dict) -> dict[str, list[RuleOutcome]]:
         out: dict[str, list[RuleOutcome]] = {}
+        shapes = self.explain_memo.get("#feeds")
+        if shapes is None:
+            shapes = self.explain_memo["#feeds"] = {}
+        read = self.explain_memo.get("#read")  # (outcome, its rules' raw results) -> their RuleOutcomes
+        if read is None:
+            read = self.explain_memo["#read"] = {}
+        new = tuple.__new__  # (a RuleOutcome without the named tuple's own __new__ in Python: dozens per decision)
         for name, entries in raw.items():
             if name in self.tables:
                 m = self.tables[name]
                 value, detail = entries
                 out[name] = [RuleOutcome(m.rule, m, "unknown" if value is MISSING else "value", value, detail)]
                 continue
-            shape = self.explain_memo.get(("#feeds", name))
-            if shape is None:  # what each rule's status is read with, the same for every case
-                shape = self.explain_memo[("#feeds", name)] = tuple(
-                    (m, m.rule, m.rule.kind, _body_of(m.rule) is not None, m.rule.deadline is not None)
-                    for m in self.feeds[name])
+            got = shapes.get(name)
+            if got is None:  # what each rule's status is read with, the same for every case
+                shape = tuple((m, m.rule, m.rule.kind, _body_of(m.rule) is not None, m.rule.deadline is not None,
+                               m.rule.kind in _CONDITION_KINDS) for m in self.feeds[name])
+                got = shapes[name] = (shape, all(x[5] for x in shape))
+            shape, conditions = got
+            if conditions:  # every result true, false, null or unknown: the same results read the same way
+                seen = read.get((name, entries))
+                if seen is not None:
+                    out[name] = list(seen)
+                    continue
             res = []
-            for (m, r, kind, body, deadline), (w, b) in zip(shape, entries):
-                status, v = status_of(kind, body, w, b)
-                if deadline and status == "unknown" and v is None:
-                    status = "pending"  # a target not reached before its deadline
-                res.append(RuleOutcome(r, m, status, v))
+            for (m, r, kind, body, deadline, condition), (w, b) in zip(shape, entries):
+                if w is True and body and condition and (b is True or b is False):  # the common case, as status_of says
+                    status, v = ("holds" if b else "fails"), b
+                else:
+                    status, v = status_of(kind, body, w, b)
+                    if deadline and status == "unknown" and v is None:
+                        status = "pending"  # a target not reached before its deadline
+                res.append(new(RuleOutcome, (r, m, status, v, None)))
             out[name] = res
+            if conditions:
+                if len(read) >= 4096:
+                    read.clear()
+                read[(name, entries)] = tuple(res)
         return out
 
     def rule_facts(self, r: Rule) -> tuple[str, ...]:
@@ -414,7 +449,8 @@ class _Steps:
                 parts.append(f"(True if {w} is False else ({b} if {w} is True or {b} is True else _unk({w}, {b})))")
             else:
                 parts.append(f"(NA if {w} is False else ({b} if {w} is True else _unk({w}, {b})))")
-        g.ns.update(NA=NA, _combine=combine, _all=kleene_all, _any=kleene_any)
+        g.ns.update(NA=NA, _combine=combine, _combine_best=_combine_best,
+                    _all=kleene_all, _any=kleene_any)
         plain = all(not hw for _, _, _, hw in contrib)
         if not parts:
             code = "None"
@@ -428,6 +464,8 @@ class _Steps:
             code = parts[-1]  # the most specific rule in force decides
         elif plain and len(parts) == 1:
             code = parts[0]  # max/min of one value
+        elif mode in ("max", "min"):
+            code = f"_combine_best(({''.join(p + ', ' for p in parts)}), {mode == 'max'})"
         else:
             code = f"_combine({g.const(mode)}, [{', '.join(parts)}])"
         v = values.assign(v, code)

@@ -140,6 +140,9 @@ def _in_words(requirement: str, lang: str) -> str:
     return "".join(pieces)
 
 
+_AS_IS = frozenset((str, bool, int, type(None)))  # values that are their own JSON (to_json_value's first test)
+
+
 def _grades_score(detail: Any) -> bool:
     """The detail of a score table's grade: it reads the score (``{"score": …}``), so the compact
     JSON leaves out the counts behind it, which the score's own entry shows."""
@@ -472,11 +475,13 @@ class Explainer:
             d["needs"] = requirement
         detail = self.table(o, output, False)[0] if o.rule.table is not None and o.detail is not None else None
         if names:
-            if not _grades_score(detail):
-                d["facts"] = {n: to_json_value(facts.get(n, MISSING)) for n in names}
-            missing = self.missing(o, facts)
-            if missing:
-                d["missing"] = list(missing)
+            if detail is None or not _grades_score(detail):
+                d["facts"] = {n: v if type(v) in _AS_IS else to_json_value(v)
+                              for n in names for v in (facts.get(n, MISSING),)}
+            if status == "unknown" or o.value is MISSING:  # (self.missing, without the call for every rule)
+                missing = [n for n in names if n not in facts]
+                if missing:
+                    d["missing"] = missing
         if detail is not None:
             d["detail"] = detail
         for k, v in cited:
@@ -503,7 +508,11 @@ class Explainer:
             tier = pick_tier(it.tiers, v) if not is_bonus and isinstance(v, int) else None
             row = {"item": it.id, "value": to_json_value(v), "points": p, "article": it.citation}
             if tier is not None and tier.label:
-                row["tier"] = text_of(tier.label, self.lang)
+                key = (self.lang, id(tier))  # (the tier lives as long as the program and its memo)
+                label = self.p.explain_memo.get(key)
+                if label is None:
+                    label = self.p.explain_memo[key] = text_of(tier.label, self.lang)
+                row["tier"] = label
             if is_bonus:
                 row["bonus"] = True
             rows.append(row)
@@ -581,20 +590,35 @@ def compact(ps: PolicySet, program: Program, facts: dict, values: dict, trace: d
             outcomes = trace[name]
             rules = [x.rule_json(ro, facts, name, docs) for ro in _deciding(combine, v, outcomes)]
             missing = sorted({m for ro in outcomes for m in x.missing(ro, facts)}) if v is MISSING else ()
-        else:
-            params = _param_outputs(program) if params is None else params
-            found = (x.param(name, params[name]),) if name in params else ()
-            deciding = _deciding(combine, v, found)
-            rules = [r.to_dict(False) for r in deciding]
-            for r in deciding:
-                docs.setdefault(r.document["id"], _cited(r.document, r.jurisdiction))
-            missing = sorted({m for r in found for m in r.missing}) if v is MISSING else ()
+        else:  # a value in force shown as an outcome: the same in every decision of the program
+            got = program.explain_memo.get((lang, "#param-json", name))
+            if got is None or type(got[0]) is not type(v) or got[0] != v:
+                params = _param_outputs(program) if params is None else params
+                found = (x.param(name, params[name]),) if name in params else ()
+                deciding = _deciding(combine, v, found)
+                got = program.explain_memo[(lang, "#param-json", name)] = (
+                    v, [r.to_dict(False) for r in deciding],
+                    [(r.document["id"], _cited(r.document, r.jurisdiction)) for r in deciding],
+                    sorted({m for r in found for m in r.missing}) if v is MISSING else ())
+            rules = [_copied(r) for r in got[1]]  # (a caller changing one decision's JSON changes no other)
+            for k, cited in got[2]:
+                docs.setdefault(k, cited)
+            missing = got[3]
         e = {"output": name, "label": labels[name], "value": to_json_value(v),
              "status": "undetermined" if v is MISSING else "null" if v is None else "decided", "deciding": rules}
         if missing:
             e["missing_facts"] = list(missing)
         out.append(e)
     return out, docs
+
+
+def _copied(v: Any) -> Any:
+    """A fresh copy of JSON made of dicts and lists."""
+    if type(v) is dict:
+        return {k: _copied(x) for k, x in v.items()}
+    if type(v) is list:
+        return [_copied(x) for x in v]
+    return v
 
 
 def _param_outputs(program: Program) -> dict[str, MergedParam]:

@@ -127,19 +127,18 @@ def checked_loads(ps: PolicySet, subject: str, jurisdiction: str):
         ns[f"{p}A"], ns[f"{p}K"] = _ABSENT, frozenset(decls)
         out = [f"if not f.keys() <= {p}K: return None"]
         for i, (name, fact) in enumerate(decls.items()):
-            loc = loads.get(name)
+            var = loads.get(name) or "_qv"  # a fact the decision does not read is checked all the same
             ns[f"{p}k{i}"] = name
-            out.append(f"_qv = f.get({p}k{i}, {p}A)")
+            out.append(f"{var} = f.get({p}k{i}, {p}A)")
             if fact.has_default:
                 ns[f"{p}d{i}"] = fact.default
                 ns[f"{p}fresh"] = _fresh
                 dflt = f"{p}fresh({p}d{i})" if isinstance(fact.default, (list, tuple, dict)) else f"{p}d{i}"
-                out.append(f"if _qv is {p}A: _qv = {dflt}")
-                out.append("else:")
+                out.append(f"if {var} is {p}A: {var} = {dflt}")
             else:
-                out.append(f"if _qv is not {p}A:")
-            out.extend("    " + x for x in _check(fact, i, ns, "_qv", p, "_qv"))
-            out.append(f"{loc} = M if _qv is {p}A else _qv" if loc else "pass")
+                out.append(f"if {var} is {p}A: {var} = M")
+            out.append("else:")
+            out.extend("    " + x for x in _check(fact, i, ns, var, p, var) if x.strip() != f"{var} = {var}")
         for name, loc in loads.items():
             if name not in decls:
                 out.append(f"{loc} = M")  # a fact no document on the path declares: never given

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
 from typing import Any
 
@@ -57,18 +57,6 @@ def _in(a, b) -> Any:
     return MISSING if any(x is MISSING for x in b) else False
 
 
-def _anyall(func: str, vals: list) -> Any:
-    """Kleene fold of any()/all(): a deciding value wins, else MISSING, else null, else the unit."""
-    decider = func == "any"
-    if any(v is decider for v in vals):
-        return decider
-    if any(v is MISSING for v in vals):
-        return MISSING
-    if any(v is not True and v is not False for v in vals):
-        return None
-    return not decider
-
-
 def _unselected(func: str, w: Any, b: Any) -> Any:
     """any/all: an item whose 'where' is unknown (w) counts as (w and b) / (not w or b)."""
     neutral = func == "all"
@@ -103,12 +91,9 @@ def bounded(fn, *args):
         _STEPS.reset(token)
 
 
-def _spend(n: int) -> None:
-    left = _STEPS.get()
-    left[0] -= n
-    if left[0] < 0:
-        raise EvalLimit(Text(f"计算超过了 {MAX_STEPS:,} 步（对很长的列表层层汇总）",
-                             f"the evaluation took more than {MAX_STEPS:,} steps (aggregates over long lists, nested)"))
+def _too_many():
+    raise EvalLimit(Text(f"计算超过了 {MAX_STEPS:,} 步（对很长的列表层层汇总）",
+                         f"the evaluation took more than {MAX_STEPS:,} steps (aggregates over long lists, nested)"))
 
 
 _PAST_9999 = Text("计算出的日期超过了 9999 年", "a date went past the year 9999")
@@ -180,15 +165,63 @@ def _unk(a, b):
 
 
 def _agg(func: str, items, where, body, rank=None):
+    """An aggregate with aggregates inside it: outside an evaluation's budget, it and those inside
+    it share one budget of their own (else each would have its own, as :func:`_aggf` has)."""
     if items is MISSING or items is None:
         return items
-    if _STEPS.get() is None:  # an aggregate outside an evaluation's budget: it and those inside it share one
+    if _STEPS.get() is None:
         token = _STEPS.set([MAX_STEPS])
         try:
-            return _agg(func, items, where, body, rank)
+            return _aggf(func, items, where, body, rank)
         finally:
             _STEPS.reset(token)
-    _spend(len(items) + 1)
+    return _aggf(func, items, where, body, rank)
+
+
+def _aggf(func: str, items, where, body, rank=None):
+    """:func:`_agg` for an aggregate with no aggregate inside it, in one pass: the same values, the
+    same steps spent (from the evaluation's budget, or from a budget of its own outside one, as
+    :func:`_agg` sets) and every item's ``where`` and body evaluated as there, so that the same
+    item stops the evaluation (a date past 9999)."""
+    if items is MISSING or items is None:
+        return items
+    left = _STEPS.get()
+    if left is None:
+        if len(items) + 1 > MAX_STEPS:
+            _too_many()
+    else:
+        left[0] -= len(items) + 1
+        if left[0] < 0:
+            _too_many()
+    if func == "count":
+        n, unknown = 0, False
+        if where is None:
+            return len(items)
+        for it in items:
+            w = where(it)
+            if w is True:
+                n += 1
+            elif w is not False:
+                unknown = True
+        return MISSING if unknown else n
+    if func == "any" or func == "all":
+        decider = func == "any"
+        hit = missing = null = False
+        for it in items:
+            if where is not None:
+                w = where(it)
+                if w is False:
+                    continue
+                v = body(it) if w is True else _unselected(func, w, body(it))
+            else:
+                v = body(it)
+            if v is decider:
+                hit = True
+            elif v is MISSING:
+                missing = True
+            elif v is not True and v is not False:
+                null = True
+        return decider if hit else MISSING if missing else None if null else not decider
     vals, unknown = [], False
     for it in items:
         if where is not None:
@@ -196,16 +229,9 @@ def _agg(func: str, items, where, body, rank=None):
             if w is False:
                 continue
             if w is not True:
-                if func in ("any", "all"):
-                    vals.append(_unselected(func, w, body(it)))
-                else:
-                    unknown = True
+                unknown = True
                 continue
-        vals.append(body(it) if func != "count" else True)
-    if func == "count":
-        return MISSING if unknown else len(vals)
-    if func in ("any", "all"):
-        return _anyall(func, vals)
+        vals.append(body(it))
     if unknown or any(v is MISSING for v in vals):
         return MISSING
     vals = [v for v in vals if v is not None]
@@ -225,6 +251,13 @@ def _minmax_rank(func: str, rank: dict, args):
     return (min if func == "min" else max)(args, key=rank.__getitem__)
 
 
+def _days_after(d, days):
+    try:
+        return dates.days_after(d, days)
+    except (OverflowError, ValueError):
+        raise EvalLimit(_PAST_9999)
+
+
 def _months_after(d, months):
     try:
         return dates.months_after(d, months)
@@ -239,6 +272,8 @@ class ParamHistory:
     name: str
     since: tuple  # ((first day, value or None), ...), oldest first
     favourable: str | None  # higher / lower: which way a later value favours the subject
+    # (day, as_of) -> what in_force_on answers: a decision asks the same few days again and again
+    memo: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
 
     def at(self, day: _dt.date) -> Any:
         v = None
@@ -257,7 +292,24 @@ def _in_force_on(day, h, as_of) -> Any:
         return MISSING
     if day is None or not isinstance(h, ParamHistory):
         return None if day is None else h
-    now, then = h.at(as_of), h.at(min(day, as_of))
+    memo, key = h.memo, (day, as_of)
+    got = memo.get(key, memo)  # (the dict itself: nothing in it)
+    if got is memo:
+        got = _value_on(day, h, as_of)
+        if len(memo) >= 4096:
+            memo.clear()
+        memo[key] = got
+    return got
+
+
+def _value_on(day, h: ParamHistory, as_of) -> Any:
+    now = then = None  # h.at(as_of), h.at(min(day, as_of)) in one pass over the values, oldest first
+    for start, value in h.since:
+        if start > as_of:
+            break
+        now = value
+        if start <= day:
+            then = value
     if then is None:  # no rule was in force on the day: the first that came into force after it governs
         then = next((v for start, v in h.since if day < start <= as_of and v is not None), None)
     if then is None or now is None:
@@ -267,6 +319,6 @@ def _in_force_on(day, h, as_of) -> Any:
     return then
 
 
-RUNTIME = {"M": MISSING, "_unk": _unk, "_agg": _agg, "_minmax_rank": _minmax_rank, "_call": _call, "_chk": _checked, "_div": _div,
+RUNTIME = {"M": MISSING, "_unk": _unk, "_agg": _agg, "_aggf": _aggf, "_minmax_rank": _minmax_rank, "_call": _call, "_chk": _checked, "_div": _div,
             "_in": _in, "_exact": exact,
-            "_months_after": _months_after, "_in_force_on": _in_force_on}
+            "_months_after": _months_after, "_days_after": _days_after, "_in_force_on": _in_force_on}

@@ -342,3 +342,16 @@ def test_the_text_of_a_decision_speaks_the_officers_language(policies):
     assert en.startswith("Decision: commissioner @ cn/nm/baotou/imust, as of 2024-03-01\nLayers: ")
     assert " = yes" in en and " = no" in en and "not given" in en and "), actual service_days = 42" in en
     assert not any(f" = {w}" in en for w in ("true", "false", "null", "是", "否"))
+
+
+def test_a_value_in_force_shown_as_an_outcome_is_not_shared_between_decisions(policies):
+    # the compact JSON of an outcome that a parameter gives is made once per program and copied
+    case = {"subject": "commissioner", "jurisdiction": "cn/nm/baotou/imust", "as_of": "2024-03-01", "facts": {}}
+    first = policies.evaluate(case).to_dict()
+    entry = next(e for e in first["explanation"] if e["deciding"] and e["deciding"][0].get("kind", "parameter") == "parameter"
+                 and e["output"] == "min_service_days_per_year")
+    before = json.dumps(policies.evaluate(case).to_dict(), sort_keys=True)
+    entry["deciding"][0]["label"] = "changed"
+    entry["deciding"].append({"id": "added"})
+    assert json.dumps(policies.evaluate(case).to_dict(), sort_keys=True) == before
+    assert '"changed"' not in before
