@@ -17,7 +17,7 @@ import re
 import sys
 import unicodedata
 
-from .diagnostics import CODES, PolicyError, Severity, Text, printable, render_all, resolve_lang, sort_key
+from .diagnostics import CODES, PolicyError, Severity, Text, _display_width, printable, render_all, resolve_lang, sort_key
 from .explain import dumps
 
 __all__ = ["main"]
@@ -91,9 +91,35 @@ def cmd_check(a) -> int:
               f"and {len(acked)} acknowledged warning(s)"
               f"{f', {readings} of them readings of the documents and assumed dates of effect an officer may revisit' if readings else ''}"
               f" (check --notes lists each with the reason)")
+        _list_readings([d for d in acked if d.code in ("PE054", "PE058")], a.lang)
     if ps.errors or any(d.is_error for d in tests):
         return 1
     return 1 if a.strict and any(d.severity is Severity.WARNING for d in shown) else 0
+
+
+def _list_readings(readings, lang: str, width: int = 160) -> None:
+    """Each reading of the documents and each assumed date of effect, one line apiece: the CONTRACT
+    has ``check`` report every one as something an officer may revisit, acknowledged or not
+    (``--notes`` gives each in full with the reason it was acknowledged)."""
+    if not readings:
+        return
+    print(f"对原文的解读和假定的生效日期（{len(readings)} 条，可随时复核）：" if lang == "zh" else
+          f"Readings of the documents and assumed dates of effect ({len(readings)}, an officer may revisit them):")
+    for d in sorted(readings, key=sort_key):
+        head = printable(f"  {d.span}: [{d.code}] " if d.span else f"  [{d.code}] ")
+        print(head + _cut(printable(d.text(lang)), width - _display_width(head)))
+
+
+def _cut(text: str, room: int) -> str:
+    """``text`` in at most ``room`` terminal columns (a Chinese character takes two), with … when cut."""
+    if _display_width(text) <= room:
+        return text
+    used = 0
+    for i, ch in enumerate(text):
+        used += _columns(ch)
+        if used > room - 1:
+            return text[:i] + "…"
+    return text
 
 
 def _policies(a):

@@ -156,6 +156,30 @@ def test_the_shipped_packs_pass_strict_and_notes_show_every_reason(capsys):
     assert "0 error(s), 0 warning(s), 0 note(s)" in out and "acknowledged warning(s)" in out
     # the readings and assumed dates the CONTRACT has check report are named even when not listed
     assert re.search(r"109 acknowledged warning\(s\), 92 of them readings of the documents and assumed dates", out)
+
+
+def test_check_reports_each_reading_and_assumed_date_on_a_line_of_its_own(capsys):
+    """The CONTRACT: check "still reports each as a reading an officer may revisit" — acknowledged
+    or not, each PE054/PE058 is listed by place, one line apiece, in the language asked for."""
+    from policyengine.api import check_in_context, default_policy_dir
+
+    ps, shown = check_in_context([default_policy_dir()])
+    places = sorted(str(d.span) for d in shown if d.code in ("PE054", "PE058"))
+    assert len(places) > 80
+    for lang, head in (("zh", "对原文的解读和假定的生效日期（"), ("en", "Readings of the documents and assumed dates of effect (")):
+        assert main(["check", "--lang", lang]) == 0
+        out = capsys.readouterr().out
+        listed = out.split(head, 1)[1].splitlines()[1:]
+        assert sorted(line.split(": [PE05", 1)[0].strip() for line in listed) == places
+        assert all(line.startswith("  ") and ("[PE054]" in line or "[PE058]" in line) for line in listed)
+        assert all(_width(line) <= 160 for line in listed)
+        assert ("采用的解读：" if lang == "zh" else "reading: ") in out and "…" in out
+
+
+def _width(s: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
     assert main(["check", "--notes"]) == 0
     out = capsys.readouterr().out
     assert out.count("已确认：") >= 100 and "产品负责人确定的解读6" in out
