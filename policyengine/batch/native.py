@@ -115,12 +115,14 @@ class _Run:
         triples = [t[:3] for t in counted]
         progs: dict[int, tuple] = {}  # id(program) -> (number, program, subject, jurisdiction)
         arms, dates = [], []
+        days: dict[int, set] = {}  # program number -> the days its rows are decided on
         for s, j, a in triples:
             got = self.program(s, j, a)
             if got is None:
                 continue
             prog, on = got
             k = progs.setdefault(id(prog), (len(progs), prog, s, j))[0]
+            days.setdefault(k, set()).add(on)
             test = " AND ".join(self.equals(e, v) for e, v in zip(case, (s, j, a)))
             arms.append(f"WHEN {test} THEN {k}")
             dates.append(f"WHEN {test} THEN {_lit(on)}")
@@ -139,7 +141,8 @@ class _Run:
             ctes.append(f"p{k}in AS (SELECT *, {', '.join(inputs + [gate + f' AS p{k}ok'])} FROM pe_base "
                         f"WHERE pe_prog = {k})")
             names: dict[str, tuple[str, str]] = {}
-            tq = translate(prog, prefix=f"p{k}", source=f"p{k}in", kinds=self.kinds,
+            one_day = next(iter(days[k])) if len(days[k]) == 1 else None  # (then the date is a literal)
+            tq = translate(prog, prefix=f"p{k}", source=f"p{k}in", kinds=self.kinds, as_of=one_day,
                            inputs=lambda f, k=k, s=s, j=j: names.setdefault(f, self.fact_pair(k, s, j, f)))
             ctes.extend(tq.ctes)
             ctes.append(f"p{k}out AS (SELECT *, {', '.join(tq.columns + ['TRUE AS pe_true'])} FROM {tq.last})")  # (pe_true: never an empty list)
