@@ -261,7 +261,7 @@ def _output(ex: "_Expr", st, name: str) -> tuple[str, str]:
         if not has_when:
             parts.append((bv, bm, "FALSE"))
         elif kind in _CONDITION_KINDS:  # True if w is False else (b if w is True or b is True else _unk(w, b))
-            p = ex.sel.pair(f"CASE WHEN {wv} IS FALSE THEN TRUE WHEN {wv} IS TRUE OR {bv} IS TRUE THEN {bv} ELSE NULL END",
+            p = ex.sel.pair(f"((NOT {wv}) OR {bv})",  # (Kleene's OR: the same three answers)
                             _when(f"{wv} IS FALSE", "FALSE", _when(f"{wv} IS TRUE OR {bv} IS TRUE", bm, _or(wm, bm))))
             parts.append((p[0], p[1], "FALSE"))
         else:  # NA if w is False else (b if w is True else _unk(w, b))
@@ -278,13 +278,17 @@ def _output(ex: "_Expr", st, name: str) -> tuple[str, str]:
 def _combine(sel: _Select, mode: str, parts: list[tuple[str, str, str]]) -> tuple[str, str]:
     """``evaluate.combine`` over (value, undetermined, does-not-apply) triples."""
     if mode in ("all", "any"):
-        stop, go = ("FALSE", "TRUE") if mode == "all" else ("TRUE", "FALSE")
-        # all: a rule that does not apply counts as True; any: it is left out
-        hit = " OR ".join(f"(NOT {na} AND {v} IS {stop})" for v, m, na in parts)
-        every = " AND ".join(f"({na} OR {v} IS {go})" for v, m, na in parts)
+        # all: False if one is False, True if every one is True, else None — SQL's AND (Kleene's logic, as
+        # the engine's); a rule that does not apply counts as True.  any: SQL's OR; a rule that does not
+        # apply is left out.  Undetermined: no answer (NULL) and a rule that applies undetermined.
+        if mode == "all":
+            terms = [v if na == "FALSE" else f"({na} OR {v})" for v, m, na in parts]
+        else:
+            terms = [v if na == "FALSE" else f"(NOT {na} AND {v})" for v, m, na in parts]
+        terms = list(dict.fromkeys(terms))
+        v = sel.pair(terms[0] if len(terms) == 1 else "(" + (" AND " if mode == "all" else " OR ").join(terms) + ")", "FALSE")[0]
         anym = _any_undetermined(parts)
-        v = f"CASE WHEN {hit} THEN {stop} WHEN {every} THEN {go} ELSE NULL END"
-        return sel.pair(v, "FALSE" if anym == "FALSE" else f"(NOT ({hit}) AND NOT ({every}) AND {anym})")
+        return v, "FALSE" if anym == "FALSE" else sel.pair(f"({v} IS NULL AND {anym})", "FALSE")[0]
     if mode == "override":  # the last rule that applies
         v, m = "NULL", "FALSE"
         for pv, pm, na in parts:
@@ -362,12 +366,11 @@ class _Expr:
             return self.compare(n)
         if isinstance(n, A.BoolOp):
             a, b = self.expr(n.left), self.expr(n.right)
-            stop, go = ("FALSE", "TRUE") if n.op == "and" else ("TRUE", "FALSE")
-            hit = f"({a[0]} IS {stop} OR {b[0]} IS {stop})"
-            both = f"({a[0]} IS {go} AND {b[0]} IS {go})"
-            either = _or(a[1], b[1])
-            return P(f"CASE WHEN {hit} THEN {stop} WHEN {both} THEN {go} ELSE NULL END",
-                     "FALSE" if either == "FALSE" else f"(NOT {hit} AND {either})")
+            # SQL's AND and OR are Kleene's, as the engine's: False and anything is False, ...; undetermined
+            # where a side is and the other does not settle it
+            stop = "FALSE" if n.op == "and" else "TRUE"
+            m = _or(*(f"({x[1]} AND {y[0]} IS NOT {stop})" for x, y in ((a, b), (b, a)) if x[1] != "FALSE"))
+            return P(f"({a[0]} {n.op.upper()} {b[0]})", m)
         if isinstance(n, A.Not):
             a = self.expr(n.operand)
             return P(f"(NOT {a[0]})", a[1])
