@@ -279,7 +279,11 @@ class _Run:
                 continue
             given, null, ok, value = self.cell(c, f)
             nullable = f.nullable or f.type.nullable
-            gate.append(f"(NOT ({given}) OR ({null}) AND {_lit(nullable)} OR NOT ({null}) AND ({ok}))")
+            if self.fmt_in == "parquet":  # given is "not null" or (nullable) TRUE: a null cell is accepted either way
+                if ok != "TRUE":
+                    gate.append(f"({null} OR {ok})")
+            else:
+                gate.append(f"(NOT ({given}) OR ({null}) AND {_lit(nullable)} OR NOT ({null}) AND ({ok}))")
             if f.has_default:
                 dflt = _lit(f.default)
                 cols.append(f"CASE WHEN NOT ({given}) THEN {dflt} WHEN {null} THEN NULL ELSE {value} END AS p{k}f{i}")

@@ -308,16 +308,37 @@ def _any_undetermined(parts: list[tuple[str, str, str]]) -> str:
     return _or(*(m if na == "FALSE" else f"(NOT {na} AND {m})" for v, m, na in parts if m != "FALSE"))
 
 
+def _tier_arms(x: str, tiers) -> list[str]:
+    """The WHEN arms of a tier chain in the order tiers are tried, without the bounds that earlier
+    arms settle (above ``hi``/below ``lo`` every value is taken already) nor the trailing arms that
+    give the ELSE's 0 — the same answer in fewer comparisons."""
+    arms: list[tuple[str, int]] = []
+    hi = lo = None  # every value >= hi / <= lo is taken by an earlier arm
+    for t in tier_order(tiers):
+        a = t.min if t.min is None or lo is None or t.min - 1 > lo else None
+        b = t.max if t.max is None or hi is None or t.max + 1 < hi else None
+        cond = " AND ".join(filter(None, [f"{x} >= {a}" if a is not None else "",
+                                          f"{x} <= {b}" if b is not None else ""])) or "TRUE"
+        arms.append((cond, t.points))
+        if t.max is None or hi is not None and t.max + 1 >= hi:  # the tier joins the values taken above
+            hi = -1 if t.min is None else t.min if hi is None else min(hi, t.min)
+            if t.min is None:
+                break  # every value is taken
+        if t.min is None or lo is not None and t.min - 1 <= lo:
+            lo = 1 if t.max is None else t.max if lo is None else max(lo, t.max)
+            if t.max is None:
+                break
+    while arms and arms[-1][1] == 0:
+        arms.pop()
+    return [f"WHEN {c} THEN {pts}" for c, pts in arms]
+
+
 def _table(ex: "_Expr", st, t) -> tuple[tuple[str, str], tuple[str, str]]:
     pts, unknown = [], []
     for it in t.items:
         x = ex.expr(fold(it.value.node, st.consts, st.env))
-        whens = []
-        for tier in tier_order(it.tiers):
-            cond = " AND ".join(filter(None, [f"{x[0]} >= {tier.min}" if tier.min is not None else "",
-                                              f"{x[0]} <= {tier.max}" if tier.max is not None else ""])) or "TRUE"
-            whens.append(f"WHEN {cond} THEN {tier.points}")
-        pts.append(f"(CASE {' '.join(whens)} ELSE 0 END)")
+        whens = _tier_arms(x[0], it.tiers)
+        pts.append(f"(CASE {' '.join(whens)} ELSE 0 END)" if whens else "0")
         unknown.append(f"{x[0]} IS NULL")  # null or undetermined: the score is undetermined
     for b in t.bonus:
         y = ex.expr(fold(b.points.node, st.consts, st.env))
