@@ -34,6 +34,8 @@ MAX_PROGRAMS = 256  # distinct (subject, jurisdiction, as_of) a query names inli
 # Planning one program's query takes DuckDB a few tenths of a second: a file with fewer rows than this per
 # program is decided sooner by the chunked engine
 MIN_ROWS_PER_PROGRAM = 2_000
+# what the query raises at the first row SQL does not decide: the output is then written in two passes
+_ROW_WISE = "policyengine: a row decided row-wise"
 _EARLY, _LATE = _dt.date(1000, 1, 1), _dt.date(9000, 1, 1)
 _SQL_TYPES = {"bool": "BOOLEAN", "int": "BIGINT", "date": "DATE", "enum": "VARCHAR", "string": "VARCHAR"}
 _INTS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
@@ -112,13 +114,14 @@ class _Run:
         counted = con.execute(f"SELECT {case[0]}, {case[1]}, {case[2]}, count(*) FROM src GROUP BY ALL").fetchall()
         if len(counted) > MAX_PROGRAMS:
             raise NotNative(f"more than {MAX_PROGRAMS} distinct subject, jurisdiction and as_of")
-        triples = [t[:3] for t in counted]
+        unknown = 0  # rows whose subject, jurisdiction or date the python engine reports
         progs: dict[int, tuple] = {}  # id(program) -> (number, program, subject, jurisdiction)
         arms, dates = [], []
         days: dict[int, set] = {}  # program number -> the days its rows are decided on
-        for s, j, a in triples:
+        for s, j, a, count in counted:
             got = self.program(s, j, a)
             if got is None:
+                unknown += count
                 continue
             prog, on = got
             k = progs.setdefault(id(prog), (len(progs), prog, s, j))[0]
@@ -153,8 +156,8 @@ class _Run:
             py = f"COALESCE(NOT p{k}ok OR {tq.escape} OR {'TRUE' if tq.row_wise else 'FALSE'}, TRUE) AS pe_py"
             branches.append(f"WITH {', '.join(ctes)} SELECT {', '.join(['row_id'] + carried + cols + [py])} FROM p{k}out")
         nulls = [f"CAST(NULL AS {_SQL_TYPES[self.kinds[o]]}) AS {q(o)}" for o in self.outcomes]
-        unknown = con.execute(f"WITH {ctes[0]}, {ctes[1]} SELECT count(*) FROM pe_base WHERE pe_prog = -1").fetchone()[0]
-        if unknown:  # rows whose subject, jurisdiction or date the python engine reports
+        self.unknown = unknown
+        if unknown:
             branches.append(f"WITH {', '.join(ctes[:2])} SELECT {', '.join(['row_id'] + carried + nulls + ['TRUE AS pe_py'])} "
                             "FROM pe_base WHERE pe_prog = -1")
         if len(branches) == 1:  # one program: a view, streamed from the file to the output
@@ -311,16 +314,25 @@ class _Run:
     # --------------------------------------------------------------------------------------- out
     def write(self) -> None:
         con, res = self.con, self.result
-        ids = [r for (r,) in con.execute("SELECT row_id FROM decided WHERE pe_py ORDER BY row_id").fetchall()]
+        ids = None if self.unknown == 0 else \
+            [r for (r,) in con.execute("SELECT row_id FROM decided WHERE pe_py ORDER BY row_id").fetchall()]
         carried = [q(c) for c in self.reader.carried]
         outs = [q(o) for o in self.outcomes]
         opts = {"parquet": "FORMAT PARQUET", "csv": "FORMAT CSV, HEADER true", "jsonl": "FORMAT JSON"}[self.fmt_out]
         if self.fmt_out == "parquet":  # a column DuckDB proves has no NULL would be written "required": every
             con.execute("SET disabled_optimizers = 'statistics_propagation'")  # column may be null, as the python engine writes it
-        if not ids:
+        if ids is None:  # (the first try: SQL decides every row, else DuckDB stops at the first it does not)
+            import duckdb
+
             sel = ", ".join(carried + outs + ["CAST(NULL AS VARCHAR) AS error"])
-            res.rows = con.execute(f"COPY (SELECT {sel} FROM decided) TO {_lit(str(self.out))} ({opts})").fetchone()[0]
-            return
+            try:
+                res.rows = con.execute(f"COPY (SELECT {sel} FROM decided WHERE NOT pe_py OR error({_lit(_ROW_WISE)})) "
+                                       f"TO {_lit(str(self.out))} ({opts})").fetchone()[0]
+                return
+            except duckdb.Error as e:
+                if _ROW_WISE not in str(e):
+                    raise
+            ids = [r for (r,) in con.execute("SELECT row_id FROM decided WHERE pe_py ORDER BY row_id").fetchall()]
         self.decide_row_wise(ids)
         sel = ", ".join([f"d.{c}" for c in carried] + [f"CASE WHEN d.pe_py THEN p.{o} ELSE d.{o} END AS {o}" for o in outs]
                         + ["p.error AS error"])
