@@ -133,8 +133,12 @@ class _Run:
             raise NotNative(f"fewer than {MIN_ROWS_PER_PROGRAM:,} rows per program: planning would take longer "
                             "than deciding")
         carried = [q(c) for c in self.reader.carried]
-        base = (f"SELECT *, CASE {' '.join(arms)} ELSE -1 END AS pe_prog, CASE {' '.join(dates)} END AS pe_day"
-                if arms else "SELECT *, -1 AS pe_prog, NULL::DATE AS pe_day")
+        if len(arms) == 1 and not unknown:  # every row is of the one program, on the one day: nothing to test per row
+            base = f"SELECT *, 0 AS pe_prog, {_lit(next(iter(days[0])))} AS pe_day"
+        elif arms:
+            base = f"SELECT *, CASE {' '.join(arms)} ELSE -1 END AS pe_prog, CASE {' '.join(dates)} END AS pe_day"
+        else:
+            base = "SELECT *, -1 AS pe_prog, NULL::DATE AS pe_day"
         drop = "as_of, pe_day" if "as_of" in types else "pe_day"  # the row's date, as the program reads it
         ctes = [f"pe_day AS ({base} FROM src)", f"pe_base AS (SELECT * EXCLUDE ({drop}), pe_day AS as_of FROM pe_day)"]
         branches = []  # one query per program over its own rows: planned apart, never each other's columns
