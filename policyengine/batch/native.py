@@ -9,7 +9,9 @@ column as text, as the python engine reads CSV), and one query — planned once 
   ``Policies.evaluate`` accepts (its type, an allowed value of its enum, inside its bounds, a real
   date; a list of records with exactly the declared fields), else the row is *row-wise*;
 * each program's outcomes are :func:`.sql.translate`'s columns;
-* ``COPY ... TO`` writes Parquet, CSV or JSON Lines.
+* ``COPY ... TO`` writes Parquet, CSV or JSON Lines — in the same pass over the file, which stops
+  (DuckDB's ``error()``, this engine's only) at the first row SQL does not decide; only then are
+  those rows looked for (a second pass) and the output written again with them in place.
 
 A row-wise row — malformed, odd, of a program with an outcome the translation cannot express, or
 where the translation escapes (a name an aggregate reads is undetermined) — is read back and decided

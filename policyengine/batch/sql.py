@@ -8,6 +8,17 @@ combination of rules follow :mod:`policyengine.evaluate` exactly.  Every pair is
 computed once, in a chain of SELECTs by depth, so the query grows with the rules, never
 exponentially, and every SQL engine reads it (no alias is read in the SELECT that names it).
 
+What each row pays for is kept small (each step measured, see ``benchmarks/README.md``): the
+same expression — layers restate rules, rules share conditions — is one column; a flag that is
+the constant FALSE (a literal, a default, a parameter) or another column is no column of its own
+and folds away in the expressions that read it; ``and``/``or`` and the ``all``/``any``
+combinations are SQL's AND/OR, whose three answers are Kleene's, as the engine's; an ordered enum
+compared with a written value is a membership test; tiers leave out the bounds earlier tiers
+settle; where every row is decided on one day (``translate(..., as_of=day)``) the date is a
+literal and a parameter's value in force on it is decided here, once.  None of these needs a
+construct of DuckDB's own: they are standard SQL's ``IS [NOT] TRUE/FALSE``, ``CASE``, ``IN`` and
+``AND``/``OR``.
+
 What the translation cannot express exactly raises :class:`Untranslatable` with the reason:
 aggregates over lists and record fields, decimal arithmetic and literals, division,
 products that might pass the engine's bound, functions other than the date ones.  The outcome
