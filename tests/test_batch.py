@@ -488,3 +488,51 @@ def test_the_engines_notes_are_said_in_the_language_asked(tmp_path):
         r = subprocess.run([sys.executable, "-m", "policyengine.cli", "batch", str(src), "--out", str(tmp_path / "o.jsonl"),
                             "--explain", "--lang", lang], capture_output=True, text=True, cwd=ROOT)
         assert r.returncode == 0 and words in r.stderr, r.stderr
+
+
+def test_tier_chains_without_settled_bounds_pick_the_tier_evaluate_picks():
+    """``sql._tier_arms`` leaves out the bounds that earlier tiers settle and the trailing tiers worth
+    0: on random tier tables (gaps, overlaps, open ends, equal points) the SQL CASE gives, for every
+    value around every end, the points ``evaluate.pick_tier`` gives."""
+    import duckdb
+
+    from policyengine.batch.sql import _tier_arms
+    from policyengine.evaluate import pick_tier
+    from policyengine.policy import Tier
+
+    rng = random.Random(5)
+    con = duckdb.connect()
+    for _ in range(300):
+        tiers = []
+        for _ in range(rng.randint(1, 5)):
+            lo = rng.choice([None, rng.randint(-3, 12)])
+            hi = rng.choice([None, (lo if lo is not None else rng.randint(-3, 12)) + rng.randint(0, 6)])
+            tiers.append(Tier(lo, hi, rng.choice([0, 0, 1, 3, 5, 10]), None))
+        values = sorted({v + d for t in tiers for v in (t.min, t.max) if v is not None for d in (-1, 0, 1)} | {-50, 50})
+        arms = _tier_arms("x", tuple(tiers))
+        sql = f"CASE {' '.join(arms)} ELSE 0 END" if arms else "0"
+        got = dict(con.execute(f"SELECT x, {sql} FROM (SELECT unnest({values}) AS x)").fetchall())
+        want = {v: (t.points if (t := pick_tier(tuple(tiers), v)) else 0) for v in values}
+        assert got == want, (tiers, arms)
+
+
+def test_duckdb_agrees_on_one_program_over_several_dates_with_facts_left_out(policies, tmp_path, native_always):
+    """One program's rows on several days (the date a column, not a literal of the query), with each
+    fact left out in turn, Parquet in: byte for byte the python engine's output."""
+    from benchmarks.cases import decision_facts
+
+    rng = random.Random(23)
+    days = [dt.date(2023, 7, 6), dt.date(2023, 7, 7), dt.date(2024, 2, 29), dt.date(2024, 3, 1)]
+    cases = []
+    for i in range(1200):
+        d = days[i % len(days)]
+        facts = decision_facts(rng, d)
+        facts.pop(sorted(facts)[i % len(facts)], None)
+        cases.append({"subject": "commissioner", "jurisdiction": "cn/nm/baotou/imust", "as_of": d.isoformat(),
+                      "facts": facts})
+    src = tmp_path / "in.parquet"
+    write_input(src, [row_of(c, i) for i, c in enumerate(cases)])
+    run_batch(policies, src, tmp_path / "py.jsonl", engine="python")
+    r = run_batch(policies, src, tmp_path / "duck.jsonl", engine="duckdb")
+    assert r.notes == [] and not r.row_wise and r.rows == len(cases)
+    assert (tmp_path / "py.jsonl").read_bytes() == (tmp_path / "duck.jsonl").read_bytes()

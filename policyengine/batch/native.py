@@ -9,7 +9,9 @@ column as text, as the python engine reads CSV), and one query — planned once 
   ``Policies.evaluate`` accepts (its type, an allowed value of its enum, inside its bounds, a real
   date; a list of records with exactly the declared fields), else the row is *row-wise*;
 * each program's outcomes are :func:`.sql.translate`'s columns;
-* ``COPY ... TO`` writes Parquet, CSV or JSON Lines.
+* ``COPY ... TO`` writes Parquet, CSV or JSON Lines — in the same pass over the file, which stops
+  (DuckDB's ``error()``, this engine's only) at the first row SQL does not decide; only then are
+  those rows looked for (a second pass) and the output written again with them in place.
 
 A row-wise row — malformed, odd, of a program with an outcome the translation cannot express, or
 where the translation escapes (a name an aggregate reads is undetermined) — is read back and decided
@@ -34,6 +36,8 @@ MAX_PROGRAMS = 256  # distinct (subject, jurisdiction, as_of) a query names inli
 # Planning one program's query takes DuckDB a few tenths of a second: a file with fewer rows than this per
 # program is decided sooner by the chunked engine
 MIN_ROWS_PER_PROGRAM = 2_000
+# what the query raises at the first row SQL does not decide: the output is then written in two passes
+_ROW_WISE = "policyengine: a row decided row-wise"
 _EARLY, _LATE = _dt.date(1000, 1, 1), _dt.date(9000, 1, 1)
 _SQL_TYPES = {"bool": "BOOLEAN", "int": "BIGINT", "date": "DATE", "enum": "VARCHAR", "string": "VARCHAR"}
 _INTS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
@@ -112,15 +116,18 @@ class _Run:
         counted = con.execute(f"SELECT {case[0]}, {case[1]}, {case[2]}, count(*) FROM src GROUP BY ALL").fetchall()
         if len(counted) > MAX_PROGRAMS:
             raise NotNative(f"more than {MAX_PROGRAMS} distinct subject, jurisdiction and as_of")
-        triples = [t[:3] for t in counted]
+        unknown = 0  # rows whose subject, jurisdiction or date the python engine reports
         progs: dict[int, tuple] = {}  # id(program) -> (number, program, subject, jurisdiction)
         arms, dates = [], []
-        for s, j, a in triples:
+        days: dict[int, set] = {}  # program number -> the days its rows are decided on
+        for s, j, a, count in counted:
             got = self.program(s, j, a)
             if got is None:
+                unknown += count
                 continue
             prog, on = got
             k = progs.setdefault(id(prog), (len(progs), prog, s, j))[0]
+            days.setdefault(k, set()).add(on)
             test = " AND ".join(self.equals(e, v) for e, v in zip(case, (s, j, a)))
             arms.append(f"WHEN {test} THEN {k}")
             dates.append(f"WHEN {test} THEN {_lit(on)}")
@@ -128,8 +135,12 @@ class _Run:
             raise NotNative(f"fewer than {MIN_ROWS_PER_PROGRAM:,} rows per program: planning would take longer "
                             "than deciding")
         carried = [q(c) for c in self.reader.carried]
-        base = (f"SELECT *, CASE {' '.join(arms)} ELSE -1 END AS pe_prog, CASE {' '.join(dates)} END AS pe_day"
-                if arms else "SELECT *, -1 AS pe_prog, NULL::DATE AS pe_day")
+        if len(arms) == 1 and not unknown:  # every row is of the one program, on the one day: nothing to test per row
+            base = f"SELECT *, 0 AS pe_prog, {_lit(next(iter(days[0])))} AS pe_day"
+        elif arms:
+            base = f"SELECT *, CASE {' '.join(arms)} ELSE -1 END AS pe_prog, CASE {' '.join(dates)} END AS pe_day"
+        else:
+            base = "SELECT *, -1 AS pe_prog, NULL::DATE AS pe_day"
         drop = "as_of, pe_day" if "as_of" in types else "pe_day"  # the row's date, as the program reads it
         ctes = [f"pe_day AS ({base} FROM src)", f"pe_base AS (SELECT * EXCLUDE ({drop}), pe_day AS as_of FROM pe_day)"]
         branches = []  # one query per program over its own rows: planned apart, never each other's columns
@@ -139,7 +150,8 @@ class _Run:
             ctes.append(f"p{k}in AS (SELECT *, {', '.join(inputs + [gate + f' AS p{k}ok'])} FROM pe_base "
                         f"WHERE pe_prog = {k})")
             names: dict[str, tuple[str, str]] = {}
-            tq = translate(prog, prefix=f"p{k}", source=f"p{k}in", kinds=self.kinds,
+            one_day = next(iter(days[k])) if len(days[k]) == 1 else None  # (then the date is a literal)
+            tq = translate(prog, prefix=f"p{k}", source=f"p{k}in", kinds=self.kinds, as_of=one_day,
                            inputs=lambda f, k=k, s=s, j=j: names.setdefault(f, self.fact_pair(k, s, j, f)))
             ctes.extend(tq.ctes)
             ctes.append(f"p{k}out AS (SELECT *, {', '.join(tq.columns + ['TRUE AS pe_true'])} FROM {tq.last})")  # (pe_true: never an empty list)
@@ -150,8 +162,8 @@ class _Run:
             py = f"COALESCE(NOT p{k}ok OR {tq.escape} OR {'TRUE' if tq.row_wise else 'FALSE'}, TRUE) AS pe_py"
             branches.append(f"WITH {', '.join(ctes)} SELECT {', '.join(['row_id'] + carried + cols + [py])} FROM p{k}out")
         nulls = [f"CAST(NULL AS {_SQL_TYPES[self.kinds[o]]}) AS {q(o)}" for o in self.outcomes]
-        unknown = con.execute(f"WITH {ctes[0]}, {ctes[1]} SELECT count(*) FROM pe_base WHERE pe_prog = -1").fetchone()[0]
-        if unknown:  # rows whose subject, jurisdiction or date the python engine reports
+        self.unknown = unknown
+        if unknown:
             branches.append(f"WITH {', '.join(ctes[:2])} SELECT {', '.join(['row_id'] + carried + nulls + ['TRUE AS pe_py'])} "
                             "FROM pe_base WHERE pe_prog = -1")
         if len(branches) == 1:  # one program: a view, streamed from the file to the output
@@ -276,7 +288,11 @@ class _Run:
                 continue
             given, null, ok, value = self.cell(c, f)
             nullable = f.nullable or f.type.nullable
-            gate.append(f"(NOT ({given}) OR ({null}) AND {_lit(nullable)} OR NOT ({null}) AND ({ok}))")
+            if self.fmt_in == "parquet":  # given is "not null" or (nullable) TRUE: a null cell is accepted either way
+                if ok != "TRUE":
+                    gate.append(f"({null} OR {ok})")
+            else:
+                gate.append(f"(NOT ({given}) OR ({null}) AND {_lit(nullable)} OR NOT ({null}) AND ({ok}))")
             if f.has_default:
                 dflt = _lit(f.default)
                 cols.append(f"CASE WHEN NOT ({given}) THEN {dflt} WHEN {null} THEN NULL ELSE {value} END AS p{k}f{i}")
@@ -304,16 +320,25 @@ class _Run:
     # --------------------------------------------------------------------------------------- out
     def write(self) -> None:
         con, res = self.con, self.result
-        ids = [r for (r,) in con.execute("SELECT row_id FROM decided WHERE pe_py ORDER BY row_id").fetchall()]
+        ids = None if self.unknown == 0 else \
+            [r for (r,) in con.execute("SELECT row_id FROM decided WHERE pe_py ORDER BY row_id").fetchall()]
         carried = [q(c) for c in self.reader.carried]
         outs = [q(o) for o in self.outcomes]
         opts = {"parquet": "FORMAT PARQUET", "csv": "FORMAT CSV, HEADER true", "jsonl": "FORMAT JSON"}[self.fmt_out]
         if self.fmt_out == "parquet":  # a column DuckDB proves has no NULL would be written "required": every
             con.execute("SET disabled_optimizers = 'statistics_propagation'")  # column may be null, as the python engine writes it
-        if not ids:
+        if ids is None:  # (the first try: SQL decides every row, else DuckDB stops at the first it does not)
+            import duckdb
+
             sel = ", ".join(carried + outs + ["CAST(NULL AS VARCHAR) AS error"])
-            res.rows = con.execute(f"COPY (SELECT {sel} FROM decided) TO {_lit(str(self.out))} ({opts})").fetchone()[0]
-            return
+            try:
+                res.rows = con.execute(f"COPY (SELECT {sel} FROM decided WHERE NOT pe_py OR error({_lit(_ROW_WISE)})) "
+                                       f"TO {_lit(str(self.out))} ({opts})").fetchone()[0]
+                return
+            except duckdb.Error as e:
+                if _ROW_WISE not in str(e):
+                    raise
+            ids = [r for (r,) in con.execute("SELECT row_id FROM decided WHERE pe_py ORDER BY row_id").fetchall()]
         self.decide_row_wise(ids)
         sel = ", ".join([f"d.{c}" for c in carried] + [f"CASE WHEN d.pe_py THEN p.{o} ELSE d.{o} END AS {o}" for o in outs]
                         + ["p.error AS error"])

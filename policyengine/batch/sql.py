@@ -8,6 +8,17 @@ combination of rules follow :mod:`policyengine.evaluate` exactly.  Every pair is
 computed once, in a chain of SELECTs by depth, so the query grows with the rules, never
 exponentially, and every SQL engine reads it (no alias is read in the SELECT that names it).
 
+What each row pays for is kept small (each step measured, see ``benchmarks/README.md``): the
+same expression — layers restate rules, rules share conditions — is one column; a flag that is
+the constant FALSE (a literal, a default, a parameter) or another column is no column of its own
+and folds away in the expressions that read it; ``and``/``or`` and the ``all``/``any``
+combinations are SQL's AND/OR, whose three answers are Kleene's, as the engine's; an ordered enum
+compared with a written value is a membership test; tiers leave out the bounds earlier tiers
+settle; where every row is decided on one day (``translate(..., as_of=day)``) the date is a
+literal and a parameter's value in force on it is decided here, once.  None of these needs a
+construct of DuckDB's own: they are standard SQL's ``IS [NOT] TRUE/FALSE``, ``CASE``, ``IN`` and
+``AND``/``OR``.
+
 What the translation cannot express exactly raises :class:`Untranslatable` with the reason:
 aggregates over lists and record fields, decimal arithmetic and literals, division,
 products that might pass the engine's bound, functions other than the date ones.  The outcome
@@ -71,25 +82,39 @@ def _lit(v: Any) -> str:
 class _Select:
     """The pairs (value, undetermined) of one query, each named once and placed at the depth of
     the deepest pair it reads plus one: the query is a chain of SELECTs, each adding the columns
-    of one depth to those of the one before, so that no expression is ever written twice."""
+    of one depth to those of the one before, so that no expression is ever written twice.
+
+    The same expression asked for twice (layers restate rules, rules share conditions) is the
+    same column; a flag that is a constant or another column is not a column of its own: an
+    expression that can never be undetermined costs one column, not two."""
 
     def __init__(self, prefix: str = "", source: str = "batch_rows"):
         self.levels: list[list[str]] = []
         self.depth: dict[str, int] = {}
+        self.memo: dict[tuple[str, str], tuple[str, str]] = {}
         self.n = 0
         self.prefix, self.source = prefix, source
 
     def pair(self, v: str, m: str) -> tuple[str, str]:
         if m == "FALSE" and (v.isidentifier() or v in ("NULL", "TRUE", "FALSE")):
             return v, m
+        key = (v, m)
+        got = self.memo.get(key)
+        if got is not None:
+            return got
         self.n += 1
         name = f"{self.prefix}x{self.n}"
         level = max((self.depth[r] for r in _REF.findall(v + " " + m)), default=-1) + 1
         while len(self.levels) <= level:
             self.levels.append([])
-        self.levels[level] += [f"{v} AS {name}v", f"{m} AS {name}m"]
-        self.depth[f"{name}v"] = self.depth[f"{name}m"] = level
-        return f"{name}v", f"{name}m"
+        self.levels[level].append(f"{v} AS {name}v")
+        self.depth[f"{name}v"] = level
+        if not (m.isidentifier() or m in ("TRUE", "FALSE")):
+            self.levels[level].append(f"{m} AS {name}m")
+            self.depth[f"{name}m"] = level
+            m = f"{name}m"
+        self.memo[key] = got = (f"{name}v", m)
+        return got
 
     def ctes(self) -> tuple[list[str], str]:
         ctes, src = [], self.source
@@ -107,12 +132,32 @@ class _Select:
 _REF = re.compile(r"\b[a-z0-9_]*x[0-9]+[vm]\b")
 
 
-def translate(prog, *, prefix: str = "", source: str = "batch_rows", inputs=None, kinds=None) -> Query:
+def _or(*flags: str) -> str:
+    """The disjunction of undetermined flags, constants folded (most flags are FALSE)."""
+    xs = [x for x in dict.fromkeys(flags) if x != "FALSE"]
+    if "TRUE" in xs:
+        return "TRUE"
+    return "FALSE" if not xs else xs[0] if len(xs) == 1 else "(" + " OR ".join(xs) + ")"
+
+
+def _when(test: str, then: str, orelse: str) -> str:
+    """``CASE WHEN test THEN then ELSE orelse END`` for flags, folded where it can be."""
+    if test == "FALSE" or then == orelse:
+        return orelse
+    if test == "TRUE":
+        return then
+    return f"CASE WHEN {test} THEN {then} ELSE {orelse} END"
+
+
+def translate(prog, *, prefix: str = "", source: str = "batch_rows", inputs=None, kinds=None,
+              as_of: _dt.date | None = None) -> Query:
     """The program's outcomes as SQL.  ``inputs`` names the (value, missing) columns of each fact
     (``inputs(fact) -> (value column, missing column)``); by default the query reads ``f0``/``m0``, ...
     from ``source`` and lists them in ``Query.facts``.  ``prefix`` keeps the names of several
     programs' columns apart in one query; ``kinds`` (outcome -> type kind) casts each outcome to its
-    SQL type."""
+    SQL type.  ``as_of``, where every row the query reads is decided on that one day, makes the date
+    a literal instead of the column ``as_of``: what depends on the date alone (a parameter's value in
+    force) is then decided once, here, not on every row."""
     st = prog.steps
     sel = _Select(prefix, source)
     facts: dict[str, tuple[str, str]] = {}
@@ -122,7 +167,7 @@ def translate(prog, *, prefix: str = "", source: str = "batch_rows", inputs=None
         if name in st.consts:
             return _lit(st.consts[name]), "FALSE"
         if name == "as_of":
-            return "as_of", "FALSE"
+            return ("as_of" if as_of is None else _lit(as_of)), "FALSE"
         got = local.get(name)
         if isinstance(got, str):
             raise Untranslatable(got)
@@ -138,7 +183,7 @@ def translate(prog, *, prefix: str = "", source: str = "batch_rows", inputs=None
             return facts[name]
         return "NULL", "TRUE"  # an outcome no layer in force defines: undetermined
 
-    ex = _Expr(st.env, sel, resolve)
+    ex = _Expr(st.env, sel, resolve, as_of)
     ex.facts = st.facts
     done_tables: set[str] = set()
     for n in st.order:
@@ -176,7 +221,7 @@ def translate(prog, *, prefix: str = "", source: str = "batch_rows", inputs=None
             continue
         v, m = got
         cast = _CASTS.get(kinds.get(o, "")) if kinds else None
-        val = f"CASE WHEN {m} THEN NULL ELSE {v} END"
+        val = _when(m, "NULL", v)
         cols.append(f"{f'CAST({val} AS {cast})' if cast else val} AS {prefix}o{k}")
         outputs[o] = f"{prefix}o{k}"
     escape = "FALSE"
@@ -212,10 +257,14 @@ def _output(ex: "_Expr", st, name: str) -> tuple[str, str]:
         b = ex.expr(fold(body.node, st.consts, st.env))
         if r.when is not None:  # (b if w is not False else None)
             b = ex.sel.pair(f"CASE WHEN {w[0]} IS FALSE THEN NULL ELSE {b[0]} END",
-                            f"CASE WHEN {w[0]} IS FALSE THEN FALSE ELSE {b[1]} END")
+                            _when(f"{w[0]} IS FALSE", "FALSE", b[1]))
         if r.deadline is not None:  # not reached before its deadline: pending (null), as evaluate decides it
             a = ex.resolve("as_of")[0]
-            b = ex.sel.pair(f"CASE WHEN {b[0]} IS TRUE OR {b[1]} OR {a} >= {_lit(r.deadline)} THEN {b[0]} ELSE NULL END", b[1])
+            passed = ex.on is not None and ex.on >= r.deadline
+            if not passed:
+                late = "FALSE" if ex.on is not None else f"{a} >= {_lit(r.deadline)}"
+                b = ex.sel.pair(f"CASE WHEN {_or(f'{b[0]} IS TRUE', b[1], late)} THEN {b[0]} "
+                                "ELSE NULL END", b[1])
         contrib.append((r.kind, w, b, r.when is not None))
     mode = st.modes[name]
     parts = []  # (value, undetermined, does-not-apply)
@@ -223,15 +272,14 @@ def _output(ex: "_Expr", st, name: str) -> tuple[str, str]:
         if not has_when:
             parts.append((bv, bm, "FALSE"))
         elif kind in _CONDITION_KINDS:  # True if w is False else (b if w is True or b is True else _unk(w, b))
-            p = ex.sel.pair(f"CASE WHEN {wv} IS FALSE THEN TRUE WHEN {wv} IS TRUE OR {bv} IS TRUE THEN {bv} ELSE NULL END",
-                            f"CASE WHEN {wv} IS FALSE THEN FALSE WHEN {wv} IS TRUE OR {bv} IS TRUE THEN {bm} "
-                            f"ELSE ({wm} OR {bm}) END")
+            p = ex.sel.pair(f"((NOT {wv}) OR {bv})",  # (Kleene's OR: the same three answers)
+                            _when(f"{wv} IS FALSE", "FALSE", _when(f"{wv} IS TRUE OR {bv} IS TRUE", bm, _or(wm, bm))))
             parts.append((p[0], p[1], "FALSE"))
         else:  # NA if w is False else (b if w is True else _unk(w, b))
             if mode == "all":
                 raise Untranslatable("a value rule with a condition inside an 'all' outcome")
             p = ex.sel.pair(f"CASE WHEN {wv} IS TRUE THEN {bv} ELSE NULL END",
-                            f"CASE WHEN {wv} IS FALSE THEN FALSE WHEN {wv} IS TRUE THEN {bm} ELSE ({wm} OR {bm}) END")
+                            _when(f"{wv} IS FALSE", "FALSE", _when(f"{wv} IS TRUE", bm, _or(wm, bm))))
             parts.append((p[0], p[1], f"({wv} IS FALSE)"))
     if not parts:
         return "NULL", "FALSE"
@@ -241,39 +289,67 @@ def _output(ex: "_Expr", st, name: str) -> tuple[str, str]:
 def _combine(sel: _Select, mode: str, parts: list[tuple[str, str, str]]) -> tuple[str, str]:
     """``evaluate.combine`` over (value, undetermined, does-not-apply) triples."""
     if mode in ("all", "any"):
-        stop, go = ("FALSE", "TRUE") if mode == "all" else ("TRUE", "FALSE")
-        # all: a rule that does not apply counts as True; any: it is left out
-        hit = " OR ".join(f"(NOT {na} AND {v} IS {stop})" for v, m, na in parts)
-        every = " AND ".join(f"({na} OR {v} IS {go})" for v, m, na in parts)
-        anym = " OR ".join(f"(NOT {na} AND {m})" for v, m, na in parts)
-        v = f"CASE WHEN {hit} THEN {stop} WHEN {every} THEN {go} ELSE NULL END"
-        return sel.pair(v, f"(NOT ({hit}) AND NOT ({every}) AND ({anym}))")
+        # all: False if one is False, True if every one is True, else None — SQL's AND (Kleene's logic, as
+        # the engine's); a rule that does not apply counts as True.  any: SQL's OR; a rule that does not
+        # apply is left out.  Undetermined: no answer (NULL) and a rule that applies undetermined.
+        if mode == "all":
+            terms = [v if na == "FALSE" else f"({na} OR {v})" for v, m, na in parts]
+        else:
+            terms = [v if na == "FALSE" else f"(NOT {na} AND {v})" for v, m, na in parts]
+        terms = list(dict.fromkeys(terms))
+        v = sel.pair(terms[0] if len(terms) == 1 else "(" + (" AND " if mode == "all" else " OR ").join(terms) + ")", "FALSE")[0]
+        anym = _any_undetermined(parts)
+        return v, "FALSE" if anym == "FALSE" else sel.pair(f"({v} IS NULL AND {anym})", "FALSE")[0]
     if mode == "override":  # the last rule that applies
         v, m = "NULL", "FALSE"
         for pv, pm, na in parts:
-            v = f"CASE WHEN {na} THEN {v} ELSE {pv} END"
-            m = f"CASE WHEN {na} THEN {m} ELSE {pm} END"
-            v, m = sel.pair(v, m)
+            v, m = sel.pair(_when(na, v, pv), _when(na, m, pm))
         return v, m
     if mode in ("max", "min"):
         f = "GREATEST" if mode == "max" else "LEAST"
         vals = ", ".join(f"CASE WHEN {na} THEN NULL ELSE {v} END" for v, m, na in parts)
-        anym = " OR ".join(f"(NOT {na} AND {m})" for v, m, na in parts)
+        anym = _any_undetermined(parts)
         # GREATEST/LEAST skip NULLs in DuckDB, as combine skips None; any undetermined value decides
-        return sel.pair(f"CASE WHEN {anym} THEN NULL ELSE {f}({vals}) END", f"({anym})")
+        return sel.pair(_when(anym, "NULL", f"{f}({vals})"), anym)
     raise Untranslatable(f"the combination '{mode}'")
+
+
+def _any_undetermined(parts: list[tuple[str, str, str]]) -> str:
+    """Whether a rule that applies is undetermined (FALSE where no rule can be)."""
+    return _or(*(m if na == "FALSE" else f"(NOT {na} AND {m})" for v, m, na in parts if m != "FALSE"))
+
+
+def _tier_arms(x: str, tiers) -> list[str]:
+    """The WHEN arms of a tier chain in the order tiers are tried, without the bounds that earlier
+    arms settle (above ``hi``/below ``lo`` every value is taken already) nor the trailing arms that
+    give the ELSE's 0 — the same answer in fewer comparisons."""
+    arms: list[tuple[str, int]] = []
+    hi = lo = None  # every value >= hi / <= lo is taken by an earlier arm
+    for t in tier_order(tiers):
+        a = t.min if t.min is None or lo is None or t.min - 1 > lo else None
+        b = t.max if t.max is None or hi is None or t.max + 1 < hi else None
+        cond = " AND ".join(filter(None, [f"{x} >= {a}" if a is not None else "",
+                                          f"{x} <= {b}" if b is not None else ""])) or "TRUE"
+        arms.append((cond, t.points))
+        if t.max is None or hi is not None and t.max + 1 >= hi:  # the tier joins the values taken above
+            hi = -1 if t.min is None else t.min if hi is None else min(hi, t.min)
+            if t.min is None:
+                break  # every value is taken
+        if t.min is None or lo is not None and t.min - 1 <= lo:
+            lo = 1 if t.max is None else t.max if lo is None else max(lo, t.max)
+            if t.max is None:
+                break
+    while arms and arms[-1][1] == 0:
+        arms.pop()
+    return [f"WHEN {c} THEN {pts}" for c, pts in arms]
 
 
 def _table(ex: "_Expr", st, t) -> tuple[tuple[str, str], tuple[str, str]]:
     pts, unknown = [], []
     for it in t.items:
         x = ex.expr(fold(it.value.node, st.consts, st.env))
-        whens = []
-        for tier in tier_order(it.tiers):
-            cond = " AND ".join(filter(None, [f"{x[0]} >= {tier.min}" if tier.min is not None else "",
-                                              f"{x[0]} <= {tier.max}" if tier.max is not None else ""])) or "TRUE"
-            whens.append(f"WHEN {cond} THEN {tier.points}")
-        pts.append(f"(CASE {' '.join(whens)} ELSE 0 END)")
+        whens = _tier_arms(x[0], it.tiers)
+        pts.append(f"(CASE {' '.join(whens)} ELSE 0 END)" if whens else "0")
         unknown.append(f"{x[0]} IS NULL")  # null or undetermined: the score is undetermined
     for b in t.bonus:
         y = ex.expr(fold(b.points.node, st.consts, st.env))
@@ -287,13 +363,13 @@ def _table(ex: "_Expr", st, t) -> tuple[tuple[str, str], tuple[str, str]]:
         cond = " AND ".join(filter(None, [f"{s[0]} >= {band.min}" if band.min is not None else "",
                                           f"{s[0]} <= {band.max}" if band.max is not None else ""])) or "TRUE"
         chain = f"CASE WHEN {cond} THEN {_lit(band.grade)} ELSE {chain} END"
-    g = ex.sel.pair(f"CASE WHEN {s[1]} THEN NULL ELSE {chain} END", s[1])
+    g = ex.sel.pair(_when(s[1], "NULL", chain), s[1])
     return s, g
 
 
 class _Expr:
-    def __init__(self, env, sel: _Select, resolve):
-        self.env, self.sel, self.resolve = env, sel, resolve
+    def __init__(self, env, sel: _Select, resolve, on: _dt.date | None = None):
+        self.env, self.sel, self.resolve, self.on = env, sel, resolve, on  # on: the rows' one date, if known
         self.facts: dict = {}
         self.escapes: list[str] = []  # conditions under which SQL does not decide a row (row-wise instead)
 
@@ -317,16 +393,16 @@ class _Expr:
                 if lit is None or not _bounded_product(other, lit.value, self.env) or abs(lit.value) > 1000:
                     raise Untranslatable("a product that may pass the bound")
             a, b = self.expr(n.left), self.expr(n.right)
-            return P(f"({a[0]} {n.op} {b[0]})", f"({a[1]} OR {b[1]})")
+            return P(f"({a[0]} {n.op} {b[0]})", _or(a[1], b[1]))
         if isinstance(n, A.Compare):
             return self.compare(n)
         if isinstance(n, A.BoolOp):
             a, b = self.expr(n.left), self.expr(n.right)
-            stop, go = ("FALSE", "TRUE") if n.op == "and" else ("TRUE", "FALSE")
-            hit = f"({a[0]} IS {stop} OR {b[0]} IS {stop})"
-            both = f"({a[0]} IS {go} AND {b[0]} IS {go})"
-            return P(f"CASE WHEN {hit} THEN {stop} WHEN {both} THEN {go} ELSE NULL END",
-                     f"(NOT {hit} AND ({a[1]} OR {b[1]}))")
+            # SQL's AND and OR are Kleene's, as the engine's: False and anything is False, ...; undetermined
+            # where a side is and the other does not settle it
+            stop = "FALSE" if n.op == "and" else "TRUE"
+            m = _or(*(f"({x[1]} AND {y[0]} IS NOT {stop})" for x, y in ((a, b), (b, a)) if x[1] != "FALSE"))
+            return P(f"({a[0]} {n.op.upper()} {b[0]})", m)
         if isinstance(n, A.Not):
             a = self.expr(n.operand)
             return P(f"(NOT {a[0]})", a[1])
@@ -341,10 +417,11 @@ class _Expr:
             null_in = (not has_null) if n.negated else has_null
             if n.negated:
                 test = f"NOT ({test})"
-            return P(f"CASE WHEN {a[1]} THEN NULL WHEN {a[0]} IS NULL THEN {_lit(null_in)} ELSE {test} END", a[1])
+            return P(_when(a[1], "NULL", f"CASE WHEN {a[0]} IS NULL THEN {_lit(null_in)} ELSE {test} END"), a[1])
         if isinstance(n, A.If):
             c, t, e = self.expr(n.cond), self.expr(n.then), self.expr(n.orelse)
             return P(f"CASE WHEN {c[0]} IS TRUE THEN {t[0]} WHEN {c[0]} IS FALSE THEN {e[0]} ELSE NULL END",
+                     "FALSE" if t[1] == e[1] == c[1] == "FALSE" else
                      f"CASE WHEN {c[0]} IS TRUE THEN {t[1]} WHEN {c[0]} IS FALSE THEN {e[1]} ELSE {c[1]} END")
         if isinstance(n, A.Call):
             if n.func in ("year_of", "month_of", "day_of"):
@@ -363,12 +440,12 @@ class _Expr:
                 # a period whose length is a parameter's value on an event's day: bounded by the history's values
                 a, b = self.expr(n.args[0]), self.expr(n.args[1])
                 months = f"({b[0]}) * 12" if n.func == "years_after" else f"({b[0]})"
-                return P(f"CAST(CAST({a[0]} AS DATE) + INTERVAL ({months}) MONTH AS DATE)", f"({a[1]} OR {b[1]})")
+                return P(f"CAST(CAST({a[0]} AS DATE) + INTERVAL ({months}) MONTH AS DATE)", _or(a[1], b[1]))
             if n.func == "in_force_on" and isinstance(n.args[1], A.Literal) and hasattr(n.args[1].value, "since"):
                 return self.in_force_on(n.args[0], n.args[1].value)
             if n.func == "len" and isinstance(n.args[0], A.Name) and n.args[0].name in self.facts:
                 a = self.expr(n.args[0])
-                return P(f"CASE WHEN {a[1]} OR {a[0]} IS NULL THEN NULL ELSE CAST(len({a[0]}) AS BIGINT) END", a[1])
+                return P(f"CASE WHEN {_or(a[1], f'{a[0]} IS NULL')} THEN NULL ELSE CAST(len({a[0]}) AS BIGINT) END", a[1])
             raise Untranslatable(f"the function {n.func}()")
         if isinstance(n, A.Aggregate):
             return self.aggregate(n)
@@ -413,7 +490,7 @@ class _Expr:
                 raise Untranslatable(f"{n.func}() over {t.kind} values")
         else:
             raise Untranslatable(f"the aggregate {n.func}()")
-        return self.sel.pair(f"CASE WHEN {src[1]} OR {src[0]} IS NULL THEN NULL ELSE {agg} END", src[1])
+        return self.sel.pair(f"CASE WHEN {_or(src[1], f'{src[0]} IS NULL')} THEN NULL ELSE {agg} END", src[1])
 
     def in_force_on(self, day_node, h) -> tuple[str, str]:
         """``runtime._in_force_on`` over a parameter's history: the value of the day (or of the first rule
@@ -425,9 +502,14 @@ class _Expr:
             arms = " ".join(f"WHEN {x} >= {_lit(start)} THEN {_lit(v)}" for start, v in reversed(h.since))
             return f"(CASE {arms} ELSE NULL END)" if arms else "NULL"
 
-        after = " ".join(f"WHEN {day[0]} < {_lit(start)} AND {_lit(start)} <= {a} THEN {_lit(v)}"
-                         for start, v in h.since if v is not None)
-        now = self.sel.pair(at(a), "FALSE")[0]
+        if self.on is not None:  # the rows' day is known: the value in force on it, and the rules begun by then
+            now = _lit(next((v for start, v in reversed(h.since) if self.on >= start), None))
+            after = " ".join(f"WHEN {day[0]} < {_lit(start)} THEN {_lit(v)}"
+                             for start, v in h.since if v is not None and start <= self.on)
+        else:
+            after = " ".join(f"WHEN {day[0]} < {_lit(start)} AND {_lit(start)} <= {a} THEN {_lit(v)}"
+                             for start, v in h.since if v is not None)
+            now = self.sel.pair(at(a), "FALSE")[0]
         then = self.sel.pair(f"COALESCE({at(f'LEAST({day[0]}, {a})')}, (CASE {after} ELSE NULL END))" if after
                              else at(f"LEAST({day[0]}, {a})"), "FALSE")[0]
         kinder = {"higher": f"{now} > {then}", "lower": f"{now} < {then}"}.get(h.favourable, "FALSE")
@@ -449,16 +531,26 @@ class _Expr:
                     raise Untranslatable("comparing values other than numbers, dates and text")
         a, b = self.expr(n.left), self.expr(n.right)
         if rank is not None:
+            lits = [isinstance(x, A.Literal) and x.value in rank for x in (n.right, n.left)]
+            if any(lits):  # against a written-out value: membership, the ranks compared here
+                side, k = (a[0], rank[n.right.value]) if lits[0] else (b[0], rank[n.left.value])
+                op = n.op if lits[0] else {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[n.op]
+                test = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__}[op]
+                kept = [x for x, r in rank.items() if test(r, k)]
+                return P(f"({side} IN ({', '.join(_lit(x) for x in kept)}))" if kept else
+                         f"CASE WHEN {side} IS NULL THEN NULL ELSE FALSE END", _or(a[1], b[1]))
+
             def ranked(x):
                 return "CASE " + x + " " + " ".join(f"WHEN {_lit(k)} THEN {v}" for k, v in rank.items()) + " END"
-            return P(f"({ranked(a[0])} {n.op} {ranked(b[0])})", f"({a[1]} OR {b[1]})")
+            return P(f"({ranked(a[0])} {n.op} {ranked(b[0])})", _or(a[1], b[1]))
         if n.op in ("==", "!="):
             if isinstance(n.right, A.Literal) and n.right.value is None:
                 test = "IS NULL" if n.op == "==" else "IS NOT NULL"
-                return P(f"CASE WHEN {a[1]} THEN NULL ELSE {a[0]} {test} END", a[1])
+                return P(_when(a[1], "NULL", f"{a[0]} {test}"), a[1])
             op = "IS NOT DISTINCT FROM" if n.op == "==" else "IS DISTINCT FROM"  # None == None is true
-            return P(f"CASE WHEN {a[1]} OR {b[1]} THEN NULL ELSE {a[0]} {op} {b[0]} END", f"({a[1]} OR {b[1]})")
-        return P(f"({a[0]} {n.op} {b[0]})", f"({a[1]} OR {b[1]})")
+            either = _or(a[1], b[1])
+            return P(_when(either, "NULL", f"{a[0]} {op} {b[0]}"), either)
+        return P(f"({a[0]} {n.op} {b[0]})", _or(a[1], b[1]))
 
 
 def render(sql: str, dialect: str) -> str:
