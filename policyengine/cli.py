@@ -15,7 +15,6 @@ import functools
 import os
 import re
 import sys
-import unicodedata
 
 from .diagnostics import CODES, PolicyError, Severity, Text, _display_width, printable, render_all, resolve_lang, sort_key
 from .explain import dumps
@@ -116,7 +115,7 @@ def _cut(text: str, room: int) -> str:
         return text
     used = 0
     for i, ch in enumerate(text):
-        used += _columns(ch)
+        used += _display_width(ch)
         if used > room - 1:
             return text[:i] + "…"
     return text
@@ -235,10 +234,6 @@ _ARGPARSE = {"usage": Text("用法：", "usage: "), "positional": Text("位置�
              "options": Text("选项", "options"), "help": Text("显示这段帮助并退出", "show this help message and exit")}
 
 
-def _columns(ch: str) -> int:
-    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
-
-
 _NO_LINE_START = set("，。、：；）」』！？")  # (Chinese punctuation stays at the end of the line before)
 
 
@@ -247,7 +242,7 @@ def _wrap(text: str, width: int) -> list[str]:
     counts characters, and Chinese help would run past the edge); a run of ASCII is not broken."""
     lines, line, used = [], "", 0
     for tok in re.findall(r"[!-~]+|\s+|.", " ".join(text.split())):
-        w = sum(_columns(c) for c in tok)
+        w = _display_width(tok)
         if tok.isspace():
             if line:
                 line, used = line + " ", used + 1
