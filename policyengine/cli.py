@@ -291,11 +291,13 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--subject", help="the subject of every row (else the 'subject' column)")
     b.add_argument("--jurisdiction", help="the jurisdiction of every row (else the 'jurisdiction' column)")
     b.add_argument("--as-of", help="the date of every row, YYYY-MM-DD (else the 'as_of' column)")
-    b.add_argument("--engine", choices=["duckdb", "python"], default="duckdb")
+    b.add_argument("--engine", choices=["duckdb", "python", "spark"], default="duckdb")
     b.add_argument("--explain", action="store_true", help="add an 'explanation' column (JSON)")
     b.add_argument("--chunk-rows", type=int, default=10_000, help="rows held in memory at once (default 10000)")
     b.add_argument("--memory-limit", help="duckdb: the memory the query may use, such as 2GB (past it, it spills to disk)")
     b.add_argument("--threads", type=int, help="duckdb: the threads the query may use (default: every core)")
+    b.add_argument("--master", help="spark: the cluster's master URL, such as yarn or spark://host:7077 "
+                                    "(default: $SPARK_MASTER, else spark-submit's, else local[*])")
     b.set_defaults(fn=cmd_batch)
 
     d = sub.add_parser("diff", parents=[common, pol, lang], help="semantic diff of two policy versions",
@@ -333,7 +335,7 @@ def cmd_batch(a) -> int:
         return 2
     r = run_batch(_policies(a), a.input, a.out, subject=a.subject, jurisdiction=a.jurisdiction, as_of=a.as_of,
                   engine=a.engine, explain=a.explain, lang=a.lang, chunk_rows=a.chunk_rows,
-                  memory_limit=a.memory_limit, threads=a.threads)
+                  memory_limit=a.memory_limit, threads=a.threads, master=a.master)
     if r.row_wise:
         _say(a, "note", Text(f"SQL 翻译无法表达 {'、'.join(r.row_wise)}：这些结果逐行计算",
                              f"the SQL translation cannot express {', '.join(r.row_wise)}: decided row by row"))
