@@ -35,9 +35,12 @@ from ..diagnostics import Diagnostic, PolicyError, Span, Text
 from .io import Writer, jsonl_row
 from .sql import INT_BOUND, _lit, _records_of, translate
 
-__all__ = ["NotSpark", "run_spark", "spark_sql", "session"]
+__all__ = ["NotSpark", "run_spark", "spark_sql", "session", "MIN_ROWS_PER_PROGRAM"]
 
 _EARLY, _LATE = _dt.date(1000, 1, 1), _dt.date(9000, 1, 1)
+# Planning one program's query takes Spark seconds: the rows of a program with fewer rows than this
+# are decided by the public API on the driver (from the cells Spark read) instead
+MIN_ROWS_PER_PROGRAM = 1_000
 _SQL_TYPES = {"bool": "BOOLEAN", "int": "BIGINT", "date": "DATE", "enum": "STRING", "string": "STRING"}
 _DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\\z"  # (\z: Java's $ would also match before a final newline)
 _INT_RE = r"^-?[0-9]{1,15}\\z"
@@ -172,8 +175,8 @@ class _Run:
             df = (spark.read.schema(schema).option("header", "true").option("multiLine", "true")
                   .option("quote", '"').option("escape", '"').option("mode", "PERMISSIVE")
                   .option("columnNameOfCorruptRecord", "pe_corrupt").option("encoding", "UTF-8").csv(path)).cache()
+            self.kept.append(df)
             if blank or df.filter(F.col("pe_corrupt").isNotNull()).limit(1).count():
-                df.unpersist()
                 raise NotSpark("a row with another number of cells than the header, or a blank line")
             df = df.drop("pe_corrupt")
         else:
@@ -198,14 +201,24 @@ class _Run:
         return df.withColumn("pe_lineno", first + (F.col("row_id") - F.shiftleft(F.col("pe_part").cast("long"), 33)) + 1)
 
     def run(self) -> None:
+        self.kept: list = []  # DataFrames cached while the run lasts
+        try:
+            self.decide()
+        finally:
+            for d in self.kept:
+                d.unpersist()
+
+    def decide(self) -> None:
         df = self.read()
+        if self.fmt_in == "jsonl":
+            self.result.notes.append(Text("JSON Lines 的输入：Spark 读取各行，每一行经由公共接口计算",
+                                          "JSON Lines input: Spark reads the lines, every row is decided through "
+                                          "the public API"))
+        if self.explain:
+            self.result.notes.append(Text("--explain：每一行都经由公共接口计算，由它记录解释",
+                                          "--explain: every row is decided through the public API, which records "
+                                          "the explanation"))
         if self.fmt_in == "jsonl" or self.explain:
-            reason = Text("JSON Lines 的输入：Spark 读取各行，每一行经由公共接口计算",
-                          "JSON Lines input: Spark reads the lines, every row is decided through the public API") \
-                if self.fmt_in == "jsonl" else \
-                Text("--explain：每一行都经由公共接口计算，由它记录解释",
-                     "--explain: every row is decided through the public API, which records the explanation")
-            self.result.notes.append(reason)
             self.write(df.orderBy("row_id"), every_row=True)
             return
         self.types = {f.name: _kind_of(f.dataType) for f in df.schema.fields if f.name in self.columns}
@@ -217,12 +230,23 @@ class _Run:
 
         spark = self.spark
         case = self.case_columns()
-        counted = df.select(*[F.expr(e).alias(f"pe_c{i}") for i, e in enumerate(case)]).distinct().collect()
+        counted = df.groupBy(*[F.expr(e).alias(f"pe_c{i}") for i, e in enumerate(case)]).count().collect()
+        found = [(tuple(r)[:3], self.program(*tuple(r)[:3]), r[3]) for r in counted]
+        rows_of: dict[int, int] = {}
+        for _, got, n in found:
+            if got is not None:
+                rows_of[id(got[0])] = rows_of.get(id(got[0]), 0) + n
+        few = {p for p, n in rows_of.items() if n < MIN_ROWS_PER_PROGRAM}
+        if few:
+            self.result.notes.append(Text(
+                f"{len(few)} 个程序各自少于 {MIN_ROWS_PER_PROGRAM:,} 行：为它们规划 Spark 查询比逐行计算更慢，"
+                "这些行经由公共接口计算",
+                f"{len(few)} program(s) with fewer than {MIN_ROWS_PER_PROGRAM:,} rows each: planning their Spark "
+                "queries would take longer than deciding, their rows are decided through the public API"))
         progs: dict[int, tuple] = {}
         arms, dates = [], []
-        for s, j, a in (tuple(r) for r in counted):
-            got = self.program(s, j, a)
-            if got is None:
+        for (s, j, a), got, _ in found:
+            if got is None or id(got[0]) in few:
                 continue
             prog, on = got
             k = progs.setdefault(id(prog), (len(progs), prog, s, j))[0]
@@ -261,6 +285,8 @@ class _Run:
         out = parts[0]
         for p in parts[1:]:
             out = out.unionByName(p)
+        # (kept once computed: sorting samples the rows first, then reads them again)
+        self.kept.append(out.persist())
         return out.orderBy("row_id")
 
     def case_columns(self) -> tuple[str, str, str]:
