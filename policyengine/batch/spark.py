@@ -33,11 +33,11 @@ from typing import Any
 
 from ..diagnostics import Diagnostic, PolicyError, Span, Text
 from .io import Writer, jsonl_row
+from .native import _Run as _NativeRun
 from .sql import INT_BOUND, _lit, _records_of, translate
 
 __all__ = ["NotSpark", "run_spark", "spark_sql", "session", "MIN_ROWS_PER_PROGRAM"]
 
-_EARLY, _LATE = _dt.date(1000, 1, 1), _dt.date(9000, 1, 1)
 # Planning one program's query takes Spark seconds: the rows of a program with fewer rows than this
 # are decided by the public API on the driver (from the cells Spark read) instead
 MIN_ROWS_PER_PROGRAM = 1_000
@@ -146,7 +146,11 @@ def run_spark(policies, src: Path, out: Path, fmt_in: str, fmt_out: str, reader,
          explain, lang, chunk_rows, result).run()
 
 
-class _Run:
+class _Run(_NativeRun):
+    """The DuckDB engine's run (:mod:`.native`) in Spark: its program lookup and the SQL of a fact's
+    enum, bounds and dates (the same in both dialects) are shared; reading, the cells' checks
+    (Spark's types, backquoted names) and writing are Spark's."""
+
     def __init__(self, spark, policies, src, out, fmt_in, fmt_out, reader, columns, outcomes, out_cols, out_types,
                  explain, lang, chunk_rows, result):
         self.spark, self.policies, self.ps = spark, policies, policies.policy_set
@@ -268,7 +272,7 @@ class _Run:
             tq = translate(prog, prefix=f"p{k}", source=f"p{k}in", kinds=self.kinds,
                            inputs=lambda f, k=k, s=s, j=j: names.setdefault(f, self.fact_pair(k, s, j, f)))
             for o, why in tq.row_wise.items():
-                self.result.row_wise_found.setdefault(f"{o} of {prog.subject} at {prog.layers.path[-1]}", why)
+                self.result_row_wise(o, prog, why)
             # each SELECT of the chain a view of its own: Spark analyses one at a time, never the whole
             for cte in tq.ctes + [f"p{k}out AS (SELECT *, {', '.join(tq.columns + ['TRUE AS pe_true'])} FROM {tq.last})"]:
                 name, body = cte.split(" AS (", 1)
@@ -302,21 +306,6 @@ class _Run:
             else:
                 out.append("CAST(NULL AS STRING)")
         return tuple(out)  # type: ignore[return-value]
-
-    def program(self, s, j, a):
-        """The program and date of one (subject, jurisdiction, as_of), or None where the python engine
-        must decide (and report) the rows."""
-        from ..fast import iso_date
-
-        on = iso_date(a) if isinstance(a, str) else None
-        if not (isinstance(s, str) and isinstance(j, str) and on is not None and _EARLY <= on < _LATE):
-            return None
-        if j not in self.ps.jurisdictions or s not in {x for o in self.ps.outputs.values() for x in o.subjects}:
-            return None
-        try:
-            return self.policies.program(j, on, s), on
-        except PolicyError:
-            return None
 
     # ----------------------------------------------------------------------- facts, checked in SQL
     def cell(self, c: str, f) -> tuple[str, str, str, str]:
@@ -366,19 +355,6 @@ class _Run:
             return given, null, f"size({bad}) = 0", col
         return given, null, "FALSE", _null_of(f)
 
-    def allowed(self, col: str, f) -> str:
-        if f.type.kind == "enum":
-            return f"{col} IN ({', '.join(_lit(v) for v in f.type.enum.values)})"
-        return "TRUE"
-
-    def bounds(self, v: str, f) -> str:
-        lo = -INT_BOUND + 1 if f.min is None else max(-INT_BOUND + 1, f.min)
-        hi = INT_BOUND - 1 if f.max is None else min(INT_BOUND - 1, f.max)
-        return f"({v} BETWEEN {lo} AND {hi})"
-
-    def dates(self, v: str) -> str:
-        return f"({v} >= {_lit(_EARLY)} AND {v} < {_lit(_LATE)})"
-
     def inputs(self, k: int, s: str, j: str) -> tuple[list[str], str]:
         """The columns of program ``k``'s facts (value, missing) and its gate: every fact cell is one the
         fast path accepts, no cell gives a fact the program does not declare."""
@@ -402,15 +378,6 @@ class _Run:
                 cols.append(f"CASE WHEN NOT ({given}) OR {null} THEN NULL ELSE {value} END AS p{k}f{i}")
                 cols.append(f"NOT ({given}) AS p{k}m{i}")
         return cols, "COALESCE(" + (" AND ".join(gate) or "TRUE") + ", FALSE)"  # (a NULL test: not accepted)
-
-    def fact_pair(self, k: int, s: str, j: str, fact: str) -> tuple[str, str]:
-        if fact in self.reader.fact_columns:
-            i = self.reader.fact_columns.index(fact)
-            return f"p{k}f{i}", f"p{k}m{i}"
-        f = self.ps.declared_facts(s, j).get(fact)
-        if f is not None and f.has_default:
-            return _lit(f.default), "FALSE"
-        return (_duck_null_of(f) if f is not None else "NULL"), "TRUE"  # (typed: a date + INTERVAL must bind)
 
     # --------------------------------------------------------------------------------------- out
     def write(self, df, *, every_row: bool) -> None:
@@ -467,12 +434,3 @@ def _null_of(f) -> str:
         inner = ", ".join(f"{q(n)}: {_SQL_TYPES[ft.kind]}" for n, ft in fields.items())
         return f"CAST(NULL AS ARRAY<STRUCT<{inner}>>)"
     return f"CAST(NULL AS {_SQL_TYPES.get(f.type.kind, 'STRING')})"
-
-
-def _duck_null_of(f) -> str:
-    """A NULL of the fact's type in the translation's dialect (DuckDB)."""
-    fields = _records_of(f.type)
-    duck = {"bool": "BOOLEAN", "int": "BIGINT", "date": "DATE", "enum": "VARCHAR", "string": "VARCHAR"}
-    if fields is not None:
-        return "CAST(NULL AS STRUCT(" + ", ".join(f"{_dq(n)} {duck[ft.kind]}" for n, ft in fields.items()) + ")[])"
-    return f"CAST(NULL AS {duck.get(f.type.kind, 'VARCHAR')})"
