@@ -86,6 +86,7 @@ def session(master: str | None = None):
                           "check --master or SPARK_MASTER"))
     spark.conf.set("spark.sql.caseSensitive", "true")  # columns are told apart as the python engine does
     spark.conf.set("spark.sql.session.timeZone", "UTC")
+    spark.conf.set("spark.sql.legacy.sizeOfNull", "false")  # size(NULL) is NULL, as DuckDB's len (Spark 3.x: -1)
     # the query is a chain of SELECTs, each naming its columns once: merged into one, each expression
     # would be written out again wherever it is read
     spark.conf.set("spark.sql.optimizer.excludedRules", "org.apache.spark.sql.catalyst.optimizer.CollapseProject")
