@@ -420,9 +420,10 @@ def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
     b.add_argument("--jurisdiction", help=t("每一行的地区（默认：jurisdiction 列）",
                                             "the jurisdiction of every row (else the 'jurisdiction' column)"))
     b.add_argument("--as-of", help=t("每一行的日期，YYYY-MM-DD（默认：as_of 列）", "the date of every row, YYYY-MM-DD (else the 'as_of' column)"))
-    b.add_argument("--engine", choices=["duckdb", "python"], default="duckdb",
-                   help=t("duckdb 把规则翻译成 SQL 计算（默认），python 逐行计算",
-                          "duckdb translates the rules into SQL (default); python decides row by row"))
+    b.add_argument("--engine", choices=["duckdb", "python", "spark"], default="duckdb",
+                   help=t("duckdb 把规则翻译成 SQL 计算（默认），python 逐行计算，spark 在 Apache Spark 上运行同一翻译",
+                          "duckdb translates the rules into SQL (default); python decides row by row; spark runs "
+                          "the same translation on Apache Spark"))
     b.add_argument("--explain", action="store_true", help=t("增加一列 'explanation'（JSON 格式的解释）",
                                                             "add an 'explanation' column (JSON)"))
     b.add_argument("--chunk-rows", type=int, default=10_000, help=t("同时放在内存里的行数（默认 10000）",
@@ -431,6 +432,10 @@ def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
                                             "duckdb: the memory the query may use, such as 2GB (past it, it spills to disk)"))
     b.add_argument("--threads", type=int, help=t("duckdb：查询可用的线程数（默认：全部 CPU 核）",
                                                  "duckdb: the threads the query may use (default: every core)"))
+    b.add_argument("--master", help=t("spark：集群的 master 地址，例如 yarn 或 spark://host:7077"
+                                      "（默认：$SPARK_MASTER，否则用 spark-submit 的设置，否则 local[*]）",
+                                      "spark: the cluster's master URL, such as yarn or spark://host:7077 "
+                                      "(default: $SPARK_MASTER, else spark-submit's, else local[*])"))
     b.set_defaults(fn=cmd_batch)
 
     d = sub.add_parser("diff", parents=[common, pol, lng], help=t("比较两个政策版本的实际差异", "semantic diff of two policy versions"),
@@ -482,7 +487,7 @@ def cmd_batch(a) -> int:
         return 2
     r = run_batch(_policies(a), a.input, a.out, subject=a.subject, jurisdiction=a.jurisdiction, as_of=a.as_of,
                   engine=a.engine, explain=a.explain, lang=a.lang, chunk_rows=a.chunk_rows,
-                  memory_limit=a.memory_limit, threads=a.threads)
+                  memory_limit=a.memory_limit, threads=a.threads, master=a.master)
     if r.row_wise:
         _say(a, "note", Text(f"SQL 翻译无法表达 {'、'.join(r.row_wise)}：这些结果逐行计算",
                              f"the SQL translation cannot express {', '.join(r.row_wise)}: decided row by row"))

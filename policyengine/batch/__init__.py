@@ -11,7 +11,9 @@ Engines:
   are tested against), streaming a chunk of rows at a time;
 * ``duckdb`` — the compiled layers translated into one SQL query over the whole input
   (:mod:`.sql`), DuckDB evaluating whole columns; an outcome the translation cannot express is
-  reported by name and decided row-wise by the public API instead, never approximated.
+  reported by name and decided row-wise by the public API instead, never approximated;
+* ``spark`` — the same query rendered for Spark SQL, on an Apache Spark cluster (:mod:`.spark`;
+  local mode ``local[*]`` when no master is configured).
 
 Memory is bounded by ``chunk_rows`` (rows held at once), not by the input.  This subpackage
 imports pyarrow and duckdb only when a Parquet file or the DuckDB engine needs them: the core
@@ -29,9 +31,10 @@ from ..diagnostics import Diagnostic, PolicyError, Span, Text
 from .io import ROW_ERROR, Writer, format_of, read_chunks
 from .rows import RowReader, error_text
 
-__all__ = ["BatchResult", "ENGINES", "run_batch", "outcome_columns"]
+__all__ = ["BatchResult", "ENGINES", "CLUSTER_ENGINES", "run_batch", "outcome_columns"]
 
-ENGINES = ("duckdb", "python")
+ENGINES = ("duckdb", "python")  # in this process
+CLUSTER_ENGINES = ("spark",)  # a JVM, a cluster: tests/test_batch_spark.py
 DEFAULT_CHUNK_ROWS = 10_000
 
 
@@ -64,16 +67,18 @@ def _usage(message: Text, where: str = "batch", hint: Text | None = None) -> Pol
 def run_batch(policies, input: str | Path, output: str | Path, *, subject: str | None = None,
               jurisdiction: str | None = None, as_of: _dt.date | str | None = None, engine: str = "duckdb",
               explain: bool = False, lang: str = "zh", chunk_rows: int = DEFAULT_CHUNK_ROWS,
-              memory_limit: str | None = None, threads: int | None = None) -> BatchResult:
+              memory_limit: str | None = None, threads: int | None = None, master: str | None = None) -> BatchResult:
     """Decide every row of ``input`` and write ``output``.  Raises :class:`PolicyError` for a problem
     with the files or the options; a malformed row only fills that row's ``error``.
 
     With the DuckDB engine, ``memory_limit`` (DuckDB's setting, such as ``"2GB"``) and ``threads``
     bound what the query may use: past the limit DuckDB spills to a temporary folder; the size of
-    the input never decides the memory."""
-    if engine not in ENGINES:
+    the input never decides the memory.  With the Spark engine, ``master`` is the cluster's (else
+    ``$SPARK_MASTER``, else spark-submit's, else ``local[*]``)."""
+    engines = ENGINES + CLUSTER_ENGINES
+    if engine not in engines:
         raise _usage(Text(f"不认识的计算引擎 {engine!r}", f"unknown engine {engine!r}"),
-                     hint=Text("可用的引擎：" + "、".join(ENGINES), "engines: " + ", ".join(ENGINES)))
+                     hint=Text("可用的引擎：" + "、".join(engines), "engines: " + ", ".join(engines)))
     if chunk_rows < 1:
         raise _usage(Text("chunk_rows 至少是 1", "chunk_rows must be at least 1"),
                      hint=Text("不写就用默认的 10000 行", "leave it out for the default of 10000 rows"))
@@ -106,6 +111,22 @@ def run_batch(policies, input: str | Path, output: str | Path, *, subject: str |
     if format_of(output, "output") == "parquet":
         out_types.update(arrow_types(ps, outcomes))
     result = BatchResult(engine=engine)
+    if engine == "spark":
+        from .spark import NotSpark, run_spark
+
+        try:
+            run_spark(policies, Path(input), Path(output), format_of(input, "input"), format_of(output, "output"),
+                      reader, columns, outcomes, out_cols, out_types, explain=explain, lang=lang,
+                      chunk_rows=chunk_rows, master=master, result=result)
+            result.row_wise = tuple(f"{k} ({why})" for k, why in sorted(result.row_wise_found.items()))
+            return result
+        except NotSpark as e:  # read and decided by the python engine instead, a chunk at a time
+            engine = "python"
+            result = BatchResult(engine=engine, notes=[Text(f"Spark 读取这个输入的方式与 python 引擎不同（{e}）："
+                                                            "改为由 python 引擎分块读取并计算各行",
+                                                            f"Spark does not read this input as the python engine "
+                                                            f"does ({e}): the python engine reads and decides the "
+                                                            "rows, a chunk at a time")])
     if engine == "duckdb" and not explain:
         from .native import NotNative, run_native
 

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 from ..diagnostics import Diagnostic, PolicyError, Span, Text
 
-__all__ = ["FORMATS", "format_of", "read_chunks", "Writer", "ROW_ERROR"]
+__all__ = ["FORMATS", "format_of", "read_chunks", "jsonl_row", "Writer", "ROW_ERROR"]
 
 FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl"}
 ROW_ERROR = "\x00row-error"  # the key under which a reader reports a row it could not read
@@ -125,14 +125,9 @@ def _jsonl(p: Path, n: int):
         with p.open("rb") as fh:
             chunk: list[dict] = []
             for i, raw in enumerate(fh, 1):
-                if not raw.strip():
+                row = jsonl_row(i, raw)
+                if row is None:
                     continue
-                try:
-                    row = json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_constant=_no_constant)
-                except (UnicodeDecodeError, ValueError) as e:
-                    row = {ROW_ERROR: f"line {i}: not JSON ({e})"}
-                if not isinstance(row, dict):
-                    row = {ROW_ERROR: f"line {i}: a row is a JSON object, not {type(row).__name__}"}
                 chunk.append(row)
                 if len(chunk) >= n:
                     yield chunk
@@ -140,6 +135,20 @@ def _jsonl(p: Path, n: int):
             if chunk:
                 yield chunk
     return list(cols), {}, gen()
+
+
+def jsonl_row(i: int, raw: bytes) -> dict | None:
+    """Line ``i`` of a JSON Lines file as a row (None for a blank line; a row error for one that is
+    not a JSON object)."""
+    if not raw.strip():
+        return None
+    try:
+        row = json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError) as e:
+        return {ROW_ERROR: f"line {i}: not JSON ({e})"}
+    if not isinstance(row, dict):
+        return {ROW_ERROR: f"line {i}: a row is a JSON object, not {type(row).__name__}"}
+    return row
 
 
 def _no_constant(name: str):

@@ -1,0 +1,173 @@
+"""``policyengine batch --engine spark`` (CONTRACT, "Batch evaluation"): Apache Spark in local mode on
+small files, against ``Policies.evaluate`` through the python engine, byte for byte.
+
+One SparkSession for the module (starting the JVM takes tens of seconds); every run_batch call
+reuses it.  Under CI a missing pyspark or Java fails the module: .ci/run installs Java 17
+(.ci/java.sh) and the test extra pulls in pyspark.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from test_batch import BAD_ROWS, generated_cases, hostile_rows, pack_cases, row_of, write_input  # noqa: I001
+
+try:
+    import pyspark  # noqa: F401
+    HAVE_SPARK = bool(shutil.which("java") or os.environ.get("JAVA_HOME"))
+except ImportError:
+    HAVE_SPARK = False
+if not HAVE_SPARK:
+    if os.environ.get("CI"):
+        raise RuntimeError("CI: the Spark tests need pyspark (the test extra) and Java 17 (.ci/java.sh)")
+    pytest.skip("pyspark or Java is not installed", allow_module_level=True)
+
+from policyengine import Policies  # noqa: E402
+from policyengine.batch import run_batch  # noqa: E402
+from policyengine.batch.spark import spark_sql  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def policies() -> Policies:
+    return Policies.load()
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from policyengine.batch.spark import session
+
+    s = session("local[2]")
+    s.sparkContext.setLogLevel("ERROR")
+    s.conf.set("spark.sql.shuffle.partitions", "2")  # (small files: two partitions, not two hundred)
+    s.conf.set("spark.sql.codegen.wholeStage", "false")  # (a few hundred rows: compiling would take longer)
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def every_program(monkeypatch):
+    """Every program's rows decided in Spark SQL, however few (policyengine/batch/spark.py)."""
+    from policyengine.batch import spark
+
+    monkeypatch.setattr(spark, "MIN_ROWS_PER_PROGRAM", 0)
+
+
+def same_as_python(policies, src, tmp_path, out: str, name: str, **kw):
+    """Runs both engines on ``src``; the Spark engine's output must be the python engine's, byte for byte."""
+    py, sp = tmp_path / f"{name}-py.{out}", tmp_path / f"{name}-spark.{out}"
+    a = run_batch(policies, src, py, engine="python", lang="en", **kw)
+    b = run_batch(policies, src, sp, engine="spark", lang="en", **kw)
+    assert b.engine == "spark", b.notes
+    assert (a.rows, a.errors) == (b.rows, b.errors)
+    assert py.read_bytes() == sp.read_bytes(), f"{src.name} -> {out}"
+    return b
+
+
+def test_every_pack_case_and_generated_cases_agree_with_the_public_api(policies, spark, tmp_path, monkeypatch):
+    """Every pack test case (47 programs), a few hundred generated IMUST and Baotou cases (tier ends,
+    grade boundaries, each fact left out in turn) and malformed rows: Parquet in, JSON Lines out.
+    The four programs with 50 rows or more here (the generated ones; Baotou's commissioner and
+    workstation, Inner Mongolia's commissioner of the packs) are decided by Spark SQL, the others
+    through the public API (planning a query per program takes Spark seconds: a note says so)."""
+    from policyengine.batch import spark as engine
+
+    monkeypatch.setattr(engine, "MIN_ROWS_PER_PROGRAM", 50)
+    cases = pack_cases() + generated_cases(80, seed=5) + [c for c, _ in BAD_ROWS]
+    rows = [row_of(c, i) for i, c in enumerate(cases)]
+    assert len(rows) > 300
+    src = tmp_path / "in.parquet"
+    write_input(src, rows)
+    r = same_as_python(policies, src, tmp_path, "jsonl", "all")
+    assert r.errors >= len(BAD_ROWS)
+    assert [n.get("en").split(" program")[0] for n in r.notes] == ["43"], r.notes  # (47 - 4 in SQL)
+    # the workstation's eligible reads a decimal fact: reported by name, decided row-wise
+    assert any(w.startswith("eligible of workstation at cn/nm") for w in r.row_wise), r.row_wise
+    got = [json.loads(x) for x in (tmp_path / "all-spark.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert sum(g["score"] is not None for g in got) > 100  # (decided, not all undetermined)
+
+
+def test_csv_in_parquet_out_and_hostile_rows(policies, spark, tmp_path, every_program):
+    """CSV read by Spark (every cell text, typed by the declarations); hostile rows get the python
+    engine's error word for word; Parquet out has the python engine's schema and values."""
+    rows = hostile_rows() + [row_of(c, 100 + i) for i, c in enumerate(generated_cases(20, seed=9))]
+    src = tmp_path / "h.csv"
+    write_input(src, rows)
+    a = run_batch(policies, src, tmp_path / "py.parquet", engine="python", lang="en")
+    b = run_batch(policies, src, tmp_path / "spark.parquet", engine="spark", lang="en")
+    assert b.engine == "spark" and b.notes == [] and (a.rows, a.errors) == (b.rows, b.errors) and b.errors >= 13
+    want, got = pq.read_table(tmp_path / "py.parquet"), pq.read_table(tmp_path / "spark.parquet")
+    assert got.equals(want) and got.schema == want.schema
+    errors = got.column("error").to_pylist()
+    assert "facts.service_days" in errors[0] and "facts.education" in errors[3] and errors[-1] is None
+
+
+def test_typed_parquet_hostile_values_and_jsonl(policies, spark, tmp_path, every_program):
+    """Typed Parquet columns (ints out of range, an enum value not allowed, a list item not allowed)
+    and JSON Lines (every row through the public API, Spark reading the lines; a line that is not
+    JSON names its line number)."""
+    base = {"subject": "commissioner", "jurisdiction": "cn/nm/baotou/imust", "as_of": dt.date(2024, 3, 1)}
+    rows = [{"id": i, **base, "year": 2024, "service_days": d, "education": e, "evaluation_history": h}
+            for i, (d, e, h) in enumerate([(200, "master", []), (-4, "master", None), (200, "phd", None),
+                                           (365, "bachelor", [{"year": 2023, "grade": "unqualified"}]),
+                                           (200, None, [{"year": 2023, "grade": "great"}]), (None, "doctorate", None)])]
+    src = tmp_path / "t.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), src)
+    assert same_as_python(policies, src, tmp_path, "jsonl", "t").errors == 3
+    src = tmp_path / "h.jsonl"
+    write_input(src, hostile_rows())
+    src.write_text(src.read_text(encoding="utf-8") + "\nnot json\n[1, 2]\n", encoding="utf-8")
+    r = same_as_python(policies, src, tmp_path, "jsonl", "j")
+    assert "JSON Lines input" in r.notes[0].get("en")
+    last = (tmp_path / "j-spark.jsonl").read_text(encoding="utf-8").splitlines()[-2:]
+    assert "line 19: not JSON" in last[0] and "JSON object" in last[1], last
+
+
+def test_explain_and_a_csv_spark_reads_otherwise(policies, spark, tmp_path):
+    """--explain: every row through the public API (said in a note), the explanation column the
+    python engine's.  A CSV row with another number of cells than the header: Spark would pad it,
+    so the python engine reads and decides the file, and a note says so."""
+    src = tmp_path / "e.jsonl"
+    write_input(src, [row_of(c, i) for i, c in enumerate(generated_cases(3))])
+    r = same_as_python(policies, src, tmp_path, "jsonl", "e", explain=True)
+    assert any("--explain" in n.get("en") for n in r.notes)
+    assert json.loads((tmp_path / "e-spark.jsonl").read_text(encoding="utf-8").splitlines()[0])["explanation"]
+    bad = tmp_path / "r.csv"
+    write_input(bad, [row_of(c, i) for i, c in enumerate(generated_cases(3))])
+    bad.write_text(bad.read_text(encoding="utf-8") + "1,2\n", encoding="utf-8")
+    b = run_batch(policies, bad, tmp_path / "r-spark.csv", engine="spark", lang="zh")
+    run_batch(policies, bad, tmp_path / "r-py.csv", engine="python")
+    assert b.engine == "python" and "Spark 读取这个输入的方式与 python 引擎不同" in b.notes[0].get("zh")
+    assert (tmp_path / "r-spark.csv").read_bytes() == (tmp_path / "r-py.csv").read_bytes()
+
+
+def test_the_spark_rendering_of_list_lambdas_month_ends_and_sums_matches_duckdb(spark):
+    """The dialect fix-ups of spark_sql: list lambdas (filter), len of a list (size), list_sum
+    (aggregate), list_min/list_max, greatest of one value, month arithmetic with the 民法典 month ends
+    (31 January + 1 month = 29 February 2024; 29 February + 12 months = 28 February 2025) —
+    the same rows in DuckDB and in Spark."""
+    import duckdb
+
+    sql = ("SELECT row_id, CAST(CAST(d AS DATE) + INTERVAL (n) MONTH AS DATE) AS a, "
+           "CAST(CAST(d AS DATE) + INTERVAL ((n) * 12) MONTH AS DATE) AS b, CAST(len(xs) AS BIGINT) AS c, "
+           "CAST(COALESCE(list_sum(list_transform(list_filter(xs, lambda it: it.g = 'good'), lambda it: it.y)), 0) "
+           "AS BIGINT) AS e, list_max(list_transform(xs, lambda it: it.y)) AS f, GREATEST(n) AS g, "
+           "len(list_filter(xs, lambda it: it.y > 2020 AND NOT (it.g = 'bad'))) > 0 AS h FROM t ORDER BY row_id")
+    data = [(0, dt.date(2024, 1, 31), 1, [(2021, "good"), (2023, "bad")]), (1, dt.date(2024, 2, 29), 12, []),
+            (2, dt.date(2023, 3, 31), -1, [(2019, "good"), (2022, "good")]), (3, dt.date(2024, 8, 31), 6, None)]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (row_id BIGINT, d DATE, n BIGINT, xs STRUCT(y BIGINT, g VARCHAR)[])")
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?)",
+                    [(i, d, n, None if xs is None else [{"y": y, "g": g} for y, g in xs]) for i, d, n, xs in data])
+    want = con.execute(sql).fetchall()
+    spark.createDataFrame(data, "row_id BIGINT, d DATE, n BIGINT, xs ARRAY<STRUCT<y: BIGINT, g: STRING>>") \
+        .createOrReplaceTempView("t")
+    got = [tuple(r) for r in spark.sql(spark_sql(sql)).collect()]
+    assert got == want
+    assert want[0][1] == dt.date(2024, 2, 29) and want[1][2] == dt.date(2036, 2, 29)  # (12 * 12 months)
+    assert want[1][1] == dt.date(2025, 2, 28)
