@@ -15,7 +15,7 @@ GOLDEN = Path(__file__).parent / "golden"
 
 # Proper names and terms a Chinese help may keep as they are written: formats, tools, a section
 # title of the CONTRACT ("Batch evaluation").
-TERMS = {"Parquet", "Lines", "Markdown", "Schema", "Python", "DuckDB", "PostgreSQL", "SQL", "git", "Batch", "evaluation"}
+TERMS = {"Parquet", "Lines", "Markdown", "Schema", "Python", "DuckDB", "PostgreSQL", "SQL", "Apache", "Spark", "yarn", "git", "Batch", "evaluation"}
 # an ASCII run holding one of these is an identifier, a path, a URL, a value or a quoted name
 IDENTIFIER_MARKS = set("_/:.={}[]|$'-")
 

@@ -47,6 +47,8 @@ def _render(sql: str, record_columns: tuple) -> str:
     import sqlglot
     from sqlglot import exp
 
+    parts = {getattr(exp, name): name.upper() for name in ("Year", "Month", "Day") if hasattr(exp, name)}
+
     records = {v: dict(fields) for v, fields in record_columns}
 
     def source_fields(src) -> dict | None:
@@ -90,6 +92,10 @@ def _render(sql: str, record_columns: tuple) -> str:
                     var = lam.expressions[0].name
                 agg = "sum" if isinstance(node, exp.Anonymous) else "min" if isinstance(node, exp.ArrayMin) else "max"
                 return subquery(agg, src, var, cond, body)
+        part = parts.get(type(node))  # (SQLGlot before 30.16 leaves YEAR(d), which PostgreSQL lacks)
+        if part:
+            return exp.Cast(this=exp.Extract(this=exp.var(part), expression=node.this.copy()),
+                            to=exp.DataType.build("BIGINT"))
         if isinstance(node, exp.Interval) and node.unit is not None and node.unit.name.upper() == "MONTH":
             n = node.this
             if not (isinstance(n, exp.Literal) and n.is_string):
