@@ -23,7 +23,7 @@ from .runtime import MISSING, EvalLimit
 from .diagnostics import Diagnostic, PolicyError, Severity, Span, Text, sort_key
 from .evaluate import Program, build_program
 from .explain import Decision, compact as _compact, explain as _explain
-from .load import DEFAULT_LIMITS, Limits, find_files, load_file
+from .load import DEFAULT_LIMITS, TEST_KINDS, Limits, find_files, load_file, sniff_kind
 from .types import suggestion_budget
 from .fast import CASE_KEYS as _CASE_KEYS, FactGate, checked_loads, iso_date
 from .records import SUBJECTS
@@ -90,14 +90,17 @@ def load_rule_files(paths: Iterable[str | Path], limits: Limits = DEFAULT_LIMITS
     files, refused = find_files(paths)
     diags.extend(refused)
     for f in files:
+        # a pack's test file is passed over unread past its kind (`policyengine test` and `check`
+        # read those): the kind is read from the parser's events, never from the raw text
+        if sniff_kind(f, limits) in TEST_KINDS:
+            continue
         try:
             lf = load_file(f, limits)
         except PolicyError as e:
             diags.extend(e.diagnostics)
             continue
-        # the kind is read from the parsed top level, never from the raw text
-        if isinstance(lf.data, dict) and lf.data.get("kind") in ("policy-test", "policy-case"):
-            continue  # a pack's test file: `policyengine test` reads those
+        if isinstance(lf.data, dict) and lf.data.get("kind") in TEST_KINDS:
+            continue
         loaded.append(lf)
     if not loaded and not diags:
         diags.append(Diagnostic("PE070", Text("没有找到规则文件", "no rule files found"), Span(", ".join(str(p) for p in paths) or ".", 1, 1),

@@ -69,12 +69,11 @@ def cmd_check(a) -> int:
                               f"from are {chosen} (or the start of one, such as PE05)"))
         return 2
     ps, shown = check_in_context(_paths(a), a.policies)
-    tests = []
-    if not ps.errors:  # the test files among the paths, checked against the outcomes and facts of the set
-        from .testing import check_test_files
+    from .testing import check_test_files
 
-        tests = check_test_files(_paths(a), ps)
-        shown = sorted([*shown, *tests], key=sort_key)
+    # the test files among the paths: loaded, and checked against the outcomes and facts of the set
+    tests = check_test_files(_paths(a), ps)
+    shown = sorted([*shown, *tests], key=sort_key)
     shown = [d for d in shown if d.is_error or ((not select or d.code.startswith(select))
                                                  and not (ignore and d.code.startswith(ignore)))]
     diags = [d for d in shown if a.notes or d.severity is not Severity.INFO]

@@ -265,8 +265,44 @@ def _decode(data: bytes, path: str) -> str:
 
 def load_file(path: str | Path, limits: Limits = DEFAULT_LIMITS, display: str | None = None) -> Loaded:
     """Read and load one YAML or JSON file.  Raises :class:`PolicyError` on any problem."""
-    p = Path(path)
     name = display or str(path)
+    return load_text(_decode(_read(Path(path), name, limits), name), name, limits)
+
+
+TEST_KINDS = ("policy-test", "policy-case")  # files a policy set passes over: `policyengine test` reads them
+
+
+def sniff_kind(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> str | None:
+    """The ``kind`` at the top level of a YAML file, read from the parser's events up to that key
+    (never from the raw text: a ``kind:`` inside a block of text is no kind), or None where the
+    file cannot be read that far (the full load then says what is wrong).  Cheap: a file's kind is
+    its first key, and nothing after it is parsed."""
+    try:
+        text = _decode(_read(Path(path), str(path), limits), str(path))
+        depth, is_key, key = 0, True, None
+        for ev in yaml.parse(text, Loader=_EVENT_LOADER):
+            if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                if depth == 0 and not isinstance(ev, yaml.MappingStartEvent) or depth == 1 and is_key:
+                    return None  # not a mapping at the top, or a key that is not a scalar
+                depth += 1
+            elif isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+                if depth <= 1:
+                    if depth == 0:
+                        return None  # the top mapping ended without a kind
+                    is_key = True  # a collection value ended
+            elif depth == 1 and isinstance(ev, (yaml.ScalarEvent, yaml.AliasEvent)):
+                if not is_key and key == "kind":
+                    return ev.value if isinstance(ev, yaml.ScalarEvent) else None
+                key = ev.value if is_key and isinstance(ev, yaml.ScalarEvent) else None
+                is_key = not is_key
+        return None
+    except (PolicyError, yaml.YAMLError, RecursionError, MemoryError):
+        return None
+
+
+def _read(p: Path, name: str, limits: Limits) -> bytes:
+    """The bytes of a regular file, bounded by ``limits``: a PolicyError for anything else."""
     try:
         # opened without blocking and looked at before reading: a FIFO would wait for a writer
         # forever, and a device (/dev/zero, a terminal) is no rule or case file
@@ -301,7 +337,7 @@ def load_file(path: str | Path, limits: Limits = DEFAULT_LIMITS, display: str | 
         why = "a directory" if isinstance(e, IsADirectoryError) else (e.strerror or str(e))
         raise PolicyError(Diagnostic("PE070", Text(f"无法读取文件：{_os_zh(e)}", f"cannot read the file: {why}"), Span(name, 1, 1),
                                      hint=Text("请检查路径和文件名是否写对", "check the path")))
-    return load_text(_decode(data, name), name, limits)
+    return data
 
 
 _SPLIT = Text("请把文件拆小，或确认这是不是你要的文件", "split the file, or check that it is the file you meant")

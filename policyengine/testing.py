@@ -33,7 +33,7 @@ from .api import Policies, default_policy_dir
 from .cases import case_in_file
 from .diagnostics import Diagnostic, PolicyError, Text, printable, render_all
 from .explain import show_value, to_json_value
-from .load import find_files, load_file
+from .load import TEST_KINDS, find_files, load_file, sniff_kind
 from .rewrite import yaml_value
 
 __all__ = ["TestResult", "check_test_files", "collect", "run_tests"]
@@ -268,14 +268,19 @@ def check_test_files(paths, ps) -> list[Diagnostic]:
     """``policyengine check`` of a test file, or of a folder holding some: what ``test`` would
     refuse, located — a malformed file, an outcome no rule file declares (PE039), a case's fact
     that its jurisdiction does not declare or of the wrong type (cases that expect to be refused
-    aside).  A file that does not load is reported by the check of the rule files already."""
+    aside).  A test file that does not load is reported here (a policy set passes over its test
+    files once their kind is read); any other file that does not load, by the check of the rule
+    files.  With errors in the rule files, only the test files' own loading is checked."""
     out: list[Diagnostic] = []
     for f in find_files(paths)[0]:
+        test_file = sniff_kind(f) in TEST_KINDS
         try:
             lf = load_file(f)
-        except PolicyError:
+        except PolicyError as e:
+            if test_file:
+                out.extend(e.diagnostics)
             continue
-        if not (isinstance(lf.data, dict) and lf.data.get("kind") == "policy-test"):
+        if ps.errors or not (isinstance(lf.data, dict) and lf.data.get("kind") == "policy-test"):
             continue
         bad = validate(lf) or unknown_outcomes(lf, ps.outputs)
         if not bad:

@@ -38,3 +38,40 @@ def test_shipped_files_read_the_same_with_either_parser(monkeypatch, path):
 def test_mistakes_are_reported_alike_by_either_parser(monkeypatch, text, code):
     fast, pure = _read_both(monkeypatch, text)
     assert fast == pure and fast[0][0] == code
+
+
+# --- a policy set passes over its test files once their kind is read ---------------------------
+
+@pytest.mark.parametrize("text,kind", [
+    ("kind: policy-test\nversion: 1\ncases: [", "policy-test"),  # read no further than the kind
+    ("version: 1\nkind: policy-case\n", "policy-case"),
+    ("kind: policy-document\n", "policy-document"),
+    ("note: |\n  kind: policy-test\nkind: policy-document\n", "policy-document"),  # text inside a block is no kind
+    ("meta: {kind: policy-test}\n", None),  # nor is a kind one level down
+    ("- kind: policy-test\n", None),
+    ("? [kind]\n: policy-test\n", None),
+    ("kind: [policy-test]\n", None),
+    ("kind: *a\n", None),
+    ("\tkind: policy-test\n", None),
+    ("", None),
+])
+def test_the_kind_is_read_from_the_parsers_events(tmp_path, text, kind):
+    f = tmp_path / "f.yaml"
+    f.write_text(text, encoding="utf-8")
+    assert L.sniff_kind(f) == kind
+
+
+def test_a_malformed_test_file_does_not_stop_the_policies_but_check_reports_it(tmp_path, capsys):
+    import shutil
+
+    from policyengine import Policies, default_policy_dir
+    from policyengine.cli import main
+
+    pols = tmp_path / "policies"
+    shutil.copytree(default_policy_dir(), pols)
+    broken = pols / "imust" / "tests" / "imust.yaml"
+    broken.write_text(broken.read_text(encoding="utf-8") + "\ncases: [oops\n", encoding="utf-8")
+    Policies.load(pols)  # evaluate and serve need the rule files only
+    assert main(["check", str(pols), "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert f"{broken}:" in out and "1 error(s)" in out
