@@ -422,13 +422,19 @@ def test_duckdb_reads_the_file_itself_and_gives_hostile_rows_the_python_engines_
         assert "facts.service_days" in got[0]["error"] and "facts.education" in got[3]["error"]
 
 
-def test_parquet_with_typed_hostile_values_matches_the_python_engine(policies, tmp_path, native_always):
-    """Typed Parquet columns: ints out of range, an enum value not allowed, a list item not allowed."""
+def typed_hostile_rows() -> list[dict]:
+    """IMUST rows for typed Parquet columns: an int out of range, an enum value not allowed, a list
+    item not allowed, a fact left out (three of the six are malformed)."""
     base = {"subject": "commissioner", "jurisdiction": "cn/nm/baotou/imust", "as_of": dt.date(2024, 3, 1)}
-    rows = [{"id": i, **base, "year": 2024, "service_days": d, "education": e, "evaluation_history": h}
+    return [{"id": i, **base, "year": 2024, "service_days": d, "education": e, "evaluation_history": h}
             for i, (d, e, h) in enumerate([(200, "master", []), (-4, "master", None), (200, "phd", None),
                                            (365, "bachelor", [{"year": 2023, "grade": "unqualified"}]),
                                            (200, None, [{"year": 2023, "grade": "great"}]), (None, "doctorate", None)])]
+
+
+def test_parquet_with_typed_hostile_values_matches_the_python_engine(policies, tmp_path, native_always):
+    """Typed Parquet columns: ints out of range, an enum value not allowed, a list item not allowed."""
+    rows = typed_hostile_rows()
     src = tmp_path / "t.parquet"
     pq.write_table(pa.Table.from_pylist(rows), src)
     run_batch(policies, src, tmp_path / "py.jsonl", engine="python", lang="en")

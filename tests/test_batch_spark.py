@@ -16,7 +16,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from test_batch import BAD_ROWS, generated_cases, hostile_rows, pack_cases, row_of, write_input  # noqa: I001
+from test_batch import (BAD_ROWS, generated_cases, hostile_rows, pack_cases, row_of, typed_hostile_rows,  # noqa: I001
+                        write_input)
 
 try:
     import pyspark  # noqa: F401
@@ -111,11 +112,7 @@ def test_typed_parquet_hostile_values_and_jsonl(policies, spark, tmp_path, every
     """Typed Parquet columns (ints out of range, an enum value not allowed, a list item not allowed)
     and JSON Lines (every row through the public API, Spark reading the lines; a line that is not
     JSON names its line number)."""
-    base = {"subject": "commissioner", "jurisdiction": "cn/nm/baotou/imust", "as_of": dt.date(2024, 3, 1)}
-    rows = [{"id": i, **base, "year": 2024, "service_days": d, "education": e, "evaluation_history": h}
-            for i, (d, e, h) in enumerate([(200, "master", []), (-4, "master", None), (200, "phd", None),
-                                           (365, "bachelor", [{"year": 2023, "grade": "unqualified"}]),
-                                           (200, None, [{"year": 2023, "grade": "great"}]), (None, "doctorate", None)])]
+    rows = typed_hostile_rows()
     src = tmp_path / "t.parquet"
     pq.write_table(pa.Table.from_pylist(rows), src)
     assert same_as_python(policies, src, tmp_path, "jsonl", "t").errors == 3
