@@ -109,13 +109,13 @@ def test_csv_in_parquet_out_and_hostile_rows(policies, spark, tmp_path, every_pr
 
 
 def test_typed_parquet_hostile_values_and_jsonl(policies, spark, tmp_path, every_program):
-    """Typed Parquet columns (ints out of range, an enum value not allowed, a list item not allowed)
-    and JSON Lines (every row through the public API, Spark reading the lines; a line that is not
+    """Typed Parquet columns (ints out of range, an enum value not allowed, a list item not allowed or
+    with a null field) and JSON Lines (every row through the public API, Spark reading the lines; a line that is not
     JSON names its line number)."""
     rows = typed_hostile_rows()
     src = tmp_path / "t.parquet"
     pq.write_table(pa.Table.from_pylist(rows), src)
-    assert same_as_python(policies, src, tmp_path, "jsonl", "t").errors == 3
+    assert same_as_python(policies, src, tmp_path, "jsonl", "t").errors == 5
     src = tmp_path / "h.jsonl"
     write_input(src, hostile_rows())
     src.write_text(src.read_text(encoding="utf-8") + "\nnot json\n[1, 2]\n", encoding="utf-8")
@@ -168,3 +168,36 @@ def test_the_spark_rendering_of_list_lambdas_month_ends_and_sums_matches_duckdb(
     assert got == want
     assert want[0][1] == dt.date(2024, 2, 29) and want[1][2] == dt.date(2036, 2, 29)  # (12 * 12 months)
     assert want[1][1] == dt.date(2025, 2, 28)
+
+
+def test_the_cell_checks_read_alike_in_spark_and_duckdb(spark):
+    """The checks of a fact cell (native.Dialect) in both dialects: a whole-number and a date text
+    matched whole (not before a final newline), an enum value among values with a quote and a
+    backslash, a NULL never accepted — the same answers in Spark as in DuckDB, and as Python reads them."""
+    import duckdb
+
+    from policyengine.batch.native import _DATE_RE, _INT_RE, DUCKDB
+    from policyengine.batch.spark import SPARK
+
+    cells = ["12", "-12", "1x", "12\n", "2024-03-01", "2024-03-01\n", "2024-3-1", "a'b", "a\\b", "ab", "", None]
+    allowed = ("a'b", "a\\b", "-12")
+    want = [(c is not None and c.lstrip("-").isdigit() and c == c.strip(),
+             c is not None and len(c) == 10 and c[4] == c[7] == "-" and c.replace("-", "").isdigit(),
+             c in allowed) for c in cells]
+    for d, run in ((SPARK, lambda sql: [tuple(r)[1:] for r in spark.sql(sql).collect()]),
+                   (DUCKDB, lambda sql: [r[1:] for r in duckdb.sql(sql).fetchall()])):
+        rows = [f"SELECT {i} AS i, CAST({'NULL' if c is None else _literal(d, c)} AS {d.types['string']}) AS c"
+                for i, c in enumerate(cells)]
+        checks = (f"COALESCE({d.full_match('c', _INT_RE)}, FALSE), COALESCE({d.full_match('c', _DATE_RE)}, FALSE), "
+                  f"{d.member('c', allowed)}")
+        got = run(f"SELECT i, {checks} FROM ({' UNION ALL '.join(rows)}) AS t ORDER BY i")
+        assert [tuple(bool(x) for x in r) for r in got] == want, d
+
+
+def _literal(d, text: str) -> str:
+    """A text literal in the dialect ``d``."""
+    from policyengine.batch.native import DUCKDB
+    from policyengine.batch.spark import _text
+    from policyengine.batch.sql import _lit
+
+    return _lit(text) if d is DUCKDB else _text(text)

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Mapping
 
 from ..diagnostics import Diagnostic, PolicyError, Span, Text
 from .sql import INT_BOUND, _lit, _records_of, translate
 
-__all__ = ["NotNative", "run_native", "MAX_PROGRAMS"]
+__all__ = ["NotNative", "run_native", "MAX_PROGRAMS", "Dialect", "DUCKDB"]
 
 MAX_PROGRAMS = 256  # distinct (subject, jurisdiction, as_of) a query names inline; past it, the chunked engine
 # Planning one program's query takes DuckDB a few tenths of a second: a file with fewer rows than this per
@@ -40,8 +41,7 @@ MIN_ROWS_PER_PROGRAM = 2_000
 _ROW_WISE = "policyengine: a row decided row-wise"
 _EARLY, _LATE = _dt.date(1000, 1, 1), _dt.date(9000, 1, 1)
 _SQL_TYPES = {"bool": "BOOLEAN", "int": "BIGINT", "date": "DATE", "enum": "VARCHAR", "string": "VARCHAR"}
-_INTS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
-_DATE_RE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_INT_RE, _DATE_RE = "-?[0-9]{1,15}", "[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
 
 class NotNative(Exception):
@@ -51,6 +51,35 @@ class NotNative(Exception):
 def q(name: str) -> str:
     """A column name quoted for SQL."""
     return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What the checks of the fact cells (:meth:`_Run.cell`) write differently for one SQL engine:
+    DuckDB's here, Spark's in :mod:`.spark`.  Every test is two-valued: a NULL never reads as
+    "accepted" (a list item with a null enum field is refused, as the fast path refuses it)."""
+    quote: Callable[[str], str]  # a column or field name quoted
+    types: Mapping[str, str]  # a fact's kind -> its SQL type, and the type of a column read as that kind
+    ints: tuple[str, ...]  # the column types a whole-number fact is read from
+    csv_given: Callable[[str], str]  # a CSV cell gives its fact (an empty cell leaves it out)
+    full_match: Callable[[str, str], str]  # the whole text of the cell matches the regular expression
+    no_item: Callable[[str, str], str]  # no item ``it`` of the list meets the condition
+    member: Callable[[str, tuple], str]  # the value is one of these: FALSE, never NULL, for NULL
+    null_records: Callable[[dict], str]  # a NULL list of records of these fields (name -> SQL type)
+
+
+def _enum_member(x: str, values: tuple) -> str:
+    # (a cast to an ENUM looks each distinct text up once, where IN compares every row's text)
+    return f"TRY_CAST({x} AS ENUM({', '.join(_lit(v) for v in values)})) IS NOT NULL" if values else "FALSE"
+
+
+DUCKDB = Dialect(
+    quote=q, types=_SQL_TYPES, ints=("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"),
+    csv_given=lambda col: f"{col} IS NOT NULL",  # (read_csv reads an empty cell as NULL)
+    full_match=lambda col, rx: f"regexp_full_match({col}, {_lit(rx)})",
+    no_item=lambda col, cond: f"len(list_filter({col}, lambda it: {cond})) = 0",
+    member=_enum_member,
+    null_records=lambda fields: "CAST(NULL AS STRUCT(" + ", ".join(f"{q(n)} {t}" for n, t in fields.items()) + ")[])")
 
 
 def run_native(policies, src: Path, out: Path, fmt_in: str, fmt_out: str, reader, outcomes: list[str], *,
@@ -88,6 +117,8 @@ def run_native(policies, src: Path, out: Path, fmt_in: str, fmt_out: str, reader
 
 
 class _Run:
+    dialect = DUCKDB  # (Spark's run, :mod:`.spark`, writes the same checks in its own SQL)
+
     def __init__(self, policies, con, src, out, fmt_in, fmt_out, reader, outcomes, kinds, lang, result):
         self.policies, self.ps, self.con = policies, policies.policy_set, con
         self.src, self.out, self.fmt_in, self.fmt_out = Path(src), Path(out), fmt_in, fmt_out
@@ -218,52 +249,55 @@ class _Run:
 
     # ----------------------------------------------------------------------- facts, checked in SQL
     def cell(self, c: str, f) -> tuple[str, str, str, str]:
-        """(given, given as null, accepted, value) of column ``c`` read as fact ``f``."""
-        col, t, kind = q(c), self.types[c], f.type.kind
+        """(given, given as null, accepted, value) of column ``c`` read as fact ``f``, in this run's SQL dialect."""
+        d = self.dialect
+        col, t, kind = d.quote(c), self.types[c], f.type.kind
         nullable = f.nullable or f.type.nullable
-        if self.fmt_in == "csv":
-            given, null = f"{col} IS NOT NULL", f"{col} = 'null'"
+        text = d.types["string"]
+        if self.fmt_in == "csv":  # every cell is text: an empty cell leaves the fact out, 'null' is null
+            given, null = d.csv_given(col), f"{col} = 'null'"
             if kind == "bool":
                 return given, null, f"{col} IN ('true', 'false')", f"({col} = 'true')"
             if kind == "int":
                 v = f"TRY_CAST({col} AS BIGINT)"
-                return given, null, f"(regexp_full_match({col}, '-?[0-9]{{1,15}}') AND {self.bounds(v, f)})", v
+                return given, null, f"({d.full_match(col, _INT_RE)} AND {self.bounds(v, f)})", v
             if kind == "date":
                 v = f"TRY_CAST({col} AS DATE)"
-                return given, null, f"(regexp_full_match({col}, '{_DATE_RE}') AND {self.dates(v)})", v
+                return given, null, f"({d.full_match(col, _DATE_RE)} AND {self.dates(v)})", v
             if kind in ("enum", "string"):
                 return given, null, self.allowed(col, f), col
-            return given, null, "FALSE", _null_of(f)  # (lists as JSON text: the python engine reads them)
+            return given, null, "FALSE", null_of(d, f)  # (lists as JSON text: the python engine reads them)
         given = "TRUE" if nullable else f"{col} IS NOT NULL"
         null = f"{col} IS NULL"
-        if kind == "bool" and t == "BOOLEAN" or kind in ("enum", "string") and t == "VARCHAR":
-            return given, null, self.allowed(col, f) if kind != "bool" else "TRUE", col
-        if kind == "int" and t in _INTS:
+        if kind == "bool" and t == "BOOLEAN":
+            return given, null, "TRUE", col
+        if kind in ("enum", "string") and t == text:
+            return given, null, self.allowed(col, f), col
+        if kind == "int" and t in d.ints:
             v = f"CAST({col} AS BIGINT)"
             return given, null, self.bounds(v, f), v
         if kind == "date" and t == "DATE":
             return given, null, self.dates(col), col
-        if kind == "date" and t == "VARCHAR":
+        if kind == "date" and t == text:
             v = f"TRY_CAST({col} AS DATE)"
-            return given, null, f"(regexp_full_match({col}, '{_DATE_RE}') AND {self.dates(v)})", v
+            return given, null, f"({d.full_match(col, _DATE_RE)} AND {self.dates(v)})", v
         fields = _records_of(f.type)
-        if fields is not None and _struct_fields(t) == {n: _SQL_TYPES[ft.kind] for n, ft in fields.items()}:
+        if fields is not None and _struct_fields(t) == {n: d.types[ft.kind] for n, ft in fields.items()}:
             tests = []
             for n, ft in fields.items():
-                x = f"it.{q(n)}"
+                x = f"it.{d.quote(n)}"
                 if ft.kind == "int":
                     tests.append(f"{x} IS NOT NULL AND {x} >= 0 AND {x} < {INT_BOUND}")
                 elif ft.kind == "enum":
-                    tests.append(f"{x} IN ({', '.join(_lit(v) for v in ft.enum.values)})")
+                    tests.append(d.member(x, ft.enum.values))
                 else:
                     tests.append(f"{x} IS NOT NULL")
-            bad = f"list_filter({col}, lambda it: it IS NULL OR NOT ({' AND '.join(tests)}))"
-            return given, null, f"len({bad}) = 0", col
-        return given, null, "FALSE", _null_of(f)
+            return given, null, d.no_item(col, f"it IS NULL OR NOT ({' AND '.join(tests)})"), col
+        return given, null, "FALSE", null_of(d, f)
 
     def allowed(self, col: str, f) -> str:
         if f.type.kind == "enum":
-            return f"{col} IN ({', '.join(_lit(v) for v in f.type.enum.values)})"
+            return self.dialect.member(col, f.type.enum.values)
         return "TRUE"
 
     def bounds(self, v: str, f) -> str:
@@ -277,6 +311,7 @@ class _Run:
     def inputs(self, k: int, s: str, j: str) -> tuple[list[str], str]:
         """The columns of program ``k``'s facts (value, missing) and its gate: every fact cell is one the
         fast path accepts, no cell gives a fact the program does not declare."""
+        d = self.dialect
         decls = self.ps.declared_facts(s, j)
         cols, gate = [], []
         for i, c in enumerate(self.reader.fact_columns):
@@ -284,7 +319,10 @@ class _Run:
             if f is None:  # given (as the python engine reads the row) is an unknown fact: PE061
                 other = self.ps.facts.get((s, c))
                 nullable = other is not None and (other.nullable or other.type.nullable)
-                gate.append("FALSE" if self.fmt_in == "parquet" and nullable else f"{q(c)} IS NULL")
+                if self.fmt_in == "parquet":
+                    gate.append("FALSE" if nullable else f"{d.quote(c)} IS NULL")
+                else:
+                    gate.append(f"NOT ({d.csv_given(d.quote(c))})")
                 continue
             given, null, ok, value = self.cell(c, f)
             nullable = f.nullable or f.type.nullable
@@ -299,7 +337,7 @@ class _Run:
                 cols.append(f"FALSE AS p{k}m{i}")
             elif self.fmt_in == "parquet":  # a NULL cell is a NULL value (left out or null): no CASE per row
                 cols.append(f"{value} AS p{k}f{i}")
-                cols.append(f"{'FALSE' if given == 'TRUE' else f'{q(c)} IS NULL'} AS p{k}m{i}")
+                cols.append(f"{'FALSE' if given == 'TRUE' else f'{d.quote(c)} IS NULL'} AS p{k}m{i}")
             else:
                 cols.append(f"CASE WHEN NOT ({given}) OR {null} THEN NULL ELSE {value} END AS p{k}f{i}")
                 cols.append(f"NOT ({given}) AS p{k}m{i}")
@@ -312,7 +350,8 @@ class _Run:
         f = self.ps.declared_facts(s, j).get(fact)
         if f is not None and f.has_default:
             return _lit(f.default), "FALSE"
-        return (_null_of(f) if f is not None else "NULL"), "TRUE"  # (typed: a date + INTERVAL must bind)
+        return (null_of(DUCKDB, f) if f is not None else "NULL"), "TRUE"  # (typed: a date + INTERVAL must bind;
+        # DuckDB's SQL, the translation's, whichever engine runs it)
 
     def result_row_wise(self, o: str, prog, why: str) -> None:
         self.result.row_wise_found.setdefault(f"{o} of {prog.subject} at {prog.layers.path[-1]}", why)
@@ -368,12 +407,12 @@ class _Run:
         con.register("pe_rows", pa.table(cols))
 
 
-def _null_of(f) -> str:
-    """A NULL of the fact's SQL type (the value of a cell only the python engine reads)."""
+def null_of(d: Dialect, f) -> str:
+    """A NULL of the fact's SQL type in dialect ``d`` (the value of a cell only the python engine reads)."""
     fields = _records_of(f.type)
     if fields is not None:
-        return "CAST(NULL AS STRUCT(" + ", ".join(f"{q(n)} {_SQL_TYPES[ft.kind]}" for n, ft in fields.items()) + ")[])"
-    return f"CAST(NULL AS {_SQL_TYPES.get(f.type.kind, 'VARCHAR')})"
+        return d.null_records({n: d.types[ft.kind] for n, ft in fields.items()})
+    return f"CAST(NULL AS {d.types.get(f.type.kind, d.types['string'])})"
 
 
 def _struct_fields(t: str) -> dict[str, str] | None:
@@ -390,3 +429,4 @@ def _struct_fields(t: str) -> dict[str, str] | None:
             return None
         out[got.group(1)] = got.group(2)
     return out
+

@@ -33,8 +33,9 @@ from typing import Any
 
 from ..diagnostics import Diagnostic, PolicyError, Span, Text
 from .io import Writer, jsonl_row
+from .native import Dialect
 from .native import _Run as _NativeRun
-from .sql import INT_BOUND, _lit, _records_of, translate
+from .sql import _lit, translate
 
 __all__ = ["NotSpark", "run_spark", "spark_sql", "session", "MIN_ROWS_PER_PROGRAM"]
 
@@ -42,8 +43,6 @@ __all__ = ["NotSpark", "run_spark", "spark_sql", "session", "MIN_ROWS_PER_PROGRA
 # are decided by the public API on the driver (from the cells Spark read) instead
 MIN_ROWS_PER_PROGRAM = 1_000
 _SQL_TYPES = {"bool": "BOOLEAN", "int": "BIGINT", "date": "DATE", "enum": "STRING", "string": "STRING"}
-_DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\\z"  # (\z: Java's $ would also match before a final newline)
-_INT_RE = r"^-?[0-9]{1,15}\\z"
 
 
 class NotSpark(Exception):
@@ -53,6 +52,21 @@ class NotSpark(Exception):
 def q(name: str) -> str:
     """A column name quoted for Spark SQL."""
     return "`" + name.replace("`", "``") + "`"
+
+
+def _text(v: str) -> str:
+    """A text literal of Spark SQL, where a backslash escapes (DuckDB's literals, :func:`.sql._lit`, do not)."""
+    return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+# the checks of the fact cells (native._Run.cell) in Spark SQL
+SPARK = Dialect(
+    quote=q, types=_SQL_TYPES, ints=("INT", "BIGINT"),
+    csv_given=lambda col: f"({col} IS NOT NULL AND {col} <> '')",  # (Spark reads an empty cell as '' or NULL)
+    full_match=lambda col, rx: f"{col} RLIKE {_text('^' + rx + chr(92) + 'z')}",  # (Java's $ also matches before a final newline)
+    no_item=lambda col, cond: f"size(filter({col}, it -> {cond})) = 0",
+    member=lambda x, values: f"COALESCE({x} IN ({', '.join(_text(v) for v in values)}), FALSE)" if values else "FALSE",
+    null_records=lambda fields: "CAST(NULL AS ARRAY<STRUCT<" + ", ".join(f"{q(n)}: {t}" for n, t in fields.items()) + ">>)")
 
 
 def _usage(zh: str, en: str, hint: Text) -> PolicyError:
@@ -122,7 +136,8 @@ def spark_sql(sql: str) -> str:
 
 
 def _kind_of(t) -> str | None:
-    """A Spark column type as the checks read it."""
+    """A Spark column type as the checks read it (a list of records written as DuckDB writes its type,
+    ``STRUCT(a T, b U)[]``, which the checks parse)."""
     from pyspark.sql import types as T
 
     if isinstance(t, T.StringType):
@@ -134,8 +149,7 @@ def _kind_of(t) -> str | None:
     if isinstance(t, T.DateType):
         return "DATE"
     if isinstance(t, T.ArrayType) and isinstance(t.elementType, T.StructType):
-        fields = {f.name: _kind_of(f.dataType) for f in t.elementType.fields}
-        return "RECORDS" + repr(sorted(fields.items()))
+        return "STRUCT(" + ", ".join(f"{f.name} {_kind_of(f.dataType)}" for f in t.elementType.fields) + ")[]"
     return None
 
 
@@ -148,9 +162,10 @@ def run_spark(policies, src: Path, out: Path, fmt_in: str, fmt_out: str, reader,
 
 
 class _Run(_NativeRun):
-    """The DuckDB engine's run (:mod:`.native`) in Spark: its program lookup and the SQL of a fact's
-    enum, bounds and dates (the same in both dialects) are shared; reading, the cells' checks
-    (Spark's types, backquoted names) and writing are Spark's."""
+    """The DuckDB engine's run (:mod:`.native`) in Spark: its program lookup and the checks of the
+    fact cells are shared (written in Spark's dialect, :data:`SPARK`); reading and writing are Spark's."""
+
+    dialect = SPARK
 
     def __init__(self, spark, policies, src, out, fmt_in, fmt_out, reader, columns, outcomes, out_cols, out_types,
                  explain, lang, chunk_rows, result):
@@ -308,78 +323,6 @@ class _Run(_NativeRun):
                 out.append("CAST(NULL AS STRING)")
         return tuple(out)  # type: ignore[return-value]
 
-    # ----------------------------------------------------------------------- facts, checked in SQL
-    def cell(self, c: str, f) -> tuple[str, str, str, str]:
-        """(given, given as null, accepted, value) of column ``c`` read as fact ``f``."""
-        col, t, kind = q(c), self.types[c], f.type.kind
-        nullable = f.nullable or f.type.nullable
-        if self.fmt_in == "csv":  # every cell is text: an empty cell leaves the fact out, 'null' is null
-            given, null = f"({col} IS NOT NULL AND {col} <> '')", f"{col} = 'null'"
-            if kind == "bool":
-                return given, null, f"{col} IN ('true', 'false')", f"({col} = 'true')"
-            if kind == "int":
-                v = f"TRY_CAST({col} AS BIGINT)"
-                return given, null, f"({col} RLIKE '{_INT_RE}' AND {self.bounds(v, f)})", v
-            if kind == "date":
-                v = f"TRY_CAST({col} AS DATE)"
-                return given, null, f"({col} RLIKE '{_DATE_RE}' AND {self.dates(v)})", v
-            if kind in ("enum", "string"):
-                return given, null, self.allowed(col, f), col
-            return given, null, "FALSE", _null_of(f)  # (lists as JSON text: the python engine reads them)
-        given = "TRUE" if nullable else f"{col} IS NOT NULL"
-        null = f"{col} IS NULL"
-        if kind == "bool" and t == "BOOLEAN":
-            return given, null, "TRUE", col
-        if kind in ("enum", "string") and t == "STRING":
-            return given, null, self.allowed(col, f), col
-        if kind == "int" and t in ("INT", "BIGINT"):
-            v = f"CAST({col} AS BIGINT)"
-            return given, null, self.bounds(v, f), v
-        if kind == "date" and t == "DATE":
-            return given, null, self.dates(col), col
-        if kind == "date" and t == "STRING":
-            v = f"TRY_CAST({col} AS DATE)"
-            return given, null, f"({col} RLIKE '{_DATE_RE}' AND {self.dates(v)})", v
-        fields = _records_of(f.type)
-        want = {"int": "BIGINT", "enum": "STRING", "string": "STRING", "bool": "BOOLEAN"}
-        if fields is not None and t == "RECORDS" + repr(sorted((n, want[ft.kind]) for n, ft in fields.items())):
-            tests = []
-            for n, ft in fields.items():
-                x = f"it.{q(n)}"
-                if ft.kind == "int":
-                    tests.append(f"{x} IS NOT NULL AND {x} >= 0 AND {x} < {INT_BOUND}")
-                elif ft.kind == "enum":
-                    tests.append(f"{x} IN ({', '.join(_lit(v) for v in ft.enum.values)})")
-                else:
-                    tests.append(f"{x} IS NOT NULL")
-            bad = f"filter({col}, it -> it IS NULL OR NOT ({' AND '.join(tests)}))"
-            return given, null, f"size({bad}) = 0", col
-        return given, null, "FALSE", _null_of(f)
-
-    def inputs(self, k: int, s: str, j: str) -> tuple[list[str], str]:
-        """The columns of program ``k``'s facts (value, missing) and its gate: every fact cell is one the
-        fast path accepts, no cell gives a fact the program does not declare."""
-        decls = self.ps.declared_facts(s, j)
-        cols, gate = [], []
-        for i, c in enumerate(self.reader.fact_columns):
-            f = decls.get(c)
-            if f is None:  # given (as the python engine reads the row) is an unknown fact: PE061
-                other = self.ps.facts.get((s, c))
-                nullable = other is not None and (other.nullable or other.type.nullable)
-                given = f"({q(c)} IS NOT NULL AND {q(c)} <> '')" if self.fmt_in == "csv" else f"{q(c)} IS NOT NULL"
-                gate.append("FALSE" if self.fmt_in == "parquet" and nullable else f"NOT {given}")
-                continue
-            given, null, ok, value = self.cell(c, f)
-            nullable = f.nullable or f.type.nullable
-            gate.append(f"(NOT ({given}) OR ({null}) AND {_lit(nullable)} OR NOT ({null}) AND ({ok}))")
-            if f.has_default:
-                cols.append(f"CASE WHEN NOT ({given}) THEN {_lit(f.default)} WHEN {null} THEN NULL ELSE {value} END AS p{k}f{i}")
-                cols.append(f"FALSE AS p{k}m{i}")
-            else:
-                cols.append(f"CASE WHEN NOT ({given}) OR {null} THEN NULL ELSE {value} END AS p{k}f{i}")
-                cols.append(f"NOT ({given}) AS p{k}m{i}")
-        return cols, "COALESCE(" + (" AND ".join(gate) or "TRUE") + ", FALSE)"  # (a NULL test: not accepted)
-
     # --------------------------------------------------------------------------------------- out
     def write(self, df, *, every_row: bool) -> None:
         """Streams the decided rows to the driver a partition at a time, in the input's order; the rows
@@ -426,12 +369,3 @@ class _Run(_NativeRun):
 def _dq(name: str) -> str:
     """A column name quoted for DuckDB SQL (the translation's dialect; SQLGlot renders it for Spark)."""
     return '"' + name.replace('"', '""') + '"'
-
-
-def _null_of(f) -> str:
-    """A NULL of the fact's Spark SQL type."""
-    fields = _records_of(f.type)
-    if fields is not None:
-        inner = ", ".join(f"{q(n)}: {_SQL_TYPES[ft.kind]}" for n, ft in fields.items())
-        return f"CAST(NULL AS ARRAY<STRUCT<{inner}>>)"
-    return f"CAST(NULL AS {_SQL_TYPES.get(f.type.kind, 'STRING')})"
