@@ -118,6 +118,7 @@ def run_native(policies, src: Path, out: Path, fmt_in: str, fmt_out: str, reader
 
 class _Run:
     dialect = DUCKDB  # (Spark's run, :mod:`.spark`, writes the same checks in its own SQL)
+    complete: frozenset[str] = frozenset()  # columns the file's own statistics show hold no NULL
 
     def __init__(self, policies, con, src, out, fmt_in, fmt_out, reader, outcomes, kinds, lang, result):
         self.policies, self.ps, self.con = policies, policies.policy_set, con
@@ -143,6 +144,7 @@ class _Run:
         if [c for c in types if c != "row_id"] != self.columns:
             raise NotNative("DuckDB reads other columns than the python engine")
         self.types = types
+        self.complete = self.complete_columns()
         case = self.case_columns()
         counted = con.execute(f"SELECT {case[0]}, {case[1]}, {case[2]}, count(*) FROM src GROUP BY ALL").fetchall()
         if len(counted) > MAX_PROGRAMS:
@@ -205,6 +207,17 @@ class _Run:
             parts = " UNION ALL ".join(f"SELECT * FROM pe_part{i}" for i in range(len(branches)))
             con.execute(f"CREATE TEMP VIEW decided AS SELECT * FROM ({parts}) ORDER BY row_id")
         self.write()
+
+    def complete_columns(self) -> frozenset[str]:
+        """The Parquet columns that hold no NULL in any row group, by the file's own statistics: a
+        fact read from one is never left out, its "missing" flag is the constant FALSE, and what
+        depends on it is translated without the undetermined branch.  A column a row group has no
+        statistics for is not complete; nor is a list (its leaves are named apart: ``c, list, element``)."""
+        if self.fmt_in != "parquet":
+            return frozenset()
+        got = self.con.execute("SELECT path_in_schema, sum(stats_null_count), bool_and(stats_null_count IS NOT NULL) "
+                               f"FROM parquet_metadata({_lit(str(self.src))}) GROUP BY ALL").fetchall()
+        return frozenset(c for c, nulls, known in got if known and nulls == 0 and c in self.columns)
 
     def equals(self, e: str, v) -> str:
         """``e = v`` for a case column; a DATE column compared as a date (no text made per row)."""
@@ -337,17 +350,19 @@ class _Run:
                 cols.append(f"FALSE AS p{k}m{i}")
             elif self.fmt_in == "parquet":  # a NULL cell is a NULL value (left out or null): no CASE per row
                 cols.append(f"{value} AS p{k}f{i}")
-                cols.append(f"{'FALSE' if given == 'TRUE' else f'{d.quote(c)} IS NULL'} AS p{k}m{i}")
+                cols.append(f"{'FALSE' if given == 'TRUE' or c in self.complete else f'{d.quote(c)} IS NULL'} AS p{k}m{i}")
             else:
                 cols.append(f"CASE WHEN NOT ({given}) OR {null} THEN NULL ELSE {value} END AS p{k}f{i}")
                 cols.append(f"NOT ({given}) AS p{k}m{i}")
         return cols, "COALESCE(" + (" AND ".join(gate) or "TRUE") + ", FALSE)"  # (a NULL test: not accepted)
 
     def fact_pair(self, k: int, s: str, j: str, fact: str) -> tuple[str, str]:
+        f = self.ps.declared_facts(s, j).get(fact)
         if fact in self.reader.fact_columns:
             i = self.reader.fact_columns.index(fact)
-            return f"p{k}f{i}", f"p{k}m{i}"
-        f = self.ps.declared_facts(s, j).get(fact)
+            never = f is not None and (f.has_default or self.fmt_in == "parquet" and (
+                f.nullable or f.type.nullable or fact in self.complete))  # never left out: the constant FALSE
+            return f"p{k}f{i}", "FALSE" if never else f"p{k}m{i}"
         if f is not None and f.has_default:
             return _lit(f.default), "FALSE"
         return (null_of(DUCKDB, f) if f is not None else "NULL"), "TRUE"  # (typed: a date + INTERVAL must bind;
