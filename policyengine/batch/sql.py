@@ -180,6 +180,9 @@ def translate(prog, *, prefix: str = "", source: str = "batch_rows", inputs=None
             if name not in facts:
                 i = len(facts)
                 facts[name] = inputs(name) if inputs is not None else (f"f{i}", f"m{i}")
+                fd = st.facts[name]
+                if facts[name][1] == "FALSE" and not (fd.nullable or fd.type.nullable):
+                    ex.nonnull.add(facts[name][0])  # never left out, never null: never NULL
             return facts[name]
         return "NULL", "TRUE"  # an outcome no layer in force defines: undetermined
 
@@ -350,14 +353,14 @@ def _table(ex: "_Expr", st, t) -> tuple[tuple[str, str], tuple[str, str]]:
         x = ex.expr(fold(it.value.node, st.consts, st.env))
         whens = _tier_arms(x[0], it.tiers)
         pts.append(f"(CASE {' '.join(whens)} ELSE 0 END)" if whens else "0")
-        unknown.append(f"{x[0]} IS NULL")  # null or undetermined: the score is undetermined
+        unknown.append(ex.isnull(x[0]))  # null or undetermined: the score is undetermined
     for b in t.bonus:
         y = ex.expr(fold(b.points.node, st.consts, st.env))
         pts.append(f"(CASE WHEN {y[0]} > {b.max} THEN {b.max} WHEN {y[0]} < 0 THEN 0 ELSE {y[0]} END)")
-        unknown.append(f"{y[0]} IS NULL")
-    u = " OR ".join(unknown) or "FALSE"
+        unknown.append(ex.isnull(y[0]))
+    u = _or(*unknown)
     total = " + ".join(pts) or "0"
-    s = ex.sel.pair(f"CASE WHEN {u} THEN NULL ELSE LEAST({total}, {t.cap}) END", f"({u})")
+    s = ex.sel.pair(_when(u, "NULL", f"LEAST({total}, {t.cap})"), u)
     chain = "NULL"
     for band in sorted(t.bands, key=lambda b: b.min or 0):
         cond = " AND ".join(filter(None, [f"{s[0]} >= {band.min}" if band.min is not None else "",
@@ -372,6 +375,22 @@ class _Expr:
         self.env, self.sel, self.resolve, self.on = env, sel, resolve, on  # on: the rows' one date, if known
         self.facts: dict = {}
         self.escapes: list[str] = []  # conditions under which SQL does not decide a row (row-wise instead)
+        # values that are NULL in no row: a fact whose "left out" flag is the constant FALSE and that is not
+        # nullable (the caller knows its column complete), literals, and what is computed from them alone
+        self.nonnull: set[str] = set()
+
+    def isnull(self, v: str) -> str:
+        """``v IS NULL``, or FALSE for a value that never is."""
+        if v in self.nonnull or v in ("TRUE", "FALSE") or v[:1] == "'" or v.startswith("DATE '") or v.lstrip("-").isdigit():
+            return "FALSE"
+        return f"{v} IS NULL"
+
+    def kept(self, got: tuple[str, str], *operands: tuple[str, str]) -> tuple[str, str]:
+        """``got``, noted as never NULL where the operands it is computed from never are (and SQL's
+        operator gives NULL only for a NULL operand)."""
+        if all(self.isnull(v) == "FALSE" for v, _ in operands):
+            self.nonnull.add(got[0])
+        return got
 
     def expr(self, n) -> tuple[str, str]:
         P = self.sel.pair
@@ -381,7 +400,7 @@ class _Expr:
             return self.resolve(n.name)
         if isinstance(n, A.Unary):
             a = self.expr(n.operand)
-            return P(f"(-{a[0]})", a[1])
+            return self.kept(P(f"(-{a[0]})", a[1]), a)
         if isinstance(n, A.Binary):
             if n.op == "/":
                 raise Untranslatable("division (exact decimals stay in Python)")
@@ -393,7 +412,7 @@ class _Expr:
                 if lit is None or not _bounded_product(other, lit.value, self.env) or abs(lit.value) > 1000:
                     raise Untranslatable("a product that may pass the bound")
             a, b = self.expr(n.left), self.expr(n.right)
-            return P(f"({a[0]} {n.op} {b[0]})", _or(a[1], b[1]))
+            return self.kept(P(f"({a[0]} {n.op} {b[0]})", _or(a[1], b[1])), a, b)
         if isinstance(n, A.Compare):
             return self.compare(n)
         if isinstance(n, A.BoolOp):
@@ -402,10 +421,10 @@ class _Expr:
             # where a side is and the other does not settle it
             stop = "FALSE" if n.op == "and" else "TRUE"
             m = _or(*(f"({x[1]} AND {y[0]} IS NOT {stop})" for x, y in ((a, b), (b, a)) if x[1] != "FALSE"))
-            return P(f"({a[0]} {n.op.upper()} {b[0]})", m)
+            return self.kept(P(f"({a[0]} {n.op.upper()} {b[0]})", m), a, b)
         if isinstance(n, A.Not):
             a = self.expr(n.operand)
-            return P(f"(NOT {a[0]})", a[1])
+            return self.kept(P(f"(NOT {a[0]})", a[1]), a)
         if isinstance(n, A.In):
             if not (isinstance(n.container, A.ListLit) and all(isinstance(i, A.Literal) for i in n.container.items)):
                 raise Untranslatable("'in' over a list that is not written out")
@@ -417,6 +436,8 @@ class _Expr:
             null_in = (not has_null) if n.negated else has_null
             if n.negated:
                 test = f"NOT ({test})"
+            if self.isnull(a[0]) == "FALSE" and items != "NULL":
+                return self.kept(P(_when(a[1], "NULL", test), a[1]), a)
             return P(_when(a[1], "NULL", f"CASE WHEN {a[0]} IS NULL THEN {_lit(null_in)} ELSE {test} END"), a[1])
         if isinstance(n, A.If):
             c, t, e = self.expr(n.cond), self.expr(n.then), self.expr(n.orelse)
@@ -427,7 +448,7 @@ class _Expr:
             if n.func in ("year_of", "month_of", "day_of"):
                 a = self.expr(n.args[0])
                 part = {"year_of": "year", "month_of": "month", "day_of": "day"}[n.func]
-                return P(f"{part}({a[0]})", a[1])
+                return self.kept(P(f"{part}({a[0]})", a[1]), a)
             if n.func in ("years_after", "months_after") and isinstance(n.args[1], A.Literal) \
                     and type(n.args[1].value) is int and abs(n.args[1].value) <= 1200:
                 a = self.expr(n.args[0])
@@ -445,7 +466,7 @@ class _Expr:
                 return self.in_force_on(n.args[0], n.args[1].value)
             if n.func == "len" and isinstance(n.args[0], A.Name) and n.args[0].name in self.facts:
                 a = self.expr(n.args[0])
-                return P(f"CASE WHEN {_or(a[1], f'{a[0]} IS NULL')} THEN NULL ELSE CAST(len({a[0]}) AS BIGINT) END", a[1])
+                return P(_when(_or(a[1], self.isnull(a[0])), "NULL", f"CAST(len({a[0]}) AS BIGINT)"), a[1])
             raise Untranslatable(f"the function {n.func}()")
         if isinstance(n, A.Aggregate):
             return self.aggregate(n)
@@ -466,7 +487,9 @@ class _Expr:
         w = inner.sql(n.where) if n.where is not None else "TRUE"
         body = inner.sql(n.body)
         for v, m in outer.values():
-            self.escapes.append(f"{m} OR {v} IS NULL")
+            esc = _or(m, self.isnull(v))
+            if esc != "FALSE":
+                self.escapes.append(esc)
         kept = f"list_filter({src[0]}, lambda {inner.var}: {w})"
         if n.func == "any":
             agg = f"len(list_filter({src[0]}, lambda {inner.var}: ({w}) AND ({body}))) > 0"
@@ -490,7 +513,7 @@ class _Expr:
                 raise Untranslatable(f"{n.func}() over {t.kind} values")
         else:
             raise Untranslatable(f"the aggregate {n.func}()")
-        return self.sel.pair(f"CASE WHEN {_or(src[1], f'{src[0]} IS NULL')} THEN NULL ELSE {agg} END", src[1])
+        return self.sel.pair(_when(_or(src[1], self.isnull(src[0])), "NULL", agg), src[1])
 
     def in_force_on(self, day_node, h) -> tuple[str, str]:
         """``runtime._in_force_on`` over a parameter's history: the value of the day (or of the first rule
@@ -548,9 +571,11 @@ class _Expr:
                 test = "IS NULL" if n.op == "==" else "IS NOT NULL"
                 return P(_when(a[1], "NULL", f"{a[0]} {test}"), a[1])
             op = "IS NOT DISTINCT FROM" if n.op == "==" else "IS DISTINCT FROM"  # None == None is true
+            if self.isnull(a[0]) == self.isnull(b[0]) == "FALSE":
+                op = "=" if n.op == "==" else "<>"  # (the same answer where neither side is ever NULL)
             either = _or(a[1], b[1])
-            return P(_when(either, "NULL", f"{a[0]} {op} {b[0]}"), either)
-        return P(f"({a[0]} {n.op} {b[0]})", _or(a[1], b[1]))
+            return self.kept(P(_when(either, "NULL", f"({a[0]} {op} {b[0]})"), either), a, b)
+        return self.kept(P(f"({a[0]} {n.op} {b[0]})", _or(a[1], b[1])), a, b)
 
 
 def render(sql: str, dialect: str) -> str:
