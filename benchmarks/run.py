@@ -351,7 +351,7 @@ def write_repeated(base, n: int, path: Path) -> None:
     size = min(n, k * max(1, BATCH_BLOCK_ROWS // k))
     block = pa.concat_tables([base] * -(-size // k)).slice(0, size).combine_chunks()
     where = block.schema.get_field_index("id")
-    ids = block.column("id")
+    ids = pa.array(range(size), block.schema.field("id").type)  # the block's own ids, 0 … size - 1
     with pq.ParquetWriter(path, block.schema) as w:
         for off in range(0, n, size):
             m = min(size, n - off)
@@ -368,13 +368,12 @@ def batch_command(src: Path, dst: Path, n: int) -> dict:
     by duckdb, none with an error."""
     cmd = [sys.executable, "-m", "policyengine.cli", "batch", str(src), "--out", str(dst),
            "--memory-limit", BATCH_MEMORY_LIMIT, "--lang", "en"]
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # as _child: an installed start
     t0 = time.perf_counter_ns()
-    p = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    err = p.stderr.read().decode("utf-8", "replace")
-    _, status, use = os.wait4(p.pid, 0)
-    wall = time.perf_counter_ns() - t0
-    p.returncode = os.waitstatus_to_exitcode(status)  # reaped here: tell Popen, which would wait again
+    with subprocess.Popen(cmd, cwd=str(ROOT), env=_child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as p:
+        err = p.stderr.read().decode("utf-8", "replace")
+        _, status, use = os.wait4(p.pid, 0)  # this child's own rusage, which Popen does not give
+        wall = time.perf_counter_ns() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)  # reaped here: tell Popen, which would wait again
     summary = _BATCH_SUMMARY.search(err)
     if p.returncode != 0 or not summary or summary.groups() != (str(n), "duckdb", "0"):
         fail(f"`{' '.join(cmd[1:])}` did not decide {n:,} rows with duckdb without errors "
@@ -549,13 +548,16 @@ print("RESULT", (peak - base) / 2**20, (current - base) / 2**20)
 """
 
 
+def _child_env() -> dict:
+    """The environment of a fresh process as an installed package starts: pip writes bytecode when it
+    installs, so the child may read and write __pycache__ even where the caller's environment forbids it."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def _child(code: str) -> tuple[list[str], float]:
     src = f"SUBJECTS = {SUBJECTS!r}\n" + code
     t0 = time.perf_counter_ns()
-    # A fresh process as an installed package starts: pip writes bytecode when it installs, so the
-    # child may read and write __pycache__ even where the caller's environment forbids it.
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    r = subprocess.run([sys.executable, "-c", src], cwd=str(ROOT), capture_output=True, text=True, env=env)
+    r = subprocess.run([sys.executable, "-c", src], cwd=str(ROOT), capture_output=True, text=True, env=_child_env())
     wall = (time.perf_counter_ns() - t0) / 1e6
     if r.returncode != 0:
         fail(f"the child process failed (exit {r.returncode}):\n{r.stderr.strip()[-2000:]}", 1)
@@ -760,7 +762,7 @@ def main(argv=None) -> int:
           + verdict("explained_json_kib", res["explained_json_kib"]))
     print(f"   {'keeping decisions: evaluate(explain=False)':<{w - 3}} {fmt_time(res['keep_thousand_ns'])} "
           f"per decision, 1,000 kept; {fmt_time(res['keep_million_ns'])} per decision, {res['keep_n']:,} kept "
-          f"(medians of {len(res['keep_pairs'])} pair(s))")
+          + ("(1 pair)" if len(res["keep_pairs"]) == 1 else f"(medians of {len(res['keep_pairs'])} pairs)"))
     print(f"   {'  kept {:,} / kept 1,000, per decision'.format(res['keep_n']):<{w - 3}} {'':>11} "
           f"{res['keep_million_vs_thousand']:8.2f}× {'':>11} {res['keep_million_vs_thousand_cpu']:8.2f}×   "
           + verdict("keep_million_vs_thousand", res["keep_million_vs_thousand"]))
