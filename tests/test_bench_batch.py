@@ -1,0 +1,30 @@
+"""The input of the batch row of ``benchmarks/run.py`` (row e.).
+
+The benchmark itself is too long for the suite (10 million rows); this checks, on a few hundred
+rows, the Parquet input its figures rest on: ids 0 … n-1, row i the case i mod the number of cases,
+written block by block.  (The command it then runs checks itself: its summary must say n rows decided
+by duckdb without errors, and its first rows must equal the engines' agreed output.)
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pyarrow.parquet as pq
+
+from benchmarks import run
+from benchmarks.cases import decision_cases
+
+
+def test_input_repeats_the_cases_with_their_own_ids(tmp_path, monkeypatch):
+    base = run.batch_table(decision_cases(random.Random(5), 50, as_of=dt.date(2024, 3, 1)))
+    monkeypatch.setattr(run, "BATCH_BLOCK_ROWS", 3 * len(base) + 7)  # a block: 3 whole repeats of the cases
+    n = 4 * 3 * len(base) + 5  # four blocks and a part of one
+    run.write_repeated(base, n, tmp_path / "in.parquet")
+    f = pq.ParquetFile(tmp_path / "in.parquet")
+    assert f.metadata.num_rows == n and f.metadata.num_row_groups == 5  # one row group a block
+    t = f.read()
+    assert t.schema == base.schema
+    assert t.column("id").to_pylist() == list(range(n))
+    rows, cases = t.drop_columns(["id"]).to_pylist(), base.drop_columns(["id"]).to_pylist()
+    assert rows == [cases[i % len(cases)] for i in range(n)]
