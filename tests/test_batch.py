@@ -316,6 +316,36 @@ def test_translation_reports_what_it_cannot_express_by_name(policies, tmp_path):
     assert "说明：SQL 翻译无法表达" in r.stderr and "行，其中 0 行有错误" in r.stderr, r.stderr
 
 
+def test_an_aggregate_escapes_only_where_its_list_is_given_and_a_name_it_reads_is_not(policies):
+    """An aggregate over a list fact reading a name from outside (Baotou: ``… for h in evaluation_history
+    where h.year == year - 1``): with the list left out it is undetermined, whatever ``year`` is, so SQL
+    decides the row; with the list given and ``year`` left out, the row is decided row-wise (the
+    escape) — never a guess."""
+    from benchmarks.cases import score_cases
+
+    from policyengine.batch.screen import duckdb_screen
+
+    history = [{"year": 2023, "grade": "unqualified"}]
+    score = score_cases(random.Random(3), 30)[:30]
+    facts = score + [{**score[0], "year": 2024}, {**score[1], "evaluation_history": history, "year": 2024},
+                     {**score[2], "evaluation_history": history}, {**score[3], "evaluation_history": []}]
+    accepted = [policies._accept({"subject": "commissioner", "jurisdiction": "cn/nm/baotou", "as_of": "2024-03-01",
+                                  "facts": f}, "en") for f in facts]
+    prog = accepted[0][1][1]
+    rows = [(a[0], a[1][3]) for a in accepted]
+    screen = duckdb_screen()
+    try:
+        got = screen.outcomes(prog, rows)
+    finally:
+        screen.close()
+    assert all(g is not None for g in got[:-2]) and got[-2:] == [None, None]
+    for (f, day), g in zip(rows, got):
+        if g is not None:
+            want = prog.decide(f, day)
+            assert g == {o: want.get(o) for o in g}, f
+    assert len({g["score"] for g in got[:30]}) > 5  # (the score table decided in SQL)
+
+
 def test_the_query_renders_for_other_dialects_and_runs_the_same_in_duckdb(policies):
     """One query built once; SQLGlot renders it for Spark and PostgreSQL, and the DuckDB rendering
     of SQLGlot's own reading gives the same rows as the query as built."""

@@ -454,7 +454,9 @@ class _Expr:
     def aggregate(self, n: A.Aggregate) -> tuple[str, str]:
         """``runtime._agg`` over a list of records given as a fact, as a list lambda of DuckDB.  Inside
         the lambda every value is known and not null (the records' fields never are; a row where a
-        name from outside is undetermined or null is decided row-wise: ``escapes``)."""
+        name from outside is undetermined or null is decided row-wise: ``escapes`` — unless the list
+        itself is left out or null, when the aggregate is that, as ``runtime._agg`` gives it, whatever
+        the name from outside)."""
         if not (isinstance(n.source, A.Name) and n.source.name in self.facts):
             raise Untranslatable("aggregate expressions over a list that is not a fact")
         fields = _records_of(self.facts[n.source.name].type)
@@ -465,8 +467,9 @@ class _Expr:
         inner = _Lambda(self, n.var, fields, outer)
         w = inner.sql(n.where) if n.where is not None else "TRUE"
         body = inner.sql(n.body)
+        given = f"NOT ({_or(src[1], f'{src[0]} IS NULL')})"  # (a list left out or null: NULL, whatever the rest)
         for v, m in outer.values():
-            self.escapes.append(f"{m} OR {v} IS NULL")
+            self.escapes.append(f"{given} AND ({m} OR {v} IS NULL)")
         kept = f"list_filter({src[0]}, lambda {inner.var}: {w})"
         if n.func == "any":
             agg = f"len(list_filter({src[0]}, lambda {inner.var}: ({w}) AND ({body}))) > 0"
