@@ -333,18 +333,20 @@ class _Run(_NativeRun):
         carried, outcomes, res = self.reader.carried, self.outcomes, self.result
         writer = Writer(self.out, self.out_cols, self.out_types)
         chunk: list[dict] = []
+        # (a Row's cell by name is a search of its names: by position, a tenth of the time)
+        py = None if every_row else df.columns.index("pe_py")
+        at = [(c, df.columns.index(c)) for c in (*carried, *outcomes)] if py is not None else []
         try:
             for r in df.toLocalIterator():
-                if every_row or r["pe_py"]:
+                if py is None or r[py]:
                     row = self.row_of(r)
                     if row is None:
                         continue  # a blank line of JSON Lines
                     got = engine.row(row)
                     res.errors += got["error"] is not None
                 else:
-                    got = {c: r[c] for c in carried}
-                    for o in outcomes:
-                        got[o] = r[o]
+                    t = tuple(r)
+                    got = {c: t[i] for c, i in at}
                     got["error"] = None
                 chunk.append(got)
                 if len(chunk) >= self.chunk_rows:

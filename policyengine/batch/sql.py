@@ -475,7 +475,9 @@ class _Expr:
     def aggregate(self, n: A.Aggregate) -> tuple[str, str]:
         """``runtime._agg`` over a list of records given as a fact, as a list lambda of DuckDB.  Inside
         the lambda every value is known and not null (the records' fields never are; a row where a
-        name from outside is undetermined or null is decided row-wise: ``escapes``)."""
+        name from outside is undetermined or null is decided row-wise: ``escapes`` — unless the list
+        itself is left out or null, when the aggregate is that, as ``runtime._agg`` gives it, whatever
+        the name from outside)."""
         if not (isinstance(n.source, A.Name) and n.source.name in self.facts):
             raise Untranslatable("aggregate expressions over a list that is not a fact")
         fields = _records_of(self.facts[n.source.name].type)
@@ -486,10 +488,11 @@ class _Expr:
         inner = _Lambda(self, n.var, fields, outer)
         w = inner.sql(n.where) if n.where is not None else "TRUE"
         body = inner.sql(n.body)
+        absent = _or(src[1], self.isnull(src[0]))  # (a list left out or null: NULL, whatever the rest)
         for v, m in outer.values():
             esc = _or(m, self.isnull(v))
-            if esc != "FALSE":
-                self.escapes.append(esc)
+            if esc != "FALSE" and absent != "TRUE":
+                self.escapes.append(esc if absent == "FALSE" else f"NOT ({absent}) AND {esc}")
         kept = f"list_filter({src[0]}, lambda {inner.var}: {w})"
         if n.func == "any":
             agg = f"len(list_filter({src[0]}, lambda {inner.var}: ({w}) AND ({body}))) > 0"
