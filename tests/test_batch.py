@@ -476,6 +476,26 @@ def test_parquet_with_typed_hostile_values_matches_the_python_engine(policies, t
     assert (tmp_path / "py.jsonl").read_bytes() == (tmp_path / "duck.jsonl").read_bytes()
 
 
+def test_a_list_long_enough_for_the_step_limit_is_the_python_engines(policies, tmp_path, native_always, monkeypatch):
+    """``Policies.evaluate`` stops an evaluation past ``runtime.MAX_STEPS`` aggregate steps (PE080); SQL
+    has no such bound, so a row whose list comes near it (here with the limit lowered to 2,000) is
+    decided by the python engine — refused, as evaluate refuses it — while a shorter list stays SQL's."""
+    from policyengine import runtime
+
+    monkeypatch.setattr(runtime, "MAX_STEPS", 2_000)
+    base = {"subject": "commissioner", "jurisdiction": "cn/nm/baotou/imust", "as_of": dt.date(2024, 3, 1),
+            "year": 2024, "service_days": 200, "education": "master"}
+    history = [{"year": 2000 + i % 20, "grade": "qualified"} for i in range(2_000)]
+    rows = [{"id": i, **base, "evaluation_history": history[:n]} for i, n in enumerate((2_000, 300, 0))]
+    src = tmp_path / "long.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), src)
+    run_batch(policies, src, tmp_path / "py.jsonl", engine="python", lang="en")
+    r = run_batch(policies, src, tmp_path / "duck.jsonl", engine="duckdb", lang="en")
+    assert r.notes == [] and r.errors == 1
+    assert (tmp_path / "py.jsonl").read_bytes() == (tmp_path / "duck.jsonl").read_bytes()
+    assert "PE080" in (tmp_path / "duck.jsonl").read_text(encoding="utf-8").splitlines()[0]
+
+
 def test_columns_the_parquet_statistics_show_complete_agree_with_the_public_api(policies, tmp_path, native_always,
                                                                                  monkeypatch):
     """A fact read from a column that holds no NULL in any row group (by the file's statistics) is

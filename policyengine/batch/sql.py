@@ -227,6 +227,14 @@ def translate(prog, *, prefix: str = "", source: str = "batch_rows", inputs=None
         val = _when(m, "NULL", v)
         cols.append(f"{f'CAST({val} AS {cast})' if cast else val} AS {prefix}o{k}")
         outputs[o] = f"{prefix}o{k}"
+    if ex.aggregated:
+        # Policies.evaluate spends one step per item an aggregate visits and stops past runtime.MAX_STEPS
+        # (PE080); SQL has no such bound: a row with a list long enough to come near it (every aggregate
+        # over its longest list, four times over) is the python engine's to decide, or to refuse
+        from .. import runtime
+
+        bound = max(0, runtime.MAX_STEPS // (4 * len(ex.aggregated)) - 1)
+        ex.escapes.extend(f"COALESCE(len({v}), 0) > {bound}" for v in dict.fromkeys(ex.aggregated) if v != "NULL")
     escape = "FALSE"
     if ex.escapes:
         escape = sel.pair(" OR ".join(f"({e})" for e in ex.escapes), "FALSE")[0]
@@ -378,6 +386,7 @@ class _Expr:
         # values that are NULL in no row: a fact whose "left out" flag is the constant FALSE and that is not
         # nullable (the caller knows its column complete), literals, and what is computed from them alone
         self.nonnull: set[str] = set()
+        self.aggregated: list[str] = []  # the list each aggregate reads, once per aggregate
 
     def isnull(self, v: str) -> str:
         """``v IS NULL``, or FALSE for a value that never is."""
@@ -484,6 +493,7 @@ class _Expr:
         if fields is None:
             raise Untranslatable("aggregate expressions over a list that is not of plain records")
         src = self.expr(n.source)
+        self.aggregated.append(src[0])
         outer: dict[str, str] = {}
         inner = _Lambda(self, n.var, fields, outer)
         w = inner.sql(n.where) if n.where is not None else "TRUE"
