@@ -494,7 +494,7 @@ class _Expr:
             raise Untranslatable("aggregate expressions over a list that is not of plain records")
         src = self.expr(n.source)
         self.aggregated.append(src[0])
-        outer: dict[str, str] = {}
+        outer: dict[str, tuple[str, str]] = {}  # name from outside the lambda -> its (value, undetermined)
         inner = _Lambda(self, n.var, fields, outer)
         w = inner.sql(n.where) if n.where is not None else "TRUE"
         body = inner.sql(n.body)
@@ -623,8 +623,7 @@ class _Lambda:
             if n.name == self.name:
                 raise Untranslatable("a record used whole inside an aggregate")
             v, m = self.ex.resolve(n.name)
-            if m != "FALSE" or not (v.startswith("'") or v.lstrip("-").isdigit()):
-                self.outer[n.name] = (v, m)
+            self.outer[n.name] = (v, m)  # (the aggregate escapes where it may be undetermined or NULL: _Expr.isnull)
             return v
         if isinstance(n, A.Binary) and n.op in ("+", "-") and self.kind(n.left) == "int" == self.kind(n.right):
             return f"({self.sql(n.left)} {n.op} {self.sql(n.right)})"
