@@ -53,11 +53,15 @@ def outcome_columns(ps, subject: str | None) -> list[str]:
     return sorted(o.name for o in ps.outputs.values() if subject is None or subject in o.subjects)
 
 
-def arrow_types(ps, outcomes: list[str]) -> dict[str, Any]:
+def arrow_kind(kind: str) -> Any:
+    """The Arrow type that holds a value of this kind exactly (text for any other kind)."""
     import pyarrow as pa
 
-    kinds = {"bool": pa.bool_(), "int": pa.int64(), "date": pa.date32(), "enum": pa.string(), "string": pa.string()}
-    return {o: kinds.get(ps.outputs[o].type.kind, pa.string()) for o in outcomes}
+    return {"bool": pa.bool_(), "int": pa.int64(), "date": pa.date32()}.get(kind, pa.string())
+
+
+def arrow_types(ps, outcomes: list[str]) -> dict[str, Any]:
+    return {o: arrow_kind(ps.outputs[o].type.kind) for o in outcomes}
 
 
 def _usage(message: Text, where: str = "batch", hint: Text | None = None) -> PolicyError:

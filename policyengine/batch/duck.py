@@ -15,7 +15,7 @@ import datetime as _dt
 from typing import Any
 
 from ..diagnostics import Text
-from . import PythonEngine
+from . import PythonEngine, arrow_kind
 from .io import ROW_ERROR
 from .rows import RowReader
 from .sql import INT_BOUND, _records_of, translate
@@ -108,11 +108,10 @@ def arrow_rows(prog, q, rows: list[tuple[dict, _dt.date]]):
     import pyarrow as pa
 
     cols = {"row_id": pa.array(range(len(rows)), pa.int64()), "as_of": pa.array([on for _, on in rows], pa.date32())}
-    kinds = {"bool": pa.bool_(), "int": pa.int64(), "date": pa.date32(), "enum": pa.string(), "string": pa.string()}
-    for fact, v, m in q.facts:
+    for fact, v, m in q.facts:  # (translate reads facts of plain kinds and lists of plain records only)
         t = prog.facts[fact].type
         fields = _records_of(t)
-        typ = kinds[t.kind] if fields is None else pa.list_(pa.struct([(n, kinds[ft.kind]) for n, ft in fields.items()]))
+        typ = arrow_kind(t.kind) if fields is None else pa.list_(pa.struct([(n, arrow_kind(ft.kind)) for n, ft in fields.items()]))
         cols[v] = pa.array([f.get(fact) for f, _ in rows], typ)
         cols[m] = pa.array([fact not in f for f, _ in rows], pa.bool_())
     return pa.table(cols)

@@ -30,6 +30,7 @@ from typing import Any, Callable, Mapping
 
 from ..diagnostics import Diagnostic, PolicyError, Span, Text
 from .sql import INT_BOUND, _lit, _records_of, translate
+from .sql import SQL_TYPES as _SQL_TYPES
 
 __all__ = ["NotNative", "run_native", "MAX_PROGRAMS", "Dialect", "DUCKDB"]
 
@@ -40,7 +41,6 @@ MIN_ROWS_PER_PROGRAM = 2_000
 # what the query raises at the first row SQL does not decide: the output is then written in two passes
 _ROW_WISE = "policyengine: a row decided row-wise"
 _EARLY, _LATE = _dt.date(1000, 1, 1), _dt.date(9000, 1, 1)
-_SQL_TYPES = {"bool": "BOOLEAN", "int": "BIGINT", "date": "DATE", "enum": "VARCHAR", "string": "VARCHAR"}
 _INT_RE, _DATE_RE = "-?[0-9]{1,15}", "[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
 

@@ -223,7 +223,7 @@ def translate(prog, *, prefix: str = "", source: str = "batch_rows", inputs=None
             row_wise[o] = got
             continue
         v, m = got
-        cast = _CASTS.get(kinds.get(o, "")) if kinds else None
+        cast = SQL_TYPES.get(kinds.get(o, "")) if kinds else None
         val = _when(m, "NULL", v)
         cols.append(f"{f'CAST({val} AS {cast})' if cast else val} AS {prefix}o{k}")
         outputs[o] = f"{prefix}o{k}"
@@ -243,7 +243,7 @@ def translate(prog, *, prefix: str = "", source: str = "batch_rows", inputs=None
     return Query(sel.query(cols + [f"{escape} AS pe_escape"]), fact_cols, outputs, row_wise, ctes, last, cols, escape)
 
 
-_CASTS = {"bool": "BOOLEAN", "int": "BIGINT", "date": "DATE", "enum": "VARCHAR", "string": "VARCHAR"}
+SQL_TYPES = {"bool": "BOOLEAN", "int": "BIGINT", "date": "DATE", "enum": "VARCHAR", "string": "VARCHAR"}  # DuckDB's, per kind
 
 
 def _records_of(t):
