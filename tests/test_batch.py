@@ -625,3 +625,64 @@ def test_duckdb_agrees_on_one_program_over_several_dates_with_facts_left_out(pol
     r = run_batch(policies, src, tmp_path / "duck.jsonl", engine="duckdb")
     assert r.notes == [] and not r.row_wise and r.rows == len(cases)
     assert (tmp_path / "py.jsonl").read_bytes() == (tmp_path / "duck.jsonl").read_bytes()
+
+
+def test_program_arms_take_a_files_dates_in_ranges_that_name_no_other_key():
+    """Consecutive keys (by their as_of text) of one program become one range; a key of another program,
+    one the python engine decides (None) and a text that is not a plain date each break the run, and a
+    range of several days leaves the day to each row."""
+    from policyengine.batch.native import Arm, program_arms
+
+    d = dt.date.fromisoformat
+    s, j = "commissioner", "cn/nm/baotou/imust"
+    keys = [(s, j, a, k, d(a) if k is not None else None) for a, k in [
+        ("2023-07-05", 2), ("2023-07-07", 0), ("2023-08-01", 0), ("2024-02-30", None), ("2024-03-01", 0),
+        ("2024-06-30", 0), ("2024-07-05", 1), ("2025-01-01", 1)]]
+    keys += [(s, j, "2026-01-01", 1, d("2026-01-01")), (s, j, "2026-01-01 ", 1, d("2026-01-01")),
+             (s, j, "2026-02-01", 1, d("2026-02-01")), (s, j, None, None, None), (None, j, "2024-03-01", None, None),
+             ("workstation", "cn/nm", "2024-03-01", 3, d("2024-03-01"))]
+    assert program_arms(keys) == [
+        Arm(s, j, "2023-07-05", "2023-07-05", 2, d("2023-07-05")),
+        Arm(s, j, "2023-07-07", "2023-08-01", 0, None),
+        Arm(s, j, "2024-03-01", "2024-06-30", 0, None),
+        Arm(s, j, "2024-07-05", "2026-01-01", 1, None),
+        Arm(s, j, "2026-01-01 ", "2026-01-01 ", 1, d("2026-01-01")),  # (not plain: a key of its own)
+        Arm(s, j, "2026-02-01", "2026-02-01", 1, d("2026-02-01")),
+        Arm("workstation", "cn/nm", "2024-03-01", "2024-03-01", 3, d("2024-03-01"))]
+
+
+@pytest.mark.parametrize("as_of_type", ["date", "text"])
+def test_a_file_of_many_dates_and_programs_is_decided_by_duckdb_as_evaluate_decides_it(policies, tmp_path,
+                                                                                     native_always, as_of_type):
+    """A population decided on its own days — a log replayed — has hundreds of dates but few programs:
+    DuckDB reads it itself (no note), gives each row its program by ranges of the file's dates, decides
+    every program in one streaming query, and writes byte for byte the python engine's output.  Text
+    dates that are not plain (or not dates) lie between the plain ones and must stay the python engine's."""
+    from benchmarks.cases import decision_facts
+
+    rng = random.Random(29)
+    days = [dt.date(2023, 5, 1) + dt.timedelta(days=3 * i) for i in range(400)]  # 2023-05-01 … 2026-08-xx
+    cases = []
+    for i in range(1600):
+        d = days[i % len(days)]
+        facts = decision_facts(rng, d)
+        if i % 3 == 0:
+            facts.pop(sorted(facts)[i % len(facts)], None)
+        cases.append({"subject": "commissioner", "jurisdiction": "cn/nm/baotou/imust", "as_of": d, "facts": facts})
+    for i, c in enumerate(pack_cases()):  # other subjects and places, moved to the file's days
+        cases.append(dict(c, as_of=days[(7 * i) % len(days)]))
+    rows = [dict(row_of(c, i), as_of=c["as_of"]) for i, c in enumerate(cases)]
+    if as_of_type == "text":
+        odd = ["2024-3-1", "2024-02-30", "2024-03-01 ", "２０２４-０３-０１", "0999-12-31", "9999-12-31", "2024-03-01T00:00", ""]
+        for i, r in enumerate(rows):
+            r["as_of"] = odd[i // 97 % len(odd)] if i % 97 == 5 else r["as_of"].isoformat()
+    src = tmp_path / "in.parquet"
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    pq.write_table(pa.Table.from_pylist([{c: (dt.date.fromisoformat(r[c]) if c in DATE_FACTS and isinstance(r.get(c), str)
+                                              else r.get(c)) for c in cols} for r in rows]), src)
+    assert pq.read_schema(src).field("as_of").type == (pa.date32() if as_of_type == "date" else pa.string())
+    assert len({(r["subject"], r["jurisdiction"], r["as_of"]) for r in rows}) > 400
+    run_batch(policies, src, tmp_path / "py.jsonl", engine="python")
+    r = run_batch(policies, src, tmp_path / "duck.jsonl", engine="duckdb")
+    assert r.notes == [] and r.rows == len(rows), r.notes
+    assert (tmp_path / "py.jsonl").read_bytes() == (tmp_path / "duck.jsonl").read_bytes()

@@ -23,6 +23,7 @@ the chunked engine instead.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,9 +33,10 @@ from ..diagnostics import Diagnostic, PolicyError, Span, Text
 from .sql import INT_BOUND, _lit, _records_of, translate
 from .sql import SQL_TYPES as _SQL_TYPES
 
-__all__ = ["NotNative", "run_native", "MAX_PROGRAMS", "Dialect", "DUCKDB"]
+__all__ = ["NotNative", "run_native", "MAX_KEYS", "MAX_ARMS", "Arm", "program_arms", "Dialect", "DUCKDB"]
 
-MAX_PROGRAMS = 256  # distinct (subject, jurisdiction, as_of) a query names inline; past it, the chunked engine
+MAX_KEYS = 100_000  # distinct (subject, jurisdiction, as_of) of a file looked up in Python; past it, the chunked engine
+MAX_ARMS = 256  # ranges of them a query names inline (program_arms); past it, the chunked engine
 # Planning one program's query takes DuckDB a few tenths of a second: a file with fewer rows than this per
 # program is decided sooner by the chunked engine
 MIN_ROWS_PER_PROGRAM = 2_000
@@ -46,6 +48,54 @@ _INT_RE, _DATE_RE = "-?[0-9]{1,15}", "[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
 class NotNative(Exception):
     """The input cannot be read by DuckDB exactly as the python engine reads it."""
+
+
+_PLAIN_DATE = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+@dataclass(frozen=True)
+class Arm:
+    """The rows of one program: subject ``s``, jurisdiction ``j`` and an as_of from ``lo`` to ``hi`` (the
+    case columns' text, as the file's keys give them); decided on ``day``, or None: each row on its own
+    as_of (then every key of the arm is a plain date ``YYYY-MM-DD``, which SQL casts to that date)."""
+    s: str
+    j: str
+    lo: str
+    hi: str
+    k: int
+    day: _dt.date | None
+
+
+def program_arms(keys: list[tuple[Any, Any, Any, int | None, _dt.date | None]]) -> list[Arm]:
+    """The arms that give each row its program, from the file's distinct ``(s, j, as_of, k, day)``: ``k``
+    the program's number, None where the python engine decides the rows (``day`` is then unused).
+
+    A file of many dates has few programs (rules come into force on few days), so the keys of one
+    subject and jurisdiction, sorted by their as_of text, are taken in runs: consecutive keys of one
+    program, each a plain date, make one arm that tests the range ``lo`` … ``hi``.  The test is exact:
+    the file has no other key of that subject and jurisdiction in the range (every key is here, and
+    another would have broken the run), and text compares as SQL compares it (by code point, which is
+    UTF-8's byte order).  A date column compares alike: plain dates sort as their days do."""
+    by: dict[tuple, list[tuple]] = {}
+    for s, j, a, k, day in keys:
+        if isinstance(s, str) and isinstance(j, str) and isinstance(a, str):  # (else never a program's)
+            by.setdefault((s, j), []).append((a, k, day))
+    arms: list[Arm] = []
+    for (s, j), got in by.items():
+        run: list | None = None  # [lo, hi, k, day, plain]
+        for a, k, day in sorted(got, key=lambda x: x[0]):
+            plain = k is not None and _PLAIN_DATE.fullmatch(a) is not None
+            if run is not None and plain and run[4] and run[2] == k:
+                run[1] = a
+                if run[3] != day:
+                    run[3] = None
+                continue
+            if run is not None and run[2] is not None:
+                arms.append(Arm(s, j, run[0], run[1], run[2], run[3]))
+            run = [a, a, k, day, plain]
+        if run is not None and run[2] is not None:
+            arms.append(Arm(s, j, run[0], run[1], run[2], run[3]))
+    return arms
 
 
 def q(name: str) -> str:
@@ -109,7 +159,7 @@ def run_native(policies, src: Path, out: Path, fmt_in: str, fmt_out: str, reader
     try:
         with tempfile.TemporaryDirectory(prefix="policyengine-batch-") as tmp:
             con.execute(f"SET temp_directory = {_lit(tmp)}")  # past memory_limit DuckDB spills here
-            _Run(policies, con, src, out, fmt_in, fmt_out, reader, outcomes, kinds, lang, result).run()
+            _Run(policies, con, src, out, fmt_in, fmt_out, reader, outcomes, kinds, lang, result, Path(tmp)).run()
     except duckdb.Error as e:
         raise NotNative(f"DuckDB: {e}") from e
     finally:
@@ -120,7 +170,8 @@ class _Run:
     dialect = DUCKDB  # (Spark's run, :mod:`.spark`, writes the same checks in its own SQL)
     complete: frozenset[str] = frozenset()  # columns the file's own statistics show hold no NULL
 
-    def __init__(self, policies, con, src, out, fmt_in, fmt_out, reader, outcomes, kinds, lang, result):
+    def __init__(self, policies, con, src, out, fmt_in, fmt_out, reader, outcomes, kinds, lang, result, tmp: Path):
+        self.tmp = tmp  # a folder of this run's own, removed after it
         self.policies, self.ps, self.con = policies, policies.policy_set, con
         self.src, self.out, self.fmt_in, self.fmt_out = Path(src), Path(out), fmt_in, fmt_out
         self.reader, self.outcomes, self.kinds, self.lang, self.result = reader, outcomes, kinds, lang, result
@@ -146,30 +197,39 @@ class _Run:
         self.types = types
         self.complete = self.complete_columns()
         case = self.case_columns()
-        counted = con.execute(f"SELECT {case[0]}, {case[1]}, {case[2]}, count(*) FROM src GROUP BY ALL").fetchall()
-        if len(counted) > MAX_PROGRAMS:
-            raise NotNative(f"more than {MAX_PROGRAMS} distinct subject, jurisdiction and as_of")
+        counted = con.execute(f"SELECT {case[0]}, {case[1]}, {case[2]}, count(*) FROM src GROUP BY ALL "
+                              f"LIMIT {MAX_KEYS + 1}").fetchall()
+        if len(counted) > MAX_KEYS:
+            raise NotNative(f"more than {MAX_KEYS:,} distinct subject, jurisdiction and as_of")
         unknown = 0  # rows whose subject, jurisdiction or date the python engine reports
         progs: dict[int, tuple] = {}  # id(program) -> (number, program, subject, jurisdiction)
-        arms, dates = [], []
+        keys = []
         days: dict[int, set] = {}  # program number -> the days its rows are decided on
+        counted.sort(key=lambda t: [(x is None, x or "") for x in t[:3]])  # (the same query for the same file)
         for s, j, a, count in counted:
             got = self.program(s, j, a)
             if got is None:
                 unknown += count
+                keys.append((s, j, a, None, None))
                 continue
             prog, on = got
             k = progs.setdefault(id(prog), (len(progs), prog, s, j))[0]
             days.setdefault(k, set()).add(on)
-            test = " AND ".join(self.equals(e, v) for e, v in zip(case, (s, j, a)))
-            arms.append(f"WHEN {test} THEN {k}")
-            dates.append(f"WHEN {test} THEN {_lit(on)}")
+            keys.append((s, j, a, k, on))
+        found = program_arms(keys)
+        if len(found) > MAX_ARMS:
+            raise NotNative(f"the rows' subject, jurisdiction and as_of name their programs in more than {MAX_ARMS} ranges")
         if sum(t[3] for t in counted) < MIN_ROWS_PER_PROGRAM * len(progs):
             raise NotNative(f"fewer than {MIN_ROWS_PER_PROGRAM:,} rows per program: planning would take longer "
                             "than deciding")
+        arms, dates = [], []
+        for arm in found:
+            test = f"{self.equals(case[0], arm.s)} AND {self.equals(case[1], arm.j)} AND {self.within(case[2], arm)}"
+            arms.append(f"WHEN {test} THEN {arm.k}")
+            dates.append(f"WHEN {test} THEN {self.day(case[2], arm)}")
         carried = [q(c) for c in self.reader.carried]
-        if len(arms) == 1 and not unknown:  # every row is of the one program, on the one day: nothing to test per row
-            base = f"SELECT *, 0 AS pe_prog, {_lit(next(iter(days[0])))} AS pe_day"
+        if len(arms) == 1 and not unknown:  # every row is of the one program: nothing to test per row
+            base = f"SELECT *, 0 AS pe_prog, {self.day(case[2], found[0])} AS pe_day"
         elif arms:
             base = f"SELECT *, CASE {' '.join(arms)} ELSE -1 END AS pe_prog, CASE {' '.join(dates)} END AS pe_day"
         else:
@@ -202,10 +262,16 @@ class _Run:
         if len(branches) == 1:  # one program: a view, streamed from the file to the output
             con.execute(f"CREATE TEMP VIEW decided AS {branches[0]}")
         else:  # several: each program's rows apart (planned one at a time), then in the file's order
+            parts = []
             for i, b in enumerate(branches):
-                con.execute(f"CREATE TEMP TABLE pe_part{i} AS {b}")
-            parts = " UNION ALL ".join(f"SELECT * FROM pe_part{i}" for i in range(len(branches)))
-            con.execute(f"CREATE TEMP VIEW decided AS SELECT * FROM ({parts}) ORDER BY row_id")
+                # each written to a file as it is computed, then sorted by DuckDB's sort, which spills past
+                # memory_limit (tables of its own in memory cannot: 10 million rows under 1GB stopped)
+                parts.append(_lit(str(self.tmp / f"part{i}.parquet")))
+                con.execute(f"COPY ({b}) TO {parts[-1]} (FORMAT PARQUET)")
+                kept = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet({parts[-1]}))").fetchall()
+                if kept != con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {b})").fetchall():
+                    raise NotNative("a carried column of a type that Parquet does not keep")
+            con.execute(f"CREATE TEMP VIEW decided AS SELECT * FROM read_parquet([{', '.join(parts)}]) ORDER BY row_id")
         self.write()
 
     def complete_columns(self) -> frozenset[str]:
@@ -223,10 +289,30 @@ class _Run:
         """``e = v`` for a case column; a DATE column compared as a date (no text made per row)."""
         if v is None:
             return f"{e} IS NULL"
-        date_col = f"CAST({q('as_of')} AS VARCHAR)"
-        if e == date_col and self.types.get("as_of") == "DATE":
+        if self.date_column(e):
             return f"{q('as_of')} = {_lit(_dt.date.fromisoformat(v))}"
         return f"{e} = {_lit(v)}"
+
+    def date_column(self, e: str) -> bool:
+        """``e`` is the text of the file's as_of column of type DATE (compared as a date instead)."""
+        return e == f"CAST({q('as_of')} AS VARCHAR)" and self.types.get("as_of") == "DATE"
+
+    def within(self, e: str, arm: Arm) -> str:
+        """The row's as_of (``e``, its text) in the arm's range."""
+        if arm.lo == arm.hi:
+            return self.equals(e, arm.lo)
+        if self.date_column(e):
+            return (f"{q('as_of')} BETWEEN {_lit(_dt.date.fromisoformat(arm.lo))} "
+                    f"AND {_lit(_dt.date.fromisoformat(arm.hi))}")
+        return f"{e} BETWEEN {_lit(arm.lo)} AND {_lit(arm.hi)}"
+
+    def day(self, e: str, arm: Arm) -> str:
+        """The date the arm's rows are decided on: one day, or each row's own as_of."""
+        if arm.day is not None:
+            return _lit(arm.day)
+        if self.date_column(e):
+            return q("as_of")
+        return f"CAST({e} AS DATE)"
 
     def case_columns(self) -> tuple[str, str, str]:
         """SQL for each row's subject, jurisdiction and as_of as text (a flag's value where given)."""

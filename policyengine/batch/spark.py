@@ -33,7 +33,7 @@ from typing import Any
 
 from ..diagnostics import Diagnostic, PolicyError, Span, Text
 from .io import Writer, jsonl_row
-from .native import Dialect
+from .native import Dialect, program_arms
 from .native import _Run as _NativeRun
 from .sql import _lit, translate
 
@@ -264,15 +264,20 @@ class _Run(_NativeRun):
                 f"{len(few)} program(s) with fewer than {MIN_ROWS_PER_PROGRAM:,} rows each: planning their Spark "
                 "queries would take longer than deciding, their rows are decided through the public API"))
         progs: dict[int, tuple] = {}
-        arms, dates = [], []
+        keys = []
         for (s, j, a), got, _ in found:
             if got is None or id(got[0]) in few:
+                keys.append((s, j, a, None, None))
                 continue
             prog, on = got
-            k = progs.setdefault(id(prog), (len(progs), prog, s, j))[0]
-            test = " AND ".join(f"{e} IS NULL" if v is None else f"{e} = {_lit(v)}" for e, v in zip(case, (s, j, a)))
-            arms.append(f"WHEN {test} THEN {k}")
-            dates.append(f"WHEN {test} THEN {_lit(on)}")
+            keys.append((s, j, a, progs.setdefault(id(prog), (len(progs), prog, s, j))[0], on))
+        arms, dates = [], []
+        for arm in program_arms(keys):  # (as_of compared as text: a range of the file's own keys)
+            test = (f"{case[0]} = {_text(arm.s)} AND {case[1]} = {_text(arm.j)} AND "
+                    + (f"{case[2]} = {_text(arm.lo)}" if arm.lo == arm.hi
+                       else f"{case[2]} BETWEEN {_text(arm.lo)} AND {_text(arm.hi)}"))
+            arms.append(f"WHEN {test} THEN {arm.k}")
+            dates.append(f"WHEN {test} THEN {_lit(arm.day) if arm.day is not None else f'CAST({case[2]} AS DATE)'}")
         prog_col = f"CASE {' '.join(arms)} ELSE -1 END" if arms else "-1"
         day_col = f"CASE {' '.join(dates)} END" if dates else "CAST(NULL AS DATE)"
         base = df.withColumn("pe_prog", F.expr(prog_col)).withColumn("pe_day", F.expr(day_col))
