@@ -268,14 +268,14 @@ class Policies:
                     except RecursionError:
                         raise PolicyError(_stopped(_TOO_DEEP, "<case>"))
                     if outputs is not None:
-                        return Decision(case["subject"], case["jurisdiction"], hit[3], outputs, None, hit[2], lang)
+                        return Decision._of(hit[5], outputs)
         got = self._accept(case, lang) if jurisdiction is None and as_of is None else None
         if got is not None:  # the fast path (fast.py): facts accepted exactly as the reference would
-            facts, (_, prog, layers, on, _) = got
+            facts, (_, prog, layers, on, _, about) = got
             subject, jur, path = case["subject"], case["jurisdiction"], "<case>"
             if not explain:
                 try:
-                    return Decision(subject, jur, on, prog.decide(facts, on), None, layers, lang)
+                    return Decision._of(about, prog.decide(facts, on))
                 except EvalLimit as e:
                     raise PolicyError(_stopped(e.text, path))
                 except RecursionError:
@@ -290,9 +290,9 @@ class Policies:
                     case = self.case(case, jurisdiction=jurisdiction, as_of=as_of)
             subject, jur, on, facts, path = case.subject, case.jurisdiction, case.as_of, case.facts, case.path
         try:
-            prog, layers = self._program_at(jur, on, subject, lang)
+            prog, layers, about = self._program_at(jur, on, subject, lang)
             if not explain:
-                return Decision(subject, jur, on, prog.decide(facts, on), None, layers, lang)
+                return Decision._of(about, prog.decide(facts, on))
             values, trace, computed = prog.run(facts, on, trace=True)
         except EvalLimit as e:
             raise PolicyError(_stopped(e.text, path))
@@ -326,7 +326,7 @@ class Policies:
         return None if facts is None else (facts, hit)
 
     def _fast_entry(self, subject: str, jur: str, on: Any, lang: str) -> tuple | None:
-        """(fact gate, program, layers shown, date) for a case at ``jur`` on ``on``; None where the
+        """(fact gate, program, layers shown, date, decide, about) for a case at ``jur`` on ``on``; None where the
         reference validation must speak (an unknown subject or jurisdiction, a date it refuses)."""
         ps = self.policy_set
         day = iso_date(on)
@@ -335,18 +335,19 @@ class Policies:
         gate = self._gates.get((subject, jur))
         if gate is None:
             gate = self._gates[(subject, jur)] = FactGate(ps, subject, jur).accept
-        prog, layers = self._program_at(jur, day, subject, lang)
+        prog, layers, about = self._program_at(jur, day, subject, lang)
         checked = self._checked.get(id(prog))
         if checked is None:
             checked = self._checked[id(prog)] = prog.steps.generate(
                 list(prog.outputs), trace=False, public=True, checked=checked_loads(ps, subject, jur))
         if len(self._fast) >= 4096:
             self._fast.clear()
-        got = self._fast[(subject, jur, on, lang)] = (gate, prog, layers, day, checked)
+        got = self._fast[(subject, jur, on, lang)] = (gate, prog, layers, day, checked, about)
         return got
 
-    def _program_at(self, jurisdiction: str, on: _dt.date, subject: str, lang: str) -> tuple[Program, tuple]:
-        """The program in force and the layers as a decision shows them, memoised by date."""
+    def _program_at(self, jurisdiction: str, on: _dt.date, subject: str, lang: str) -> tuple[Program, tuple, tuple]:
+        """The program in force, the layers as a decision shows them, and what a decision made here
+        without recorded results is about (shared by all of them: ``Decision._of``), memoised by date."""
         key = (jurisdiction, on, subject, lang)
         got = self._at.get(key)
         if got is None:
@@ -359,7 +360,7 @@ class Policies:
                 for j in prog.layers.path)
             if len(self._at) >= 4096:
                 self._at.clear()
-            got = self._at[key] = (prog, layers)
+            got = self._at[key] = (prog, layers, (subject, jurisdiction, on, layers, lang, None))
         return got
 
 

@@ -55,7 +55,7 @@ class DuckEngine:
             if got is None or not _in_sql_range(got[0], got[1][3]):
                 out[i] = self.python.row(r)
                 continue
-            facts, (_, prog, _, on, _) = got
+            facts, (_, prog, _, on, _, _) = got
             key = id(prog)
             if key not in self.queries:
                 self.queries[key] = (prog, translate(prog), None)
