@@ -452,7 +452,7 @@ def batch_cost(policies, cases, chunk_rows: int) -> dict:
 
 # ------------------------------------------------------------------------------ keeping decisions
 
-def keep_cost(policies, cases, big: int, pairs: int) -> dict:
+def keep_cost(policies, cases, big: int, pairs: int, hand=None) -> dict:
     """Per decision, the time to decide ``evaluate(case, explain=False)`` and keep every decision in a
     list: a thousand against ``big`` (one list), with Python's cyclic garbage collector on, as a program
     has it.  A decision that gave the collector more to walk would cost more per decision the more are
@@ -463,12 +463,16 @@ def keep_cost(policies, cases, big: int, pairs: int) -> dict:
     thousands see the same stretch of the machine's load); a pair's ratio is the ``big`` run against the
     median of its thousands, and the figure is the median of the pairs' ratios, with their spread.  The
     collector's work during each run is counted through ``gc.callbacks`` (collections per generation,
-    time inside them) — counted alike in the lists of a thousand, so both pay the same small cost."""
+    time inside them) — counted alike in the lists of a thousand, so both pay the same small cost.
+
+    ``hand`` — ``(decide, args)``, the hand-written decision and its argument tuples — is kept the same way
+    in each pair, beside the engine's: what CPython itself charges for keeping a million results (a
+    dict each), the floor any engine in Python stands on."""
     evaluate = policies.evaluate
     k = len(cases)
     clock = time.perf_counter_ns
 
-    def one(n):
+    def one(n, of=None):
         gc.collect()
         counts, spent, began = [0, 0, 0], [0], [0]
 
@@ -484,8 +488,13 @@ def keep_cost(policies, cases, big: int, pairs: int) -> dict:
         gc.callbacks.append(watch)
         try:
             c0, t0 = time.process_time_ns(), clock()
-            for i in range(n):
-                keep(evaluate(cases[i % k], explain=False))
+            if of is None:
+                for i in range(n):
+                    keep(evaluate(cases[i % k], explain=False))
+            else:
+                decide, args = of
+                for i in range(n):
+                    keep(decide(*args[i % len(args)]))
             t1, c1 = clock(), time.process_time_ns()
         finally:
             gc.callbacks.remove(watch)
@@ -499,7 +508,14 @@ def keep_cost(policies, cases, big: int, pairs: int) -> dict:
         large = one(big)
         small += [one(1000) for _ in range(lists - lists // 2)]
         wall, cpu = statistics.median(s["wall"] for s in small), statistics.median(s["cpu"] for s in small)
-        runs.append({"thousand_ns": wall, "thousand_cpu_ns": cpu, "million_ns": large["wall"], "million_cpu_ns": large["cpu"],
+        if hand is not None:
+            h_small = [one(1000, hand) for _ in range(lists // 2)]
+            h_large = one(big, hand)
+            h_small += [one(1000, hand) for _ in range(lists - lists // 2)]
+            h_wall = statistics.median(s["wall"] for s in h_small)
+        runs.append({**({} if hand is None else {
+                         "hand_thousand_ns": h_wall, "hand_million_ns": h_large["wall"],
+                         "hand_ratio": h_large["wall"] / h_wall, "hand_gc_ns_per_decision": h_large["gc_ns"]}),"thousand_ns": wall, "thousand_cpu_ns": cpu, "million_ns": large["wall"], "million_cpu_ns": large["cpu"],
                      "ratio": large["wall"] / wall, "ratio_cpu": large["cpu"] / cpu,
                      "gc_collections": large["gc_collections"], "gc_ns_per_decision": large["gc_ns"],
                      "thousand_gc_ns_per_decision": statistics.median(s["gc_ns"] for s in small)})
@@ -701,7 +717,8 @@ def main(argv=None) -> int:
     sizes.update({f"library.{k}": v for k, v in got_size.items()})
 
     json_kib = max(len(policies.evaluate(c).to_json().encode("utf-8")) for c, _, _ in lib) / 1024
-    keep = keep_cost(policies, [c for c, _, _ in lib], big=n_keep, pairs=keep_pairs)
+    keep = keep_cost(policies, [c for c, _, _ in lib], big=n_keep, pairs=keep_pairs,
+                     hand=(imust_decision, [(f, d) for _, f, d in lib]))
     batch = batch_cost(policies, [c for c, _, _ in items], 10_000)
     batch["batch_duckdb_vs_api"] = batch["batch_duckdb_ns_per_row"] / med["library.evaluate_no_explain"]
     batch["batch_python_vs_api"] = batch["batch_python_ns_per_row"] / med["library.evaluate_no_explain"]
@@ -773,6 +790,11 @@ def main(argv=None) -> int:
               f"{' / '.join(f'{c:,}' for c in p['gc_collections'])} collections of generations 0 / 1 / 2, "
               f"{fmt_time(p['gc_ns_per_decision']).strip()} per decision inside them "
               f"({fmt_time(p['thousand_gc_ns_per_decision']).strip()} with 1,000 kept)")
+        if "hand_ratio" in p:
+            print(f"       kept beyond deciding, per decision: policyengine {fmt_time(p['million_ns'] - p['thousand_ns']).strip()}, "
+                  f"the hand-written decision's dict {fmt_time(p['hand_million_ns'] - p['hand_thousand_ns']).strip()} "
+                  f"({p['hand_ratio']:.2f}× its thousand; {fmt_time(p['hand_gc_ns_per_decision']).strip()} "
+                  "per decision in the collector)")
     print(f"   {'explanation on / off':<{w - 3}} {'':>11} {res['explain_vs_plain']:8.2f}× {'':>11} "
           f"{cpu['decision.run_trace'] / cpu['decision.run_plain']:8.2f}×   "
           + verdict("explain_vs_plain", res["explain_vs_plain"]))
