@@ -651,36 +651,46 @@ def test_program_arms_take_a_files_dates_in_ranges_that_name_no_other_key():
         Arm("workstation", "cn/nm", "2024-03-01", "2024-03-01", 3, d("2024-03-01"))]
 
 
-@pytest.mark.parametrize("as_of_type", ["date", "text"])
-def test_a_file_of_many_dates_and_programs_is_decided_by_duckdb_as_evaluate_decides_it(policies, tmp_path,
-                                                                                     native_always, as_of_type):
-    """A population decided on its own days — a log replayed — has hundreds of dates but few programs:
-    DuckDB reads it itself (no note), gives each row its program by ranges of the file's dates, decides
-    every program in one streaming query, and writes byte for byte the python engine's output.  Text
-    dates that are not plain (or not dates) lie between the plain ones and must stay the python engine's."""
+def many_dates_file(path: Path, as_of_type: str, n: int = 1600, packs: bool = True) -> list[dict]:
+    """IMUST rows over 400 days (three programs: rules come into force on 2023-07-07 and 2024-07-01),
+    a fact left out in every third, plus every pack case moved to those days (``packs``); as_of a DATE
+    column, or text with odd texts — not plain dates, or not dates — among the plain ones.  Written as
+    Parquet to ``path``; the rows returned."""
     from benchmarks.cases import decision_facts
 
     rng = random.Random(29)
     days = [dt.date(2023, 5, 1) + dt.timedelta(days=3 * i) for i in range(400)]  # 2023-05-01 … 2026-08-xx
     cases = []
-    for i in range(1600):
+    for i in range(n):
         d = days[i % len(days)]
         facts = decision_facts(rng, d)
         if i % 3 == 0:
             facts.pop(sorted(facts)[i % len(facts)], None)
         cases.append({"subject": "commissioner", "jurisdiction": "cn/nm/baotou/imust", "as_of": d, "facts": facts})
-    for i, c in enumerate(pack_cases()):  # other subjects and places, moved to the file's days
+    for i, c in enumerate(pack_cases() if packs else ()):  # other subjects and places, moved to the file's days
         cases.append(dict(c, as_of=days[(7 * i) % len(days)]))
     rows = [dict(row_of(c, i), as_of=c["as_of"]) for i, c in enumerate(cases)]
     if as_of_type == "text":
         odd = ["2024-3-1", "2024-02-30", "2024-03-01 ", "２０２４-０３-０１", "0999-12-31", "9999-12-31", "2024-03-01T00:00", ""]
         for i, r in enumerate(rows):
             r["as_of"] = odd[i // 97 % len(odd)] if i % 97 == 5 else r["as_of"].isoformat()
-    src = tmp_path / "in.parquet"
     cols = list(dict.fromkeys(k for r in rows for k in r))
     pq.write_table(pa.Table.from_pylist([{c: (dt.date.fromisoformat(r[c]) if c in DATE_FACTS and isinstance(r.get(c), str)
-                                              else r.get(c)) for c in cols} for r in rows]), src)
-    assert pq.read_schema(src).field("as_of").type == (pa.date32() if as_of_type == "date" else pa.string())
+                                              else r.get(c)) for c in cols} for r in rows]), path)
+    assert pq.read_schema(path).field("as_of").type == (pa.date32() if as_of_type == "date" else pa.string())
+    return rows
+
+
+@pytest.mark.parametrize("as_of_type", ["date", "text"])
+def test_a_file_of_many_dates_and_programs_is_decided_by_duckdb_as_evaluate_decides_it(policies, tmp_path,
+                                                                                     native_always, as_of_type):
+    """A population decided on its own days — a log replayed — has hundreds of dates but few programs:
+    DuckDB reads it itself (no note), gives each row its program by ranges of the file's dates, decides
+    each program apart and puts the rows back in the file's order, byte for byte the python engine's
+    output.  Text dates that are not plain (or not dates) lie between the plain ones and must stay the
+    python engine's."""
+    src = tmp_path / "in.parquet"
+    rows = many_dates_file(src, as_of_type)
     assert len({(r["subject"], r["jurisdiction"], r["as_of"]) for r in rows}) > 400
     run_batch(policies, src, tmp_path / "py.jsonl", engine="python")
     r = run_batch(policies, src, tmp_path / "duck.jsonl", engine="duckdb")

@@ -16,8 +16,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from test_batch import (BAD_ROWS, generated_cases, hostile_rows, pack_cases, row_of, typed_hostile_rows,  # noqa: I001
-                        write_input)
+from test_batch import (BAD_ROWS, generated_cases, hostile_rows, many_dates_file, pack_cases, row_of,  # noqa: I001
+                        typed_hostile_rows, write_input)
 
 try:
     import pyspark  # noqa: F401
@@ -213,3 +213,14 @@ def _literal(d, text: str) -> str:
     from policyengine.batch.sql import _lit
 
     return _lit(text) if d is DUCKDB else _text(text)
+
+
+@pytest.mark.parametrize("as_of_type", ["date", "text"])
+def test_many_dates_find_their_programs_by_ranges_in_spark(policies, spark, tmp_path, every_program, as_of_type):
+    """The DuckDB test's file of 400 days and three programs (tests/test_batch.py, many_dates_file), the
+    IMUST rows only: Spark gives each row its program by a range of the file's dates (the as_of text
+    between two of them, each row then decided on its own day) and writes the python engine's output."""
+    src = tmp_path / "in.parquet"
+    many_dates_file(src, as_of_type, n=800, packs=False)
+    r = same_as_python(policies, src, tmp_path, "jsonl", f"days-{as_of_type}")
+    assert r.notes == [], r.notes
