@@ -226,6 +226,18 @@ class OutcomeExplanation:
         return d
 
 
+def _field(i: int, doc: str) -> property:
+    """One of what a decision is about, read from its tuple; set, the decision gets a tuple of its own
+    (the shared one is never changed: the other decisions of that program and day keep theirs)."""
+    def get(self):
+        return self._about[i]
+
+    def set(self, v) -> None:
+        self._about = self._about[:i] + (v,) + self._about[i + 1:]
+
+    return property(get, set, doc=doc)
+
+
 class Decision:
     """The result of evaluating one case.  ``to_dict()`` is the CONTRACT JSON.
 
@@ -257,11 +269,11 @@ class Decision:
         d._about, d.outputs = about, outputs
         return d
 
-    subject = property(lambda self: self._about[0], doc="the case's subject")
-    jurisdiction = property(lambda self: self._about[1], doc="the case's jurisdiction")
-    as_of = property(lambda self: self._about[2], doc="the date the rules in force were taken at")
-    layers = property(lambda self: self._about[3], doc="the layers in force, outermost first")
-    lang = property(lambda self: self._about[4], doc="the language of the explanation: zh or en")
+    subject = _field(0, "the case's subject")
+    jurisdiction = _field(1, "the case's jurisdiction")
+    as_of = _field(2, "the date the rules in force were taken at")
+    layers = _field(3, "the layers in force, outermost first")
+    lang = _field(4, "the language of the explanation: zh or en")
 
     @property
     def _explanation(self) -> tuple | None:  # (built already, or None)

@@ -355,3 +355,22 @@ def test_a_value_in_force_shown_as_an_outcome_is_not_shared_between_decisions(po
     entry["deciding"].append({"id": "added"})
     assert json.dumps(policies.evaluate(case).to_dict(), sort_keys=True) == before
     assert '"changed"' not in before
+
+
+def test_a_decision_set_by_its_caller_changes_no_other(policies):
+    """Unexplained decisions of one program and day share what they are about (one tuple, for the
+    collector to walk less); a caller setting an attribute of one gets a tuple of its own: the others,
+    and the next decision made there, keep theirs."""
+    import datetime as dt
+
+    case = {"subject": "enterprise", "jurisdiction": "cn/nm/baotou", "as_of": "2024-05-10", "facts": {}}
+    a, b = policies.evaluate(case, explain=False), policies.evaluate(case, explain=False)
+    assert a._about is b._about
+    a.lang, a.subject = "en", "someone"
+    assert (a.lang, a.subject) == ("en", "someone")
+    c = policies.evaluate(case, explain=False)
+    for d in (b, c):
+        assert (d.subject, d.jurisdiction, d.as_of, d.lang) == ("enterprise", "cn/nm/baotou", dt.date(2024, 5, 10), "zh")
+    e = policies.evaluate(case)
+    e.as_of = dt.date(2024, 5, 11)
+    assert e.explanation and e.as_of == dt.date(2024, 5, 11)  # (the recorded results stay with it)

@@ -696,3 +696,16 @@ def test_a_file_of_many_dates_and_programs_is_decided_by_duckdb_as_evaluate_deci
     r = run_batch(policies, src, tmp_path / "duck.jsonl", engine="duckdb")
     assert r.notes == [] and r.rows == len(rows), r.notes
     assert (tmp_path / "py.jsonl").read_bytes() == (tmp_path / "duck.jsonl").read_bytes()
+
+
+def test_an_empty_parquet_file_is_read_by_duckdb_and_written_empty(policies, tmp_path, native_always):
+    """A file of columns and no rows: DuckDB writes the python engine's empty output (no fallback)."""
+    src = tmp_path / "empty.parquet"
+    rows = many_dates_file(tmp_path / "some.parquet", "date", n=3, packs=False)
+    pq.write_table(pq.read_table(tmp_path / "some.parquet").slice(0, 0), src)
+    assert rows and pq.read_metadata(src).num_rows == 0
+    for out in ("jsonl", "csv"):
+        run_batch(policies, src, tmp_path / f"py.{out}", engine="python")
+        r = run_batch(policies, src, tmp_path / f"duck.{out}", engine="duckdb")
+        assert r.notes == [] and r.rows == 0, r.notes
+        assert (tmp_path / f"py.{out}").read_bytes() == (tmp_path / f"duck.{out}").read_bytes()

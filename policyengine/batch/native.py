@@ -256,7 +256,7 @@ class _Run:
             branches.append(f"WITH {', '.join(ctes)} SELECT {', '.join(['row_id'] + carried + cols + [py])} FROM p{k}out")
         nulls = [f"CAST(NULL AS {_SQL_TYPES[self.kinds[o]]}) AS {q(o)}" for o in self.outcomes]
         self.unknown = unknown
-        if unknown:
+        if unknown or not branches:  # (no branch at all: a file without rows)
             branches.append(f"WITH {', '.join(ctes[:2])} SELECT {', '.join(['row_id'] + carried + nulls + ['TRUE AS pe_py'])} "
                             "FROM pe_base WHERE pe_prog = -1")
         if len(branches) == 1:  # one program: a view, streamed from the file to the output
