@@ -652,7 +652,7 @@ def test_program_arms_take_a_files_dates_in_ranges_that_name_no_other_key():
 
 
 def many_dates_file(path: Path, as_of_type: str, n: int = 1600, packs: bool = True) -> list[dict]:
-    """IMUST rows over 400 days (three programs: rules come into force on 2023-07-07 and 2024-07-01),
+    """IMUST rows over 400 days (four programs: the rules in force change on 2023-07-06, 2023-07-07, 2024-07-02),
     a fact left out in every third, plus every pack case moved to those days (``packs``); as_of a DATE
     column, or text with odd texts — not plain dates, or not dates — among the plain ones.  Written as
     Parquet to ``path``; the rows returned."""

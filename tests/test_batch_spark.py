@@ -217,7 +217,7 @@ def _literal(d, text: str) -> str:
 
 @pytest.mark.parametrize("as_of_type", ["date", "text"])
 def test_many_dates_find_their_programs_by_ranges_in_spark(policies, spark, tmp_path, every_program, as_of_type):
-    """The DuckDB test's file of 400 days and three programs (tests/test_batch.py, many_dates_file), the
+    """The DuckDB test's file of 400 days and four programs (tests/test_batch.py, many_dates_file), the
     IMUST rows only: Spark gives each row its program by a range of the file's dates (the as_of text
     between two of them, each row then decided on its own day) and writes the python engine's output."""
     src = tmp_path / "in.parquet"
