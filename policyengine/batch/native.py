@@ -109,6 +109,7 @@ class Dialect:
     DuckDB's here, Spark's in :mod:`.spark`.  Every test is two-valued: a NULL never reads as
     "accepted" (a list item with a null enum field is refused, as the fast path refuses it)."""
     quote: Callable[[str], str]  # a column or field name quoted
+    text: Callable[[str], str]  # a text literal
     types: Mapping[str, str]  # a fact's kind -> its SQL type, and the type of a column read as that kind
     ints: tuple[str, ...]  # the column types a whole-number fact is read from
     csv_given: Callable[[str], str]  # a CSV cell gives its fact (an empty cell leaves it out)
@@ -124,7 +125,7 @@ def _enum_member(x: str, values: tuple) -> str:
 
 
 DUCKDB = Dialect(
-    quote=q, types=_SQL_TYPES, ints=("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"),
+    quote=q, text=_lit, types=_SQL_TYPES, ints=("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"),
     csv_given=lambda col: f"{col} IS NOT NULL",  # (read_csv reads an empty cell as NULL)
     full_match=lambda col, rx: f"regexp_full_match({col}, {_lit(rx)})",
     no_item=lambda col, cond: f"len(list_filter({col}, lambda it: {cond})) = 0",
@@ -222,11 +223,7 @@ class _Run:
         if sum(t[3] for t in counted) < MIN_ROWS_PER_PROGRAM * len(progs):
             raise NotNative(f"fewer than {MIN_ROWS_PER_PROGRAM:,} rows per program: planning would take longer "
                             "than deciding")
-        arms, dates = [], []
-        for arm in found:
-            test = f"{self.equals(case[0], arm.s)} AND {self.equals(case[1], arm.j)} AND {self.within(case[2], arm)}"
-            arms.append(f"WHEN {test} THEN {arm.k}")
-            dates.append(f"WHEN {test} THEN {self.day(case[2], arm)}")
+        arms, dates = self.arm_cases(case, found)
         carried = [q(c) for c in self.reader.carried]
         if len(arms) == 1 and not unknown:  # every row is of the one program: nothing to test per row
             base = f"SELECT *, 0 AS pe_prog, {self.day(case[2], found[0])} AS pe_day"
@@ -285,16 +282,26 @@ class _Run:
                                f"FROM parquet_metadata({_lit(str(self.src))}) GROUP BY ALL").fetchall()
         return frozenset(c for c, nulls, known in got if known and nulls == 0 and c in self.columns)
 
+    def arm_cases(self, case: tuple[str, str, str], found: list[Arm]) -> tuple[list[str], list[str]]:
+        """The WHEN arms giving each row its program number and the day it is decided on."""
+        arms, dates = [], []
+        for arm in found:
+            test = f"{self.equals(case[0], arm.s)} AND {self.equals(case[1], arm.j)} AND {self.within(case[2], arm)}"
+            arms.append(f"WHEN {test} THEN {arm.k}")
+            dates.append(f"WHEN {test} THEN {self.day(case[2], arm)}")
+        return arms, dates
+
     def equals(self, e: str, v) -> str:
         """``e = v`` for a case column; a DATE column compared as a date (no text made per row)."""
         if v is None:
             return f"{e} IS NULL"
         if self.date_column(e):
             return f"{q('as_of')} = {_lit(_dt.date.fromisoformat(v))}"
-        return f"{e} = {_lit(v)}"
+        return f"{e} = {self.dialect.text(v)}"
 
     def date_column(self, e: str) -> bool:
-        """``e`` is the text of the file's as_of column of type DATE (compared as a date instead)."""
+        """``e`` is the text of the file's as_of column of type DATE (compared as a date instead; Spark's
+        case columns are always compared as text)."""
         return e == f"CAST({q('as_of')} AS VARCHAR)" and self.types.get("as_of") == "DATE"
 
     def within(self, e: str, arm: Arm) -> str:
@@ -304,7 +311,7 @@ class _Run:
         if self.date_column(e):
             return (f"{q('as_of')} BETWEEN {_lit(_dt.date.fromisoformat(arm.lo))} "
                     f"AND {_lit(_dt.date.fromisoformat(arm.hi))}")
-        return f"{e} BETWEEN {_lit(arm.lo)} AND {_lit(arm.hi)}"
+        return f"{e} BETWEEN {self.dialect.text(arm.lo)} AND {self.dialect.text(arm.hi)}"
 
     def day(self, e: str, arm: Arm) -> str:
         """The date the arm's rows are decided on: one day, or each row's own as_of."""

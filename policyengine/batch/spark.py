@@ -61,7 +61,7 @@ def _text(v: str) -> str:
 
 # the checks of the fact cells (native._Run.cell) in Spark SQL
 SPARK = Dialect(
-    quote=q, types=_SQL_TYPES, ints=("INT", "BIGINT"),
+    quote=q, text=_text, types=_SQL_TYPES, ints=("INT", "BIGINT"),
     csv_given=lambda col: f"({col} IS NOT NULL AND {col} <> '')",  # (Spark reads an empty cell as '' or NULL)
     full_match=lambda col, rx: f"{col} RLIKE {_text('^' + rx + chr(92) + 'z')}",  # (Java's $ also matches before a final newline)
     no_item=lambda col, cond: f"size(filter({col}, it -> {cond})) = 0",
@@ -271,13 +271,7 @@ class _Run(_NativeRun):
                 continue
             prog, on = got
             keys.append((s, j, a, progs.setdefault(id(prog), (len(progs), prog, s, j))[0], on))
-        arms, dates = [], []
-        for arm in program_arms(keys):  # (as_of compared as text: a range of the file's own keys)
-            test = (f"{case[0]} = {_text(arm.s)} AND {case[1]} = {_text(arm.j)} AND "
-                    + (f"{case[2]} = {_text(arm.lo)}" if arm.lo == arm.hi
-                       else f"{case[2]} BETWEEN {_text(arm.lo)} AND {_text(arm.hi)}"))
-            arms.append(f"WHEN {test} THEN {arm.k}")
-            dates.append(f"WHEN {test} THEN {_lit(arm.day) if arm.day is not None else f'CAST({case[2]} AS DATE)'}")
+        arms, dates = self.arm_cases(case, program_arms(keys))  # (as_of compared as text)
         prog_col = f"CASE {' '.join(arms)} ELSE -1 END" if arms else "-1"
         day_col = f"CASE {' '.join(dates)} END" if dates else "CAST(NULL AS DATE)"
         base = df.withColumn("pe_prog", F.expr(prog_col)).withColumn("pe_day", F.expr(day_col))
