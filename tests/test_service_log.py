@@ -2,6 +2,7 @@
 the server killed with SIGKILL, the database cut off, and the tables edited behind its back."""
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import sqlite3
@@ -33,7 +34,7 @@ def _post_loop(port: int, stop: threading.Event, acked: list, failed: list, expl
         i += 1
         try:
             status, data, _ = c.request("POST", f"/v1/decisions?explain={explain}", body)
-        except OSError as e:
+        except (OSError, http.client.HTTPException) as e:  # (the server killed mid-answer: IncompleteRead)
             failed.append(repr(e))
             time.sleep(0.05)
             continue
