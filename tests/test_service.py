@@ -260,6 +260,46 @@ def test_no_keys_no_public_address(tmp_path):
     assert r.returncode == 2 and "sha256" in r.stderr and "Traceback" not in r.stderr
 
 
+
+@pytest.mark.parametrize("seconds", ["0", "3601", "-5"])
+def test_keep_alive_outside_its_bounds_is_refused(tmp_path, seconds):
+    r = cli("serve", "--keep-alive", seconds, "--db", f"sqlite:///{tmp_path / 'x.db'}", cwd=tmp_path)
+    assert r.returncode == 2 and f"--keep-alive {seconds} is not between 1 and 3600 seconds" in r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "x.db").exists()
+
+
+def test_an_idle_connection_outlives_uvicorns_five_seconds(sqlite_served):
+    # the default keep-alive (75 s) is longer than a load balancer's idle time (60 s) and than a stall of the process
+    import time
+
+    c = sqlite_served.client()
+    assert c.request("GET", "/healthz")[0] == 200
+    sock = c.conn.sock
+    time.sleep(6)
+    assert c.request("GET", "/healthz")[0] == 200 and c.conn.sock is sock
+    c.close()
+
+def test_keep_alive_closes_an_idle_connection_after_its_seconds(tmp_path):
+    import http.client
+    import time
+
+    srv = Server(f"sqlite:///{tmp_path / 'log.db'}", tmp_path, "--keep-alive", "1")
+    try:
+        c = srv.client()
+        assert c.request("GET", "/healthz")[0] == 200
+        time.sleep(0.3)  # within the second: the same connection answers
+        assert c.request("GET", "/healthz")[0] == 200
+        sock = c.conn.sock
+        time.sleep(2.5)  # past it: the server has closed the connection (end of file on the client's socket)
+        sock.settimeout(5)
+        assert sock.recv(1) == b""
+        with pytest.raises((OSError, http.client.HTTPException)):
+            c.request("GET", "/healthz")
+        assert c.request("GET", "/healthz")[0] == 200  # a new connection
+        c.close()
+    finally:
+        srv.stop()
+
 # --- the log: replay and verify of what the server wrote --------------------------------------------
 
 def test_replay_reproduces_and_reports_a_new_version(tmp_path):

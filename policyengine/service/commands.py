@@ -38,6 +38,9 @@ def register(sub, parents=(), lang: str | None = None) -> None:
     s.add_argument("--port", type=int, default=8000, help=t("监听的端口（默认 8000）", "the port to listen on (default 8000)"))
     s.add_argument("--keys", help=t("API 密钥摘要和角色的文件；绑定到非本机地址时必须给出",
                                     "file of API key digests and roles; required to bind a non-loopback address"))
+    s.add_argument("--keep-alive", type=int, default=75, metavar="SECONDS",
+                   help=t("空闲的连接保留多少秒（默认 75，长于常见负载均衡器的 60 秒）",
+                          "seconds an idle connection is kept open (default 75: longer than the 60 s of common load balancers)"))
     s.set_defaults(fn=cmd_serve)
 
     db = t("计算日志的地址（sqlite:///FILE，postgresql://USER@HOST/DB）", "decision log URL (sqlite:///FILE, postgresql://USER@HOST/DB)")
@@ -103,11 +106,14 @@ def cmd_serve(a) -> int:
     if not 0 <= a.port <= 65535:
         _error(a, f"--port {a.port} 不是端口号（0 到 65535）", f"--port {a.port} is not a port number")
         return 2
+    if not 1 <= a.keep_alive <= 3600:
+        _error(a, f"--keep-alive {a.keep_alive} 不在 1 到 3600 秒之间", f"--keep-alive {a.keep_alive} is not between 1 and 3600 seconds")
+        return 2
     if not _server_deps(a):
         return 2
     from .serve import serve
 
-    return serve(a.policies, db=a.db, host=a.host, port=a.port, keys=a.keys, lang=a.lang)
+    return serve(a.policies, db=a.db, host=a.host, port=a.port, keys=a.keys, lang=a.lang, keep_alive=a.keep_alive)
 
 
 def cmd_replay(a) -> int:
