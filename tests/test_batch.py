@@ -196,17 +196,22 @@ def test_malformed_rows_name_the_field_and_do_not_stop_the_others(policies, tmp_
     cases = [good[0]] + [c for c, _ in BAD_ROWS] + good[1:]
     src = tmp_path / "in.jsonl"
     write_input(src, [row_of(c, i) for i, c in enumerate(cases)])
-    (tmp_path / "in.jsonl").write_text(src.read_text() + "not json\n[1, 2]\n", encoding="utf-8")
+    n = len(cases)
+    (tmp_path / "in.jsonl").write_text(src.read_text() + 'not json\n[1, 2]\n\ufeff{"id": 1}\n{"id": NaN}\n',
+                                       encoding="utf-8")
     for engine in ENGINES:
         dst = tmp_path / f"out-{engine}.jsonl"
         res = run_batch(policies, src, dst, engine=engine)
         got = read_output(dst)
-        assert res.rows == len(cases) + 2 and res.errors == len(BAD_ROWS) + 2
-        assert got[0]["error"] is None and got[-3]["error"] is None
+        assert res.rows == n + 4 and res.errors == len(BAD_ROWS) + 4
+        assert got[0]["error"] is None and got[n - 1]["error"] is None
         for out, (_, field) in zip(got[1:], BAD_ROWS):
             assert field in out["error"], out["error"]
-        assert "line" in got[-2]["error"] and "JSON" in got[-2]["error"]
-        assert "JSON object" in got[-1]["error"]
+        assert [r["error"] for r in got[n:]] == [
+            f"line {n + 1}: not JSON (Expecting value: line 1 column 1 (char 0))",
+            f"line {n + 2}: a row is a JSON object, not list",
+            f"line {n + 3}: not JSON (Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0))",
+            f"line {n + 4}: not JSON (NaN is not a number)"]
 
 
 def test_flags_supply_the_case_columns_and_explain_adds_the_explanation(policies, tmp_path):

@@ -22,13 +22,12 @@ imports pyarrow and duckdb only when a Parquet file or the DuckDB engine needs t
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..diagnostics import Diagnostic, PolicyError, Span, Text
-from .io import ROW_ERROR, Writer, format_of, read_chunks
+from .io import ROW_ERROR, Writer, format_of, json_text, read_chunks
 from .rows import RowReader, error_text
 
 __all__ = ["BatchResult", "ENGINES", "CLUSTER_ENGINES", "run_batch", "outcome_columns"]
@@ -190,6 +189,5 @@ class PythonEngine:
         for o in self.outcomes:
             out[o] = got.get(o)
         if self.explain:
-            out["explanation"] = json.dumps(d.to_dict()["explanation"], ensure_ascii=False, sort_keys=True,
-                                            separators=(",", ":"))
+            out["explanation"] = json_text(d.to_dict()["explanation"])
         return out

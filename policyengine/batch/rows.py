@@ -50,6 +50,7 @@ class RowReader:
         self.carried = [c for c in columns if c not in names and c not in CASE_COLUMNS]
         self.nullable = {key: f.nullable or f.type.nullable for key, f in ps.facts.items()}
         self.kinds = {key: f.type.kind for key, f in ps.facts.items()}
+        self._columns: dict[str | None, list[tuple[str, bool, str | None]]] = {}
 
     def case(self, row: dict) -> dict:
         """The case of a row, as ``Policies.evaluate`` takes it."""
@@ -59,22 +60,40 @@ class RowReader:
             if v is not None or k in row:
                 case[k] = v
         subject = case.get("subject")
+        if self.keyed and not self.text:  # JSON Lines: a key present is given (null included), one absent left out
+            case["facts"] = {c: row[c] for c in self.fact_columns if c in row}
+            return case
         facts: dict[str, Any] = {}
-        keyed = self.keyed
-        for c in self.fact_columns:
-            if keyed and c not in row:
-                continue  # left out
-            v = row[c]
-            key = (subject, c) if isinstance(subject, str) else None
-            if v is None:
-                if keyed or (key is not None and self.nullable.get(key)):
+        for c, nullable, kind in self._columns_of(subject):
+            if self.keyed:
+                if c not in row:
+                    continue  # left out
+                v = row[c]
+                if v is None:
                     facts[c] = None
-                continue
+                    continue
+            else:
+                v = row[c]
+                if v is None:
+                    if nullable:
+                        facts[c] = None
+                    continue
             if self.text and type(v) is str:
-                v = None if v == "null" else _typed(self.kinds[key], v) if key in self.kinds else v
+                v = None if v == "null" else _typed(kind, v) if kind is not None else v
             facts[c] = v
         case["facts"] = facts
         return case
+
+    def _columns_of(self, subject: Any) -> list[tuple[str, bool, str | None]]:
+        """Each fact column with, for ``subject``, whether its fact takes null and its kind (None where
+        ``subject`` has no such fact, or is not a text)."""
+        key = subject if isinstance(subject, str) else None
+        got = self._columns.get(key)
+        if got is None:
+            got = [(c, bool(self.nullable.get((key, c))), self.kinds.get((key, c))) for c in self.fact_columns]
+            if len(self._columns) < 64:  # a subject's column list is kept; a file of odd subjects does not grow it
+                self._columns[key] = got
+        return got
 
 
 def _typed(kind: str, v: str) -> Any:
