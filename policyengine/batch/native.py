@@ -202,22 +202,7 @@ class _Run:
                               f"LIMIT {MAX_KEYS + 1}").fetchall()
         if len(counted) > MAX_KEYS:
             raise NotNative(f"more than {MAX_KEYS:,} distinct subject, jurisdiction and as_of")
-        unknown = 0  # rows whose subject, jurisdiction or date the python engine reports
-        progs: dict[int, tuple] = {}  # id(program) -> (number, program, subject, jurisdiction)
-        keys = []
-        days: dict[int, set] = {}  # program number -> the days its rows are decided on
-        counted.sort(key=lambda t: [(x is None, x or "") for x in t[:3]])  # (the same query for the same file)
-        for s, j, a, count in counted:
-            got = self.program(s, j, a)
-            if got is None:
-                unknown += count
-                keys.append((s, j, a, None, None))
-                continue
-            prog, on = got
-            k = progs.setdefault(id(prog), (len(progs), prog, s, j))[0]
-            days.setdefault(k, set()).add(on)
-            keys.append((s, j, a, k, on))
-        found = program_arms(keys)
+        progs, found, days, unknown = self.plan(counted)
         if len(found) > MAX_ARMS:
             raise NotNative(f"the rows' subject, jurisdiction and as_of name their programs in more than {MAX_ARMS} ranges")
         if sum(t[3] for t in counted) < MIN_ROWS_PER_PROGRAM * len(progs):
@@ -335,6 +320,27 @@ class _Run:
             else:
                 raise NotNative(f"a {k} column of type {self.types[k]}")
         return tuple(out)  # type: ignore[return-value]
+
+    def plan(self, counted: list[tuple], leave_out: frozenset[int] = frozenset()):
+        """From the file's distinct (subject, jurisdiction, as_of, rows): ``progs`` (id of a program ->
+        its number, the program, subject, jurisdiction, in the order first met), its :func:`program_arms`,
+        the days each program number decides on, and how many rows the python engine decides (and reports)
+        instead — those of no program, or of a program in ``leave_out``."""
+        unknown = 0
+        progs: dict[int, tuple] = {}
+        keys = []
+        days: dict[int, set] = {}
+        for s, j, a, count in sorted(counted, key=lambda t: [(x is None, x or "") for x in t[:3]]):  # (the same query for the same file)
+            got = self.program(s, j, a)
+            if got is None or id(got[0]) in leave_out:
+                unknown += count
+                keys.append((s, j, a, None, None))
+                continue
+            prog, on = got
+            k = progs.setdefault(id(prog), (len(progs), prog, s, j))[0]
+            days.setdefault(k, set()).add(on)
+            keys.append((s, j, a, k, on))
+        return progs, program_arms(keys), days, unknown
 
     def program(self, s, j, a):
         """The program and date of one (subject, jurisdiction, as_of), or None where the python engine

@@ -33,7 +33,7 @@ from typing import Any
 
 from ..diagnostics import Diagnostic, PolicyError, Span, Text
 from .io import Writer, jsonl_row
-from .native import Dialect, program_arms
+from .native import Dialect
 from .native import _Run as _NativeRun
 from .sql import _lit, translate
 
@@ -251,9 +251,10 @@ class _Run(_NativeRun):
         spark = self.spark
         case = self.case_columns()
         counted = df.groupBy(*[F.expr(e).alias(f"pe_c{i}") for i, e in enumerate(case)]).count().collect()
-        found = [(tuple(r)[:3], self.program(*tuple(r)[:3]), r[3]) for r in counted]
+        counted = [tuple(r) for r in counted]
         rows_of: dict[int, int] = {}
-        for _, got, n in found:
+        for s, j, a, n in counted:
+            got = self.program(s, j, a)
             if got is not None:
                 rows_of[id(got[0])] = rows_of.get(id(got[0]), 0) + n
         few = {p for p, n in rows_of.items() if n < MIN_ROWS_PER_PROGRAM}
@@ -263,15 +264,8 @@ class _Run(_NativeRun):
                 "这些行经由公共接口计算",
                 f"{len(few)} program(s) with fewer than {MIN_ROWS_PER_PROGRAM:,} rows each: planning their Spark "
                 "queries would take longer than deciding, their rows are decided through the public API"))
-        progs: dict[int, tuple] = {}
-        keys = []
-        for (s, j, a), got, _ in found:
-            if got is None or id(got[0]) in few:
-                keys.append((s, j, a, None, None))
-                continue
-            prog, on = got
-            keys.append((s, j, a, progs.setdefault(id(prog), (len(progs), prog, s, j))[0], on))
-        arms, dates = self.arm_cases(case, program_arms(keys))  # (as_of compared as text)
+        progs, found, _, _ = self.plan(counted, frozenset(few))
+        arms, dates = self.arm_cases(case, found)  # (as_of compared as text)
         prog_col = f"CASE {' '.join(arms)} ELSE -1 END" if arms else "-1"
         day_col = f"CASE {' '.join(dates)} END" if dates else "CAST(NULL AS DATE)"
         base = df.withColumn("pe_prog", F.expr(prog_col)).withColumn("pe_day", F.expr(day_col))
