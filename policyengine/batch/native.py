@@ -245,13 +245,17 @@ class _Run:
             con.execute(f"CREATE TEMP VIEW decided AS {branches[0]}")
         else:  # several: each program's rows apart (planned one at a time), then in the file's order
             parts = []
+            # every branch's columns and types, known without planning it again: its row_id, the carried
+            # columns as the file has them, the outcomes as cast, and pe_py
+            columns = ([("row_id", "BIGINT")] + [(c, types[c]) for c in self.reader.carried]
+                       + [(o, _SQL_TYPES[self.kinds[o]]) for o in self.outcomes] + [("pe_py", "BOOLEAN")])
             for i, b in enumerate(branches):
                 # each written to a file as it is computed, then sorted by DuckDB's sort, which spills past
                 # memory_limit (tables of its own in memory cannot: 10 million rows under 1GB stopped)
                 parts.append(_lit(str(self.tmp / f"part{i}.parquet")))
                 con.execute(f"COPY ({b}) TO {parts[-1]} (FORMAT PARQUET)")
                 kept = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet({parts[-1]}))").fetchall()
-                if kept != con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {b})").fetchall():
+                if kept != columns:
                     raise NotNative("a carried column of a type that Parquet does not keep")
             con.execute(f"CREATE TEMP VIEW decided AS SELECT * FROM read_parquet([{', '.join(parts)}]) ORDER BY row_id")
         self.write()
