@@ -298,6 +298,7 @@ def test_translation_reports_what_it_cannot_express_by_name(policies, tmp_path):
     """The aggregates over evaluation_history at IMUST are SQL now (list lambdas); what is still not —
     eligible of a workstation reads the decimal fact years_service_experience — is reported by name,
     and its rows get the public API's values (the tests above and below)."""
+    from policyengine.batch import native
     from policyengine.batch.sql import translate
 
     q = translate(policies.program("cn/nm/baotou/imust", dt.date(2024, 3, 1), "commissioner"))
@@ -308,17 +309,24 @@ def test_translation_reports_what_it_cannot_express_by_name(policies, tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps({"id": 1, "subject": "workstation", "jurisdiction": "cn/nm", "as_of": "2024-03-01",
                                "years_service_experience": 2.5}) + "\n", encoding="utf-8")
-    for s in (src, tmp_path / "in.parquet"):
-        if s.suffix == ".parquet":
-            pq.write_table(pa.table({"id": [1], "subject": ["workstation"], "jurisdiction": ["cn/nm"],
-                                     "as_of": [dt.date(2024, 3, 1)], "year": [2024]}), s)
-        r = subprocess.run([sys.executable, "-m", "policyengine.cli", "batch", str(s), "--out", str(tmp_path / "o.csv"),
-                            "--lang", "en"], capture_output=True, text=True, cwd=ROOT)
-        assert r.returncode == 0, r.stderr
-        assert "cannot express" in r.stderr and "eligible of workstation at cn/nm" in r.stderr, r.stderr
-    r = subprocess.run([sys.executable, "-m", "policyengine.cli", "batch", str(src), "--out", str(tmp_path / "o.csv"),
+    par = tmp_path / "in.parquet"
+    n = native.MIN_ROWS_PER_PROGRAM  # (fewer are the python engine's: planning would take longer than deciding)
+    pq.write_table(pa.table({"id": list(range(n)), "subject": ["workstation"] * n, "jurisdiction": ["cn/nm"] * n,
+                             "as_of": [dt.date(2024, 3, 1)] * n, "year": [2024] * n}), par)
+    r = subprocess.run([sys.executable, "-m", "policyengine.cli", "batch", str(par), "--out", str(tmp_path / "o.csv"),
+                        "--lang", "en"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert "cannot express" in r.stderr and "eligible of workstation at cn/nm" in r.stderr, r.stderr
+    assert f"{n} row(s) decided by duckdb, 0 with an error" in r.stderr, r.stderr
+    r = subprocess.run([sys.executable, "-m", "policyengine.cli", "batch", str(par), "--out", str(tmp_path / "o.csv"),
                         "--lang", "zh"], capture_output=True, text=True, cwd=ROOT)
     assert "说明：SQL 翻译无法表达" in r.stderr and "行，其中 0 行有错误" in r.stderr, r.stderr
+    # JSON Lines is read by Python, and rows read by Python are the python engine's: no translation to report
+    r = subprocess.run([sys.executable, "-m", "policyengine.cli", "batch", str(src), "--out", str(tmp_path / "o.csv"),
+                        "--lang", "en"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0 and "cannot express" not in r.stderr, r.stderr
+    assert ("note: DuckDB does not read this input itself (jsonl input): the python engine reads and decides the "
+            "rows, a chunk at a time") in r.stderr and "1 row(s) decided by python, 0 with an error" in r.stderr, r.stderr
 
 
 def test_an_aggregate_escapes_only_where_its_list_is_given_and_a_name_it_reads_is_not(policies):
@@ -431,7 +439,7 @@ def hostile_rows() -> list[dict]:
 
 
 def test_duckdb_reads_the_file_itself_and_gives_hostile_rows_the_python_engines_errors(policies, tmp_path, native_always):
-    """Parquet and CSV are read by DuckDB (no note that it fell back to the chunked readers); the checks
+    """Parquet and CSV are read by DuckDB (no note that it handed them to the python engine); the checks
     in SQL send every hostile row to the public API, so each row's error is the python engine's, word
     for word (in CSV every cell is text: the same values, typed by the declarations)."""
     rows = hostile_rows()

@@ -1,87 +1,21 @@
-"""The DuckDB engine: each program's outcomes as one SQL query (:mod:`.sql`) over a chunk of rows.
+"""DuckDB over rows read in Python: :func:`run_query` decides validated ``(facts, as_of)`` rows of
+one program with its translated query (:mod:`.sql`), the facts sent as Arrow columns, a value and an
+"is it left out" flag per fact.  The screen of ``replay`` and ``diff --cases`` (:mod:`.screen`) uses
+it; ``policyengine batch`` lets DuckDB read the file itself (:mod:`.native`).
 
-A row reaches SQL only when the fast path of ``Policies.evaluate`` accepts its case exactly as
-the reference validation would (``policyengine/fast.py``), with its integers and dates inside the
-range SQL computes exactly; every other row — malformed, or odd — is decided by the public API
-(the ``python`` engine), which also writes the error naming the field.  The validated facts go to
-DuckDB as Arrow columns, a value and an "is it given" flag per fact; the query returns every
-outcome it can express; an outcome it cannot (:class:`.sql.Untranslatable`) is reported by name
-and decided row by row through the same compiled program.  With ``explain`` every row goes
-through the public API: an explanation comes from the evaluation that decided, never a second one.
+A row reaches SQL only when the fast path of ``Policies.evaluate`` accepts its case exactly as the
+reference validation would (``policyengine/fast.py``), with its integers and dates inside the range
+SQL computes exactly (:func:`_in_sql_range`); the caller decides every other row through the public API.
 """
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from . import arrow_kind
+from .sql import INT_BOUND, _records_of
 
-from ..diagnostics import Text
-from . import PythonEngine, arrow_kind
-from .io import ROW_ERROR
-from .rows import RowReader
-from .sql import INT_BOUND, _records_of, translate
-
-__all__ = ["DuckEngine", "arrow_rows", "run_query", "query_values"]
+__all__ = ["arrow_rows", "run_query", "query_values"]
 
 _EARLY, _LATE = _dt.date(1000, 1, 1), _dt.date(9000, 1, 1)  # date arithmetic in SQL stays far from year 9999
-
-
-class DuckEngine:
-    def __init__(self, policies, reader: RowReader, outcomes: list[str], *, explain: bool, lang: str):
-        import duckdb
-        import pyarrow as pa
-
-        self.pa = pa
-        self.con = duckdb.connect(":memory:")
-        self.policies, self.reader, self.outcomes, self.explain, self.lang = policies, reader, outcomes, explain, lang
-        self.python = PythonEngine(policies, reader, outcomes, explain=explain, lang=lang)
-        self.queries: dict[int, tuple[Any, Any, Any]] = {}  # id(program) -> (program, query, arrow types)
-        self.row_wise_found: dict[str, str] = {}
-        self.notes: list[Text] = []
-        if explain:
-            self.notes.append(Text("--explain：每一行都经由公共接口计算，由它记录解释",
-                                   "--explain: every row is decided through the public API, which records the explanation"))
-
-    @property
-    def row_wise(self) -> tuple[str, ...]:
-        return tuple(f"{k} ({why})" for k, why in sorted(self.row_wise_found.items()))
-
-    def __call__(self, chunk: list[dict]) -> list[dict]:
-        if self.explain:
-            return self.python(chunk)
-        out: list[dict | None] = [None] * len(chunk)
-        groups: dict[int, list[tuple[int, dict, _dt.date, dict]]] = {}
-        for i, r in enumerate(chunk):
-            got = None if ROW_ERROR in r else self.policies._accept(self.reader.case(r), self.lang)
-            if got is None or not _in_sql_range(got[0], got[1][3]):
-                out[i] = self.python.row(r)
-                continue
-            facts, (_, prog, _, on, _, _) = got
-            key = id(prog)
-            if key not in self.queries:
-                self.queries[key] = (prog, translate(prog), None)
-            groups.setdefault(key, []).append((i, r, on, facts))
-        for key, rows in groups.items():
-            prog, q, _ = self.queries[key]
-            for o, why in q.row_wise.items():
-                self.row_wise_found.setdefault(f"{o} of {prog.subject} at {prog.layers.path[-1]}", why)
-            values = self._run(prog, q, rows)
-            for (i, r, on, facts), got in zip(rows, values):
-                if got is None:  # SQL does not decide this row exactly (sql.translate's escapes)
-                    out[i] = self.python.row(r)
-                    continue
-                if q.row_wise:
-                    py = prog.decide(facts, on)
-                    for o in q.row_wise:
-                        got[o] = py.get(o)
-                row = {c: r.get(c) for c in self.reader.carried}
-                for o in self.outcomes:
-                    row[o] = got.get(o)
-                row["error"] = None
-                out[i] = row
-        return out  # type: ignore[return-value]
-
-    def _run(self, prog, q, rows) -> list[dict | None]:
-        return run_query(self.con, prog, q, [(facts, on) for _, _, on, facts in rows])
 
 
 def run_query(con, prog, q, rows: list[tuple[dict, _dt.date]]) -> list[dict | None]:

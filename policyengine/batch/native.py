@@ -18,7 +18,7 @@ where the translation escapes (a name an aggregate reads is undetermined) — is
 by the public API (the python engine), which also writes the error naming the field; DuckDB then
 puts it in its place.  Memory is DuckDB's ``memory_limit`` (it spills to disk past it), not the input.
 A file DuckDB cannot read as the python engine reads it raises :class:`NotNative`: the caller uses
-the chunked engine instead.
+the python engine instead.
 """
 from __future__ import annotations
 
@@ -35,10 +35,10 @@ from .sql import SQL_TYPES as _SQL_TYPES
 
 __all__ = ["NotNative", "run_native", "MAX_KEYS", "MAX_ARMS", "Arm", "program_arms", "Dialect", "DUCKDB"]
 
-MAX_KEYS = 100_000  # distinct (subject, jurisdiction, as_of) of a file looked up in Python; past it, the chunked engine
-MAX_ARMS = 256  # ranges of them a query names inline (program_arms); past it, the chunked engine
+MAX_KEYS = 100_000  # distinct (subject, jurisdiction, as_of) of a file looked up in Python; past it, the python engine
+MAX_ARMS = 256  # ranges of them a query names inline (program_arms); past it, the python engine
 # Planning one program's query takes DuckDB a few tenths of a second: a file with fewer rows than this per
-# program is decided sooner by the chunked engine
+# program is decided sooner by the python engine
 MIN_ROWS_PER_PROGRAM = 2_000
 # what the query raises at the first row SQL does not decide: the output is then written in two passes
 _ROW_WISE = "policyengine: a row decided row-wise"
