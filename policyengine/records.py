@@ -24,7 +24,7 @@ import datetime as _dt
 import hashlib
 import re
 from decimal import Decimal
-from importlib import resources
+from pathlib import Path
 from typing import Any, Union
 
 __all__ = ["SUBJECTS", "RULE_KINDS", "KIND", "VERSION", "Label", "Record", "from_data", "from_model", "is_text",
@@ -269,7 +269,7 @@ def from_model(obj: Any) -> Any:
 
 
 def _model_source() -> bytes:
-    return resources.files("policyengine").joinpath("model.py").read_bytes()
+    return (Path(__file__).parent / "model.py").read_bytes()
 
 
 def fingerprint() -> str:

@@ -8,7 +8,6 @@ caller locates them in the file.
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 from collections import ChainMap
 import re
 from contextlib import contextmanager
@@ -142,6 +141,8 @@ def suggest(name: str, candidates) -> str | None:
         if left[0] < len(candidates):
             return None
         left[0] -= len(candidates)
+    import difflib  # (only for a name that is not known)
+
     m = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
     return m[0] if m else None
 
