@@ -15,6 +15,7 @@ import json
 import random
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -163,8 +164,8 @@ def _row_case(policies: Policies, row: dict, fmt: str, columns: list[str]) -> di
 def test_every_engine_agrees_with_evaluate(policies, population, tmp_path, engine, fmt_in, monkeypatch):
     from policyengine.batch import native
 
-    if fmt_in == "parquet":  # DuckDB reads the file itself, one query per program, however few its rows
-        monkeypatch.setattr(native, "MIN_ROWS_PER_PROGRAM", 0)
+    # DuckDB reads Parquet and CSV itself, one query per program, however few its rows; JSON Lines is the python engine's
+    monkeypatch.setattr(native, "MIN_ROWS_PER_PROGRAM", 0)
     rows = [row_of(c, i) for i, c in enumerate(population)]
     src = tmp_path / f"in.{fmt_in}"
     write_input(src, rows)
@@ -175,7 +176,7 @@ def test_every_engine_agrees_with_evaluate(policies, population, tmp_path, engin
         # several chunks, one not full, for the first output; then chunks of the default size
         res = run_batch(policies, src, dst, engine=engine, chunk_rows=37 if fmt_out == FORMATS[0] else 10_000)
         assert res.rows == len(rows)
-        assert engine != "duckdb" or (res.notes == []) == (fmt_in == "parquet"), res.notes
+        assert engine != "duckdb" or (res.notes == [] and res.engine == "duckdb") == (fmt_in != "jsonl"), res.notes
         got = read_output(dst)
         assert len(got) == len(rows)
         assert list(got[0]) == ["id"] + outcomes + ["error"]
@@ -393,7 +394,7 @@ def test_the_query_renders_for_other_dialects_and_runs_the_same_in_duckdb(polici
     assert decided == len(cases)  # (these cases give every fact an aggregate reads: nothing escapes)
 
 
-def test_engines_agree_on_a_larger_generated_population(policies, tmp_path):
+def test_engines_agree_on_a_larger_generated_population(policies, tmp_path, native_always):
     """Thousands of generated IMUST and Baotou cases (tier ends, grade boundaries, facts left out),
     Parquet in: the DuckDB engine's output is byte for byte the python engine's."""
     rows = [row_of(c, i) for i, c in enumerate(generated_cases(1500, seed=11))]
@@ -401,7 +402,8 @@ def test_engines_agree_on_a_larger_generated_population(policies, tmp_path):
     write_input(src, rows)
     for fmt in ("jsonl", "csv"):
         run_batch(policies, src, tmp_path / f"py.{fmt}", engine="python", chunk_rows=1000)
-        run_batch(policies, src, tmp_path / f"duck.{fmt}", engine="duckdb", chunk_rows=1000)
+        r = run_batch(policies, src, tmp_path / f"duck.{fmt}", engine="duckdb", chunk_rows=1000)
+        assert r.engine == "duckdb" and r.notes == [], r.notes
         assert (tmp_path / f"py.{fmt}").read_bytes() == (tmp_path / f"duck.{fmt}").read_bytes()
     want = [expected(policies, _row_case(policies, r, "parquet", list(rows[0]))) for r in rows[:200]]
     got = read_output(tmp_path / "duck.jsonl")[:200]
@@ -722,3 +724,110 @@ def test_an_empty_parquet_file_is_read_by_duckdb_and_written_empty(policies, tmp
         r = run_batch(policies, src, tmp_path / f"duck.{out}", engine="duckdb")
         assert r.notes == [] and r.rows == 0, r.notes
         assert (tmp_path / f"py.{out}").read_bytes() == (tmp_path / f"duck.{out}").read_bytes()
+
+
+# --- what the engines must write alike: carried columns of any type, names SQL would misread ----------
+
+_BASE = {"subject": "commissioner", "jurisdiction": "cn/nm/baotou/imust", "as_of": dt.date(2024, 3, 1), "year": 2024}
+
+
+def _carried_file(path: Path, column: str, values: pa.Array, programs: int = 1) -> None:
+    n = len(values)
+    places = ["cn/nm/baotou/imust", "cn/nm/baotou"][:programs]
+    pq.write_table(pa.table({"id": list(range(n)), column: values, "subject": ["commissioner"] * n,
+                             "jurisdiction": [places[i % programs] for i in range(n)], "as_of": [dt.date(2024, 3, 1)] * n,
+                             "year": [2024] * n, "service_days": [200] * n, "false_information_found": [None] * n}), path)
+
+
+CARRIED = {  # one column of each type, as an input may carry it (an id, a name, an amount, a time …)
+    "i8": pa.array([1, None], pa.int8()), "u64": pa.array([2**64 - 1, 0], pa.uint64()),
+    "f32": pa.array([1.5, 0.1], pa.float32()), "f64": pa.array([0.1, 1e300], pa.float64()),
+    "dec": pa.array([Decimal("1.23"), Decimal("5")], pa.decimal128(10, 2)),
+    "s": pa.array(['a"b,c', "é\n"], pa.string()), "ls": pa.array(["x", None], pa.large_string()),
+    "b": pa.array([True, None], pa.bool_()), "d": pa.array([dt.date(2024, 1, 2), None], pa.date32()),
+    "ts": pa.array([dt.datetime(2024, 1, 2, 3, 4, 5), None], pa.timestamp("us")),
+    "tstz": pa.array([dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc), None], pa.timestamp("us", "UTC")),
+    "t": pa.array([dt.time(1, 2, 3), None], pa.time64("us")), "blob": pa.array([b"\x00\x01", None], pa.binary()),
+    "lst": pa.array([[1, 2], None], pa.list_(pa.int64())), "st": pa.array([{"a": 1}, None], pa.struct([("a", pa.int64())])),
+    "mp": pa.array([[("k", 1)], None], pa.map_(pa.string(), pa.int64())),
+    "dict": pa.array(["x", "y"]).dictionary_encode(), "dur": pa.array([dt.timedelta(seconds=5), None], pa.duration("us")),
+}
+
+
+@pytest.mark.parametrize("column", sorted(CARRIED))
+def test_a_carried_column_of_any_type_is_written_alike_by_every_engine(policies, tmp_path, native_always, column):
+    """DuckDB writes a carried column itself only where it writes it as the python engine does (whole
+    numbers, text, booleans and dates in CSV and JSON Lines; Parquet of the input's own type); else the
+    python engine writes the file, with a note — and never crashes on a time of day or a duration."""
+    src = tmp_path / "in.parquet"
+    _carried_file(src, column, CARRIED[column])
+    for fmt in FORMATS:
+        got = {}
+        for engine in ENGINES:
+            dst = tmp_path / f"out-{engine}.{fmt}"
+            res = run_batch(policies, src, dst, engine=engine, lang="en")
+            assert res.rows == 2 and res.errors == 0, res
+            got[engine] = pq.read_table(dst) if fmt == "parquet" else dst.read_bytes()
+            if engine == "duckdb" and res.notes:
+                assert res.engine == "python" and f"carried column {column!r}" in res.notes[0].en, res.notes
+        assert got["duckdb"] == got["python"] if fmt != "parquet" else got["duckdb"].equals(got["python"]), (fmt, got)
+
+
+def test_plain_carried_columns_stay_with_duckdb(policies, tmp_path, native_always):
+    for column in ("i8", "u64", "s", "b", "d"):
+        _carried_file(tmp_path / "in.parquet", column, CARRIED[column])
+        for fmt in FORMATS:
+            res = run_batch(policies, tmp_path / "in.parquet", tmp_path / f"o.{fmt}", engine="duckdb")
+            assert res.engine == "duckdb" and res.notes == [], (column, fmt, res.notes)
+
+
+def test_the_python_engine_writes_floats_times_and_bytes_as_text_never_quoted_twice(policies, tmp_path):
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"f": pa.array([0.1, float("nan")]), "t": pa.array([dt.time(1, 2, 3), None]),
+                             "u": pa.array([b"\x00\xff", None]), "subject": ["commissioner"] * 2,
+                             "jurisdiction": ["cn/nm/baotou/imust"] * 2, "as_of": [dt.date(2024, 3, 1)] * 2}), src)
+    run_batch(policies, src, tmp_path / "o.csv", engine="python")
+    run_batch(policies, src, tmp_path / "o.jsonl", engine="python")
+    rows = read_output(tmp_path / "o.csv")
+    assert [(r["f"], r["t"], r["u"]) for r in rows] == [("0.1", "01:02:03", "00ff"), ("nan", None, None)]
+    rows = read_output(tmp_path / "o.jsonl")
+    assert [(r["f"], r["t"], r["u"]) for r in rows] == [(0.1, "01:02:03", "00ff"), ("nan", None, None)]
+
+
+@pytest.mark.parametrize("name", ["p0o1", "P0O1", "p1f0", "pe_prog", "PE_PY", "row_id", "Eligible", "Error"])
+@pytest.mark.parametrize("programs", [1, 2])
+def test_a_column_named_like_the_queries_own_goes_to_the_python_engine(policies, tmp_path, native_always, name, programs):
+    """A carried column named like a column the queries make (p0o1 is an outcome's, pe_prog a row's
+    program), or like an output but for case (SQL reads names without case), was read in place of the
+    query's own: blacklisted false where evaluate says null, rows out of order.  Such a file is the python
+    engine's, with a note naming the column."""
+    src = tmp_path / "in.parquet"
+    _carried_file(src, name, pa.array([True, False] * 3), programs)
+    out = {}
+    for engine in ENGINES:
+        res = run_batch(policies, src, tmp_path / f"o-{engine}.jsonl", engine=engine, lang="en")
+        out[engine] = (tmp_path / f"o-{engine}.jsonl").read_bytes()
+    assert out["duckdb"] == out["python"]
+    assert res.engine == "python"  # (the last: python)
+    res = run_batch(policies, src, tmp_path / "o.jsonl", engine="duckdb", lang="en")
+    assert res.engine == "python" and repr(name) in res.notes[0].en, res.notes
+    assert "differ only in case" in res.notes[0].en if name in ("Eligible", "Error") else "engine's own" in res.notes[0].en
+
+
+def test_json_lines_rows_too_deep_or_too_long_are_row_errors(policies, tmp_path, monkeypatch):
+    from policyengine.batch import io
+
+    base = '"subject":"commissioner","jurisdiction":"cn/nm/baotou/imust","as_of":"2024-03-01","year":2024'
+    lines = ['{"id":%d,"x":%s1%s,%s}' % (d, "[" * d, "]" * d, base) for d in (5000, 100, 64, 63)]
+    lines += ['{"id":7,"x":"%s",%s}' % ("y" * 30_000, base), '{"id":8,%s}' % base]
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(io, "MAX_LINE_BYTES", 20_000)  # (the deepest line: about 10,000 bytes)
+    for fmt in FORMATS:
+        res = run_batch(policies, src, tmp_path / f"o.{fmt}", lang="en")
+        rows = read_output(tmp_path / f"o.{fmt}")
+        assert res.rows == 6 and res.errors == 4, res
+        assert [r["error"] for r in rows] == [
+            "line 1: not JSON (nested too deeply)", "line 2: nested more than 64 deep",
+            "line 3: nested more than 64 deep", None, "line 5: longer than 20,000 bytes", None]
+        assert str(rows[-1]["id"]) == "8" and rows[3]["x"] is not None

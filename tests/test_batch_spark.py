@@ -155,6 +155,17 @@ def test_explain_and_a_csv_spark_reads_otherwise(policies, spark, tmp_path):
     assert (tmp_path / "r-spark.csv").read_bytes() == (tmp_path / "r-py.csv").read_bytes()
 
 
+
+def test_a_column_named_like_the_queries_own_is_the_python_engines_in_spark(policies, spark, tmp_path):
+    """Spark SQL reads names without case as DuckDB does: a carried 'P0O1' would stand for an outcome's
+    column.  The python engine decides the file, and a note names the column."""
+    src = tmp_path / "n.jsonl"
+    write_input(src, [dict(row_of(c, i), P0O1=True) for i, c in enumerate(generated_cases(3))])
+    b = run_batch(policies, src, tmp_path / "n-spark.jsonl", engine="spark", lang="en")
+    run_batch(policies, src, tmp_path / "n-py.jsonl", engine="python")
+    assert b.engine == "python" and "'P0O1' is named like one of the engine's own columns" in b.notes[0].en, b.notes
+    assert (tmp_path / "n-spark.jsonl").read_bytes() == (tmp_path / "n-py.jsonl").read_bytes()
+
 def test_the_spark_rendering_of_list_lambdas_month_ends_and_sums_matches_duckdb(spark):
     """The dialect fix-ups of spark_sql: list lambdas (filter), len of a list (size), list_sum
     (aggregate), list_min/list_max, greatest of one value, month arithmetic with the 民法典 month ends

@@ -10,11 +10,13 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import json
+import math
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
 from ..diagnostics import Diagnostic, PolicyError, Span, Text
+from ..load import DEFAULT_LIMITS
 
 __all__ = ["FORMATS", "format_of", "read_chunks", "jsonl_row", "json_text", "Writer", "ROW_ERROR"]
 
@@ -113,18 +115,15 @@ def _csv(p: Path, n: int):
 def _jsonl(p: Path, n: int):
     cols: dict[str, None] = {}  # every key of every row, in the order first seen: one pass over the keys only
     with p.open("rb") as fh:
-        for raw in fh:
-            try:
-                row = _read_json(raw.decode("utf-8")) if raw.strip() else None
-            except (UnicodeDecodeError, ValueError):
-                continue
-            if isinstance(row, dict):
+        for raw in _lines(fh):
+            row = jsonl_row(0, raw)
+            if row is not None and ROW_ERROR not in row:
                 cols.update(dict.fromkeys(row))
 
     def gen():
         with p.open("rb") as fh:
             chunk: list[dict] = []
-            for i, raw in enumerate(fh, 1):
+            for i, raw in enumerate(_lines(fh), 1):
                 row = jsonl_row(i, raw)
                 if row is None:
                     continue
@@ -137,18 +136,57 @@ def _jsonl(p: Path, n: int):
     return list(cols), {}, gen()
 
 
-def jsonl_row(i: int, raw: bytes) -> dict | None:
+MAX_LINE_BYTES = 64 * 2**20  # a JSON Lines row longer than this is a row error, read past and never held
+
+
+def _lines(fh) -> Iterator[bytes | None]:
+    """The lines of a binary file, None for one longer than :data:`MAX_LINE_BYTES`."""
+    while True:
+        raw = fh.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        if len(raw) > MAX_LINE_BYTES:
+            while not raw.endswith(b"\n"):
+                raw = fh.readline(MAX_LINE_BYTES)
+                if not raw:
+                    break
+            yield None
+        else:
+            yield raw
+
+
+def jsonl_row(i: int, raw: bytes | None) -> dict | None:
     """Line ``i`` of a JSON Lines file as a row (None for a blank line; a row error for one that is
-    not a JSON object)."""
+    not a JSON object, or longer than :data:`MAX_LINE_BYTES` — ``raw`` None)."""
+    if raw is None:
+        return {ROW_ERROR: f"line {i}: longer than {MAX_LINE_BYTES:,} bytes"}
     if not raw.strip():
         return None
     try:
         row = _read_json(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
         return {ROW_ERROR: f"line {i}: not JSON ({e})"}
+    except RecursionError:
+        return {ROW_ERROR: f"line {i}: not JSON (nested too deeply)"}
     if not isinstance(row, dict):
         return {ROW_ERROR: f"line {i}: a row is a JSON object, not {type(row).__name__}"}
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _deeper(row, MAX_DEPTH):  # (no deeper than its brackets)
+        return {ROW_ERROR: f"line {i}: nested more than {MAX_DEPTH} deep"}
     return row
+
+
+MAX_DEPTH = DEFAULT_LIMITS.max_depth  # as in a case file: deeper, a row would be written (or validated) by recursion
+
+
+def _deeper(row: dict, limit: int) -> bool:
+    """Lists and objects inside one another more than ``limit`` deep (the row itself is the first)."""
+    stack = [(row, 1)]
+    while stack:
+        x, d = stack.pop()
+        if d > limit:
+            return True
+        stack.extend((y, d + 1) for y in (x.values() if isinstance(x, dict) else x) if isinstance(y, (dict, list)))
+    return False
 
 
 def _no_constant(name: str):
@@ -180,7 +218,10 @@ def text_of(v: Any) -> str | None:
         return "false"
     if isinstance(v, (_dt.date, str, int, Decimal)):
         return v.isoformat() if isinstance(v, _dt.date) else str(v)
-    return json_text(json_of(v))
+    if isinstance(v, float):
+        return repr(v)  # (the text Python reads the same float from: never rounded)
+    j = json_of(v)
+    return j if isinstance(j, str) else json_text(j)  # a list or a record as JSON text
 
 
 _AS_IS = frozenset({str, int, bool, type(None)})  # what JSON writes as it is: most cells
@@ -195,15 +236,17 @@ def json_of(v: Any) -> Any:
         return v.isoformat()
     if isinstance(v, Decimal):
         return int(v) if v == v.to_integral_value() else str(v)
-    if isinstance(v, float):
-        return repr(v)  # (a carried float is written as the text Python reads it with; never rounded)
+    if isinstance(v, float):  # written as Python's repr, which reads back as the same float; never rounded
+        return v if math.isfinite(v) else repr(v)  # (JSON has no NaN nor infinity: their text)
     if isinstance(v, (list, tuple)):
         return [json_of(x) for x in v]
     if isinstance(v, dict):
         return {str(k): json_of(x) for k, x in v.items()}
     if isinstance(v, (bytes, bytearray)):
         return v.hex()
-    return v
+    if isinstance(v, (str, int)):  # (an enum of text or numbers: JSON writes its value)
+        return v
+    return str(v)  # a time of day, a duration, a UUID … as its text: never a crash of the writer
 
 
 class Writer:

@@ -44,6 +44,13 @@ MIN_ROWS_PER_PROGRAM = 2_000
 _ROW_WISE = "policyengine: a row decided row-wise"
 _EARLY, _LATE = _dt.date(1000, 1, 1), _dt.date(9000, 1, 1)
 _INT_RE, _DATE_RE = "-?[0-9]{1,15}", "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+# the names the queries give their own columns (SQL tells names apart without case): a file's column
+# named so would be read in place of the query's (a wrong answer, not an error)
+_OWN_NAME = re.compile(r"row_id|pe_.*|p[0-9].*", re.IGNORECASE | re.DOTALL)
+# carried columns of these DuckDB types are written as the python engine writes them, in every output
+# format (a DECIMAL, a TIMESTAMP, a DOUBLE, a MAP … are written otherwise: the python engine takes the file)
+_CARRIED_AS_PYTHON = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                                "UBIGINT", "VARCHAR", "BOOLEAN", "DATE"})
 
 
 class NotNative(Exception):
@@ -133,6 +140,32 @@ DUCKDB = Dialect(
     null_records=lambda fields: "CAST(NULL AS STRUCT(" + ", ".join(f"{q(n)} {t}" for n, t in fields.items()) + ")[])")
 
 
+def _plain_arrow(t) -> bool:
+    """A Parquet column's Arrow type (None: a CSV column, text) whose cells Python reads as DuckDB does:
+    whole numbers, text, booleans, dates (a duration, which DuckDB reads as a number, is not)."""
+    if t is None:
+        return True
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    return (pa.types.is_integer(t) or pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_boolean(t)
+            or pa.types.is_date32(t))
+
+
+def name_clash(columns: list[str], outcomes: list[str]) -> str | None:
+    """Why SQL cannot take a file of these columns as they are named, or None: a column named like one
+    of the query's own, or two names (input or output) that differ only in case."""
+    seen: dict[str, str] = {}
+    for c in [*columns, *outcomes, "error"]:
+        if c in columns and _OWN_NAME.fullmatch(c):
+            return f"the column {c!r} is named like one of the engine's own columns"
+        other = seen.setdefault(c.lower(), c)
+        if other != c:
+            return f"the column names {other!r} and {c!r} differ only in case"
+    return None
+
+
 def run_native(policies, src: Path, out: Path, fmt_in: str, fmt_out: str, reader, outcomes: list[str], *,
                lang: str, memory_limit: str | None, threads: int | None, result) -> None:
     import duckdb
@@ -189,12 +222,19 @@ class _Run:
     def run(self) -> None:
         from .io import read_chunks
 
-        self.columns, _, _ = read_chunks(self.src, 1)  # the header / schema as the python engine reads it
+        self.columns, self.arrow_types, _ = read_chunks(self.src, 1)  # the header / schema as the python engine reads it
         con = self.con
         con.execute(f"CREATE TEMP VIEW src AS SELECT row_number() OVER () - 1 AS row_id, * FROM {self.source()}")
         types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE src)").fetchall())
+        clash = name_clash(self.columns, self.outcomes)
+        if clash:
+            raise NotNative(clash)
         if [c for c in types if c != "row_id"] != self.columns:
             raise NotNative("DuckDB reads other columns than the python engine")
+        for c in self.reader.carried:
+            if self.fmt_out != "parquet" and not (types[c] in _CARRIED_AS_PYTHON and _plain_arrow(self.arrow_types.get(c))):
+                raise NotNative(f"the carried column {c!r} of type {types[c]}, which DuckDB writes otherwise "
+                                "than the python engine")
         self.types = types
         self.complete = self.complete_columns()
         case = self.case_columns()
@@ -259,6 +299,21 @@ class _Run:
                     raise NotNative("a carried column of a type that Parquet does not keep")
             con.execute(f"CREATE TEMP VIEW decided AS SELECT * FROM read_parquet([{', '.join(parts)}]) ORDER BY row_id")
         self.write()
+        if self.fmt_out == "parquet":
+            self.same_carried_types()
+
+    def same_carried_types(self) -> None:
+        """The carried columns of the Parquet written have the types the python engine writes (the input's;
+        text from CSV), else :class:`NotNative` — the python engine writes the file again.  (DuckDB writes
+        a large_string or a dictionary as a string, a duration as an integer.)"""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        written = pq.read_schema(self.out)
+        for c in self.reader.carried:
+            want = self.arrow_types.get(c, pa.string())
+            if written.field(c).type != want:
+                raise NotNative(f"the carried column {c!r} of type {want}, which DuckDB writes as {written.field(c).type}")
 
     def complete_columns(self) -> frozenset[str]:
         """The Parquet columns that hold no NULL in any row group, by the file's own statistics: a

@@ -33,7 +33,7 @@ from typing import Any
 
 from ..diagnostics import Diagnostic, PolicyError, Span, Text
 from .io import Writer, jsonl_row
-from .native import Dialect
+from .native import Dialect, name_clash
 from .native import _Run as _NativeRun
 from .sql import _lit, translate
 
@@ -229,6 +229,9 @@ class _Run(_NativeRun):
                 d.unpersist()
 
     def decide(self) -> None:
+        clash = name_clash(self.columns, self.outcomes)
+        if clash:
+            raise NotSpark(clash)
         df = self.read()
         if self.fmt_in == "jsonl":
             self.result.notes.append(Text("JSON Lines 的输入：Spark 读取各行，每一行经由公共接口计算",
