@@ -58,9 +58,10 @@ def serve(paths, *, db: str, host: str, port: int, keys: str | None, lang: str |
                 + (" · keys required" if svc.keys else ""))
     print(line, file=sys.stderr, flush=True)
     # keep_alive: uvicorn's own 5 s closes a connection whose next request is already waiting whenever the process
-    # stalls for 5 s (swap, a paused VM): on resuming, uvloop runs the expired timer before it reads the socket,
-    # and the client's request is refused (reset, broken pipe) though it was never seen. A proxy in front
-    # (nginx, a cloud load balancer: 60 s idle) needs the server to keep a connection longer than it does.
+    # stalls for 5 s (swap, a paused VM): on resuming, uvloop may run the expired timer before it reads the socket,
+    # and the client's request is refused (reset, broken pipe) though it was never seen — a stall longer than
+    # keep_alive still can. A proxy in front (nginx, a cloud load balancer: 60 s idle) needs the server to keep a
+    # connection longer than it does.
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, server_header=False,
                             timeout_graceful_shutdown=10, timeout_keep_alive=keep_alive)
     server = uvicorn.Server(config)
