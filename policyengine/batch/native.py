@@ -49,8 +49,8 @@ _INT_RE, _DATE_RE = "-?[0-9]{1,15}", "[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _OWN_NAME = re.compile(r"row_id|pe_.*|p[0-9].*", re.IGNORECASE | re.DOTALL)
 # carried columns of these DuckDB types are written as the python engine writes them, in every output
 # format (a DECIMAL, a TIMESTAMP, a DOUBLE, a MAP … are written otherwise: the python engine takes the file)
-_CARRIED_AS_PYTHON = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER",
-                                "UBIGINT", "VARCHAR", "BOOLEAN", "DATE"})
+_INTS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")  # a whole-number fact is read from these (a UBIGINT may pass BIGINT)
+_CARRIED_AS_PYTHON = frozenset({*_INTS, "UBIGINT", "VARCHAR", "BOOLEAN", "DATE"})
 
 
 class NotNative(Exception):
@@ -132,7 +132,7 @@ def _enum_member(x: str, values: tuple) -> str:
 
 
 DUCKDB = Dialect(
-    quote=q, text=_lit, types=_SQL_TYPES, ints=("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"),
+    quote=q, text=_lit, types=_SQL_TYPES, ints=_INTS,
     csv_given=lambda col: f"{col} IS NOT NULL",  # (read_csv reads an empty cell as NULL)
     full_match=lambda col, rx: f"regexp_full_match({col}, {_lit(rx)})",
     no_item=lambda col, cond: f"len(list_filter({col}, lambda it: {cond})) = 0",
@@ -223,12 +223,12 @@ class _Run:
         from .io import read_chunks
 
         self.columns, self.arrow_types, _ = read_chunks(self.src, 1)  # the header / schema as the python engine reads it
-        con = self.con
-        con.execute(f"CREATE TEMP VIEW src AS SELECT row_number() OVER () - 1 AS row_id, * FROM {self.source()}")
-        types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE src)").fetchall())
         clash = name_clash(self.columns, self.outcomes)
         if clash:
             raise NotNative(clash)
+        con = self.con
+        con.execute(f"CREATE TEMP VIEW src AS SELECT row_number() OVER () - 1 AS row_id, * FROM {self.source()}")
+        types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE src)").fetchall())
         if [c for c in types if c != "row_id"] != self.columns:
             raise NotNative("DuckDB reads other columns than the python engine")
         for c in self.reader.carried:
