@@ -710,6 +710,8 @@ class _Check:
         return earlier in self.documents[later].supersedes
 
     def rule(self, loaded: Loaded, path: tuple, r, env: Env, doc_id: str) -> Rule | None:
+        if not self.fields_of_kind(loaded, path, r):
+            return None
         when = self.expr(loaded, path + ("when",), r.when, env, BOOL, "'when'") if r.when else None
         cond = value = None
         out = r.output
@@ -766,6 +768,54 @@ class _Check:
         return Rule(r.id, r.kind, r.subject, r.label, r.citation or "", when, cond, value, out, r.requirement,
                     tuple(r.restates), r.replaces, r.binding, r.default, r.effective, r.effective_until, doc_id,
                     loaded.span(path), table, r.ambiguity, r.note, r.reading, r.deadline, r.delegates)
+
+    def fields_of_kind(self, loaded: Loaded, path: tuple, r) -> bool:
+        """Every expression field written has something in it, and every field a rule of another kind
+        reads is absent: an obligation's 'condition:' (for 'check:') or an entitlement's 'condition:'
+        (for 'when:') would otherwise be read by no one, and the rule would silently mean something else."""
+        raw = loaded.value(path)
+        if not isinstance(raw, dict):
+            return True
+        ok = True
+        kind = r.kind
+        k_zh = f"{_KIND_ZH.get(kind, kind)}（{kind}）"
+        for f in _KIND_ONLY:
+            if f not in raw or f in _KIND_FIELDS.get(kind, ()) or (f == "deadline" and kind != "target"):
+                continue  # (a deadline has its own message, below)
+            own = _KIND_READS.get(kind)
+            if f in _TABLE_FIELDS:
+                msg = Text(f"只有评分（scoring）规则有 '{f}'，这是{k_zh}规则", f"only a scoring rule has '{f}'; this is {_a(kind)} rule")
+                hint = Text("删掉它，或者把 kind 改为 scoring", "remove it, or make the rule's kind scoring")
+            elif kind == "scoring" and f == "output":
+                msg = Text("评分（scoring）规则不读 'output'：它的两个结果写在 'score_output' 和 'grade_output'",
+                           "a scoring rule does not read 'output': its two outcomes are 'score_output' and 'grade_output'")
+                hint = Text("把 'output:' 改为 'score_output:'", "rename 'output:' to 'score_output:'")
+            elif kind == "scoring":
+                msg = Text(f"评分（scoring）规则不读 '{f}'：分数由 'items' 给出", f"a scoring rule does not read '{f}': its score comes from 'items'")
+                hint = Text(f"删掉 '{f}:'", f"remove '{f}:'")
+            elif f == "value":
+                msg = Text(f"{k_zh}规则不读 'value'：它只判断 '{own}' 是否成立",
+                           f"{_a(kind)} rule does not read 'value': it only decides whether '{own}' holds")
+                hint = Text("删掉 'value:'；要给出一个值（金额、日期、是否给予），用 entitlement 规则",
+                            "remove 'value:'; a rule giving a value (an amount, a date, a grant) is an entitlement")
+            elif own == "value":  # 'condition' or 'check' on an entitlement or a sanction: meant 'when'
+                msg = Text(f"{k_zh}规则不读 '{f}'：规则在什么情况下适用写在 'when:'，结果的值写在 'value:'",
+                           f"{_a(kind)} rule does not read '{f}': where it applies is 'when:', the outcome's value is 'value:'")
+                hint = Text(f"把 '{f}:' 改为 'when:'", f"rename '{f}:' to 'when:'")
+            else:  # 'condition' and 'check' mixed up
+                msg = Text(f"{k_zh}规则不读 '{f}'：它的{_FIELD_ZH[own]}写在 '{own}:'",
+                           f"{_a(kind)} rule does not read '{f}': its {_FIELD_EN[own]} is written under '{own}:'")
+                hint = Text(f"把 '{f}:' 改为 '{own}:'", f"rename '{f}:' to '{own}:'")
+            self.add(loaded.diag("PE012", msg, path + (f,), key=True, hint=hint))
+            ok = False
+        for f in ("when", "condition", "check", "value"):
+            v = raw.get(f, ...)
+            if v is None or (isinstance(v, str) and not v.strip()):
+                self.add(loaded.diag("PE010", Text(f"'{f}' 后面没有写内容", f"'{f}' is empty"), path + (f,), key=True,
+                                     hint=Text(f"在 '{f}:' 后面写一个表达式，例如 service_days >= 30；不需要就删掉这一行",
+                                               f"write an expression after '{f}:', such as service_days >= 30, or remove the line")))
+                ok = False
+        return ok
 
     # step 5 -------------------------------------------------------------------------
     def table(self, loaded: Loaded, path: tuple, r, env: Env) -> Table | None:
@@ -1139,6 +1189,24 @@ def _range(t, lang: str = "en") -> str:
     if t.max is not None:
         return f"{t.max}及以下" if zh else f"up to {t.max}"
     return "任何数值" if zh else "any value"
+
+
+# the fields only some kinds of rule read (the others are every rule's), and which kinds read them
+_TABLE_FIELDS = ("items", "bonus", "cap", "grades", "score_output", "grade_output")
+_KIND_ONLY = ("condition", "check", "value", "output", "deadline", *_TABLE_FIELDS)
+_KIND_FIELDS = {"eligibility": ("condition", "output"), "target": ("condition", "output", "deadline"),
+                "obligation": ("check", "output"), "entitlement": ("value", "output"), "sanction": ("value", "output"),
+                "scoring": _TABLE_FIELDS}
+_KIND_READS = {"eligibility": "condition", "target": "condition", "obligation": "check", "entitlement": "value",
+               "sanction": "value"}
+_KIND_ZH = {"eligibility": "条件", "obligation": "义务", "scoring": "评分", "entitlement": "待遇", "sanction": "处理",
+            "target": "目标"}
+_FIELD_ZH = {"condition": "条件", "check": "核查条件"}
+_FIELD_EN = {"condition": "condition", "check": "compliance check"}
+
+
+def _a(kind: str) -> str:
+    return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}"
 
 
 def _did_you_mean(name: str, candidates) -> Text | None:

@@ -97,6 +97,10 @@ class Loaded:
     def path(self) -> str:
         return self.source.path
 
+    def value(self, path: tuple) -> Any:
+        """The value at ``path`` as written (None where there is none)."""
+        return _get(self.data, path)
+
     def pos(self, path: tuple) -> NodePos | None:
         """Position of the value at ``path``, or of the nearest enclosing value."""
         path = tuple(path)
