@@ -157,7 +157,8 @@ def cmd_test(a) -> int:
         ask = input if sys.stdin is not None and sys.stdin.isatty() else None
     except (AttributeError, ValueError, OSError):
         ask = None
-    return run_tests(_paths(a), lang=a.lang, policies=a.policies, verbose=a.verbose, update=a.update, yes=a.yes, ask=ask)
+    # no path: the tests of the rules tested (--policies, else the shipped packs)
+    return run_tests(a.paths or a.policies or [_default()], lang=a.lang, policies=a.policies, verbose=a.verbose, update=a.update, yes=a.yes, ask=ask)
 
 
 def cmd_coverage(a) -> int:

@@ -34,6 +34,7 @@ from .cases import case_in_file
 from .diagnostics import Diagnostic, PolicyError, Text, printable, render_all
 from .explain import show_value, to_json_value
 from .load import TEST_KINDS, find_files, load_file, sniff_kind
+from .records import KIND
 from .rewrite import yaml_value
 
 __all__ = ["TestResult", "check_test_files", "collect", "run_tests"]
@@ -300,6 +301,33 @@ def _at(r: TestResult) -> str:
     return printable(r.file) + (f":{r.line}" if r.line else "")
 
 
+def _policies_for(paths, policies) -> tuple[Policies, Text | None]:
+    """The rules the tests run against: the rule files among ``paths`` read with their policy set, as
+    ``check`` reads them (an edited copy of the packs is tested as edited, not the shipped packs); with
+    none among them, the set of ``policies``, else the shipped packs — and then, for test files outside
+    them (a copy's tests), a note saying whose rules they were run against."""
+    from .api import check_in_context, find_rule_files
+
+    found = find_rule_files(paths)
+    if any(sniff_kind(f) == KIND for f in found):  # rule files among the paths
+        ps, _ = check_in_context(paths, policies)
+        if ps.errors:
+            raise PolicyError(ps.errors)
+        return Policies(ps), None
+    if policies:
+        return Policies.load(*policies), None
+    shipped = Path(default_policy_dir())
+    root = shipped.resolve()
+    note = None
+    if any(root != f.resolve() and root not in f.resolve().parents for f in found):
+        where = printable(str(shipped))
+        note = Text(f"注意：这些测试用的是默认的规则（{where}）。要测试别处的规则，把规则所在的文件夹"
+                    "也写上（policyengine test 文件夹），或者用 --policies 文件夹",
+                    f"note: these tests ran against the default rules ({where}). To test other rules, "
+                    "give their folder too (policyengine test FOLDER), or --policies FOLDER")
+    return Policies.load(shipped), note
+
+
 def run_tests(paths, lang: str = "zh", policies=None, verbose: bool = False, out=None, *, update: bool = False,
               yes: bool = False, ask=None) -> int:
     """``policyengine test``: 0 when every case passes.  With ``update``, the expectations of failing
@@ -307,7 +335,9 @@ def run_tests(paths, lang: str = "zh", policies=None, verbose: bool = False, out
     (a function of the question giving the answer; None: no one to ask) unless ``yes``."""
     out = sys.stdout if out is None else out  # the stream at call time, not at import (capture, redirection)
     w = _WORDS[lang]
-    pol = Policies.load(*(policies or [default_policy_dir()]))
+    pol, note = _policies_for(paths, policies)
+    if note is not None:
+        out.write(note.get(lang) + "\n")
     results: list[TestResult] = []
     files = collect(paths)
     for path, lf in files:

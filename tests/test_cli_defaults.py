@@ -48,6 +48,34 @@ def test_coverage_of_files_with_errors_says_what_is_wrong(tmp_path, capsys):
     assert "bad.yaml:" in err and "error[" in err and "fix them first" in err
 
 
+def test_test_of_an_edited_copy_tests_the_copy(tmp_path, capsys, monkeypatch):
+    """An officer copies the packs, raises Dongsheng's briefings a year from 2 to 5 and runs the tests of
+    the copy: the copy's rules are tested (as check reads them), not the shipped ones; the copy's tests
+    given alone run against the default rules, and say so first."""
+    import shutil
+
+    monkeypatch.delenv("POLICYENGINE_POLICIES", raising=False)
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(ROOT / "policies", "policies")
+    plan = Path("policies/dongsheng/plan_2024_17.yaml")
+    text = plan.read_text(encoding="utf-8")
+    before = "  min_policy_briefings:\n    value: 2\n"
+    assert before in text
+    plan.write_text(text.replace(before, "  min_policy_briefings:\n    value: 5\n"), encoding="utf-8")
+    for args in (["policies"], ["--policies", "policies"]):
+        assert main(["test", "--lang", "en", *args]) == 1, args
+        out = capsys.readouterr().out
+        assert "min_policy_briefings_per_year: expected 2, got 5" in out and "note:" not in out
+    assert main(["test", "--lang", "en", "policies/dongsheng/tests"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"note: these tests ran against the default rules ({ROOT / 'policies'}). ")
+    assert main(["test", "policies/dongsheng/tests", "--policies", "policies"]) == 1
+    out = capsys.readouterr().out
+    assert "注意" not in out and "min_policy_briefings_per_year：应为 2，实际为 5" in out
+    assert main(["test", str(ROOT / "policies" / "dongsheng" / "tests")]) == 0  # the shipped tests: no note
+    assert "注意" not in capsys.readouterr().out
+
+
 def test_test_of_a_folder_without_tests_says_why_it_fails(capsys):
     assert main(["test", "--lang", "en", str(ROOT / "examples")]) == 1
     out = capsys.readouterr().out
