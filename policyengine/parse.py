@@ -337,6 +337,35 @@ def _check_tree_depth(node: A.Node, limits: Limits) -> None:
         stack.extend((c, d + 1) for c in A.children(n))
 
 
+_DATE_AS_NUMBERS = re.compile(r"(?<![\w.])[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?![\w.])")
+
+
+def _no_date_as_numbers(text: str, node: A.Node) -> None:
+    """'2024-01-01' unquoted, outside a string, is 2024 - 1 - 1 = 2022: never what an officer means."""
+    if "-" not in text:
+        return
+    strings = [x.span for x in A.walk(node) if isinstance(x, A.Literal) and isinstance(x.value, str)]
+    for m in _DATE_AS_NUMBERS.finditer(text):
+        if any(a <= m.start() < b for a, b in strings):
+            continue
+        written = m.group()
+        raise ExprError("PE020", Text(f"“{written}”在表达式里是减法（得 {_minus(written)}），不是日期",
+                                      f"'{written}' in an expression is a subtraction (giving {_minus(written)}), not a date"),
+                        m.start(), len(written),
+                        hint=Text(f'日期写成 date("{_iso(written)}")；只比较年份时写 {written[:4]}',
+                                  f'write the date as date("{_iso(written)}"); for the year alone, {written[:4]}'))
+
+
+def _minus(written: str) -> int:
+    y, m, d = (int(x) for x in written.split("-"))
+    return y - m - d
+
+
+def _iso(written: str) -> str:
+    y, m, d = written.split("-")
+    return f"{y}-{int(m):02d}-{int(d):02d}"
+
+
 def parse_expression(text: str, limits: Limits = DEFAULT_LIMITS) -> A.Node:
     """Parse one expression.  Raises :class:`ExprError` (never a Lark or Python error)."""
     if not isinstance(text, str):
@@ -389,6 +418,7 @@ def parse_expression(text: str, limits: Limits = DEFAULT_LIMITS) -> A.Node:
     except RecursionError:  # pragma: no cover - guarded by _check_nesting
         raise ExprError("PE021", Text("表达式嵌套太深", "expression is nested too deeply"), 0, hint=_SPLIT)
     _check_tree_depth(node, limits)
+    _no_date_as_numbers(text, node)
     count = 0
     for x in A.walk(node):
         count += 1
