@@ -16,7 +16,7 @@ import pytest
 
 from _service import ROOT, Proxy, Server, cli, db_url, example_cases, new_pg_database, pg_admin_url  # noqa: F401
 from policyengine.cli import main
-from policyengine.service.log import DecisionLog, LogError, Record
+from policyengine.service.log import DecisionLog, LogError, Record, verify_chain
 from policyengine.service.versions import PolicyVersion
 
 LOAD_SECONDS = float(os.environ.get("POLICYENGINE_TEST_LOAD_SECONDS", "10"))
@@ -282,7 +282,18 @@ def _truncate(raw, ids):
     return ids[4], "last decision(s) were removed"
 
 
-@pytest.mark.parametrize("tamper", [_edit, _edit_outputs_field, _delete, _insert, _reorder, _truncate],
+def _hash_as_text(raw, ids):  # a blob column overwritten with text (SQLite keeps any type in any column)
+    raw.run("UPDATE pe_decisions SET hash = 'x' WHERE seq = 3")
+    return ids[2], "altered"
+
+
+def _head_as_text(raw, ids):
+    raw.run("UPDATE pe_chain_head SET hash = 'x'")
+    return ids[5], "the head was altered"
+
+
+@pytest.mark.parametrize("tamper", [_edit, _edit_outputs_field, _delete, _insert, _reorder, _truncate, _hash_as_text,
+                                    _head_as_text],
                          ids=lambda f: f.__name__.strip("_"))
 def test_verify_names_the_first_tampered_decision(db_url, tamper, capsys):
     ids = _filled_log(db_url)
@@ -298,6 +309,49 @@ def test_verify_names_the_first_tampered_decision(db_url, tamper, capsys):
     assert f"decision {named}" in out and word in out, out
     later = ids[ids.index(named) + 1:] if named in ids else []  # only the first problem is named
     assert not any(f"decision {i} " in out for i in later)
+
+
+def test_verify_reports_a_missing_head_and_a_decision_past_the_head(db_url, capsys):
+    """Exit 1 with the problem said, never an internal error (exit 3): the head row deleted; a decision
+    stored after the head, as no service stores one."""
+    _filled_log(db_url)
+    raw = _Raw(db_url)
+    try:
+        raw.run("INSERT INTO pe_decisions (seq, id, decided_at, subject, jurisdiction, version_no, engine_version, explain,"
+                " lang, request, response, prev_hash, hash) SELECT 7, 'forged', decided_at, subject, jurisdiction,"
+                " version_no, engine_version, explain, lang, request, response, hash, hash FROM pe_decisions WHERE seq = 6")
+        assert main(["log", "verify", "--db", db_url, "--lang", "en"]) == 1
+        assert "decision(s) stored past the head (#6), up to #7" in capsys.readouterr().out
+        raw.run("DELETE FROM pe_chain_head")
+        assert main(["log", "verify", "--db", db_url, "--lang", "en"]) == 1
+        assert "the chain head is missing" in capsys.readouterr().out
+    finally:
+        raw.close()
+
+
+def test_verify_while_decisions_are_added_says_intact(tmp_path):
+    """The service appends while an auditor verifies: the decisions added during the walk (each committed
+    with the head it moves) are not taken for an altered end of the log."""
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    ids = _filled_log(url, 4)
+    log = DecisionLog(url, create=False)
+    walk = log.rows
+
+    def rows_while_appending(*args, **kwargs):  # a decision is appended as soon as the walk has begun
+        for i, row in enumerate(walk(*args, **kwargs)):
+            if i == 0:
+                rid = "00000000-0000-4000-8000-999999999999"
+                log.append([Record(rid, "2026-01-01T00:00:09.000000Z", "enterprise", "cn/nm/baotou", 1, row.version_digest,
+                                   "0.1.0", False, "zh", row.request, b'{"n": 9}')])
+            yield row
+
+    log.rows = rows_while_appending
+    try:
+        rep = verify_chain(log)
+        assert rep.ok and rep.count == len(ids), rep
+        assert verify_chain(DecisionLog(url, create=False)).count == len(ids) + 1
+    finally:
+        log.close()
 
 
 def test_newer_schema_is_refused_and_not_touched(tmp_path):

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from sqlalchemy import (BigInteger, Boolean, Column, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
-                        Table, Text, create_engine, event, inspect, select, update)
+                        Table, Text, create_engine, event, func, inspect, select, update)
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoResultFound, SQLAlchemyError
 
 from .versions import PolicyVersion, file_digest
 
@@ -396,7 +396,12 @@ class DecisionLog:
     def head(self) -> tuple[int, bytes]:
         with self.reader.connect() as conn:
             seq, h = conn.execute(select(pe_chain_head.c.seq, pe_chain_head.c.hash).where(pe_chain_head.c.one == 1)).one()
-        return seq, bytes(h)
+        return seq, _blob(h)
+
+    def last_seq(self) -> Any:
+        """The largest position in the chain of any decision stored (None in an empty log)."""
+        with self.reader.connect() as conn:
+            return conn.execute(select(func.max(pe_decisions.c.seq))).scalar()
 
     def latest(self, n: int) -> Iterator[Row]:
         """The latest ``n`` decisions, in chain order."""
@@ -407,9 +412,9 @@ class DecisionLog:
             return self.rows()
         return self.rows(after=first - 1)
 
-    def rows(self, chunk: int = 500, after: int | None = None) -> Iterator[Row]:
+    def rows(self, chunk: int = 500, after: int | None = None, until: int | None = None) -> Iterator[Row]:
         """Every decision in chain order (read in chunks, so a large log is never all in memory);
-        with ``after``, those whose position in the chain is past it."""
+        with ``after``, those whose position in the chain is past it; with ``until``, up to it."""
         d, v = pe_decisions.c, pe_policy_versions.c
         while True:
             q = (select(d.seq, d.id, d.decided_at, d.subject, d.jurisdiction, v.digest, d.engine_version, d.explain,
@@ -418,6 +423,8 @@ class DecisionLog:
                  .order_by(d.seq).limit(chunk))
             if after is not None:
                 q = q.where(d.seq > after)
+            if until is not None:
+                q = q.where(d.seq <= until)
             with self.reader.connect() as conn:
                 got = conn.execute(q).all()
                 zds = {r.zdict_no: self._zdict(conn, r.zdict_no) for r in got}
@@ -425,7 +432,7 @@ class DecisionLog:
                 zd = zds[r.zdict_no]
                 yield Row(r.seq, r.id, r.decided_at, r.subject, r.jurisdiction, r.digest or "", r.engine_version,
                           bool(r.explain), r.lang, _inflate(r.request, zd), _inflate(r.response, zd),
-                          bytes(r.prev_hash), bytes(r.hash))
+                          _blob(r.prev_hash), _blob(r.hash))
             if len(got) < chunk:
                 return
             after = got[-1].seq
@@ -436,15 +443,24 @@ def _deflate(data: bytes, zdict: bytes | None) -> bytes:
     return c.compress(data) + c.flush()
 
 
-def _inflate(data: bytes, zdict: bytes | None = None) -> bytes:
+def _blob(v: Any) -> bytes:
+    """A stored blob as bytes, whatever an edit of the database left there (SQLite keeps any type in any
+    column): text, a number or NULL read as its bytes, which no digest matches."""
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return bytes(v)
+    return b"\x00<not a blob>" + str(v).encode("utf-8", "surrogatepass")
+
+
+def _inflate(data: Any, zdict: bytes | None = None) -> bytes:
+    data = _blob(data)
     try:
         d = zlib.decompressobj(zdict=zdict) if zdict else zlib.decompressobj()
-        out = d.decompress(bytes(data)) + d.flush()
+        out = d.decompress(data) + d.flush()
         if not d.eof:
             raise zlib.error("truncated")
         return out
     except zlib.error:
-        return b"\x00<not zlib data>" + bytes(data)  # an edited blob: its digest will not match
+        return b"\x00<not zlib data>" + data  # an edited blob: its digest will not match
 
 
 def _reason(e: Exception) -> str:
@@ -511,11 +527,20 @@ class ChainReport:
 
 
 def verify_chain(log: DecisionLog) -> ChainReport:
-    """Walk the chain from the first decision; report the first row that breaks it."""
+    """Walk the chain from the first decision; report the first row that breaks it.  The head is read
+    first and the chain up to it walked, so decisions the service adds meanwhile (each committed with
+    the head it moves) are neither missed nor taken for an altered end; a decision stored past the head
+    read last is one added outside the service."""
+    try:
+        seq_h, h = log.head()
+    except NoResultFound:
+        return ChainReport(False, 0, GENESIS.hex(), "the chain head is missing (pe_chain_head has no row)")
     prev, expect, last_id = GENESIS, 1, None
     count = 0
-    for r in log.rows():
+    for r in log.rows(until=seq_h if isinstance(seq_h, int) else None):
         where = f"decision {r.id} (#{r.seq})"
+        if type(r.seq) is not int:
+            return ChainReport(False, count, prev.hex(), f"{where}: its position in the chain is not a number")
         if r.seq != expect:
             after = f"after decision {last_id} (#{expect - 1})" if last_id else "at the start of the log"
             return ChainReport(False, count, prev.hex(), f"{where}: decision(s) #{expect}…#{r.seq - 1} removed "
@@ -523,13 +548,21 @@ def verify_chain(log: DecisionLog) -> ChainReport:
         if r.prev_hash != prev:
             return ChainReport(False, count, prev.hex(), f"{where}: does not follow the decision before it "
                                "(a decision was inserted, removed or moved here)")
-        if chain_hash(prev, r.seq, r) != r.hash:
+        try:
+            same = chain_hash(prev, r.seq, r) == r.hash
+        except (TypeError, ValueError):  # a field edited to a value of another type
+            same = False
+        if not same:
             return ChainReport(False, count, prev.hex(), f"{where}: altered (its content does not match its hash)")
         prev, expect, last_id = r.hash, expect + 1, r.id
         count += 1
-    seq, h = log.head()
-    if seq != count or h != prev:
+    if seq_h != count or h != prev:
         return ChainReport(False, count, prev.hex(), f"the log ends at #{count}"
-                           f"{f' (decision {last_id})' if last_id else ''} but its head records #{seq}: "
+                           f"{f' (decision {last_id})' if last_id else ''} but its head records #{seq_h}: "
                            "the last decision(s) were removed or the head was altered")
+    last = log.last_seq()  # (read before the head: a decision committed in between moved the head too)
+    seq_now, _ = log.head()
+    if last is not None and (type(last) is not int or last > seq_now):
+        return ChainReport(False, count, prev.hex(), f"decision(s) stored past the head (#{seq_now}), up to #{last}: "
+                           "added outside the service, or the head was altered")
     return ChainReport(True, count, prev.hex())
