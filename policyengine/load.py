@@ -37,6 +37,7 @@ class Limits:
     max_file_bytes: int = 2 * 1024 * 1024  # 2 MiB: the largest seed pack is ~40 KiB
     max_scalar_chars: int = 100_000
     max_collection_items: int = 10_000  # a history of a few hundred entries is fine
+    max_values: int = 50_000  # in one file, all told (a history of 10,000 entries is 30,001): bounds its memory
     max_depth: int = 64
     max_int_digits: int = 30  # money in yuan fits many times over
     max_expression_chars: int = 4_000
@@ -525,6 +526,10 @@ class _Builder:
             message = _at(message, path)
         raise PolicyError(self.source.diag(code, message, m.line + 1, m.column + 1, hint=hint))
 
+    def _too_many(self, ev, path: tuple):
+        n = self.limits.max_values
+        self._fail("PE005", Text(f"文件中的值超过了上限 {n} 个", f"the file holds more than {n} values"), ev, _SPLIT, path=path)
+
     def build(self, loader_class=_EVENT_LOADER) -> Loaded:
         # One pass over the events, dispatched on the event's class (this loop reads every
         # value of every file: it is a good part of a cold start, so it is kept lean).
@@ -578,6 +583,8 @@ class _Builder:
                         else:
                             value = text
                         positions[path] = self._pos(ev)
+                        if len(positions) > limits.max_values:
+                            self._too_many(ev, path)
                         if parent is None:
                             result = value
                         else:
@@ -592,6 +599,8 @@ class _Builder:
                                    ev, _BRACKETS)
                     path = self._child_path(parent)
                     positions[path] = self._pos(ev)
+                    if len(positions) > limits.max_values:
+                        self._too_many(ev, path)
                     stack.append([{} if cls is MapStart else [], path, None, None])
                 elif cls is MapEnd or cls is SeqEnd:
                     frame = stack.pop()

@@ -110,3 +110,26 @@ def test_examples_and_hostile_json_fixtures():
                  '{"a": "x\u2028y"}', '\ufeff{"a": 1}', '{"a": ' + "9" * 31 + "}", "[1]", '{"a": ' + "[" * 70 + "]" * 70 + "}",
                  '{"a.b": 1}', '{"a": 1.5e3}']:
         assert fast_json(text, DEFAULT_LIMITS) is None, text
+
+
+def test_the_values_of_a_body_are_bounded_in_both_readers():
+    """A 2 MiB body of tiny values took about 325 MB to read: a file holds at most ``max_values`` values,
+    counted alike by the fast path (which declines) and the safe reader (which says where)."""
+    n = DEFAULT_LIMITS.max_values
+    for values in (n, n + 1):  # the document itself, six lists (each within max_collection_items) and their items
+        items = values - 7
+        doc = {f"k{i}": [0] * min(9000, items - 9000 * i) for i in range(6)}
+        assert 1 + len(doc) + sum(map(len, doc.values())) == values
+        text = json.dumps(doc, separators=(",", ":"))
+        assert len(text) > 2 * n  # (the fast path counts only a body this long)
+        if values == n:
+            assert same(fast_json(text, DEFAULT_LIMITS), doc) and same(safe_reader(text), doc)
+        else:
+            assert fast_json(text, DEFAULT_LIMITS) is None
+            try:
+                load_text(text, "<request>.json")
+            except PolicyError as e:
+                d = e.diagnostics[0]
+                assert d.code == "PE005" and str(n) in str(d.message) and "k5.4993" in str(d.message)
+            else:
+                raise AssertionError("read past max_values")

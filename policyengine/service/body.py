@@ -84,7 +84,23 @@ def fast_json(text: str, limits) -> dict | None:
     sizes = len(text) > limits.max_scalar_chars or len(text) > 2 * limits.max_collection_items
     if not _within(value, limits, 1, sizes):
         return None
+    if len(text) > 2 * limits.max_values and _values(value) > limits.max_values:  # (n values take 2n characters)
+        return None
     return value
+
+
+def _values(v) -> int:
+    """How many values ``v`` holds, itself included (as the safe reader counts them against max_values)."""
+    n, stack = 0, [v]
+    while stack:
+        x = stack.pop()
+        n += 1
+        t = type(x)
+        if t is dict:
+            stack.extend(x.values())
+        elif t is list:
+            stack.extend(x)
+    return n
 
 
 @functools.lru_cache(maxsize=4)
