@@ -101,6 +101,16 @@ def test_decisions_follow_the_contract(served, library):
     status, api = c.json("GET", "/openapi.json")
     assert status == 200 and {"/v1/decisions", "/v1/decisions/{decision_id}", "/v1/policies", "/healthz"} <= set(api["paths"])
     assert "201" in api["paths"]["/v1/decisions"]["post"]["responses"]
+    # the answers are what the document says they are, with the explanation and without it
+    import jsonschema
+
+    schema = api["paths"]["/v1/decisions"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
+    for explain in ("true", "false"):
+        status, answer = c.json("POST", f"/v1/decisions?explain={explain}", body)
+        assert status == 201 and ("explanation" in answer) == (explain == "true")
+        jsonschema.validate(answer, schema)
+    for path in ("/v1/decisions/{decision_id}", "/v1/decisions"):
+        assert "503" in api["paths"][path]["get"]["responses"]
     c.close()
 
 
@@ -110,6 +120,8 @@ def test_decisions_follow_the_contract(served, library):
     ("/v1/decisions", b'{"subject": "commissioner", "jurisdiction": "cn/nowhere", "as_of": "2024-03-01"}', 422,
      "jurisdiction"),
     ("/v1/decisions", b'{"subject": "commissioner", "jurisdiction": "cn", "as_of": "2024-02-30"}', 422, "as_of"),
+    ("/v1/decisions", b'{"subject": "commissioner", "jurisdiction": "cn", "facts": {}}', 422, "as_of"),
+    ("/v1/decisions", b'{"jurisdiction": "cn", "as_of": "2024-03-01"}', 422, "subject"),
     ("/v1/decisions", b'[1, 2]', 422, "body"),
     ("/v1/decisions", b'{"subject": ', 422, "body"),
     ("/v1/decisions", b'\xff\xfe', 422, "body"),

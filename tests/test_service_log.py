@@ -354,6 +354,32 @@ def test_verify_while_decisions_are_added_says_intact(tmp_path):
         log.close()
 
 
+def test_logs_opened_at_the_same_moment_create_the_schema_once(db_url):
+    """Servers started together on a fresh log: each opens it, none fails (PostgreSQL's create_all has no
+    lock of its own: one of two servers stopped with a duplicate-key error), and the chain is one."""
+    barrier = threading.Barrier(4)
+    opened, failed = [], []
+
+    def open_log():
+        barrier.wait()
+        try:
+            opened.append(DecisionLog(db_url))
+        except Exception as e:  # noqa: BLE001 — the test reports it
+            failed.append(e)
+
+    threads = [threading.Thread(target=open_log) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert not failed and len(opened) == 4, failed
+        assert opened[0].head()[0] == 0 and verify_chain(opened[0]).ok
+    finally:
+        for log in opened:
+            log.close()
+
+
 def test_newer_schema_is_refused_and_not_touched(tmp_path):
     url = f"sqlite:///{tmp_path / 'log.db'}"
     _filled_log(url, 2)

@@ -40,6 +40,7 @@ __all__ = ["create_app", "Service"]
 _FIELD = re.compile(r"^((?:[A-Za-z_][\w-]*|\[\d+\])(?:\.(?:[^\s:.]+)|\[\d+\])*|\(file\)): ")
 # a loading refusal says what is wrong first and the field after it: "… (at facts.service_days)"
 _FIELD_AFTER = re.compile(r" \(at ((?:[A-Za-z_][\w-]*|\[\d+\])(?:\.[^\s:.()]+|\[\d+\])*)\)$")
+_MISSING = re.compile(r"^\(file\): '([A-Za-z_]\w*)' is missing$")
 _BOOL = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
 _JSON_TYPES = ("application/json", "application/yaml", "application/x-yaml", "text/yaml")
 _INLINE_BYTES = 16 * 1024  # a case body up to this is decided on the event loop when unexplained (a few ms at most)
@@ -82,6 +83,9 @@ def case_errors(err: PolicyError, lang: str | None = None) -> Response:
     for d in err.diagnostics:
         m = _FIELD.match(d.message) or _FIELD_AFTER.search(d.message)
         field = m.group(1) if m and m.group(1) != "(file)" else "body"
+        missing = _MISSING.match(d.message)
+        if missing:  # a key of the case left out: that key is the field
+            field = missing.group(1)
         out.append({"code": d.code, "name": d.name, "message": d.text(lang), "field": field,
                     "line": d.span.line if d.span else None, "column": d.span.column if d.span else None,
                     "hint": d.help(lang)})
@@ -216,9 +220,10 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
     err = {"content": {"application/json": {"schema": err_schema}}}
     auth_errors = {"401": {"description": "no key, or an unknown key", **err},
                    "403": {"description": "the key lacks the role", **err}}
+    unreadable = {"503": {"description": "the log cannot be read now; try again", **err}}
     decision_out = decision_schema()
-    decision_out = {**decision_out, "required": sorted(set(decision_out.get("required", [])) |
-                                                       {"id", "policy_version", "decided_at"})}
+    decision_out = {**decision_out, "required": sorted((set(decision_out.get("required", [])) - {"explanation"}) |
+                                                       {"id", "policy_version", "decided_at"})}  # (?explain=false: none)
     decision_out.setdefault("properties", {}).update({
         "id": {"type": "string"}, "policy_version": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
         "decided_at": {"type": "string", "format": "date-time"}})
@@ -300,7 +305,7 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
 
     @app.get("/v1/decisions/{decision_id}", tags=["decisions"], summary="A logged decision, byte for byte as answered",
              responses={"200": {"content": {"application/json": {"schema": decision_out}}},
-                        "404": {"description": "no such decision", **err}, **auth_errors})
+                        "404": {"description": "no such decision", **err}, **unreadable, **auth_errors})
     def get_decision(request: Request, decision_id: str):
         if len(decision_id) > 36:
             return error(404, "not-found", _NO_DECISION, "id", lang=_lang_of(request.url.query))
@@ -317,7 +322,7 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
              responses={"200": {"content": {"application/json": {"schema": {
                  "type": "object", "required": ["decisions", "next"],
                  "properties": {"decisions": {"type": "array", "items": decision_out},
-                                "next": {"type": ["string", "null"]}}}}}}, **auth_errors})
+                                "next": {"type": ["string", "null"]}}}}}}, **unreadable, **auth_errors})
     def list_decisions(request: Request, subject: str | None = Query(None, max_length=64),
                        jurisdiction: str | None = Query(None, max_length=255),
                        limit: int = Query(100, ge=1, le=1000),

@@ -127,6 +127,9 @@ class Row:
     hash: bytes
 
 
+_MIGRATION_LOCK = 0x706F6C656E67  # PostgreSQL advisory lock key taken while the schema is created or upgraded
+
+
 def chain_hash(prev: bytes, seq: int, r: Record | Row) -> bytes:
     """The link of one decision: every field that says what was decided, and the digests of its bytes."""
     fields = [seq, r.id, r.decided_at, r.subject, r.jurisdiction, r.version_digest, r.engine_version, r.explain,
@@ -224,6 +227,9 @@ class DecisionLog:
 
     def _migrate(self, create: bool) -> list[str]:
         with self.writer.begin() as conn:
+            if self.backend == "postgresql":  # servers starting together on one log create it once (on SQLite,
+                # the writer's BEGIN IMMEDIATE serialises them already)
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
             insp = inspect(conn)
             if not insp.has_table("pe_meta"):
                 if insp.has_table("pe_decisions"):
