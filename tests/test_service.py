@@ -172,6 +172,15 @@ def test_errors_are_json_never_tracebacks(served):
         assert got == status, (method, path, data)
         assert h["content-type"] == "application/json" and json.loads(data)["errors"][0]["code"]
         assert b"Traceback" not in data
+    # a query parameter's problem is said in the language asked for, Chinese by default
+    for path, zh, en in [("/v1/decisions?limit=0", "不能小于 1", "must be at least 1"),
+                         ("/v1/decisions?limit=5000", "不能大于 1000", "must be at most 1000"),
+                         ("/v1/decisions?limit=abc", "应为整数", "must be a whole number")]:
+        for lang, words in (("", zh), ("&lang=en", en)):
+            got, data, _ = c.request("GET", path + lang)
+            assert got == 422 and json.loads(data)["errors"][0]["message"] == words, (path, lang, data)
+    got, data, _ = c.request("GET", "/v1/policies?lang=fr")  # (a language not offered: the default's words)
+    assert got == 422 and json.loads(data)["errors"][0]["message"] == "只能是 'zh' 或 'en'"
     # bodies are bounded: the case-file limit (2 MiB), refused before it is read
     big = b'{"subject": "commissioner", "facts": {"x": "' + b"a" * (3 << 20) + b'"}}'
     got, data, _ = c.request("POST", "/v1/decisions", big)

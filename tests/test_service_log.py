@@ -304,7 +304,10 @@ def test_verify_names_the_first_tampered_decision(db_url, tamper, capsys):
         named, word = tamper(raw, ids)
     finally:
         raw.close()
-    assert main(["log", "verify", "--db", db_url]) == 1  # the command itself, in this process
+    assert main(["log", "verify", "--db", db_url]) == 1  # the command itself, in this process: in Chinese
+    zh = capsys.readouterr().out
+    assert zh.startswith("不完整（NOT intact）：") and named in zh and word not in zh, zh
+    assert main(["log", "verify", "--db", db_url, "--lang", "en"]) == 1
     out = capsys.readouterr().out
     assert f"decision {named}" in out and word in out, out
     later = ids[ids.index(named) + 1:] if named in ids else []  # only the first problem is named

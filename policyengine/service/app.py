@@ -55,6 +55,22 @@ def _compact(obj: Any) -> bytes:
         return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
+def _param_problem(e: dict) -> Text:
+    """What is wrong with a query parameter, in both languages (pydantic says it in English only)."""
+    t, ctx, said = e.get("type"), e.get("ctx") or {}, str(e.get("msg", "invalid"))
+    if t == "greater_than_equal":
+        return Text(f"不能小于 {ctx.get('ge')}", f"must be at least {ctx.get('ge')}")
+    if t == "less_than_equal":
+        return Text(f"不能大于 {ctx.get('le')}", f"must be at most {ctx.get('le')}")
+    if t == "string_too_long":
+        return Text(f"不能超过 {ctx.get('max_length')} 个字符", f"must be at most {ctx.get('max_length')} characters")
+    if t in ("int_parsing", "int_type", "int_from_float"):
+        return Text("应为整数", "must be a whole number")
+    if t == "literal_error":
+        return Text(f"只能是 {str(ctx.get('expected')).replace(' or ', ' 或 ')}", f"must be {ctx.get('expected')}")
+    return Text(said, said)
+
+
 def _lang_of(query: str | bytes | None) -> str:
     """The language of an error body: the request's ``?lang=`` when it is zh or en, else the
     service's default ($POLICYENGINE_LANG, else Chinese)."""
@@ -299,7 +315,8 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
         try:
             await asyncio.wrap_future(committer.submit(rec))
         except LogUnavailable as e:
-            return error(503, "log-unavailable", Text(f"{e}；这个决定没有记入日志，请重试", f"{e}; the decision was not logged, try again"),
+            return error(503, "log-unavailable", Text(f"{e.text.zh}；这个决定没有记入日志，请重试",
+                                                      f"{e.text.en}; the decision was not logged, try again"),
                          None, headers={"Retry-After": "1"}, lang=lang)
         return Response(answer, 201, media_type="application/json", headers={"Location": f"/v1/decisions/{decision_id}"})
 
@@ -369,7 +386,8 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
         out = []
         for e in exc.errors():
             loc = [str(x) for x in e.get("loc", ()) if x not in ("query", "path", "header", "body")]
-            out.append({"code": "bad-parameter", "message": str(e.get("msg", "invalid")), "field": ".".join(loc) or None})
+            out.append({"code": "bad-parameter", "message": _param_problem(e).get(_lang_of(request.url.query)),
+                        "field": ".".join(loc) or None})
         return Response(_compact({"errors": out}), 422, media_type="application/json")
 
     @app.exception_handler(StarletteHTTPException)

@@ -34,6 +34,7 @@ from sqlalchemy import (BigInteger, Boolean, Column, ForeignKey, Index, Integer,
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoResultFound, SQLAlchemyError
 
+from ..diagnostics import Text as Words  # (Text is SQLAlchemy's column type here)
 from .versions import PolicyVersion, file_digest
 
 __all__ = ["DecisionLog", "Record", "Row", "LogError", "LogUnavailable", "GroupCommitter", "SCHEMA_VERSION",
@@ -86,7 +87,12 @@ MIGRATIONS: list[Callable[[Connection], None]] = []
 
 
 class LogError(Exception):
-    """The log cannot be used as it is (a bad URL, a newer schema): a message for the user."""
+    """The log cannot be used as it is (a bad URL, a newer schema): a message for the user, in Chinese and
+    English (``text``; ``str()`` is the English)."""
+
+    def __init__(self, message: "Words | str"):
+        self.text = message if isinstance(message, Words) else Words(message, message)
+        super().__init__(self.text.en)
 
 
 class LogUnavailable(LogError):
@@ -172,27 +178,33 @@ class DecisionLog:
         try:
             u = make_url(engine_url(url))
         except ArgumentError:
-            raise LogError(f"--db {url!r} is not a database URL (sqlite:///FILE or postgresql://USER@HOST/DB)")
+            raise LogError(Words(f"--db {url!r} 不是数据库地址（sqlite:///文件 或 postgresql://用户@主机/数据库）",
+                                 f"--db {url!r} is not a database URL (sqlite:///FILE or postgresql://USER@HOST/DB)"))
         self.backend = u.get_backend_name()
         if self.backend not in ("sqlite", "postgresql"):
-            raise LogError(f"--db {show_url(url)}: only sqlite and postgresql logs are supported")
+            raise LogError(Words(f"--db {show_url(url)}：决定日志只能放在 SQLite 或 PostgreSQL 中",
+                                 f"--db {show_url(url)}: only sqlite and postgresql logs are supported"))
         if self.backend == "sqlite":
             if u.database in (None, "", ":memory:"):
-                raise LogError("--db: an in-memory SQLite log would lose every decision; give sqlite:///FILE")
+                raise LogError(Words("--db：内存中的 SQLite 日志会丢掉每一个决定；请写 sqlite:///文件",
+                                     "--db: an in-memory SQLite log would lose every decision; give sqlite:///FILE"))
             if not create and not os.path.exists(u.database):
-                raise LogError(f"{show_url(url)}: no decision log here (no such file)")
+                raise LogError(Words(f"{show_url(url)}：这里没有决定日志（没有这个文件）",
+                                     f"{show_url(url)}: no decision log here (no such file)"))
             self.writer = self._sqlite(u, write=True)
             self.reader = self._sqlite(u, write=False)
         else:
             if u.drivername != "postgresql+psycopg":
-                raise LogError(f"--db {show_url(url)}: PostgreSQL is reached through psycopg 3 (postgresql://…)")
+                raise LogError(Words(f"--db {show_url(url)}：PostgreSQL 通过 psycopg 3 连接（写 postgresql://…）",
+                                     f"--db {show_url(url)}: PostgreSQL is reached through psycopg 3 (postgresql://…)"))
             self.writer = self.reader = create_engine(u, pool_pre_ping=True, pool_size=8, max_overflow=8,
                                                       pool_timeout=5, connect_args={"connect_timeout": 3})
         try:
             self.upgrades = self._migrate(create)
         except SQLAlchemyError as e:
             self.close()
-            raise LogUnavailable(f"cannot open the decision log {show_url(url)}: {_reason(e)}")
+            raise LogUnavailable(Words(f"无法打开决定日志 {show_url(url)}：{_reason(e)}",
+                                       f"cannot open the decision log {show_url(url)}: {_reason(e)}"))
         except LogError:
             self.close()
             raise
@@ -233,9 +245,10 @@ class DecisionLog:
             insp = inspect(conn)
             if not insp.has_table("pe_meta"):
                 if insp.has_table("pe_decisions"):
-                    raise LogError(f"{show_url(self.url)}: a decision log without its schema version; not touched")
+                    raise LogError(Words(f"{show_url(self.url)}：这个决定日志没有记录它的结构版本；没有改动它",
+                                         f"{show_url(self.url)}: a decision log without its schema version; not touched"))
                 if not create:
-                    raise LogError(f"{show_url(self.url)}: no decision log here")
+                    raise LogError(Words(f"{show_url(self.url)}：这里没有决定日志", f"{show_url(self.url)}: no decision log here"))
                 metadata.create_all(conn)
                 conn.execute(pe_meta.insert(), [{"key": "schema_version", "value": str(SCHEMA_VERSION)},
                                                 {"key": "created_at", "value": _now()}])
@@ -245,10 +258,13 @@ class DecisionLog:
             try:
                 version = int(found)
             except (TypeError, ValueError):
-                raise LogError(f"{show_url(self.url)}: unreadable schema version {found!r}")
+                raise LogError(Words(f"{show_url(self.url)}：无法读取结构版本 {found!r}",
+                                     f"{show_url(self.url)}: unreadable schema version {found!r}"))
             if version > SCHEMA_VERSION:
-                raise LogError(f"{show_url(self.url)}: the log has schema version {version}, newer than this "
-                               f"engine's {SCHEMA_VERSION}; upgrade policyengine to use it")
+                raise LogError(Words(f"{show_url(self.url)}：日志的结构版本是 {version}，比本程序的 {SCHEMA_VERSION} "
+                                     "新；请升级 policyengine 再使用它",
+                                     f"{show_url(self.url)}: the log has schema version {version}, newer than this "
+                                     f"engine's {SCHEMA_VERSION}; upgrade policyengine to use it"))
             notes = []
             for v in range(version, SCHEMA_VERSION):
                 MIGRATIONS[v - 1](conn)
@@ -287,7 +303,7 @@ class DecisionLog:
             manifest = conn.execute(select(pe_policy_versions.c.manifest)
                                     .where(pe_policy_versions.c.digest == digest)).scalar()
             if manifest is None:
-                raise LogError(f"policy version {digest} is not stored in the log")
+                raise LogError(Words(f"日志中没有存储政策版本 {digest}", f"policy version {digest} is not stored in the log"))
             entries = json.loads(manifest)
             contents = dict(conn.execute(select(pe_policy_files.c.digest, pe_policy_files.c.content)
                                          .where(pe_policy_files.c.digest.in_([d for _, d in entries]))).all())
@@ -295,11 +311,13 @@ class DecisionLog:
         for path, d in entries:
             data = contents.get(d)
             if data is None or file_digest(bytes(data)) != d:
-                raise LogError(f"policy version {digest}: the stored file {path} is missing or altered")
+                raise LogError(Words(f"政策版本 {digest}：存储的文件 {path} 缺失或被改动过",
+                                     f"policy version {digest}: the stored file {path} is missing or altered"))
             files.append((path, bytes(data)))
         pv = PolicyVersion.of(files)
         if pv.digest != digest:
-            raise LogError(f"policy version {digest}: its stored files give another digest, {pv.digest}")
+            raise LogError(Words(f"政策版本 {digest}：存储的文件得出另一个摘要 {pv.digest}",
+                                 f"policy version {digest}: its stored files give another digest, {pv.digest}"))
         return pv
 
     # --- decisions ----------------------------------------------------------------------------------
@@ -328,7 +346,8 @@ class DecisionLog:
                 conn.execute(pe_decisions.insert(), rows)
                 conn.execute(update(pe_chain_head).where(pe_chain_head.c.one == 1).values(seq=seq, hash=prev))
         except SQLAlchemyError as e:
-            raise LogUnavailable(f"the decision log did not take the decision: {_reason(e)}")
+            raise LogUnavailable(Words(f"决定日志没有接收这个决定：{_reason(e)}",
+                                       f"the decision log did not take the decision: {_reason(e)}"))
 
     def _deflate(self, data: bytes, zno: int | None) -> bytes:
         """``_deflate(data, dictionary)``, the same bytes: a copy of a compressor that has already read the
@@ -513,7 +532,8 @@ class GroupCommitter:
             try:
                 self.log.append([r for r, _ in batch])
             except BaseException as e:  # noqa: BLE001 — every waiting request must hear of it
-                err = e if isinstance(e, LogUnavailable) else LogUnavailable(f"the decision log failed: {e}")
+                err = e if isinstance(e, LogUnavailable) else LogUnavailable(Words(f"决定日志出错：{e}",
+                                                                                   f"the decision log failed: {e}"))
                 for _, f in batch:
                     f.set_exception(err)
             else:
@@ -529,7 +549,7 @@ class ChainReport:
     ok: bool
     count: int
     head: str  # sha256 hex of the last link
-    problem: str = ""
+    problem: Words | None = None  # the first break, in Chinese and English
 
 
 def verify_chain(log: DecisionLog) -> ChainReport:
@@ -537,38 +557,49 @@ def verify_chain(log: DecisionLog) -> ChainReport:
     first and the chain up to it walked, so decisions the service adds meanwhile (each committed with
     the head it moves) are neither missed nor taken for an altered end; a decision stored past the head
     read last is one added outside the service."""
+    prev, expect, last_id = GENESIS, 1, None
+    count = 0
+
+    def broken(zh: str, en: str) -> ChainReport:
+        return ChainReport(False, count, prev.hex(), Words(zh, en))
+
     try:
         seq_h, h = log.head()
     except NoResultFound:
-        return ChainReport(False, 0, GENESIS.hex(), "the chain head is missing (pe_chain_head has no row)")
-    prev, expect, last_id = GENESIS, 1, None
-    count = 0
+        return broken("链头不见了（pe_chain_head 中没有记录）", "the chain head is missing (pe_chain_head has no row)")
     for r in log.rows(until=seq_h if isinstance(seq_h, int) else None):
-        where = f"decision {r.id} (#{r.seq})"
+        zh_at, en_at = f"决定 {r.id}（第 {r.seq} 个）", f"decision {r.id} (#{r.seq})"
         if type(r.seq) is not int:
-            return ChainReport(False, count, prev.hex(), f"{where}: its position in the chain is not a number")
+            return broken(f"{zh_at}：它在链中的位置不是数字", f"{en_at}: its position in the chain is not a number")
+        if r.seq > expect:
+            zh_after = f"在决定 {last_id}（第 {expect - 1} 个）之后" if last_id else "在日志开头"
+            en_after = f"after decision {last_id} (#{expect - 1})" if last_id else "at the start of the log"
+            return broken(f"{zh_at}：{zh_after}删去了第 {expect}…{r.seq - 1} 个决定",
+                          f"{en_at}: decision(s) #{expect}…#{r.seq - 1} removed {en_after}")
         if r.seq != expect:
-            after = f"after decision {last_id} (#{expect - 1})" if last_id else "at the start of the log"
-            return ChainReport(False, count, prev.hex(), f"{where}: decision(s) #{expect}…#{r.seq - 1} removed "
-                               f"{after}" if r.seq > expect else f"{where}: out of order {after}")
+            zh_after = f"在决定 {last_id}（第 {expect - 1} 个）之后" if last_id else "在日志开头"
+            en_after = f"after decision {last_id} (#{expect - 1})" if last_id else "at the start of the log"
+            return broken(f"{zh_at}：顺序被打乱（{zh_after}）", f"{en_at}: out of order {en_after}")
         if r.prev_hash != prev:
-            return ChainReport(False, count, prev.hex(), f"{where}: does not follow the decision before it "
-                               "(a decision was inserted, removed or moved here)")
+            return broken(f"{zh_at}：接不上它前面的决定（这里插入、删去或移动过决定）",
+                          f"{en_at}: does not follow the decision before it (a decision was inserted, removed or moved here)")
         try:
             same = chain_hash(prev, r.seq, r) == r.hash
         except (TypeError, ValueError):  # a field edited to a value of another type
             same = False
         if not same:
-            return ChainReport(False, count, prev.hex(), f"{where}: altered (its content does not match its hash)")
+            return broken(f"{zh_at}：被改动过（内容与它的哈希不符）", f"{en_at}: altered (its content does not match its hash)")
         prev, expect, last_id = r.hash, expect + 1, r.id
         count += 1
     if seq_h != count or h != prev:
-        return ChainReport(False, count, prev.hex(), f"the log ends at #{count}"
-                           f"{f' (decision {last_id})' if last_id else ''} but its head records #{seq_h}: "
-                           "the last decision(s) were removed or the head was altered")
+        return broken(f"日志在第 {count} 个决定{f'（{last_id}）' if last_id else ''}结束，但链头记的是第 {seq_h} 个："
+                      "最后的决定被删去了，或者链头被改动过",
+                      f"the log ends at #{count}{f' (decision {last_id})' if last_id else ''} but its head records "
+                      f"#{seq_h}: the last decision(s) were removed or the head was altered")
     last = log.last_seq()  # (read before the head: a decision committed in between moved the head too)
     seq_now, _ = log.head()
     if last is not None and (type(last) is not int or last > seq_now):
-        return ChainReport(False, count, prev.hex(), f"decision(s) stored past the head (#{seq_now}), up to #{last}: "
-                           "added outside the service, or the head was altered")
+        return broken(f"链头（第 {seq_now} 个）之后还存有决定，直到第 {last} 个：它们不是服务写入的，或者链头被改动过",
+                      f"decision(s) stored past the head (#{seq_now}), up to #{last}: added outside the service, "
+                      "or the head was altered")
     return ChainReport(True, count, prev.hex())

@@ -73,7 +73,7 @@ def _same_version(log: DecisionLog, out, lang: str = "zh") -> int:
             try:
                 pol = versions[r.version_digest] = log.load_version(r.version_digest).load()
             except (LogError, PolicyError, ValueError) as e:
-                msg = str(e) if not isinstance(e, PolicyError) else _messages(e, lang)
+                msg = e.text.get(lang) if isinstance(e, LogError) else str(e) if not isinstance(e, PolicyError) else _messages(e, lang)
                 pol = versions[r.version_digest] = (f"它的政策版本无法载入：{msg}" if zh else
                                                     f"its policy version does not load: {msg}")
         head = f"决定 {r.id}（#{r.seq}）：" if zh else f"decision {r.id} (#{r.seq}): "
@@ -197,7 +197,9 @@ def _new_version(log: DecisionLog, spec: list[str], fmt: str, lang: str, out, en
 
 
 def _error(e: Exception, lang: str) -> None:
-    print(("错误：" if resolve_lang(lang) == "zh" else "error: ") + str(e), file=sys.stderr)
+    text = getattr(e, "text", None)  # (a LogError says it in both languages)
+    why = text.get(resolve_lang(lang)) if text is not None else str(e)
+    print(("错误：" if resolve_lang(lang) == "zh" else "error: ") + why, file=sys.stderr)
 
 
 def _open_log(db: str, lang: str | None = None) -> DecisionLog | None:
@@ -241,11 +243,12 @@ def run_verify(db: str, fmt: str = "text", out=None, lang: str | None = None) ->
         log.close()
     if fmt == "json":
         out.write(json.dumps({"intact": rep.ok, "decisions": rep.count, "head": "sha256:" + rep.head,
-                              "problem": rep.problem or None}, ensure_ascii=False, sort_keys=True) + "\n")
+                              "problem": rep.problem.get(lang) if rep.problem else None}, ensure_ascii=False,
+                             sort_keys=True) + "\n")
     elif rep.ok:
         out.write(Text(f"完整（intact）：{rep.count} 个决定；链头 sha256:{rep.head}",
                        f"intact: {rep.count} decision(s); head sha256:{rep.head}").get(lang) + "\n")
     else:
-        out.write(Text(f"不完整（NOT intact）：{rep.problem}\n（在此之前已核验 {rep.count} 个决定）",
-                       f"NOT intact: {rep.problem}\n({rep.count} decision(s) verified before it)").get(lang) + "\n")
+        out.write(Text(f"不完整（NOT intact）：{rep.problem.zh}\n（在此之前已核验 {rep.count} 个决定）",
+                       f"NOT intact: {rep.problem.en}\n({rep.count} decision(s) verified before it)").get(lang) + "\n")
     return 0 if rep.ok else 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 from .. import Policies
+from ..diagnostics import Text as Words
 from ..diagnostics import resolve_lang
 from .keys import KeyFileError, Keys
 from .log import DecisionLog, GroupCommitter, LogError, show_url
@@ -24,7 +25,7 @@ def open_service(paths, db: str, keys: str | None):
     policies = Policies.load(*paths)
     pv = PolicyVersion.read(paths)
     if pv.digest != before.digest:
-        raise LogError("the policy files changed while they were being loaded; start again")
+        raise LogError(Words("载入时规则文件发生了变化；请重新启动", "the policy files changed while they were being loaded; start again"))
     log = DecisionLog(db)
     for note in log.upgrades:
         print(f"policyengine serve: {note}", file=sys.stderr)
@@ -32,7 +33,7 @@ def open_service(paths, db: str, keys: str | None):
         no = log.store_version(pv)
     except Exception as e:
         log.close()
-        raise LogError(f"cannot store the policy version in the log: {e}")
+        raise LogError(Words(f"无法把政策版本存入日志：{e}", f"cannot store the policy version in the log: {e}"))
     return Service(policies, pv.digest, no, log, key_set), GroupCommitter(log)
 
 
@@ -46,7 +47,7 @@ def serve(paths, *, db: str, host: str, port: int, keys: str | None, lang: str |
     try:
         svc, committer = open_service(paths, db, keys)
     except (LogError, KeyFileError) as e:
-        why = e.text.get(lang) if isinstance(e, KeyFileError) else str(e)
+        why = e.text.get(lang)
         print(("错误：" if zh else "error: ") + why, file=sys.stderr)
         return 2
     app = create_app(svc, committer)
