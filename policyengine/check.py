@@ -264,7 +264,9 @@ class _Check:
                                                             loaded.span(("jurisdictions", i)))
             for name, e in rf.enums.items():
                 values = tuple(v if isinstance(v, str) else v.id for v in e.values)
-                et = EnumType(name, values, e.ordered)
+                et = EnumType(name, values, e.ordered, tuple(
+                    None if isinstance(v, str) or v.label is None else (text_of(v.label), text_of(v.label, "en"))
+                    for v in e.values))
                 prev = self.enums.get(name)
                 if prev and prev != et:
                     self.add(loaded.diag("PE038", Text(f"枚举 '{name}' 在另一个文件中的声明不同",

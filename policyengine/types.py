@@ -27,9 +27,29 @@ class EnumType:
     name: str
     values: tuple[str, ...]
     ordered: bool
+    # each value's label as (zh, en), where the pack gives one: for messages only (an officer writes 大专)
+    labels: tuple[tuple[str, str] | None, ...] = field(default=(), compare=False, repr=False)
 
     def rank(self) -> dict[str, int]:
         return {v: i for i, v in enumerate(self.values)}
+
+    def value_labelled(self, text: str) -> str | None:
+        """The value whose label is ``text`` (大专 → junior_college), or the one value whose label holds it or
+        is held in it (博士 → doctorate, labelled 博士研究生), if any."""
+        text = text.strip()
+        labelled = [(v, lab) for v, lab in zip(self.values, self.labels) if lab is not None]
+        for v, lab in labelled:
+            if text in lab:
+                return v
+        near = [v for v, lab in labelled if len(text) >= 2 and any(text in x or x in text for x in lab if x)]
+        return near[0] if len(near) == 1 else None
+
+    def listing(self, lang: str) -> str:
+        """The values, each with its label: 'junior_college（大专）、bachelor（本科）…'."""
+        labels = self.labels or (None,) * len(self.values)
+        if lang == "zh":
+            return "、".join(f"{v}（{lab[0]}）" if lab else v for v, lab in zip(self.values, labels))
+        return ", ".join(f"{v} ({lab[1]})" if lab and lab[1] != v else v for v, lab in zip(self.values, labels))
 
 
 @dataclass(frozen=True)
@@ -229,9 +249,9 @@ class _Checker:
     # --- helpers -------------------------------------------------------------
     def enum_member(self, et: EnumType, lit: A.Node) -> None:
         if isinstance(lit, A.Literal) and isinstance(lit.value, str) and lit.value not in et.values:
-            s = suggest(lit.value, et.values)
-            hint = Text((f"是不是想写“{s}”？" if s else "") + f"{et.name} 只能是以下之一：{'、'.join(et.values)}",
-                        (f"did you mean \"{s}\"? " if s else "") + f"{et.name} is one of: {', '.join(et.values)}")
+            s = et.value_labelled(lit.value) or suggest(lit.value, et.values)
+            hint = Text((f"是不是想写“{s}”？" if s else "") + f"{et.name} 只能是以下之一：{et.listing('zh')}",
+                        (f"did you mean \"{s}\"? " if s else "") + f"{et.name} is one of: {et.listing('en')}")
             self.err("PE025", lit, Text(f"“{lit.value}”不是 {et.name} 的取值", f"\"{lit.value}\" is not a value of {et.name}"), hint)
 
     def comparable(self, node: A.Node, a: T, b: T, left: A.Node, right: A.Node, ordered: bool) -> None:

@@ -40,6 +40,17 @@ RULE_FILE_SLIPS = {
     "PE012_stricter-in-chinese": ("参数 retention_years 的 stricter", "parameter retention_years: stricter",
                                   "did you mean 'lower'? allowed: higher, lower"),
     "PE012_fullwidth-list-of-subjects": ("结论 eligible 的 subjects：应为列表", "should be a valid list", "write the ASCII brackets [commissioner]"),
+    "PE012_condition-on-obligation": ("义务（obligation）规则不读 'condition'", "an obligation rule does not read 'condition'",
+                                      "rename 'condition:' to 'check:'"),
+    "PE012_condition-on-entitlement": ("待遇（entitlement）规则不读 'condition'", "an entitlement rule does not read 'condition'",
+                                       "rename 'condition:' to 'when:'"),
+    "PE012_check-on-eligibility": ("条件（eligibility）规则不读 'check'", "an eligibility rule does not read 'check'",
+                                   "rename 'check:' to 'condition:'"),
+    "PE010_empty-when": ("'when' 后面没有写内容", "'when' is empty", "write an expression after 'when:'"),
+    "PE010_empty-check": ("'check' 后面没有写内容", "'check' is empty", "or remove the line"),
+    "PE020_date-as-subtraction": ("“2024-01-01”在表达式里是减法（得 2022），不是日期",
+                                  "'2024-01-01' in an expression is a subtraction (giving 2022), not a date",
+                                  'write the date as date("2024-01-01"); for the year alone, 2024'),
     "PE020_ends-after-and": ("表达式在“and”之后就结束了", "the expression ends too early after 'and'",
                              "write what follows 'and'"),
 }
@@ -146,3 +157,29 @@ def test_a_yaml_message_begins_with_words_not_a_dotted_path(path):
     for d in load_rule_files([INVALID / path]).diagnostics:
         for text in (d.message, d.zh):
             assert not re.match(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)+\s*[:：]", text), text
+
+
+def test_an_enum_value_written_as_its_chinese_label_is_told_the_value(tmp_path, capsys):
+    """博士 for doctorate, 副高 for associate_senior (the packs label their values): the value is named,
+    and the values are listed with their labels, in a case file and in an expression."""
+    case = tmp_path / "c.yaml"
+    case.write_text("subject: commissioner\njurisdiction: cn/nm/baotou/imust\nas_of: 2024-03-01\nfacts:\n"
+                    "  education: 博士\n  title: 副高\n", encoding="utf-8")
+    assert main(["evaluate", str(case), "--lang", "zh"]) == 2
+    err = capsys.readouterr().err
+    assert "是不是想写“doctorate”？允许的取值：none（无）" in err and "doctorate（博士研究生）" in err, err
+    assert "是不是想写“associate_senior”？" in err
+    from policyengine.parse import parse_expression
+    from policyengine.types import EnumType
+
+    et = EnumType("education", ("junior_college", "bachelor"), True, (("大专", "junior college"), ("本科", "bachelor")))
+    assert et.value_labelled("大专") == "junior_college" and et.value_labelled("专") is None  # (one character: no guess)
+    assert et.listing("zh") == "junior_college（大专）、bachelor（本科）" and et.listing("en") == "junior_college (junior college), bachelor"
+    assert parse_expression('education >= "大专"')  # (the expression parses; the checker names the value, below)
+    packs = Path(__file__).resolve().parent.parent / "policies"
+    text = (packs / "imust" / "measures_2023_45.yaml").read_text(encoding="utf-8")
+    edited = tmp_path / "measures_2023_45.yaml"
+    edited.write_text(text.replace('education >= "junior_college"', 'education >= "大专"', 1), encoding="utf-8")
+    assert main(["check", str(edited), "--policies", str(packs), "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert "did you mean \"junior_college\"? education is one of: none (无), secondary" in out, out
