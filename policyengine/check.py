@@ -16,7 +16,9 @@ goes on so that one run reports every problem.
 from __future__ import annotations
 
 import re
+import unicodedata
 import typing
+from decimal import Decimal
 from collections import ChainMap
 from typing import Any
 
@@ -355,7 +357,19 @@ class _Check:
                     self.add(loaded.diag("PE032", Text(f"参数 '{name}' 没有写依据条款（citation）", f"parameter '{name}' has no citation"),
                                          ("parameters", name, "citation"),
                                          hint=Text("写明依据的条款，例如 第七条(五)", "cite the article, e.g. 第七条(五)")))
-                self.params.append(Param(name, p.value, type_of_value(p.value), p.label, p.citation, p.stricter,
+                value = p.value
+                number = _number_in_text(value)
+                if number is not None:  # '30天', '"2"', '30%', '１５': the officer meant a number
+                    n, sure = number
+                    said = (Text(f"只写数字 {n}：不加引号、单位或百分号", f"write the number alone, {n}: no quotes, unit or percent sign")
+                            if sure else Text("只写一个数字：不加引号、单位或分隔符", "write one number alone: no quotes, unit or separator"))
+                    if "%" in value or "％" in value:
+                        said = Text(said.zh + "（30% 写成 30）", said.en + " (30% is written 30)")
+                    self.add(loaded.diag("PE012", Text(f"参数 '{name}' 的值 '{value}' 是文字，不是数字",
+                                                       f"the value '{value}' of parameter '{name}' is text, not a number"),
+                                         ("parameters", name, "value"), hint=said))
+                    value = n  # (checked on as the number, so that its uses are not reported too)
+                self.params.append(Param(name, value, type_of_value(value), p.label, p.citation, p.stricter,
                                          p.default, p.output, p.subject, doc_id, span, p.note, p.favourable,
                                          p.reading))
 
@@ -1209,6 +1223,23 @@ _FIELD_EN = {"condition": "condition", "check": "compliance check"}
 
 def _a(kind: str) -> str:
     return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}"
+
+
+_NUMBER_FIRST = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)(?:\s*\S{0,4})\s*")
+
+
+def _number_in_text(value) -> tuple[int | Decimal, bool] | None:
+    """The number a text parameter value starts with, where the text is a number with a unit or sign
+    after it ('30天', '30%', '2'), in full-width digits or not, and whether that is surely the number
+    meant (not where more digits follow: '1:30', '1_5'); None for any other value."""
+    if not isinstance(value, str):
+        return None
+    text = unicodedata.normalize("NFKC", value)
+    m = _NUMBER_FIRST.fullmatch(text)
+    if m is None:
+        return None
+    digits = m.group(1)
+    return (Decimal(digits) if "." in digits else int(digits)), not any(c.isdigit() for c in text[m.end(1):])
 
 
 def _did_you_mean(name: str, candidates) -> Text | None:

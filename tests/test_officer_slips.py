@@ -51,6 +51,9 @@ RULE_FILE_SLIPS = {
     "PE020_date-as-subtraction": ("“2024-01-01”在表达式里是减法（得 2022），不是日期",
                                   "'2024-01-01' in an expression is a subtraction (giving 2022), not a date",
                                   'write the date as date("2024-01-01"); for the year alone, 2024'),
+    "PE012_parameter-with-unit": ("参数 'retention_years' 的值 '5年' 是文字，不是数字",
+                                  "the value '5年' of parameter 'retention_years' is text, not a number",
+                                  "write the number alone, 5: no quotes, unit or percent sign"),
     "PE020_ends-after-and": ("表达式在“and”之后就结束了", "the expression ends too early after 'and'",
                              "write what follows 'and'"),
 }
