@@ -122,6 +122,10 @@ def check_in_context(paths: Iterable[str | Path], policies: Iterable[str | Path]
     given = find_rule_files(paths)
     bases = [Path(p) for p in (policies or [default_policy_dir()])]
     roots = [b.resolve() for b in bases]
+    if given and all(sniff_kind(f, limits) in TEST_KINDS for f in given):
+        # test files alone: checked against the set they test (--policies, else the default rules)
+        ps = load_rule_files(bases, limits)
+        return ps, [d for d in ps.diagnostics if d.is_error]
 
     def inside(f: Path) -> bool:
         r = f.resolve()

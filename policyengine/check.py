@@ -358,7 +358,7 @@ class _Check:
                                          ("parameters", name, "citation"),
                                          hint=Text("写明依据的条款，例如 第七条(五)", "cite the article, e.g. 第七条(五)")))
                 value = p.value
-                number = _number_in_text(value)
+                number = number_in_text(value)
                 if number is not None:  # '30天', '"2"', '30%', '１５': the officer meant a number
                     n, sure = number
                     said = (Text(f"只写数字 {n}：不加引号、单位或百分号", f"write the number alone, {n}: no quotes, unit or percent sign")
@@ -1228,7 +1228,7 @@ def _a(kind: str) -> str:
 _NUMBER_FIRST = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)(?:\s*\S{0,4})\s*")
 
 
-def _number_in_text(value) -> tuple[int | Decimal, bool] | None:
+def number_in_text(value) -> tuple[int | Decimal, bool] | None:
     """The number a text parameter value starts with, where the text is a number with a unit or sign
     after it ('30天', '30%', '2'), in full-width digits or not, and whether that is surely the number
     meant (not where more digits follow: '1:30', '1_5'); None for any other value."""

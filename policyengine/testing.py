@@ -201,7 +201,9 @@ def run_case(pol: Policies, file: str, index: int, c: dict, lang: str = "zh", lf
             # the outcome's explanation: each rule's line names the values in force it read, and the
             # document and layer that set them
             expl = next((e.text for e in d.explanation if e.output == k), "")
-            problems.append(w["got"].format(**shown) + "\n    " + expl.replace("\n", "\n    "))
+            fix = _never_has(out.type, c["expect"][k]) if out is not None else None  # ('"2"': expected 2, got 2)
+            problems.append(w["got"].format(**shown) + (f"（{fix.zh}）" if fix and lang == "zh" else f" ({fix.en})" if fix else "")
+                            + "\n    " + expl.replace("\n", "\n    "))
             updates.append((("cases", index, "expect", k), None if got is None else d.outputs[k]))
     absent = [k for k in c.get("expect_absent") or () if k in actual]
     for k in absent:
@@ -225,9 +227,11 @@ def _slip_hint(lf, where: tuple, key) -> Text | None:
     return Text(f"{slip.message.zh}；{slip.hint.zh}", f"{slip.message.en}; {slip.hint.en}") if slip is not None else None
 
 
-def unknown_outcomes(lf, outcomes, only: int | None = None) -> list[Diagnostic]:
+def expectation_problems(lf, outcomes, only: int | None = None, values: bool = True) -> list[Diagnostic]:
     """Outcome names in ``expect`` and ``expect_absent`` that no rule file declares (a misspelt
-    'eligable'), each at its line with a did-you-mean; ``only``: of that case alone."""
+    'eligable'), each at its line with a did-you-mean, and expected values that the outcome can never
+    have ('2' quoted for a number, 'yes' for a yes/no outcome, 2次), each at the value with what to
+    write (with ``values``; ``test`` says it beside the value the case gives); ``only``: of that case alone."""
     from .types import suggest
 
     out = []
@@ -246,18 +250,69 @@ def unknown_outcomes(lf, outcomes, only: int | None = None) -> list[Diagnostic]:
                     "(policyengine schema --decision lists the JSON)")
                 out.append(lf.diag("PE039", Text(f"{n.zh}：没有名为 '{name}' 的结论", f"{n.en}: unknown outcome '{name}'"),
                                    where, key=key, hint=hint))
+            elif key and values:
+                fix = _never_has(outcomes[k].type, c["expect"][k])
+                if fix is not None:
+                    v = printable(str(c["expect"][k]))
+                    out.append(lf.diag("PE012", Text(f"{n.zh}：结论 '{k}' 不可能是 '{v}'", f"{n.en}: outcome '{k}' is never '{v}'"),
+                                       where, hint=fix))
     return out
 
 
+def _never_has(t, v) -> Text | None:
+    """How to write ``v`` as a value of type ``t``, where an outcome of that type can never equal it as
+    written (None: it can, or null: any outcome may be undetermined)."""
+    import datetime as _dt
+    from decimal import Decimal
+
+    from .check import number_in_text
+    from .types import suggest
+
+    if v is None:
+        return None
+    k = t.kind
+    if k == "bool":
+        return None if type(v) is bool or v in _YES_NO else Text("写 true 或 false（也可以写 是 或 否）",
+                                                                 "write true or false (or 是 or 否)")
+    if k in ("int", "decimal"):
+        if (type(v) is int or (k == "decimal" and isinstance(v, Decimal))):
+            return None
+        number = number_in_text(v)
+        if number is not None and number[1]:
+            return Text(f"写 {number[0]}：不加引号或单位", f"write {number[0]}: no quotes or unit")
+        return Text("写一个整数" if k == "int" else "写一个数", "write a whole number" if k == "int" else "write a number")
+    if k == "date":
+        ok = isinstance(v, _dt.date) or (isinstance(v, str) and _is_iso_date(v))
+        return None if ok else Text("日期写成 YYYY-MM-DD，例如 2026-05-10", "write the date as YYYY-MM-DD, e.g. 2026-05-10")
+    if k == "enum" and t.enum is not None:
+        if isinstance(v, str) and v in t.enum.values:
+            return None
+        s = (t.enum.value_labelled(v) if isinstance(v, str) else None) or suggest(str(v), t.enum.values)
+        return Text((f"是不是想写“{s}”？" if s else "") + "可以写的取值：" + t.enum.listing("zh"),
+                    (f"did you mean '{s}'? " if s else "") + "the values: " + t.enum.listing("en"))
+    if k == "string":
+        return None if isinstance(v, str) else Text("写成文字，必要时加引号", "write it as text, quoted if need be")
+    return None
+
+
+def _is_iso_date(v: str) -> bool:
+    import datetime as _dt
+
+    try:
+        return _dt.date.fromisoformat(v).isoformat() == v
+    except ValueError:
+        return False
+
+
 def run_file(pol: Policies, path: Path, lf, lang: str = "zh") -> list[TestResult]:
-    """A malformed file fails as a whole; a case that expects an outcome no rule file declares fails
-    alone, and the other cases still run."""
+    """A malformed file fails as a whole; a case that expects an outcome no rule file declares, or a
+    value its outcome never has, fails alone, and the other cases still run."""
     bad = validate(lf)
     if bad:
         return [TestResult(str(path), _WORDS[lang]["file"], False, render_all(bad, lang), manual=True)]
     out = []
     for i, c in enumerate(lf.data.get("cases") or []):
-        unknown = unknown_outcomes(lf, pol.policy_set.outputs, only=i)
+        unknown = expectation_problems(lf, pol.policy_set.outputs, only=i, values=False)
         r = (TestResult(str(path), "", False, render_all(unknown, lang), manual=True) if unknown
              else run_case(pol, str(path), i, c, lang, lf))
         name = str(c.get("name") or _WORDS[lang]["case"].format(n=i + 1))
@@ -283,7 +338,7 @@ def check_test_files(paths, ps) -> list[Diagnostic]:
             continue
         if ps.errors or not (isinstance(lf.data, dict) and lf.data.get("kind") == "policy-test"):
             continue
-        bad = validate(lf) or unknown_outcomes(lf, ps.outputs)
+        bad = validate(lf) or expectation_problems(lf, ps.outputs)
         if not bad:
             for i, c in enumerate(lf.data.get("cases") or ()):
                 if "expect_error" in c:

@@ -349,3 +349,42 @@ def test_an_enum_value_is_shown_with_its_chinese_label(tmp_path):
 def _plain_json(v):
     """A value the loader gave (a number as Decimal, a date) as JSON, which YAML reads back the same."""
     return float(v) if isinstance(v, Decimal) else str(v)
+
+
+def test_an_expected_value_its_outcome_never_has_is_located_by_check_and_fails_its_case(tmp_path, capsys):
+    """'"0"' quoted for a number, 'yes' for a yes/no outcome: check says where and what to write (it said
+    nothing); test, which printed 'expected 2, got 2', says what to write beside it (and --update can
+    rewrite it)."""
+    f = tmp_path / "t.yaml"
+    f.write_text(f"""\
+kind: policy-test
+version: 1
+cases:
+  - name: mistyped
+    subject: enterprise
+    jurisdiction: cn/nm/baotou
+    as_of: 2024-05-10
+    facts:
+{FACTS}
+    expect:
+      listing_reward_cny: "0"
+      eligible: yes
+  - name: right
+    subject: enterprise
+    jurisdiction: cn/nm/baotou
+    as_of: 2024-05-10
+    facts:
+{FACTS}
+    expect: {{eligible: 是, listing_reward_cny: null}}
+""", encoding="utf-8")
+    assert main(["check", str(f), "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert f"t.yaml:19:27: error[PE012 invalid-value]: case 1 (mistyped): outcome 'listing_reward_cny' is never '0'" in out
+    assert "help: write 0: no quotes or unit" in out
+    assert "t.yaml:20:17: error[PE012 invalid-value]: case 1 (mistyped): outcome 'eligible' is never 'yes'" in out
+    assert "help: write true or false (or 是 or 否)" in out and "2 error(s)" in out
+    assert main(["test", str(f), "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert '  listing_reward_cny: expected "0", got null (write 0: no quotes or unit)' in out
+    assert "  eligible: expected yes, got true (write true or false (or 是 or 否))" in out
+    assert out.endswith("1 passed, 1 failed\n")
