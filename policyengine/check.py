@@ -190,6 +190,15 @@ def _hint_for(t: str, got: Any = None) -> Text | None:
         fixed = f"[{', '.join(written)}]"
         return Text(f"“{got.strip()[0]}”是全角方括号，不会被当作列表：改为半角方括号 {fixed}",
                     f"'{got.strip()[0]}' is a full-width bracket, not read as a list: write the ASCII brackets {fixed}")
+    if t == "date_type" and isinstance(got, str):
+        import datetime as _dt
+
+        try:
+            quoted = _dt.date.fromisoformat(got.strip()).isoformat() == got.strip()
+        except ValueError:
+            quoted = False
+        if quoted:  # 'effective: "2023-07-06"': a date in quotes is text
+            return Text(f"去掉引号，写 {got.strip()}：引号里的日期是文字", f"remove the quotes, write {got.strip()}: a date in quotes is text")
     return {
         "int_type": Text("写不带引号的整数", "write a whole number without quotes"),
         "string_type": Text("这里写文字", "write text here"),
@@ -547,8 +556,9 @@ class _Check:
                 if subject in o.subjects:
                     out_n.setdefault(o.name, o.type)
                     out_k.setdefault(o.name, "output")
+            others = {n: s for (s, n), f in self.facts.items() if s != subject and f.document in vis}
             m = {"vis": vis, "base": (base_n, base_k), "out": (out_n, out_k), "defs": ({}, {}), "unchecked": ({}, {}),
-                 "seen_defs": 0, "seen_unchecked": 0}
+                 "seen_defs": 0, "seen_unchecked": 0, "others": (subject, others)}
             self.__dict__.setdefault("_env_memo", {})[key] = m
         vis = m["vis"]
         for d in self.defs[m["seen_defs"]:]:
@@ -564,7 +574,7 @@ class _Check:
         # quadratic (the dicts only grow, so a view stays right)
         names = ChainMap({"as_of": DATE}, m["defs"][0], m["base"][0], m["unchecked"][0], m["out"][0])
         kinds = ChainMap({"as_of": "builtin"}, m["defs"][1], m["base"][1], m["unchecked"][1], m["out"][1])
-        return Env(names, kinds)
+        return Env(names, kinds, m["others"])
 
     def expr(self, loaded: Loaded, path: tuple, text: str, env: Env, want: T | None, what: str,
              node: A.Node | None = None) -> Expr | None:
@@ -713,14 +723,28 @@ class _Check:
         # layers above unknown) has its own diagnostic, not a second one here
         ids = {r.id for _, rf in self.by_doc.values() for r in rf.rules}
         for doc_id, (loaded, rf) in self.by_doc.items():
+            if not self.layers_above_known(doc_id):  # (a rule of a layer not loaded: PE033 says to load it)
+                continue
             for i, r in enumerate(rf.rules):
                 for k, ref in enumerate(r.restates):
                     if ref not in ids:
                         self.add(loaded.diag("PE034", Text(f"restates 写的规则 '{ref}' 不存在", f"restates unknown rule '{ref}'"),
-                                             ("rules", i, "restates", k), hint=_did_you_mean(ref, ids)))
+                                             ("rules", i, "restates", k), hint=_did_you_mean(ref, ids - {r.id})))
                 if r.replaces and r.replaces not in ids:
                     self.add(loaded.diag("PE034", Text(f"replaces 写的规则 '{r.replaces}' 不存在", f"replaces unknown rule '{r.replaces}'"),
-                                         ("rules", i, "replaces"), hint=_did_you_mean(r.replaces, ids)))
+                                         ("rules", i, "replaces"), hint=_did_you_mean(r.replaces, ids - {r.id})))
+
+    def layers_above_known(self, doc_id: str) -> bool:
+        """Every jurisdiction from the document's up to the root is declared in the set checked."""
+        doc = self.documents.get(doc_id)
+        j, seen = (doc.jurisdiction if doc else None), set()
+        while j is not None and j not in seen:
+            seen.add(j)
+            known = self.jurisdictions.get(j)
+            if known is None:
+                return False
+            j = known.parent
+        return True
 
     def supersedes(self, later: str, earlier: str) -> bool:
         return earlier in self.documents[later].supersedes

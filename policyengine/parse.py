@@ -395,6 +395,21 @@ def parse_expression(text: str, limits: Limits = DEFAULT_LIMITS) -> A.Node:
             raise _odd_sign(following, e.pos_in_stream, 2)
         elif not ch.isascii() and hint is None and not ch.isalnum() and not ch.isspace():
             raise _odd_sign(ch, e.pos_in_stream, 1)
+        if ch.isdigit() and not ch.isascii():  # '２０２４': full-width digits
+            run = e.pos_in_stream
+            while run < len(text) and text[run].isdigit() and not text[run].isascii():
+                run += 1
+            written = text[e.pos_in_stream:run]
+            raise ExprError("PE020", Text(f"“{written}”是全角数字", f"'{written}' is written in full-width digits"),
+                            e.pos_in_stream, run - e.pos_in_stream,
+                            hint=Text(f"改成半角数字 {unicodedata.normalize('NFKC', written)}",
+                                      f"write the ASCII digits {unicodedata.normalize('NFKC', written)}"))
+        if ch in "%％":
+            raise ExprError("PE020", Text(f"表达式里不能写“{ch}”", f"'{ch}' cannot be written in an expression"), e.pos_in_stream,
+                            hint=Text("百分数写成它的数（30% 写成 30），或写成小数（0.3）", "write a percentage as its number (30% is 30), or as a decimal (0.3)"))
+        if ch == "\u3000":
+            raise ExprError("PE020", Text("这里有一个全角空格", "a full-width space (U+3000) is here"), e.pos_in_stream,
+                            hint=Text("改成半角空格（或删去）", "write an ASCII space, or none"))
         message = Text(f"“{ch}”不能用在表达式里" if not ch.isascii() else f"字符 {ch!r} 不能用在这里",
                        f"unexpected character {ch!r}")
         raise ExprError("PE020", message, e.pos_in_stream, hint=hint or _expected(e.allowed))
@@ -410,6 +425,11 @@ def parse_expression(text: str, limits: Limits = DEFAULT_LIMITS) -> A.Node:
         tok = e.token
         if tok.type == "$END":
             raise _ends_after(text, e.accepts or e.expected)
+        if (tok.type == "NAME" and last is not None and last.type in ("INT", "DECIMAL", "NUMBER")
+                and "\u4e00" <= str(tok)[0] <= "\u9fff"):  # '2次', '30 天': a unit after a number
+            raise ExprError("PE020", Text(f"数字后面不能写单位“{tok}”", f"a number cannot be followed by a unit ('{tok}')"),
+                            tok.start_pos or 0, max(1, len(str(tok))),
+                            hint=Text(f"删去“{tok}”，只写数字", f"remove '{tok}': write the number alone"))
         pos = tok.start_pos if tok.start_pos is not None else 0
         raise ExprError("PE020", Text(f"这里不应出现 {str(tok)!r}", f"unexpected {str(tok)!r}"), pos, max(1, len(str(tok))),
                         hint=_expected(e.accepts or e.expected))

@@ -173,11 +173,13 @@ class Env:
 
     names: dict[str, T]
     kinds: dict[str, str] = field(default_factory=dict)  # name -> fact/parameter/definition/output
+    # (the subject read, {name: subject} of the facts of other subjects): for the message on reading one
+    others: tuple[str, dict[str, str]] = ("", {})
 
     def child(self, var: str, t: T) -> "Env":
         # a view over the outer names, not a copy of them (an aggregate in each of thousands of
         # expressions would copy every name each time)
-        return Env(ChainMap({var: t}, self.names), ChainMap({var: "variable"}, self.kinds))
+        return Env(ChainMap({var: t}, self.names), ChainMap({var: "variable"}, self.kinds), self.others)
 
 
 # name -> (min args, max args or None, result type function)
@@ -237,6 +239,16 @@ def _no_order(zh_name: str, en_name: str | None = None) -> Text:
     return Text(f"{zh_name}没有大小先后之分，只能用 == 和 != 比较", f"{en_name or zh_name} has no order; only == and != apply")
 
 
+def _iso_literal(node: A.Node) -> bool:
+    """A text literal that reads as a date ("2024-07-02")."""
+    if not (isinstance(node, A.Literal) and isinstance(node.value, str)):
+        return False
+    try:
+        return _dt.date.fromisoformat(node.value).isoformat() == node.value
+    except ValueError:
+        return False
+
+
 class _Checker:
     def __init__(self, problems: list[TypeProblem]):
         self.problems = problems
@@ -249,9 +261,14 @@ class _Checker:
     # --- helpers -------------------------------------------------------------
     def enum_member(self, et: EnumType, lit: A.Node) -> None:
         if isinstance(lit, A.Literal) and isinstance(lit.value, str) and lit.value not in et.values:
-            s = et.value_labelled(lit.value) or suggest(lit.value, et.values)
-            hint = Text((f"是不是想写“{s}”？" if s else "") + f"{et.name} 只能是以下之一：{et.listing('zh')}",
-                        (f"did you mean \"{s}\"? " if s else "") + f"{et.name} is one of: {et.listing('en')}")
+            parts = [x.strip() for x in re.split(r"[,，、]", lit.value)]
+            if len(parts) > 1 and all(x in et.values for x in parts):  # '"university, research_institute"'
+                each = ", ".join(f'"{x}"' for x in parts)
+                hint = Text(f"每个取值各自加引号，用逗号分开：{each}", f"quote each value on its own, with commas between: {each}")
+            else:
+                s = et.value_labelled(lit.value) or suggest(lit.value, et.values)
+                hint = Text((f"是不是想写“{s}”？" if s else "") + f"{et.name} 只能是以下之一：{et.listing('zh')}",
+                            (f"did you mean \"{s}\"? " if s else "") + f"{et.name} is one of: {et.listing('en')}")
             self.err("PE025", lit, Text(f"“{lit.value}”不是 {et.name} 的取值", f"\"{lit.value}\" is not a value of {et.name}"), hint)
 
     def comparable(self, node: A.Node, a: T, b: T, left: A.Node, right: A.Node, ordered: bool) -> None:
@@ -290,6 +307,9 @@ class _Checker:
         if a.kind == "enum" and b.numeric or b.kind == "enum" and a.numeric:
             et = a.enum if a.kind == "enum" else b.enum
             hint = Text(f"请与写在引号里的取值比较，例如 \"{et.values[-1]}\"", f"compare with a value in quotes, e.g. \"{et.values[-1]}\"")
+        elif {a.kind, b.kind} == {"date", "string"} and _iso_literal(right if b.kind == "string" else left):
+            d = (right if b.kind == "string" else left).value
+            hint = Text(f'日期写成 date("{d}")：引号里的是文字', f'write the date as date("{d}"): in quotes alone it is text')
         elif a.numeric and b.kind == "string" or b.numeric and a.kind == "string":
             hint = Text("数字只能和数字比较：数字不加引号（写 3，不写 \"3\"），参数的值也要写成数字（写 3，不写 three）",
                         "numbers compare with numbers: write a number without quotes (3, not \"3\"), and a parameter's "
@@ -331,6 +351,12 @@ class _Checker:
             return type_of_value(n.value)
         if isinstance(n, A.Name):
             t = env.names.get(n.name)
+            if t is None and n.name in env.others[1]:  # another subject's fact: no near name is what was meant
+                mine, theirs = env.others[0], env.others[1][n.name]
+                return self.err("PE022", n, Text(f"“{n.name}”是 {theirs} 的事实，这条规则的对象是 {mine}",
+                                                 f"'{n.name}' is a fact of {theirs}; this rule's subject is {mine}"),
+                                Text(f"规则只能读它的对象（subject）的事实：改用 {mine} 的事实，或把这条规则写给 {theirs}",
+                                     f"a rule reads the facts of its own subject: use a fact of {mine}, or write the rule for {theirs}"))
             if t is None:
                 s = suggest(n.name, env.names)
                 return self.err("PE022", n, Text(f"不认识的名字“{n.name}”", f"unknown name '{n.name}'"),

@@ -186,3 +186,63 @@ def test_an_enum_value_written_as_its_chinese_label_is_told_the_value(tmp_path, 
     assert main(["check", str(edited), "--policies", str(packs), "--lang", "en"]) == 1
     out = capsys.readouterr().out
     assert "did you mean \"junior_college\"? education is one of: none (无), secondary" in out, out
+
+
+@pytest.mark.parametrize("text, at, zh, en, fix", [
+    ("year == ２０２４", (8, 4), "“２０２４”是全角数字", "'２０２４' is written in full-width digits", "write the ASCII digits 2024"),
+    ("year ==\u30002024", (7, 1), "这里有一个全角空格", "a full-width space (U+3000) is here", "write an ASCII space, or none"),
+    ("rate >= 20%", (10, 1), "表达式里不能写“%”", "'%' cannot be written in an expression", "30% is 30"),
+    ("briefings >= 2次", (14, 1), "数字后面不能写单位“次”", "a number cannot be followed by a unit ('次')", "write the number alone"),
+    ("days >= 30 天", (11, 1), "数字后面不能写单位“天”", "a number cannot be followed by a unit ('天')", "remove '天'"),
+    ("year >= 2024-01-01", (8, 10), "“2024-01-01”在表达式里是减法（得 2022），不是日期", "is a subtraction (giving 2022)",
+     'date("2024-01-01")'),
+])
+def test_an_expression_slip_is_named_at_its_place_with_the_fix(text, at, zh, en, fix):
+    from policyengine.parse import ExprError, parse_expression
+
+    with pytest.raises(ExprError) as got:
+        parse_expression(text)
+    e = got.value
+    assert (e.code, (e.offset, e.length)) == ("PE020", at)
+    assert zh in e.message.zh and en in e.message.en and fix in e.hint.en
+    assert any("\u4e00" <= c <= "\u9fff" for c in e.hint.zh)
+
+
+PACKS = INVALID.parent.parent / "policies"
+
+
+@pytest.mark.parametrize("file, old, new, words", [
+    # a date compared with a date in quotes (text): the hint writes date("…")
+    ("dongsheng/plan_2024_17.yaml", "condition: active_commissioners >= 20",
+     'condition: active_commissioners >= 20 and as_of >= "2024-07-02"',
+     ['cannot compare date with string', 'help: write the date as date("2024-07-02"): in quotes alone it is text']),
+    # a document's date in quotes
+    ("imust/measures_2023_45.yaml", "  effective: 2023-07-07", '  effective: "2023-07-07"',
+     ["help: remove the quotes, write 2023-07-07: a date in quotes is text"]),
+    # two enum values in one pair of quotes
+    ("baotou/commissioner_plan.yaml", '["university", "research_institute"', '["university, research_institute"',
+     ['help: quote each value on its own, with commas between: "university", "research_institute"']),
+    # another subject's fact in a jurisdiction's target
+    ("dongsheng/plan_2024_17.yaml", "condition: active_commissioners >= 20",
+     "condition: active_commissioners >= 20 and service_days >= 30",
+     ["'service_days' is a fact of commissioner; this rule's subject is jurisdiction",
+      "use a fact of jurisdiction, or write the rule for commissioner"]),
+])
+def test_a_slip_in_an_edited_pack_file_gets_the_fix(tmp_path, capsys, file, old, new, words):
+    text = (PACKS / file).read_text(encoding="utf-8")
+    assert old in text
+    edited = tmp_path / Path(file).name
+    edited.write_text(text.replace(old, new, 1), encoding="utf-8")
+    assert main(["check", str(edited), "--policies", str(PACKS), "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert "1 error(s)" in out and all(w in out for w in words), out
+
+
+def test_a_district_file_checked_alone_says_to_load_its_layers_and_nothing_more(capsys, monkeypatch, tmp_path):
+    """Without the layers above, a restated rule of theirs is no unknown reference (it said so, and
+    suggested the rule itself): only the missing parent is reported, with how to load it."""
+    edited = tmp_path / "plan_2024_17.yaml"
+    edited.write_text((PACKS / "dongsheng" / "plan_2024_17.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    assert main(["check", str(edited), "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert "PE033" in out and "--policies" in out and "PE034" not in out and "1 error(s)" in out, out
