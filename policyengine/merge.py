@@ -191,6 +191,18 @@ def merge(ps: PolicySet, jurisdiction: str, as_of: _dt.date) -> Layers:
     return Layers(jurisdiction, as_of, tuple(path), tuple(docs), params, definitions, tuple(rules[i] for i in order))
 
 
+def _on_path(ps, upper: str, lower: str) -> bool:
+    """``upper`` is ``lower`` or one of the levels above it."""
+    j, seen = lower, set()
+    while j is not None and j not in seen:
+        if j == upper:
+            return True
+        seen.add(j)
+        known = ps.jurisdictions.get(j)
+        j = known.parent if known else None
+    return False
+
+
 def delegated(ps: PolicySet, higher: Rule, doc: Document) -> bool:
     """The higher rule leaves the provision to the level of ``doc``'s layer (``delegates``), which lies below it."""
     j = ps.jurisdictions.get(doc.jurisdiction)
@@ -348,7 +360,18 @@ def layering_diagnostics(ps: PolicySet) -> list[Diagnostic]:
                                              "if the same is meant, write it as the layer above does; both apply, nothing is loosened")))
         if r.replaces and r.replaces in rules:
             h = rules[r.replaces]
-            if delegated(ps, h, docs[r.document]):
+            upper, lower = docs[h.document].jurisdiction, docs[r.document].jurisdiction
+            if not _on_path(ps, upper, lower):  # (another branch's rule never applies here: nothing to replace)
+                out.append(loc(r.document, r.span,
+                               Text(f"'{r.id}' 想替换的规则 '{h.id}' 属于 {upper}，不在 {lower} 的上级中：它在这里从不适用，"
+                                    "这个替换不起作用",
+                                    f"'{r.id}' replaces '{h.id}' of {upper}, which is not above {lower}: that rule never "
+                                    "applies here, so nothing is replaced"),
+                               "PE052", (Related(h.span, Text(f"另一分支的规则：{cite(h.document, h.citation)}",
+                                                              f"a rule of another branch: {cite(h.document, h.citation, 'en')}")),),
+                               hint=Text("replaces 只能写本级或上级的规则：检查编号，或删掉 replaces",
+                                         "replaces names a rule of this level or above: check the id, or remove replaces")))
+            elif delegated(ps, h, docs[r.document]):
                 out.append(loc(r.document, r.span,
                                Text(f"'{r.id}'（{cite(r.document, r.citation)}）依上级授权替换 '{h.id}'（{cite(h.document, h.citation)}），"
                                     "在本级及以下适用：这是授权的替换，不是放宽",

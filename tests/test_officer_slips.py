@@ -246,3 +246,19 @@ def test_a_district_file_checked_alone_says_to_load_its_layers_and_nothing_more(
     assert main(["check", str(edited), "--lang", "en"]) == 1
     out = capsys.readouterr().out
     assert "PE033" in out and "--policies" in out and "PE034" not in out and "1 error(s)" in out, out
+
+
+def test_replacing_a_rule_of_another_branch_says_it_never_applies_here(tmp_path, capsys):
+    """A Dongsheng rule that 'replaces' a Baotou rule: Baotou's rules never apply at Dongsheng, so the
+    warning says nothing is replaced (it said 'both apply')."""
+    text = (PACKS / "dongsheng" / "plan_2024_17.yaml").read_text(encoding="utf-8")
+    old = "  - id: dongsheng.commissioner.policy-briefings\n"
+    assert old in text
+    edited = tmp_path / "plan_2024_17.yaml"
+    edited.write_text(text.replace(old, old + "    replaces: bt.commissioner.platform-registration\n", 1), encoding="utf-8")
+    assert main(["check", str(edited), "--policies", str(PACKS), "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert ("warning[PE052 binding-not-replaceable]: 'dongsheng.commissioner.policy-briefings' replaces "
+            "'bt.commissioner.platform-registration' of cn/nm/baotou, which is not above cn/nm/ordos/dongsheng: "
+            "that rule never applies here, so nothing is replaced") in out, out
+    assert "both apply" not in out
