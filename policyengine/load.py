@@ -513,6 +513,7 @@ class _Builder:
         self.positions: dict[tuple, NodePos] = {}
         self.key_positions: dict[tuple, NodePos] = {}
         self.diags: list[Diagnostic] = []
+        self._merged: set[tuple] = set()  # list items another item's keys were read into ('- ' missing)
 
     @staticmethod
     def _pos(ev) -> NodePos:
@@ -684,8 +685,24 @@ class _Builder:
             key, kev = frame[2], frame[3]
             frame[2] = frame[3] = None
             if key in container:
+                if frame[1] in self._merged:  # (the rest of an item read into the one above: said once, below)
+                    return
                 first = self.key_positions.get(frame[1] + (key,))
                 rel = (Related(Span(self.source.path, first.line, first.column), Text("第一次写在这里", "first written here")),) if first else ()
+                if key == "id" and frame[1] and type(frame[1][-1]) is int:  # '- ' deleted before a list item's id
+                    self._merged.add(frame[1])
+                    rel = (Related(Span(self.source.path, first.line, first.column), Text("上一项的 id", "the id of the item above")),) \
+                        if first else ()
+                    line = kev.start_mark.line + 1
+                    self.diags.append(self.source.diag(
+                        "PE002", Text(f"第 {line} 行的“id: …”开始新的一项，但前面少了“- ”：它和下面几行被读进了上一项",
+                                      f"the 'id: …' on line {line} starts a new item, but the '- ' before it is missing: "
+                                      "it and the lines below were read into the item above"),
+                        line, kev.start_mark.column + 1,
+                        hint=Text("在这一行的 id 前写上“- ”，与上一项的“- ”对齐",
+                                  "write '- ' before id on this line, lined up with the '- ' of the item above"),
+                        related=rel))
+                    return
                 ident = (lambda section, index: container.get("id")) if len(frame[1]) == 2 else None  # a list item's own id
                 owner = place(frame[1], ident) if frame[1] else None
                 lines = f"第 {first.line} 行和第 {kev.start_mark.line + 1} 行" if first else "这两处"

@@ -54,6 +54,9 @@ RULE_FILE_SLIPS = {
     "PE012_parameter-with-unit": ("参数 'retention_years' 的值 '5年' 是文字，不是数字",
                                   "the value '5年' of parameter 'retention_years' is text, not a number",
                                   "write the number alone, 5: no quotes, unit or percent sign"),
+    "PE002_item-without-dash": ("第 34 行的“id: …”开始新的一项，但前面少了“- ”",
+                                "the 'id: …' on line 34 starts a new item, but the '- ' before it is missing",
+                                "write '- ' before id on this line"),
     "PE020_ends-after-and": ("表达式在“and”之后就结束了", "the expression ends too early after 'and'",
                              "write what follows 'and'"),
 }
