@@ -109,9 +109,26 @@ def _pydantic_validate(loaded: Loaded, data: dict) -> tuple[Any, list[Diagnostic
         return records.from_model(RuleFile.model_validate(data)), []
     except ValidationError as e:
         diags = []
-        for err in e.errors():
-            loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and ("[" in x or x in ("str", "Text", "function-after"))))
+        errors = [(tuple(x for x in err["loc"] if not (isinstance(x, str) and ("[" in x or x in ("str", "Text", "function-after")))),
+                   err) for err in e.errors()]
+        # '{zh：每人…, en: …}': a key written with a full-width colon is read as one unknown key holding it all;
+        # said once, at that key, as the colon (and the key it hides is not reported missing)
+        colons = {}
+        for loc, err in errors:
+            if err["type"] == "extra_forbidden" and "：" in str(loc[-1]):
+                head = str(loc[-1]).split("：")[0].strip()
+                if head in ("zh", "en") or head in _model_fields_at(RuleFile, loc[:-1]):
+                    colons[loc] = head
+        for loc, err in errors:
             t = err["type"]
+            if loc in colons:
+                head = colons[loc]
+                diags.append(loaded.diag("PE011", Text(f"“{head}”后面是全角冒号“：”，YAML 要用半角冒号“:”",
+                                                       f"a full-width colon '：' after '{head}': YAML needs an ASCII colon"), loc,
+                                         key=True, hint=Text(f"改为半角冒号加一个空格：{head}: …", f"write an ASCII colon and a space: {head}: …")))
+                continue
+            if t == "missing" and (loc[:-1], loc[-1]) in {(k[:-1], h) for k, h in colons.items()}:
+                continue
             if t == "missing":
                 diags.append(loaded.diag("PE010", Text(f"缺少 '{loc[-1]}'", f"'{loc[-1]}' is missing"), loc[:-1], key=True,
                                          hint=Text(f"在这里加上 '{loc[-1]}:'", f"add '{loc[-1]}:' here")))

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from .diagnostics import Text
 
-__all__ = ["Slip", "find_slip", "explain_parser_message", "BANG_FOR_NOT", "BANG_HINT"]
+__all__ = ["Slip", "find_slip", "unclosed_quote", "explain_parser_message", "BANG_FOR_NOT", "BANG_HINT"]
 
 
 class Slip(NamedTuple):
@@ -26,6 +26,10 @@ class Slip(NamedTuple):
 # a key (no quotes, no colon) followed by a full-width colon, at the start of a line or list item
 _FULLWIDTH_COLON = re.compile(r"^(?P<lead>[ ]*(?:-[ ]+)?)(?P<key>[^\s#'\"：:\-][^#'\"：:]*?)[ ]*：")
 _TAB = re.compile(r"^[ ]*(\t)")
+# a full-width comma between the entries of a { } mapping: '{zh: 次， en: times}'
+_FULLWIDTH_COMMA = re.compile(r"\{[^}]*?(，)[ ]*[A-Za-z_][\w-]*[ ]*:[ ]")
+# a full-width space in the indentation, or after a key's colon: 'value:　2'
+_FULLWIDTH_SPACE = re.compile("^[ ]*(\u3000)|^[ ]*(?:-[ ]+)?[^\\s:#'\"]+:[ ]*(\u3000)")
 # a list item's dash with no space after it: '-id: x' is read as a key '-id', not as an item
 _DASH_NO_SPACE = re.compile(r"^[ ]*(-)(?P<key>[^\s\-#'\"][^:#'\"]*):(?:[ ]|$)")
 # full-width brackets where YAML syntax expects ASCII ones: after 'key: ' or '- '
@@ -55,18 +59,31 @@ def find_slip(text: str, error_line: int) -> Slip | None:
     found = None
     first = max(1, error_line - _WINDOW)
     lines = text.split("\n", error_line)[:error_line]
-    previous = None  # the last line before this one that holds a key with its value
+    # the last two lines before this one with something on them: (line number, text)
+    above: list[tuple[int, str]] = []
     for k in range(first - 2, -1, -1):
         if k < len(lines) and lines[k].strip() and not lines[k].lstrip(" ").startswith("#"):
-            previous = lines[k].rstrip("\r")
-            break
+            above.insert(0, (k + 1, lines[k].rstrip("\r")))
+            if len(above) == 2:
+                break
     for n, line in enumerate(lines[first - 1:], start=first):
         line = line.rstrip("\r")
         if not line.strip() or len(line) > _LONGEST or line.lstrip(" ").startswith("#"):
             continue
-        prev, previous = previous, line
+        before = above[-2] if len(above) >= 2 else None
+        prev_n, prev = above[-1] if above else (0, None)
+        above = [*above[-1:], (n, line)]
         m = _KEY_WITH_VALUE.match(prev or "")
         here = len(line) - len(line.lstrip(" "))
+        if (m and _KEY.match(line) and here > len(m.group(1)) and before is not None and _KEY.match(before[1])
+                and len(before[1]) - len(before[1].lstrip(" ")) == here and not before[1].rstrip().endswith(":")):
+            # the line above is the one out of line: its neighbours agree (a key indented too little)
+            short = here - len(m.group(1))
+            found = Slip(prev_n, len(m.group(1)) + 1,
+                         Text(f"这一行比上下两行少缩进了 {short} 个空格", f"this line is indented {short} space(s) less than the lines around it"),
+                         Text(f"同一级的键要从同一列开始：在这一行前面加 {short} 个空格",
+                              f"keys of one level start in the same column: put {short} more space(s) before this line"))
+            continue
         if m and _KEY.match(line) and here > len(m.group(1)):
             found = Slip(n, len(m.group(1)) + 1, Text(f"这一行比上一行多缩进了 {here - len(m.group(1))} 个空格",
                                     f"this line is indented {here - len(m.group(1))} space(s) more than the line above"),
@@ -90,6 +107,19 @@ def find_slip(text: str, error_line: int) -> Slip | None:
             found = Slip(n, m.start(1) + 1, Text(f"“-”后面少了一个空格：“-{key}:”不是一个列表项",
                                                  f"a space is missing after '-': '-{key}:' does not start a list item"),
                          Text(f"在“-”后面加一个空格：- {key}: …", f"put a space after '-': - {key}: …"))
+            continue
+        m = _FULLWIDTH_COMMA.search(line)
+        if m:
+            found = Slip(n, m.start(1) + 1, Text("花括号里的项要用半角逗号“,”分开，这里是全角逗号“，”",
+                                                 "the entries inside { } are separated by an ASCII comma; this is a full-width '，'"),
+                         Text("把“，”改为半角逗号加一个空格“, ”", "write an ASCII comma and a space: ', '"))
+            continue
+        m = _FULLWIDTH_SPACE.match(line)
+        if m:
+            found = Slip(n, (m.start(1) if m.group(1) else m.start(2)) + 1,
+                         Text("这里有全角空格（　）：YAML 的缩进和冒号后面只能用半角空格",
+                              "a full-width space (U+3000) here: YAML indents, and separates a key from its value, with ASCII spaces only"),
+                         Text("把全角空格换成半角空格（缩进每级两个空格）", "replace it with ASCII spaces (two per level of indentation)"))
             continue
         m = _TAB.match(line)
         if m:
@@ -182,3 +212,61 @@ def explain_parser_message(problem: str) -> tuple[Text, Text] | None:
         if needle in problem:
             return message, hint
     return None
+
+
+def unclosed_quote(text: str, error_line: int, error_column: int) -> Slip | None:
+    """A quote where the parser stopped: a quoted value opened on an earlier line and never closed (the
+    parser reads on past it and stops lines later, where the next quote ends it: '花括号没有闭合' at line
+    46 for a quote dropped on line 27), or a quoted value that ends just before the place of the error
+    (a quote inside the text).  Quotes open only where a value starts (after ': ', '- ', '[', '{' or
+    ', '), as YAML reads them; block texts (| >) and comments are passed over."""
+    lines = text.split("\n")[:error_line]
+    quote = None  # (line, column, char) of the quote open now
+    ended = None  # (opened on line, column, char, closed at column) of a quote closed on the error line
+    block = None  # the indentation a block text's lines are deeper than
+    for n, raw in enumerate(lines, start=1):
+        line = raw.rstrip("\r")
+        indent = len(line) - len(line.lstrip(" "))
+        if quote is None and block is not None:
+            if not line.strip() or indent > block:
+                continue
+            block = None
+        i = 0
+        while i < len(line):
+            c = line[i]
+            if quote is not None:
+                if quote[2] == '"' and c == "\\":
+                    i += 2
+                    continue
+                if c == quote[2]:
+                    if quote[2] == "'" and line[i + 1:i + 2] == "'":  # '' inside single quotes
+                        i += 2
+                        continue
+                    if n == error_line:
+                        ended = (*quote, i + 1)
+                    quote = None
+                i += 1
+                continue
+            if c == "#" and (i == 0 or line[i - 1] in " \t"):
+                break
+            if c in "\"'":
+                before = line[:i].rstrip(" ")
+                if not before or before.endswith((":", "-", "[", "{", ",")):
+                    quote = (n, i + 1, c)
+            i += 1
+        if quote is None and re.search(r"(?:^|[:\-][ ]+)[|>][+-]?[0-9]?[ ]*(?:#.*)?$", line.rstrip()):
+            block = indent
+    if quote is not None and quote[0] < error_line:
+        n, col, c = quote
+    elif ended is not None and ended[3] in (error_column - 1, error_column - 2):
+        n, col, c, closed = ended
+        if n == error_line:  # opened and closed on this line, and text follows: a quote inside the text
+            return Slip(n, closed, Text(f"这段文字在第 {closed} 列的引号 {c} 处就结束了，后面的文字没有被读进去",
+                                        f"the quoted text ends at the {c} in column {closed}; what follows was not read into it"),
+                        Text(f"文字里要用引号时，写成 \\{c}（或改用另一种引号把整段括起来）",
+                             f"write a quote inside the text as \\{c} (or enclose the whole text in the other kind of quotes)"))
+    else:
+        return None
+    return Slip(n, col, Text(f"第 {n} 行的引号 {c} 没有闭合：后面的行都被读进了这段文字",
+                             f"the quote {c} on line {n} is never closed: the lines after it were read into the text"),
+                Text(f"在这段文字的结尾补上 {c}，或者去掉开头的 {c}", f"close the text with {c}, or remove the opening {c}"))
