@@ -18,7 +18,7 @@ from typing import Any
 
 from .diagnostics import Diagnostic, PolicyError, Span, Text
 from .load import DEFAULT_LIMITS, Limits, Loaded, load_file, load_text
-from .records import SUBJECTS
+from .records import SUBJECTS, number_in_text
 from .policy import PolicySet
 from .types import T, did_you_mean, suggest
 
@@ -235,13 +235,14 @@ def _coerce(t: T, nullable: bool, v: Any, where: tuple, pr: _Problems, lo: Any =
             elif isinstance(v, Decimal):
                 hint = Text("人数、天数等计数是整数", "a count is a whole number")
             else:
-                hint = Text("写一个整数，不加引号", "write a whole number without quotes")
+                hint = _number_hint(v, Text("写一个整数，不加引号", "write a whole number without quotes"))
             pr.add("PE062", _expected("整数", "a whole number", v), where, hint=hint)
             return _BAD
         return _bounded(v, where, pr, lo, hi)
     if k == "decimal":
         if isinstance(v, bool) or not isinstance(v, (int, Decimal)):
-            pr.add("PE062", _expected("数字", "a number", v), where, hint=Text("写一个数字，不加引号", "write a number without quotes"))
+            pr.add("PE062", _expected("数字", "a number", v), where,
+                   hint=_number_hint(v, Text("写一个数字，不加引号", "write a number without quotes")))
             return _BAD
         if isinstance(v, Decimal) and not v.is_finite():
             pr.add("PE062", Text("不能是非数字（NaN）或无穷大", "not-a-number and infinity are not allowed"), where,
@@ -251,7 +252,9 @@ def _coerce(t: T, nullable: bool, v: Any, where: tuple, pr: _Problems, lo: Any =
     if k == "date":
         d = _as_date(v)
         if d is None:
-            pr.add("PE062", _expected("年-月-日（YYYY-MM-DD）格式的真实日期", "a real date YYYY-MM-DD", v), where, hint=_DATE_HINT)
+            none = isinstance(v, str) and v.strip() in _NONE_WORDS
+            pr.add("PE062", _expected("年-月-日（YYYY-MM-DD）格式的真实日期", "a real date YYYY-MM-DD", v), where,
+                   hint=_NO_DATE if none else _DATE_HINT)
             return _BAD
         return d
     if k == "string":
@@ -320,6 +323,18 @@ def _bounded(v, where, pr, lo, hi):
 NOT_A_CASE = Text("案例文件必须是一个映射，包含 subject、jurisdiction、as_of 和 facts",
                   "a case file must be a mapping with subject, jurisdiction, as_of and facts")
 _DATE_HINT = Text("例如 2024-03-01；日期必须在日历上真实存在", "e.g. 2024-03-01; the date must exist in the calendar")
+_NONE_WORDS = frozenset({"无", "没有", "暂无", "否", "不适用", "-", "—", "none", "None", "无日期"})
+_NO_DATE = Text("没有这个日期时，删去这一行（不填写这个事实）", "where there is no such date, remove the line (leave the fact out)")
+
+
+def _number_hint(v: Any, otherwise: Text) -> Text:
+    """'40天', '４０', '"40"': the number to write; else ``otherwise``."""
+    found = number_in_text(v)
+    if found is None:
+        return otherwise
+    n, sure = found
+    return (Text(f"写 {n}：不加引号或单位，用半角数字", f"write {n}: no quotes or unit, in ASCII digits") if sure
+            else Text("只写一个数字：不加引号、单位或分隔符", "write one number alone: no quotes, unit or separator"))
 _CHECK_VALUE = Text("请对照规则文件里的范围检查这个值", "check the value against the range the rule files declare")
 
 

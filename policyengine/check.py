@@ -16,9 +16,7 @@ goes on so that one run reports every problem.
 from __future__ import annotations
 
 import re
-import unicodedata
 import typing
-from decimal import Decimal
 from collections import ChainMap
 from typing import Any
 
@@ -31,7 +29,7 @@ from .load import DEFAULT_LIMITS, Limits, Loaded, place
 from .parse import ExprError, parse_expression
 from .policy import (Band, Bonus, Definition, Document, Expr, Fact, Item, Jurisdiction, Output, Param, PolicySet, Rule,
                      Table, Tier, topological_order)
-from .records import SUBJECTS, text_of
+from .records import SUBJECTS, number_in_text, text_of
 from .confusables import skeleton
 from .types import (AGGREGATES, ANY, BOOL, DATE, DECIMAL, FUNCTIONS, INT, STRING, EnumType, Env, T, list_of, record_of,
                     suggest, suggestion_budget, type_of_value, typecheck)
@@ -1264,23 +1262,6 @@ _FIELD_EN = {"condition": "condition", "check": "compliance check"}
 
 def _a(kind: str) -> str:
     return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}"
-
-
-_NUMBER_FIRST = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)(?:\s*\S{0,4})\s*")
-
-
-def number_in_text(value) -> tuple[int | Decimal, bool] | None:
-    """The number a text parameter value starts with, where the text is a number with a unit or sign
-    after it ('30天', '30%', '2'), in full-width digits or not, and whether that is surely the number
-    meant (not where more digits follow: '1:30', '1_5'); None for any other value."""
-    if not isinstance(value, str):
-        return None
-    text = unicodedata.normalize("NFKC", value)
-    m = _NUMBER_FIRST.fullmatch(text)
-    if m is None:
-        return None
-    digits = m.group(1)
-    return (Decimal(digits) if "." in digits else int(digits)), not any(c.isdigit() for c in text[m.end(1):])
 
 
 def _did_you_mean(name: str, candidates) -> Text | None:

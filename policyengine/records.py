@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import re
+import unicodedata
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Union
@@ -110,6 +111,23 @@ def is_text(v: Any) -> bool:
 
 
 Label = Union[str, Record]  # plain text, or a Text record {zh, en}
+
+
+_NUMBER_FIRST = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)(?:\s*\S{0,4})\s*")
+
+
+def number_in_text(value) -> tuple[int | Decimal, bool] | None:
+    """The number a text parameter value starts with, where the text is a number with a unit or sign
+    after it ('30天', '30%', '2'), in full-width digits or not, and whether that is surely the number
+    meant (not where more digits follow: '1:30', '1_5'); None for any other value."""
+    if not isinstance(value, str):
+        return None
+    text = unicodedata.normalize("NFKC", value)
+    m = _NUMBER_FIRST.fullmatch(text)
+    if m is None:
+        return None
+    digits = m.group(1)
+    return (Decimal(digits) if "." in digits else int(digits)), not any(c.isdigit() for c in text[m.end(1):])
 
 
 def text_of(label: Any, lang: str = "zh") -> str:

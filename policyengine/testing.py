@@ -265,7 +265,7 @@ def _never_has(t, v) -> Text | None:
     import datetime as _dt
     from decimal import Decimal
 
-    from .check import number_in_text
+    from .records import number_in_text
     from .types import suggest
 
     if v is None:
