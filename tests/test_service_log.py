@@ -397,6 +397,33 @@ def test_newer_schema_is_refused_and_not_touched(tmp_path):
         assert c.execute("SELECT count(*) FROM pe_decisions").fetchone() == (2,)
 
 
+def test_verify_and_replay_leave_the_log_file_as_it_was(tmp_path, monkeypatch, capsys):
+    """An auditor's copy of a log (journal mode 'delete', as VACUUM INTO or a backup makes it) is byte for
+    byte the same after verify and replay (they opened it as the writer: WAL mode set, a write lock taken);
+    a log of an older schema is not upgraded by them, and they say how to upgrade it."""
+    import hashlib
+
+    import policyengine.service.log as logmod
+
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    _filled_log(url, 3)
+    with sqlite3.connect(tmp_path / "log.db") as c:
+        c.execute(f"VACUUM INTO '{tmp_path / 'copy.db'}'")
+    copy = tmp_path / "copy.db"
+    digest = hashlib.sha256(copy.read_bytes()).hexdigest()
+    assert sqlite3.connect(copy).execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    assert main(["log", "verify", "--db", f"sqlite:///{copy}", "--lang", "en"]) == 0
+    main(["replay", "--db", f"sqlite:///{copy}", "--lang", "en"])
+    capsys.readouterr()
+    assert hashlib.sha256(copy.read_bytes()).hexdigest() == digest
+    assert sorted(x.name for x in tmp_path.iterdir() if x.name.startswith("copy")) == ["copy.db"]  # no -wal, -shm
+    monkeypatch.setattr(logmod, "SCHEMA_VERSION", 2)
+    assert main(["log", "verify", "--db", f"sqlite:///{copy}", "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    assert "schema version 1, older than this engine's 2" in err and "policyengine serve --db" in err
+    assert hashlib.sha256(copy.read_bytes()).hexdigest() == digest
+
+
 def test_older_schema_is_upgraded_on_start_and_nothing_rewritten(tmp_path, monkeypatch, capsys):
     """A newer engine (here: schema version 2, one migration step) opens a version-1 log: it adds what it
     needs, records the upgrade, and every decision and the chain are as they were."""

@@ -169,7 +169,9 @@ def show_url(url: str) -> str:
 class DecisionLog:
     """One decision log.  Thread-safe: a connection pool for readers, writes through :meth:`append`."""
 
-    def __init__(self, url: str, *, create: bool = True):
+    def __init__(self, url: str, *, create: bool = True, read_only: bool = False):
+        """``read_only`` (verify, replay): the log is only read — a SQLite file is opened read-only, nothing is
+        created or upgraded, so that the file an auditor checks stays byte for byte as it was."""
         self.url = url
         self._zdicts: dict[int, bytes] = {}  # dictionary no -> content (immutable once written)
         self._primed: dict[int, Any] = {}  # dictionary no -> a compressor that has read it (copied per row)
@@ -191,8 +193,11 @@ class DecisionLog:
             if not create and not os.path.exists(u.database):
                 raise LogError(Words(f"{show_url(url)}：这里没有决定日志（没有这个文件）",
                                      f"{show_url(url)}: no decision log here (no such file)"))
-            self.writer = self._sqlite(u, write=True)
-            self.reader = self._sqlite(u, write=False)
+            if read_only:
+                self.writer = self.reader = self._sqlite(u, write=False, read_only=True)
+            else:
+                self.writer = self._sqlite(u, write=True)
+                self.reader = self._sqlite(u, write=False)
         else:
             if u.drivername != "postgresql+psycopg":
                 raise LogError(Words(f"--db {show_url(url)}：PostgreSQL 通过 psycopg 3 连接（写 postgresql://…）",
@@ -200,7 +205,7 @@ class DecisionLog:
             self.writer = self.reader = create_engine(u, pool_pre_ping=True, pool_size=8, max_overflow=8,
                                                       pool_timeout=5, connect_args={"connect_timeout": 3})
         try:
-            self.upgrades = self._migrate(create)
+            self.upgrades = self._schema_read() if read_only else self._migrate(create)
         except SQLAlchemyError as e:
             self.close()
             raise LogUnavailable(Words(f"无法打开决定日志 {show_url(url)}：{_reason(e)}",
@@ -210,7 +215,9 @@ class DecisionLog:
             raise
 
     @staticmethod
-    def _sqlite(u, write: bool) -> Engine:
+    def _sqlite(u, write: bool, read_only: bool = False) -> Engine:
+        if read_only:  # SQLite's own read-only mode: no journal mode set, no write lock, no file changed
+            u = u.set(database=f"file:{os.path.abspath(u.database)}?mode=ro", query={"uri": "true"})
         eng = create_engine(u, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=1 if write else 8,
                             max_overflow=0 if write else 8)
 
@@ -218,8 +225,9 @@ class DecisionLog:
         def _connect(dbapi_conn, _rec):
             dbapi_conn.isolation_level = None  # transactions are begun below, not by the driver
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=FULL")  # the commit is on disk before a 201
+            if not read_only:
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=FULL")  # the commit is on disk before a 201
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
@@ -236,6 +244,29 @@ class DecisionLog:
             self.reader.dispose()
 
     # --- schema -------------------------------------------------------------------------------------
+
+    def _schema_read(self) -> list[str]:
+        """The schema of a log opened read-only: this engine's, else a :class:`LogError` (nothing is upgraded)."""
+        with self.reader.connect() as conn:
+            if not inspect(conn).has_table("pe_meta"):
+                raise LogError(Words(f"{show_url(self.url)}：这里没有决定日志", f"{show_url(self.url)}: no decision log here"))
+            found = conn.execute(select(pe_meta.c.value).where(pe_meta.c.key == "schema_version")).scalar()
+        try:
+            version = int(found)
+        except (TypeError, ValueError):
+            raise LogError(Words(f"{show_url(self.url)}：无法读取结构版本 {found!r}",
+                                 f"{show_url(self.url)}: unreadable schema version {found!r}"))
+        if version > SCHEMA_VERSION:
+            raise LogError(Words(f"{show_url(self.url)}：日志的结构版本是 {version}，比本程序的 {SCHEMA_VERSION} 新；请升级 policyengine 再使用它",
+                                 f"{show_url(self.url)}: the log has schema version {version}, newer than this engine's "
+                                 f"{SCHEMA_VERSION}; upgrade policyengine to use it"))
+        if version < SCHEMA_VERSION:
+            raise LogError(Words(f"{show_url(self.url)}：日志的结构版本是 {version}，比本程序的 {SCHEMA_VERSION} 旧；这个命令只读日志，"
+                                 "不升级它：先用 policyengine serve --db 启动一次（会升级日志），或用旧版本的 policyengine",
+                                 f"{show_url(self.url)}: the log has schema version {version}, older than this engine's "
+                                 f"{SCHEMA_VERSION}; this command only reads the log and does not upgrade it: start "
+                                 "policyengine serve --db on it once (which upgrades it), or use the older policyengine"))
+        return []
 
     def _migrate(self, create: bool) -> list[str]:
         with self.writer.begin() as conn:

@@ -205,7 +205,7 @@ def _error(e: Exception, lang: str) -> None:
 def _open_log(db: str, lang: str | None = None) -> DecisionLog | None:
     """The log at ``db``, or None after saying on stderr why it cannot be opened."""
     try:
-        return DecisionLog(db, create=False)
+        return DecisionLog(db, create=False, read_only=True)  # (an audit changes nothing, not even the journal mode)
     except LogError as e:
         _error(e, lang)
         return None
