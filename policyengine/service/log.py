@@ -245,12 +245,9 @@ class DecisionLog:
 
     # --- schema -------------------------------------------------------------------------------------
 
-    def _schema_read(self) -> list[str]:
-        """The schema of a log opened read-only: this engine's, else a :class:`LogError` (nothing is upgraded)."""
-        with self.reader.connect() as conn:
-            if not inspect(conn).has_table("pe_meta"):
-                raise LogError(Words(f"{show_url(self.url)}：这里没有决定日志", f"{show_url(self.url)}: no decision log here"))
-            found = conn.execute(select(pe_meta.c.value).where(pe_meta.c.key == "schema_version")).scalar()
+    def _schema_version(self, conn: Connection) -> int:
+        """The log's schema version, where this engine can read it, else a :class:`LogError`."""
+        found = conn.execute(select(pe_meta.c.value).where(pe_meta.c.key == "schema_version")).scalar()
         try:
             version = int(found)
         except (TypeError, ValueError):
@@ -260,6 +257,14 @@ class DecisionLog:
             raise LogError(Words(f"{show_url(self.url)}：日志的结构版本是 {version}，比本程序的 {SCHEMA_VERSION} 新；请升级 policyengine 再使用它",
                                  f"{show_url(self.url)}: the log has schema version {version}, newer than this engine's "
                                  f"{SCHEMA_VERSION}; upgrade policyengine to use it"))
+        return version
+
+    def _schema_read(self) -> list[str]:
+        """The schema of a log opened read-only: this engine's, else a :class:`LogError` (nothing is upgraded)."""
+        with self.reader.connect() as conn:
+            if not inspect(conn).has_table("pe_meta"):
+                raise LogError(Words(f"{show_url(self.url)}：这里没有决定日志", f"{show_url(self.url)}: no decision log here"))
+            version = self._schema_version(conn)
         if version < SCHEMA_VERSION:
             raise LogError(Words(f"{show_url(self.url)}：日志的结构版本是 {version}，比本程序的 {SCHEMA_VERSION} 旧；这个命令只读日志，"
                                  "不升级它：先用 policyengine serve --db 启动一次（会升级日志），或用旧版本的 policyengine",
@@ -285,17 +290,7 @@ class DecisionLog:
                                                 {"key": "created_at", "value": _now()}])
                 conn.execute(pe_chain_head.insert().values(one=1, seq=0, hash=GENESIS))
                 return []
-            found = conn.execute(select(pe_meta.c.value).where(pe_meta.c.key == "schema_version")).scalar()
-            try:
-                version = int(found)
-            except (TypeError, ValueError):
-                raise LogError(Words(f"{show_url(self.url)}：无法读取结构版本 {found!r}",
-                                     f"{show_url(self.url)}: unreadable schema version {found!r}"))
-            if version > SCHEMA_VERSION:
-                raise LogError(Words(f"{show_url(self.url)}：日志的结构版本是 {version}，比本程序的 {SCHEMA_VERSION} "
-                                     "新；请升级 policyengine 再使用它",
-                                     f"{show_url(self.url)}: the log has schema version {version}, newer than this "
-                                     f"engine's {SCHEMA_VERSION}; upgrade policyengine to use it"))
+            version = self._schema_version(conn)
             notes = []
             for v in range(version, SCHEMA_VERSION):
                 MIGRATIONS[v - 1](conn)
