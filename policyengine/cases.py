@@ -18,7 +18,7 @@ from typing import Any
 
 from .diagnostics import Diagnostic, PolicyError, Span, Text
 from .load import DEFAULT_LIMITS, Limits, Loaded, load_file, load_text
-from .records import SUBJECTS, number_in_text
+from .records import SUBJECTS, number_with_unit
 from .policy import PolicySet
 from .types import T, did_you_mean, suggest
 
@@ -325,17 +325,17 @@ NOT_A_CASE = Text("案例文件必须是一个映射，包含 subject、jurisdic
 _DATE_HINT = Text("例如 2024-03-01；日期必须在日历上真实存在", "e.g. 2024-03-01; the date must exist in the calendar")
 _NONE_WORDS = frozenset({"无", "没有", "暂无", "否", "不适用", "-", "—", "none", "None", "无日期"})
 _NO_DATE = Text("没有这个日期时，删去这一行（不填写这个事实）", "where there is no such date, remove the line (leave the fact out)")
+_CHECK_VALUE = Text("请对照规则文件里的范围检查这个值", "check the value against the range the rule files declare")
 
 
 def _number_hint(v: Any, otherwise: Text) -> Text:
-    """'40天', '４０', '"40"': the number to write; else ``otherwise``."""
-    found = number_in_text(v)
-    if found is None:
-        return otherwise
-    n, sure = found
-    return (Text(f"写 {n}：不加引号或单位，用半角数字", f"write {n}: no quotes or unit, in ASCII digits") if sure
-            else Text("只写一个数字：不加引号、单位或分隔符", "write one number alone: no quotes, unit or separator"))
-_CHECK_VALUE = Text("请对照规则文件里的范围检查这个值", "check the value against the range the rule files declare")
+    """'40天', '４０', '"40"': the number to write; else ``otherwise`` (or, for other text, a number alone)."""
+    n = number_with_unit(v)
+    if n is not None:
+        return Text(f"写 {n}：不加引号或单位，用半角数字", f"write {n}: no quotes or unit, in ASCII digits")
+    if isinstance(v, str):
+        return Text("只写一个数字：不加引号、单位或分隔符", "write one number alone: no quotes, unit or separator")
+    return otherwise
 
 
 def _choose(s: str | None, zh: str, en: str, names) -> Text:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import typing
+from decimal import Decimal
 from collections import ChainMap
 from typing import Any
 
@@ -29,7 +30,7 @@ from .load import DEFAULT_LIMITS, Limits, Loaded, place
 from .parse import ExprError, parse_expression
 from .policy import (Band, Bonus, Definition, Document, Expr, Fact, Item, Jurisdiction, Output, Param, PolicySet, Rule,
                      Table, Tier, topological_order)
-from .records import SUBJECTS, number_in_text, text_of
+from .records import SUBJECTS, number_with_unit, text_of
 from .confusables import skeleton
 from .types import (AGGREGATES, ANY, BOOL, DATE, DECIMAL, FUNCTIONS, INT, STRING, EnumType, Env, T, list_of, record_of,
                     suggest, suggestion_budget, type_of_value, typecheck)
@@ -369,6 +370,8 @@ class _Check:
                 if prev:
                     out = Output(name, t, o.combine, tuple(sorted(set(prev.subjects) | set(o.subjects))), prev.label, prev.document)
                 self.outputs[name] = out
+        numeric = {name for _, rf in self.by_doc.values() for name, p in rf.parameters.items()
+                   if isinstance(p.value, (int, Decimal)) and not isinstance(p.value, bool)}
         for doc_id, (loaded, rf) in self.by_doc.items():  # after every output is declared
             for name, p in rf.parameters.items():
                 span = loaded.span(("parameters", name), key=True)
@@ -382,11 +385,12 @@ class _Check:
                                          ("parameters", name, "citation"),
                                          hint=Text("写明依据的条款，例如 第七条(五)", "cite the article, e.g. 第七条(五)")))
                 value = p.value
-                number = number_in_text(value)
-                if number is not None:  # '30天', '"2"', '30%', '１５': the officer meant a number
-                    n, sure = number
-                    said = (Text(f"只写数字 {n}：不加引号、单位或百分号", f"write the number alone, {n}: no quotes, unit or percent sign")
-                            if sure else Text("只写一个数字：不加引号、单位或分隔符", "write one number alone: no quotes, unit or separator"))
+                n = number_with_unit(value)
+                out = self.outputs.get(p.output) if p.output else None
+                if n is not None and (name in numeric or out is None or out.type.kind != "string"):
+                    # '30天', '"2"', '30%', '１５' where a number is meant: declared a number above, or not published
+                    # as text ('"12345"' published as a text outcome, '3A级' are text)
+                    said = Text(f"只写数字 {n}：不加引号、单位或百分号", f"write the number alone, {n}: no quotes, unit or percent sign")
                     if "%" in value or "％" in value:
                         said = Text(said.zh + "（30% 写成 30）", said.en + " (30% is written 30)")
                     self.add(loaded.diag("PE012", Text(f"参数 '{name}' 的值 '{value}' 是文字，不是数字",

@@ -346,7 +346,7 @@ def _no_date_as_numbers(text: str, node: A.Node) -> None:
         return
     strings = [x.span for x in A.walk(node) if isinstance(x, A.Literal) and isinstance(x.value, str)]
     for m in _DATE_AS_NUMBERS.finditer(text):
-        if any(a <= m.start() < b for a, b in strings):
+        if any(a <= m.start() < b for a, b in strings) or _in_comment(text, m.start(), strings):
             continue
         written = m.group()
         raise ExprError("PE020", Text(f"“{written}”在表达式里是减法（得 {_minus(written)}），不是日期",
@@ -354,6 +354,15 @@ def _no_date_as_numbers(text: str, node: A.Node) -> None:
                         m.start(), len(written),
                         hint=Text(f'日期写成 date("{_iso(written)}")；只比较年份时写 {written[:4]}',
                                   f'write the date as date("{_iso(written)}"); for the year alone, {written[:4]}'))
+
+
+def _in_comment(text: str, at: int, strings: list) -> bool:
+    """Offset ``at`` is in a comment: after a '#' on its line that is in no string."""
+    start = text.rfind("\n", 0, at) + 1
+    for i in range(start, at):
+        if text[i] == "#" and not any(a <= i < b for a, b in strings):
+            return True
+    return False
 
 
 def _minus(written: str) -> int:

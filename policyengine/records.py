@@ -113,21 +113,24 @@ def is_text(v: Any) -> bool:
 Label = Union[str, Record]  # plain text, or a Text record {zh, en}
 
 
-_NUMBER_FIRST = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)(?:\s*\S{0,4})\s*")
+# what follows a number when an officer writes a count, a share or a sum with its unit
+UNITS = frozenset("天日次个人年月元项家名分份期周%％万") | {"万元", "个月", "周年", "人次", "工作日"}
 
 
-def number_in_text(value) -> tuple[int | Decimal, bool] | None:
-    """The number a text parameter value starts with, where the text is a number with a unit or sign
-    after it ('30天', '30%', '2'), in full-width digits or not, and whether that is surely the number
-    meant (not where more digits follow: '1:30', '1_5'); None for any other value."""
+def number_with_unit(value) -> int | Decimal | None:
+    """The number of a text that is only a number, or a number and a unit ('30', '30天', '30%', '１５',
+    '5万元' — 50000 yuan): the number the officer meant; None for any other text ('3A级', '1:30') and
+    any other value."""
     if not isinstance(value, str):
         return None
-    text = unicodedata.normalize("NFKC", value)
-    m = _NUMBER_FIRST.fullmatch(text)
-    if m is None:
+    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(\S*)\s*", unicodedata.normalize("NFKC", value))
+    if m is None or (m.group(2) and m.group(2) not in UNITS):
         return None
-    digits = m.group(1)
-    return (Decimal(digits) if "." in digits else int(digits)), not any(c.isdigit() for c in text[m.end(1):])
+    n = Decimal(m.group(1)) if "." in m.group(1) else int(m.group(1))
+    if m.group(2) in ("万", "万元"):  # money is in yuan: 5万元 is 50000
+        n = n * 10000
+        n = int(n) if n == int(n) else n
+    return n
 
 
 def text_of(label: Any, lang: str = "zh") -> str:

@@ -29,7 +29,8 @@ _TAB = re.compile(r"^[ ]*(\t)")
 # a full-width comma between the entries of a { } mapping: '{zh: 次， en: times}'
 _FULLWIDTH_COMMA = re.compile(r"\{[^}]*?(，)[ ]*[A-Za-z_][\w-]*[ ]*:[ ]")
 # a full-width space in the indentation, or after a key's colon: 'value:　2'
-_FULLWIDTH_SPACE = re.compile("^[ ]*(\u3000)|^[ ]*(?:-[ ]+)?[^\\s:#'\"]+:[ ]*(\u3000)")
+_FULLWIDTH_SPACE = re.compile("^[ ]*(\u3000)|^[ ]*(?:-[ ]+)?[^\\s:#'\"]+:(\u3000)")  # ('note: 　　原文' is text)
+_BLOCK_START = re.compile(r"(?:^|[:\-][ ]+)[|>][+-]?[0-9]?[ ]*(?:#.*)?$")
 # a list item's dash with no space after it: '-id: x' is read as a key '-id', not as an item
 _DASH_NO_SPACE = re.compile(r"^[ ]*(-)(?P<key>[^\s\-#'\"][^:#'\"]*):(?:[ ]|$)")
 # full-width brackets where YAML syntax expects ASCII ones: after 'key: ' or '- '
@@ -77,12 +78,17 @@ def find_slip(text: str, error_line: int) -> Slip | None:
         here = len(line) - len(line.lstrip(" "))
         if (m and _KEY.match(line) and here > len(m.group(1)) and before is not None and _KEY.match(before[1])
                 and len(before[1]) - len(before[1].lstrip(" ")) == here and not before[1].rstrip().endswith(":")):
-            # the line above is the one out of line: its neighbours agree (a key indented too little)
+            # either this line is indented too much, or the line above too little (its neighbours agree): the
+            # text cannot tell which (a key of the mapping above, or of the one before it), so both are said
             short = here - len(m.group(1))
-            found = Slip(prev_n, len(m.group(1)) + 1,
-                         Text(f"这一行比上下两行少缩进了 {short} 个空格", f"this line is indented {short} space(s) less than the lines around it"),
-                         Text(f"同一级的键要从同一列开始：在这一行前面加 {short} 个空格",
-                              f"keys of one level start in the same column: put {short} more space(s) before this line"))
+            found = Slip(n, len(m.group(1)) + 1,
+                         Text(f"这一行和上一行（第 {prev_n} 行）的缩进对不上：这一行多缩进了 {short} 个空格，"
+                              f"或者上一行少缩进了 {short} 个空格",
+                              f"this line and the one above (line {prev_n}) do not line up: this line is indented "
+                              f"{short} space(s) too much, or the line above {short} too little"),
+                         Text(f"第 {prev_n} 行属于它上面那一组时，在它前面加 {short} 个空格；否则删去这一行多出的 {short} 个空格",
+                              f"if line {prev_n} belongs with the lines above it, put {short} more space(s) before it; "
+                              f"otherwise remove the {short} extra space(s) here"))
             continue
         if m and _KEY.match(line) and here > len(m.group(1)):
             found = Slip(n, len(m.group(1)) + 1, Text(f"这一行比上一行多缩进了 {here - len(m.group(1))} 个空格",
@@ -115,7 +121,7 @@ def find_slip(text: str, error_line: int) -> Slip | None:
                          Text("把“，”改为半角逗号加一个空格“, ”", "write an ASCII comma and a space: ', '"))
             continue
         m = _FULLWIDTH_SPACE.match(line)
-        if m:
+        if m and not _in_block(lines, n - 1):
             found = Slip(n, (m.start(1) if m.group(1) else m.start(2)) + 1,
                          Text("这里有全角空格（　）：YAML 的缩进和冒号后面只能用半角空格",
                               "a full-width space (U+3000) here: YAML indents, and separates a key from its value, with ASCII spaces only"),
@@ -151,6 +157,21 @@ def find_slip(text: str, error_line: int) -> Slip | None:
                                                  f"the full-width quote '{m.group(1)}' is not a YAML quote"),
                          Text("改为半角双引号 \"…\"，或去掉引号", "use straight double quotes \"…\", or none"))
     return found
+
+
+def _in_block(lines: list[str], k: int) -> bool:
+    """Line ``k`` (0-based) is a line of a block text (``|`` or ``>``), where anything may be written."""
+    line = lines[k]
+    indent = len(line) - len(line.lstrip(" "))
+    if indent == 0:
+        return False
+    for j in range(k - 1, -1, -1):
+        above = lines[j].rstrip("\r")
+        if not above.strip():
+            continue
+        if len(above) - len(above.lstrip(" ")) < indent:
+            return bool(_BLOCK_START.search(above.rstrip()))
+    return False
 
 
 _ITEM = re.compile(r"^([ ]*)-[ ]+([^\s#'\"-][^:#'\"]*):(?:[ ]|$)")
@@ -218,8 +239,8 @@ def unclosed_quote(text: str, error_line: int, error_column: int) -> Slip | None
     """A quote where the parser stopped: a quoted value opened on an earlier line and never closed (the
     parser reads on past it and stops lines later, where the next quote ends it: '花括号没有闭合' at line
     46 for a quote dropped on line 27), or a quoted value that ends just before the place of the error
-    (a quote inside the text).  Quotes open only where a value starts (after ': ', '- ', '[', '{' or
-    ', '), as YAML reads them; block texts (| >) and comments are passed over."""
+    (a quote inside the text).  Quotes open only where a value starts (after ': ', '- ', '[', '{', or ', '
+    inside brackets), as YAML reads them; block texts (| >) and comments are passed over."""
     lines = text.split("\n")[:error_line]
     quote = None  # (line, column, char) of the quote open now
     ended = None  # (opened on line, column, char, closed at column) of a quote closed on the error line
@@ -251,10 +272,11 @@ def unclosed_quote(text: str, error_line: int, error_column: int) -> Slip | None
                 break
             if c in "\"'":
                 before = line[:i].rstrip(" ")
-                if not before or before.endswith((":", "-", "[", "{", ",")):
+                if (not before or before.endswith((":", "-", "[", "{"))
+                        or (before.endswith(",") and ("[" in before or "{" in before))):  # (', ' in a [ ] or { } only)
                     quote = (n, i + 1, c)
             i += 1
-        if quote is None and re.search(r"(?:^|[:\-][ ]+)[|>][+-]?[0-9]?[ ]*(?:#.*)?$", line.rstrip()):
+        if quote is None and _BLOCK_START.search(line.rstrip()):
             block = indent
     if quote is not None and quote[0] < error_line:
         n, col, c = quote

@@ -190,7 +190,7 @@ def run_case(pol: Policies, file: str, index: int, c: dict, lang: str = "zh", lf
     for k, want in (c.get("expect") or {}).items():
         want = to_json_value(want)
         out = pol.policy_set.outputs.get(k)
-        if out is not None and out.type.kind == "bool" and want in _YES_NO:  # 'compliant: 否' means false
+        if out is not None and out.type.kind == "bool" and isinstance(want, str) and want in _YES_NO:  # 'compliant: 否' means false
             want = _YES_NO[want]
         got = actual.get(k)
         shown = dict(k=printable(str(k)), want=_shown(want, lang, out, pol), got=_shown(got, lang, out, pol))
@@ -265,21 +265,24 @@ def _never_has(t, v) -> Text | None:
     import datetime as _dt
     from decimal import Decimal
 
-    from .records import number_in_text
+    from .records import number_with_unit
     from .types import suggest
 
     if v is None:
         return None
     k = t.kind
     if k == "bool":
-        return None if type(v) is bool or v in _YES_NO else Text("写 true 或 false（也可以写 是 或 否）",
-                                                                 "write true or false (or 是 or 否)")
+        return None if type(v) is bool or (isinstance(v, str) and v in _YES_NO) else Text(
+            "写 true 或 false（也可以写 是 或 否）", "write true or false (or 是 or 否)")
     if k in ("int", "decimal"):
-        if (type(v) is int or (k == "decimal" and isinstance(v, Decimal))):
+        # as test compares them: 2.0 is the int 2, and a decimal is shown (and may be expected) as its text "46.5"
+        if type(v) is int or (isinstance(v, Decimal) and (k == "decimal" or (v.is_finite() and v == v.to_integral_value()))):
             return None
-        number = number_in_text(v)
-        if number is not None and number[1]:
-            return Text(f"写 {number[0]}：不加引号或单位", f"write {number[0]}: no quotes or unit")
+        if k == "decimal" and isinstance(v, str) and re.fullmatch(r"-?[0-9]+(?:\.[0-9]+)?", v):
+            return None
+        number = number_with_unit(v)
+        if number is not None:
+            return Text(f"写 {number}：不加引号或单位", f"write {number}: no quotes or unit")
         return Text("写一个整数" if k == "int" else "写一个数", "write a whole number" if k == "int" else "write a number")
     if k == "date":
         ok = isinstance(v, _dt.date) or (isinstance(v, str) and _is_iso_date(v))

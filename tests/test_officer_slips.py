@@ -60,8 +60,8 @@ RULE_FILE_SLIPS = {
     "PE001_quote-never-closed": ("第 27 行的引号 \" 没有闭合", "the quote \" on line 27 is never closed", "close the text with \""),
     "PE001_quote-inside-text": ("这段文字在第 17 列的引号 \" 处就结束了", "the quoted text ends at the \" in column 17",
                                 "write a quote inside the text as \\\""),
-    "PE001_key-indented-too-little": ("这一行比上下两行少缩进了 2 个空格", "indented 2 space(s) less than the lines around it",
-                                      "put 2 more space(s) before this line"),
+    "PE001_key-indented-too-little": ("这一行和上一行（第 29 行）的缩进对不上", "this line and the one above (line 29) do not line up",
+                                      "if line 29 belongs with the lines above it, put 2 more space(s) before it"),
     "PE001_fullwidth-space-indent": ("这里有全角空格", "a full-width space (U+3000) here", "replace it with ASCII spaces"),
     "PE001_fullwidth-comma-in-braces": ("这里是全角逗号“，”", "this is a full-width '，'", "write an ASCII comma and a space"),
     "PE011_fullwidth-colon-in-braces": ("“label”后面是全角冒号“：”", "a full-width colon '：' after 'label'",
@@ -287,3 +287,40 @@ def test_a_case_fact_with_a_unit_full_width_digits_or_none_for_a_date_gets_the_v
                       (7, "where there is no such date, remove the line (leave the fact out)"), (8, "write 3: no quotes"),
                       (9, "write one number alone: no quotes, unit or separator")]:
         assert f"c.yaml:{line}:" in err and f"help: {fix}" in err, (line, err)
+
+
+@pytest.mark.parametrize("name, text", [
+    ("a date in a comment", "check: |\n      # 自 2024-01-01 起\n      policy_briefings >= min_policy_briefings\n"),
+    ("a full-width space in a block text", "note: |\n      　　原文：每人每年不少于2次\n    check: policy_briefings >= min_policy_briefings\n"),
+    ("a full-width space after a key's space", "note: 　　原文：每人每年不少于2次\n    check: policy_briefings >= min_policy_briefings\n"),
+    ("an apostrophe in plain text", "note: in the district's words, 'as agreed\n    check: policy_briefings >= min_policy_briefings\n"),
+])
+def test_valid_text_that_looks_like_a_slip_is_not_one(tmp_path, capsys, name, text):
+    """What the slip finders must pass over (each was reported by an earlier version of them)."""
+    plan = (PACKS / "dongsheng" / "plan_2024_17.yaml").read_text(encoding="utf-8")
+    old = "    check: policy_briefings >= min_policy_briefings\n"
+    assert plan.count(old) == 1
+    edited = tmp_path / "plan_2024_17.yaml"
+    edited.write_text(plan.replace(old, "    " + text), encoding="utf-8")
+    assert main(["check", str(edited), "--policies", str(PACKS), "--lang", "en"]) == 0, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("value, flagged", [("3A级", None), ('"12345"', None), ("5万元", "write the number alone, 50000"),
+                                            ('"2"', "write the number alone, 2"), ("30%", "(30% is written 30)")])
+def test_a_text_parameter_is_text_unless_a_number_is_meant(tmp_path, capsys, value, flagged):
+    """A parameter's value may be text; one that is a number and a unit is reported only where a number is
+    meant: declared a number above, or not published as a text outcome ('"12345"' published as text is text)."""
+    doc = (INVALID / "PE012_parameter-with-unit.yaml").read_text(encoding="utf-8").split("\n", 2)[2]
+    doc = doc.replace("    value: 5年\n", "    value: 5\n")
+    doc = doc.replace("outputs:\n", "outputs:\n  hotline: {type: string, combine: override, subjects: [commissioner], label: 热线}\n", 1)
+    doc = doc.replace("parameters:\n", f"parameters:\n  hotline:\n    value: {value}\n    label: 热线\n    citation: （七）\n"
+                      f"    output: hotline\n    subject: commissioner\n" if value in ("3A级", '"12345"') else
+                      f"parameters:\n  extra_years:\n    value: {value}\n    label: 另加年限\n    citation: （七）\n", 1)
+    f = tmp_path / "doc.yaml"
+    f.write_text(doc, encoding="utf-8")
+    code = main(["check", str(f), "--lang", "en"])
+    out = capsys.readouterr().out
+    if flagged is None:
+        assert code == 0 and "PE012" not in out, out
+    else:
+        assert code == 1 and "PE012" in out and flagged in out, out

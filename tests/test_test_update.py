@@ -388,3 +388,40 @@ cases:
     assert '  listing_reward_cny: expected "0", got null (write 0: no quotes or unit)' in out
     assert "  eligible: expected yes, got true (write true or false (or 是 or 否))" in out
     assert out.endswith("1 passed, 1 failed\n")
+
+
+def test_expected_values_test_accepts_are_accepted_by_check(tmp_path, capsys):
+    """What test passes, check does not refuse: an int outcome expected as 2.0; and a list where a yes/no is
+    expected is reported, not a crash (TypeError: unhashable type)."""
+    f = tmp_path / "t.yaml"
+    f.write_text(f"""\
+kind: policy-test
+version: 1
+cases:
+  - name: yes and no
+    subject: enterprise
+    jurisdiction: cn/nm/baotou
+    as_of: 2024-05-10
+    facts:
+{FACTS}
+    expect: {{eligible: true, listing_reward_cny: null}}
+  - name: a list for a yes/no
+    subject: enterprise
+    jurisdiction: cn/nm/baotou
+    as_of: 2024-05-10
+    facts:
+{FACTS}
+    expect: {{eligible: [true]}}
+""", encoding="utf-8")
+    assert main(["check", str(f), "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert "outcome 'eligible' is never '[True]'" in out and "1 error(s)" in out
+    assert main(["test", str(f), "--lang", "en"]) == 1
+    assert capsys.readouterr().out.endswith("1 passed, 1 failed\n")
+    from decimal import Decimal
+
+    from policyengine.testing import _never_has
+    from policyengine.types import DECIMAL, INT
+
+    assert _never_has(INT, Decimal("2.0")) is None and _never_has(DECIMAL, "46.5") is None
+    assert _never_has(INT, Decimal("2.5")) is not None and _never_has(DECIMAL, "46.5元") is not None
