@@ -355,33 +355,13 @@ def test_an_expected_value_its_outcome_never_has_is_located_by_check_and_fails_i
     """'"0"' quoted for a number, 'yes' for a yes/no outcome: check says where and what to write (it said
     nothing); test, which printed 'expected 2, got 2', says what to write beside it (and --update can
     rewrite it)."""
-    f = tmp_path / "t.yaml"
-    f.write_text(f"""\
-kind: policy-test
-version: 1
-cases:
-  - name: mistyped
-    subject: enterprise
-    jurisdiction: cn/nm/baotou
-    as_of: 2024-05-10
-    facts:
-{FACTS}
-    expect:
-      listing_reward_cny: "0"
-      eligible: yes
-  - name: right
-    subject: enterprise
-    jurisdiction: cn/nm/baotou
-    as_of: 2024-05-10
-    facts:
-{FACTS}
-    expect: {{eligible: 是, listing_reward_cny: null}}
-""", encoding="utf-8")
+    f = written(tmp_path, enterprise_case("mistyped", '{listing_reward_cny: "0", eligible: yes}'),
+                enterprise_case("right", "{eligible: 是, listing_reward_cny: null}"))
     assert main(["check", str(f), "--lang", "en"]) == 1
     out = capsys.readouterr().out
-    assert f"t.yaml:19:27: error[PE012 invalid-value]: case 1 (mistyped): outcome 'listing_reward_cny' is never '0'" in out
+    assert "t.yaml:18:34: error[PE012 invalid-value]: case 1 (mistyped): outcome 'listing_reward_cny' is never '0'" in out
     assert "help: write 0: no quotes or unit" in out
-    assert "t.yaml:20:17: error[PE012 invalid-value]: case 1 (mistyped): outcome 'eligible' is never 'yes'" in out
+    assert "t.yaml:18:49: error[PE012 invalid-value]: case 1 (mistyped): outcome 'eligible' is never 'yes'" in out
     assert "help: write true or false (or 是 or 否)" in out and "2 error(s)" in out
     assert main(["test", str(f), "--lang", "en"]) == 1
     out = capsys.readouterr().out
@@ -391,28 +371,10 @@ cases:
 
 
 def test_expected_values_test_accepts_are_accepted_by_check(tmp_path, capsys):
-    """What test passes, check does not refuse: an int outcome expected as 2.0; and a list where a yes/no is
-    expected is reported, not a crash (TypeError: unhashable type)."""
-    f = tmp_path / "t.yaml"
-    f.write_text(f"""\
-kind: policy-test
-version: 1
-cases:
-  - name: yes and no
-    subject: enterprise
-    jurisdiction: cn/nm/baotou
-    as_of: 2024-05-10
-    facts:
-{FACTS}
-    expect: {{eligible: true, listing_reward_cny: null}}
-  - name: a list for a yes/no
-    subject: enterprise
-    jurisdiction: cn/nm/baotou
-    as_of: 2024-05-10
-    facts:
-{FACTS}
-    expect: {{eligible: [true]}}
-""", encoding="utf-8")
+    """What test passes, check does not refuse: an int outcome expected as 2.0, a decimal as its text; and a
+    list where a yes/no is expected is reported, not a crash (TypeError: unhashable type)."""
+    f = written(tmp_path, enterprise_case("yes and no", "{eligible: true, listing_reward_cny: null}"),
+                enterprise_case("a list for a yes/no", "{eligible: [true]}"))
     assert main(["check", str(f), "--lang", "en"]) == 1
     out = capsys.readouterr().out
     assert "outcome 'eligible' is never '[True]'" in out and "1 error(s)" in out
