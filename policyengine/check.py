@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 import typing
-from decimal import Decimal
 from collections import ChainMap
+from decimal import Decimal
 from typing import Any
 
 from . import ast as A
@@ -30,7 +30,7 @@ from .load import DEFAULT_LIMITS, Limits, Loaded, place
 from .parse import ExprError, parse_expression
 from .policy import (Band, Bonus, Definition, Document, Expr, Fact, Item, Jurisdiction, Output, Param, PolicySet, Rule,
                      Table, Tier, topological_order)
-from .records import SUBJECTS, number_with_unit, text_of
+from .records import SUBJECTS, is_iso_date, number_with_unit, text_of
 from .confusables import skeleton
 from .types import (AGGREGATES, ANY, BOOL, DATE, DECIMAL, FUNCTIONS, INT, STRING, EnumType, Env, T, list_of, record_of,
                     suggest, suggestion_budget, type_of_value, typecheck)
@@ -206,15 +206,8 @@ def _hint_for(t: str, got: Any = None) -> Text | None:
         fixed = f"[{', '.join(written)}]"
         return Text(f"“{got.strip()[0]}”是全角方括号，不会被当作列表：改为半角方括号 {fixed}",
                     f"'{got.strip()[0]}' is a full-width bracket, not read as a list: write the ASCII brackets {fixed}")
-    if t == "date_type" and isinstance(got, str):
-        import datetime as _dt
-
-        try:
-            quoted = _dt.date.fromisoformat(got.strip()).isoformat() == got.strip()
-        except ValueError:
-            quoted = False
-        if quoted:  # 'effective: "2023-07-06"': a date in quotes is text
-            return Text(f"去掉引号，写 {got.strip()}：引号里的日期是文字", f"remove the quotes, write {got.strip()}: a date in quotes is text")
+    if t == "date_type" and is_iso_date(got):  # 'effective: "2023-07-06"': a date in quotes is text
+        return Text(f"去掉引号，写 {got.strip()}：引号里的日期是文字", f"remove the quotes, write {got.strip()}: a date in quotes is text")
     return {
         "int_type": Text("写不带引号的整数", "write a whole number without quotes"),
         "string_type": Text("这里写文字", "write text here"),
@@ -839,8 +832,8 @@ class _Check:
         kind = r.kind
         k_zh = f"{_KIND_ZH.get(kind, kind)}（{kind}）"
         for f in _KIND_ONLY:
-            if f not in raw or f in _KIND_FIELDS.get(kind, ()) or (f == "deadline" and kind != "target"):
-                continue  # (a deadline has its own message, below)
+            if f not in raw or f in _KIND_FIELDS.get(kind, ()):
+                continue
             own = _KIND_READS.get(kind)
             if f in _TABLE_FIELDS:
                 msg = Text(f"只有评分（scoring）规则有 '{f}'，这是{k_zh}规则", f"only a scoring rule has '{f}'; this is {_a(kind)} rule")
@@ -1252,8 +1245,8 @@ def _range(t, lang: str = "en") -> str:
 
 # the fields only some kinds of rule read (the others are every rule's), and which kinds read them
 _TABLE_FIELDS = ("items", "bonus", "cap", "grades", "score_output", "grade_output")
-_KIND_ONLY = ("condition", "check", "value", "output", "deadline", *_TABLE_FIELDS)
-_KIND_FIELDS = {"eligibility": ("condition", "output"), "target": ("condition", "output", "deadline"),
+_KIND_ONLY = ("condition", "check", "value", "output", *_TABLE_FIELDS)  # (a deadline on a non-target: its own message)
+_KIND_FIELDS = {"eligibility": ("condition", "output"), "target": ("condition", "output"),
                 "obligation": ("check", "output"), "entitlement": ("value", "output"), "sanction": ("value", "output"),
                 "scoring": _TABLE_FIELDS}
 _KIND_READS = {"eligibility": "condition", "target": "condition", "obligation": "check", "entitlement": "value",

@@ -158,7 +158,8 @@ def cmd_test(a) -> int:
     except (AttributeError, ValueError, OSError):
         ask = None
     # no path: the tests of the rules tested (--policies, else the shipped packs)
-    return run_tests(a.paths or a.policies or [_default()], lang=a.lang, policies=a.policies, verbose=a.verbose, update=a.update, yes=a.yes, ask=ask)
+    return run_tests(a.paths or a.policies or [_default()], lang=a.lang, policies=a.policies, verbose=a.verbose,
+                     update=a.update, yes=a.yes, ask=ask)
 
 
 def cmd_coverage(a) -> int:

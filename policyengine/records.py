@@ -133,6 +133,16 @@ def number_with_unit(value) -> int | Decimal | None:
     return n
 
 
+def is_iso_date(text: Any) -> bool:
+    """``text`` is a real date written YYYY-MM-DD ('2024-07-02'): a date an officer put in quotes."""
+    if not isinstance(text, str):
+        return False
+    try:
+        return _dt.date.fromisoformat(text.strip()).isoformat() == text.strip()
+    except ValueError:
+        return False
+
+
 def text_of(label: Any, lang: str = "zh") -> str:
     if label is None:
         return ""

@@ -27,14 +27,16 @@ from pathlib import Path
 from typing import Any
 
 import dataclasses
+import datetime as _dt
 import re
+from decimal import Decimal
 
 from .api import Policies, default_policy_dir
 from .cases import case_in_file
 from .diagnostics import Diagnostic, PolicyError, Text, printable, render_all
 from .explain import show_value, to_json_value
 from .load import TEST_KINDS, find_files, load_file, sniff_kind
-from .records import KIND
+from .records import KIND, is_iso_date, number_with_unit
 from .rewrite import yaml_value
 
 __all__ = ["TestResult", "check_test_files", "collect", "run_tests"]
@@ -262,10 +264,6 @@ def expectation_problems(lf, outcomes, only: int | None = None, values: bool = T
 def _never_has(t, v) -> Text | None:
     """How to write ``v`` as a value of type ``t``, where an outcome of that type can never equal it as
     written (None: it can, or null: any outcome may be undetermined)."""
-    import datetime as _dt
-    from decimal import Decimal
-
-    from .records import number_with_unit
     from .types import suggest
 
     if v is None:
@@ -285,7 +283,7 @@ def _never_has(t, v) -> Text | None:
             return Text(f"写 {number}：不加引号或单位", f"write {number}: no quotes or unit")
         return Text("写一个整数" if k == "int" else "写一个数", "write a whole number" if k == "int" else "write a number")
     if k == "date":
-        ok = isinstance(v, _dt.date) or (isinstance(v, str) and _is_iso_date(v))
+        ok = isinstance(v, _dt.date) or is_iso_date(v)
         return None if ok else Text("日期写成 YYYY-MM-DD，例如 2026-05-10", "write the date as YYYY-MM-DD, e.g. 2026-05-10")
     if k == "enum" and t.enum is not None:
         if isinstance(v, str) and v in t.enum.values:
@@ -298,18 +296,9 @@ def _never_has(t, v) -> Text | None:
     return None
 
 
-def _is_iso_date(v: str) -> bool:
-    import datetime as _dt
-
-    try:
-        return _dt.date.fromisoformat(v).isoformat() == v
-    except ValueError:
-        return False
-
-
 def run_file(pol: Policies, path: Path, lf, lang: str = "zh") -> list[TestResult]:
-    """A malformed file fails as a whole; a case that expects an outcome no rule file declares, or a
-    value its outcome never has, fails alone, and the other cases still run."""
+    """A malformed file fails as a whole; a case that expects an outcome no rule file declares fails
+    alone, and the other cases still run (a value its outcome never has is said beside its failure)."""
     bad = validate(lf)
     if bad:
         return [TestResult(str(path), _WORDS[lang]["file"], False, render_all(bad, lang), manual=True)]

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from . import ast as A
 from .diagnostics import Text
+from .records import is_iso_date
 
 __all__ = ["T", "EnumType", "BOOL", "INT", "DECIMAL", "DATE", "STRING", "NULL", "ANY", "list_of", "record_of",
            "TypeProblem", "Env", "typecheck", "FUNCTIONS", "suggest"]
@@ -241,12 +242,7 @@ def _no_order(zh_name: str, en_name: str | None = None) -> Text:
 
 def _iso_literal(node: A.Node) -> bool:
     """A text literal that reads as a date ("2024-07-02")."""
-    if not (isinstance(node, A.Literal) and isinstance(node.value, str)):
-        return False
-    try:
-        return _dt.date.fromisoformat(node.value).isoformat() == node.value
-    except ValueError:
-        return False
+    return isinstance(node, A.Literal) and is_iso_date(node.value)
 
 
 class _Checker:
