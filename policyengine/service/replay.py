@@ -73,7 +73,10 @@ def _same_version(log: DecisionLog, out, lang: str = "zh") -> int:
             try:
                 pol = versions[r.version_digest] = log.load_version(r.version_digest).load()
             except (LogError, PolicyError, ValueError) as e:
-                msg = e.text.get(lang) if isinstance(e, LogError) else str(e) if not isinstance(e, PolicyError) else _messages(e, lang)
+                if isinstance(e, LogError):
+                    msg = e.text.get(lang)
+                else:
+                    msg = _messages(e, lang) if isinstance(e, PolicyError) else str(e)
                 pol = versions[r.version_digest] = (f"它的政策版本无法载入：{msg}" if zh else
                                                     f"its policy version does not load: {msg}")
         head = f"决定 {r.id}（#{r.seq}）：" if zh else f"decision {r.id} (#{r.seq}): "
