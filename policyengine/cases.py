@@ -265,10 +265,8 @@ def _coerce(t: T, nullable: bool, v: Any, where: tuple, pr: _Problems, lo: Any =
     if k == "enum":
         if isinstance(v, str) and v in t.enum.values:
             return v
-        s = (t.enum.value_labelled(v) if isinstance(v, str) else None) or suggest(_str(v), t.enum.values)
         pr.add("PE062", Text(f"{_show(v)} 不是允许的取值", f"{_show(v)} is not one of the allowed values"), where,
-               hint=Text((f"是不是想写“{s}”？" if s else "") + "允许的取值：" + t.enum.listing("zh"),
-                         (f"did you mean '{s}'? " if s else "") + "allowed: " + t.enum.listing("en")))
+               hint=t.enum.choices(v, _str(v)))
         return _BAD
     if k == "list":
         if not isinstance(v, (list, tuple)):  # a tuple, as Case.facts holds lists, is a list too

@@ -264,8 +264,6 @@ def expectation_problems(lf, outcomes, only: int | None = None, values: bool = T
 def _never_has(t, v) -> Text | None:
     """How to write ``v`` as a value of type ``t``, where an outcome of that type can never equal it as
     written (None: it can, or null: any outcome may be undetermined)."""
-    from .types import suggest
-
     if v is None:
         return None
     k = t.kind
@@ -288,9 +286,7 @@ def _never_has(t, v) -> Text | None:
     if k == "enum" and t.enum is not None:
         if isinstance(v, str) and v in t.enum.values:
             return None
-        s = (t.enum.value_labelled(v) if isinstance(v, str) else None) or suggest(str(v), t.enum.values)
-        return Text((f"是不是想写“{s}”？" if s else "") + "可以写的取值：" + t.enum.listing("zh"),
-                    (f"did you mean '{s}'? " if s else "") + "the values: " + t.enum.listing("en"))
+        return t.enum.choices(v)
     if k == "string":
         return None if isinstance(v, str) else Text("写成文字，必要时加引号", "write it as text, quoted if need be")
     return None

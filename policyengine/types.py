@@ -45,6 +45,18 @@ class EnumType:
         near = [v for v, lab in labelled if len(text) >= 2 and any(text in x or x in text for x in lab if x)]
         return near[0] if len(near) == 1 else None
 
+    def nearest(self, v, spelled: str | None = None) -> str | None:
+        """The value meant by ``v``: the one its label names (博士), else the nearest to its spelling
+        (``spelled``: ``v`` as text, where str() of it may not be safe)."""
+        return ((self.value_labelled(v) if isinstance(v, str) else None)
+                or suggest(str(v) if spelled is None else spelled, self.values))
+
+    def choices(self, v, spelled: str | None = None) -> Text:
+        """'did you mean …? allowed: each value with its label', for a value ``v`` that is none of them."""
+        s = self.nearest(v, spelled)
+        return Text((f"是不是想写“{s}”？" if s else "") + "允许的取值：" + self.listing("zh"),
+                    (f"did you mean '{s}'? " if s else "") + "allowed: " + self.listing("en"))
+
     def listing(self, lang: str) -> str:
         """The values, each with its label: 'junior_college（大专）、bachelor（本科）…'."""
         labels = self.labels or (None,) * len(self.values)
@@ -262,7 +274,7 @@ class _Checker:
                 each = ", ".join(f'"{x}"' for x in parts)
                 hint = Text(f"每个取值各自加引号，用逗号分开：{each}", f"quote each value on its own, with commas between: {each}")
             else:
-                s = et.value_labelled(lit.value) or suggest(lit.value, et.values)
+                s = et.nearest(lit.value)
                 hint = Text((f"是不是想写“{s}”？" if s else "") + f"{et.name} 只能是以下之一：{et.listing('zh')}",
                             (f"did you mean \"{s}\"? " if s else "") + f"{et.name} is one of: {et.listing('en')}")
             self.err("PE025", lit, Text(f"“{lit.value}”不是 {et.name} 的取值", f"\"{lit.value}\" is not a value of {et.name}"), hint)
