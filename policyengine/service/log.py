@@ -23,7 +23,9 @@ import hashlib
 import json
 import os
 import queue
+import sqlite3
 import threading
+import time
 import zlib
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -166,6 +168,21 @@ def show_url(url: str) -> str:
         return "<unparsable URL>"
 
 
+def _wal(cur: sqlite3.Cursor, wait: float = 30.0) -> None:
+    """Put a SQLite log in WAL mode.  The first switch of a new file needs it to itself, and SQLite answers
+    "database is locked" at once, without its busy timeout, while another connection has it open — as when
+    servers start together on a new log — so it is retried here for as long as the busy timeout would wait."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) and "busy" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 class DecisionLog:
     """One decision log.  Thread-safe: a connection pool for readers, writes through :meth:`append`."""
 
@@ -226,7 +243,7 @@ class DecisionLog:
             dbapi_conn.isolation_level = None  # transactions are begun below, not by the driver
             cur = dbapi_conn.cursor()
             if not read_only:
-                cur.execute("PRAGMA journal_mode=WAL")
+                _wal(cur)
                 cur.execute("PRAGMA synchronous=FULL")  # the commit is on disk before a 201
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
