@@ -1,15 +1,21 @@
 """The workbench's real server for tests: uvicorn in a thread on a free 127.0.0.1 port."""
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import subprocess
 import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
 from policyengine import Policies
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class Server:
@@ -61,3 +67,22 @@ def server(policies):
 
     with Server(create_app(policies)) as s:
         yield s
+
+
+def packs_in_git(repo: Path, changes: list[tuple[str, str]]) -> Path:
+    """``repo/policies``: a git repository of the shipped packs, then one commit per change of the Inner Mongolia
+    threshold ``min_service_days`` (``(old, new)`` texts of its value line)."""
+    shutil.copytree(ROOT / "policies", repo / "policies")
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.org", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    git = lambda *a: subprocess.run(["git", *a], cwd=repo, env=env, check=True, capture_output=True)  # noqa: E731
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "packs")
+    f = repo / "policies" / "inner_mongolia" / "commissioner_measures.yaml"
+    for old, new in changes:
+        text = f.read_text(encoding="utf-8")
+        assert f"  min_service_days:\n    {old}" in text
+        f.write_text(text.replace(f"  min_service_days:\n    {old}", f"  min_service_days:\n    {new}"), encoding="utf-8")
+        git("commit", "-qam", f"min_service_days: {new}")
+    return repo / "policies"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.cookies
 import json
 import re
+import shutil
 import urllib.parse
 
 import pytest
@@ -76,3 +77,34 @@ def test_a_draft_shows_the_logged_decisions_it_would_change(served, tmp_path):
     assert 'data-output="listing_reward_cny"' in section.group(3)
     assert "23000000" in section.group(3) and "25000000" in section.group(3)
     c.close()
+
+
+def test_the_diff_page_reads_the_history_of_the_folder_served(tmp_path):
+    """`serve FOLDER`: /diff compared git revisions of the shipped packs instead of FOLDER's (30 → 40 where the
+    folder's last change was 50 → 40, and 'no difference' for a revision the folder does not have)."""
+    from _webserver import packs_in_git
+
+    folder = packs_in_git(tmp_path / "repo", [("value: 30", "value: 50"), ("value: 50", "value: 40")])
+    server = Server(f"sqlite:///{tmp_path / 'log.db'}", tmp_path, str(folder))
+    try:
+        c = server.client()
+        status, body, _ = c.request("GET", "/diff?old=HEAD~1&new=served&lang=en")
+        row = re.search(r'<tr[^>]*data-scope="parameter"[^>]*data-id="min_service_days"[^>]*>(.*?)</tr>', body.decode(), re.S)
+        assert status == 200 and row and "50" in row.group(1) and "40" in row.group(1) and "30" not in row.group(1)
+        status, body, _ = c.request("GET", "/diff?old=HEAD&new=served&lang=en")
+        assert status == 200 and 'id="no-difference"' in body.decode()
+        status, body, _ = c.request("GET", "/diff?old=HEAD~3&new=served&lang=en")
+        assert status == 422 and "unknown git revision" in body.decode()
+        c.close()
+    finally:
+        server.stop()
+    plain = tmp_path / "plain"  # a copy outside git: only the served version can be compared
+    shutil.copytree(folder, plain)
+    server = Server(f"sqlite:///{tmp_path / 'log2.db'}", tmp_path, str(plain))
+    try:
+        c = server.client()
+        status, body, _ = c.request("GET", "/diff?old=HEAD&new=served")
+        assert status == 422 and "当前提供的规则不在 git 管理的文件夹中" in body.decode()
+        c.close()
+    finally:
+        server.stop()

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlparse
@@ -21,7 +19,7 @@ import pytest
 from policyengine import Policies
 from policyengine.load import load_file
 
-from _webserver import Server, policies, server  # noqa: F401 (the fixtures)
+from _webserver import Server, packs_in_git, policies, server  # noqa: F401 (the fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDTHS = (360, 1280)
@@ -314,19 +312,7 @@ def test_a_draft_with_a_mistake_shows_the_diagnostic_at_its_line(browser, server
 @pytest.fixture(scope="module")
 def changed_repo(tmp_path_factory):
     """A git repository of the packs with one commit on top that raises a threshold."""
-    repo = tmp_path_factory.mktemp("repo")
-    shutil.copytree(ROOT / "policies", repo / "policies")
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.org", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-    git = lambda *a: subprocess.run(["git", *a], cwd=repo, env=env, check=True, capture_output=True)  # noqa: E731
-    git("init", "-q")
-    git("add", "-A")
-    git("commit", "-qm", "packs")
-    f = repo / "policies" / "inner_mongolia" / "commissioner_measures.yaml"
-    f.write_text(f.read_text(encoding="utf-8").replace("  min_service_days:\n    value: 30",
-                                                       "  min_service_days:\n    value: 40"), encoding="utf-8")
-    git("commit", "-qam", "raise the threshold")
-    return repo / "policies"
+    return packs_in_git(tmp_path_factory.mktemp("repo"), [("value: 30", "value: 40")])
 
 
 def test_the_diff_page_shows_a_changed_threshold(browser, changed_repo, shots):

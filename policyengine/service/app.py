@@ -132,6 +132,7 @@ class Service:
     keys: Keys | None = None
     max_body: int = 0  # 0: the case-file limit of the policies' limits
     replay_versions: dict = field(default_factory=dict)  # logged policy versions, loaded once (by digest)
+    paths: tuple = ()  # the folders and files the policies were loaded from (the workbench's /diff reads their git history)
 
     def __post_init__(self) -> None:
         if not self.max_body:
@@ -449,4 +450,4 @@ def _mount_workbench(app: FastAPI, svc: Service, committer: GroupCommitter, reco
         return checked, found
 
     mount(app, svc.policies, keys=roles if svc.keys is not None else None, on_decision=log_decision,
-          impacts=impacts)
+          impacts=impacts, folder=list(svc.paths) or None)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from .. import Policies
 from ..diagnostics import Text as Words
@@ -34,7 +35,7 @@ def open_service(paths, db: str, keys: str | None):
     except Exception as e:
         log.close()
         raise LogError(Words(f"无法把政策版本存入日志：{e}", f"cannot store the policy version in the log: {e}"))
-    return Service(policies, pv.digest, no, log, key_set), GroupCommitter(log)
+    return Service(policies, pv.digest, no, log, key_set, paths=tuple(Path(p) for p in paths)), GroupCommitter(log)
 
 
 def serve(paths, *, db: str, host: str, port: int, keys: str | None, lang: str | None = None,

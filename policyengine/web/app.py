@@ -91,12 +91,13 @@ def _text(form: FormData, name: str) -> str:
     return v if isinstance(v, str) else ""
 
 
-def workbench_router(policies: Policies, *, folder: str | Path | None = None,
+def workbench_router(policies: Policies, *, folder: str | Path | list | None = None,
                      on_decision: Callable[[dict, Decision], Any] | None = None,
                      keys: Callable[[str], Any] | None = None,
                      impacts: Callable[[Policies], tuple[int, list]] | None = None) -> APIRouter:
-    """The workbench's pages over ``policies``.  ``folder`` is where they were loaded from (for
-    /diff against git revisions; default: the shipped packs or ``$POLICYENGINE_POLICIES``).
+    """The workbench's pages over ``policies``.  ``folder`` is where they were loaded from, a folder or a
+    list of the folders and files (for /diff against git revisions; default: the shipped packs or
+    ``$POLICYENGINE_POLICIES``).
     ``on_decision(case, decision)`` is called for every decision made on /try (the service
     logs it there).  ``keys(presented) -> roles or None``: when given, every page needs a
     session opened on /login with a key (``read``; deciding on /try needs ``decide``).
@@ -104,7 +105,8 @@ def workbench_router(policies: Policies, *, folder: str | Path | None = None,
     decide otherwise (the service replays its log); the draft and diff pages show them."""
     env = _env()
     ps = policies.policy_set
-    versions = Versions(policies, Path(folder) if folder is not None else default_policy_dir())
+    served = folder if isinstance(folder, (list, tuple)) else [folder if folder is not None else default_policy_dir()]
+    versions = Versions(policies, [Path(p) for p in served])
     subjects = sorted({s for s, _ in ps.facts})
     rule_files = sorted({d.path for d in ps.documents.values()})
     file_names = {p: pages.display_name(p) for p in rule_files}

@@ -26,8 +26,10 @@ def _refuse(message: Text, hint: Text | None = None) -> PolicyError:
 
 
 class Versions:
-    def __init__(self, served: Policies, folder: Path | None, keep: int = 4):
-        self.served, self.folder = served, folder
+    def __init__(self, served: Policies, paths: list[Path], keep: int = 4):
+        """``paths``: the folders (or files) the served policies were loaded from; a git revision is read
+        from the same places in their repository."""
+        self.served, self.paths = served, list(paths)
         self._cache: OrderedDict[str, Policies] = OrderedDict()
         self._keep = keep
         self._lock = threading.Lock()
@@ -51,12 +53,24 @@ class Versions:
         if not m or ".." in spec:
             raise _refuse(Text(f"{spec[:100]!r} 不是一个版本", f"{spec[:100]!r} is not a version"),
                           Text("填 served（当前提供的规则），或一个 git 版本，如 HEAD~1", "served, or a git revision such as HEAD~1"))
-        if self.folder is None or not self.folder.is_dir():
-            raise _refuse(Text("当前提供的规则不在 git 管理的文件夹中", "the served policies are not a folder in git"),
-                          Text("只能与 served 比较", "only served can be compared"))
+        not_in_git = _refuse(Text("当前提供的规则不在 git 管理的文件夹中", "the served policies are not a folder in git"),
+                             Text("只能与 served 比较", "only served can be compared"))
+        if not self.paths or not all(p.exists() for p in self.paths):
+            raise not_in_git
         rev = m.group(1)
-        top = Path(self._git("rev-parse", "--show-toplevel", cwd=self.folder).decode().strip())
-        prefix = self._git("rev-parse", "--show-prefix", cwd=self.folder).decode().strip().strip("/")
+        tops, prefixes = set(), []
+        for path in self.paths:  # each served folder or file, as a path inside its repository
+            at = path if path.is_dir() else path.parent
+            try:
+                tops.add(Path(self._git("rev-parse", "--show-toplevel", cwd=at).decode().strip()))
+            except PolicyError:
+                raise not_in_git from None
+            inside = self._git("rev-parse", "--show-prefix", cwd=at).decode().strip().strip("/")
+            prefixes.append(inside if path.is_dir() else "/".join(filter(None, (inside, path.name))))
+        if len(tops) > 1:
+            raise _refuse(Text("当前提供的规则分属几个 git 仓库，无法取同一个版本", "the served policies lie in several git repositories"),
+                          Text("只能与 served 比较", "only served can be compared"))
+        top = tops.pop()
         try:
             commit = self._git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", cwd=top).decode().strip()
         except PolicyError:
@@ -66,11 +80,11 @@ class Versions:
             if commit in self._cache:
                 self._cache.move_to_end(commit)
                 return self._cache[commit], rev
-        data = self._git("archive", "--format=tar", commit, "--", prefix or ".", cwd=top)
+        data = self._git("archive", "--format=tar", commit, "--", *[p or "." for p in prefixes], cwd=top)
         with tempfile.TemporaryDirectory(prefix="policyengine-web-") as tmp:
             with tarfile.open(fileobj=io.BytesIO(data)) as tar:
                 tar.extractall(tmp, filter="data")
-            ps = load_rule_files([Path(tmp) / prefix if prefix else Path(tmp)])
+            ps = load_rule_files([Path(tmp) / p if p else Path(tmp) for p in prefixes])
         if ps.errors:
             raise _refuse(Text(f"{rev} 的规则文件有 {len(ps.errors)} 个错误", f"{rev} has errors in its rule files ({len(ps.errors)})"),
                           Text("先对它运行 policyengine check", "run policyengine check on it"))
