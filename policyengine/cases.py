@@ -9,6 +9,7 @@ diagnostic; all of them are reported at once.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -270,7 +271,8 @@ def _coerce(t: T, nullable: bool, v: Any, where: tuple, pr: _Problems, lo: Any =
         return _BAD
     if k == "list":
         if not isinstance(v, (list, tuple)):  # a tuple, as Case.facts holds lists, is a list too
-            pr.add("PE062", _expected("列表", "a list", v), where, hint=Text("每一项另起一行，以“- ”开头", "one item a line, each starting with '- '"))
+            pr.add("PE062", _expected("列表", "a list", v), where, hint=Text("写成列表：YAML 中每一项另起一行，以“- ”开头；JSON 中写成 [ … ]",
+                                                                 "write a list: in YAML one item a line, each starting with '- '; in JSON [ … ]"))
             return _BAD
         rec = t.elem
         out = []
@@ -280,7 +282,7 @@ def _coerce(t: T, nullable: bool, v: Any, where: tuple, pr: _Problems, lo: Any =
             if not isinstance(item, dict):
                 pr.add("PE062", Text(f"这一项应当是含有 {'、'.join(n for n, _ in rec.fields)} 的映射",
                                      f"expected a mapping with {', '.join(n for n, _ in rec.fields)}"), iw,
-                       hint=Text("每一项写成“字段: 值”", "write each item as 'field: value' pairs"))
+                       hint=Text("每一项写成“字段: 值”（JSON 中写成 {\"字段\": 值}）", "write each item as 'field: value' pairs (in JSON {\"field\": value})"))
                 continue
             r = {}
             for fname, ftype in rec.fields:
@@ -366,11 +368,27 @@ def _str(v: Any) -> str:
         return f"<{type(v).__name__}>"
 
 
+def _brief(v: Any, depth: int = 0) -> str:
+    """A mapping or list as a few of its first items (a hostile one may hold 200,000)."""
+    if isinstance(v, dict):
+        if depth > 1:
+            return "{…}"
+        items = [f"{_brief(k, 2)}: {_brief(x, depth + 1)}" for k, x in itertools.islice(v.items(), 3)]
+        return "{" + ", ".join(items + (["…"] if len(v) > 3 else [])) + "}"
+    if isinstance(v, (list, tuple)):
+        if depth > 1:
+            return "[…]"
+        items = [_brief(x, depth + 1) for x in itertools.islice(v, 3)]
+        return "[" + ", ".join(items + (["…"] if len(v) > 3 else [])) + "]"
+    s = repr(v) if isinstance(v, str) else _str(v)
+    return s if len(s) <= 40 else s[:37] + "..."
+
+
 def _show(v: Any) -> str:
     if isinstance(v, str):
         s = repr(v)
-    elif isinstance(v, (dict, list)):
-        s = type(v).__name__
+    elif isinstance(v, (dict, list, tuple)):
+        s = _brief(v)
     else:
         s = _str(v)
     return s if len(s) <= 40 else s[:37] + "..."

@@ -255,16 +255,17 @@ _EVENT_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _decode(data: bytes, path: str) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    data = data[bom:]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
         col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
-        raise PolicyError(Diagnostic("PE006", Text(f"文件不是 UTF-8 编码（第 {e.start} 个字节 0x{data[e.start]:02x} 无法读取），"
+        at = bom + e.start  # in the file as it is, counted from 0 (offset) or from 1 (the n-th byte)
+        raise PolicyError(Diagnostic("PE006", Text(f"文件不是 UTF-8 编码（第 {at + 1} 个字节 0x{data[e.start]:02x} 无法读取），"
                                                    "可能是用 GBK 等其他编码保存的",
-                                                   f"the file is not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start})"),
+                                                   f"the file is not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {at})"),
                                      Span(path, line, col), hint=Text("请在编辑器里把文件另存为 UTF-8 编码", "save the file as UTF-8")))
 
 

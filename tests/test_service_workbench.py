@@ -108,3 +108,17 @@ def test_the_diff_page_reads_the_history_of_the_folder_served(tmp_path):
         c.close()
     finally:
         server.stop()
+
+
+def test_a_mistyped_address_is_a_page_for_a_browser_and_json_for_the_api(served):
+    server, _ = served
+    c = server.client()
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    for path in ("/documents/", "/nonexistent", "/documents/x/y"):
+        status, body, headers = c.request("GET", path, None, html)
+        assert status == 404 and headers["content-type"].startswith("text/html"), path
+        assert "未找到" in body.decode() and '"errors"' not in body.decode()
+    for path, accept in (("/v1/nonexistent", html), ("/nonexistent", {"Accept": "application/json"})):
+        status, body, headers = c.request("GET", path, None, accept)
+        assert status == 404 and json.loads(body)["errors"][0]["code"] == "not-found", path
+    c.close()

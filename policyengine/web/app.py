@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import Decision, Policies, PolicyError
 from ..api import default_policy_dir, load_rule_files
@@ -26,7 +27,7 @@ from ..diff import diff_policies
 from ..vocabulary import fact_rows
 from . import csrf, forms, pages
 from .sessions import COOKIE as SESSION_COOKIE, Sessions
-from .i18n import LANGS, WORDS
+from .i18n import LANGS, WORDS, tag
 from .versions import Versions
 
 __all__ = ["workbench_router", "mount", "create_app"]
@@ -86,6 +87,11 @@ def _said(d, lang: str) -> str:
     return d.text(lang) + (f"（{hint}）" if lang == "zh" else f" ({hint})") if hint else d.text(lang)
 
 
+def _bad_date(text: str, lang: str) -> str:
+    return (f"日期 {text[:100]!r} 不是真实的日期；请写成 年-月-日，如 2024-03-01" if lang == "zh"
+            else f"date {text[:100]!r} is not a real date; write YYYY-MM-DD, such as 2024-03-01")
+
+
 def _text(form: FormData, name: str) -> str:
     v = form.get(name)
     return v if isinstance(v, str) else ""
@@ -121,13 +127,15 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
         lang = ctx.pop("lang", None) or lang_of(request)
         token, new = csrf.token_of(request.cookies)
         other = "en" if lang == "zh" else "zh"
-        params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+        keep = ctx.pop("switch_params", None)  # a posted page: what its link to the other language keeps
+        params = [(k, v) for k, v in (keep.items() if keep is not None else request.query_params.multi_items())
+                  if k != "lang"]
         if other == "en":
             params.append(("lang", "en"))
         switch = request.url.path + ("?" + urlencode(params) if params else "")
         q = "?lang=en" if lang == "en" else ""
         html = env.get_template(template).render(
-            w=WORDS[lang], lang=lang, q=q, amp=("&lang=en" if lang == "en" else ""), switch=switch,
+            w=WORDS[lang], tag=functools.partial(tag, lang), lang=lang, q=q, amp=("&lang=en" if lang == "en" else ""), switch=switch,
             csrf_field=csrf.FIELD, csrf_token=token, path=request.url.path, keys_on=sessions is not None, **ctx)
         resp = HTMLResponse(html, status_code=status, headers={
             "Content-Security-Policy": "default-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -184,8 +192,10 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
     @page
     async def home(request: Request):
         lang = lang_of(request)
-        day = as_of_of(request.query_params.get("as_of", "")) or _dt.date.today()
-        return render(request, "home.html", tree=pages.tree(policies, day, lang), as_of=day.isoformat())
+        asked = request.query_params.get("as_of", "")
+        day = as_of_of(asked) or _dt.date.today()
+        return render(request, "home.html", tree=pages.tree(policies, day, lang), as_of=day.isoformat(),
+                      errors=[] if as_of_of(asked) else [_bad_date(asked, lang)])
 
     @router.get("/documents/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
     @page
@@ -198,7 +208,8 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
     # --- keys: a session opened with a key -------------------------------------------------------
 
     def safe_next(target: str) -> str:
-        return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+        return (target if target.startswith("/") and not target.startswith("//") and "\\" not in target
+                and target.isprintable() else "/")
 
     @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
     @page(role=None)
@@ -241,38 +252,59 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
                "as_of": as_of, "fields": None, "errors": [], "outcomes": None, "previous": "", "changes": None}
         if subject in subjects and jurisdiction in ps.jurisdictions and as_of_of(as_of) is not None:
             ctx["fields"] = forms.fields_for(fact_rows(ps, subject, jurisdiction), lang, WORDS[lang])
-        elif subject or jurisdiction or as_of:
-            if subject and subject not in subjects:
-                ctx["errors"].append(f"subject: {subject[:100]!r} is not one of {', '.join(subjects)}")
-            if jurisdiction and jurisdiction not in ps.jurisdictions:
-                ctx["errors"].append(f"jurisdiction: {jurisdiction[:100]!r} is not a jurisdiction of the packs")
-            if as_of and as_of_of(as_of) is None:
-                ctx["errors"].append(f"as_of: {as_of[:100]!r} is not a date YYYY-MM-DD")
+        elif subject or jurisdiction:
+            zh = lang == "zh"
+            if subject not in subjects:
+                listed = "、".join(f"{tag(lang, x)}（{x}）" for x in subjects) if zh else ", ".join(subjects)
+                ctx["errors"].append((f"主体：请从 {listed} 中选择一个" if zh else f"subject: choose one of {listed}")
+                                     if not subject else
+                                     (f"主体：没有 {subject[:100]!r}；请从 {listed} 中选择" if zh
+                                      else f"subject: {subject[:100]!r} is not one of {listed}"))
+            if jurisdiction not in ps.jurisdictions:
+                ctx["errors"].append(("层级：请选择一个层级" if zh else "layer: choose a layer") if not jurisdiction else
+                                     (f"层级：政策包中没有 {jurisdiction[:100]!r}" if zh
+                                      else f"layer: {jurisdiction[:100]!r} is not a layer of the packs"))
+        if as_of and as_of_of(as_of) is None:
+            ctx["errors"].append(_bad_date(as_of, lang))
         return ctx
 
     @router.get("/try", response_class=HTMLResponse, include_in_schema=False)
     @page
     async def try_form(request: Request):
+        """The form; facts named in the query fill it (nothing is decided until it is posted)."""
         qp = request.query_params
         lang = lang_of(request)
         ctx = try_context(lang, qp.get("subject", ""), qp.get("jurisdiction", ""),
                           qp.get("as_of", "") or _dt.date.today().isoformat())
+        if ctx["fields"] is not None:
+            forms.read_facts(ctx["fields"], {k: v for k, v in qp.items()}, lang)
         return render(request, "try.html", **ctx)
+
+    def try_switch(ctx: dict, raw: dict) -> dict:
+        """What the link to the other language keeps of a posted case: where, and the facts typed when short."""
+        where = {"subject": ctx["subject"], "jurisdiction": ctx["jurisdiction"], "as_of": ctx["as_of"]}
+        typed = {k: v for k, v in raw.items() if v}
+        return {**where, **typed} if len(urlencode(typed)) <= 4000 else where
 
     @router.post("/try", response_class=HTMLResponse, include_in_schema=False)
     @page(role="decide")
     async def try_decide(request: Request):
         form = await _read_form(request)
         lang = _text(form, "lang") if _text(form, "lang") in LANGS else "zh"
-        if not csrf.valid(request.cookies, form.get(csrf.FIELD)):
-            raise _Page(403, "csrf")
+        stale = not csrf.valid(request.cookies, form.get(csrf.FIELD))
         ctx = try_context(lang, _text(form, "subject"), _text(form, "jurisdiction"), _text(form, "as_of"))
         fields = ctx["fields"]
         if fields is None:
+            if stale:
+                raise _Page(403, "csrf")
             return render(request, "try.html", 422, lang=lang, **ctx)
         raw = {f.name: _text(form, f.name) for f in fields}
         raw.update({f.name + "__null": _text(form, f.name + "__null") for f in fields if f.nullable})
         facts = forms.read_facts(fields, raw, lang)
+        ctx["switch_params"] = try_switch(ctx, raw)
+        if stale:  # nothing is decided; what was typed is shown again, with a token that holds
+            ctx["errors"].append(WORDS[lang]["csrf_kept"])
+            return render(request, "try.html", 403, lang=lang, **ctx)
         by_name = {f.name: f for f in fields}
         case = {"subject": ctx["subject"], "jurisdiction": ctx["jurisdiction"], "as_of": ctx["as_of"], "facts": facts}
         if any(f.error for f in fields):
@@ -312,7 +344,8 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
             before = None
         if isinstance(before, dict) and before.get("where") == current["where"] \
                 and isinstance(before.get("facts"), dict) and isinstance(before.get("outputs"), dict):
-            changed_facts = sorted(k for k in raw if before["facts"].get(k, "") != raw[k])
+            changed_facts = sorted(f.name for f in fields if before["facts"].get(f.name, "") != raw[f.name]
+                                   or before["facts"].get(f.name + "__null", "") != raw.get(f.name + "__null", ""))
             changed = sorted(k for k in current["outputs"] if before["outputs"].get(k) != current["outputs"][k])
             ctx["changes"] = {"facts": changed_facts, "outcomes": changed,
                               "before": {k: before["outputs"].get(k) for k in changed},
@@ -331,9 +364,8 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
     @page
     async def draft_check(request: Request):
         form = await _read_form(request)
-        lang = _text(form, "lang") if _text(form, "lang") in LANGS else "zh"
-        if not csrf.valid(request.cookies, form.get(csrf.FIELD)):
-            raise _Page(403, "csrf")
+        switched = _text(form, "switch_lang")  # the language link of a checked draft checks it again in that language
+        lang = next((x for x in (switched, _text(form, "lang")) if x in LANGS), "zh")
         chosen = _text(form, "file")
         replaced = next((p for p, n in file_names.items() if n == chosen), None)
         upload = form.get("upload")
@@ -341,12 +373,20 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
         if upload is not None and not isinstance(upload, str):
             data = await upload.read(MAX_BODY + 1)
         text_in = _text(form, "text")
+        shown = {"lang": lang, "files": list(file_names.values()), "chosen": chosen if replaced else ""}
+        problem = None
+        if not csrf.valid(request.cookies, form.get(csrf.FIELD)):  # nothing is checked; the draft is shown again
+            problem, status = WORDS[lang]["csrf_kept"], 403
+        elif data and text_in.strip() and text_in.strip() != data.decode("utf-8", errors="replace").strip():
+            problem, status = WORDS[lang]["pasted_and_uploaded"], 422
+        if problem:
+            return render(request, "draft.html", status, **shown, errors=[problem], result=None,
+                          text=text_in or data.decode("utf-8", errors="replace"))
         if not data:
             data = text_in.encode("utf-8")
         result = await run_in_threadpool(check_draft, data, replaced, lang)  # a full check: off the event loop
         text = data.decode("utf-8", errors="replace")
-        return render(request, "draft.html", lang=lang, files=list(file_names.values()), chosen=chosen if replaced else "",
-                      text=text, result=result)
+        return render(request, "draft.html", **shown, text=text, result=result, switch_form="draft")
 
     def check_draft(data: bytes, replaced: str | None, lang: str) -> dict:
         """Check the draft in place of ``replaced`` among the served rule files, in a temporary folder."""
@@ -364,6 +404,8 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
         at_line: dict[int, list] = {}
         for d in mine:
             at_line.setdefault(d["line"] or 0, []).append(d)
+            if d["line"] and d["line"] <= len(lines):  # the caret's place: the line's own text, hidden, before it
+                d["pad"] = lines[d["line"] - 1][:(d["column"] or 1) - 1]
         numbered = [{"n": i, "text": t, "diags": at_line.get(i, [])} for i, t in enumerate(lines, 1)]
         changes = logged = None
         if not draft_ps.errors:
@@ -388,8 +430,10 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
         lang = lang_of(request)
         old, new = qp.get("old", "")[:200], qp.get("new", "")[:200]
         day = as_of_of(qp.get("as_of", "")) or _dt.date.today()
-        ctx = {"old": old, "new": new or "served", "changes": None, "errors": [], "as_of": day.isoformat(),
-               "logged": None}
+        ctx = {"old": old, "new": new or "served", "changes": None, "as_of": day.isoformat(), "logged": None,
+               "errors": [] if as_of_of(qp.get("as_of", "")) else [_bad_date(qp.get("as_of", ""), lang)]}
+        if ctx["errors"]:
+            return render(request, "diff.html", 422, **ctx)
         if old:
             def compare() -> tuple[list[dict], dict | None]:
                 po, _ = versions.get(old)
@@ -402,6 +446,15 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
                 ctx["errors"] = [_said(d, lang) for d in e.diagnostics]
         return render(request, "diff.html", 422 if ctx["errors"] else 200, **ctx)
 
+    # --- last: a page for a mistyped address ---------------------------------------------------------
+
+    @router.get("/{rest:path}", response_class=HTMLResponse, include_in_schema=False)
+    async def not_found(request: Request, rest: str):
+        """A browser's mistyped address gets a page in its language; the API's and a program's their own answer."""
+        if rest == "v1" or rest.startswith("v1/") or "text/html" not in request.headers.get("accept", ""):
+            raise StarletteHTTPException(404)
+        return render(request, "error.html", 404, message_key="not_found", detail="/" + rest[:200])
+
     return router
 
 
@@ -413,7 +466,6 @@ def mount(app: FastAPI, policies: Policies, **kwargs: Any) -> None:
 def create_app(policies: Policies | None = None, **kwargs: Any) -> FastAPI:
     """An application serving only the workbench (for tests, and for looking at the pages alone)."""
     from fastapi.exceptions import RequestValidationError
-    from starlette.exceptions import HTTPException as StarletteHTTPException
 
     app = FastAPI(title="policyengine workbench", docs_url=None, redoc_url=None, openapi_url=None)
     mount(app, policies if policies is not None else Policies.load(), **kwargs)

@@ -1,4 +1,4 @@
-"""CSRF protection by double submit: a random token in a ``SameSite=Strict``, ``HttpOnly``
+"""CSRF protection by double submit: a random token in a ``SameSite=Lax``, ``HttpOnly``
 cookie and the same token in a hidden field of every form that posts.  A post whose field
 does not match its cookie is refused before anything is read from it."""
 from __future__ import annotations
@@ -21,7 +21,10 @@ def token_of(cookies: dict) -> tuple[str, bool]:
 
 
 def set_cookie(response, token: str) -> None:
-    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/")
+    # Lax, not Strict: a Strict cookie is not sent when the workbench is opened from a link on another site,
+    # so the page got a new token, and the form left open in another tab failed with everything typed in it.
+    # The double submit does not rest on SameSite (another site can neither read the token nor set it).
+    response.set_cookie(COOKIE, token, httponly=True, samesite="lax", path="/")
 
 
 def valid(cookies: dict, submitted: object) -> bool:

@@ -16,8 +16,8 @@ from typing import Any
 
 from ..explain import to_json_value
 
-_INT = re.compile(r"^[+-]?\d{1,30}$")
-_DEC = re.compile(r"^[+-]?\d{1,30}(\.\d{1,30})?$")
+_INT = re.compile(r"^[+-]?[0-9]{1,30}$")  # ASCII digits only, as the engine reads a case ('３' is its to explain)
+_DEC = re.compile(r"^[+-]?([0-9]{1,30}(\.[0-9]{0,30})?|\.[0-9]{1,30})$")
 _FIELD_OF = re.compile(r"^facts\.([A-Za-z_][A-Za-z0-9_]*)")
 MAX_FIELD_CHARS = 100_000
 
@@ -29,7 +29,8 @@ class Field:
     widget: str  # bool / enum / int / decimal / date / json / text
     nullable: bool
     options: list[tuple[str, str]] = field(default_factory=list)  # (value, label) for bool and enum
-    type_text: str = ""
+    type_text: str = ""  # the type as the engine names it (which widget)
+    type_shown: str = ""  # the same in the page's language
     example: str = ""
     value: str = ""  # what the form shows
     error: str = ""
@@ -58,7 +59,7 @@ def fields_for(rows: list[dict], lang: str, words: dict) -> list[Field]:
     for r in rows:
         w = _widget(r["type"])
         f = Field(r["name"], r["label"].get(lang) or r["label"].get("zh") or r["name"], w, bool(r["nullable"]),
-                  type_text=r["type"])
+                  type_text=r["type"], type_shown=r["type_zh"] if lang == "zh" else r["type"])
         if w == "bool":
             f.options = [("true", words["yes"]), ("false", words["no"])]
         elif w == "enum":
@@ -102,13 +103,44 @@ def read_facts(fields: list[Field], form: dict[str, str], lang: str = "zh") -> d
         elif f.widget == "json":
             try:
                 facts[f.name] = json.loads(text, parse_float=Decimal)
-            except (ValueError, RecursionError) as e:
-                why = getattr(e, "msg", None)
-                f.error = (f"不是有效的 JSON：{why or '嵌套太深'}" if lang == "zh"
-                           else f"not valid JSON: {why or 'too deeply nested'}")
+            except json.JSONDecodeError as e:
+                f.error = json_problem(text, e, lang)
+            except (ValueError, RecursionError):
+                f.error = "不是有效的 JSON：嵌套太深" if lang == "zh" else "not valid JSON: too deeply nested"
         else:
             facts[f.name] = text
     return facts
+
+
+# what the json module says, in the officer's words (its messages are English and name no fix)
+_JSON_SAYS = {
+    "Expecting property name enclosed in double quotes": "这里应当是用半角双引号 \" 括起来的字段名",
+    "Expecting value": "这里应当是一个值（数字、\"文字\"、true、false、null、[…] 或 {…}）",
+    "Expecting ',' delimiter": "这里缺少半角逗号 ,",
+    "Expecting ':' delimiter": "这里缺少半角冒号 :",
+    "Extra data": "JSON 已经结束，后面还有多余的内容",
+    "Unterminated string starting at": "这个引号没有闭合",
+    "Invalid control character at": "引号里有换行或控制字符",
+    "Invalid \\escape": "反斜杠 \\ 后面的转义无效",
+}
+_FULL_WIDTH = "“”‘’，：［］｛｝"
+
+
+def json_problem(text: str, e: json.JSONDecodeError, lang: str) -> str:
+    """A JSON field that does not parse: where (line and column), what is wrong, and the likely fix."""
+    zh = lang == "zh"
+    word = re.match(r"[^\W\d]\w*", text[e.pos:])
+    if any(c in text for c in _FULL_WIDTH):
+        hint = ("把全角符号 “ ” ， ： 改成半角的 \" , :" if zh else "full-width punctuation “ ” ， ： must be ASCII \" , :")
+    elif text[:e.pos].rstrip().endswith(",") and e.msg.startswith("Expecting"):
+        hint = "最后一项后面不要加逗号" if zh else "no comma after the last item"
+    elif word and e.msg == "Expecting value":
+        hint = (f"文字要加半角双引号：\"{word.group()}\"" if zh else f"text is quoted: \"{word.group()}\"")
+    else:
+        hint = ""
+    if not zh:
+        return f"not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}" + (f" ({hint})" if hint else "")
+    return f"不是有效的 JSON：第 {e.lineno} 行第 {e.colno} 列，{_JSON_SAYS.get(e.msg, e.msg)}" + (f"（{hint}）" if hint else "")
 
 
 def field_of(message: str) -> str | None:

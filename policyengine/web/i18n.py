@@ -30,7 +30,9 @@ WORDS = {
         "login": "登录", "key": "密钥", "login_failed": "密钥无效。", "login_needed": "请先用密钥登录。",
         "forbidden": "此密钥没有所需的权限", "logout": "退出", "no_keys": "本服务未设置密钥，无需登录。",
         "logged": "会改变的已记录判定", "logged_checked": "已核对的已记录判定", "logged_none": "没有已记录的判定会改变",
-        "decision_id": "判定编号", "refused": "不予判定",
+        "decision_id": "判定编号", "refused": "不予判定", "show": "显示",
+        "csrf_kept": "表单已过期（也许在别处重新打开过工作台），没有处理；填写的内容保留在下面，请核对后再提交一次。",
+        "pasted_and_uploaded": "同时粘贴了文字又上传了文件，没有检查：请只用其中一种。粘贴的文字保留在下面；要检查上传的文件，请先清空文本框。",
     },
     "en": {
         "title": "Policy workbench", "home": "Layers and documents", "try": "Try a case", "draft": "Check a draft",
@@ -61,6 +63,31 @@ WORDS = {
         "login_needed": "Log in with a key first.", "forbidden": "This key lacks the role needed", "logout": "Log out",
         "no_keys": "This service has no keys; no login is needed.",
         "logged": "Logged decisions that would change", "logged_checked": "logged decisions checked",
-        "logged_none": "No logged decision would change", "decision_id": "Decision", "refused": "refused",
+        "logged_none": "No logged decision would change", "decision_id": "Decision", "refused": "refused", "show": "Show",
+        "csrf_kept": "The form had expired (the workbench may have been opened again elsewhere), so nothing was done; "
+                     "what you typed is below: check it and submit again.",
+        "pasted_and_uploaded": "Both a pasted text and an uploaded file were sent, so nothing was checked: use one. The pasted "
+                               "text is below; to check the uploaded file, empty the text box first.",
     },
 }
+
+# The engine's own names of things (rule kinds, severities, rule statuses, kinds of change), as the pages
+# show them: the Chinese page says them in Chinese, the English page as the engine names them.
+TAGS = {
+    "zh": {
+        "commissioner": "科技特派员", "enterprise": "企业", "workstation": "工作站", "jurisdiction": "层级",
+        "eligibility": "条件", "obligation": "义务", "scoring": "评分", "entitlement": "待遇", "sanction": "处理",
+        "target": "目标", "parameter": "参数", "definition": "定义", "rule": "规则", "document": "文件",
+        "enum": "枚举", "fact": "事实", "output": "结论", "check": "检查警告", "in-force": "现行规定",
+        "error": "错误", "warning": "警告", "info": "信息",
+        "holds": "满足", "fails": "不满足", "unknown": "无法判断", "value": "取值", "pending": "待定", "replaced": "替代了",
+        "not_applicable": "不适用", "not_checkable": "无法依事实核查",
+        "added": "新增", "removed": "删除", "changed": "修改", "superseded": "被取代",
+    },
+    "en": {},
+}
+
+
+def tag(lang: str, name: str) -> str:
+    """One of the engine's names (``eligibility``, ``warning``, ``added`` …) in the page's language."""
+    return TAGS.get(lang, {}).get(name, name)

@@ -1,0 +1,174 @@
+"""The workbench as a policy officer meets it (a review drove it so): digits and JSON read as the engine
+reads a case, the Chinese page in Chinese, nothing typed lost (an expired form, a pasted draft beside an
+upload, the language link), the caret and links of a draft where they belong, a date that is not one said."""
+from __future__ import annotations
+
+import html
+import re
+import urllib.parse
+
+import pytest
+
+from _webserver import Server, policies, server  # noqa: F401 (the fixtures)
+from test_web import CASE, _post, _token
+
+JURISDICTION_CASE = {"subject": "jurisdiction", "jurisdiction": "cn/nm/baotou", "as_of": "2024-03-01"}
+
+
+def _error_of(body: str, name: str) -> str:
+    m = re.search(rf'data-error-for="{name}"[^>]*>([^<]*)<', body)
+    return html.unescape(m.group(1)) if m else ""
+
+
+@pytest.mark.parametrize("digits", ["３", "٣", "𝟑", "１２"])
+def test_digits_the_engine_refuses_are_refused_on_the_form_too(server, policies, digits):
+    """'３' was read as 3 by the form (and the decision logged), where evaluate refuses it."""
+    with pytest.raises(Exception):
+        policies.evaluate({**CASE, "facts": {"achievements_adopted": digits}})
+    status, _, body = _post(server, "/try", {**CASE, "achievements_adopted": digits}, _token(server))
+    assert status == 422 and "这里应当是整数" in _error_of(body, "achievements_adopted")
+
+
+@pytest.mark.parametrize("typed, value", [(".5", "0.5"), ("2.", "2"), ("1.25", "1.25")])
+def test_a_decimal_is_read_as_a_case_file_reads_it(server, policies, typed, value):
+    fact = "advanced_copper_conductor_10k_t"
+    status, _, body = _post(server, "/try", {**JURISDICTION_CASE, fact: typed}, _token(server))
+    assert status == 200 and not _error_of(body, fact), body[-2000:]
+    assert f'name="{fact}" value="{typed}"' in body
+
+
+@pytest.mark.parametrize("typed, says", [
+    ('[{“grade”: “excellent”, “year”: 2023}]', ["第 1 行第 3 列", "全角符号"]),
+    ('[{"grade": excellent, "year": 2023}]', ["第 1 行第 12 列", '文字要加半角双引号："excellent"']),
+    ('[{"grade": "excellent", "year": 2023},]', ["最后一项后面不要加逗号"]),
+    ('[{"grade": "excellent" "year": 2023}]', ["缺少半角逗号"]),
+])
+def test_json_that_does_not_parse_is_said_in_chinese_with_where_and_the_fix(server, typed, says):
+    status, _, body = _post(server, "/try", {**CASE, "evaluation_history": typed}, _token(server))
+    said = _error_of(body, "evaluation_history")
+    assert status == 422 and said.startswith("不是有效的 JSON") and all(s in said for s in says), said
+    assert "Expecting" not in said
+
+
+def test_a_record_where_a_list_is_wanted_is_explained_for_json_too(server):
+    status, _, body = _post(server, "/try", {**CASE, "evaluation_history": '{"grade": "excellent", "year": 2023}'},
+                            _token(server))
+    said = _error_of(body, "evaluation_history")
+    assert status == 422 and "JSON 中写成 [ … ]" in said and "dict" not in said, said
+    assert "{'grade': 'excellent', 'year': 2023}" in said  # the value, not its Python type
+
+
+def test_the_chinese_page_says_the_engines_names_in_chinese(server):
+    token = _token(server)
+    status, _, body = _post(server, "/try", {**CASE, "good_conduct": "true", "education": "bachelor"}, token)
+    assert status == 200
+    assert '<option value="commissioner" selected>科技特派员 (commissioner)</option>' in body
+    types = re.findall(r'<small class="muted type">([^<]*)</small>', body)
+    assert types and not any(re.search(r"\b(bool|enum|int|list|record|date)\b", t) for t in types), types
+    tags = re.findall(r'<span class="tag" data-status="([^"]+)">([^<]*)</span>', body)
+    assert tags and all(shown != status for status, shown in tags), tags
+    status, _, body = _post(server, "/try", {**CASE, "subject": "commissoner"}, token)
+    assert status == 422 and "主体：没有 &#39;commissoner&#39;" in body and "is not one of" not in body
+    status, _, body = server.get("/try?subject=&jurisdiction=cn/nm/baotou")
+    assert "主体：请从" in body  # a layer chosen, the subject not: said, not a blank page
+    _, _, doc = server.get("/documents/bt.commissioner-plan")
+    assert re.search(r'data-kind="eligibility">条件<', doc) and ">eligibility<" not in doc
+
+
+def test_an_expired_form_keeps_what_was_typed_and_decides_nothing(policies):
+    from policyengine.web import create_app
+
+    decided = []
+    with Server(create_app(policies, on_decision=lambda case, d: decided.append(case))) as s:
+        token = _token(s)
+        status, _, body = _post(s, "/try", {**CASE, "achievements_adopted": "4", "education": "master"}, token, "y" * 43)
+        assert status == 403 and not decided and "填写的内容保留在下面" in body
+        assert 'name="achievements_adopted" value="4"' in body and '<option value="master" selected>' in body
+        status, _, body = _post(s, "/draft", {"text": "id: mine\n"}, token, "y" * 43)
+        assert status == 403 and "id: mine" in body and 'id="draft-result"' not in body
+        assert _post(s, "/try", {**CASE, "achievements_adopted": "4"}, token)[0] == 200 and len(decided) == 1
+
+
+def _multipart(fields: dict[str, str], upload: bytes) -> tuple[bytes, str]:
+    b = "----pe-test-boundary"
+    parts = [f'--{b}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in fields.items()]
+    parts.append(f'--{b}\r\nContent-Disposition: form-data; name="upload"; filename="x.yaml"\r\n'
+                 'Content-Type: application/x-yaml\r\n\r\n'.encode() + upload + b"\r\n")
+    return b"".join(parts) + f"--{b}--\r\n".encode(), f"multipart/form-data; boundary={b}"
+
+
+def test_a_draft_pasted_beside_a_different_upload_is_not_checked_and_not_lost(server):
+    token = _token(server)
+    body, kind = _multipart({"csrf_token": token, "file": "", "text": "pasted: 40\n"}, b"uploaded: 30\n")
+    status, _, page = server.request("POST", "/draft", body, {"Content-Type": kind, "Cookie": f"pe_csrf={token}"})
+    assert status == 422 and "同时粘贴了文字又上传了文件" in page and "pasted: 40" in page
+    assert 'id="draft-result"' not in page
+    body, kind = _multipart({"csrf_token": token, "file": "", "text": ""}, b"uploaded: 30\n")  # the upload alone
+    status, _, page = server.request("POST", "/draft", body, {"Content-Type": kind, "Cookie": f"pe_csrf={token}"})
+    assert 'id="draft-result"' in page and "uploaded: 30" in page
+
+
+def test_a_drafts_caret_stands_under_its_column_and_other_files_are_not_linked_into_it(server, policies):
+    from pathlib import Path
+
+    source = Path(next(d.path for d in policies.policy_set.documents.values() if d.path.endswith("commissioner_measures.yaml")))
+    text = source.read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if re.match(r"\s+zh: \S*[\u4e00-\u9fff]", x))
+    broken = text.replace(line, line.replace("zh:", "zhh:", 1), 1)
+    status, _, page = _post(server, "/draft", {"file": "inner_mongolia/commissioner_measures.yaml", "text": broken},
+                            _token(server))
+    pads = re.findall(r'<code><span class="pad">([^<]*)</span>\^</code>', page)
+    assert pads and any(p.endswith(line[:line.index("zh:")]) or p == line[:line.index("zh:")] for p in pads), pads
+    for m in re.finditer(r'<li class="\w+" data-diagnostic="[^"]+" data-line="(\d+)"[^>]*>(.*?)</li>', page, re.S):
+        if "draft: " not in m.group(2):
+            assert "href=" not in m.group(2)  # a line of another file is not a line of the draft
+
+
+def test_what_if_names_facts_only(server):
+    token = _token(server)
+    first = {**CASE, "dispatch_end": "2024-12-31"}
+    status, _, body = _post(server, "/try", first, token)
+    previous = re.search(r'name="previous" value="([^"]*)"', body).group(1)
+    status, _, body = _post(server, "/try", {**CASE, "dispatch_end__null": "on", "previous": html.unescape(previous)}, token)
+    named = re.search(r"<strong>改动的事实:</strong>(.*?)</p>", body, re.S).group(1)
+    assert "<code>dispatch_end</code>" in named and "__null" not in named
+
+
+def test_the_language_link_of_a_decided_case_keeps_the_case(server):
+    status, _, body = _post(server, "/try", {**CASE, "achievements_adopted": "4"}, _token(server))
+    link = re.search(r'id="lang-switch" href="([^"]+)"', body).group(1)
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(html.unescape(link)).query))
+    assert query == {**CASE, "achievements_adopted": "4", "lang": "en"}
+    _, _, page = server.get(html.unescape(link))
+    assert 'name="achievements_adopted" value="4"' in page and 'data-outcome="' not in page  # filled, not decided
+
+
+def test_a_date_that_is_not_one_is_said(server):
+    for path in ("/?as_of=2024-02-30", "/diff?old=served&as_of=2024-13-01"):
+        _, _, body = server.get(path)
+        assert "不是真实的日期" in body, path
+    _, _, body = server.get("/diff?old=served&as_of=2024-13-01&lang=en")
+    assert "is not a real date" in body
+
+
+def test_login_sends_nowhere_a_control_character_points(policies):
+    import urllib.error
+    import urllib.request
+
+    from policyengine.web import create_app
+
+    with Server(create_app(policies, keys=lambda k: ("read",) if k == "k1" else None)) as s:
+        _, headers, body = s.get("/login?next=" + urllib.parse.quote("/\t/evil.example/"))
+        assert 'name="next" value="/"' in body
+
+
+def test_a_file_not_in_utf8_names_its_byte_counted_from_one(tmp_path):
+    from policyengine import Policies
+    from policyengine.diagnostics import PolicyError
+
+    f = tmp_path / "gbk.yaml"
+    f.write_bytes("id: 甲\n".encode("gbk"))
+    with pytest.raises(PolicyError) as e:
+        Policies.load(f)
+    said = e.value.diagnostics[0].text("zh")
+    assert "第 5 个字节 0xbc" in said, said
