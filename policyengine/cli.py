@@ -18,6 +18,7 @@ import sys
 
 from .diagnostics import CODES, PolicyError, Severity, Text, _display_width, printable, render_all, resolve_lang, sort_key
 from .explain import dumps
+from .records import is_iso_date
 
 __all__ = ["main"]
 
@@ -131,6 +132,8 @@ def cmd_evaluate(a) -> int:
     as_of = None
     if a.as_of:
         try:
+            if not is_iso_date(a.as_of):  # (fromisoformat also takes 20240301 and 2024-W09-5, which a case may not)
+                raise ValueError(a.as_of)
             as_of = _dt.date.fromisoformat(a.as_of)
         except ValueError:
             _say(a, "error", Text(f"--as-of {a.as_of!r} 不是 年-月-日（YYYY-MM-DD）格式的日期，例如 2024-03-01",

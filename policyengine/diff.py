@@ -49,7 +49,7 @@ from .diagnostics import Diagnostic, PolicyError, Severity, Text, md_cell, print
 from .explain import dumps, show_value, to_json_value
 from .load import find_files, load_file
 from .merge import Layers, merge
-from .records import is_text, text_of
+from .records import is_iso_date, is_text, text_of
 from .policy import Band, Expr, PolicySet, Tier
 from .types import T
 
@@ -866,6 +866,8 @@ def run_diff(old: str, new: str, *, cases: str | None = None, fmt: str = "text",
     the context of the rest of the set (:func:`_in_context`)."""
     err = err if err is not None else sys.stderr
     try:
+        if isinstance(as_of, str) and not is_iso_date(as_of):  # (fromisoformat also takes 20240301, 2024-W09-5)
+            raise ValueError(as_of)
         day = _dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of or _dt.date.today()
     except ValueError:
         shown = printable(repr(as_of))

@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import json
 import random
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -198,21 +199,29 @@ def test_malformed_rows_name_the_field_and_do_not_stop_the_others(policies, tmp_
     src = tmp_path / "in.jsonl"
     write_input(src, [row_of(c, i) for i, c in enumerate(cases)])
     n = len(cases)
-    (tmp_path / "in.jsonl").write_text(src.read_text() + 'not json\n[1, 2]\n\ufeff{"id": 1}\n{"id": NaN}\n',
-                                       encoding="utf-8")
+    (tmp_path / "in.jsonl").write_text(src.read_text() + 'not json\n[1, 2]\n\ufeff{"id": 1}\n{"id": NaN}\n'
+                                       '{"id": 1, "id": 2}\n{"id": 1, "note": "\\ud800"}\n', encoding="utf-8")
     for engine in ENGINES:
         dst = tmp_path / f"out-{engine}.jsonl"
-        res = run_batch(policies, src, dst, engine=engine)
+        res = run_batch(policies, src, dst, engine=engine, lang="en")
         got = read_output(dst)
-        assert res.rows == n + 4 and res.errors == len(BAD_ROWS) + 4
+        assert res.rows == n + 6 and res.errors == len(BAD_ROWS) + 6
         assert got[0]["error"] is None and got[n - 1]["error"] is None
         for out, (_, field) in zip(got[1:], BAD_ROWS):
             assert field in out["error"], out["error"]
         assert [r["error"] for r in got[n:]] == [
             f"line {n + 1}: not JSON (Expecting value: line 1 column 1 (char 0))",
             f"line {n + 2}: a row is a JSON object, not list",
-            f"line {n + 3}: not JSON (Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0))",
-            f"line {n + 4}: not JSON (NaN is not a number)"]
+            f"line {n + 3}: not JSON (Expecting value: line 1 column 1 (char 0))",  # (a BOM is read on line 1 only)
+            f"line {n + 4}: not JSON (NaN is not a number)",
+            f"line {n + 5}: the key 'id' is given twice",  # (as a case file refuses it)
+            f"line {n + 6}: a text holds a lone \\ud800-\\udfff escape, which is no character"]  # (it stopped the writer)
+    res = run_batch(policies, src, tmp_path / "out-zh.jsonl")  # the error column in the language asked (default zh)
+    got = read_output(tmp_path / "out-zh.jsonl")
+    assert got[n]["error"] == f"第 {n + 1} 行：不是 JSON（第 1 列：Expecting value）"
+    assert got[n + 4]["error"] == f"第 {n + 5} 行：键 'id' 写了两次"
+    said = [got[i]["error"] for i in range(1, len(BAD_ROWS) + 1)]
+    assert all(re.search("[\u4e00-\u9fff]", e) and field in e for e, (_, field) in zip(said, BAD_ROWS)), said
 
 
 def test_flags_supply_the_case_columns_and_explain_adds_the_explanation(policies, tmp_path):

@@ -25,11 +25,13 @@ imports pyarrow and duckdb only when a Parquet file or the DuckDB engine needs t
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..diagnostics import Diagnostic, PolicyError, Span, Text
+from ..records import is_iso_date
 from .io import ROW_ERROR, Writer, format_of, json_text, read_chunks
 from .rows import RowReader, error_text
 
@@ -74,17 +76,61 @@ def _usage(message: Text, where: str = "batch", hint: Text | None = None) -> Pol
     return PolicyError(Diagnostic("PE091", message, Span(where, 1, 1), hint=hint))
 
 
-def run_batch(policies, input: str | Path, output: str | Path, *, subject: str | None = None,
-              jurisdiction: str | None = None, as_of: _dt.date | str | None = None, engine: str = "duckdb",
-              explain: bool = False, lang: str = "zh", chunk_rows: int = DEFAULT_CHUNK_ROWS,
-              memory_limit: str | None = None, threads: int | None = None, master: str | None = None) -> BatchResult:
+def run_batch(policies, input: str | Path, output: str | Path, **options: Any) -> BatchResult:
     """Decide every row of ``input`` and write ``output``.  Raises :class:`PolicyError` for a problem
     with the files or the options; a malformed row only fills that row's ``error``.
 
-    With the DuckDB engine, ``memory_limit`` (DuckDB's setting, such as ``"2GB"``) and ``threads``
-    bound what the query may use: past the limit DuckDB spills to a temporary folder; the size of
-    the input never decides the memory.  With the Spark engine, ``master`` is the cluster's (else
-    ``$SPARK_MASTER``, else spark-submit's, else ``local[*]``)."""
+    Options (keywords): ``subject``, ``jurisdiction``, ``as_of`` (for rows without those columns),
+    ``engine`` (``duckdb``, ``python`` or ``spark``), ``explain``, ``lang``, ``chunk_rows``; with the
+    DuckDB engine, ``memory_limit`` (DuckDB's setting, such as ``"2GB"``) and ``threads`` bound what
+    the query may use: past the limit DuckDB spills to a temporary folder; the size of the input never
+    decides the memory.  With the Spark engine, ``master`` is the cluster's (else ``$SPARK_MASTER``,
+    else spark-submit's, else ``local[*]``).
+
+    The output is written beside ``output`` under a hidden name and renamed to it only when every row
+    is written: a run that fails or is stopped leaves ``output`` as it was (never a shorter file that
+    reads as complete), and ``output`` may not be the input."""
+    final = Path(output)
+    format_of(final, "output")
+    partial = _writable(Path(input), final)
+    try:
+        result = _run_batch(policies, input, partial, **options)
+        os.replace(partial, final)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return result
+
+
+def _writable(src: Path, out: Path) -> Path:
+    """The hidden file beside ``out`` that the rows are written to, created; a PE091 when ``out`` cannot be written
+    or is the input."""
+    def refuse(zh: str, en: str, hint: Text) -> PolicyError:
+        return _usage(Text(f"--out {str(out)!r}：{zh}", f"--out {str(out)!r}: {en}"), str(out), hint=hint)
+
+    if out.is_dir():
+        raise refuse("这是一个文件夹", "is a folder", Text("请写出输出文件的名字，如 结果.parquet", "name the output file, such as out.parquet"))
+    if not out.parent.is_dir():
+        raise refuse("所在的文件夹不存在", "its folder does not exist", Text("请先建好文件夹，或换一个路径", "create the folder first, or choose another path"))
+    if out.exists() and src.exists() and os.path.samefile(src, out):
+        raise refuse("就是输入文件：写出结果会毁掉输入", "is the input file: writing would destroy it",
+                     Text("请给输出换一个文件名", "give the output another name"))
+    partial = out.with_name(f".{out.stem}.partial-{os.getpid()}{out.suffix}")
+    try:
+        partial.open("xb").close()
+    except FileExistsError:
+        partial.unlink()
+        partial.open("xb").close()
+    except OSError as e:
+        raise refuse(f"无法在这里写文件（{e.strerror}）", f"cannot write a file there ({e.strerror})",
+                     Text("请检查文件夹的写权限，或换一个路径", "check that the folder is writable, or choose another path"))
+    return partial
+
+
+def _run_batch(policies, input: str | Path, output: Path, *, subject: str | None = None,
+               jurisdiction: str | None = None, as_of: _dt.date | str | None = None, engine: str = "duckdb",
+               explain: bool = False, lang: str = "zh", chunk_rows: int = DEFAULT_CHUNK_ROWS,
+               memory_limit: str | None = None, threads: int | None = None, master: str | None = None) -> BatchResult:
     engines = ENGINES + CLUSTER_ENGINES
     if engine not in engines:
         raise _usage(Text(f"不认识的计算引擎 {engine!r}", f"unknown engine {engine!r}"),
@@ -95,6 +141,8 @@ def run_batch(policies, input: str | Path, output: str | Path, *, subject: str |
     format_of(output, "output")
     if isinstance(as_of, str):
         try:
+            if not is_iso_date(as_of):  # (fromisoformat also takes 20240301 and 2024-W09-5, which a row may not)
+                raise ValueError(as_of)
             as_of = _dt.date.fromisoformat(as_of)
         except ValueError:
             raise _usage(Text(f"--as-of {as_of!r} 不是 年-月-日（YYYY-MM-DD）格式的日期", f"--as-of {as_of!r} is not a date YYYY-MM-DD"),
@@ -116,6 +164,12 @@ def run_batch(policies, input: str | Path, output: str | Path, *, subject: str |
         raise _usage(Text(f"输入的列 {clash[0]!r} 与输出的列同名", f"input column {clash[0]!r} has the name of an output column"), str(input),
                      hint=Text("请给它改名：输出里每个结果一列，另有 'error' 和 'explanation'",
                                "rename it: the output has one column per outcome, 'error' and 'explanation'"))
+    if "facts" in reader.carried:  # a row written as a case file is ({"facts": {...}}): nothing would be decided
+        raise _usage(Text("输入有一列叫 'facts'：批量文件里每个事实单独一列，而不是个案文件那样写在 facts 下",
+                          "the input has a column 'facts': a batch file gives each fact its own column, not under "
+                          "'facts' as a case file does"), str(input),
+                     hint=Text("把 facts 里的每一项拿出来各占一列（如 service_days、year）",
+                               "move each entry of 'facts' to a column of its own (service_days, year …)"))
     out_cols = reader.carried + outcomes + ["error"] + (["explanation"] if explain else [])
     out_types = {c: types[c] for c in reader.carried if c in types}
     if format_of(output, "output") == "parquet":
@@ -181,12 +235,12 @@ class PythonEngine:
             out[o] = None
         out["error"] = None
         if ROW_ERROR in r:
-            out["error"] = r[ROW_ERROR]
+            out["error"] = r[ROW_ERROR].get(self.lang)
             return out
         try:
             d = self.policies.evaluate(self.reader.case(r), explain=self.explain, lang=self.lang)
         except PolicyError as e:
-            out["error"] = error_text(e)
+            out["error"] = error_text(e, self.lang)
             return out
         got = d.outputs
         for o in self.outcomes:

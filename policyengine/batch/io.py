@@ -11,6 +11,7 @@ import csv
 import datetime as _dt
 import json
 import math
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
@@ -21,7 +22,15 @@ from ..load import DEFAULT_LIMITS
 __all__ = ["FORMATS", "format_of", "read_chunks", "jsonl_row", "json_text", "Writer", "ROW_ERROR"]
 
 FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl"}
-ROW_ERROR = "\x00row-error"  # the key under which a reader reports a row it could not read
+ROW_ERROR = "\x00row-error"  # the key under which a reader reports a row it could not read (a Text)
+
+
+def _row_error(line: int, zh: str, en: str) -> dict:
+    return {ROW_ERROR: Text(f"第 {line} 行：{zh}", f"line {line}: {en}")}
+
+
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, as the surrogateescape handler keeps it
+_SURROGATE = re.compile("[\ud800-\udfff]")  # in JSON text (\\ud800): no character; written, it would stop the writer
 
 
 def format_of(path: str | Path, role: str) -> str:
@@ -61,16 +70,38 @@ def _parquet(p: Path, n: int):
                                                    f"input: not a readable Parquet file ({type(e).__name__}: {e})"),
                                      Span(str(p), 1, 1), hint=_SUFFIX))
     cols = list(f.schema_arrow.names)
+
+    if len(set(cols)) != len(cols):
+        dup = sorted({c for c in cols if cols.count(c) > 1})
+        raise PolicyError(Diagnostic("PE091", Text(f"输入：Parquet 文件里有重复的列名：{'、'.join(dup)}",
+                                                   f"input: the Parquet file names a column twice: {', '.join(dup)}"),
+                                     Span(str(p), 1, 1), hint=Text("每个列名只能出现一次；请删去或改名", "name each column once; remove or rename one")))
     types = {name: f.schema_arrow.field(name).type for name in cols}
 
     def gen():
+        first = 1
         for batch in f.iter_batches(batch_size=n):
-            yield batch.to_pylist()
+            try:
+                yield batch.to_pylist()
+            except UnicodeDecodeError:  # a text cell that is not UTF-8: that row is the error, the others are read
+                yield [_parquet_row(batch.slice(i, 1), first + i) for i in range(batch.num_rows)]
+            first += batch.num_rows
     return cols, types, gen()
 
 
+def _parquet_row(one, row: int) -> dict:
+    try:
+        return one.to_pylist()[0]
+    except UnicodeDecodeError as e:
+        return {ROW_ERROR: Text(f"第 {row} 行：有文字不是 UTF-8 编码（{e.reason}）", f"row {row}: a text is not UTF-8 ({e.reason})")}
+
+
 def _csv(p: Path, n: int):
-    fh = p.open("r", encoding="utf-8-sig", newline="")
+    # bytes that are not UTF-8 are kept (as surrogates) and make their own row an error: a strict decoder
+    # stopped the file there, and lost the rows it had read ahead of the csv reader
+    fh = p.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="")
+    if csv.field_size_limit() < MAX_LINE_BYTES:  # a long cell is read as DuckDB reads it (131,072 characters stopped it)
+        csv.field_size_limit(MAX_LINE_BYTES)
     reader = csv.reader(fh)
     try:
         header = next(reader)
@@ -79,6 +110,10 @@ def _csv(p: Path, n: int):
     except (UnicodeDecodeError, csv.Error) as e:
         fh.close()
         raise PolicyError(Diagnostic("PE091", Text(f"输入：无法读取 CSV 的表头（{e}）", f"input: the CSV header cannot be read ({e})"),
+                                     Span(str(p), 1, 1), hint=Text("请把文件另存为 UTF-8 编码的 CSV", "save the file as CSV in UTF-8")))
+    if _NOT_UTF8.search("".join(header)):
+        fh.close()
+        raise PolicyError(Diagnostic("PE091", Text("输入：CSV 的表头不是 UTF-8 编码", "input: the CSV header is not UTF-8"),
                                      Span(str(p), 1, 1), hint=Text("请把文件另存为 UTF-8 编码的 CSV", "save the file as CSV in UTF-8")))
     if len(set(header)) != len(header):
         fh.close()
@@ -92,16 +127,24 @@ def _csv(p: Path, n: int):
             chunk: list[dict] = []
             line = 1
             while True:
+                start = line + 1
                 try:
                     cells = next(reader)
                 except StopIteration:
                     break
-                except (UnicodeDecodeError, csv.Error) as e:
-                    chunk.append({ROW_ERROR: f"line {line + 1}: {e}"})
-                    break  # the reader cannot go on past bytes it cannot decode
+                except csv.Error as e:
+                    chunk.append(_row_error(start, f"CSV 无法读取（{e}）", f"{e}"))
+                    if reader.line_num == line:
+                        break  # (no line read: nothing more can be)
+                    line = reader.line_num
+                    continue
                 line = reader.line_num
                 if len(cells) != len(header):
-                    chunk.append({ROW_ERROR: f"line {line}: {len(cells)} cells, the header has {len(header)}"})
+                    chunk.append(_row_error(start, f"有 {len(cells)} 个单元格，表头有 {len(header)} 个",
+                                            f"{len(cells)} cells, the header has {len(header)}"))
+                elif _NOT_UTF8.search("".join(cells)):
+                    chunk.append(_row_error(start, "有文字不是 UTF-8 编码（也许是从 GBK 等编码的文件里粘贴来的）",
+                                            "a text is not UTF-8 (pasted from a file in another encoding?)"))
                 else:
                     chunk.append({h: c for h, c in zip(header, cells) if c != ""})  # an empty cell: left out
                 if len(chunk) >= n:
@@ -159,20 +202,42 @@ def jsonl_row(i: int, raw: bytes | None) -> dict | None:
     """Line ``i`` of a JSON Lines file as a row (None for a blank line; a row error for one that is
     not a JSON object, or longer than :data:`MAX_LINE_BYTES` — ``raw`` None)."""
     if raw is None:
-        return {ROW_ERROR: f"line {i}: longer than {MAX_LINE_BYTES:,} bytes"}
+        return _row_error(i, f"超过 {MAX_LINE_BYTES:,} 个字节", f"longer than {MAX_LINE_BYTES:,} bytes")
+    if i == 1 and raw.startswith(b"\xef\xbb\xbf"):  # a BOM, as a CSV may have one
+        raw = raw[3:]
     if not raw.strip():
         return None
     try:
-        row = _read_json(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        return {ROW_ERROR: f"line {i}: not JSON ({e})"}
+        row = read_json(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        return _row_error(i, f"不是 UTF-8 编码（{e.reason}）", f"not UTF-8 ({e.reason})")
+    except _Twice as e:
+        return _row_error(i, f"键 {e.key!r} 写了两次", f"the key {e.key!r} is given twice")
+    except json.JSONDecodeError as e:
+        return _row_error(i, f"不是 JSON（第 {e.colno} 列：{e.msg}）", f"not JSON ({e})")
+    except ValueError as e:
+        return _row_error(i, f"不是 JSON（{e}）", f"not JSON ({e})")
     except RecursionError:
-        return {ROW_ERROR: f"line {i}: not JSON (nested too deeply)"}
+        return _row_error(i, "不是 JSON（嵌套太深）", "not JSON (nested too deeply)")
     if not isinstance(row, dict):
-        return {ROW_ERROR: f"line {i}: a row is a JSON object, not {type(row).__name__}"}
+        return _row_error(i, "一行应当是一个 JSON 对象 {…}", f"a row is a JSON object, not {type(row).__name__}")
     if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _deeper(row, MAX_DEPTH):  # (no deeper than its brackets)
-        return {ROW_ERROR: f"line {i}: nested more than {MAX_DEPTH} deep"}
+        return _row_error(i, f"嵌套超过 {MAX_DEPTH} 层", f"nested more than {MAX_DEPTH} deep")
+    if b"\\u" in raw and _has_surrogate(row):
+        return _row_error(i, "有文字含有不成对的 \\ud800–\\udfff 转义，不是字符", "a text holds a lone \\ud800-\\udfff escape, which is no character")
     return row
+
+
+def _has_surrogate(row: dict) -> bool:
+    stack: list = [row]
+    while stack:
+        x = stack.pop()
+        for k, y in (x.items() if isinstance(x, dict) else enumerate(x)):
+            if (isinstance(k, str) and _SURROGATE.search(k)) or (isinstance(y, str) and _SURROGATE.search(y)):
+                return True
+            if isinstance(y, (dict, list)):
+                stack.append(y)
+    return False
 
 
 MAX_DEPTH = DEFAULT_LIMITS.max_depth  # as in a case file: deeper, a row would be written (or validated) by recursion
@@ -193,16 +258,30 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not a number")
 
 
+class _Twice(ValueError):
+    def __init__(self, key: str):
+        super().__init__(f"the key {key!r} is given twice")
+        self.key = key
+
+
+def _pairs(pairs: list) -> dict:
+    """A JSON object whose keys are each given once (a case file refuses a key written twice: PE002)."""
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        seen: set = set()
+        raise _Twice(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return d
+
+
 # one decoder and one encoder for every row: json.loads and json.dumps build a new one on each call
 # that passes an option, a tenth of the time of reading or writing a row
-_decode = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constant).decode
+_decode = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constant, object_pairs_hook=_pairs).decode
 _write_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 json_text = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 
 
-def _read_json(text: str) -> Any:
-    if text.startswith("\ufeff"):  # what json.loads says of it
-        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+def read_json(text: str) -> Any:
+    """JSON text as a batch reads it: exact decimals, no NaN or infinity, no key given twice."""
     return _decode(text)
 
 
@@ -249,6 +328,16 @@ def json_of(v: Any) -> Any:
     return str(v)  # a time of day, a duration, a UUID … as its text: never a crash of the writer
 
 
+class _RowsEndInLF:
+    """A file for csv.writer, which writes each row in one call: its \r\n at the end written as \n."""
+
+    def __init__(self, fh):
+        self.fh = fh
+
+    def write(self, line: str) -> int:
+        return self.fh.write(line[:-2] + "\n" if line.endswith("\r\n") else line)
+
+
 class Writer:
     """Writes the output rows chunk by chunk.  ``types`` maps a column to an Arrow type for Parquet
     (a column absent from it is written as text)."""
@@ -264,8 +353,10 @@ class Writer:
             self.schema = pa.schema([(c, types.get(c, pa.string())) for c in columns])
             self.pw = pq.ParquetWriter(self.path, self.schema)
         elif self.fmt == "csv":
+            # lineterminator \r\n makes the writer quote a cell holding a lone \r (with \n it wrote it bare, and the
+            # file read back with more rows); each row's own \r\n is written as \n (_RowsEndInLF), as DuckDB ends them
             self.fh = self.path.open("w", encoding="utf-8", newline="")
-            self.cw = csv.writer(self.fh, lineterminator="\n")
+            self.cw = csv.writer(_RowsEndInLF(self.fh), lineterminator="\r\n")
             self.cw.writerow(columns)
         else:
             self.fh = self.path.open("w", encoding="utf-8", newline="\n")

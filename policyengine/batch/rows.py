@@ -18,13 +18,13 @@ and what is wrong.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..diagnostics import PolicyError
 from ..policy import PolicySet
+from .io import read_json
 
 __all__ = ["CASE_COLUMNS", "RowReader", "error_text"]
 
@@ -33,9 +33,9 @@ _INT = re.compile(r"-?[0-9]{1,60}\Z")
 _NUM = re.compile(r"-?[0-9]{1,60}(\.[0-9]{1,60})?\Z")
 
 
-def error_text(e: PolicyError) -> str:
-    """The row's error: every diagnostic, code and message (the message names the field)."""
-    return "; ".join(f"{d.code} {d.message}" for d in e.diagnostics if d.is_error) or str(e)
+def error_text(e: PolicyError, lang: str = "en") -> str:
+    """The row's error in ``lang``: every diagnostic, code and message (the message names the field)."""
+    return ("；" if lang == "zh" else "; ").join(f"{d.code} {d.text(lang)}" for d in e.diagnostics if d.is_error) or str(e)
 
 
 class RowReader:
@@ -111,11 +111,8 @@ def _typed(kind: str, v: str) -> Any:
         return v
     if kind == "list":
         try:
-            return json.loads(v, parse_float=Decimal, parse_constant=_refuse)
+            return read_json(v)  # (as a JSON Lines row is read: exact decimals, no NaN, no key twice)
         except ValueError:
             return v
     return v  # dates, enums, text: the validation reads them
 
-
-def _refuse(name: str):
-    raise ValueError(name)
