@@ -341,22 +341,35 @@ class DecisionLog:
             return conn.execute(pe_policy_versions.insert().values(digest=pv.digest, manifest=manifest, stored_at=_now())
                                 .returning(pe_policy_versions.c.no)).scalar_one()
 
+    def version_digests(self) -> list[str]:
+        """The digests of the policy versions stored, in the order they were stored."""
+        with self.reader.connect() as conn:
+            return [d if isinstance(d, str) else str(d) for d in
+                    conn.execute(select(pe_policy_versions.c.digest).order_by(pe_policy_versions.c.no)).scalars()]
+
     def load_version(self, digest: str) -> PolicyVersion:
         with self.reader.connect() as conn:
             manifest = conn.execute(select(pe_policy_versions.c.manifest)
                                     .where(pe_policy_versions.c.digest == digest)).scalar()
             if manifest is None:
                 raise LogError(Words(f"日志中没有存储政策版本 {digest}", f"policy version {digest} is not stored in the log"))
-            entries = json.loads(manifest)
+            try:
+                entries = json.loads(manifest)
+                if not (isinstance(entries, list) and all(isinstance(e, list) and len(e) == 2
+                                                          and all(isinstance(x, str) for x in e) for e in entries)):
+                    raise ValueError(manifest)
+            except (TypeError, ValueError):  # an edited manifest: the version cannot be read back
+                raise LogError(Words(f"政策版本 {digest}：存储的文件清单被改动过，无法读取",
+                                     f"policy version {digest}: its stored list of files was altered and cannot be read"))
             contents = dict(conn.execute(select(pe_policy_files.c.digest, pe_policy_files.c.content)
                                          .where(pe_policy_files.c.digest.in_([d for _, d in entries]))).all())
         files = []
         for path, d in entries:
-            data = contents.get(d)
-            if data is None or file_digest(bytes(data)) != d:
+            data = None if contents.get(d) is None else _blob(contents[d])  # (an edit may leave text there)
+            if data is None or file_digest(data) != d:
                 raise LogError(Words(f"政策版本 {digest}：存储的文件 {path} 缺失或被改动过",
                                      f"policy version {digest}: the stored file {path} is missing or altered"))
-            files.append((path, bytes(data)))
+            files.append((path, data))
         pv = PolicyVersion.of(files)
         if pv.digest != digest:
             raise LogError(Words(f"政策版本 {digest}：存储的文件得出另一个摘要 {pv.digest}",
@@ -430,7 +443,7 @@ class DecisionLog:
         got = self._zdicts.get(no)
         if got is None:
             got = conn.execute(select(pe_dictionaries.c.content).where(pe_dictionaries.c.no == no)).scalar()
-            got = self._zdicts[no] = bytes(got) if got is not None else b""
+            got = self._zdicts[no] = _blob(got) if got is not None else b""  # (an edit may leave text there)
         return got
 
     def get(self, decision_id: str) -> bytes | None:
@@ -645,4 +658,9 @@ def verify_chain(log: DecisionLog) -> ChainReport:
         return broken(f"链头（第 {seq_now} 个）之后还存有决定，直到第 {last} 个：它们不是服务写入的，或者链头被改动过",
                       f"decision(s) stored past the head (#{seq_now}), up to #{last}: added outside the service, "
                       "or the head was altered")
+    for digest in log.version_digests():  # the rule files each decision names by digest: replay reads them back
+        try:
+            log.load_version(digest)
+        except LogError as e:
+            return broken(f"存储的政策版本被改动过：{e.text.zh}", f"a stored policy version was altered: {e.text.en}")
     return ChainReport(True, count, prev.hex())

@@ -28,9 +28,15 @@ def _compact(obj) -> bytes:
 
 def _evaluate(pol: Policies, r: Row, explain: bool | None = None):
     from ..cases import case_from_text
+    from ..diagnostics import Diagnostic
 
     path = "<request>.json"
-    case = case_from_text(r.request.decode("utf-8"), pol.policy_set, path, pol.limits)
+    try:
+        text = r.request.decode("utf-8")
+    except UnicodeDecodeError:  # an edited log (its stored request, or the dictionary it was compressed with)
+        raise PolicyError(Diagnostic("PE006", Text("日志中存储的请求无法读取（被改动过？）",
+                                                   "the request stored in the log cannot be read (altered?)"), None))
+    case = case_from_text(text, pol.policy_set, path, pol.limits)
     return pol.evaluate(case, explain=r.explain if explain is None else explain, lang=r.lang)
 
 
@@ -43,19 +49,23 @@ def reproduce(pol: Policies, r: Row) -> bytes:
     return _compact(out)
 
 
-def _first_difference(a: bytes, b: bytes) -> str:
+def _first_difference(a: bytes, b: bytes, lang: str = "en") -> str:
+    zh = lang == "zh"
     try:
         x, y = json.loads(a), json.loads(b)
     except ValueError:
-        return "the logged answer is not JSON"
+        return "记录的答复不是 JSON" if zh else "the logged answer is not JSON"
+    if not isinstance(x, dict):
+        return "记录的答复不是 JSON 对象" if zh else "the logged answer is not a JSON object"
     for k in sorted(set(x) | set(y)):
         if x.get(k) != y.get(k):
             if k == "outputs" and isinstance(x.get(k), dict) and isinstance(y.get(k), dict):
                 names = [n for n in sorted(set(x[k]) | set(y[k])) if x[k].get(n) != y[k].get(n)]
-                return "outputs: " + ", ".join(f"{n}: {json.dumps(x[k].get(n))} logged, {json.dumps(y[k].get(n))} now"
-                                               for n in names)
-            return f"{k} differs"
-    return "the bytes differ"
+                said = [(f"{n}：记录为 {json.dumps(x[k].get(n), ensure_ascii=False)}，现在为 {json.dumps(y[k].get(n), ensure_ascii=False)}"
+                         if zh else f"{n}: {json.dumps(x[k].get(n))} logged, {json.dumps(y[k].get(n))} now") for n in names]
+                return ("结果：" if zh else "outputs: ") + ("；" if zh else ", ").join(said)
+            return f"{k} 不同" if zh else f"{k} differs"
+    return "字节不同" if zh else "the bytes differ"
 
 
 def _messages(e: PolicyError, lang: str) -> str:
@@ -93,7 +103,7 @@ def _same_version(log: DecisionLog, out, lang: str = "zh") -> int:
         if again != r.response:
             differ += 1
             out.write(f"{head}{Text(f'在 {r.version_digest} 下没有复现', f'not reproduced under {r.version_digest}').get(lang)}"
-                      f"{'：' if zh else ': '}{_first_difference(r.response, again)}\n")
+                      f"{'：' if zh else ': '}{_first_difference(r.response, again, lang)}\n")
     out.write(Text(f"{checked} 个已记录的决定中，{checked - differ} 个在各自的政策版本下完全复现"
                    + ("。" if not differ else f"；{differ} 个不同。"),
                    f"{checked - differ} of {checked} logged decision(s) reproduced exactly under their own policy version"
@@ -102,7 +112,7 @@ def _same_version(log: DecisionLog, out, lang: str = "zh") -> int:
 
 
 def logged_impacts(log: DecisionLog, new: Policies, olds: dict | None = None, limit: int | None = None,
-                   path: str = "auto", notes: list | None = None):
+                   path: str = "auto", notes: list | None = None, lang: str = "en"):
     """The logged decisions that ``new`` would decide otherwise: ``(checked, impacts, last)``, each
     impact in the policy terms of ``diff --cases`` (a decision's id in place of a case file), and
     the digest of the version that made the latest decision read.  Each logged case is decided
@@ -137,13 +147,13 @@ def logged_impacts(log: DecisionLog, new: Policies, olds: dict | None = None, li
                 do = _evaluate(old, r, explain=True)
                 head = (r.id, do.subject, do.jurisdiction, do.as_of.isoformat())
             except PolicyError as e:
-                do, eo = None, "; ".join(d.message for d in e.diagnostics)
+                do, eo = None, _messages(e, lang)
             else:
                 eo = ""
             try:
                 dn = _evaluate(new, r, explain=True)
             except PolicyError as e:
-                dn, en = None, "; ".join(d.message for d in e.diagnostics)
+                dn, en = None, _messages(e, lang)
             else:
                 en = ""
             impact = compare_decisions(head, do, dn, eo, en)
@@ -187,13 +197,17 @@ def _new_version(log: DecisionLog, spec: list[str], fmt: str, lang: str, out, en
         new_digest = PolicyVersion.read(paths).digest
     olds: dict[str, Policies] = {}
     notes: list[Text] = []
-    checked, impacts, last = logged_impacts(log, new, olds, path=engine, notes=notes)
+    checked, impacts, last = logged_impacts(log, new, olds, path=engine, notes=notes, lang=resolve_lang(lang))
     for n in notes:
         print(("说明：" if resolve_lang(lang) == "zh" else "note: ") + n.get(resolve_lang(lang)), file=sys.stderr)
     # the rule changes, in policy terms, from the version that made the latest logged decision
     today = _dt.date.today()
     changes = diff_policies(olds[last].policy_set, new.policy_set, today, lang) if olds else []
-    old_label = f"log, {len(olds)} versions, latest {last}" if len(olds) > 1 else f"log ({last})" if olds else "log"
+    zh = resolve_lang(lang) == "zh"
+    if len(olds) > 1:
+        old_label = f"日志（{len(olds)} 个版本，最近的 {last}）" if zh else f"log, {len(olds)} versions, latest {last}"
+    else:
+        old_label = (f"日志（{last}）" if zh else f"log ({last})") if olds else ("日志" if zh else "log")
     out.write(render(old_label, f"{' '.join(spec)} ({new_digest})", today, changes, impacts, checked, fmt, lang,
                      new.policy_set))
     return 1 if impacts else 0
