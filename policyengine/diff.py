@@ -324,8 +324,12 @@ def _elements(scope: str, old: dict, new: dict, lang: str) -> list[Change]:
         ident, doc, layer, el = n or o
         if o is None or n is None:
             shown = _show(_get(el, _SUMMARY[scope]), lang)
+            # a rule's label says what it is about, not what it decides: its expressions too (a rule replaced under
+            # a new id, with the same label and a stricter condition, showed no change at all)
+            says = "; ".join(f"{f}: {A.to_source(e.node)}" for f in ("when", "condition", "value")
+                             if scope == "rule" and isinstance(e := getattr(el, f, None), Expr))
             out.append(Change(scope, ident, "added" if o is None else "removed", doc, layer,
-                              old=None if o is None else shown, new=shown if o is None else None))
+                              old=None if o is None else shown, new=shown if o is None else None, detail=says))
             continue
         for f, x, y, detail in _fields(scope, o[3], n[3], lang):
             out.append(Change(scope, ident, "changed", doc, layer, f, x, y, detail))
@@ -427,8 +431,9 @@ def _in_force(old: PolicySet, new: PolicySet, jid: str, as_of: _dt.date, lang: s
             if x and y and _canon(x[0]) == _canon(y[0]):
                 continue
             notes = []
-            if what == "rule" and x and y:  # the same rule changed inside: name the parts
-                parts = sorted({f for f, *_ in _fields("rule", x[0], y[0], lang)})
+            if what in ("rule", "document") and x and y:  # the same rule or document changed inside: name the parts
+                a, b = (x[0], y[0]) if what == "rule" else ({**dataclasses.asdict(e[0]), "coverage": {}} for e in (x, y))
+                parts = sorted({f for f, *_ in _fields(what, a, b, lang)})
                 notes += [w["parts_changed"].format(parts=", ".join(parts))] if parts else []
             if what != "document":
                 notes += [w["set_by"].format(x=f"{y[1]} {y[3]}".strip())] if y else []
@@ -491,6 +496,14 @@ def collect_cases(folder: str | Path) -> list[tuple[str, Path | dict]]:
 def _case_files(folder: str | Path) -> Iterator[tuple[Path | None, Any]]:
     """(path, None) for each case file, (None, loaded) for each test file, under ``folder``."""
     root = Path(folder)
+    if root.is_file() and root.suffix.lower() in (".csv", ".jsonl", ".parquet"):  # a population, not a case file
+        shown = printable(str(folder))
+        raise PolicyError(Diagnostic("PE070", Text(f"--cases '{shown}' 是批量文件：--cases 读取个案文件（YAML 或 JSON）或放个案文件的文件夹",
+                                                   f"--cases '{shown}' is a batch file: --cases reads case files (YAML or JSON), "
+                                                   "or a folder of them"), None,
+                                     hint=Text("要看一个人群在两个版本下的不同，用 policyengine batch 分别计算两个版本（--policies），再比较两个输出",
+                                               "for a population, run policyengine batch once per version (--policies) and "
+                                               "compare the two outputs")))
     if root.is_file():
         files = [root]
     elif root.is_dir():

@@ -229,7 +229,8 @@ def test_new_jurisdiction_layer(versions):
     assert diff(old, new) == [
         Change("document", doc, "added", doc, "cn/nm/ordos", new="Ordos work plan"),
         Change("jurisdiction", "cn/nm/ordos", "added", "", "cn/nm/ordos", new="Ordos"),
-        Change("rule", rule, "added", doc, "cn/nm/ordos", new="Intermediate title or higher"),
+        Change("rule", rule, "added", doc, "cn/nm/ordos", new="Intermediate title or higher",
+               detail='condition: title >= "intermediate"'),  # (what it decides, beside its label)
         in_force("cn/nm/ordos", "jurisdiction", "cn/nm/ordos", None, None, "",
                  "compared with what applied at cn/nm in the old version", "added"),
         in_force("cn/nm/ordos", "document", doc, None, "Ordos work plan", doc, "", "added"),
@@ -666,3 +667,29 @@ def test_a_folder_added_or_deleted_since_a_revision(tmp_path, monkeypatch, capsy
     code, out, err = run(capsys, "git:HEAD~1:policies/ordos", "policies/ordos", *pol, lang="zh")
     assert "'git:HEAD~1:policies/ordos'：git 版本 'HEAD~1' 中没有 'policies/ordos'" in err
     assert "另一边写同一个路径" in err
+
+
+def test_a_documents_own_change_is_named_where_it_is_in_force(versions):
+    """A document whose number changed: the lines 'in force at …' said nothing after the colon."""
+    old, new = versions
+    edit(new / "region.yaml", "number: 内科发〔2020〕1号", "number: 内科发〔2020〕2号")
+    shown = [c for c in diff(old, new) if c.scope == "in-force" and c.field == "document"]
+    assert shown and all(c.detail == "number changed" for c in shown), shown
+
+
+def test_a_rule_replaced_under_a_new_id_shows_what_each_decides(versions):
+    """The same label under a new id, with a stricter condition: the diff showed two identical labels and no
+    condition, though cases flipped."""
+    old, new = versions
+    edit(new / "region.yaml", "id: cn.nm.employer\n", "id: cn.nm.employer-2025\n")
+    got = {c.change: c for c in diff(old, new) if c.scope == "rule" and c.id.startswith("cn.nm.employer")}
+    assert set(got) == {"added", "removed"} and got["added"].new == got["removed"].old
+    assert got["added"].detail.startswith("condition: ") and got["added"].detail == got["removed"].detail
+
+
+def test_a_population_file_given_as_cases_is_named_as_such(versions, capsys, tmp_path):
+    old, new = versions
+    for name in ("pop.csv", "pop.jsonl", "pop.parquet"):
+        (tmp_path / name).write_bytes(b"id\n1\n")
+        code, out, err = run(capsys, str(old), str(new), "--cases", str(tmp_path / name))
+        assert code == 2 and "is a batch file" in err and "policyengine batch" in err, err
