@@ -200,3 +200,18 @@ def test_as_of_is_a_date_written_as_a_row_writes_it(tmp_path, as_of):
     r = subprocess.run([sys.executable, "-m", "policyengine.cli", "evaluate", str(ROOT / "examples" / sorted(
         p.name for p in (ROOT / "examples").iterdir())[0]), "--as-of", as_of], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and "YYYY-MM-DD" in r.stderr
+
+
+def test_a_quoted_cell_followed_by_spaces_is_read_alike_by_every_engine(policies, tmp_path, native_always):
+    """DuckDB read '"42" ' as 42 and decided the row; the python engine read '42 ' and said it is no number."""
+    src = tmp_path / "in.csv"
+    _write_csv(src, _csv_rows(30))
+    text = src.read_text(encoding="utf-8").splitlines()
+    text[5] = text[5].replace(",42,", ',"42" ,')
+    src.write_text("\n".join(text) + "\n", encoding="utf-8")
+    outs = {}
+    for engine in ENGINES:
+        outs[engine] = tmp_path / f"out-{engine}.csv"
+        run_batch(policies, src, outs[engine], engine=engine, lang="en")
+    assert outs["duckdb"].read_bytes() == outs["python"].read_bytes()
+    assert "facts.service_days" in _read(outs["python"])[4]["error"]

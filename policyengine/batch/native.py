@@ -166,12 +166,30 @@ def name_clash(columns: list[str], outcomes: list[str]) -> str | None:
     return None
 
 
+_QUOTE_SPACE = re.compile(rb'"[ \t]+(?:,|\r|\n|$)')
+
+
+def _space_after_quote(src: Path, block: int = 1 << 24) -> bool:
+    """Whether a quote is followed by spaces and then the cell's end (``"42" ,``) anywhere in the file: DuckDB reads
+    that cell as 42, the csv module (and so the python engine) as '42 '.  Such a file is the python engine's, which
+    then says what is wrong with the cell; a match inside a quoted text only sends a file there needlessly."""
+    with src.open("rb") as f:
+        tail = b""
+        while chunk := f.read(block):
+            if _QUOTE_SPACE.search(tail + chunk):
+                return True
+            tail = chunk[-64:]
+    return False
+
+
 def run_native(policies, src: Path, out: Path, fmt_in: str, fmt_out: str, reader, outcomes: list[str], *,
                lang: str, memory_limit: str | None, threads: int | None, result) -> None:
     import duckdb
 
     if fmt_in not in ("parquet", "csv"):
         raise NotNative(f"{fmt_in} input")
+    if fmt_in == "csv" and _space_after_quote(src):
+        raise NotNative("a quoted cell followed by spaces, which DuckDB drops and the python engine keeps")
     ps = policies.policy_set
     kinds = {o: ps.outputs[o].type.kind for o in outcomes}
     if any(k not in _SQL_TYPES for k in kinds.values()):
