@@ -362,6 +362,8 @@ def _str(v: Any) -> str:
         return v
     if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10 ** 100:
         return f"<integer of about {v.bit_length() * 30103 // 100000 + 1} digits>"
+    if isinstance(v, _dt.datetime) and v.utcoffset() is not None:  # one instant, one text: in UTC (a Parquet
+        v = v.astimezone(_dt.timezone.utc)  # column's zone is kept by pyarrow, DuckDB gives its session's)
     try:
         return str(v)
     except Exception:

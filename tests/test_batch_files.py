@@ -215,3 +215,19 @@ def test_a_quoted_cell_followed_by_spaces_is_read_alike_by_every_engine(policies
         run_batch(policies, src, outs[engine], engine=engine, lang="en")
     assert outs["duckdb"].read_bytes() == outs["python"].read_bytes()
     assert "facts.service_days" in _read(outs["python"])[4]["error"]
+
+
+def test_a_timestamp_with_a_zone_where_a_date_is_wanted_is_said_alike_by_every_engine(policies, tmp_path, native_always):
+    import datetime as dt
+
+    zone = dt.timezone(dt.timedelta(hours=8))
+    rows = [{"id": i, **CASE, "dispatch_start": dt.datetime(2023, 3, 15, 8, 0, tzinfo=zone)} for i in range(5)]
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=pa.schema([("id", pa.int64()), ("subject", pa.string()),
+                                                                 ("jurisdiction", pa.string()), ("as_of", pa.string()),
+                                                                 ("dispatch_start", pa.timestamp("s", tz="+08:00"))])), src)
+    errors = {}
+    for engine in ENGINES:
+        run_batch(policies, src, tmp_path / f"out-{engine}.jsonl", engine=engine, lang="en")
+        errors[engine] = [r["error"] for r in _read(tmp_path / f"out-{engine}.jsonl")]
+    assert errors["duckdb"] == errors["python"] and "2023-03-15 00:00:00+00:00" in errors["python"][0], errors
