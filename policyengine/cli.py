@@ -493,7 +493,9 @@ def cmd_batch(a) -> int:
                   engine=a.engine, explain=a.explain, lang=a.lang, chunk_rows=a.chunk_rows,
                   memory_limit=a.memory_limit, threads=a.threads, master=a.master)
     if r.row_wise:
-        _say(a, "note", Text(f"SQL 翻译无法表达 {'、'.join(r.row_wise)}：这些结果逐行计算",
+        from .batch.reasons import zh
+
+        _say(a, "note", Text(f"SQL 翻译无法表达 {'、'.join(zh(x) for x in r.row_wise)}：这些结果逐行计算",
                              f"the SQL translation cannot express {', '.join(r.row_wise)}: decided row by row"))
     for n in r.notes:
         _say(a, "note", n)

@@ -33,6 +33,7 @@ from typing import Any
 from ..diagnostics import Diagnostic, PolicyError, Span, Text
 from ..records import is_iso_date
 from .io import ROW_ERROR, Writer, format_of, json_text, read_chunks
+from .reasons import zh
 from .rows import RowReader, error_text
 
 __all__ = ["BatchResult", "ENGINES", "CLUSTER_ENGINES", "run_batch", "outcome_columns"]
@@ -186,7 +187,7 @@ def _run_batch(policies, input: str | Path, output: Path, *, subject: str | None
             return result
         except NotSpark as e:  # read and decided by the python engine instead, a chunk at a time
             engine = "python"
-            result = BatchResult(engine=engine, notes=[_python_instead(f"Spark 读取这个输入的方式与 python 引擎不同（{e}）",
+            result = BatchResult(engine=engine, notes=[_python_instead(f"Spark 读取这个输入的方式与 python 引擎不同（{zh(str(e))}）",
                                                                        f"Spark does not read this input as the python "
                                                                        f"engine does ({e})")])
     if engine == "duckdb":
@@ -204,7 +205,7 @@ def _run_batch(policies, input: str | Path, output: Path, *, subject: str | None
             except NotNative as e:
                 # rows read by Python are decided sooner by the public API than sent to DuckDB and back
                 # (JSON Lines: 8-9 s against 6.4 s for 50,000 rows; Parquet past the bounds: 9 s of CPU against 5.5)
-                note = _python_instead(f"DuckDB 不直接读取这个输入（{e}）", f"DuckDB does not read this input itself ({e})")
+                note = _python_instead(f"DuckDB 不直接读取这个输入（{zh(str(e))}）", f"DuckDB does not read this input itself ({e})")
         engine = "python"
         result = BatchResult(engine=engine, notes=[note])
     decide = PythonEngine(policies, reader, outcomes, explain=explain, lang=lang)

@@ -35,6 +35,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from ..diagnostics import Text
 from .duck import _in_sql_range
+from .reasons import zh
 from .sql import translate
 
 __all__ = ["THRESHOLD", "PATHS", "choose", "Screen", "screened"]
@@ -128,7 +129,7 @@ class Screen:
                     "versions and compared; the others, and those whose outcomes differ, one by one")]
         if self.row_wise_found:
             shown = "; ".join(self.row_wise)
-            out.append(Text(f"SQL 翻译无法表达的结果，逐行计算：{shown}",
+            out.append(Text(f"SQL 翻译无法表达的结果，逐行计算：{'；'.join(zh(x) for x in self.row_wise)}",
                             f"outcomes the SQL translation cannot express, decided row-wise: {shown}"))
         for k, why in sorted(self.refused.items()):
             out.append(Text(f"数据库不接受 {k} 的查询，这些个案逐个计算：{why}",
