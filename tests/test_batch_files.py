@@ -186,9 +186,53 @@ def test_a_row_written_as_a_case_file_is_refused_with_how_to_write_it(policies, 
 
 def test_a_json_lines_file_may_begin_with_a_bom(policies, tmp_path):
     src = tmp_path / "in.jsonl"
-    src.write_bytes(b"\xef\xbb\xbf" + json.dumps({"id": 1, **CASE}).encode() + b"\n")
+    src.write_bytes(b"\xef\xbb\xbf" + json.dumps({"id": 1, "name": "a", **CASE}).encode() + b"\n"
+                    + json.dumps({"id": 2, **CASE}).encode() + b"\n")
     res = run_batch(policies, src, tmp_path / "out.jsonl")
-    assert res.rows == 1 and res.errors == 0
+    assert res.rows == 2 and res.errors == 0
+    got = _read(tmp_path / "out.jsonl")  # the first line's columns are carried (the scan of the keys read it too)
+    assert [(r["id"], r["name"]) for r in got] == [(1, "a"), (2, None)]
+
+
+def test_a_cell_past_the_limit_stops_the_reading_and_invents_no_row(policies, tmp_path, monkeypatch):
+    from policyengine.batch import io
+
+    monkeypatch.setattr(io, "MAX_LINE_BYTES", 1000)
+    limit = csv.field_size_limit(1000)
+    try:
+        src = tmp_path / "in.csv"
+        src.write_text("id,note\n1,a\n2,\"" + "x" * 2000 + "\nsecond line of the cell, still it\"\n3,c\n", encoding="utf-8")
+        res = run_batch(policies, src, tmp_path / "out.csv", engine="python", lang="en")
+    finally:
+        csv.field_size_limit(limit)
+    got = _read(tmp_path / "out.csv")
+    assert res.rows == 2 and [r["id"] for r in got] == ["1", ""], got  # no row made of the cell's second line
+    assert got[1]["error"].startswith("line 3: field larger than field limit") and "rest of the file" in got[1]["error"]
+
+
+def test_an_output_that_is_a_link_is_written_where_it_points_and_keeps_its_mode(policies, tmp_path):
+    import os
+    import stat
+
+    src, target, link = tmp_path / "in.csv", tmp_path / "target.csv", tmp_path / "link.csv"
+    _write_csv(src, _csv_rows(2))
+    target.write_text("old\n", encoding="utf-8")
+    target.chmod(0o640)
+    link.symlink_to(target)
+    run_batch(policies, src, link, engine="python")
+    assert link.is_symlink() and len(_read(target)) == 2 and stat.S_IMODE(os.stat(target).st_mode) == 0o640
+    long = tmp_path / ("r" * 240 + ".csv")  # a long name: the hidden file's own stays short
+    run_batch(policies, src, long, engine="python")
+    assert len(_read(long)) == 2 and stat.S_IMODE(os.stat(long).st_mode) == 0o666 & ~_umask()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def _umask() -> int:
+    import os
+
+    old = os.umask(0)
+    os.umask(old)
+    return old
 
 
 @pytest.mark.parametrize("as_of", ["20240301", "2024-W09-5", "2024-061"])

@@ -121,4 +121,7 @@ def test_a_mistyped_address_is_a_page_for_a_browser_and_json_for_the_api(served)
     for path, accept in (("/v1/nonexistent", html), ("/nonexistent", {"Accept": "application/json"})):
         status, body, headers = c.request("GET", path, None, accept)
         assert status == 404 and json.loads(body)["errors"][0]["code"] == "not-found", path
+    for method, path in (("POST", "/v1/decisoins"), ("DELETE", "/whatever"), ("POST", "/nope"), ("PUT", "/v1")):
+        status, body, headers = c.request(method, path, b"{}", html)  # 404 for every method, not 405 'GET only'
+        assert status == 404 and json.loads(body)["errors"][0]["code"] == "not-found", (method, path)
     c.close()

@@ -106,6 +106,12 @@ def test_a_draft_pasted_beside_a_different_upload_is_not_checked_and_not_lost(se
     body, kind = _multipart({"csrf_token": token, "file": "", "text": ""}, b"uploaded: 30\n")  # the upload alone
     status, _, page = server.request("POST", "/draft", body, {"Content-Type": kind, "Cookie": f"pe_csrf={token}"})
     assert 'id="draft-result"' in page and "uploaded: 30" in page
+    shown = re.search(r'name="shown" value="([0-9a-f]+)"', page).group(1)
+    # the file edited and uploaded again, the text box as the page filled it (a browser sends it with CRLF)
+    body, kind = _multipart({"csrf_token": token, "file": "", "text": "uploaded: 30\r\n", "shown": shown},
+                            b"uploaded: 31\n")
+    status, _, page = server.request("POST", "/draft", body, {"Content-Type": kind, "Cookie": f"pe_csrf={token}"})
+    assert status == 200 and 'id="draft-result"' in page and "uploaded: 31" in page
 
 
 def test_a_drafts_caret_stands_under_its_column_and_other_files_are_not_linked_into_it(server, policies):

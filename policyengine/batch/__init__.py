@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,8 @@ def run_batch(policies, input: str | Path, output: str | Path, **options: Any) -
     reads as complete), and ``output`` may not be the input."""
     final = Path(output)
     format_of(final, "output")
+    if final.is_symlink():  # the file it points to is written, and the link stays
+        final = Path(os.path.realpath(final))
     partial = _writable(Path(input), final)
     try:
         result = _run_batch(policies, input, partial, **options)
@@ -116,16 +119,26 @@ def _writable(src: Path, out: Path) -> Path:
     if out.exists() and src.exists() and os.path.samefile(src, out):
         raise refuse("就是输入文件：写出结果会毁掉输入", "is the input file: writing would destroy it",
                      Text("请给输出换一个文件名", "give the output another name"))
-    partial = out.with_name(f".{out.stem}.partial-{os.getpid()}{out.suffix}")
-    try:
-        partial.open("xb").close()
-    except FileExistsError:
-        partial.unlink()
-        partial.open("xb").close()
+    try:  # a new, unique, short name (whatever the output's own length), its suffix telling the format
+        fd, name = tempfile.mkstemp(prefix=".pe-", suffix=out.suffix, dir=out.parent)
+        os.close(fd)
+        partial = Path(name)  # (mkstemp's is 0600): the mode the output had, or a new file's under the umask
+        os.chmod(partial, out.stat().st_mode & 0o7777 if out.exists() else 0o666 & ~_umask())
     except OSError as e:
         raise refuse(f"无法在这里写文件（{e.strerror}）", f"cannot write a file there ({e.strerror})",
                      Text("请检查文件夹的写权限，或换一个路径", "check that the folder is writable, or choose another path"))
     return partial
+
+
+def _umask() -> int:
+    """The process's umask, read without setting it (os.umask sets it, for every thread, while it reads)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
 
 
 def _run_batch(policies, input: str | Path, output: Path, *, subject: str | None = None,

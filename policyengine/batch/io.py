@@ -132,12 +132,12 @@ def _csv(p: Path, n: int):
                     cells = next(reader)
                 except StopIteration:
                     break
-                except csv.Error as e:
-                    chunk.append(_row_error(start, f"CSV 无法读取（{e}）", f"{e}"))
-                    if reader.line_num == line:
-                        break  # (no line read: nothing more can be)
-                    line = reader.line_num
-                    continue
+                except csv.Error as e:  # (a cell past the limit): the reader cannot tell where its row ends, so
+                    # it stops here rather than read the rest of that cell as rows that are not in the file
+                    long = "field larger than field limit" in str(e)
+                    chunk.append(_row_error(start, (f"单元格超过 {MAX_LINE_BYTES:,} 个字符" if long else f"CSV 格式有误（{e}）")
+                                            + "；文件的其余部分没有读取", f"{e}; the rest of the file was not read"))
+                    break
                 line = reader.line_num
                 if len(cells) != len(header):
                     chunk.append(_row_error(start, f"有 {len(cells)} 个单元格，表头有 {len(header)} 个",
@@ -158,8 +158,8 @@ def _csv(p: Path, n: int):
 def _jsonl(p: Path, n: int):
     cols: dict[str, None] = {}  # every key of every row, in the order first seen: one pass over the keys only
     with p.open("rb") as fh:
-        for raw in _lines(fh):
-            row = jsonl_row(0, raw)
+        for i, raw in enumerate(_lines(fh), 1):
+            row = jsonl_row(i, raw)  # (line 1 may begin with a BOM)
             if row is not None and ROW_ERROR not in row:
                 cols.update(dict.fromkeys(row))
 

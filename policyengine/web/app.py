@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import hashlib
 import inspect
 import json
 import logging
@@ -85,6 +86,11 @@ def _said(d, lang: str) -> str:
     """A diagnostic as one line of a page, in the page's language."""
     hint = d.help(lang)
     return d.text(lang) + (f"（{hint}）" if lang == "zh" else f" ({hint})") if hint else d.text(lang)
+
+
+def _digest(text: str) -> str:
+    """A text as a browser sends it back from a text box (CRLF line ends, the ends trimmed), digested."""
+    return hashlib.sha256("\n".join(text.strip().splitlines()).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _bad_date(text: str, lang: str) -> str:
@@ -375,9 +381,12 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
         text_in = _text(form, "text")
         shown = {"lang": lang, "files": list(file_names.values()), "chosen": chosen if replaced else ""}
         problem = None
+        # the text box as this page last filled it (an upload is shown there): a new upload replaces it, but text
+        # typed or pasted beside an upload is not silently dropped
+        untouched = _text(form, "shown") == _digest(text_in)
         if not csrf.valid(request.cookies, form.get(csrf.FIELD)):  # nothing is checked; the draft is shown again
             problem, status = WORDS[lang]["csrf_kept"], 403
-        elif data and text_in.strip() and text_in.strip() != data.decode("utf-8", errors="replace").strip():
+        elif data and text_in.strip() and not untouched and _digest(text_in) != _digest(data.decode("utf-8", "replace")):
             problem, status = WORDS[lang]["pasted_and_uploaded"], 422
         if problem:
             return render(request, "draft.html", status, **shown, errors=[problem], result=None,
@@ -386,7 +395,7 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
             data = text_in.encode("utf-8")
         result = await run_in_threadpool(check_draft, data, replaced, lang)  # a full check: off the event loop
         text = data.decode("utf-8", errors="replace")
-        return render(request, "draft.html", **shown, text=text, result=result, switch_form="draft")
+        return render(request, "draft.html", **shown, text=text, result=result, switch_form="draft", shown=_digest(text))
 
     def check_draft(data: bytes, replaced: str | None, lang: str) -> dict:
         """Check the draft in place of ``replaced`` among the served rule files, in a temporary folder."""
@@ -448,10 +457,13 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
 
     # --- last: a page for a mistyped address ---------------------------------------------------------
 
-    @router.get("/{rest:path}", response_class=HTMLResponse, include_in_schema=False)
+    @router.api_route("/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+                      response_class=HTMLResponse, include_in_schema=False)
     async def not_found(request: Request, rest: str):
-        """A browser's mistyped address gets a page in its language; the API's and a program's their own answer."""
-        if rest == "v1" or rest.startswith("v1/") or "text/html" not in request.headers.get("accept", ""):
+        """A browser's mistyped address gets a page in its language; the API's and a program's their own answer
+        (404 for every method: a GET-only route here made every other method on an unknown path a 405)."""
+        if (request.method != "GET" or rest == "v1" or rest.startswith("v1/")
+                or "text/html" not in request.headers.get("accept", "")):
             raise StarletteHTTPException(404)
         return render(request, "error.html", 404, message_key="not_found", detail="/" + rest[:200])
 

@@ -122,6 +122,7 @@ _JSON_SAYS = {
     "Unterminated string starting at": "这个引号没有闭合",
     "Invalid control character at": "引号里有换行或控制字符",
     "Invalid \\escape": "反斜杠 \\ 后面的转义无效",
+    "Invalid \\uXXXX escape": "\\u 后面应当是 4 位十六进制数字",
 }
 _FULL_WIDTH = "“”‘’，：［］｛｝"
 
