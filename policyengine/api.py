@@ -285,10 +285,11 @@ class Policies:
                 except RecursionError:
                     raise PolicyError(_stopped(_TOO_DEEP, path))
         else:
-            if not isinstance(case, Case) or jurisdiction is not None or as_of is not None:
+            if (not isinstance(case, Case) or jurisdiction is not None or as_of is not None
+                    or not case.valid_for(self.policy_set)):  # (built by hand, changed, or from other policies)
                 if isinstance(case, Case):
                     src = {"subject": case.subject, "jurisdiction": case.jurisdiction, "as_of": case.as_of,
-                           "facts": dict(case.facts)}
+                           "facts": case.given_facts()}
                     case = self.case(src, jurisdiction=jurisdiction, as_of=as_of)
                 else:
                     case = self.case(case, jurisdiction=jurisdiction, as_of=as_of)

@@ -8,6 +8,7 @@ diagnostic; all of them are reported at once.
 """
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import itertools
 import re
@@ -39,6 +40,32 @@ class Case:
     expect: dict[str, Any] | None = None
     name: str | None = None
     loaded: Loaded | None = field(default=None, compare=False, repr=False)
+    # (the policy set, the facts as it validated them, the facts as given): a Case built by hand, changed after it
+    # was validated (its facts are a dict) or given to other policies is validated again when decided
+    _valid: Any = field(default=None, init=False, compare=False, repr=False)
+
+    def valid_for(self, ps: PolicySet) -> bool:
+        """Whether ``ps`` validated this case and its facts are still those it validated."""
+        v = self._valid
+        return v is not None and v[0] is ps and v[1] == self.facts
+
+    def given_facts(self) -> dict[str, Any]:
+        """The facts as the case gave them (before the engine filled in defaults), as far as they are unchanged."""
+        v = self._valid
+        if v is not None and v[1] == self.facts:
+            return dict(v[2])
+        return dict(self.facts) if isinstance(self.facts, dict) else self.facts  # (not a mapping: validation says so)
+
+    def __getstate__(self) -> dict:  # (a pickled case does not carry the policy set that validated it)
+        return {**self.__dict__, "_valid": None}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+
+def _snapshot(facts: dict) -> dict:
+    """The facts as they are now, lists and records copied (scalars are immutable)."""
+    return {k: copy.deepcopy(v) if isinstance(v, (list, tuple, dict)) else v for k, v in facts.items()}
 
 
 class _Problems:
@@ -149,7 +176,10 @@ def _build(data: Any, ps: PolicySet, pr: _Problems, path: str, loaded: Loaded | 
     facts = validate_facts(ps, subject, jur, facts_in, pr)
     if pr.items:
         raise PolicyError(pr.items)
-    return Case(subject, jur, as_of, facts, path, expect, data.get("name"), loaded)
+    case = Case(subject, jur, as_of, facts, path, expect, data.get("name"), loaded)
+    given = {k: facts[k] for k in facts_in if isinstance(k, str) and k in facts}
+    object.__setattr__(case, "_valid", (ps, _snapshot(facts), _snapshot(given)))
+    return case
 
 
 def validate_facts(ps: PolicySet, subject: str, jurisdiction: str, given: dict, pr: _Problems) -> dict[str, Any]:

@@ -1,0 +1,76 @@
+"""A Case given to ``Policies.evaluate`` is decided only as validated: one changed after ``Policies.case`` (its
+facts are a dict), built by hand, or validated by other policies is validated again — a review found
+'yes' for a yes/no fact, a misspelt fact and an unknown enum value decided silently, and raw KeyError
+and TypeError for a hand-built one."""
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+from pathlib import Path
+
+import pytest
+
+from policyengine import Case, Policies, PolicyError
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "imust_teacher_annual_evaluation.yaml"
+
+
+@pytest.fixture(scope="module")
+def policies() -> Policies:
+    return Policies.load()
+
+
+def _code(policies, case, **kw) -> str:
+    with pytest.raises(PolicyError) as e:
+        policies.evaluate(case, **kw)
+    return e.value.diagnostics[0].code
+
+
+@pytest.mark.parametrize("change, code", [
+    (lambda f: f.__setitem__("good_conduct", "yes"), "PE062"),
+    (lambda f: f.__setitem__("good_conductt", True), "PE061"),
+    (lambda f: f.__setitem__("education", "phd"), "PE062"),
+    (lambda f: f["evaluation_history"][0].__setitem__("grade", "bogus"), "PE062"),  # inside a record
+])
+def test_a_case_changed_after_it_was_validated_is_validated_again(policies, change, code):
+    case = policies.case(EXAMPLE)
+    assert policies.evaluate(case).outputs["eligible"] is True
+    change(case.facts)
+    assert _code(policies, case) == code
+
+
+@pytest.mark.parametrize("case, code", [
+    (Case("alien", "cn", dt.date(2024, 1, 1), {}), "PE060"),
+    (Case("commissioner", "cn/nowhere", dt.date(2024, 1, 1), {}), "PE060"),
+    (Case("commissioner", "cn", dt.datetime(2024, 1, 1, 12), {}), "PE060"),
+    (Case("commissioner", "cn", dt.date(2024, 1, 1), {"service_days": "many"}), "PE062"),
+    (Case("commissioner", "cn", dt.date(2024, 1, 1), [1, 2]), "PE060"),
+])
+def test_a_case_built_by_hand_is_validated(policies, case, code):
+    assert _code(policies, case) == code
+
+
+def test_a_validated_case_is_decided_as_it_is_and_survives_pickling(policies):
+    case = policies.case(EXAMPLE)
+    again = pickle.loads(pickle.dumps(case))
+    assert policies.evaluate(again).to_json() == policies.evaluate(case).to_json() == policies.evaluate(EXAMPLE).to_json()
+
+
+def test_a_case_validated_by_other_policies_is_validated_by_these(policies, tmp_path):
+    import shutil
+
+    shutil.copytree(ROOT / "policies", tmp_path / "p")
+    other = Policies.load(tmp_path / "p")
+    case = other.case(EXAMPLE)
+    assert policies.evaluate(case).to_json() == other.evaluate(case).to_json()
+    assert case.valid_for(other.policy_set) and not case.valid_for(policies.policy_set)
+
+
+def test_a_jurisdiction_override_takes_the_facts_given_not_the_defaults_filled_in(policies):
+    """The engine's default for false_information_found (Baotou) was refused as an unknown fact at cn."""
+    src = {"subject": "enterprise", "jurisdiction": "cn/nm/baotou", "as_of": "2024-05-10",
+           "facts": {"registered_in_region": True}}
+    case = policies.case(src)
+    assert "false_information_found" in case.facts
+    assert policies.evaluate(case, jurisdiction="cn").to_json() == policies.evaluate(src, jurisdiction="cn").to_json()
