@@ -586,19 +586,23 @@ def explain(ps: PolicySet, program: Program, facts: dict, values: dict, trace: d
     x = Explainer(ps, program, lang, computed or {})
     out = []
     params = _param_outputs(program)
+    found: dict[str, tuple] = {}
+    for name in sorted(program.outputs):
+        if name in trace:
+            found[name] = tuple(x.rule(ro, facts, name) for ro in trace[name])
+        elif name in params:
+            found[name] = (x.param(name, params[name]),)
+        else:
+            found[name] = ()
+    # missing facts matter in the headline only when they left the outcome undetermined
+    missing_of = _missing_facts(x, trace, values, {n: {m for r in rules for m in r.missing} for n, rules in found.items()})
     for name in sorted(program.outputs):
         o = ps.outputs[name]
         v = values.get(name, MISSING)
         label = text_of(o.label, lang)
-        if name in trace:
-            rules = tuple(x.rule(ro, facts, name) for ro in trace[name])
-        elif name in params:
-            rules = (x.param(name, params[name]),)
-        else:
-            rules = ()
+        rules = found[name]
         deciding = _deciding(o.combine, v, rules)
-        # missing facts matter in the headline only when they left the outcome undetermined
-        missing = tuple(sorted({m for r in rules for m in r.missing})) if v is MISSING else ()
+        missing = missing_of.get(name, ())
         status = "undetermined" if v is MISSING else "null" if v is None else "decided"
         head = f"{label}{x.paren(name)} = {x.show(v, name) if v is not MISSING else x.w['undetermined']}"
         if missing:
@@ -606,6 +610,35 @@ def explain(ps: PolicySet, program: Program, facts: dict, values: dict, trace: d
         out.append(OutcomeExplanation(name, label, v, status, deciding, rules, missing,
                                       head + "".join("\n  " + r.text for r in deciding)))
     return tuple(out)
+
+
+def _missing_facts(x: "Explainer", trace: dict, values: dict, own: dict[str, set]) -> dict[str, tuple[str, ...]]:
+    """For each undetermined outcome, the facts missing that left it so: its rules' own, else (an outcome that
+    reads other outcomes, such as one that reads the grade) those of the undetermined outcomes it reads."""
+    out: dict[str, tuple[str, ...]] = {}
+    for name, mine in own.items():
+        if values.get(name, MISSING) is not MISSING:
+            continue
+        if mine:
+            out[name] = tuple(sorted(mine))
+            continue
+        got: set[str] = set()
+        seen, stack = {name}, [name]
+        while stack:  # through the outcomes it reads, and the definitions (assessed_grade) that read outcomes
+            n = stack.pop()
+            reads = x.p.def_deps.get(n, ()) if n not in own else (d for ro in trace.get(n, ()) for d in x.static(ro)[1])
+            for d in reads:
+                if d in seen or (d in own and values.get(d, MISSING) is not MISSING):
+                    continue
+                seen.add(d)
+                if d in own:
+                    got |= own[d]
+                    stack.append(d)
+                elif d in x.p.def_deps:
+                    stack.append(d)
+        if got:
+            out[name] = tuple(sorted(got))
+    return out
 
 
 def compact(ps: PolicySet, program: Program, facts: dict, values: dict, trace: dict, lang: str,
@@ -620,6 +653,7 @@ def compact(ps: PolicySet, program: Program, facts: dict, values: dict, trace: d
     labels = program.explain_memo.get((lang, "#labels"))
     if labels is None:
         labels = program.explain_memo[(lang, "#labels")] = {n: text_of(ps.outputs[n].label, lang) for n in program.outputs}
+    own: dict[str, set] = {}
     for name in sorted(program.outputs):
         combine = ps.outputs[name].combine
         v = values.get(name, MISSING)
@@ -643,9 +677,12 @@ def compact(ps: PolicySet, program: Program, facts: dict, values: dict, trace: d
             missing = got[3]
         e = {"output": name, "label": labels[name], "value": to_json_value(v),
              "status": "undetermined" if v is MISSING else "null" if v is None else "decided", "deciding": rules}
-        if missing:
-            e["missing_facts"] = list(missing)
+        own[name] = set(missing)
         out.append(e)
+    passed = _missing_facts(x, trace, values, own) if any(e["status"] == "undetermined" for e in out) else {}
+    for e in out:
+        if e["output"] in passed:
+            e["missing_facts"] = list(passed[e["output"]])
     return out, docs
 
 

@@ -393,6 +393,9 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        page = getattr(app.state, "not_found_page", None)  # (the workbench's, for a browser's mistyped address)
+        if exc.status_code == 404 and page is not None and (shown := page(request)) is not None:
+            return shown
         code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
         msg = {404: Text("没有这个路径", "no such path"), 405: Text("这个路径不接受这种请求方法", "method not allowed here")
                }.get(exc.status_code, str(exc.detail))

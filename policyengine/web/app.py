@@ -20,7 +20,6 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import Decision, Policies, PolicyError
 from ..api import default_policy_dir, load_rule_files
@@ -455,37 +454,43 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
                 ctx["errors"] = [_said(d, lang) for d in e.diagnostics]
         return render(request, "diff.html", 422 if ctx["errors"] else 200, **ctx)
 
-    # --- last: a page for a mistyped address ---------------------------------------------------------
+    # --- a page for a mistyped address --------------------------------------------------------------
 
-    @router.api_route("/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-                      response_class=HTMLResponse, include_in_schema=False)
-    async def not_found(request: Request, rest: str):
-        """A browser's mistyped address gets a page in its language; the API's and a program's their own answer
-        (404 for every method: a GET-only route here made every other method on an unknown path a 405)."""
-        if (request.method != "GET" or rest == "v1" or rest.startswith("v1/")
+    def not_found_page(request: Request) -> HTMLResponse | None:
+        """A browser's mistyped address (a GET asking for HTML, outside /v1) gets a page in its language; None for
+        the API and for programs, which keep their own answer.  The application's 404 handler calls it (a route
+        catching every path would turn a wrong method on a known path, a 405, into a 404)."""
+        path = request.url.path
+        if (request.method != "GET" or path == "/v1" or path.startswith("/v1/")
                 or "text/html" not in request.headers.get("accept", "")):
-            raise StarletteHTTPException(404)
-        return render(request, "error.html", 404, message_key="not_found", detail="/" + rest[:200])
+            return None
+        return render(request, "error.html", 404, message_key="not_found", detail=path[:200])
 
+    router.not_found_page = not_found_page  # type: ignore[attr-defined]
     return router
 
 
 def mount(app: FastAPI, policies: Policies, **kwargs: Any) -> None:
-    """Serve the workbench at ``/`` of ``app`` (the service calls this in its app factory)."""
-    app.include_router(workbench_router(policies, **kwargs))
+    """Serve the workbench at ``/`` of ``app`` (the service calls this in its app factory).  ``app.state.not_found_page``
+    is then the workbench's page for a browser's mistyped address (None for other requests), for the 404 handler."""
+    router = workbench_router(policies, **kwargs)
+    app.include_router(router)
+    app.state.not_found_page = router.not_found_page
 
 
 def create_app(policies: Policies | None = None, **kwargs: Any) -> FastAPI:
     """An application serving only the workbench (for tests, and for looking at the pages alone)."""
     from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
     app = FastAPI(title="policyengine workbench", docs_url=None, redoc_url=None, openapi_url=None)
     mount(app, policies if policies is not None else Policies.load(), **kwargs)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        return HTMLResponse(f"<!doctype html><title>{exc.status_code}</title><p>{exc.status_code}</p>",
-                            status_code=exc.status_code)
+        page = app.state.not_found_page(request) if exc.status_code == 404 else None
+        return page or HTMLResponse(f"<!doctype html><title>{exc.status_code}</title><p>{exc.status_code}</p>",
+                                    status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
