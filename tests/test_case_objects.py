@@ -74,3 +74,15 @@ def test_a_jurisdiction_override_takes_the_facts_given_not_the_defaults_filled_i
     case = policies.case(src)
     assert "false_information_found" in case.facts
     assert policies.evaluate(case, jurisdiction="cn").to_json() == policies.evaluate(src, jurisdiction="cn").to_json()
+
+
+@pytest.mark.parametrize("as_of", ["2024-02-30", "20240301"])
+def test_a_bad_as_of_of_evaluate_is_a_json_diagnostic_with_format_json(as_of):
+    import json
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "policyengine.cli", "evaluate", str(EXAMPLE), "--as-of", as_of,
+                        "--format", "json", "--lang", "en"], capture_output=True, text=True, cwd=ROOT)
+    got = json.loads(r.stderr)["diagnostics"][0]
+    assert r.returncode == 2 and got["code"] == "PE060" and as_of in got["message"]
