@@ -40,6 +40,8 @@ def _fact_schema(f) -> dict:
         for n, ft in t.elem.fields:
             props[n] = {"enum": list(ft.enum.values)} if ft.kind == "enum" else \
                 {"type": {"int": "integer", "bool": "boolean", "decimal": "number"}.get(ft.kind, "string")}
+            if ft.kind == "int":  # (a record's whole numbers are counts and years: a case refuses one below 0)
+                props[n]["minimum"] = 0
         base = {"type": "array", "items": {"type": "object", "properties": props, "required": sorted(props),
                                            "additionalProperties": False}}
     else:

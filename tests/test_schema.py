@@ -188,6 +188,7 @@ def test_case_schema_rejects_broken_cases(schemas):
         lambda c: c["facts"].update(service_days=30.5),  # a count is whole
         lambda c: c["facts"].update(dispatch_start="2024-02-30"),
         lambda c: c["facts"].update(evaluation_history=[{"year": 2023}]),  # grade missing
+        lambda c: c["facts"].update(evaluation_history=[{"year": -1, "grade": "qualified"}]),  # a year below 0
         lambda c: c["facts"].update(registered_in_region=True),  # a workstation's fact, not a commissioner's
     ]
     for edit in edits:
