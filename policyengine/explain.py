@@ -286,8 +286,11 @@ class Decision:
         if later is None:
             return ()
         got = later[1]
-        if got is None:
-            got = later[1] = tuple(later[0]()) if later[0] is not None else ()
+        if got is None:  # built once; two threads reading it at once may both build it (alike), never see it empty
+            build = later[0]  # (read once: another thread clears it only after it has stored what it built)
+            if build is None:
+                return later[1] or ()
+            got = later[1] = tuple(build())
             later[0] = None
         return got
 
@@ -314,10 +317,11 @@ class Decision:
         ``documents`` (id → number, title, jurisdiction), and rules refer to it by id.
         ``full=True`` adds every rule's kind, layer and rendered text, and the outcome's text."""
         later = self._about[5]
-        if not full and later is not None and later[1] is None and later[0] is not None:
+        build = later[0] if later is not None and later[1] is None else None  # (read once: see explanation)
+        if not full and build is not None:
             # the compact JSON straight from the recorded results: only the deciding rules, without
             # their sentences, and the explanation stays unread (built in full when it is read)
-            shown, docs = later[0](compact=True)
+            shown, docs = build(compact=True)
         else:
             docs: dict[str, dict] = {}
             for e in self.explanation:  # the documents that what is shown cites
