@@ -17,7 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterable
 
-from .cases import NOT_A_CASE, Case, _build, _Problems
+from .cases import NOT_A_CASE, Case, _build, _Problems, own_copy
 from .check import check_files
 from .runtime import MISSING, EvalLimit
 from .diagnostics import Diagnostic, PolicyError, Severity, Span, Text, sort_key
@@ -213,7 +213,9 @@ class Policies:
         Anything else, or a case that is not valid, is a :class:`PolicyError`."""
         if isinstance(source, Mapping):
             try:
-                data = dict(source.items())
+                data = own_copy(source)  # (every bit of the caller's own code runs here, once)
+            except RecursionError:
+                raise _too_deep("<case>") from None
             except Exception as e:  # a mapping of the caller's own that cannot be read
                 raise _bad_argument(Text(f"无法读取案例映射：{type(e).__name__}", f"the case mapping could not be read: {type(e).__name__}"),
                                     Text("请传入一个普通的 dict", "pass a plain dict"), where="<case>") from None
@@ -271,6 +273,8 @@ class Policies:
                         raise PolicyError(_stopped(e.text, "<case>"))
                     except RecursionError:
                         raise PolicyError(_stopped(_TOO_DEEP, "<case>"))
+                    except Exception:  # the caller's own objects failing (a key whose == raises): the reference
+                        outputs = None  # path reads them once, as plain values, and says what it cannot read
                     if outputs is not None:
                         return Decision._of(hit[5], outputs)
         got = self._accept(case, lang) if jurisdiction is None and as_of is None else None
@@ -327,7 +331,10 @@ class Policies:
             given = {}
         elif type(given) is not dict:
             return None
-        facts = hit[0](given)
+        try:
+            facts = hit[0](given)
+        except Exception:  # the caller's own objects failing: for the reference path to read once and report
+            return None
         return None if facts is None else (facts, hit)
 
     def _fast_entry(self, subject: str, jur: str, on: Any, lang: str) -> tuple | None:

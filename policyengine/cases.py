@@ -236,11 +236,39 @@ def _plain(v: Any) -> Any:
     if isinstance(v, Decimal):
         return Decimal(v)
     if isinstance(v, Mapping):
-        return dict(v.items())
+        try:
+            return dict(v.items())
+        except RecursionError:
+            raise
+        except Exception as e:  # the caller's own mapping, failing: theirs to hear of, as a PE090
+            raise PolicyError(Diagnostic("PE090", Text(f"无法读取案例中的一个映射：{type(e).__name__}",
+                                                       f"a mapping in the case could not be read: {type(e).__name__}"),
+                                         None, hint=Text("请传入普通的 dict", "pass plain dicts"))) from None
     return v
 
 
 _PLAIN = frozenset((str, int, bool, type(None), Decimal, dict, list, tuple, _dt.date))
+_PLAIN_KEYS = frozenset((str, int, bool, float, type(None), Decimal, _dt.date))
+
+
+def own_copy(v: Any, depth: int = 0) -> Any:
+    """The caller's case as plain data: mappings as dicts, lists and tuples as lists, ``str`` and ``int``
+    subclasses as the plain values they stand for — all of the caller's own code (a mapping's items(), a key's
+    __eq__, an int's __index__) runs here, once, and an exception it raises is the caller's to hear of, not
+    the validation's.  Deeper than Python's own limits is a RecursionError, as for any case."""
+    if type(v) in _PLAIN_KEYS or v is None:
+        return v
+    if isinstance(v, (str, int, Decimal)) and not isinstance(v, bool):
+        return _plain(v)
+    if isinstance(v, Mapping):
+        out = {}
+        for k, x in v.items():
+            k = _plain(k) if isinstance(k, (str, int)) and not isinstance(k, bool) else k
+            out[k if type(k) in _PLAIN_KEYS else f"<{type(k).__name__}>"] = own_copy(x, depth + 1)
+        return out
+    if isinstance(v, (list, tuple)):
+        return [own_copy(x, depth + 1) for x in v]
+    return v
 
 
 def _coerce(t: T, nullable: bool, v: Any, where: tuple, pr: _Problems, lo: Any = None, hi: Any = None) -> Any:

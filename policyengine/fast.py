@@ -55,13 +55,15 @@ class FactGate:
         decls = ps.declared_facts(subject, jurisdiction)
         ns: dict[str, Any] = {"A": _ABSENT, "B": _BAD, "D": _DATES, "iso": iso_date, "date": _DATE,
                               "KNOWN": frozenset(decls), "type": type, "str": str, "int": int}
-        lines = ["    if not g.keys() <= KNOWN: return None", "    out = g.copy()"]
+        # the facts out under the declared names (plain str), whatever str subclass the caller's keys were
+        lines = ["    if not g.keys() <= KNOWN: return None", "    out = {}"]
         for i, (name, f) in enumerate(decls.items()):
             k = f"k{i}"
             ns[k] = name
             lines.append(f"    v = g.get({k}, A)")
             lines.append("    if v is not A:")
             lines.extend("        " + x for x in _check(f, i, ns, f"out[{k}]"))
+            lines.append(f"        out[{k}] = v")
             if f.has_default:
                 ns[f"d{i}"] = f.default
                 if isinstance(f.default, (list, tuple, dict)):  # a fresh copy per case, as the reference makes

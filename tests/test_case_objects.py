@@ -86,3 +86,54 @@ def test_a_bad_as_of_of_evaluate_is_a_json_diagnostic_with_format_json(as_of):
                         "--format", "json", "--lang", "en"], capture_output=True, text=True, cwd=ROOT)
     got = json.loads(r.stderr)["diagnostics"][0]
     assert r.returncode == 2 and got["code"] == "PE060" and as_of in got["message"]
+
+
+class _Failing(dict):
+    def items(self):
+        raise ValueError("a lazy row failed")
+
+    def __iter__(self):
+        raise ValueError("a lazy row failed")
+
+
+class _Gone:  # registered as a Mapping below: every read fails
+    def __getitem__(self, k):
+        raise ConnectionError("the row went away")
+
+    def __iter__(self):
+        return iter(["grade", "year"])
+
+    def __len__(self):
+        return 2
+
+
+class _Key(str):
+    def __eq__(self, other):
+        raise RuntimeError("cannot compare")
+
+    __hash__ = str.__hash__
+
+
+def _hostile_cases():
+    from collections.abc import Mapping
+
+    Mapping.register(_Gone)
+    base = {"subject": "commissioner", "jurisdiction": "cn/nm/baotou/imust", "as_of": "2024-03-01"}
+    return [
+        ({**base, "facts": _Failing(year=2023)}, "facts: a dict whose items() raises"),
+        ({**base, "facts": _Gone()}, "facts: a mapping whose reads raise"),
+        ({**base, "facts": {"evaluation_history": [_Gone()]}}, "a record whose reads raise"),
+        ({**base, "facts": {_Key("year"): 2023}}, "a fact name whose == raises"),
+        ({**base, _Key("name"): "x"}, "a case key whose == raises"),
+    ]
+
+
+@pytest.mark.parametrize("explain", [True, False])
+@pytest.mark.parametrize("case, what", _hostile_cases(), ids=[w for _, w in _hostile_cases()])
+def test_the_callers_own_objects_that_fail_are_a_policy_error(policies, case, what, explain):
+    """A review found ConnectionError, ValueError and RuntimeError of such objects escaping evaluate."""
+    try:
+        policies.evaluate(case, explain=explain)
+    except PolicyError as e:
+        assert e.diagnostics and e.diagnostics[0].code.startswith("PE0"), what
+    # (decided is fine too: a str subclass read as the plain text it stands for)
