@@ -195,6 +195,13 @@ class Policies:
             raise _bad_argument(Text(f"limits 必须是 policyengine.load.Limits，不能是 {type(limits).__name__}",
                                      f"limits must be a policyengine.load.Limits, not {type(limits).__name__}"),
                                 Text("不写 limits 就用默认的限制", "leave limits out for the default bounds"), where="limits")
+        for f in dataclasses.fields(limits):  # each bound a whole number above 0 (a text or None failed deep inside)
+            v = getattr(limits, f.name)
+            if type(v) is not int or v < 1:
+                raise _bad_argument(Text(f"limits.{f.name} 必须是大于 0 的整数，不能是 {v!r}",
+                                         f"limits.{f.name} must be a whole number above 0, not {v!r}"),
+                                    Text("例如 Limits(max_file_bytes=4_000_000)", "e.g. Limits(max_file_bytes=4_000_000)"),
+                                    where="limits")
         try:
             ps = load_rule_files(paths or (default_policy_dir(),), limits)
         except RecursionError:  # only reachable with Limits relaxed past Python's own stack

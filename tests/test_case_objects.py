@@ -137,3 +137,12 @@ def test_the_callers_own_objects_that_fail_are_a_policy_error(policies, case, wh
     except PolicyError as e:
         assert e.diagnostics and e.diagnostics[0].code.startswith("PE0"), what
     # (decided is fine too: a str subclass read as the plain text it stands for)
+
+
+@pytest.mark.parametrize("field, value", [("max_file_bytes", "x"), ("max_depth", None), ("max_depth", 0)])
+def test_limits_of_the_wrong_kind_are_a_policy_error(field, value):
+    from policyengine.load import Limits
+
+    with pytest.raises(PolicyError) as e:
+        Policies.load(limits=Limits(**{field: value}))
+    assert e.value.diagnostics[0].code == "PE090" and field in e.value.diagnostics[0].text("en")
