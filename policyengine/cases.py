@@ -329,8 +329,9 @@ def _coerce(t: T, nullable: bool, v: Any, where: tuple, pr: _Problems, lo: Any =
         return _BAD
     if k == "list":
         if not isinstance(v, (list, tuple)):  # a tuple, as Case.facts holds lists, is a list too
-            pr.add("PE062", _expected("列表", "a list", v), where, hint=Text("写成列表：YAML 中每一项另起一行，以“- ”开头；JSON 中写成 [ … ]",
-                                                                 "write a list: in YAML one item a line, each starting with '- '; in JSON [ … ]"))
+            pr.add("PE062", _expected("列表", "a list", v), where,
+                   hint=Text("写成列表：YAML 中每一项另起一行，以“- ”开头；JSON 中写成 [ … ]",
+                             "write a list: in YAML one item a line, each starting with '- '; in JSON [ … ]"))
             return _BAD
         rec = t.elem
         out = []

@@ -140,8 +140,8 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
         switch = request.url.path + ("?" + urlencode(params) if params else "")
         q = "?lang=en" if lang == "en" else ""
         html = env.get_template(template).render(
-            w=WORDS[lang], tag=functools.partial(tag, lang), lang=lang, q=q, amp=("&lang=en" if lang == "en" else ""), switch=switch,
-            csrf_field=csrf.FIELD, csrf_token=token, path=request.url.path, keys_on=sessions is not None, **ctx)
+            w=WORDS[lang], tag=functools.partial(tag, lang), lang=lang, q=q, amp=("&lang=en" if lang == "en" else ""),
+            switch=switch, csrf_field=csrf.FIELD, csrf_token=token, path=request.url.path, keys_on=sessions is not None, **ctx)
         resp = HTMLResponse(html, status_code=status, headers={
             "Content-Security-Policy": "default-src 'self'; style-src 'self'; img-src 'self' data:; "
                                        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
