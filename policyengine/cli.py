@@ -15,8 +15,9 @@ import os
 import re
 import sys
 
-from .diagnostics import CODES, PolicyError, Severity, Text, _display_width, printable, render_all, resolve_lang, sort_key
+from .diagnostics import CODES, Diagnostic, PolicyError, Severity, Text, _display_width, printable, render_all, resolve_lang, sort_key
 from .explain import dumps
+from .records import is_iso_date
 
 __all__ = ["main"]
 
@@ -127,7 +128,10 @@ def _policies(a):
 
 def cmd_evaluate(a) -> int:
     pol = _policies(a)
-    # --as-of as text: the case reads it as it reads its own as_of (a PE060 naming the argument, in --format json too)
+    if a.as_of and not is_iso_date(a.as_of):  # a diagnostic like the case's own (so --format json says it as JSON)
+        raise PolicyError(Diagnostic("PE060", Text(f"--as-of {a.as_of!r} 不是 年-月-日（YYYY-MM-DD）格式的真实日期",
+                                                   f"--as-of {a.as_of!r} is not a real date YYYY-MM-DD"), None,
+                                     hint=Text("例如 --as-of 2024-03-01", "e.g. --as-of 2024-03-01")))
     case = pol.case(a.case, jurisdiction=a.jurisdiction, as_of=a.as_of or None)
     d = pol.evaluate(case, lang=a.lang)
     sys.stdout.write(d.to_json(indent=2) + "\n" if a.format == "json" else d.to_text())
