@@ -218,6 +218,11 @@ class Policies:
              subject: str | None = None) -> Case:
         """A validated case from a file path or a mapping; keyword arguments override the file.
         Anything else, or a case that is not valid, is a :class:`PolicyError`."""
+        return self._case(source, jurisdiction, as_of, subject)
+
+    def _case(self, source: Any, jurisdiction: Any = None, as_of: Any = None, subject: Any = None,
+              mark: bool = True) -> Case:
+        """:meth:`case`; ``mark=False`` for a case decided at once and dropped (nothing remembered to check later)."""
         if isinstance(source, Mapping):
             try:
                 data = own_copy(source)  # (every bit of the caller's own code runs here, once)
@@ -245,7 +250,7 @@ class Policies:
         data.update(given)
         try:
             with suggestion_budget():  # did-you-mean for thousands of unknown facts stays linear
-                return _build(data, self.policy_set, _Problems(loaded, path, given), path, loaded)
+                return _build(data, self.policy_set, _Problems(loaded, path, given), path, loaded, mark)
         except RecursionError:
             raise _too_deep(path) from None
 
@@ -301,9 +306,9 @@ class Policies:
                 if isinstance(case, Case):
                     src = {"subject": case.subject, "jurisdiction": case.jurisdiction, "as_of": case.as_of,
                            "facts": case.given_facts()}
-                    case = self.case(src, jurisdiction=jurisdiction, as_of=as_of)
+                    case = self._case(src, jurisdiction, as_of, mark=False)
                 else:
-                    case = self.case(case, jurisdiction=jurisdiction, as_of=as_of)
+                    case = self._case(case, jurisdiction, as_of, mark=False)
             subject, jur, on, facts, path = case.subject, case.jurisdiction, case.as_of, case.facts, case.path
         try:
             prog, layers, about = self._program_at(jur, on, subject, lang)
@@ -319,7 +324,10 @@ class Policies:
         return Decision(subject, jur, on, public, expl, layers, lang)
 
     def _fast_hit(self, case: dict, lang: str) -> tuple | None:
-        if not case.keys() <= _CASE_KEYS:
+        try:
+            if not case.keys() <= _CASE_KEYS:
+                return None
+        except Exception:  # a key of the caller's own whose == fails: for the reference path to read and report
             return None
         subject, jur, on = case.get("subject"), case.get("jurisdiction"), case.get("as_of")
         if type(subject) is not str or type(jur) is not str or (type(on) is not str and type(on) is not _dt.date):

@@ -40,32 +40,59 @@ class Case:
     expect: dict[str, Any] | None = None
     name: str | None = None
     loaded: Loaded | None = field(default=None, compare=False, repr=False)
-    # (the policy set, the facts as it validated them, the facts as given): a Case built by hand, changed after it
-    # was validated (its facts are a dict) or given to other policies is validated again when decided
+    # the facts the engine filled in with their defaults (name -> fingerprint of the default), kept by pickling and
+    # dataclasses.replace: a jurisdiction override revalidates what the case gave, not the defaults beside it
+    defaulted: dict | None = field(default=None, compare=False, repr=False)
+    # (the policy set that validated it, a fingerprint of its facts then): a Case built by hand, changed since
+    # (its facts are a dict), or validated by other policies is validated again when decided
     _valid: Any = field(default=None, init=False, compare=False, repr=False)
 
     def valid_for(self, ps: PolicySet) -> bool:
-        """Whether ``ps`` validated this case and its facts are still those it validated."""
+        """Whether ``ps`` validated this case and its facts are still, type for type, those it validated."""
         v = self._valid
-        return v is not None and v[0] is ps and v[1] == self.facts
+        if v is None or v[0] is not ps:
+            return False
+        try:
+            return _fingerprint(self.facts) == v[1]
+        except Exception:  # (a value of the caller's own that cannot be looked at: validated again, said there)
+            return False
 
     def given_facts(self) -> dict[str, Any]:
-        """The facts as the case gave them (before the engine filled in defaults), as far as they are unchanged."""
-        v = self._valid
-        if v is not None and v[1] == self.facts:
-            return dict(v[2])
-        return dict(self.facts) if isinstance(self.facts, dict) else self.facts  # (not a mapping: validation says so)
+        """The facts as the case gave them: without the defaults the engine filled in (where still unchanged)."""
+        if not isinstance(self.facts, dict):
+            return self.facts  # (not a mapping: the validation says so)
+        filled = self.defaulted or {}
+        return {k: v for k, v in self.facts.items() if k not in filled or _fingerprint(v) != filled[k]}
 
     def __getstate__(self) -> dict:  # (a pickled case does not carry the policy set that validated it)
         return {**self.__dict__, "_valid": None}
+
+    def __copy__(self) -> "Case":  # a copy in this process stays validated (its fingerprint is of values)
+        c = object.__new__(Case)
+        c.__dict__.update(self.__dict__)
+        return c
+
+    def __deepcopy__(self, memo: dict) -> "Case":
+        c = object.__new__(Case)
+        c.__dict__.update({k: v if k in ("_valid", "loaded") else copy.deepcopy(v, memo) for k, v in self.__dict__.items()})
+        return c
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
 
 
-def _snapshot(facts: dict) -> dict:
-    """The facts as they are now, lists and records copied (scalars are immutable)."""
-    return {k: copy.deepcopy(v) if isinstance(v, (list, tuple, dict)) else v for k, v in facts.items()}
+def _fingerprint(v: Any) -> Any:
+    """A value with the type of every part beside it, so that 1 and True, or 2023 and 2023.0, differ, and a
+    comparison stops at a type before it reaches a value of the caller's own (whose == might do anything)."""
+    t = type(v)
+    if t is dict:
+        return t, tuple((type(k), k, type(x), x if type(x) in _ATOMS else _fingerprint(x)) for k, x in v.items())
+    if t is list or t is tuple:
+        return t, tuple((type(x), x if type(x) in _ATOMS else _fingerprint(x)) for x in v)
+    return t, v
+
+
+_ATOMS = frozenset((str, int, bool, type(None), Decimal, _dt.date))  # compared as they are, beside their type
 
 
 class _Problems:
@@ -126,7 +153,9 @@ def _from_loaded(loaded: Loaded, ps: PolicySet) -> Case:
     return _build(loaded.data, ps, _Problems(loaded, loaded.path), loaded.path, loaded)
 
 
-def _build(data: Any, ps: PolicySet, pr: _Problems, path: str, loaded: Loaded | None) -> Case:
+def _build(data: Any, ps: PolicySet, pr: _Problems, path: str, loaded: Loaded | None, mark: bool = True) -> Case:
+    """The validated case; ``mark``: remember what was validated (for a Case handed back to the caller, who may
+    change it or decide it later; not for one decided at once and dropped)."""
     if not isinstance(data, dict):
         pr.add("PE060", NOT_A_CASE, (), hint=Text("文件以 'subject: commissioner' 这样的一行开头",
                                                   "start with 'subject: commissioner'"))
@@ -176,9 +205,11 @@ def _build(data: Any, ps: PolicySet, pr: _Problems, path: str, loaded: Loaded | 
     facts = validate_facts(ps, subject, jur, facts_in, pr)
     if pr.items:
         raise PolicyError(pr.items)
-    case = Case(subject, jur, as_of, facts, path, expect, data.get("name"), loaded)
-    given = {k: facts[k] for k in facts_in if isinstance(k, str) and k in facts}
-    object.__setattr__(case, "_valid", (ps, _snapshot(facts), _snapshot(given)))
+    if not mark:
+        return Case(subject, jur, as_of, facts, path, expect, data.get("name"), loaded)
+    case = Case(subject, jur, as_of, facts, path, expect, data.get("name"), loaded,
+                {k: _fingerprint(v) for k, v in facts.items() if k not in facts_in})
+    object.__setattr__(case, "_valid", (ps, _fingerprint(facts)))
     return case
 
 
@@ -256,18 +287,21 @@ def own_copy(v: Any, depth: int = 0) -> Any:
     subclasses as the plain values they stand for — all of the caller's own code (a mapping's items(), a key's
     __eq__, an int's __index__) runs here, once, and an exception it raises is the caller's to hear of, not
     the validation's.  Deeper than Python's own limits is a RecursionError, as for any case."""
-    if type(v) in _PLAIN_KEYS or v is None:
+    t = type(v)
+    if t in _PLAIN_KEYS:
         return v
+    if t is dict or (isinstance(v, Mapping) and not isinstance(v, (str, int))):
+        out = {}
+        for k, x in (v.items() if t is dict else dict(v.items()).items()):
+            if type(k) not in _PLAIN_KEYS:
+                k = _plain(k) if isinstance(k, (str, int)) and not isinstance(k, bool) else k
+                k = k if type(k) in _PLAIN_KEYS else f"<{type(k).__name__}>"
+            out[k] = x if type(x) in _PLAIN_KEYS else own_copy(x, depth + 1)
+        return out
+    if t is list or t is tuple or isinstance(v, (list, tuple)):
+        return [x if type(x) in _PLAIN_KEYS else own_copy(x, depth + 1) for x in v]
     if isinstance(v, (str, int, Decimal)) and not isinstance(v, bool):
         return _plain(v)
-    if isinstance(v, Mapping):
-        out = {}
-        for k, x in v.items():
-            k = _plain(k) if isinstance(k, (str, int)) and not isinstance(k, bool) else k
-            out[k if type(k) in _PLAIN_KEYS else f"<{type(k).__name__}>"] = own_copy(x, depth + 1)
-        return out
-    if isinstance(v, (list, tuple)):
-        return [own_copy(x, depth + 1) for x in v]
     return v
 
 

@@ -68,12 +68,34 @@ def test_a_case_validated_by_other_policies_is_validated_by_these(policies, tmp_
 
 
 def test_a_jurisdiction_override_takes_the_facts_given_not_the_defaults_filled_in(policies):
-    """The engine's default for false_information_found (Baotou) was refused as an unknown fact at cn."""
+    """The engine's default for false_information_found (Baotou) was refused as an unknown fact at cn — also for a
+    case copied, pickled, replaced or changed since."""
+    import copy
+    import dataclasses
+
     src = {"subject": "enterprise", "jurisdiction": "cn/nm/baotou", "as_of": "2024-05-10",
            "facts": {"registered_in_region": True}}
     case = policies.case(src)
     assert "false_information_found" in case.facts
-    assert policies.evaluate(case, jurisdiction="cn").to_json() == policies.evaluate(src, jurisdiction="cn").to_json()
+    want = policies.evaluate(src, jurisdiction="cn").to_json()
+    changed = policies.case(src)
+    changed.facts["registered_in_region"] = True  # (the same value again: a change all the same)
+    for c in (case, copy.copy(case), copy.deepcopy(case), pickle.loads(pickle.dumps(case)),
+              dataclasses.replace(case, name="x"), changed):
+        assert policies.evaluate(c, jurisdiction="cn").to_json() == want
+
+
+@pytest.mark.parametrize("value", [1, 2023.0, "true"])
+def test_a_value_equal_but_of_another_type_is_a_change(policies, value):
+    """good_conduct = 1 compared equal to True, so the changed case was decided without validation."""
+    from decimal import Decimal
+
+    case = policies.case(EXAMPLE)
+    case.facts["good_conduct"] = value
+    assert _code(policies, case) == "PE062"
+    case = policies.case(EXAMPLE)
+    case.facts["year"] = Decimal(case.facts["year"])
+    assert _code(policies, case) == "PE062"
 
 
 @pytest.mark.parametrize("as_of", ["2024-02-30", "20240301"])
@@ -125,6 +147,7 @@ def _hostile_cases():
         ({**base, "facts": {"evaluation_history": [_Gone()]}}, "a record whose reads raise"),
         ({**base, "facts": {_Key("year"): 2023}}, "a fact name whose == raises"),
         ({**base, _Key("name"): "x"}, "a case key whose == raises"),
+        ({_Key("subject"): "commissioner", "jurisdiction": "cn", "as_of": "2024-03-01"}, "a case field whose == raises"),
     ]
 
 
@@ -146,3 +169,14 @@ def test_limits_of_the_wrong_kind_are_a_policy_error(field, value):
     with pytest.raises(PolicyError) as e:
         Policies.load(limits=Limits(**{field: value}))
     assert e.value.diagnostics[0].code == "PE090" and field in e.value.diagnostics[0].text("en")
+
+
+def test_a_copied_case_stays_validated_and_a_pickled_one_is_validated_again(policies):
+    import copy
+
+    case = policies.case(EXAMPLE)
+    assert copy.copy(case).valid_for(policies.policy_set) and copy.deepcopy(case).valid_for(policies.policy_set)
+    assert not pickle.loads(pickle.dumps(case)).valid_for(policies.policy_set)  # (the policy set stays behind)
+    deep = copy.deepcopy(case)
+    deep.facts["evaluation_history"][0]["grade"] = "bogus"  # a deep copy's records are its own
+    assert case.valid_for(policies.policy_set) and _code(policies, deep) == "PE062"
