@@ -74,7 +74,8 @@ class Case:
 
     def __deepcopy__(self, memo: dict) -> "Case":
         c = object.__new__(Case)
-        c.__dict__.update({k: v if k in ("_valid", "loaded") else copy.deepcopy(v, memo) for k, v in self.__dict__.items()})
+        c.__dict__.update({k: v if k in ("_valid", "loaded") else copy.deepcopy(v, memo)
+                           for k, v in self.__dict__.items()})
         return c
 
     def __setstate__(self, state: dict) -> None:
