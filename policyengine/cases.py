@@ -78,9 +78,6 @@ class Case:
                            for k, v in self.__dict__.items()})
         return c
 
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-
 
 def _fingerprint(v: Any) -> Any:
     """A value with the type of every part beside it, so that 1 and True, or 2023 and 2023.0, differ, and a

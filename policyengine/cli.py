@@ -15,9 +15,9 @@ import os
 import re
 import sys
 
+from .cases import _as_date as as_date
 from .diagnostics import CODES, Diagnostic, PolicyError, Severity, Text, _display_width, printable, render_all, resolve_lang, sort_key
 from .explain import dumps
-from .records import is_iso_date
 
 __all__ = ["main"]
 
@@ -128,7 +128,7 @@ def _policies(a):
 
 def cmd_evaluate(a) -> int:
     pol = _policies(a)
-    if a.as_of and not is_iso_date(a.as_of):  # a diagnostic like the case's own (so --format json says it as JSON)
+    if a.as_of and as_date(a.as_of) is None:  # read as the case reads as_of; a diagnostic, so JSON with --format json
         raise PolicyError(Diagnostic("PE060", Text(f"--as-of {a.as_of!r} 不是 年-月-日（YYYY-MM-DD）格式的真实日期",
                                                    f"--as-of {a.as_of!r} is not a real date YYYY-MM-DD"), None,
                                      hint=Text("例如 --as-of 2024-03-01", "e.g. --as-of 2024-03-01")))

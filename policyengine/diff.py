@@ -45,11 +45,12 @@ from typing import Any, Iterable, Iterator
 
 from . import ast as A
 from .api import Policies, load_rule_files
+from .cases import _as_date as as_date
 from .diagnostics import Diagnostic, PolicyError, Severity, Text, md_cell, printable, render_all, resolve_lang
 from .explain import dumps, show_value, to_json_value
 from .load import find_files, load_file
 from .merge import Layers, merge
-from .records import is_iso_date, is_text, text_of
+from .records import is_text, text_of
 from .policy import Band, Expr, PolicySet, Tier
 from .types import T
 
@@ -878,11 +879,8 @@ def run_diff(old: str, new: str, *, cases: str | None = None, fmt: str = "text",
     A folder or file inside the policy set (``policies``, default the shipped packs) is compared in
     the context of the rest of the set (:func:`_in_context`)."""
     err = err if err is not None else sys.stderr
-    try:
-        if isinstance(as_of, str) and not is_iso_date(as_of):  # (fromisoformat also takes 20240301, 2024-W09-5)
-            raise ValueError(as_of)
-        day = _dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of or _dt.date.today()
-    except ValueError:
+    day = as_date(as_of) if isinstance(as_of, str) else as_of or _dt.date.today()  # (as a case reads its as_of)
+    if day is None:
         shown = printable(repr(as_of))
         err.write(f"错误：--as-of {shown} 不是 YYYY-MM-DD 格式的日期\n" if lang == "zh" else
                   f"error: --as-of {shown} is not a date YYYY-MM-DD\n")

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..diagnostics import Diagnostic, PolicyError, Span, Text
-from ..records import is_iso_date
+from ..cases import _as_date as as_date
 from .io import ROW_ERROR, Writer, format_of, json_text, read_chunks
 from .reasons import zh
 from .rows import RowReader, error_text
@@ -154,13 +154,11 @@ def _run_batch(policies, input: str | Path, output: Path, *, subject: str | None
                      hint=Text("不写就用默认的 10000 行", "leave it out for the default of 10000 rows"))
     format_of(output, "output")
     if isinstance(as_of, str):
-        try:
-            if not is_iso_date(as_of):  # (fromisoformat also takes 20240301 and 2024-W09-5, which a row may not)
-                raise ValueError(as_of)
-            as_of = _dt.date.fromisoformat(as_of)
-        except ValueError:
+        day = as_date(as_of)  # read as a row's as_of is (fromisoformat would take 20240301 and 2024-W09-5 too)
+        if day is None:
             raise _usage(Text(f"--as-of {as_of!r} 不是 年-月-日（YYYY-MM-DD）格式的日期", f"--as-of {as_of!r} is not a date YYYY-MM-DD"),
                          hint=Text("例如 --as-of 2024-03-01", "e.g. --as-of 2024-03-01"))
+        as_of = day
     ps = policies.policy_set
     if subject is not None and subject not in {s for o in ps.outputs.values() for s in o.subjects}:
         subjects = sorted({s for o in ps.outputs.values() for s in o.subjects})
