@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import yaml
 
 from .diagnostics import Diagnostic, PolicyError, Related, Span, Text
-from .slips import BANG_FOR_NOT, BANG_HINT, explain_parser_message, find_slip, unclosed_quote
+from .slips import BANG_FOR_NOT, BANG_HINT, conflict_marker, explain_parser_message, find_slip, unclosed_quote
 
 __all__ = ["Limits", "Source", "Loaded", "NodePos", "load_file", "load_text", "find_files", "DEFAULT_LIMITS", "place"]
 
@@ -638,7 +638,8 @@ class _Builder:
             line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
             # the officer's likely slip (a full-width colon, a tab …) at its own place, in plain words
             # (a quote first: a quote never closed makes the lines after it look wrong)
-            slip = unclosed_quote(self.source.text, line, col) or find_slip(self.source.text, line)
+            slip = (conflict_marker(self.source.text) or unclosed_quote(self.source.text, line, col)
+                    or find_slip(self.source.text, line))
             if slip is not None:
                 raise PolicyError(self.source.diag("PE001", _syntax(slip.message), slip.line, slip.column, hint=slip.hint))
             plain = explain_parser_message(msg)

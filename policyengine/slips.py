@@ -63,14 +63,14 @@ def find_slip(text: str, error_line: int) -> Slip | None:
     # the last two lines before this one with something on them: (line number, text)
     above: list[tuple[int, str]] = []
     for k in range(first - 2, -1, -1):
-        if k < len(lines) and lines[k].strip() and not lines[k].lstrip(" ").startswith("#"):
+        if k < len(lines) and lines[k].strip() and not lines[k].lstrip(" ").startswith("#") and not _in_block(lines, k):
             above.insert(0, (k + 1, lines[k].rstrip("\r")))
             if len(above) == 2:
                 break
     for n, line in enumerate(lines[first - 1:], start=first):
         line = line.rstrip("\r")
-        if not line.strip() or len(line) > _LONGEST or line.lstrip(" ").startswith("#"):
-            continue
+        if not line.strip() or len(line) > _LONGEST or line.lstrip(" ").startswith("#") or _in_block(lines, n - 1):
+            continue  # (a line of a block text is text: 'Reading 5: …' under 'en: >-' is no key)
         before = above[-2] if len(above) >= 2 else None
         prev_n, prev = above[-1] if above else (0, None)
         above = [*above[-1:], (n, line)]
@@ -121,7 +121,7 @@ def find_slip(text: str, error_line: int) -> Slip | None:
                          Text("把“，”改为半角逗号加一个空格“, ”", "write an ASCII comma and a space: ', '"))
             continue
         m = _FULLWIDTH_SPACE.match(line)
-        if m and not _in_block(lines, n - 1):
+        if m:
             found = Slip(n, (m.start(1) if m.group(1) else m.start(2)) + 1,
                          Text("这里有全角空格（　）：YAML 的缩进和冒号后面只能用半角空格",
                               "a full-width space (U+3000) here: YAML indents, and separates a key from its value, with ASCII spaces only"),
@@ -157,6 +157,24 @@ def find_slip(text: str, error_line: int) -> Slip | None:
                                                  f"the full-width quote '{m.group(1)}' is not a YAML quote"),
                          Text("改为半角双引号 \"…\"，或去掉引号", "use straight double quotes \"…\", or none"))
     return found
+
+
+_CONFLICT = re.compile(r"^(<{7}|={7}|>{7}|\|{7})(?:[ ].*)?\r?$", re.MULTILINE)
+
+
+def conflict_marker(text: str) -> Slip | None:
+    """The first line git's merge wrote (``<<<<<<< HEAD``, ``=======``, ``>>>>>>> theirs``): the file holds
+    both sides of a conflicting change, which the parser reports lines later as something else."""
+    m = _CONFLICT.search(text)
+    if m is None or not any(x.group(1)[0] in "<>" for x in _CONFLICT.finditer(text)):
+        return None  # (a line of '=======' alone may be a block text's underline)
+    line = text.count("\n", 0, m.start()) + 1
+    return Slip(line, 1, Text(f"这一行“{m.group(1)}”是合并冲突的标记：文件里同时留着两个版本的修改",
+                              f"'{m.group(1)}' marks a merge conflict: the file holds both versions of a change"),
+                Text("对照“<<<<<<<”和“=======”之间、“=======”和“>>>>>>>”之间的两段，留下要用的一段，"
+                     "删去另一段和这三行标记",
+                     "compare the lines between '<<<<<<<' and '=======' with those between '=======' and "
+                     "'>>>>>>>', keep the version you mean, and delete the other and the three marker lines"))
 
 
 def _in_block(lines: list[str], k: int) -> bool:

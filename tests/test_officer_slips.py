@@ -66,6 +66,10 @@ RULE_FILE_SLIPS = {
     "PE001_fullwidth-comma-in-braces": ("这里是全角逗号“，”", "this is a full-width '，'", "write an ASCII comma and a space"),
     "PE011_fullwidth-colon-in-braces": ("“label”后面是全角冒号“：”", "a full-width colon '：' after 'label'",
                                         "write an ASCII colon and a space: label: …"),
+    "PE001_merge-conflict-marker": ("这一行“<<<<<<<”是合并冲突的标记", "'<<<<<<<' marks a merge conflict",
+                                    "keep the version you mean, and delete the other and the three marker lines"),
+    "PE001_item-misaligned-after-block-text": ("列表项没有对齐", "the list items are not aligned",
+                                               "every '- ' of one list starts in the same column"),
     "PE020_ends-after-and": ("表达式在“and”之后就结束了", "the expression ends too early after 'and'",
                              "write what follows 'and'"),
 }
