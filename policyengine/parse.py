@@ -187,7 +187,7 @@ class _ToAst(Transformer):
         return A.ListLit(_exprs(c), span=_over(c))
 
     def call(self, c):
-        if str(c[0]) in _WORD_SLIPS:  # '非(x)' reads as a call of a function '非'
+        if str(c[0]) in _WORD_SLIPS or str(c[0]) in _CAPITALS:  # '非(x)', 'NOT(x)' read as calls of functions
             raise _word_slip(str(c[0]), c[0].start_pos)
         return A.Call(_name_of(c[0]), _exprs(c), func_span=_at(c[0]), span=_over(c))
 
@@ -264,12 +264,34 @@ _LOOKALIKES = {
 _WORD_SLIPS = {
     "或": "or", "或者": "or", "且": "and", "并且": "and", "而且": "and", "和": "and", "非": "not", "不是": "not",
 }
+# Chinese words for the comparisons (以上/以下 include the number, as in legal texts), and the
+# operators in capitals, which the grammar also reads as names
+_COMPARISON_WORDS = {
+    **dict.fromkeys(("不少于", "不低于", "不小于", "大于等于", "大于或等于", "以上", "至少"), ">="),
+    **dict.fromkeys(("不超过", "不高于", "不大于", "不多于", "小于等于", "小于或等于", "以下", "至多"), "<="),
+    **dict.fromkeys(("大于", "多于", "高于", "超过"), ">"),
+    **dict.fromkeys(("小于", "少于", "低于", "不足", "未满"), "<"),
+    "等于": "==", "不等于": "!=",
+}
+_CAPITALS = {"AND": "and", "OR": "or", "NOT": "not", "And": "and", "Or": "or", "Not": "not", "IN": "in"}
 _SPLIT = Text("请把它拆成几个有名字的定义（definitions）", "split it into named definitions")
 _ENDS_EARLY = Text("表达式还没写完就结束了", "the expression ends too early")
 
 
-def _word_slip(word: str, start: int) -> ExprError:
-    """A Chinese word ('或', '非' …) written for a logical operator."""
+def _word_slip(word: str, start: int, text: str = "") -> ExprError:
+    """A Chinese word ('或', '非', '不少于' …) written for an operator, or an operator in capitals ('AND');
+    the hint shows ``text`` (the expression) written with the operator, where it is short."""
+    if word in _COMPARISON_WORDS or word in _CAPITALS:
+        op = _COMPARISON_WORDS.get(word) or _CAPITALS[word]
+        fixed = f"{text[:start]}{op}{text[start + len(word):]}".strip()
+        shown = Text(f"：{fixed}", f": {fixed}") if 0 < len(fixed) <= 120 and "\n" not in fixed else Text("", "")
+        if word in _CAPITALS:
+            return ExprError("PE020", Text(f"“{word}”要写成小写的 '{op}'", f"'{word}' is written in lower case: '{op}'"),
+                             start, len(word), hint=Text(f"表达式的关键字都是小写，写成{shown.zh or ' ' + op}",
+                                                         f"the keywords of expressions are lower case; write{shown.en or ' ' + op}"))
+        return ExprError("PE020", Text(f"“{word}”不是运算符：比较写 '{op}'", f"'{word}' is not an operator: write '{op}'"),
+                         start, len(word), hint=Text(f"写成{shown.zh}" if shown.zh else f"例如 service_days {op} 30",
+                                                     f"write{shown.en}" if shown.en else f"e.g. service_days {op} 30"))
     op = _WORD_SLIPS[word]
     return ExprError("PE020", Text(f"“{word}”不是运算符：表达式里用英文 '{op}'", f"'{word}' is not an operator: write '{op}'"),
                      start, len(word),
@@ -396,9 +418,9 @@ def parse_expression(text: str, limits: Limits = DEFAULT_LIMITS) -> A.Node:
         following = text[e.pos_in_stream + 1] if e.pos_in_stream + 1 < len(text) else ""
         if ch == "=" and following == "=":
             hint = None
-        elif ch == "=" and following == ">":
-            raise ExprError("PE020", Text("'=>' 不是运算符", "'=>' is not an operator"), e.pos_in_stream, 2,
-                            hint=_LOOKALIKES["≥"])
+        elif ch == "=" and following in "><" and following:
+            raise ExprError("PE020", Text(f"'={following}' 不是运算符", f"'={following}' is not an operator"), e.pos_in_stream, 2,
+                            hint=_LOOKALIKES["≥" if following == ">" else "≤"])
         elif ch == "=" and following and not following.isascii() and not following.isspace():
             # '=‹', '=《' …: a sign typed from another keyboard layout next to the '='
             raise _odd_sign(following, e.pos_in_stream, 2)
@@ -427,8 +449,9 @@ def parse_expression(text: str, limits: Limits = DEFAULT_LIMITS) -> A.Node:
     except UnexpectedToken as e:
         last = e.token_history[-1] if e.token_history else None
         for t in (e.token, last):
-            if t is not None and t.type == "NAME" and str(t) in _WORD_SLIPS and t.start_pos is not None:
-                raise _word_slip(str(t), t.start_pos)
+            if (t is not None and t.type == "NAME" and t.start_pos is not None
+                    and (str(t) in _WORD_SLIPS or str(t) in _COMPARISON_WORDS or str(t) in _CAPITALS)):
+                raise _word_slip(str(t), t.start_pos, text)
         if last is not None and last.type == "NAME":
             _name_of(last)  # a keyword where the grammar cannot take it is the mistake to report
         tok = e.token

@@ -212,6 +212,17 @@ def test_an_enum_value_written_as_its_chinese_label_is_told_the_value(tmp_path, 
     ("days >= 30 天", (11, 1), "数字后面不能写单位“天”", "a number cannot be followed by a unit ('天')", "remove '天'"),
     ("year >= 2024-01-01", (8, 10), "“2024-01-01”在表达式里是减法（得 2022），不是日期", "is a subtraction (giving 2022)",
      'date("2024-01-01")'),
+    # the comparisons in Chinese words (以上 includes the number, as in the documents), operators in capitals
+    ("policy_briefings 不少于 min_policy_briefings", (17, 3), "“不少于”不是运算符：比较写 '>='", "'不少于' is not an operator",
+     "write: policy_briefings >= min_policy_briefings"),
+    ("service_days 以上 30", (13, 2), "“以上”不是运算符：比较写 '>='", "write '>='", "write: service_days >= 30"),
+    ("score 不超过 100", (6, 3), "比较写 '<='", "'不超过' is not an operator", "write: score <= 100"),
+    ("talents 小于 3", (8, 2), "比较写 '<'", "write '<'", "write: talents < 3"),
+    ("grade 不等于 \"excellent\"", (6, 3), "比较写 '!='", "write '!='", 'write: grade != "excellent"'),
+    ("a >= 3 AND b", (7, 3), "“AND”要写成小写的 'and'", "'AND' is written in lower case", "write: a >= 3 and b"),
+    ("NOT a", (0, 3), "“NOT”要写成小写的 'not'", "'NOT' is written in lower case", "write: not a"),
+    ("NOT(a)", (0, 3), "“NOT”要写成小写的 'not'", "'NOT' is written in lower case", "write: not"),
+    ("days =< 30", (5, 2), "'=<' 不是运算符", "'=<' is not an operator", "write '<=' for 'at most'"),
 ])
 def test_an_expression_slip_is_named_at_its_place_with_the_fix(text, at, zh, en, fix):
     from policyengine.parse import ExprError, parse_expression
