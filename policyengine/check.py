@@ -118,8 +118,18 @@ def _pydantic_validate(loaded: Loaded, data: dict) -> tuple[Any, list[Diagnostic
                 head = str(loc[-1]).split("：")[0].strip()
                 if head in ("zh", "en") or head in _model_fields_at(RuleFile, loc[:-1]):
                     colons[loc] = head
+        empty: set[tuple] = set()  # 'value:' with nothing after it: once, not once per form the field may take
         for loc, err in errors:
             t = err["type"]
+            blank = _blank_at(data, loc) if err.get("input") is None and t != "missing" and loc not in colons else None
+            if blank is not None:
+                if blank not in empty:
+                    empty.add(blank)
+                    where = _where(data, blank)
+                    diags.append(loaded.diag("PE010", Text(f"{where.zh} 后面没有写内容", f"{where.en} is empty"), blank,
+                                             key=True, hint=Text(f"在 '{blank[-1]}:' 后面写上它的值（冒号后加一个空格再写）",
+                                                                 f"write its value after '{blank[-1]}:' (a space after the colon)")))
+                continue
             if loc in colons:
                 head = colons[loc]
                 diags.append(loaded.diag("PE011", Text(f"“{head}”后面是全角冒号“：”，YAML 要用半角冒号“:”",
@@ -153,6 +163,21 @@ def _pydantic_validate(loaded: Loaded, data: dict) -> tuple[Any, list[Diagnostic
                                           and any(s.file == d.span.file and s.line == d.span.line for s in specific))]
         uniq = {(d.code, d.span, d.message): d for d in diags}
         return None, list(uniq.values())
+
+
+def _blank_at(data: dict, loc: tuple) -> tuple | None:
+    """The place along ``loc`` of a key written with nothing after it (``value:``), if there is one."""
+    x: Any = data
+    for i, k in enumerate(loc):
+        if isinstance(x, dict) and k in x:
+            x = x[k]
+        elif isinstance(x, list) and isinstance(k, int) and 0 <= k < len(x):
+            x = x[k]
+        else:
+            return None
+        if x is None:
+            return loc[: i + 1] if isinstance(k, str) else None
+    return None
 
 
 def _where(data: dict, loc: tuple) -> Text:

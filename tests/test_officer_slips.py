@@ -47,6 +47,8 @@ RULE_FILE_SLIPS = {
     "PE012_check-on-eligibility": ("条件（eligibility）规则不读 'check'", "an eligibility rule does not read 'check'",
                                    "rename 'check:' to 'condition:'"),
     "PE010_empty-when": ("'when' 后面没有写内容", "'when' is empty", "write an expression after 'when:'"),
+    "PE010_empty-parameter-value": ("参数 retention_years 的 value 后面没有写内容", "parameter retention_years: value is empty",
+                                    "write its value after 'value:'"),
     "PE010_empty-check": ("'check' 后面没有写内容", "'check' is empty", "or remove the line"),
     "PE020_date-as-subtraction": ("“2024-01-01”在表达式里是减法（得 2022），不是日期",
                                   "'2024-01-01' in an expression is a subtraction (giving 2022), not a date",
