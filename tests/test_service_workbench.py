@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import urllib.parse
+from decimal import Decimal
 
 import pytest
 
@@ -125,3 +126,31 @@ def test_a_mistyped_address_is_a_page_for_a_browser_and_json_for_the_api(served)
         status, body, headers = c.request(method, path, b"{}", html)  # 404 for every method, not 405 'GET only'
         assert status == 404 and json.loads(body)["errors"][0]["code"] == "not-found", (method, path)
     c.close()
+
+
+@pytest.mark.parametrize("years", ["2.50", "0.12345678901234567890123", "0.0000001"])
+def test_a_decimal_given_on_the_workbench_is_logged_as_written_and_replays(served, tmp_path, years):
+    """The case of a /try decision is logged with the decimal as given: a float logged 2.50 as 2.5 (the
+    explanation, which shows 2.50, then no longer reproduced) and a long decimal as text (refused on
+    replay); replay exited 1 on a log nobody had touched."""
+    server, db = served
+    c = server.client()
+    _, _, headers = c.request("GET", "/try?subject=workstation&jurisdiction=cn/nm/baotou&as_of=2024-03-01")
+    token = http.cookies.SimpleCookie(headers["set-cookie"])["pe_csrf"].value
+    form = {"subject": "workstation", "jurisdiction": "cn/nm/baotou", "as_of": "2024-03-01", "csrf_token": token,
+            "registered_in_region": "true", "independent_legal_person": "true",
+            "organization_type": "tech_service_enterprise", "stable_team": "true", "service_capability": "true",
+            "years_service_experience": years, "year": "2023", "commissioners_filed": "12"}
+    status, body, _ = c.request("POST", "/try", urllib.parse.urlencode(form).encode(),
+                                {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"pe_csrf={token}"})
+    assert status == 200, body[:2000]
+    status, listing = c.json("GET", "/v1/decisions")
+    assert status == 200 and len(listing["decisions"]) == 1, listing
+    shown = str(Decimal(years))  # (0.0000001 is shown 1E-7, as evaluate shows it)
+    assert f'"years_service_experience":"{shown}"' in json.dumps(listing["decisions"][0], separators=(",", ":")), \
+        "the explanation shows the decimal as given"
+    c.close()
+    server.stop()
+    assert cli("log", "verify", "--db", db, cwd=tmp_path).returncode == 0
+    replay = cli("replay", "--db", db, cwd=tmp_path)
+    assert replay.returncode == 0, replay.stdout + replay.stderr

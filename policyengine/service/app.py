@@ -411,23 +411,23 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
     return app
 
 
-def _as_case_json(v: Any) -> Any:
-    """A case as the page built it, as the JSON case file that reads back the same (replay reads
-    it so): dates as ISO text, a decimal as the number that reads back as the same decimal."""
+def _case_json(v: Any) -> str:
+    """A case as the page built it, as the JSON case file that reads back the same (replay reads it
+    so): sorted keys, dates as ISO text, and a decimal as the number it is, digit for digit — 2.50
+    stays 2.50 (a float would log 2.5, and the explanation shows what was given), and a decimal of
+    any length stays a number (not text, which the case reader refuses)."""
     from decimal import Decimal
 
     if isinstance(v, dict):
-        return {str(k): _as_case_json(x) for k, x in v.items()}
+        return "{" + ",".join(f"{json.dumps(str(k), ensure_ascii=False)}:{_case_json(x)}"
+                              for k, x in sorted(v.items(), key=lambda kv: str(kv[0]))) + "}"
     if isinstance(v, (list, tuple)):
-        return [_as_case_json(x) for x in v]
+        return "[" + ",".join(_case_json(x) for x in v) + "]"
     if isinstance(v, _dt.date):
-        return v.isoformat()
-    if isinstance(v, Decimal):
-        if v == v.to_integral_value():
-            return int(v)
-        f = float(v)
-        return f if Decimal(repr(f)) == v else str(v)  # (no decimal a form takes is that long)
-    return v
+        return f'"{v.isoformat()}"'
+    if isinstance(v, Decimal) and v.is_finite():
+        return str(v)  # (a JSON number: digits, a point, an exponent E±n)
+    return json.dumps(v, ensure_ascii=False)
 
 
 WORKBENCH_REPLAY_LIMIT = 1000  # the workbench's draft and diff pages replay the latest 1,000 decisions
@@ -439,7 +439,7 @@ def _mount_workbench(app: FastAPI, svc: Service, committer: GroupCommitter, reco
     from ..web import mount  # (the server extra pulls in the web extra)
 
     async def log_decision(case: dict, decision) -> None:
-        _, _, rec = record(decision.to_dict(), decision, True, decision.lang, _compact(_as_case_json(case)))
+        _, _, rec = record(decision.to_dict(), decision, True, decision.lang, _case_json(case).encode("utf-8"))
         await asyncio.wrap_future(committer.submit(rec))
 
     def roles(presented: str):
