@@ -502,3 +502,47 @@ def test_two_servers_share_one_postgresql_log(tmp_path):
         assert r.returncode == 0 and f"intact: {len(acked)} decision(s)" in r.stdout, r.stdout + r.stderr
     finally:
         drop()
+
+
+def test_healthz_says_503_while_the_log_takes_no_write_and_200_when_it_does_again(tmp_path):
+    """/healthz read the log and said 200 while another process held its write lock, or the disk was full:
+    every decision was refused (503) while a load balancer kept sending them.  It now has the log take a write
+    (one that changes nothing), and answers HEAD as GET."""
+    import resource
+    import sqlite3
+
+    path = tmp_path / "log.db"
+    srv = Server(f"sqlite:///{path}", tmp_path)
+    c = srv.client()
+    try:
+        assert c.request("GET", "/healthz")[0] == 200 and c.request("HEAD", "/healthz")[0] == 200
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        status, body, _ = c.request("GET", "/healthz?lang=en")
+        assert status == 503 and b"log-unavailable" in body, body
+        other.execute("ROLLBACK")
+        other.close()
+        deadline = time.monotonic() + 40  # (the write waiting for the lock ends when it is released)
+        while c.request("GET", "/healthz")[0] != 200:
+            assert time.monotonic() < deadline, "healthy again once the lock is released"
+            time.sleep(0.2)
+        # a full disk: no file of the server's may grow, and decisions are refused (a write that changes
+        # nothing still fits, so healthz goes by the refusal too)
+        body = example_cases()[0][1]
+        resource.prlimit(srv.proc.pid, resource.RLIMIT_FSIZE, (0, resource.RLIM_INFINITY))
+        try:
+            for _ in range(2000):
+                status, _ = c.json("POST", "/v1/decisions?explain=false", body)
+                if status != 201:
+                    break
+            assert status == 503
+            status, answer, _ = c.request("GET", "/healthz?lang=en")
+            assert status == 503 and b"refused the latest decisions" in answer, answer
+        finally:
+            resource.prlimit(srv.proc.pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        status, _ = c.json("POST", "/v1/decisions", body)
+        assert status == 201 and c.request("GET", "/healthz")[0] == 200  # taken again: healthy
+    finally:
+        c.close()
+        srv.stop()
+    assert cli("log", "verify", "--db", f"sqlite:///{path}").returncode == 0

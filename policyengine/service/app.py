@@ -18,7 +18,9 @@ import itertools
 import json
 import os
 import re
+import time
 import uuid
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -365,13 +367,31 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
     def get_policies(request: Request, lang: Literal["zh", "en"] = Query("zh")):
         return Response(policies_body[lang], 200, media_type="application/json")
 
-    @app.get("/healthz", tags=["health"], summary="200 while the decision log is reachable, 503 otherwise",
-             responses={"503": {"description": "the log is unreachable", **err}})
-    def healthz():
-        if svc.log.ping():
-            return Response(_compact({"status": "ok", "log": "reachable", "policy_version": svc.version_digest}),
-                            200, media_type="application/json")
-        return error(503, "log-unavailable", Text("无法连接决定日志", "the decision log is unreachable"), None)
+    @app.api_route("/healthz", methods=["GET", "HEAD"], tags=["health"],
+                   summary="200 while the decision log is reachable and takes a write, 503 otherwise",
+                   responses={"503": {"description": "the log is unreachable, or takes no write", **err}})
+    def healthz(request: Request):
+        # a read, then a write through the log's one writer (that of the next decisions, or one that changes
+        # nothing): a log that is read but refuses writes (a full disk, a lock held elsewhere) refuses every
+        # decision, so it is not healthy either
+        lang = _lang_of(request.url.query)
+        if not svc.log.ping():
+            return error(503, "log-unavailable", Text("无法连接决定日志", "the decision log is unreachable"), None, lang=lang)
+        refused = committer.refused
+        if refused is not None and time.monotonic() - refused[0] < HEALTH_REFUSED_WINDOW:
+            return error(503, "log-unavailable", Text(f"决定日志拒绝了最近的决定：{refused[1].zh}",
+                                                      f"the decision log refused the latest decisions: {refused[1].en}"),
+                         None, headers={"Retry-After": "1"}, lang=lang)
+        try:
+            committer.submit(None).result(timeout=HEALTH_WRITE_WAIT)
+        except LogUnavailable as e:
+            return error(503, "log-unavailable", Text(e.text.zh, e.text.en), None, headers={"Retry-After": "1"}, lang=lang)
+        except FutureTimeout:
+            return error(503, "log-unavailable", Text(f"决定日志在 {HEALTH_WRITE_WAIT} 秒内没有完成写入",
+                                                      f"the decision log took no write within {HEALTH_WRITE_WAIT} s"),
+                         None, headers={"Retry-After": "1"}, lang=lang)
+        return Response(_compact({"status": "ok", "log": "reachable", "policy_version": svc.version_digest}),
+                        200, media_type="application/json")
 
     # The hot path: the same POST handler, reached from a middleware in front of the router — FastAPI's route
     # stays for the OpenAPI document.  FastAPI's dependency resolution, the router and the per-route exception
@@ -430,6 +450,9 @@ def _case_json(v: Any) -> str:
     return json.dumps(v, ensure_ascii=False)
 
 
+HEALTH_WRITE_WAIT = 5  # seconds /healthz waits for the log to take a write
+HEALTH_REFUSED_WINDOW = 10  # seconds after the log refused decisions (none taken since) that /healthz says 503
+# whatever a write that changes nothing shows (it fits where decisions do not: a full disk)
 WORKBENCH_REPLAY_LIMIT = 1000  # the workbench's draft and diff pages replay the latest 1,000 decisions
 
 

@@ -405,6 +405,15 @@ class DecisionLog:
             raise LogUnavailable(Words(f"决定日志没有接收这个决定：{_reason(e)}",
                                        f"the decision log did not take the decision: {_reason(e)}"))
 
+    def touch(self) -> None:
+        """A write that changes nothing (the chain head set to itself), committed: whether the log takes a
+        write now — its lock can be had and its disk holds a commit.  Raises :class:`LogUnavailable`."""
+        try:
+            with self.writer.begin() as conn:
+                conn.execute(update(pe_chain_head).where(pe_chain_head.c.one == 1).values(seq=pe_chain_head.c.seq))
+        except SQLAlchemyError as e:
+            raise LogUnavailable(Words(f"决定日志不能写入：{_reason(e)}", f"the decision log takes no write: {_reason(e)}"))
+
     def _deflate(self, data: bytes, zno: int | None) -> bytes:
         """``_deflate(data, dictionary)``, the same bytes: a copy of a compressor that has already read the
         dictionary, since reading 32 KiB of it again took most of the writer's time per row."""
@@ -557,11 +566,16 @@ class GroupCommitter:
 
     def __init__(self, log: DecisionLog, max_batch: int = 256):
         self.log, self.max_batch = log, max_batch
+        # the last refusal of decisions (monotonic time, why), until decisions are taken again: a full disk
+        # refuses them while a write that changes nothing still fits (/healthz reads both)
+        self.refused: tuple[float, Words] | None = None
         self._q: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="policyengine-log-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, record: Record) -> Future:
+    def submit(self, record: Record | None) -> Future:
+        """The record's future: done when it is committed.  ``None`` is a probe (``/healthz``): done when a
+        write has been committed after it — the next batch's, or a write that changes nothing."""
         f: Future = Future()
         self._q.put((record, f))
         return f
@@ -585,14 +599,22 @@ class GroupCommitter:
                     self._q.put(None)
                     break
                 batch.append(nxt)
+            records = [r for r, _ in batch if r is not None]
             try:
-                self.log.append([r for r, _ in batch])
+                if records:
+                    self.log.append(records)
+                else:
+                    self.log.touch()
             except BaseException as e:  # noqa: BLE001 — every waiting request must hear of it
                 err = e if isinstance(e, LogUnavailable) else LogUnavailable(Words(f"决定日志出错：{e}",
                                                                                    f"the decision log failed: {e}"))
+                if records:
+                    self.refused = (time.monotonic(), err.text)
                 for _, f in batch:
                     f.set_exception(err)
             else:
+                if records:
+                    self.refused = None
                 for _, f in batch:
                     f.set_result(None)
 
