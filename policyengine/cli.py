@@ -507,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
     except PolicyError as e:
         fmt = getattr(a, "format", "text")
         _print_diags(e.diagnostics, "json" if fmt == "json" else "text", sys.stderr, a.lang)
-        return 2 if a.command in ("evaluate", "diff", "batch", "replay") else 1  # (replay's 1: decisions change)
+        return 2 if a.command in ("evaluate", "diff", "batch", "replay", "serve") else 1  # (replay's 1: decisions change)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `policyengine evaluate … | head`: the reader left, nothing went wrong

@@ -6,12 +6,16 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from decimal import Decimal
 
 import pytest
 import yaml
 
-from _service import ROOT, Server, cli, example_cases, new_pg_database, pg_admin_url
+from _service import ROOT, Server, cli, example_cases, free_port, new_pg_database, pg_admin_url
 from policyengine import Policies, PolicyError
 from policyengine.service.keys import digest_key
 
@@ -280,6 +284,46 @@ def test_no_keys_no_public_address(tmp_path):
     r = cli("serve", "--keys", str(bad), "--port", "8", "--db", f"sqlite:///{tmp_path / 'x.db'}", cwd=tmp_path)
     assert r.returncode == 2 and "sha256" in r.stderr and "Traceback" not in r.stderr
 
+
+
+def test_an_operators_mistake_is_exit_2_with_what_is_wrong_not_an_internal_error(tmp_path):
+    """A policy path that is not there, a port in use, a host name that does not resolve: each was exit 3
+    ("internal error, please report it"), the last two after the banner saying it was serving."""
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    r = cli("serve", str(tmp_path / "no-such-folder"), "--db", db, cwd=tmp_path)
+    assert r.returncode == 2 and "PE070" in r.stderr and "no-such-folder" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = cli("serve", "--port", str(port), "--db", db, cwd=tmp_path)
+    assert r.returncode == 2 and f"cannot serve on 127.0.0.1:{port}" in r.stderr, r.stderr
+    assert "policyengine serve:" not in r.stderr and "internal error" not in r.stderr
+    keys = tmp_path / "keys.yaml"
+    keys.write_text(yaml.safe_dump({"keys": [{"name": "a", "sha256": digest_key("k-1"), "roles": ["decide"]}]}))
+    r = cli("serve", "--host", "no-such-host.invalid", "--keys", str(keys), "--db", db, cwd=tmp_path)
+    assert r.returncode == 2 and "cannot serve on no-such-host.invalid" in r.stderr and "internal error" not in r.stderr, r.stderr
+
+
+def test_a_bracketed_ipv6_loopback_is_served(tmp_path):
+    """'--host [::1]' passed the loopback check, then failed to resolve (exit 3)."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "policyengine.cli", "serve", "--host", "[::1]", "--port", str(port),
+                             "--db", f"sqlite:///{tmp_path / 'x.db'}"], cwd=tmp_path, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("::1", port), timeout=1) as s:
+                    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    assert s.recv(100).startswith(b"HTTP/1.1 200"), "healthy on [::1]"
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode() if proc.poll() else "no answer"
+                time.sleep(0.2)
+    finally:
+        proc.terminate()
+        proc.wait(30)
 
 
 @pytest.mark.parametrize("seconds", ["0", "3601", "-5"])

@@ -1,6 +1,7 @@
 """Start the service: load the policies, open the log, run uvicorn until stopped."""
 from __future__ import annotations
 
+import socket
 import sys
 from pathlib import Path
 
@@ -22,6 +23,8 @@ def open_service(paths, db: str, keys: str | None):
 
     paths = list(paths) or [default_policy_dir()]
     key_set = Keys.read(keys) if keys else None
+    if not all(Path(p).exists() for p in paths):
+        Policies.load(*paths)  # names each path that is not there (PE070), as every command does
     before = PolicyVersion.read(paths)
     policies = Policies.load(*paths)
     pv = PolicyVersion.read(paths)
@@ -38,6 +41,22 @@ def open_service(paths, db: str, keys: str | None):
     return Service(policies, pv.digest, no, log, key_set, paths=tuple(Path(p) for p in paths)), GroupCommitter(log)
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host`` (a name, an IPv4 or IPv6 address, ``[::1]`` too) and ``port``; OSError if
+    the port is in use or the name does not resolve."""
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(addr)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 def serve(paths, *, db: str, host: str, port: int, keys: str | None, lang: str | None = None,
           keep_alive: int = 75) -> int:
     import uvicorn
@@ -51,6 +70,16 @@ def serve(paths, *, db: str, host: str, port: int, keys: str | None, lang: str |
         why = e.text.get(lang)
         print(("错误：" if zh else "error: ") + why, file=sys.stderr)
         return 2
+    try:  # bound before the banner: a port in use, or a name that does not resolve, was an internal error
+        sock = _listen(host, port)
+    except OSError as e:
+        committer.close()
+        svc.log.close()
+        why = e.strerror or str(e)
+        print(f"错误：无法在 {host}:{port} 上提供服务：{why}" if zh else f"error: cannot serve on {host}:{port}: {why}",
+              file=sys.stderr)
+        return 2
+    port = sock.getsockname()[1]  # (--port 0: the port given)
     app = create_app(svc, committer)
     if zh:
         line = (f"policyengine serve：http://{host}:{port} · 政策版本 {svc.version_digest} · 日志 {show_url(db)}"
@@ -68,8 +97,9 @@ def serve(paths, *, db: str, host: str, port: int, keys: str | None, lang: str |
                             timeout_graceful_shutdown=10, timeout_keep_alive=keep_alive)
     server = uvicorn.Server(config)
     try:
-        server.run()
+        server.run(sockets=[sock])
     finally:
+        sock.close()
         committer.close()
         svc.log.close()
     return 0 if server.started else 2
