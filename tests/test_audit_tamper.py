@@ -101,3 +101,12 @@ def test_replay_of_an_altered_answer_says_what_differs_in_chinese(logged, tmp_pa
         c.execute("UPDATE pe_decisions SET response = ? WHERE seq = ?", (e.compress(changed.encode()) + e.flush(), row[0]))
     r = cli("replay", "--db", url, "--lang", "zh")
     assert r.returncode == 1 and "没有复现：结果：zz_added：记录为 1，现在为 null" in r.stdout, r.stdout
+
+
+@pytest.mark.parametrize("edit", ["DROP TABLE pe_chain_head", "ALTER TABLE pe_decisions RENAME COLUMN hash TO hush"])
+def test_a_dropped_or_altered_table_is_not_intact_not_an_internal_error(logged, tmp_path, edit):
+    """`log verify` said "internal error" with the SQL text (exit 3) on a log whose chain head table was dropped."""
+    url = _copy(logged, tmp_path, edit)
+    r = cli("log", "verify", "--db", url, "--lang", "en")
+    assert r.returncode == 1 and "NOT intact" in r.stdout and "cannot be read" in r.stdout, r.stdout + r.stderr
+    assert "internal error" not in r.stderr and "SELECT" not in r.stdout + r.stderr

@@ -635,6 +635,14 @@ def verify_chain(log: DecisionLog) -> ChainReport:
     first and the chain up to it walked, so decisions the service adds meanwhile (each committed with
     the head it moves) are neither missed nor taken for an altered end; a decision stored past the head
     read last is one added outside the service."""
+    try:
+        return _walk(log)
+    except SQLAlchemyError as e:  # a table dropped or altered: the log is not as the service keeps it
+        return ChainReport(False, 0, GENESIS.hex(), Words(f"日志的表读不出来（{_reason(e)}）：它被改动过",
+                                                          f"the log's tables cannot be read ({_reason(e)}): it was altered"))
+
+
+def _walk(log: DecisionLog) -> ChainReport:
     prev, expect, last_id = GENESIS, 1, None
     count = 0
 
