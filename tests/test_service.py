@@ -115,6 +115,14 @@ def test_decisions_follow_the_contract(served, library):
         jsonschema.validate(answer, schema)
     for path in ("/v1/decisions/{decision_id}", "/v1/decisions"):
         assert "503" in api["paths"][path]["get"]["responses"]
+    # every answer of another kind too: the policies, and a 422 of a query parameter (the document described
+    # FastAPI's {"detail": …}, which the service never answers, and the policies as {})
+    assert "HTTPValidationError" not in json.dumps(api)
+    status, policies = c.json("GET", "/v1/policies")
+    jsonschema.validate(policies, api["paths"]["/v1/policies"]["get"]["responses"]["200"]["content"]["application/json"]["schema"])
+    status, bad = c.json("GET", "/v1/decisions?limit=0")
+    assert status == 422
+    jsonschema.validate(bad, api["paths"]["/v1/decisions"]["get"]["responses"]["422"]["content"]["application/json"]["schema"])
     c.close()
 
 

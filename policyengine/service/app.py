@@ -240,6 +240,24 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
     auth_errors = {"401": {"description": "no key, or an unknown key", **err},
                    "403": {"description": "the key lacks the role", **err}}
     unreadable = {"503": {"description": "the log cannot be read now; try again", **err}}
+    # (a query parameter out of its bounds: our error shape, not FastAPI's {"detail": …} it would document)
+    bad_param = {"422": {"description": "a malformed query parameter", **err}}
+    nullable_date = {"type": ["string", "null"], "format": "date"}
+    policies_out = {"type": "object", "required": ["policy_version", "engine_version", "documents", "jurisdictions"],
+                    "properties": {
+                        "policy_version": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
+                        "engine_version": {"type": "string"},
+                        "documents": {"type": "array", "items": {
+                            "type": "object",
+                            "required": ["id", "number", "title", "jurisdiction", "issued", "effective", "effective_until"],
+                            "properties": {"id": {"type": "string"}, "number": {"type": ["string", "null"]},
+                                           "title": {"type": "string"}, "jurisdiction": {"type": "string"},
+                                           "issued": nullable_date, "effective": nullable_date,
+                                           "effective_until": nullable_date}}},
+                        "jurisdictions": {"type": "array", "items": {
+                            "type": "object", "required": ["id", "name", "level", "parent"],
+                            "properties": {"id": {"type": "string"}, "name": {"type": "string"},
+                                           "level": {"type": "string"}, "parent": {"type": ["string", "null"]}}}}}}
     decision_out = decision_schema()
     decision_out = {**decision_out, "required": sorted((set(decision_out.get("required", [])) - {"explanation"}) |
                                                        {"id", "policy_version", "decided_at"})}  # (?explain=false: none)
@@ -325,7 +343,7 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
 
     @app.get("/v1/decisions/{decision_id}", tags=["decisions"], summary="A logged decision, byte for byte as answered",
              responses={"200": {"content": {"application/json": {"schema": decision_out}}},
-                        "404": {"description": "no such decision", **err}, **unreadable, **auth_errors})
+                        "404": {"description": "no such decision", **err}, **unreadable, **auth_errors, **bad_param})
     def get_decision(request: Request, decision_id: str):
         if len(decision_id) > 36:
             return error(404, "not-found", _NO_DECISION, "id", lang=_lang_of(request.url.query))
@@ -342,7 +360,7 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
              responses={"200": {"content": {"application/json": {"schema": {
                  "type": "object", "required": ["decisions", "next"],
                  "properties": {"decisions": {"type": "array", "items": decision_out},
-                                "next": {"type": ["string", "null"]}}}}}}, **unreadable, **auth_errors})
+                                "next": {"type": ["string", "null"]}}}}}}, **unreadable, **auth_errors, **bad_param})
     def list_decisions(request: Request, subject: str | None = Query(None, max_length=64),
                        jurisdiction: str | None = Query(None, max_length=255),
                        limit: int = Query(100, ge=1, le=1000),
@@ -363,7 +381,7 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
                         media_type="application/json")
 
     @app.get("/v1/policies", tags=["policies"], summary="The policy version served and its documents",
-             responses=auth_errors)
+             responses={"200": {"content": {"application/json": {"schema": policies_out}}}, **auth_errors, **bad_param})
     def get_policies(request: Request, lang: Literal["zh", "en"] = Query("zh")):
         return Response(policies_body[lang], 200, media_type="application/json")
 
