@@ -3,6 +3,7 @@ over SQLite and PostgreSQL — the CONTRACT interface, keys, limits, every hosti
 fixture, and replay/verify of what it logged."""
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import shutil
@@ -178,8 +179,12 @@ def test_errors_are_json_never_tracebacks(served):
                                        ("GET", "/v1/decisions?limit=0", None, 422),
                                        ("GET", "/v1/decisions?limit=abc", None, 422),
                                        ("GET", "/v1/decisions?cursor=not-a-cursor", None, 422),
-                                       ("POST", "/v1/decisions", b"<xml/>", 415)]:
-        headers = {"Content-Type": "application/xml"} if body == b"<xml/>" else {}
+                                       ("POST", "/v1/decisions", b"<xml/>", 415),
+                                       # a trailing slash was a 307 with an empty body; a gzip body a 422 "not UTF-8"
+                                       ("POST", "/v1/decisions/", example_cases()[0][1], 404),
+                                       ("POST", "/v1/decisions", gzip.compress(example_cases()[0][1]), 415)]:
+        headers = {"Content-Type": "application/xml"} if body == b"<xml/>" else \
+            {"Content-Encoding": "gzip"} if body and body[:2] == b"\x1f\x8b" else {}
         got, data, h = c.request(method, path, body, headers)
         assert got == status, (method, path, data)
         assert h["content-type"] == "application/json" and json.loads(data)["errors"][0]["code"]

@@ -209,7 +209,10 @@ class HotPost:
 def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
     from ..schema import case_schema, decision_schema
 
+    # redirect_slashes off: 'POST /v1/decisions/' was answered 307 with an empty body and a Location built from
+    # the Host header; it is a 404 in the error shape, like any other address the service does not have
     app = FastAPI(title="policyengine decision service", version=__version__, docs_url=None, redoc_url=None,
+                  redirect_slashes=False,
                   description="Decisions of the policy engine over HTTP/JSON; every decision answered 201 is "
                               "in the decision log, a hash chain (`policyengine log verify`).")
     policies_body = {lang: _policies_body(svc, lang) for lang in ("zh", "en")}
@@ -309,6 +312,12 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
         if ctype not in _JSON_TYPES:
             return error(415, "unsupported-media-type", Text("请以 application/json 发送案例", "send the case as application/json"),
                          "Content-Type", lang=lang)
+        coding = request.headers.get("content-encoding", "identity").strip().lower()
+        if coding not in ("", "identity"):  # a gzip body was read as text (422 "not valid UTF-8")
+            return error(415, "unsupported-media-type", Text(f"不接受压缩的请求体（Content-Encoding: {coding}）：请发送未压缩的 JSON",
+                                                             f"a compressed body (Content-Encoding: {coding}) is not taken: "
+                                                             "send the JSON uncompressed"),
+                         "Content-Encoding", lang=lang)
         body = await read_body(request, lang)
         if isinstance(body, Response):
             return body
