@@ -437,3 +437,14 @@ def test_core_import_does_not_load_the_server_stack():
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'fastapi', 'sqlalchemy', 'uvicorn', 'psycopg', 'starlette'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("url, says", [
+    ("sqlite:///{tmp}/q.db?mode=ro", "takes no '?…' options"),  # was dropped with a warning, and the file written
+    ("sqlite://", "in-memory SQLite log would lose every decision"),
+    ("mysql://u@h/db", "only sqlite and postgresql logs are supported"),
+])
+def test_a_log_url_the_service_would_not_honour_is_refused(tmp_path, url, says):
+    r = cli("serve", "--db", url.format(tmp=tmp_path), "--lang", "en", cwd=tmp_path)
+    assert r.returncode == 2 and says in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert not (tmp_path / "q.db").exists()

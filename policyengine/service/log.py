@@ -207,6 +207,9 @@ class DecisionLog:
             if u.database in (None, "", ":memory:"):
                 raise LogError(Words("--db：内存中的 SQLite 日志会丢掉每一个决定；请写 sqlite:///文件",
                                      "--db: an in-memory SQLite log would lose every decision; give sqlite:///FILE"))
+            if u.query:  # ('?mode=ro' was dropped with a warning, and the file written all the same)
+                raise LogError(Words(f"--db {show_url(url)}：SQLite 日志的地址不带“?…”选项；请只写 sqlite:///文件",
+                                     f"--db {show_url(url)}: a SQLite log's URL takes no '?…' options; give sqlite:///FILE"))
             if not create and not os.path.exists(u.database):
                 raise LogError(Words(f"{show_url(url)}：这里没有决定日志（没有这个文件）",
                                      f"{show_url(url)}: no decision log here (no such file)"))
