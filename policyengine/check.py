@@ -338,8 +338,19 @@ class _Check:
         for doc_id, (loaded, rf) in self.by_doc.items():
             d = rf.document
             if d.jurisdiction not in self.jurisdictions:
-                self.add(loaded.diag("PE033", Text(f"层级 '{d.jurisdiction}' 不存在", f"unknown jurisdiction '{d.jurisdiction}'"),
-                                     ("document", "jurisdiction"), hint=_did_you_mean(d.jurisdiction, self.jurisdictions)))
+                if d.extends is not None and d.jurisdiction.startswith(d.extends + "/"):
+                    # a level below the one it extends: meant, but declared in no file checked (its file left out
+                    # or deleted) — a did-you-mean would move the rules up to the level above
+                    self.add(loaded.diag("PE033", Text(f"层级 '{d.jurisdiction}' 没有在任何文件的 jurisdictions: 中声明",
+                                                       f"jurisdiction '{d.jurisdiction}' is declared under 'jurisdictions:' in no file"),
+                                         ("document", "jurisdiction"),
+                                         hint=Text(f"与声明它的文件一起检查；或在本文件的 jurisdictions: 下声明它"
+                                                   f"（- id: {d.jurisdiction}，parent: {d.extends}）",
+                                                   f"check this file with the one that declares it, or declare it under "
+                                                   f"'jurisdictions:' here (- id: {d.jurisdiction}, parent: {d.extends})")))
+                else:
+                    self.add(loaded.diag("PE033", Text(f"层级 '{d.jurisdiction}' 不存在", f"unknown jurisdiction '{d.jurisdiction}'"),
+                                         ("document", "jurisdiction"), hint=_did_you_mean(d.jurisdiction, self.jurisdictions)))
             elif d.extends is not None and self.jurisdictions[d.jurisdiction].parent != d.extends \
                     and self.jurisdictions[d.jurisdiction].parent in self.jurisdictions:  # (else: PE033 unknown parent)
                 parent = self.jurisdictions[d.jurisdiction].parent
@@ -349,7 +360,10 @@ class _Check:
             for i, s in enumerate(d.supersedes):
                 if s not in self.by_doc:
                     self.add(loaded.diag("PE034", Text(f"supersedes 写的文件 '{s}' 不存在", f"supersedes unknown document '{s}'"),
-                                         ("document", "supersedes", i), hint=_did_you_mean(s, self.by_doc)))
+                                         ("document", "supersedes", i), hint=_did_you_mean(s, self.by_doc) or Text(
+                                             "写那份文件的 document.id；它在另一个文件里时，请与那个文件一起检查",
+                                             "write that document's document.id; where it is in another file, check "
+                                             "this one with it")))
                     continue
                 other = self.by_doc[s][1].document
                 if other.jurisdiction != d.jurisdiction or text_of(other.issuer) != text_of(d.issuer):
@@ -393,7 +407,8 @@ class _Check:
         for doc_id, (loaded, rf) in self.by_doc.items():  # after every output is declared
             for name, p in rf.parameters.items():
                 span = loaded.span(("parameters", name), key=True)
-                if p.output is not None and p.output not in self.outputs:
+                if p.output is not None and p.output not in self.outputs and self.layers_above_known(doc_id):
+                    # (layers above not loaded, PE033: the output may be theirs)
                     self.add(loaded.diag("PE039", Text(f"参数要发布的结果 '{p.output}' 没有声明",
                                                        f"parameter publishes unknown output '{p.output}'"),
                                          ("parameters", name, "output"),

@@ -42,6 +42,18 @@ def _reads(ps: PolicySet) -> set[str]:
     return out
 
 
+def _layers_above_known(ps: PolicySet, doc_id: str) -> bool:
+    """Every jurisdiction from ``doc_id``'s up to the root is in the set."""
+    doc = ps.documents.get(doc_id)
+    j, seen = (doc.jurisdiction if doc else None), set()
+    while j is not None and j not in seen:
+        seen.add(j)
+        if j not in ps.jurisdictions:
+            return False
+        j = ps.jurisdictions[j].parent
+    return True
+
+
 def _above(ps: PolicySet, doc_id: str) -> frozenset[str]:
     """The documents of the layers above ``doc_id``'s jurisdiction (made once per jurisdiction)."""
     j = ps.documents[doc_id].jurisdiction
@@ -205,8 +217,8 @@ def coverage_references(ps: PolicySet, declared: dict[str, set[str]]) -> list[Di
     out: list[Diagnostic] = []
     for doc_id, cov in ps.coverage.items():
         loaded = ps.sources.get(doc_id)
-        if loaded is None:
-            continue
+        if loaded is None or not _layers_above_known(ps, doc_id):
+            continue  # (its layers above are not loaded, PE033: an id it names may be theirs)
         for article, ids in cov.items():
             if not isinstance(ids, (list, tuple)):  # why it decides nothing: text, or {zh, en}
                 if _miswritten(ids):

@@ -6,6 +6,7 @@ a case file are checked through `policyengine evaluate`."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -341,3 +342,25 @@ def test_a_text_parameter_is_text_unless_a_number_is_meant(tmp_path, capsys, val
         assert code == 0 and "PE012" not in out, out
     else:
         assert code == 1 and "PE012" in out and flagged in out, out
+
+
+def test_a_pack_folder_of_a_copy_checked_alone_says_only_to_load_its_layers(tmp_path, capsys):
+    """A copy of the packs, one folder checked: coverage entries and published outputs of the layers above
+    (not loaded) were 6 more errors, with did-you-means of the folder's own rules ('nm.commissioner.ban' →
+    'imust.commissioner.teacher'); only the missing parent is an error, with how to load it."""
+    shutil.copytree(PACKS, tmp_path / "policies")
+    assert main(["check", str(tmp_path / "policies" / "imust"), "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert "PE033" in out and "--policies" in out and "1 error(s)" in out, out
+    assert "PE034" not in out and "PE039" not in out and "did you mean" not in out
+
+
+def test_a_file_whose_level_is_declared_in_a_file_left_out_is_not_told_to_move_up(tmp_path, capsys):
+    """The IMUST measures checked without the notice that declares cn/nm/baotou/imust: 'did you mean
+    cn/nm/baotou?' would move the university's rules up to the city."""
+    shutil.copytree(PACKS, tmp_path / "policies")
+    (tmp_path / "policies" / "imust" / "notice_first_hundred_teachers.yaml").unlink()
+    assert main(["check", str(tmp_path / "policies" / "imust" / "measures_2023_45.yaml"), "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert "jurisdiction 'cn/nm/baotou/imust' is declared under 'jurisdictions:' in no file" in out, out
+    assert "(- id: cn/nm/baotou/imust, parent: cn/nm/baotou)" in out and "did you mean 'cn/nm/baotou'" not in out
