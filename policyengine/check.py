@@ -404,6 +404,8 @@ class _Check:
                 self.outputs[name] = out
         numeric = {name for _, rf in self.by_doc.values() for name, p in rf.parameters.items()
                    if isinstance(p.value, (int, Decimal)) and not isinstance(p.value, bool)}
+        whole = {name for _, rf in self.by_doc.values() for name, p in rf.parameters.items()
+                 if type(p.value) is int}  # (a whole number at some layer)
         for doc_id, (loaded, rf) in self.by_doc.items():  # after every output is declared
             for name, p in rf.parameters.items():
                 span = loaded.span(("parameters", name), key=True)
@@ -430,6 +432,19 @@ class _Check:
                                                        f"the value '{value}' of parameter '{name}' is text, not a number"),
                                          ("parameters", name, "value"), hint=said))
                     value = n  # (checked on as the number, so that its uses are not reported too)
+                if isinstance(value, Decimal) and (name in whole or (out is not None and out.type.kind == "int")):
+                    # '3.0' or '2.5' where a whole number is meant (given one above, or published as one): said at
+                    # the value, not as a type error at each rule that reads it
+                    why = (Text(f"结果 '{p.output}' 是整数", f"the outcome '{p.output}' is a whole number")
+                           if out is not None and out.type.kind == "int" else
+                           Text("其他层级把这个参数写成整数", "other layers give this parameter as a whole number"))
+                    fix = (Text(f"写 {int(value)}（不写小数点）", f"write {int(value)} (no decimal point)")
+                           if value == value.to_integral_value() else Text("写一个整数", "write a whole number"))
+                    self.add(loaded.diag("PE012", Text(f"参数 '{name}' 的值 {p.value if n is None else value} 不是整数：{why.zh}",
+                                                       f"the value {p.value if n is None else value} of parameter '{name}' "
+                                                       f"is not a whole number: {why.en}"),
+                                         ("parameters", name, "value"), hint=fix))
+                    value = int(value) if value == value.to_integral_value() else value
                 self.params.append(Param(name, value, type_of_value(value), p.label, p.citation, p.stricter,
                                          p.default, p.output, p.subject, doc_id, span, p.note, p.favourable,
                                          p.reading))
@@ -642,11 +657,23 @@ class _Check:
         if problems:
             return None
         if want is not None and not _assignable(t, want):
+            hint = Text("条件要写成比较，例如 service_days >= 30",
+                        "a condition is a comparison such as service_days >= 30") if want == BOOL else None
+            related: tuple = ()
+            if isinstance(node, A.Name) and env.kinds.get(node.name) == "parameter":
+                # the value of a parameter (edited elsewhere, '3.0' for 3): where it is written, and what to write
+                p = next((p for p in reversed(self.params) if p.name == node.name and p.type == t), None)
+                src = self.by_doc.get(p.document) if p is not None else None
+                if src is not None:
+                    related = (Related(src[0].span(("parameters", p.name, "value")),
+                                       Text(f"参数 '{p.name}' 的值写在这里（{p.value}）", f"the value of '{p.name}' is written here ({p.value})")),)
+                    hint = Text(f"把参数 '{p.name}' 的值写成{want.zh}" + (f"，例如 {int(p.value)}" if isinstance(p.value, Decimal)
+                                and p.value == p.value.to_integral_value() and want == INT else ""),
+                                f"write the value of parameter '{p.name}' as {want}" + (f", e.g. {int(p.value)}" if isinstance(p.value, Decimal)
+                                and p.value == p.value.to_integral_value() and want == INT else ""))
             self.add(loaded.offset_diag("PE023", Text(f"{_what_zh(what)}应为 {want}，但这个表达式是 {t}",
                                                       f"{what} must be {want}, but this expression is {t}"), path, 0,
-                                        max(1, len(text.strip())),
-                                        hint=Text("条件要写成比较，例如 service_days >= 30",
-                                                  "a condition is a comparison such as service_days >= 30") if want == BOOL else None))
+                                        max(1, len(text.strip())), hint=hint, related=related))
             return None
         reads = tuple(sorted({n.name for n in A.free_names(node)}))
         return Expr(text, node, t, reads, loaded.span(path))

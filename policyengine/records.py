@@ -117,16 +117,46 @@ Label = Union[str, Record]  # plain text, or a Text record {zh, en}
 UNITS = frozenset("天日次个人年月元项家名分份期周%％万") | {"万元", "个月", "周年", "人次", "工作日"}
 
 
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_NUMBER = re.compile("[零〇一二两三四五六七八九十百]{1,6}")
+
+
+def _chinese_number(text: str) -> int | None:
+    """'三' 3, '十五' 15, '三十' 30, '一百二十' 120, '两百' 200: a number up to 999 in Chinese numerals, else None."""
+    n, digit, seen = 0, None, set()
+    for ch in text:
+        if ch in "零〇" and seen and digit is None:
+            continue  # '一百零五': the zero holds the tens' place
+        if ch in _CN_DIGITS:
+            if digit is not None:
+                return None  # '三三': no such number
+            digit = _CN_DIGITS[ch]
+        else:
+            place = 10 if ch == "十" else 100
+            if place in seen or any(p < place for p in seen):
+                return None
+            seen.add(place)
+            n += (1 if digit is None else digit) * place
+            digit = None
+    return n + (digit or 0)
+
+
 def number_with_unit(value) -> int | Decimal | None:
     """The number of a text that is only a number, or a number and a unit ('30', '30天', '30%', '１５',
-    '5万元' — 50000 yuan): the number the officer meant; None for any other text ('3A级', '1:30') and
-    any other value."""
+    '5万元' — 50000 yuan, '三次' — 3, '“2”'): the number the officer meant; None for any other text
+    ('3A级', '1:30', '三(一)') and any other value."""
     if not isinstance(value, str):
         return None
-    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(\S*)\s*", unicodedata.normalize("NFKC", value))
+    text = unicodedata.normalize("NFKC", value).strip().strip("“”‘’「」")
+    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?|[零〇一二两三四五六七八九十百]{1,6})\s*(\S*)\s*", text)
     if m is None or (m.group(2) and m.group(2) not in UNITS):
         return None
-    n = Decimal(m.group(1)) if "." in m.group(1) else int(m.group(1))
+    if not m.group(1)[0].isdigit():
+        n = _chinese_number(m.group(1))
+        if n is None or m.group(2) in ("%", "％"):
+            return None
+    else:
+        n = Decimal(m.group(1)) if "." in m.group(1) else int(m.group(1))
     if m.group(2) in ("万", "万元"):  # money is in yuan: 5万元 is 50000
         n = n * 10000
         n = int(n) if n == int(n) else n

@@ -252,6 +252,15 @@ PACKS = INVALID.parent.parent / "policies"
     # two enum values in one pair of quotes
     ("baotou/commissioner_plan.yaml", '["university", "research_institute"', '["university, research_institute"',
      ['help: quote each value on its own, with commas between: "university", "research_institute"']),
+    # a parameter's number in Chinese numerals, with a unit, or in full-width quotes: said at the value
+    ("dongsheng/plan_2024_17.yaml", "  min_policy_briefings:\n    value: 2\n", "  min_policy_briefings:\n    value: 三次\n",
+     ["plan_2024_17.yaml:26:12", "the value '三次' of parameter 'min_policy_briefings' is text", "write the number alone, 3"]),
+    ("dongsheng/plan_2024_17.yaml", "  min_policy_briefings:\n    value: 2\n", "  min_policy_briefings:\n    value: “2”\n",
+     ["plan_2024_17.yaml:26:12", "write the number alone, 2"]),
+    # a decimal where the rule reading it needs a whole number: the error where it is read names the value
+    ("dongsheng/plan_2024_17.yaml", "  min_policy_briefings:\n    value: 2\n", "  min_policy_briefings:\n    value: 3.0\n",
+     ["must be int, but this expression is decimal", "note: ", "plan_2024_17.yaml:26:12: the value of 'min_policy_briefings' "
+      "is written here (3.0)", "help: write the value of parameter 'min_policy_briefings' as int, e.g. 3"]),
     # another subject's fact in a jurisdiction's target
     ("dongsheng/plan_2024_17.yaml", "condition: active_commissioners >= 20",
      "condition: active_commissioners >= 20 and service_days >= 30",

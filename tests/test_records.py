@@ -273,3 +273,16 @@ def test_a_valid_file_is_read_without_importing_pydantic():
             "print(sorted(m for m in ('pydantic', 'pydantic_core', 'importlib.metadata') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=str(ROOT), capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("text, number", [
+    ("30", 30), ("30天", 30), ("１５", 15), ("5万元", 50000), ("0.5", Decimal("0.5")), ("“2”", 2),
+    ("三", 3), ("三次", 3), ("两次", 2), ("十五", 15), ("三十", 30), ("一百零五", 105), ("二十五天", 25), ("零", 0),
+    # not a number the officer meant: text
+    ("3A级", None), ("1:30", None), ("三(一)", None), ("三三", None), ("十十", None), ("十百", None), ("三%", None),
+    ("第三", None), ("", None),
+])
+def test_number_with_unit_reads_what_an_officer_writes_for_a_number(text, number):
+    from policyengine.records import number_with_unit
+
+    assert number_with_unit(text) == number and type(number_with_unit(text)) is type(number)
