@@ -165,6 +165,17 @@ def _pydantic_validate(loaded: Loaded, data: dict) -> tuple[Any, list[Diagnostic
         return None, list(uniq.values())
 
 
+def _ends_before(effective, until) -> Text:
+    return Text(f"失效日期 effective_until（{until.isoformat()}）早于生效日期 effective（{effective.isoformat()}）",
+                f"effective_until ({until.isoformat()}) is before effective ({effective.isoformat()})")
+
+
+def _ends_before_hint(zh: str, en: str, effective) -> Text:
+    return Text(f"{zh}不能在生效之前就失效：把 effective_until 改为 {effective.isoformat()} 之后的日期，或改正 effective",
+                f"{en} cannot end before it starts: make effective_until a date after {effective.isoformat()}, "
+                "or correct effective")
+
+
 def _blank_at(data: dict, loc: tuple) -> tuple | None:
     """The place along ``loc`` of a key written with nothing after it (``value:``), if there is one."""
     x: Any = data
@@ -282,9 +293,8 @@ class _Check:
                 continue
             self.by_doc[doc.id] = (loaded, rf)
             if doc.effective_until and doc.effective_until < doc.effective:
-                self.add(loaded.diag("PE036", Text("失效日期 effective_until 早于生效日期 effective", "effective_until is before effective"),
-                                     ("document", "effective_until"),
-                                     hint=Text("文件不能在生效之前就失效", "a document cannot end before it starts")))
+                self.add(loaded.diag("PE036", _ends_before(doc.effective, doc.effective_until), ("document", "effective_until"),
+                                     hint=_ends_before_hint("文件", "a document", doc.effective)))
             self.documents[doc.id] = Document(
                 doc.id, doc.title, doc.issuer, doc.number, doc.jurisdiction, doc.issued, doc.effective,
                 doc.effective_until, tuple(doc.supersedes), loaded.path, loaded.span(("document",)), doc.dates_assumed)
@@ -358,6 +368,18 @@ class _Check:
                                                    f"'{d.jurisdiction}' extends '{parent}', not '{d.extends}'"),
                                      ("document", "extends"), hint=Text("extends 写上级层级", "extends names the parent jurisdiction")))
             for i, s in enumerate(d.supersedes):
+                earlier = self.documents.get(s)
+                if earlier is not None and s in self.by_doc and earlier.effective and d.effective and d.effective < earlier.effective:
+                    # (the later document supersedes the earlier: the other way round, the one superseded never applies)
+                    self.add(loaded.diag("PE036", Text(f"本文件自 {d.effective.isoformat()} 起施行，早于它取代的 '{s}'"
+                                                       f"（{earlier.effective.isoformat()} 起施行）：只有后施行的文件才能取代先施行的",
+                                                       f"this document takes effect on {d.effective.isoformat()}, before '{s}' "
+                                                       f"({earlier.effective.isoformat()}), which it supersedes: only a later "
+                                                       "document supersedes an earlier one"),
+                                         ("document", "supersedes", i),
+                                         related=(Related(self.by_doc[s][0].span(("document", "effective")),
+                                                          Text("那份文件的生效日期", "that document's effective date")),),
+                                         hint=Text("检查两份文件的 effective 日期", "check the effective dates of both documents")))
                 if s not in self.by_doc:
                     self.add(loaded.diag("PE034", Text(f"supersedes 写的文件 '{s}' 不存在", f"supersedes unknown document '{s}'"),
                                          ("document", "supersedes", i), hint=_did_you_mean(s, self.by_doc) or Text(
@@ -755,9 +777,19 @@ class _Check:
                                          hint=Text("每条规则都要写明它表达的条款，例如 citation: 第七条(二)",
                                                    "every rule cites the article it encodes, e.g. citation: 第七条(二)")))
                 if r.effective and r.effective_until and r.effective_until < r.effective:
-                    self.add(loaded.diag("PE036", Text("失效日期 effective_until 早于生效日期 effective", "effective_until is before effective"),
-                                         path + ("effective_until",),
-                                         hint=Text("规则不能在生效之前就失效", "a rule cannot end before it starts")))
+                    self.add(loaded.diag("PE036", _ends_before(r.effective, r.effective_until), path + ("effective_until",),
+                                         hint=_ends_before_hint("规则", "a rule", r.effective)))
+                doc_starts = self.documents[doc_id].effective
+                if r.effective and doc_starts and r.effective < doc_starts:
+                    # (the rule applies only while its document is in force: the earlier date is never used)
+                    self.add(loaded.diag("PE036", Text(f"规则 '{r.id}' 的生效日期 {r.effective.isoformat()} 早于它所在文件的生效日期 "
+                                                       f"{doc_starts.isoformat()}：文件施行之前，规则不会生效",
+                                                       f"rule '{r.id}' takes effect on {r.effective.isoformat()}, before its "
+                                                       f"document does ({doc_starts.isoformat()}): it cannot apply before its document"),
+                                         path + ("effective",),
+                                         hint=Text("删去规则的 effective（随文件生效），或写文件生效之后的日期",
+                                                   "remove the rule's effective (it takes effect with its document), or write a "
+                                                   "date after the document's")))
                 env = self.env(doc_id, r.subject, def_types)
                 rule = self.rule(loaded, path, r, env, doc_id)
                 if rule is None:

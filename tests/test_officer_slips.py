@@ -261,6 +261,15 @@ PACKS = INVALID.parent.parent / "policies"
     ("dongsheng/plan_2024_17.yaml", "  min_policy_briefings:\n    value: 2\n", "  min_policy_briefings:\n    value: 3.0\n",
      ["must be int, but this expression is decimal", "note: ", "plan_2024_17.yaml:26:12: the value of 'min_policy_briefings' "
       "is written here (3.0)", "help: write the value of parameter 'min_policy_briefings' as int, e.g. 3"]),
+    # dates out of order that were accepted silently (and decisions flipped): a document superseding one that
+    # takes effect after it, a rule taking effect before its document
+    ("imust/measures_2023_45.yaml", "  effective: 2023-07-07\n", "  effective: 2023-07-01\n",
+     ["measures_2023_45.yaml:14:16: error[PE036 bad-date-range]: this document takes effect on 2023-07-01, before "
+      "'imust.notice-first-hundred' (2023-07-06), which it supersedes", "help: check the effective dates of both documents"]),
+    ("dongsheng/plan_2024_17.yaml", "  - id: dongsheng.commissioner.policy-briefings\n",
+     "  - id: dongsheng.commissioner.policy-briefings\n    effective: 2023-01-01\n",
+     ["rule 'dongsheng.commissioner.policy-briefings' takes effect on 2023-01-01, before its document does (2024-07-02)",
+      "help: remove the rule's effective"]),
     # another subject's fact in a jurisdiction's target
     ("dongsheng/plan_2024_17.yaml", "condition: active_commissioners >= 20",
      "condition: active_commissioners >= 20 and service_days >= 30",
