@@ -253,6 +253,15 @@ def explain_parser_message(problem: str) -> tuple[Text, Text] | None:
     return None
 
 
+_EXPRESSION_KEY = re.compile(r"^[ ]*(?:-[ ]+)?(when|condition|check|value|deadline)[ ]*:[ ]+[\"']")
+
+
+def _goes_on(line: str, closed: int) -> bool:
+    """Text follows the quote that closes at column ``closed`` (1-based), other than a comment."""
+    rest = line.rstrip("\r")[closed:].strip()
+    return bool(rest) and not rest.startswith("#")
+
+
 def unclosed_quote(text: str, error_line: int, error_column: int) -> Slip | None:
     """A quote where the parser stopped: a quoted value opened on an earlier line and never closed (the
     parser reads on past it and stops lines later, where the next quote ends it: '花括号没有闭合' at line
@@ -298,6 +307,17 @@ def unclosed_quote(text: str, error_line: int, error_column: int) -> Slip | None
             block = indent
     if quote is not None and quote[0] < error_line:
         n, col, c = quote
+    elif ended is not None and ended[0] == error_line and _EXPRESSION_KEY.match(lines[-1]) \
+            and _goes_on(lines[-1], ended[3]) and error_column > ended[3]:
+        # 'check: "policy_briefings" >= 2': an expression that starts with a quoted text, read as that text
+        n, col, c, closed = ended
+        key = _EXPRESSION_KEY.match(lines[-1]).group(1)
+        return Slip(n, col, Text(f"“{key}:”后面的表达式以引号开头：YAML 只把引号里的文字读作它的值，后面的部分读不进去",
+                                 f"the expression after '{key}:' starts with a quote: YAML reads only the quoted text as "
+                                 "its value, and what follows cannot be read"),
+                    Text(f"把表达式写在下一行：“{key}: >-”，下一行多缩进两格再写表达式",
+                         f"write the expression on the next line: '{key}: >-', then the expression on the line below, "
+                         "indented two more spaces"))
     elif ended is not None and ended[3] in (error_column - 1, error_column - 2):
         n, col, c, closed = ended
         if n == error_line:  # opened and closed on this line, and text follows: a quote inside the text
