@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import yaml
 
 from .diagnostics import Diagnostic, PolicyError, Related, Span, Text
-from .slips import BANG_FOR_NOT, BANG_HINT, conflict_marker, explain_parser_message, find_slip, unclosed_quote
+from .slips import BANG_FOR_NOT, BANG_HINT, conflict_marker, explain_parser_message, find_slip, opened_at, unclosed_quote
 
 __all__ = ["Limits", "Source", "Loaded", "NodePos", "load_file", "load_text", "find_files", "DEFAULT_LIMITS", "place"]
 
@@ -644,7 +644,14 @@ class _Builder:
                 raise PolicyError(self.source.diag("PE001", _syntax(slip.message), slip.line, slip.column, hint=slip.hint))
             plain = explain_parser_message(msg)
             if plain is not None:
-                raise PolicyError(self.source.diag("PE001", _syntax(plain[0]), line, col, hint=plain[1]))
+                hint = plain[1]
+                for close in "]}":  # a bracket never closed: said where it was opened, not where the next line starts
+                    at = opened_at(self.source.text, line, close) if f"expected ',' or '{close}'" in msg else None
+                    if at is not None:
+                        line, col = at
+                        hint = Text(f"在这一行的末尾补上“{close}”（里面的项用半角逗号分开）",
+                                    f"close it with '{close}' at the end of this line (entries separated by ASCII commas)")
+                raise PolicyError(self.source.diag("PE001", _syntax(plain[0]), line, col, hint=hint))
             raise PolicyError(self.source.diag("PE001", _syntax(Text(f"文件的格式写法有误（解析器报告：{msg}）", msg)), line, col,
                                                hint=Text("请检查这里附近的缩进、冒号和引号",
                                                          "check indentation, colons and quotes around this spot")))

@@ -245,6 +245,36 @@ _PLAIN = [
 ]
 
 
+def opened_at(text: str, error_line: int, close: str) -> tuple[int, int] | None:
+    """(line, column) of the ``[`` or ``{`` (``close`` is its ``]`` or ``}``) left open on a line before
+    ``error_line``: the parser says so only where the next line starts, so the line that lacks it is found
+    here — the nearest line above, within 20, with an opening bracket its own line does not close
+    (quotes and comments passed over)."""
+    opening = "[" if close == "]" else "{"
+    lines = text.split("\n")[:error_line]
+    for k in range(len(lines) - 2, max(-1, len(lines) - 22), -1):
+        line, stack, quote, i = lines[k].rstrip("\r"), [], None, 0
+        while i < len(line):
+            c = line[i]
+            if quote is not None:
+                if c == "\\" and quote == '"':
+                    i += 1
+                elif c == quote:
+                    quote = None
+            elif c in "\"'" and (i == 0 or line[i - 1] in " [{,:"):
+                quote = c
+            elif c == "#" and (i == 0 or line[i - 1] in " \t"):
+                break
+            elif c == opening:
+                stack.append(i)
+            elif c == close and stack:
+                stack.pop()
+            i += 1
+        if stack:  # (a line that ends in ',' or the bracket goes on below: the list is not one line's)
+            return None if line.split(" #")[0].rstrip().endswith((",", opening)) else (k + 1, stack[-1] + 1)
+    return None
+
+
 def explain_parser_message(problem: str) -> tuple[Text, Text] | None:
     """The parser's words in plain language (message, hint), both languages, if we know them."""
     for needle, message, hint in _PLAIN:

@@ -71,6 +71,7 @@ RULE_FILE_SLIPS = {
                                         "write an ASCII colon and a space: label: …"),
     "PE001_merge-conflict-marker": ("这一行“<<<<<<<”是合并冲突的标记", "'<<<<<<<' marks a merge conflict",
                                     "keep the version you mean, and delete the other and the three marker lines"),
+    "PE001_bracket-never-closed": ("列表的方括号没有闭合", "a '[' list is not closed", "close it with ']' at the end of this line"),
     "PE001_expression-starts-with-quote": ("“condition:”后面的表达式以引号开头", "the expression after 'condition:' starts with a quote",
                                            "write the expression on the next line: 'condition: >-'"),
     "PE001_item-misaligned-after-block-text": ("列表项没有对齐", "the list items are not aligned",
