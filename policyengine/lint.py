@@ -227,6 +227,16 @@ def coverage_references(ps: PolicySet, declared: dict[str, set[str]]) -> list[Di
             for k, i in enumerate(ids):
                 if i in every:
                     continue
+                sep = next((c for c in "，、" if isinstance(i, str) and c in i), None)
+                if sep is not None:  # '[a，b]': one entry with a full-width comma in it, not two
+                    parts = [x.strip() for x in re.split("[，、]", i)]
+                    out.append(loaded.diag(
+                        "PE034", Text(f"{article} 的覆盖表里的“{sep}”不是列表的逗号：“{i}”被读成了一项",
+                                      f"the '{sep}' in the coverage of {article} is no list comma: '{i}' is read as one entry"),
+                        ("coverage", article, k),
+                        hint=Text(f"列表的项用半角逗号加空格分开：{', '.join(parts)}",
+                                  f"separate the entries with an ASCII comma and a space: {', '.join(parts)}")))
+                    continue
                 own = declared.get(doc_id, set())
                 near = suggest(i, sorted(own)) or suggest(i, sorted({x for d in _above(ps, doc_id) | {doc_id}
                                                                      for x in declared.get(d, ())}))

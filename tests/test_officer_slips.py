@@ -264,6 +264,10 @@ PACKS = INVALID.parent.parent / "policies"
     ("dongsheng/plan_2024_17.yaml", "  min_policy_briefings:\n    value: 2\n", "  min_policy_briefings:\n    value: 3.0\n",
      ["must be int, but this expression is decimal", "note: ", "plan_2024_17.yaml:26:12: the value of 'min_policy_briefings' "
       "is written here (3.0)", "help: write the value of parameter 'min_policy_briefings' as int, e.g. 3"]),
+    # a full-width comma in a coverage list: one entry, not two (the did-you-mean dropped one of them)
+    ("dongsheng/plan_2024_17.yaml", "  三(一): [min_policy_briefings, dongsheng", "  三(一): [min_policy_briefings，dongsheng",
+     ["the '，' in the coverage of 三(一) is no list comma",
+      "help: separate the entries with an ASCII comma and a space: min_policy_briefings, dongsheng.commissioner.policy-briefings"]),
     # dates out of order that were accepted silently (and decisions flipped): a document superseding one that
     # takes effect after it, a rule taking effect before its document
     ("imust/measures_2023_45.yaml", "  effective: 2023-07-07\n", "  effective: 2023-07-01\n",
