@@ -153,13 +153,18 @@ def _coverage_gaps(ps: PolicySet, reads: set[str]) -> list[Diagnostic]:
         left_out = [("规则", "rule", r.id, r.citation, r.span) for r in rules] + [
             ("参数", "parameter", p.name, p.citation, p.span) for p in params_of.get(doc_id, ())
             if p.name in reads or p.output is not None]
+        entries = {str(a).translate(_SAME): a for a in cov}  # (第七条（五） is the entry 第七条(五))
         for zh_kind, en_kind, name, citation, span in ([] if misspelt else left_out):
             if name not in listed:
+                arts = sorted(_articles(citation))
+                entry = next((entries[a] for a in arts if a in entries), arts[0] if arts else citation)
+                if entry in cov and not isinstance(cov[entry], (list, tuple)) and not _miswritten(cov[entry]):
+                    continue  # its article is marked 'not decisional': PE103 says to list it there, once
                 out.append(Diagnostic(
                     "PE102", Text(f"{zh_kind}“{name}”（{citation}）没有列入本文件的覆盖表（coverage）",
                                   f"{en_kind} '{name}' ({citation}) is not listed in the coverage table of its document"),
-                    span, hint=Text(f"在 coverage 中“{citation}”一条的列表里加上“{name}”",
-                                    f"add '{name}' to the list of {citation} under 'coverage:'"),
+                    span, hint=Text(f"在 coverage 中“{entry}”一条的列表里加上“{name}”",
+                                    f"add '{name}' to the list of {entry} under 'coverage:'"),
                     source_line=_line(ps, doc_id, span)))
         citing: dict[str, list[tuple[str, Any]]] = {}
         for r in rules:

@@ -389,3 +389,22 @@ def test_a_file_whose_level_is_declared_in_a_file_left_out_is_not_told_to_move_u
     out = capsys.readouterr().out
     assert "jurisdiction 'cn/nm/baotou/imust' is declared under 'jurisdictions:' in no file" in out, out
     assert "(- id: cn/nm/baotou/imust, parent: cn/nm/baotou)" in out and "did you mean 'cn/nm/baotou'" not in out
+
+
+@pytest.mark.parametrize("citation, words, not_said", [
+    # the entry as the table writes it (following '三（一）' added a second entry for the same article)
+    ("三（一）", ["warning[PE102 not-in-coverage]", "help: add 'dongsheng.commissioner.new-rule' to the list of 三(一)"], []),
+    # an article the table calls not decisional: once, as PE103 (PE102 said to add it to a list that is none)
+    ("四（一）", ["warning[PE103 cited-article-not-decisional]", "list what encodes 四(一) instead: [dongsheng.commissioner.new-rule]"],
+     ["PE102"]),
+])
+def test_a_new_rule_citing_in_full_width_brackets_is_told_the_coverage_entry_there_is(tmp_path, capsys, citation, words,
+                                                                                      not_said):
+    text = (PACKS / "dongsheng" / "plan_2024_17.yaml").read_text(encoding="utf-8")
+    rule = ("  - id: dongsheng.commissioner.new-rule\n    kind: obligation\n    subject: commissioner\n    label: 新规则\n"
+            f"    citation: {citation}\n    when: year == 2024\n    check: policy_briefings >= 1\n")
+    edited = tmp_path / "plan_2024_17.yaml"
+    edited.write_text(text.replace("rules:\n", "rules:\n" + rule, 1), encoding="utf-8")
+    assert main(["check", str(edited), "--policies", str(PACKS), "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert all(w in out for w in words) and not any(w in out for w in not_said), out
