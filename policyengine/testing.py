@@ -60,10 +60,18 @@ _CODE = re.compile(r"PE[0-9]{3}\Z")
 
 
 def collect(paths) -> list[tuple[Path, Any]]:
-    """The test files under ``paths`` (their kind read from the parsed top level)."""
+    """The test files under ``paths`` (their kind read from the parsed top level).  A test file that does not
+    load is there with its :class:`PolicyError` (it fails, the others run); any other file that does not
+    load raises it — never passed over."""
     out = []
     for f in find_files(paths)[0]:
-        lf = load_file(f)  # a file that does not load is reported (PolicyError), never passed over
+        try:
+            lf = load_file(f)
+        except PolicyError as e:
+            if sniff_kind(f) in TEST_KINDS:
+                out.append((f, e))
+                continue
+            raise
         if isinstance(lf.data, dict) and lf.data.get("kind") == "policy-test":
             out.append((f, lf))
     return out
@@ -384,7 +392,11 @@ def run_tests(paths, lang: str = "zh", policies=None, verbose: bool = False, out
     results: list[TestResult] = []
     files = collect(paths)
     for path, lf in files:
-        results.extend(run_file(pol, path, lf, lang))
+        if isinstance(lf, PolicyError):  # a test file that does not load fails as a whole, located
+            results.append(TestResult(str(path), w["file"], False, render_all(lf.diagnostics, lang), manual=True))
+        else:
+            results.extend(run_file(pol, path, lf, lang))
+    files = [(path, lf) for path, lf in files if not isinstance(lf, PolicyError)]
     if not results:
         out.write(w["none"].format(where=", ".join(printable(str(p)) for p in paths)))
         return 1

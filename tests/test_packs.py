@@ -39,6 +39,22 @@ def test_policyengine_test_command(capsys):
     assert capsys.readouterr().out.endswith("个，失败 0 个\n")
 
 
+def test_a_test_file_that_does_not_load_fails_alone_and_the_others_run(tmp_path, capsys):
+    """One indentation slip in one test file stopped every test (no summary, none of ~600 cases run)."""
+    import shutil
+
+    from policyengine.cli import main
+
+    shutil.copytree(ROOT / "policies", tmp_path / "policies")
+    f = tmp_path / "policies" / "ordos" / "tests" / "ordos.yaml"
+    text = f.read_text(encoding="utf-8")
+    f.write_text(text.replace("    expect:", "     expect:", 1), encoding="utf-8")
+    assert main(["test", "--lang", "en", str(tmp_path / "policies")]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL" in out and "ordos.yaml" in out and "(the test file)" in out and "PE001" in out, out
+    assert " passed, 1 failed" in out and int(out.rsplit(" passed", 1)[0].split()[-1]) >= len(CASES) - 50, out
+
+
 def test_the_shipped_packs_check_with_only_the_expected_warnings():
     from policyengine.api import load_rule_files
 
