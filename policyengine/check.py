@@ -26,7 +26,7 @@ from . import records
 from .diagnostics import Diagnostic, Related, Text, sort_key
 from .acknowledge import acknowledge
 from .lint import coverage_references, fullwidth_list, lint
-from .load import DEFAULT_LIMITS, Limits, Loaded, place
+from .load import DEFAULT_LIMITS, TEST_KINDS, Limits, Loaded, place
 from .parse import ExprError, parse_expression
 from .policy import (Band, Bonus, Definition, Document, Expr, Fact, Item, Jurisdiction, Output, Param, PolicySet, Rule,
                      Table, Tier, topological_order)
@@ -83,11 +83,15 @@ def validate_file(loaded: Loaded) -> tuple[Any, list[Diagnostic]]:
                                   hint=Text("第一行写 'kind: policy-document'", "start with 'kind: policy-document'"))]
     kind, version = data.get("kind"), data.get("version")
     if kind != records.KIND:
+        near = suggest(str(kind), [records.KIND, *TEST_KINDS]) if isinstance(kind, str) else None
         return None, [loaded.diag("PE013", Text(f"不认识的文件类型 kind {kind!r}", f"unknown kind {kind!r}") if kind is not None
                                   else Text("文件没有写 'kind'", "the file has no 'kind'"),
                                   ("kind",) if "kind" in data else (), key=False,
-                                  hint=Text("规则文件以 'kind: policy-document' 和 'version: 1' 开头",
-                                            "a rule file starts with 'kind: policy-document' and 'version: 1'"))]
+                                  hint=Text(f"是不是 '{near}'？规则文件写 'kind: policy-document'，测试文件写 'kind: policy-test'",
+                                            f"did you mean '{near}'? A rule file has 'kind: policy-document', a test file "
+                                            "'kind: policy-test'") if near else
+                                  Text("规则文件以 'kind: policy-document' 和 'version: 1' 开头",
+                                       "a rule file starts with 'kind: policy-document' and 'version: 1'"))]
     if version != records.VERSION:
         return None, [loaded.diag("PE013", Text(f"不支持的版本 version {version!r}", f"unsupported version {version!r}"),
                                   ("version",) if "version" in data else (),

@@ -408,3 +408,11 @@ def test_a_new_rule_citing_in_full_width_brackets_is_told_the_coverage_entry_the
     assert main(["check", str(edited), "--policies", str(PACKS), "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert all(w in out for w in words) and not any(w in out for w in not_said), out
+
+
+def test_a_misspelt_kind_is_told_the_kind_it_meant(tmp_path):
+    f = tmp_path / "tests.yaml"
+    f.write_text("kind: policy_test\nversion: 1\ncases: []\n", encoding="utf-8")
+    ps = load_rule_files([f])
+    assert [d.code for d in ps.errors] == ["PE013"]
+    assert "did you mean 'policy-test'?" in ps.errors[0].hint and "是不是 'policy-test'？" in ps.errors[0].hint_zh
