@@ -20,7 +20,7 @@ from typing import Any
 
 from .diagnostics import Diagnostic, PolicyError, Span, Text
 from .load import DEFAULT_LIMITS, Limits, Loaded, load_file, load_text
-from .records import SUBJECTS, number_with_unit
+from .records import SUBJECTS, number_with_unit, written_date
 from .policy import PolicySet
 from .types import T, did_you_mean, suggest
 
@@ -344,8 +344,10 @@ def _coerce(t: T, nullable: bool, v: Any, where: tuple, pr: _Problems, lo: Any =
         d = _as_date(v)
         if d is None:
             none = isinstance(v, str) and v.strip() in _NONE_WORDS
+            meant = written_date(v)
             pr.add("PE062", _expected("年-月-日（YYYY-MM-DD）格式的真实日期", "a real date YYYY-MM-DD", v), where,
-                   hint=_NO_DATE if none else _DATE_HINT)
+                   hint=_NO_DATE if none else Text(f"写 {meant.isoformat()}", f"write {meant.isoformat()}") if meant
+                   else _DATE_HINT)
             return _BAD
         return d
     if k == "string":

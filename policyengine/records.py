@@ -163,6 +163,21 @@ def number_with_unit(value) -> int | Decimal | None:
     return n
 
 
+_WRITTEN_DATE = re.compile(r"\s*([0-9]{4})\s*(?:[-/.]|年)\s*([0-9]{1,2})\s*(?:[-/.]|月)\s*([0-9]{1,2})\s*日?\s*")
+
+
+def written_date(text: Any) -> _dt.date | None:
+    """The real date an officer wrote another way ('2028/3/15', '2028.3.15', '2028-3-15', '2028年3月15日',
+    full-width digits): what to write instead (2028-03-15); None for anything else."""
+    if not isinstance(text, str):
+        return None
+    m = _WRITTEN_DATE.fullmatch(unicodedata.normalize("NFKC", text))
+    try:
+        return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+    except ValueError:
+        return None
+
+
 def is_iso_date(text: Any) -> bool:
     """``text`` is a real date written YYYY-MM-DD ('2024-07-02'): a date an officer put in quotes."""
     if not isinstance(text, str):

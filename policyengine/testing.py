@@ -36,7 +36,7 @@ from .cases import case_in_file
 from .diagnostics import Diagnostic, PolicyError, Text, printable, render_all
 from .explain import show_value, to_json_value
 from .load import TEST_KINDS, find_files, load_file, sniff_kind
-from .records import KIND, is_iso_date, number_with_unit
+from .records import KIND, is_iso_date, number_with_unit, written_date
 from .rewrite import yaml_value
 
 __all__ = ["TestResult", "check_test_files", "collect", "run_tests"]
@@ -167,6 +167,8 @@ def _shown(v, lang: str, out, pol: Policies) -> str:
     (是/否, 无, an enum value with its label); in English as it is written in the test file."""
     if lang == "en":
         return printable(yaml_value(v))
+    if isinstance(v, str) and out is not None and out.type.kind in ("int", "decimal", "bool", "date"):
+        return f"“{printable(v)}”（文字）"  # ('"2"' for a number: shown as 2, it read 应为 2，实际为 2)
     return show_value(v, lang, out.type if out is not None else None, pol.policy_set.enums.get("labels", {}))
 
 
@@ -290,7 +292,9 @@ def _never_has(t, v) -> Text | None:
         return Text("写一个整数" if k == "int" else "写一个数", "write a whole number" if k == "int" else "write a number")
     if k == "date":
         ok = isinstance(v, _dt.date) or is_iso_date(v)
-        return None if ok else Text("日期写成 YYYY-MM-DD，例如 2026-05-10", "write the date as YYYY-MM-DD, e.g. 2026-05-10")
+        meant = None if ok else written_date(v)
+        return None if ok else Text(f"写 {meant.isoformat()}", f"write {meant.isoformat()}") if meant else \
+            Text("日期写成 YYYY-MM-DD，例如 2026-05-10", "write the date as YYYY-MM-DD, e.g. 2026-05-10")
     if k == "enum" and t.enum is not None:
         if isinstance(v, str) and v in t.enum.values:
             return None

@@ -323,12 +323,12 @@ def test_a_case_fact_with_a_unit_full_width_digits_or_none_for_a_date_gets_the_v
     case = tmp_path / "c.yaml"
     case.write_text("subject: commissioner\njurisdiction: cn/nm/baotou/imust\nas_of: 2024-03-01\nfacts:\n"
                     "  service_days: ４０\n  year: 2024年\n  false_information_found: 无\n  rd_enterprises: \"3\"\n"
-                    "  talents: 1_5\n", encoding="utf-8")
+                    "  talents: 1_5\n  dispatch_start: 2023/3/15\n", encoding="utf-8")
     assert main(["evaluate", str(case), "--lang", "en"]) == 2
     err = capsys.readouterr().err
     for line, fix in [(5, "write 40: no quotes or unit, in ASCII digits"), (6, "write 2024: no quotes or unit"),
                       (7, "where there is no such date, remove the line (leave the fact out)"), (8, "write 3: no quotes"),
-                      (9, "write one number alone: no quotes, unit or separator")]:
+                      (9, "write one number alone: no quotes, unit or separator"), (10, "write 2023-03-15")]:
         assert f"c.yaml:{line}:" in err and f"help: {fix}" in err, (line, err)
 
 

@@ -55,6 +55,19 @@ def test_a_test_file_that_does_not_load_fails_alone_and_the_others_run(tmp_path,
     assert " passed, 1 failed" in out and int(out.rsplit(" passed", 1)[0].split()[-1]) >= len(CASES) - 50, out
 
 
+def test_a_number_expected_in_quotes_is_shown_as_text_beside_the_number(tmp_path, capsys):
+    """'expect: {min_policy_briefings_per_year: "2"}' failed as '应为 2，实际为 2'."""
+    from policyengine.cli import main
+
+    t = tmp_path / "t.yaml"
+    t.write_text("kind: policy-test\nversion: 1\ncases:\n  - subject: commissioner\n    jurisdiction: cn/nm/ordos/dongsheng\n"
+                 "    as_of: 2024-08-01\n    facts: {year: 2024}\n    expect: {min_policy_briefings_per_year: \"2\"}\n",
+                 encoding="utf-8")
+    assert main(["test", str(t)]) == 1
+    out = capsys.readouterr().out
+    assert "min_policy_briefings_per_year：应为 “2”（文字），实际为 2（写 2：不加引号或单位）" in out, out
+
+
 def test_the_shipped_packs_check_with_only_the_expected_warnings():
     from policyengine.api import load_rule_files
 

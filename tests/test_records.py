@@ -286,3 +286,14 @@ def test_number_with_unit_reads_what_an_officer_writes_for_a_number(text, number
     from policyengine.records import number_with_unit
 
     assert number_with_unit(text) == number and type(number_with_unit(text)) is type(number)
+
+
+@pytest.mark.parametrize("text, date", [
+    ("2028/3/15", dt.date(2028, 3, 15)), ("2028.3.15", dt.date(2028, 3, 15)), ("2028-3-5", dt.date(2028, 3, 5)),
+    ("2028年3月15日", dt.date(2028, 3, 15)), ("２０２８年３月１５日", dt.date(2028, 3, 15)), ("2028 / 03 / 15", dt.date(2028, 3, 15)),
+    ("2023/2/29", None), ("2028/13/1", None), ("15/3/2028", None), ("2028年3月", None), ("", None),
+])
+def test_a_date_written_another_way_is_read_for_the_hint(text, date):
+    from policyengine.records import written_date
+
+    assert written_date(text) == date
