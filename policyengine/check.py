@@ -445,6 +445,7 @@ class _Check:
                     self.add(loaded.diag("PE032", Text(f"参数 '{name}' 没有写依据条款（citation）", f"parameter '{name}' has no citation"),
                                          ("parameters", name, "citation"),
                                          hint=Text("写明依据的条款，例如 第七条(五)", "cite the article, e.g. 第七条(五)")))
+                self.quoted_citation(loaded, ("parameters", name, "citation"), p.citation)
                 value = p.value
                 n = number_with_unit(value)
                 out = self.outputs.get(p.output) if p.output else None
@@ -780,6 +781,7 @@ class _Check:
                                          path + (("citation",) if r.citation is not None else ("id",)),
                                          hint=Text("每条规则都要写明它表达的条款，例如 citation: 第七条(二)",
                                                    "every rule cites the article it encodes, e.g. citation: 第七条(二)")))
+                self.quoted_citation(loaded, path + ("citation",), r.citation)
                 if r.effective and r.effective_until and r.effective_until < r.effective:
                     self.add(loaded.diag("PE036", _ends_before(r.effective, r.effective_until), path + ("effective_until",),
                                          hint=_ends_before_hint("规则", "a rule", r.effective)))
@@ -848,6 +850,17 @@ class _Check:
                 if r.replaces and r.replaces not in ids:
                     self.add(loaded.diag("PE034", Text(f"replaces 写的规则 '{r.replaces}' 不存在", f"replaces unknown rule '{r.replaces}'"),
                                          ("rules", i, "replaces"), hint=_did_you_mean(r.replaces, ids - {r.id})))
+
+    def quoted_citation(self, loaded: Loaded, path: tuple, citation: str | None) -> None:
+        """'citation: “三(一)”': full-width quotes are no YAML quotes — they became part of the article, shown in
+        every explanation, and an article no coverage entry names."""
+        text = (citation or "").strip()
+        if text[:1] in "“‘「" and text[:1] or text[-1:] in "”’」" and text[-1:]:
+            bare = text.strip("“”‘’「」 ")
+            self.add(loaded.diag("PE012", Text(f"依据条款 {text} 带着全角引号：全角引号不是 YAML 的引号，会成为条款的一部分",
+                                               f"the citation {text} is in full-width quotes, which are no YAML quotes: "
+                                               "they become part of the article"),
+                                 path, hint=Text(f"去掉引号：citation: {bare}", f"remove the quotes: citation: {bare}")))
 
     def layers_above_known(self, doc_id: str) -> bool:
         """Every jurisdiction from the document's up to the root is declared in the set checked."""

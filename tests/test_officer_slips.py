@@ -268,6 +268,10 @@ PACKS = INVALID.parent.parent / "policies"
     ("dongsheng/plan_2024_17.yaml", "  三(一): [min_policy_briefings, dongsheng", "  三(一): [min_policy_briefings，dongsheng",
      ["the '，' in the coverage of 三(一) is no list comma",
       "help: separate the entries with an ASCII comma and a space: min_policy_briefings, dongsheng.commissioner.policy-briefings"]),
+    # a citation in full-width quotes, which YAML keeps as part of the text (shown in every explanation)
+    ("dongsheng/plan_2024_17.yaml", "    citation: 三(一)\n    when: year == 2024\n    check: policy_briefings",
+     "    citation: “三(一)”\n    when: year == 2024\n    check: policy_briefings",
+     ["error[PE012 invalid-value]: the citation “三(一)” is in full-width quotes", "help: remove the quotes: citation: 三(一)"]),
     # dates out of order that were accepted silently (and decisions flipped): a document superseding one that
     # takes effect after it, a rule taking effect before its document
     ("imust/measures_2023_45.yaml", "  effective: 2023-07-07\n", "  effective: 2023-07-01\n",
