@@ -25,7 +25,7 @@ from . import ast as A
 from . import records
 from .diagnostics import Diagnostic, Related, Text, sort_key
 from .acknowledge import acknowledge
-from .lint import coverage_references, fullwidth_list, lint
+from .lint import coverage_references, fullwidth_list, layers_above_known, lint
 from .load import DEFAULT_LIMITS, TEST_KINDS, Limits, Loaded, place
 from .parse import ExprError, parse_expression
 from .policy import (Band, Bonus, Definition, Document, Expr, Fact, Item, Jurisdiction, Output, Param, PolicySet, Rule,
@@ -459,7 +459,7 @@ class _Check:
                                                        f"the value '{value}' of parameter '{name}' is text, not a number"),
                                          ("parameters", name, "value"), hint=said))
                     value = n  # (checked on as the number, so that its uses are not reported too)
-                if isinstance(value, Decimal) and (name in whole or (out is not None and out.type.kind == "int")):
+                if n is None and isinstance(value, Decimal) and (name in whole or (out is not None and out.type.kind == "int")):
                     # '3.0' or '2.5' where a whole number is meant (given one above, or published as one): said at
                     # the value, not as a type error at each rule that reads it
                     why = (Text(f"结果 '{p.output}' 是整数", f"the outcome '{p.output}' is a whole number")
@@ -467,9 +467,8 @@ class _Check:
                            Text("其他层级把这个参数写成整数", "other layers give this parameter as a whole number"))
                     fix = (Text(f"写 {int(value)}（不写小数点）", f"write {int(value)} (no decimal point)")
                            if value == value.to_integral_value() else Text("写一个整数", "write a whole number"))
-                    self.add(loaded.diag("PE012", Text(f"参数 '{name}' 的值 {p.value if n is None else value} 不是整数：{why.zh}",
-                                                       f"the value {p.value if n is None else value} of parameter '{name}' "
-                                                       f"is not a whole number: {why.en}"),
+                    self.add(loaded.diag("PE012", Text(f"参数 '{name}' 的值 {value} 不是整数：{why.zh}",
+                                                       f"the value {value} of parameter '{name}' is not a whole number: {why.en}"),
                                          ("parameters", name, "value"), hint=fix))
                     value = int(value) if value == value.to_integral_value() else value
                 self.params.append(Param(name, value, type_of_value(value), p.label, p.citation, p.stricter,
@@ -694,10 +693,9 @@ class _Check:
                 if src is not None:
                     related = (Related(src[0].span(("parameters", p.name, "value")),
                                        Text(f"参数 '{p.name}' 的值写在这里（{p.value}）", f"the value of '{p.name}' is written here ({p.value})")),)
-                    hint = Text(f"把参数 '{p.name}' 的值写成{want.zh}" + (f"，例如 {int(p.value)}" if isinstance(p.value, Decimal)
-                                and p.value == p.value.to_integral_value() and want == INT else ""),
-                                f"write the value of parameter '{p.name}' as {want}" + (f", e.g. {int(p.value)}" if isinstance(p.value, Decimal)
-                                and p.value == p.value.to_integral_value() and want == INT else ""))
+                    integral = want == INT and isinstance(p.value, Decimal) and p.value == p.value.to_integral_value()
+                    hint = Text(f"把参数 '{p.name}' 的值写成{want.zh}" + (f"，例如 {int(p.value)}" if integral else ""),
+                                f"write the value of parameter '{p.name}' as {want}" + (f", e.g. {int(p.value)}" if integral else ""))
             self.add(loaded.offset_diag("PE023", Text(f"{_what_zh(what)}应为 {want}，但这个表达式是 {t}",
                                                       f"{what} must be {want}, but this expression is {t}"), path, 0,
                                         max(1, len(text.strip())), hint=hint, related=related))
@@ -855,7 +853,7 @@ class _Check:
         """'citation: “三(一)”': full-width quotes are no YAML quotes — they became part of the article, shown in
         every explanation, and an article no coverage entry names."""
         text = (citation or "").strip()
-        if text[:1] in "“‘「" and text[:1] or text[-1:] in "”’」" and text[-1:]:
+        if text and (text[0] in "“‘「" or text[-1] in "”’」"):
             bare = text.strip("“”‘’「」 ")
             self.add(loaded.diag("PE012", Text(f"依据条款 {text} 带着全角引号：全角引号不是 YAML 的引号，会成为条款的一部分",
                                                f"the citation {text} is in full-width quotes, which are no YAML quotes: "
@@ -864,15 +862,7 @@ class _Check:
 
     def layers_above_known(self, doc_id: str) -> bool:
         """Every jurisdiction from the document's up to the root is declared in the set checked."""
-        doc = self.documents.get(doc_id)
-        j, seen = (doc.jurisdiction if doc else None), set()
-        while j is not None and j not in seen:
-            seen.add(j)
-            known = self.jurisdictions.get(j)
-            if known is None:
-                return False
-            j = known.parent
-        return True
+        return layers_above_known(self.documents, self.jurisdictions, doc_id)
 
     def supersedes(self, later: str, earlier: str) -> bool:
         return earlier in self.documents[later].supersedes

@@ -42,15 +42,16 @@ def _reads(ps: PolicySet) -> set[str]:
     return out
 
 
-def _layers_above_known(ps: PolicySet, doc_id: str) -> bool:
-    """Every jurisdiction from ``doc_id``'s up to the root is in the set."""
-    doc = ps.documents.get(doc_id)
+def layers_above_known(documents: dict, jurisdictions: dict, doc_id: str) -> bool:
+    """Every jurisdiction from ``doc_id``'s up to the root is declared (in ``jurisdictions``): else the
+    layers above are not loaded (PE033), and what the document names may be theirs."""
+    doc = documents.get(doc_id)
     j, seen = (doc.jurisdiction if doc else None), set()
     while j is not None and j not in seen:
         seen.add(j)
-        if j not in ps.jurisdictions:
+        if j not in jurisdictions:
             return False
-        j = ps.jurisdictions[j].parent
+        j = jurisdictions[j].parent
     return True
 
 
@@ -222,7 +223,7 @@ def coverage_references(ps: PolicySet, declared: dict[str, set[str]]) -> list[Di
     out: list[Diagnostic] = []
     for doc_id, cov in ps.coverage.items():
         loaded = ps.sources.get(doc_id)
-        if loaded is None or not _layers_above_known(ps, doc_id):
+        if loaded is None or not layers_above_known(ps.documents, ps.jurisdictions, doc_id):
             continue  # (its layers above are not loaded, PE033: an id it names may be theirs)
         for article, ids in cov.items():
             if not isinstance(ids, (list, tuple)):  # why it decides nothing: text, or {zh, en}
