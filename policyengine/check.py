@@ -352,7 +352,8 @@ class _Check:
         for doc_id, (loaded, rf) in self.by_doc.items():
             d = rf.document
             if d.jurisdiction not in self.jurisdictions:
-                if d.extends is not None and d.jurisdiction.startswith(d.extends + "/"):
+                near = suggest(d.jurisdiction, sorted(self.jurisdictions))
+                if d.extends is not None and d.jurisdiction.startswith(d.extends + "/") and near in (None, d.extends):
                     # a level below the one it extends: meant, but declared in no file checked (its file left out
                     # or deleted) — a did-you-mean would move the rules up to the level above
                     self.add(loaded.diag("PE033", Text(f"层级 '{d.jurisdiction}' 没有在任何文件的 jurisdictions: 中声明",
@@ -430,8 +431,6 @@ class _Check:
                 self.outputs[name] = out
         numeric = {name for _, rf in self.by_doc.values() for name, p in rf.parameters.items()
                    if isinstance(p.value, (int, Decimal)) and not isinstance(p.value, bool)}
-        whole = {name for _, rf in self.by_doc.values() for name, p in rf.parameters.items()
-                 if type(p.value) is int}  # (a whole number at some layer)
         for doc_id, (loaded, rf) in self.by_doc.items():  # after every output is declared
             for name, p in rf.parameters.items():
                 span = loaded.span(("parameters", name), key=True)
@@ -447,7 +446,8 @@ class _Check:
                                          hint=Text("写明依据的条款，例如 第七条(五)", "cite the article, e.g. 第七条(五)")))
                 self.quoted_citation(loaded, ("parameters", name, "citation"), p.citation)
                 value = p.value
-                n = number_with_unit(value)
+                # (Chinese numerals only where a number is known to be meant: '七月', '三' may be text)
+                n = number_with_unit(value, chinese=name in numeric)
                 out = self.outputs.get(p.output) if p.output else None
                 if n is not None and (name in numeric or out is None or out.type.kind != "string"):
                     # '30天', '"2"', '30%', '１５' where a number is meant: declared a number above, or not published
@@ -459,16 +459,14 @@ class _Check:
                                                        f"the value '{value}' of parameter '{name}' is text, not a number"),
                                          ("parameters", name, "value"), hint=said))
                     value = n  # (checked on as the number, so that its uses are not reported too)
-                if n is None and isinstance(value, Decimal) and (name in whole or (out is not None and out.type.kind == "int")):
-                    # '3.0' or '2.5' where a whole number is meant (given one above, or published as one): said at
-                    # the value, not as a type error at each rule that reads it
-                    why = (Text(f"结果 '{p.output}' 是整数", f"the outcome '{p.output}' is a whole number")
-                           if out is not None and out.type.kind == "int" else
-                           Text("其他层级把这个参数写成整数", "other layers give this parameter as a whole number"))
+                if n is None and isinstance(value, Decimal) and out is not None and out.type.kind == "int":
+                    # '3.0' or '2.5' published as a whole-number outcome: said at the value, not as a type error
+                    # where the outcome is decided (a decimal tightening a whole number of a layer above is fine)
                     fix = (Text(f"写 {int(value)}（不写小数点）", f"write {int(value)} (no decimal point)")
                            if value == value.to_integral_value() else Text("写一个整数", "write a whole number"))
-                    self.add(loaded.diag("PE012", Text(f"参数 '{name}' 的值 {value} 不是整数：{why.zh}",
-                                                       f"the value {value} of parameter '{name}' is not a whole number: {why.en}"),
+                    self.add(loaded.diag("PE012", Text(f"参数 '{name}' 的值 {value} 不是整数：它发布的结果 '{p.output}' 是整数",
+                                                       f"the value {value} of parameter '{name}' is not a whole number: the "
+                                                       f"outcome '{p.output}' it publishes is one"),
                                          ("parameters", name, "value"), hint=fix))
                     value = int(value) if value == value.to_integral_value() else value
                 self.params.append(Param(name, value, type_of_value(value), p.label, p.citation, p.stricter,
@@ -853,7 +851,7 @@ class _Check:
         """'citation: “三(一)”': full-width quotes are no YAML quotes — they became part of the article, shown in
         every explanation, and an article no coverage entry names."""
         text = (citation or "").strip()
-        if text and (text[0] in "“‘「" or text[-1] in "”’」"):
+        if len(text) > 1 and text[0] in "“‘「" and text[-1] in "”’」":  # (第十条“三不” is an article that quotes)
             bare = text.strip("“”‘’「」 ")
             self.add(loaded.diag("PE012", Text(f"依据条款 {text} 带着全角引号：全角引号不是 YAML 的引号，会成为条款的一部分",
                                                f"the citation {text} is in full-width quotes, which are no YAML quotes: "

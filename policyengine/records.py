@@ -123,10 +123,11 @@ _CN_NUMBER = re.compile("[零〇一二两三四五六七八九十百]{1,6}")
 
 def _chinese_number(text: str) -> int | None:
     """'三' 3, '十五' 15, '三十' 30, '一百二十' 120, '两百' 200: a number up to 999 in Chinese numerals, else None."""
-    n, digit, seen = 0, None, set()
+    n, digit, seen, zero = 0, None, set(), False
     for ch in text:
         if ch in "零〇" and seen and digit is None:
-            continue  # '一百零五': the zero holds the tens' place
+            zero = True  # '一百零五': the zero holds the tens' place
+            continue
         if ch in _CN_DIGITS:
             if digit is not None:
                 return None  # '三三': no such number
@@ -138,13 +139,17 @@ def _chinese_number(text: str) -> int | None:
             seen.add(place)
             n += (1 if digit is None else digit) * place
             digit = None
+    if digit is not None and seen == {100} and not zero:
+        digit *= 10  # '一百一' is 110, '两百五' 250: the tens, said without 十
     return n + (digit or 0)
 
 
-def number_with_unit(value) -> int | Decimal | None:
+def number_with_unit(value, chinese: bool = True) -> int | Decimal | None:
     """The number of a text that is only a number, or a number and a unit ('30', '30天', '30%', '１５',
     '5万元' — 50000 yuan, '三次' — 3, '“2”'): the number the officer meant; None for any other text
-    ('3A级', '1:30', '三(一)') and any other value."""
+    ('3A级', '1:30', '三(一)') and any other value.  ``chinese=False``, where a number is not known to be meant:
+    Chinese numerals count only with a unit of counting ('三次', '十五天'); alone or with 月, 年, 日 they are text
+    ('七月' is a month, '三' may be a word)."""
     if not isinstance(value, str):
         return None
     text = unicodedata.normalize("NFKC", value).strip().strip("“”‘’「」")
@@ -152,7 +157,8 @@ def number_with_unit(value) -> int | Decimal | None:
     if m is None or (m.group(2) and m.group(2) not in UNITS):
         return None
     if not m.group(1)[0].isdigit():
-        n = _chinese_number(m.group(1))
+        counted = m.group(2) and m.group(2) not in ("月", "年", "日", "%", "％")
+        n = _chinese_number(m.group(1)) if chinese or counted else None
         if n is None or m.group(2) in ("%", "％"):
             return None
     else:

@@ -420,3 +420,55 @@ def test_a_misspelt_kind_is_told_the_kind_it_meant(tmp_path):
     ps = load_rule_files([f])
     assert [d.code for d in ps.errors] == ["PE013"]
     assert "did you mean 'policy-test'?" in ps.errors[0].hint and "是不是 'policy-test'？" in ps.errors[0].hint_zh
+
+
+ROOT_DOC = """kind: policy-document
+version: 1
+document: {id: root, title: 国家文件, issuer: 国务院, jurisdiction: cn, effective: 2020-01-01}
+jurisdictions:
+  - {id: cn, name: 全国, level: national}
+  - {id: cn/r, name: 某区, level: region, parent: cn}
+facts:
+  commissioner:
+    score: {type: decimal, label: 分数}
+    report_month: {type: string, label: 报告月份}
+outputs:
+  eligible: {type: bool, combine: all, subjects: [commissioner], label: 符合条件}
+parameters:
+  coef: {value: 1, stricter: higher, label: 系数, citation: 第七条}
+  due_month: {value: 七月, label: 报告月份, citation: 第七条}
+  grade_word: {value: 三, label: 等级, citation: 第七条}
+rules:
+  - id: r.score
+    kind: eligibility
+    subject: commissioner
+    label: 分数与月份
+    citation: 第十条“三不”
+    condition: score >= coef and (report_month == due_month or report_month == grade_word)
+"""
+
+
+def test_what_the_slip_finders_must_leave_alone(tmp_path, capsys):
+    """Valid packs a review of the slip finders found refused: a region tightening a whole number to a decimal
+    (1 → 1.5), text parameters in Chinese numerals (七月, 三), an article that quotes a term (第十条“三不”)."""
+    (tmp_path / "root.yaml").write_text(ROOT_DOC, encoding="utf-8")
+    (tmp_path / "region.yaml").write_text(
+        "kind: policy-document\nversion: 1\ndocument: {id: region, title: 区办法, issuer: 区科技厅, jurisdiction: cn/r, "
+        "extends: cn, effective: 2021-01-01}\nparameters:\n  coef: {value: 1.5, stricter: higher, label: 系数, "
+        "citation: 第七条}\n", encoding="utf-8")
+    assert main(["check", str(tmp_path), "--lang", "en"]) == 0, capsys.readouterr().out
+    case = tmp_path / "c.json"
+    case.write_text('{"subject": "commissioner", "jurisdiction": "cn/r", "as_of": "2023-01-01", '
+                    '"facts": {"score": 1.2, "report_month": "七月"}}', encoding="utf-8")
+    assert main(["evaluate", str(case), "--policies", str(tmp_path), "--format", "json"]) == 0
+    assert '"eligible": false' in capsys.readouterr().out  # 1.2 < 1.5
+
+
+def test_a_misspelt_level_keeps_its_did_you_mean(tmp_path, capsys):
+    shutil.copytree(PACKS, tmp_path / "policies")
+    f = tmp_path / "policies" / "baotou" / "commissioner_plan.yaml"
+    text = f.read_text(encoding="utf-8")
+    assert "  jurisdiction: cn/nm/baotou\n" in text
+    f.write_text(text.replace("  jurisdiction: cn/nm/baotou\n", "  jurisdiction: cn/nm/baotuo\n", 1), encoding="utf-8")
+    assert main(["check", str(tmp_path / "policies"), "--lang", "en"]) == 1
+    assert "did you mean 'cn/nm/baotou'?" in capsys.readouterr().out
