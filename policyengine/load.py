@@ -646,7 +646,7 @@ class _Builder:
             if plain is not None:
                 hint = plain[1]
                 for close in "]}":  # a bracket never closed: said where it was opened, not where the next line starts
-                    at = opened_at(self.source.text, line, close) if f"expected ',' or '{close}'" in msg else None
+                    at = opened_at(self.source.text, line, col, close) if f"expected ',' or '{close}'" in msg else None
                     if at is not None:
                         line, col = at
                         hint = Text(f"在这一行的末尾补上“{close}”（里面的项用半角逗号分开）",

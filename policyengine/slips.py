@@ -60,16 +60,17 @@ def find_slip(text: str, error_line: int) -> Slip | None:
     found = None
     first = max(1, error_line - _WINDOW)
     lines = text.split("\n", error_line)[:error_line]
+    block = _block_mask(lines)
     # the last two lines before this one with something on them: (line number, text)
     above: list[tuple[int, str]] = []
     for k in range(first - 2, -1, -1):
-        if k < len(lines) and lines[k].strip() and not lines[k].lstrip(" ").startswith("#") and not _in_block(lines, k):
+        if k < len(lines) and lines[k].strip() and not lines[k].lstrip(" ").startswith("#") and not block[k]:
             above.insert(0, (k + 1, lines[k].rstrip("\r")))
             if len(above) == 2:
                 break
     for n, line in enumerate(lines[first - 1:], start=first):
         line = line.rstrip("\r")
-        if not line.strip() or len(line) > _LONGEST or line.lstrip(" ").startswith("#") or _in_block(lines, n - 1):
+        if not line.strip() or len(line) > _LONGEST or line.lstrip(" ").startswith("#") or block[n - 1]:
             continue  # (a line of a block text is text: 'Reading 5: …' under 'en: >-' is no key)
         before = above[-2] if len(above) >= 2 else None
         prev_n, prev = above[-1] if above else (0, None)
@@ -177,19 +178,22 @@ def conflict_marker(text: str) -> Slip | None:
                      "'>>>>>>>', keep the version you mean, and delete the other and the three marker lines"))
 
 
-def _in_block(lines: list[str], k: int) -> bool:
-    """Line ``k`` (0-based) is a line of a block text (``|`` or ``>``), where anything may be written."""
-    line = lines[k]
-    indent = len(line) - len(line.lstrip(" "))
-    if indent == 0:
-        return False
-    for j in range(k - 1, -1, -1):
-        above = lines[j].rstrip("\r")
-        if not above.strip():
-            continue
-        if len(above) - len(above.lstrip(" ")) < indent:
-            return bool(_BLOCK_START.search(above.rstrip()))
-    return False
+def _block_mask(lines: list[str]) -> list[bool]:
+    """For each line, whether it is a line of a block text (``|`` or ``>``), where anything may be written: the
+    lines after ``key: |`` (or ``- key: >-``) indented deeper than the key, blank lines among them included.
+    One pass (a check per line walking up was quadratic in a long block text)."""
+    mask, key_col = [False] * len(lines), None
+    for k, raw in enumerate(lines):
+        line = raw.rstrip("\r")
+        indent = len(line) - len(line.lstrip(" "))
+        if key_col is not None:
+            if not line.strip() or indent > key_col:
+                mask[k] = True
+                continue
+            key_col = None
+        if _BLOCK_START.search(line.rstrip()):
+            key_col = len(line) - len(line.lstrip(" -"))  # the column of the key that holds the text
+    return mask
 
 
 _ITEM = re.compile(r"^([ ]*)-[ ]+([^\s#'\"-][^:#'\"]*):(?:[ ]|$)")
@@ -245,33 +249,55 @@ _PLAIN = [
 ]
 
 
-def opened_at(text: str, error_line: int, close: str) -> tuple[int, int] | None:
-    """(line, column) of the ``[`` or ``{`` (``close`` is its ``]`` or ``}``) left open on a line before
-    ``error_line``: the parser says so only where the next line starts, so the line that lacks it is found
-    here — the nearest line above, within 20, with an opening bracket its own line does not close
-    (quotes and comments passed over)."""
-    opening = "[" if close == "]" else "{"
-    lines = text.split("\n")[:error_line]
-    for k in range(len(lines) - 2, max(-1, len(lines) - 22), -1):
-        line, stack, quote, i = lines[k].rstrip("\r"), [], None, 0
-        while i < len(line):
-            c = line[i]
-            if quote is not None:
-                if c == "\\" and quote == '"':
-                    i += 1
-                elif c == quote:
-                    quote = None
-            elif c in "\"'" and (i == 0 or line[i - 1] in " [{,:"):
-                quote = c
-            elif c == "#" and (i == 0 or line[i - 1] in " \t"):
-                break
-            elif c == opening:
-                stack.append(i)
-            elif c == close and stack:
+def _brackets(line: str, opening: str, close: str) -> tuple[list[int], int]:
+    """(columns of the ``opening`` brackets a line leaves open, how many ``close`` it has beyond its own), quoted
+    text and a comment passed over."""
+    stack, extra, quote, i = [], 0, None, 0
+    while i < len(line):
+        c = line[i]
+        if quote is not None:
+            if c == "\\" and quote == '"':
+                i += 1
+            elif c == quote:
+                quote = None
+        elif c in "\"'" and (i == 0 or line[i - 1] in " [{,:"):
+            quote = c
+        elif c == "#" and (i == 0 or line[i - 1] in " \t"):
+            break
+        elif c == opening:
+            stack.append(i)
+        elif c == close:
+            if stack:
                 stack.pop()
-            i += 1
-        if stack:  # (a line that ends in ',' or the bracket goes on below: the list is not one line's)
-            return None if line.split(" #")[0].rstrip().endswith((",", opening)) else (k + 1, stack[-1] + 1)
+            else:
+                extra += 1
+        i += 1
+    return stack, extra
+
+
+def opened_at(text: str, error_line: int, error_column: int, close: str) -> tuple[int, int] | None:
+    """(line, column) of the ``[`` or ``{`` (``close`` is its ``]`` or ``}``) left open on a line before
+    ``error_line``, which the parser reports only where the next line starts: the nearest line above (within
+    20, block texts passed over) with an opening bracket that no line after it up to the error closes.  None
+    where that is not certain: the error is inside a list of its own line (the slip is there), a line closes
+    the bracket (a comma missing between two lines of one list), or the line goes on below (it ends in ','
+    or the bracket)."""
+    opening = "[" if close == "]" else "{"
+    lines = [x.rstrip("\r") for x in text.split("\n")[:error_line]]
+    if not lines or _brackets(lines[-1][:max(0, error_column - 1)], opening, close)[0] \
+            or _brackets(lines[-1], opening, close)[1]:
+        return None  # (a bracket open where the error is: the slip is in that line's own list)
+    block = _block_mask(lines)
+    for k in range(len(lines) - 2, max(-1, len(lines) - 22), -1):
+        if block[k]:
+            continue
+        stack, extra = _brackets(lines[k], opening, close)
+        if stack:
+            if lines[k].split(" #")[0].rstrip().endswith((",", opening)):
+                return None
+            return k + 1, stack[-1] + 1
+        if extra:
+            return None
     return None
 
 

@@ -472,3 +472,26 @@ def test_a_misspelt_level_keeps_its_did_you_mean(tmp_path, capsys):
     f.write_text(text.replace("  jurisdiction: cn/nm/baotou\n", "  jurisdiction: cn/nm/baotuo\n", 1), encoding="utf-8")
     assert main(["check", str(tmp_path / "policies"), "--lang", "en"]) == 1
     assert "did you mean 'cn/nm/baotou'?" in capsys.readouterr().out
+
+
+HEAD = ("kind: policy-document\nversion: 1\ndocument: {id: root, title: 国家文件, issuer: 国务院, jurisdiction: cn, "
+        "effective: 2020-01-01}\njurisdictions:\n  - {id: cn, name: 全国, level: national}\n")
+
+
+@pytest.mark.parametrize("body, at, words", [
+    # a '[' in a block text above a one-line list with a bad entry: the slip is in that list, not the text
+    ("parameters:\n  days:\n    value: 30\n    label: 天数\n    citation: 第七条\n    note: >-\n      原文见附件 [第1页，\n"
+     "      第2页]\n    tags: [a, [b] c]\n", (14, 19), "check the commas and the closing ']'"),
+    # a comma missing at the end of the first line of a two-line list: not "close it at the end of this line"
+    ("enums:\n  education: {ordered: true, values: [\"none\", \"junior_college\"\n"
+     "                                      \"bachelor\", \"master\"]}\n", (8, 39), "check the commas and the closing ']'"),
+    # a list item whose first key holds a block text: its later keys are keys, and their slips are found
+    ("rules:\n  - label: >-\n      服务天数\n    id: r.days\n    kind: eligibility\n    subject: commissioner\n"
+     "    citation：第七条\n", (12, 13), "write an ASCII colon and a space: citation: …"),
+])
+def test_a_slip_near_a_block_text_or_a_list_of_several_lines_is_where_it_is(tmp_path, body, at, words):
+    f = tmp_path / "doc.yaml"
+    f.write_text(HEAD + body, encoding="utf-8")
+    ps = load_rule_files([f])
+    assert [(d.span.line, d.span.column) for d in ps.errors] == [at], [(d.span.line, d.span.column, d.message) for d in ps.errors]
+    assert words in ps.errors[0].hint, ps.errors[0].hint
