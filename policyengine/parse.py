@@ -284,11 +284,14 @@ def _word_slip(word: str, start: int, text: str = "") -> ExprError:
     if word in _COMPARISON_WORDS or word in _CAPITALS:
         op = _COMPARISON_WORDS.get(word) or _CAPITALS[word]
         fixed = f"{text[:start]}{op}{text[start + len(word):]}".strip()
-        shown = Text(f"：{fixed}", f": {fixed}") if 0 < len(fixed) <= 120 and "\n" not in fixed else Text("", "")
+        shown = Text(f"：{fixed}", f": {fixed}") if len(fixed) <= 120 and "\n" not in fixed and _parses(fixed) \
+            else Text("", "")  # (the whole expression rewritten only where it then reads)
         if word in _CAPITALS:
             return ExprError("PE020", Text(f"“{word}”要写成小写的 '{op}'", f"'{word}' is written in lower case: '{op}'"),
-                             start, len(word), hint=Text(f"表达式的关键字都是小写，写成{shown.zh or ' ' + op}",
-                                                         f"the keywords of expressions are lower case; write{shown.en or ' ' + op}"))
+                             start, len(word), hint=Text(f"表达式的关键字都是小写，写成{shown.zh}" if shown.zh else
+                                                         f"表达式的关键字都是小写：把 {word} 改为 {op}",
+                                                         f"the keywords of expressions are lower case; write{shown.en}" if shown.en
+                                                         else f"the keywords of expressions are lower case: change {word} to {op}"))
         return ExprError("PE020", Text(f"“{word}”不是运算符：比较写 '{op}'", f"'{word}' is not an operator: write '{op}'"),
                          start, len(word), hint=Text(f"写成{shown.zh}" if shown.zh else f"例如 service_days {op} 30",
                                                      f"write{shown.en}" if shown.en else f"e.g. service_days {op} 30"))
@@ -297,6 +300,15 @@ def _word_slip(word: str, start: int, text: str = "") -> ExprError:
                      start, len(word),
                      hint=Text(f"例如 a >= 3 {op} b", f"e.g. a >= 3 {op} b") if op != "not" else
                      Text("例如 not (a or b)", "e.g. not (a or b)"))
+
+
+def _parses(text: str) -> bool:
+    """``text`` reads as an expression (a rewrite shown in a hint must)."""
+    try:
+        _parser().parse(text)
+        return True
+    except Exception:  # noqa: BLE001 — any failure: not shown
+        return False
 
 
 def _odd_sign(ch: str, at: int, length: int) -> ExprError:
@@ -448,9 +460,12 @@ def parse_expression(text: str, limits: Limits = DEFAULT_LIMITS) -> A.Node:
         raise ExprError("PE020", _ENDS_EARLY, len(text), hint=_expected(e.expected))
     except UnexpectedToken as e:
         last = e.token_history[-1] if e.token_history else None
+        after_number = last is not None and last.type in ("INT", "DECIMAL", "NUMBER")
         for t in (e.token, last):
             if (t is not None and t.type == "NAME" and t.start_pos is not None
-                    and (str(t) in _WORD_SLIPS or str(t) in _COMPARISON_WORDS or str(t) in _CAPITALS)):
+                    and (str(t) in _WORD_SLIPS or str(t) in _CAPITALS
+                         or (str(t) in _COMPARISON_WORDS and not (t is e.token and after_number)))):
+                # ('30 以上' after a comparison: a word after the number, said below as one to remove)
                 raise _word_slip(str(t), t.start_pos, text)
         if last is not None and last.type == "NAME":
             _name_of(last)  # a keyword where the grammar cannot take it is the mistake to report

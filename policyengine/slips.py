@@ -309,7 +309,7 @@ def explain_parser_message(problem: str) -> tuple[Text, Text] | None:
     return None
 
 
-_EXPRESSION_KEY = re.compile(r"^[ ]*(?:-[ ]+)?(when|condition|check|value|deadline)[ ]*:[ ]+[\"']")
+_EXPRESSION_KEY = re.compile(r"^[ ]*(?:-[ ]+)?(when|condition|check)[ ]*:[ ]+[\"']")  # (a parameter's value is no expression)
 
 
 def _goes_on(line: str, closed: int) -> bool:

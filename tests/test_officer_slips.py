@@ -227,7 +227,11 @@ def test_an_enum_value_written_as_its_chinese_label_is_told_the_value(tmp_path, 
     ("grade 不等于 \"excellent\"", (6, 3), "比较写 '!='", "write '!='", 'write: grade != "excellent"'),
     ("a >= 3 AND b", (7, 3), "“AND”要写成小写的 'and'", "'AND' is written in lower case", "write: a >= 3 and b"),
     ("NOT a", (0, 3), "“NOT”要写成小写的 'not'", "'NOT' is written in lower case", "write: not a"),
-    ("NOT(a)", (0, 3), "“NOT”要写成小写的 'not'", "'NOT' is written in lower case", "write: not"),
+    ("NOT(a)", (0, 3), "“NOT”要写成小写的 'not'", "'NOT' is written in lower case", "change NOT to not"),
+    # a rewrite is shown only where it reads: '30 以上' after a comparison is a word to remove, as before
+    ("service_days >= 30 以上", (19, 2), "数字后面不能写单位“以上”", "a number cannot be followed by a unit ('以上')",
+     "remove '以上': write the number alone"),
+    ("x 以上", (2, 2), "“以上”不是运算符：比较写 '>='", "write '>='", "e.g. service_days >= 30"),
     ("days =< 30", (5, 2), "'=<' 不是运算符", "'=<' is not an operator", "write '<=' for 'at most'"),
 ])
 def test_an_expression_slip_is_named_at_its_place_with_the_fix(text, at, zh, en, fix):
