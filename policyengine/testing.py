@@ -167,8 +167,6 @@ def _shown(v, lang: str, out, pol: Policies) -> str:
     (是/否, 无, an enum value with its label); in English as it is written in the test file."""
     if lang == "en":
         return printable(yaml_value(v))
-    if isinstance(v, str) and out is not None and out.type.kind in ("int", "decimal", "bool", "date"):
-        return f"“{printable(v)}”（文字）"  # ('"2"' for a number: shown as 2, it read 应为 2，实际为 2)
     return show_value(v, lang, out.type if out is not None else None, pol.policy_set.enums.get("labels", {}))
 
 
@@ -206,6 +204,8 @@ def run_case(pol: Policies, file: str, index: int, c: dict, lang: str = "zh", lf
             want = _YES_NO[want]
         got = actual.get(k)
         shown = dict(k=printable(str(k)), want=_shown(want, lang, out, pol), got=_shown(got, lang, out, pol))
+        if lang == "zh" and isinstance(want, str) and out is not None and out.type.kind in ("int", "bool"):
+            shown["want"] = f"“{printable(want)}”（文字）"  # ('"2"' for a number was shown 2: 应为 2，实际为 2)
         if k not in actual and want is not None:
             problems.append(w["undefined"].format(**shown))
             updates.append((("cases", index, "expect", k), None))

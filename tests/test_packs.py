@@ -66,6 +66,12 @@ def test_a_number_expected_in_quotes_is_shown_as_text_beside_the_number(tmp_path
     assert main(["test", str(t)]) == 1
     out = capsys.readouterr().out
     assert "min_policy_briefings_per_year：应为 “2”（文字），实际为 2（写 2：不加引号或单位）" in out, out
+    # a date expected in quotes, as every test file writes one, is a date (it was called text on both sides)
+    t.write_text(t.read_text(encoding="utf-8").replace('{min_policy_briefings_per_year: "2"}', "{retention_until: '2029-03-01'}"),
+                 encoding="utf-8")
+    assert main(["test", str(t)]) == 1
+    out = capsys.readouterr().out
+    assert "retention_until：应为 2029-03-01，实际为" in out and "（文字）" not in out, out
 
 
 def test_the_shipped_packs_check_with_only_the_expected_warnings():
