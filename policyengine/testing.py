@@ -61,14 +61,14 @@ _CODE = re.compile(r"PE[0-9]{3}\Z")
 
 def collect(paths) -> list[tuple[Path, Any]]:
     """The test files under ``paths`` (their kind read from the parsed top level).  A test file that does not
-    load is there with its :class:`PolicyError` (it fails, the others run); any other file that does not
-    load raises it — never passed over."""
+    load, or a file that breaks before its kind can be read, is there with its :class:`PolicyError` (it fails,
+    the others run); a rule file that does not load raises it — never passed over."""
     out = []
     for f in find_files(paths)[0]:
         try:
             lf = load_file(f)
         except PolicyError as e:
-            if sniff_kind(f) in TEST_KINDS:
+            if sniff_kind(f) in (*TEST_KINDS, None):  # (None: broken before its kind — a rule file is read first)
                 out.append((f, e))
                 continue
             raise
