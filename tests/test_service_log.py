@@ -520,6 +520,26 @@ def test_healthz_says_503_while_the_log_takes_no_write_and_200_when_it_does_agai
         other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
         status, body, _ = c.request("GET", "/healthz?lang=en")
         assert status == 503 and b"log-unavailable" in body, body
+        # checks waiting for the stuck log hold no worker thread: 50 of them (more than the threads) and a read
+        # of the policies is answered before any of them (each waited on a thread, and the read after them)
+        done: list[str] = []
+
+        def ask(what: str, path: str) -> None:
+            k = srv.client()
+            try:
+                k.request("GET", path)
+                done.append(what)
+            finally:
+                k.close()
+
+        waiting = [threading.Thread(target=ask, args=("healthz", "/healthz")) for _ in range(50)]
+        for t in waiting:
+            t.start()
+        time.sleep(1)
+        ask("policies", "/v1/policies")
+        for t in waiting:
+            t.join(60)
+        assert done[0] == "policies" and done.count("healthz") == 50, done[:5]
         other.execute("ROLLBACK")
         other.close()
         deadline = time.monotonic() + 40  # (the write waiting for the lock ends when it is released)
@@ -546,3 +566,31 @@ def test_healthz_says_503_while_the_log_takes_no_write_and_200_when_it_does_agai
         c.close()
         srv.stop()
     assert cli("log", "verify", "--db", f"sqlite:///{path}").returncode == 0
+
+
+def test_a_waiter_that_gave_up_does_not_stop_the_log_writer():
+    """A future cancelled by its waiter (a request gone) made set_result raise in the writer thread: every
+    decision after it would have waited for ever."""
+    from policyengine.service.log import GroupCommitter
+
+    gate = threading.Event()
+
+    class Slow:
+        def append(self, records):
+            gate.wait(10)
+
+        def touch(self):
+            pass
+
+    committer = GroupCommitter(Slow())
+    try:
+        first = committer.submit(object())  # a decision, taken by the writer, which then waits at the gate
+        time.sleep(0.2)
+        second = committer.submit(None)
+        assert second.cancel()  # its waiter gives up while it is queued
+        third = committer.submit(None)
+        gate.set()
+        first.result(10)
+        third.result(10)  # the writer went on past the cancelled one
+    finally:
+        committer.close()

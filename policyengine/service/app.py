@@ -20,7 +20,6 @@ import os
 import re
 import time
 import uuid
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -394,26 +393,31 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
     def get_policies(request: Request, lang: Literal["zh", "en"] = Query("zh")):
         return Response(policies_body[lang], 200, media_type="application/json")
 
+    probe: dict[str, Any] = {"pending": None}  # the write /healthz waits for, shared by the checks that come meanwhile
+
     @app.api_route("/healthz", methods=["GET", "HEAD"], tags=["health"],
                    summary="200 while the decision log is reachable and takes a write, 503 otherwise",
                    responses={"503": {"description": "the log is unreachable, or takes no write", **err}})
-    def healthz(request: Request):
+    async def healthz(request: Request):
         # a read, then a write through the log's one writer (that of the next decisions, or one that changes
         # nothing): a log that is read but refuses writes (a full disk, a lock held elsewhere) refuses every
-        # decision, so it is not healthy either
+        # decision, so it is not healthy either.  Awaited, not waited for on a worker thread: checks while the
+        # log is stuck would hold the threads every other request needs
         lang = _lang_of(request.url.query)
-        if not svc.log.ping():
+        if not await run_in_threadpool(svc.log.ping):
             return error(503, "log-unavailable", Text("无法连接决定日志", "the decision log is unreachable"), None, lang=lang)
         refused = committer.refused
         if refused is not None and time.monotonic() - refused[0] < HEALTH_REFUSED_WINDOW:
             return error(503, "log-unavailable", Text(f"决定日志拒绝了最近的决定：{refused[1].zh}",
                                                       f"the decision log refused the latest decisions: {refused[1].en}"),
                          None, headers={"Retry-After": "1"}, lang=lang)
-        try:
-            committer.submit(None).result(timeout=HEALTH_WRITE_WAIT)
+        if probe["pending"] is None or probe["pending"].done():
+            probe["pending"] = committer.submit(None)
+        try:  # (shielded: a check that stops waiting leaves the write to the next one)
+            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(probe["pending"])), HEALTH_WRITE_WAIT)
         except LogUnavailable as e:
             return error(503, "log-unavailable", Text(e.text.zh, e.text.en), None, headers={"Retry-After": "1"}, lang=lang)
-        except FutureTimeout:
+        except asyncio.TimeoutError:
             return error(503, "log-unavailable", Text(f"决定日志在 {HEALTH_WRITE_WAIT} 秒内没有完成写入",
                                                       f"the decision log took no write within {HEALTH_WRITE_WAIT} s"),
                          None, headers={"Retry-After": "1"}, lang=lang)

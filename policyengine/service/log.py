@@ -27,7 +27,7 @@ import sqlite3
 import threading
 import time
 import zlib
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -614,12 +614,24 @@ class GroupCommitter:
                 if records:
                     self.refused = (time.monotonic(), err.text)
                 for _, f in batch:
-                    f.set_exception(err)
+                    _settle(f, err)
             else:
                 if records:
                     self.refused = None
                 for _, f in batch:
-                    f.set_result(None)
+                    _settle(f, None)
+
+
+def _settle(f: Future, err: BaseException | None) -> None:
+    """Answer one waiting future; one its waiter cancelled (a request gone) is passed over — setting it would
+    raise, and stop the writer for every request after it."""
+    try:
+        if err is None:
+            f.set_result(None)
+        else:
+            f.set_exception(err)
+    except InvalidStateError:
+        pass
 
 
 # --- verification ------------------------------------------------------------------------------------
