@@ -283,7 +283,10 @@ def opened_at(text: str, error_line: int, error_column: int, close: str) -> tupl
     the bracket (a comma missing between two lines of one list), or the line goes on below (it ends in ','
     or the bracket)."""
     opening = "[" if close == "]" else "{"
-    lines = [x.rstrip("\r") for x in text.split("\n")[:error_line]]
+    every = text.split("\n")
+    if not any(x.strip() for x in every[error_line - 1:]):
+        return None  # (the file ends there: cut off, it is said where it ends)
+    lines = [x.rstrip("\r") for x in every[:error_line]]
     if not lines or _brackets(lines[-1][:max(0, error_column - 1)], opening, close)[0] \
             or _brackets(lines[-1], opening, close)[1]:
         return None  # (a bracket open where the error is: the slip is in that line's own list)
