@@ -15,11 +15,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..explain import to_json_value
+from ..load import DEFAULT_LIMITS
 
 _INT = re.compile(r"^[+-]?[0-9]{1,30}$")  # ASCII digits only, as the engine reads a case ('３' is its to explain)
 _DEC = re.compile(r"^[+-]?([0-9]{1,30}(\.[0-9]{0,30})?|\.[0-9]{1,30})$")
 _FIELD_OF = re.compile(r"^facts\.([A-Za-z_][A-Za-z0-9_]*)")
 MAX_FIELD_CHARS = 100_000
+# what a case file refuses, refused here too: a decision made on the page is logged as a case file replay reads
+_UNPRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")  # (YAML's printable set)
+_LONGEST_NUMBER = DEFAULT_LIMITS.max_int_digits + 10  # a number's characters, as the case reader bounds them
 
 
 @dataclass
@@ -89,8 +93,16 @@ def read_facts(fields: list[Field], form: dict[str, str], lang: str = "zh") -> d
             f.error = (f"太长：最多 {MAX_FIELD_CHARS} 个字符" if lang == "zh"
                        else f"too long: at most {MAX_FIELD_CHARS} characters")
             continue
+        odd = _UNPRINTABLE.search(text)
+        if odd:  # (decided, it would be logged as no case file can hold it: replay could not read it back)
+            f.error = (f"含有不能使用的控制字符 #x{ord(odd.group()):04x}：请删去它" if lang == "zh"
+                       else f"holds the control character #x{ord(odd.group()):04x}, which a case cannot hold: remove it")
+            continue
         if text == "null" and f.nullable:
             facts[f.name] = None
+        elif f.widget == "decimal" and _DEC.match(text) and len(text) > _LONGEST_NUMBER:
+            f.error = (f"这个数字有 {len(text)} 个字符，超过了上限 {_LONGEST_NUMBER} 个" if lang == "zh"
+                       else f"a number of {len(text)} characters is longer than the limit of {_LONGEST_NUMBER}")
         elif f.widget == "bool" and text in ("true", "false"):
             facts[f.name] = text == "true"
         elif f.widget == "int" and _INT.match(text):
