@@ -294,7 +294,7 @@ def test_no_keys_no_public_address(tmp_path):
     assert not (tmp_path / "x.db").exists()
     bad = tmp_path / "keys.yaml"
     bad.write_text("keys:\n  - name: a\n    sha256: not-hex\n    roles: [decide]\n")
-    r = cli("serve", "--keys", str(bad), "--port", "8", "--db", f"sqlite:///{tmp_path / 'x.db'}", cwd=tmp_path)
+    r = cli("serve", "--keys", str(bad), "--port", "0", "--db", f"sqlite:///{tmp_path / 'x.db'}", cwd=tmp_path)
     assert r.returncode == 2 and "sha256" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -303,15 +303,18 @@ def test_an_operators_mistake_is_exit_2_with_what_is_wrong_not_an_internal_error
     """A policy path that is not there, a port in use, a host name that does not resolve: each was exit 3
     ("internal error, please report it"), the last two after the banner saying it was serving."""
     db = f"sqlite:///{tmp_path / 'x.db'}"
-    r = cli("serve", str(tmp_path / "no-such-folder"), "--db", db, cwd=tmp_path)
+    r = cli("serve", str(tmp_path / "no-such-folder"), "--port", "0", "--db", db, cwd=tmp_path)
     assert r.returncode == 2 and "PE070" in r.stderr and "no-such-folder" in r.stderr and "Traceback" not in r.stderr, r.stderr
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         r = cli("serve", "--port", str(port), "--db", db, cwd=tmp_path)
-    assert r.returncode == 2 and f"cannot serve on 127.0.0.1:{port}" in r.stderr, r.stderr
+        zh = cli("serve", "--port", str(port), "--db", db, "--lang", "zh", cwd=tmp_path)
+    assert r.returncode == 2 and f"cannot serve on 127.0.0.1:{port}: the port is in use" in r.stderr, r.stderr
     assert "policyengine serve:" not in r.stderr and "internal error" not in r.stderr
+    assert zh.returncode == 2 and "端口已被别的程序占用" in zh.stderr and "Address already in use" not in zh.stderr, zh.stderr
+    assert not (tmp_path / "x.db").exists(), "no log is created for a service that cannot start"
     keys = tmp_path / "keys.yaml"
     keys.write_text(yaml.safe_dump({"keys": [{"name": "a", "sha256": digest_key("k-1"), "roles": ["decide"]}]}))
     r = cli("serve", "--host", "no-such-host.invalid", "--keys", str(keys), "--db", db, cwd=tmp_path)
@@ -445,6 +448,6 @@ def test_core_import_does_not_load_the_server_stack():
     ("mysql://u@h/db", "only sqlite and postgresql logs are supported"),
 ])
 def test_a_log_url_the_service_would_not_honour_is_refused(tmp_path, url, says):
-    r = cli("serve", "--db", url.format(tmp=tmp_path), "--lang", "en", cwd=tmp_path)
+    r = cli("serve", "--db", url.format(tmp=tmp_path), "--port", "0", "--lang", "en", cwd=tmp_path)
     assert r.returncode == 2 and says in r.stderr and "Traceback" not in r.stderr, r.stderr
     assert not (tmp_path / "q.db").exists()

@@ -407,7 +407,7 @@ def test_newer_schema_is_refused_and_not_touched(tmp_path):
         c.execute("UPDATE pe_meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(LogError, match="schema version 99, newer"):
         DecisionLog(url)
-    r = cli("serve", "--db", url, "--port", "9", cwd=tmp_path)
+    r = cli("serve", "--db", url, "--port", "0", cwd=tmp_path)
     assert r.returncode == 2 and "newer" in r.stderr and "Traceback" not in r.stderr
     with sqlite3.connect(tmp_path / "log.db") as c:
         assert c.execute("SELECT value FROM pe_meta WHERE key = 'schema_version'").fetchone() == ("99",)

@@ -1,6 +1,7 @@
 """Start the service: load the policies, open the log, run uvicorn until stopped."""
 from __future__ import annotations
 
+import errno
 import socket
 import sys
 from pathlib import Path
@@ -57,6 +58,17 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _cannot_listen(e: OSError, host: str, port: int) -> Words:
+    """Why the service cannot listen at ``host:port``, in both languages (the system says it in English)."""
+    if isinstance(e, socket.gaierror):
+        return Words(f"无法在 {host}:{port} 上提供服务：主机名 {host} 无法解析", f"cannot serve on {host}:{port}: the name {host} does not resolve")
+    said = {errno.EADDRINUSE: ("端口已被别的程序占用；换一个 --port，或先停掉占用它的程序", "the port is in use; give another --port"),
+            errno.EACCES: ("没有权限使用这个端口（1024 以下的端口需要管理员权限）", "no permission for this port (ports below 1024 need root)"),
+            errno.EADDRNOTAVAIL: ("这台机器没有这个地址", "this machine has no such address")}.get(e.errno)
+    zh, en = said or (e.strerror or str(e), e.strerror or str(e))
+    return Words(f"无法在 {host}:{port} 上提供服务：{zh}", f"cannot serve on {host}:{port}: {en}")
+
+
 def serve(paths, *, db: str, host: str, port: int, keys: str | None, lang: str | None = None,
           keep_alive: int = 75) -> int:
     import uvicorn
@@ -64,21 +76,21 @@ def serve(paths, *, db: str, host: str, port: int, keys: str | None, lang: str |
     from .app import create_app
 
     zh = resolve_lang(lang) == "zh"
+    try:  # bound first, before the log is created: a port in use, or a name that does not resolve, was an
+        sock = _listen(host, port)  # internal error said after the banner, with a new log file left behind
+    except OSError as e:
+        print(("错误：" if zh else "error: ") + _cannot_listen(e, host, port).get(lang), file=sys.stderr)
+        return 2
     try:
         svc, committer = open_service(paths, db, keys)
     except (LogError, KeyFileError) as e:
+        sock.close()
         why = e.text.get(lang)
         print(("错误：" if zh else "error: ") + why, file=sys.stderr)
         return 2
-    try:  # bound before the banner: a port in use, or a name that does not resolve, was an internal error
-        sock = _listen(host, port)
-    except OSError as e:
-        committer.close()
-        svc.log.close()
-        why = e.strerror or str(e)
-        print(f"错误：无法在 {host}:{port} 上提供服务：{why}" if zh else f"error: cannot serve on {host}:{port}: {why}",
-              file=sys.stderr)
-        return 2
+    except BaseException:
+        sock.close()
+        raise
     port = sock.getsockname()[1]  # (--port 0: the port given)
     app = create_app(svc, committer)
     if zh:
