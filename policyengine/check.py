@@ -125,7 +125,9 @@ def _pydantic_validate(loaded: Loaded, data: dict) -> tuple[Any, list[Diagnostic
         empty: set[tuple] = set()  # 'value:' with nothing after it: once, not once per form the field may take
         for loc, err in errors:
             t = err["type"]
-            blank = _blank_at(data, loc) if err.get("input") is None and t != "missing" and loc not in colons else None
+            # (an unknown field, such as the text after a comma inside { }, is said below as one: PE011)
+            blank = _blank_at(data, loc) if err.get("input") is None and t not in ("missing", "extra_forbidden") \
+                and loc not in colons else None
             if blank is not None:
                 if blank not in empty:
                     empty.add(blank)

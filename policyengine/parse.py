@@ -324,8 +324,13 @@ def _odd_sign(ch: str, at: int, length: int) -> ExprError:
 
 
 def _ends_after(text: str, expected) -> ExprError:
-    """The text stops where more must follow: name the last word written ('… and')."""
+    """The text stops where more must follow: name the last word written ('… and'), or the 'else' an
+    'if … then …' needs."""
     end = len(text.rstrip())
+    if "ELSE" in set(expected or ()):
+        return ExprError("PE020", Text("“if … then …”缺少 else 部分", "expected 'else': an 'if … then …' needs its 'else'"), end,
+                         hint=Text("在后面写上 else 和条件不成立时的值，例如 if a then 1 else 0",
+                                   "add 'else' and the value where the condition does not hold, e.g. if a then 1 else 0"))
     last = re.search(r"(\w+|[^\w\s]+)$", text[:end])
     if last is None or last.group(1)[-1] in ")]\"'" or (last.group(1)[0].isalnum() and last.group(1) not in KEYWORDS):
         return ExprError("PE020", _ENDS_EARLY, end, hint=_expected(expected))

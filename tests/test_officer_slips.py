@@ -67,6 +67,8 @@ RULE_FILE_SLIPS = {
                                       "if line 29 belongs with the lines above it, put 2 more space(s) before it"),
     "PE001_fullwidth-space-indent": ("这里有全角空格", "a full-width space (U+3000) here", "replace it with ASCII spaces"),
     "PE001_fullwidth-comma-in-braces": ("这里是全角逗号“，”", "this is a full-width '，'", "write an ASCII comma and a space"),
+    "PE011_comma-in-braces": ("不认识的字段 'and service days'", "unknown field 'and service days'",
+                              "a comma inside { } starts a new entry: put text that contains a comma in quotes"),
     "PE011_fullwidth-colon-in-braces": ("“label”后面是全角冒号“：”", "a full-width colon '：' after 'label'",
                                         "write an ASCII colon and a space: label: …"),
     "PE001_merge-conflict-marker": ("这一行“<<<<<<<”是合并冲突的标记", "'<<<<<<<' marks a merge conflict",
@@ -233,6 +235,8 @@ def test_an_enum_value_written_as_its_chinese_label_is_told_the_value(tmp_path, 
      "remove '以上': write the number alone"),
     ("x 以上", (2, 2), "“以上”不是运算符：比较写 '>='", "write '>='", "e.g. service_days >= 30"),
     ("days =< 30", (5, 2), "'=<' 不是运算符", "'=<' is not an operator", "write '<=' for 'at most'"),
+    # 'else' left out: said, not 'write what follows true, or remove it'
+    ("if service_days > 3 then true", (29, 1), "“if … then …”缺少 else 部分", "expected 'else'", "add 'else'"),
 ])
 def test_an_expression_slip_is_named_at_its_place_with_the_fix(text, at, zh, en, fix):
     from policyengine.parse import ExprError, parse_expression
