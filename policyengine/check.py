@@ -449,8 +449,9 @@ class _Check:
                 self.quoted_citation(loaded, ("parameters", name, "citation"), p.citation)
                 value = p.value
                 # (Chinese numerals only where a number is known to be meant: '七月', '三' may be text)
-                n = number_with_unit(value, chinese=name in numeric)
                 out = self.outputs.get(p.output) if p.output else None
+                publishes_number = out is not None and out.type.kind in ("int", "decimal")
+                n = number_with_unit(value, chinese=name in numeric or publishes_number)
                 if n is not None and (name in numeric or out is None or out.type.kind != "string"):
                     # '30天', '"2"', '30%', '１５' where a number is meant: declared a number above, or not published
                     # as text ('"12345"' published as a text outcome, '3A级' are text)
@@ -461,6 +462,13 @@ class _Check:
                                                        f"the value '{value}' of parameter '{name}' is text, not a number"),
                                          ("parameters", name, "value"), hint=said))
                     value = n  # (checked on as the number, so that its uses are not reported too)
+                if n is None and publishes_number and (not isinstance(value, (int, Decimal)) or isinstance(value, bool)):
+                    # text (or yes/no, a date) published as a number: decisions gave the text for a number outcome
+                    self.add(loaded.diag("PE012", Text(f"参数 '{name}' 的值 {value!r} 不是数字：它发布的结果 '{p.output}' 是数字",
+                                                       f"the value {value!r} of parameter '{name}' is not a number: the outcome "
+                                                       f"'{p.output}' it publishes is one"),
+                                         ("parameters", name, "value"), hint=Text("写一个数字（不加引号或单位）",
+                                                                                 "write a number (no quotes or unit)")))
                 if n is None and isinstance(value, Decimal) and out is not None and out.type.kind == "int":
                     # '3.0' or '2.5' published as a whole-number outcome: said at the value, not as a type error
                     # where the outcome is decided (a decimal tightening a whole number of a layer above is fine)

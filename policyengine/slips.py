@@ -178,6 +178,18 @@ def conflict_marker(text: str) -> Slip | None:
                      "'>>>>>>>', keep the version you mean, and delete the other and the three marker lines"))
 
 
+def _holder_column(line: str) -> int:
+    """The column (0-based) a block text's lines must be deeper than: its key's ('key: |', '- key: >-'), or for a
+    list item that is the text itself ('- |'), its dash's."""
+    i, dash = len(line) - len(line.lstrip(" ")), None
+    while line[i:i + 2] == "- " or line[i:] == "-":
+        dash = i
+        i += 1
+        while line[i:i + 1] == " ":
+            i += 1
+    return dash if line[i:i + 1] in ("|", ">") and dash is not None else i
+
+
 def _block_mask(lines: list[str]) -> list[bool]:
     """For each line, whether it is a line of a block text (``|`` or ``>``), where anything may be written: the
     lines after ``key: |`` (or ``- key: >-``) indented deeper than the key, blank lines among them included.
@@ -192,7 +204,7 @@ def _block_mask(lines: list[str]) -> list[bool]:
                 continue
             key_col = None
         if _BLOCK_START.search(line.rstrip()):
-            key_col = len(line) - len(line.lstrip(" -"))  # the column of the key that holds the text
+            key_col = _holder_column(line)
     return mask
 
 

@@ -493,6 +493,9 @@ HEAD = ("kind: policy-document\nversion: 1\ndocument: {id: root, title: 国家�
     # a comma missing at the end of the first line of a two-line list: not "close it at the end of this line"
     ("enums:\n  education: {ordered: true, values: [\"none\", \"junior_college\"\n"
      "                                      \"bachelor\", \"master\"]}\n", (8, 39), "check the commas and the closing ']'"),
+    # a list item that is a block text ('- >-'), its text at the item's column: text, not a key with a slip
+    ("coverage:\n  第七条:\n    - >-\n      说明：本条只规定程序\n  第八条: {zh: 程序, en: procedure\n  第九条: [a]\n", (10, 8),
+     "close it with '}' at the end of this line"),
     # a list item whose first key holds a block text: its later keys are keys, and their slips are found
     ("rules:\n  - label: >-\n      服务天数\n    id: r.days\n    kind: eligibility\n    subject: commissioner\n"
      "    citation：第七条\n", (12, 13), "write an ASCII colon and a space: citation: …"),
@@ -503,3 +506,20 @@ def test_a_slip_near_a_block_text_or_a_list_of_several_lines_is_where_it_is(tmp_
     ps = load_rule_files([f])
     assert [(d.span.line, d.span.column) for d in ps.errors] == [at], [(d.span.line, d.span.column, d.message) for d in ps.errors]
     assert words in ps.errors[0].hint, ps.errors[0].hint
+
+
+@pytest.mark.parametrize("value, says", [
+    ("三年", "the value '三年' of parameter 'term' is text, not a number"),  # (Chinese numerals: a number is meant here)
+    ("三", "help: write the number alone, 3"),
+    ("abc", "the value 'abc' of parameter 'term' is not a number: the outcome 'term_years' it publishes is one"),
+])
+def test_a_parameter_published_as_a_number_is_a_number(tmp_path, capsys, value, says):
+    """'三年' or 'abc' published as a whole-number outcome passed the check, and decisions gave the text."""
+    doc = ROOT_DOC.replace("outputs:\n", "outputs:\n  term_years: {type: int, combine: override, subjects: [commissioner], "
+                                          "label: 期限}\n", 1)
+    doc = doc.replace("parameters:\n", f"parameters:\n  term: {{value: {value}, label: 期限, citation: 第八条, output: term_years, "
+                                        "subject: commissioner}\n", 1)
+    (tmp_path / "root.yaml").write_text(doc, encoding="utf-8")
+    assert main(["check", str(tmp_path), "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert "PE012" in out and says in out, out

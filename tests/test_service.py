@@ -451,3 +451,16 @@ def test_a_log_url_the_service_would_not_honour_is_refused(tmp_path, url, says):
     r = cli("serve", "--db", url.format(tmp=tmp_path), "--port", "0", "--lang", "en", cwd=tmp_path)
     assert r.returncode == 2 and says in r.stderr and "Traceback" not in r.stderr, r.stderr
     assert not (tmp_path / "q.db").exists()
+
+
+def test_the_service_listens_as_soon_as_it_is_bound():
+    """Bound with SO_REUSEADDR before the policies and the log were opened, but not listening: a second service
+    started meanwhile on the same port bound it too, printed its banner and ran without listening."""
+    from policyengine.service.serve import _listen
+
+    first = _listen("127.0.0.1", 0)
+    try:
+        with pytest.raises(OSError):
+            _listen("127.0.0.1", first.getsockname()[1]).close()
+    finally:
+        first.close()

@@ -42,6 +42,8 @@ def test_a_decimal_is_read_as_a_case_file_reads_it(server, policies, typed, valu
     # decided and logged, then 'not reproduced')
     ("advanced_copper_conductor_10k_t", "1" * 25 + "." + "1" * 20, "这个数字有 46 个字符，超过了上限 40 个"),
     ("education", "bachelor\x7f", "含有不能使用的控制字符 #x007f"),
+    ("evaluation_history", '[{"grade": "excellent\\u007f", "year": 2023}]', "含有不能使用的控制字符 #x007f"),  # (escaped in JSON)
+    ("evaluation_history", '[{"grade": "excellent\\ud800", "year": 2023}]', "含有不能使用的控制字符 #xd800"),  # (was a 500)
 ])
 def test_what_a_case_file_cannot_hold_is_refused_on_the_form(server, fact, typed, says):
     case = JURISDICTION_CASE if fact.startswith("advanced") else CASE

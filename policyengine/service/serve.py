@@ -52,6 +52,7 @@ def _listen(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(addr)
+        sock.listen(2048)  # (listening at once: two services bound with SO_REUSEADDR, neither listening yet, both bind)
     except BaseException:
         sock.close()
         raise

@@ -114,7 +114,13 @@ def read_facts(fields: list[Field], form: dict[str, str], lang: str = "zh") -> d
                 facts[f.name] = text
         elif f.widget == "json":
             try:
-                facts[f.name] = json.loads(text, parse_float=Decimal)
+                value = json.loads(text, parse_float=Decimal)
+                odd = _unprintable_in(value)
+                if odd is not None:  # ('\u007f' in the JSON: the same character as typed)
+                    f.error = (f"含有不能使用的控制字符 #x{ord(odd):04x}：请删去它" if lang == "zh"
+                               else f"holds the control character #x{ord(odd):04x}, which a case cannot hold: remove it")
+                else:
+                    facts[f.name] = value
             except json.JSONDecodeError as e:
                 f.error = json_problem(text, e, lang)
             except (ValueError, RecursionError):
@@ -122,6 +128,23 @@ def read_facts(fields: list[Field], form: dict[str, str], lang: str = "zh") -> d
         else:
             facts[f.name] = text
     return facts
+
+
+def _unprintable_in(value: Any) -> str | None:
+    """The first character a case file cannot hold in the texts (keys included) of a decoded JSON value."""
+    stack = [value]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, str):
+            m = _UNPRINTABLE.search(x)
+            if m:
+                return m.group()
+        elif isinstance(x, dict):
+            stack.extend(x.keys())
+            stack.extend(x.values())
+        elif isinstance(x, list):
+            stack.extend(x)
+    return None
 
 
 # what the json module says, in the officer's words (its messages are English and name no fix)
