@@ -95,8 +95,7 @@ def read_facts(fields: list[Field], form: dict[str, str], lang: str = "zh") -> d
             continue
         odd = _UNPRINTABLE.search(text)
         if odd:  # (decided, it would be logged as no case file can hold it: replay could not read it back)
-            f.error = (f"含有不能使用的控制字符 #x{ord(odd.group()):04x}：请删去它" if lang == "zh"
-                       else f"holds the control character #x{ord(odd.group()):04x}, which a case cannot hold: remove it")
+            f.error = _unprintable_error(odd.group(), lang)
             continue
         if text == "null" and f.nullable:
             facts[f.name] = None
@@ -117,8 +116,7 @@ def read_facts(fields: list[Field], form: dict[str, str], lang: str = "zh") -> d
                 value = json.loads(text, parse_float=Decimal)
                 odd = _unprintable_in(value)
                 if odd is not None:  # ('\u007f' in the JSON: the same character as typed)
-                    f.error = (f"含有不能使用的控制字符 #x{ord(odd):04x}：请删去它" if lang == "zh"
-                               else f"holds the control character #x{ord(odd):04x}, which a case cannot hold: remove it")
+                    f.error = _unprintable_error(odd, lang)
                 else:
                     facts[f.name] = value
             except json.JSONDecodeError as e:
@@ -128,6 +126,11 @@ def read_facts(fields: list[Field], form: dict[str, str], lang: str = "zh") -> d
         else:
             facts[f.name] = text
     return facts
+
+
+def _unprintable_error(ch: str, lang: str) -> str:
+    return (f"含有不能使用的控制字符 #x{ord(ch):04x}：请删去它" if lang == "zh"
+            else f"holds the control character #x{ord(ch):04x}, which a case cannot hold: remove it")
 
 
 def _unprintable_in(value: Any) -> str | None:
