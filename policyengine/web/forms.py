@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from yaml.reader import Reader
+
 from ..explain import to_json_value
 from ..load import DEFAULT_LIMITS
 
@@ -22,7 +24,7 @@ _DEC = re.compile(r"^[+-]?([0-9]{1,30}(\.[0-9]{0,30})?|\.[0-9]{1,30})$")
 _FIELD_OF = re.compile(r"^facts\.([A-Za-z_][A-Za-z0-9_]*)")
 MAX_FIELD_CHARS = 100_000
 # what a case file refuses, refused here too: a decision made on the page is logged as a case file replay reads
-_UNPRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")  # (YAML's printable set)
+_UNPRINTABLE = Reader.NON_PRINTABLE  # (the case reader's own test: YAML's printable set)
 _LONGEST_NUMBER = DEFAULT_LIMITS.max_int_digits + 10  # a number's characters, as the case reader bounds them
 
 
