@@ -184,7 +184,9 @@ def imust_decision(f: dict, as_of: _dt.date) -> dict:
     found = f["false_information_found"]
     if found is not None and found > as_of:   # reading 2: not happened yet as of as_of
         found = None
-    ban_end = add_months(found, 36) if found is not None else None   # region 第十五条, notice 五(五): 3 years
+    # region 第十五条, notice 五(五): 3 years — for a finding of their time (reading 2: no ban was in force before
+    # 2023-07-06, and a later burden is not retroactive)
+    ban_end = add_months(found, 36) if found is not None and found >= NOTICE_EFFECTIVE else None
 
     eligible = (
         f["good_conduct"]                                                        # region 第七条(一); notice 二(一)
@@ -209,19 +211,20 @@ def imust_decision(f: dict, as_of: _dt.date) -> dict:
     # (the measures' 第三条 restates the region's 第七条(一)-(五): nothing more to check)
 
     year = f["year"]
-    if start.year < year:                      # region 第十三条: one summary per calendar half served
-        due = 2
-    elif start.year > year:
+    binds = year >= 2023                       # the yearly duties bind the years from 2023 on (no retroactivity)
+    if start.year > year:                      # region 第十三条: one summary per calendar half served
         due = 0
-    elif start.month <= 6:
+    elif year == 2023:                         # ... after the measures (2023-07-06): the second half of 2023 only
+        due = 1
+    elif start.year < year or start.month <= 6:
         due = 2
     else:
         due = 1
     compliant = (
-        f["service_days"] >= 30                                                  # region 第七条(五); measures 第三条(五)
-        and f["semiannual_summaries"] >= due                                     # region 第十三条; notice 五(三)
+        (not binds or f["service_days"] >= 30)                                   # region 第七条(五); measures 第三条(五)
+        and (not binds or f["semiannual_summaries"] >= due)                      # region 第十三条; notice 五(三)
         and (not baotou or f["registered_on_platform"])                          # Baotou 六(一); measures 第七条
-        and (not measures or f["work_records_uploaded"])                         # measures 第十一条
+        and (not measures or not binds or f["work_records_uploaded"])            # measures 第十一条
     )
 
     home_treatment = None if start > as_of else f.get("dispatch_end", UNDETERMINED)  # region 第十二条 (reading 3)

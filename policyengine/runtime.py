@@ -286,8 +286,10 @@ class ParamHistory:
 
 def _in_force_on(day, h, as_of) -> Any:
     """The value in force on ``day`` (an event's date); a later one (in force at ``as_of``) only where more
-    favourable to the subject; where no value was in force that day, the first that came into force after it.
-    An event dated after ``as_of`` has not happened: the value in force at ``as_of`` is the one known."""
+    favourable to the subject.  Where no value was in force that day, the first that came into force after it
+    governs — except for a parameter ``favourable: lower`` (a burden such as the years of a ban): none, the
+    most favourable, stays (None; a later burden is never retroactive).  An event dated after ``as_of`` has not
+    happened: the value in force at ``as_of`` is the one known."""
     if day is MISSING or h is MISSING:
         return MISSING
     if day is None or not isinstance(h, ParamHistory):
@@ -310,7 +312,9 @@ def _value_on(day, h: ParamHistory, as_of) -> Any:
         now = value
         if start <= day:
             then = value
-    if then is None:  # no rule was in force on the day: the first that came into force after it governs
+    if then is None:  # no rule was in force on the day: the first that came into force after it governs,
+        if h.favourable == "lower":  # but no burden attaches to an event of before it (none is more favourable)
+            return None
         then = next((v for start, v in h.since if day < start <= as_of and v is not None), None)
     if then is None or now is None:
         return now

@@ -530,9 +530,11 @@ class _Expr:
 
     def in_force_on(self, day_node, h) -> tuple[str, str]:
         """``runtime._in_force_on`` over a parameter's history: the value of the day (or of the first rule
-        after it), a later one where ``favourable`` says it is kinder; ``as_of``'s for a later day."""
+        after it, but never for a burden: ``favourable: lower``), a later one where ``favourable`` says it is
+        kinder; ``as_of``'s for a later day."""
         day = self.expr(day_node)
         a = self.resolve("as_of")[0]
+        burden = h.favourable == "lower"  # no value on the day: none (no later burden attaches to the event)
 
         def at(x: str) -> str:
             arms = " ".join(f"WHEN {x} >= {_lit(start)} THEN {_lit(v)}" for start, v in reversed(h.since))
@@ -546,11 +548,11 @@ class _Expr:
             after = " ".join(f"WHEN {day[0]} < {_lit(start)} AND {_lit(start)} <= {a} THEN {_lit(v)}"
                              for start, v in h.since if v is not None)
             now = self.sel.pair(at(a), "FALSE")[0]
-        then = self.sel.pair(f"COALESCE({at(f'LEAST({day[0]}, {a})')}, (CASE {after} ELSE NULL END))" if after
+        then = self.sel.pair(f"COALESCE({at(f'LEAST({day[0]}, {a})')}, (CASE {after} ELSE NULL END))" if after and not burden
                              else at(f"LEAST({day[0]}, {a})"), "FALSE")[0]
         kinder = {"higher": f"{now} > {then}", "lower": f"{now} < {then}"}.get(h.favourable, "FALSE")
-        return self.sel.pair(f"CASE WHEN {day[0]} IS NULL THEN NULL WHEN {then} IS NULL OR {now} IS NULL THEN {now} "
-                             f"WHEN {kinder} THEN {now} ELSE {then} END", day[1])
+        return self.sel.pair(f"CASE WHEN {day[0]} IS NULL THEN NULL WHEN {then} IS NULL OR {now} IS NULL THEN "
+                             f"{'NULL' if burden else now} WHEN {kinder} THEN {now} ELSE {then} END", day[1])
 
     def compare(self, n: A.Compare) -> tuple[str, str]:
         P = self.sel.pair
