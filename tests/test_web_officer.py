@@ -192,3 +192,31 @@ def test_a_file_not_in_utf8_names_its_byte_counted_from_one(tmp_path):
         Policies.load(f)
     said = e.value.diagnostics[0].text("zh")
     assert "第 5 个字节 0xbc" in said, said
+
+
+def test_a_rule_file_edited_on_disk_while_served_is_said_on_every_page(tmp_path):
+    """The served packs are read once: an edit on disk changed nothing, and no page said so."""
+    import shutil
+    import time
+
+    from policyengine import Policies
+    from policyengine.web import create_app
+
+    from _webserver import ROOT
+
+    packs = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", packs)
+    with Server(create_app(Policies.load(packs), folder=packs)) as s:
+        for path in ("/", "/try", "/draft", "/documents/nope"):
+            assert 'id="on-disk"' not in s.get(path)[2], path  # untouched: nothing said
+        rule = packs / "inner_mongolia" / "commissioner_measures.yaml"
+        rule.write_text(rule.read_text(encoding="utf-8").replace("  min_service_days:\n    value: 30",
+                                                                 "  min_service_days:\n    value: 400"), encoding="utf-8")
+        (packs / "national" / "tests" / "national.yaml").write_text("kind: policy-test\n", encoding="utf-8")
+        (packs / "outside.yaml").symlink_to(ROOT / "policies" / "national" / "guobanfa_2016_32.yaml")
+        time.sleep(1.1)  # (looked at once a second)
+        for path in ("/", "/try", "/draft", "/documents/nope"):
+            body = s.get(path)[2]
+            assert "规则文件已在磁盘上修改，尚未生效：重启服务后生效。" in body, path
+            assert re.findall(r'<li data-file="([^"]+)">', body) == ["inner_mongolia/commissioner_measures.yaml"], path
+        assert "take effect when the service is restarted" in s.get("/?lang=en")[2]

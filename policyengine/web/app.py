@@ -28,6 +28,7 @@ from ..vocabulary import fact_rows
 from . import csrf, forms, pages
 from .sessions import COOKIE as SESSION_COOKIE, Sessions
 from .i18n import LANGS, WORDS, tag
+from .ondisk import OnDisk
 from .versions import Versions
 
 __all__ = ["workbench_router", "mount", "create_app"]
@@ -118,6 +119,7 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
     ps = policies.policy_set
     served = folder if isinstance(folder, (list, tuple)) else [folder if folder is not None else default_policy_dir()]
     versions = Versions(policies, [Path(p) for p in served])
+    on_disk = OnDisk([Path(p) for p in served])  # the rule files as they were when these policies were loaded
     subjects = sorted({s for s, _ in ps.facts})
     rule_files = sorted({d.path for d in ps.documents.values()})
     file_names = {p: pages.display_name(p) for p in rule_files}
@@ -139,9 +141,12 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
             params.append(("lang", "en"))
         switch = request.url.path + ("?" + urlencode(params) if params else "")
         q = "?lang=en" if lang == "en" else ""
+        # rule files edited since the start are not in effect: said on every page (to those the pages are open to)
+        edited = on_disk.changes() if sessions is None or sessions.roles(request.cookies) is not None else []
         html = env.get_template(template).render(
             w=WORDS[lang], tag=functools.partial(tag, lang), lang=lang, q=q, amp=("&lang=en" if lang == "en" else ""),
-            switch=switch, csrf_field=csrf.FIELD, csrf_token=token, path=request.url.path, keys_on=sessions is not None, **ctx)
+            switch=switch, csrf_field=csrf.FIELD, csrf_token=token, path=request.url.path, keys_on=sessions is not None,
+            edited=edited, **ctx)
         resp = HTMLResponse(html, status_code=status, headers={
             "Content-Security-Policy": "default-src 'self'; style-src 'self'; img-src 'self' data:; "
                                        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
