@@ -20,6 +20,8 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 
 from .. import Decision, Policies, PolicyError
 from ..api import default_policy_dir, load_rule_files
@@ -37,6 +39,11 @@ HERE = Path(__file__).resolve().parent
 ASSETS = {"workbench.css": "text/css; charset=utf-8"}
 MAX_BODY = 2 * 1024 * 1024 + 64 * 1024  # a draft rule file may be as large as the loader allows (2 MiB)
 _log = logging.getLogger("policyengine.web")
+
+
+# a part of a form may be as large as the whole body: Starlette reads at most 1 MiB of one unless told otherwise
+# (``max_part_size``, which Starlette before 0.44 does not take; before 0.40 it bounds no part)
+_WHOLE_PARTS = {"max_part_size": MAX_BODY} if "max_part_size" in inspect.signature(Request.form).parameters else {}
 
 
 class _TooLarge(Exception):
@@ -79,7 +86,13 @@ async def _read_form(request: Request) -> FormData:
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 
-    return await Request(request.scope, replay).form(max_files=1, max_fields=2000)
+    try:
+        return await Request(request.scope, replay).form(max_files=1, max_fields=2000, **_WHOLE_PARTS)
+    except (HTTPException, MultiPartException) as e:  # (the form's parser refused it: Starlette says it so)
+        said = str(getattr(e, "detail", None) or getattr(e, "message", e))
+        if "exceeded maximum size" in said:  # (a Starlette that bounds a part but cannot be told the bound)
+            raise _TooLarge() from None
+        raise _Page(400, "bad_request") from None
 
 
 def _said(d, lang: str) -> str:
