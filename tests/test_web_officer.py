@@ -248,3 +248,27 @@ def test_a_starlette_that_cannot_be_told_the_bound_says_too_large_not_a_500(serv
     monkeypatch.setattr(app, "_WHOLE_PARTS", {})  # (Starlette 0.40 to 0.43 bound a part at 1 MiB, fixed)
     status, _, page = _post(server, "/draft", {"file": "", "text": "x" * (1100 * 1024)}, _token(server))
     assert status == 413 and "提交的内容太大" in page
+
+
+def test_a_value_typed_and_none_ticked_is_an_error_beside_the_field(server):
+    """A date typed and 「无（null）」 ticked for the same fact: the date was dropped without a word."""
+    status, _, body = _post(server, "/try", {**CASE, "dispatch_end": "2024-12-31", "dispatch_end__null": "on"},
+                            _token(server))
+    assert status == 422 and _error_of(body, "dispatch_end") == "填了值又勾选了“无”，请二选一"
+    assert 'name="dispatch_end" value="2024-12-31"' in body and 'name="dispatch_end__null" checked' in body  # both kept
+    status, _, body = _post(server, "/try", {**CASE, "lang": "en", "dispatch_end": "2024-12-31", "dispatch_end__null": "on"},
+                            _token(server))
+    assert _error_of(body, "dispatch_end") == "a value is given and 'none' is ticked: choose one"
+    status, _, body = _post(server, "/try", {**CASE, "dispatch_end__null": "on"}, _token(server))
+    assert status == 200 and not _error_of(body, "dispatch_end")  # the tick alone is none
+
+
+@pytest.mark.parametrize("widget, typed", [("int", "4"), ("decimal", "2.5"), ("text", "x"), ("json", "[]"),
+                                           ("bool", "true"), ("enum", "a")])
+def test_every_kind_of_fact_that_may_be_none_refuses_a_value_and_the_tick(widget, typed):
+    from policyengine.web import forms
+
+    f = forms.Field("x", "x", widget, nullable=True, options=[("a", "A")])
+    assert forms.read_facts([f], {"x": typed, "x__null": "on"}) == {} and f.error == "填了值又勾选了“无”，请二选一"
+    g = forms.Field("x", "x", widget, nullable=True)
+    assert forms.read_facts([g], {"x": "", "x__null": "on"}) == {"x": None} and not g.error

@@ -40,6 +40,7 @@ class Field:
     example: str = ""
     value: str = ""  # what the form shows
     error: str = ""
+    null_ticked: bool = False  # "none" ticked beside a value typed (an error: the tick stays for the officer to see)
 
 
 def _widget(type_text: str) -> str:
@@ -86,6 +87,10 @@ def read_facts(fields: list[Field], form: dict[str, str], lang: str = "zh") -> d
         f.value = raw[:MAX_FIELD_CHARS]
         text = raw.strip()
         if f.nullable and form.get(f.name + "__null") == "on":
+            if text not in ("", "null"):  # (which one was meant cannot be known: neither is dropped silently)
+                f.null_ticked = True
+                f.error = "填了值又勾选了“无”，请二选一" if lang == "zh" else "a value is given and 'none' is ticked: choose one"
+                continue
             f.value = "null"
             facts[f.name] = None
             continue
