@@ -272,3 +272,26 @@ def test_every_kind_of_fact_that_may_be_none_refuses_a_value_and_the_tick(widget
     assert forms.read_facts([f], {"x": typed, "x__null": "on"}) == {} and f.error == "填了值又勾选了“无”，请二选一"
     g = forms.Field("x", "x", widget, nullable=True)
     assert forms.read_facts([g], {"x": "", "x__null": "on"}) == {"x": None} and not g.error
+
+
+def test_a_field_error_is_summed_up_at_the_top_marked_for_assistive_technology_and_keeps_what_if(server):
+    """After a field error: no summary to jump from, inputs not marked invalid, and the decision before was
+    forgotten (the next good decision showed no changed facts or outcomes)."""
+    token = _token(server)
+    previous = lambda body: html.unescape(re.search(r'name="previous" value="([^"]*)"', body).group(1))  # noqa: E731
+    status, _, body = _post(server, "/try", {**CASE, "good_conduct": "true", "education": "bachelor"}, token)
+    assert status == 200
+    decided = previous(body)
+    status, _, body = _post(server, "/try", {**CASE, "good_conduct": "false", "education": "bachelor",
+                                             "rd_enterprises": "three", "previous": decided}, token)
+    assert status == 422
+    summary = re.search(r'<div class="errors" id="errors">(.*?)</div>', body, re.S).group(1)
+    assert re.search(r'<li data-summary-for="rd_enterprises"><a href="#f-rd_enterprises">[^<]+</a>：facts\.rd_enterprises',
+                     summary), summary
+    assert re.search(r'<input id="f-rd_enterprises" [^>]*aria-invalid="true" aria-describedby="error-rd_enterprises">', body)
+    assert 'id="error-rd_enterprises"' in body and body.count('aria-invalid="true"') == 1
+    assert previous(body) == decided  # the baseline survives the failed submission
+    status, _, body = _post(server, "/try", {**CASE, "good_conduct": "false", "education": "bachelor",
+                                             "previous": previous(body)}, token)
+    assert status == 200 and 'id="whatif"' in body
+    assert "<code>good_conduct</code>" in re.search(r"<strong>改动的事实:</strong>(.*?)</p>", body, re.S).group(1)

@@ -321,6 +321,7 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
             if stale:
                 raise _Page(403, "csrf")
             return render(request, "try.html", 422, lang=lang, **ctx)
+        ctx["previous"] = _text(form, "previous")  # the last decision shown: kept until another is made (what if)
         raw = {f.name: _text(form, f.name) for f in fields}
         raw.update({f.name + "__null": _text(form, f.name + "__null") for f in fields if f.nullable})
         facts = forms.read_facts(fields, raw, lang)
@@ -362,7 +363,7 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
         current = {"where": [case["subject"], case["jurisdiction"], case["as_of"]], "facts": raw,
                    "outputs": {o["name"]: o["json"] for o in outcomes}}
         try:
-            before = json.loads(_text(form, "previous") or "null")
+            before = json.loads(ctx["previous"] or "null")
         except ValueError:
             before = None
         if isinstance(before, dict) and before.get("where") == current["where"] \
