@@ -295,3 +295,24 @@ def test_a_field_error_is_summed_up_at_the_top_marked_for_assistive_technology_a
                                              "previous": previous(body)}, token)
     assert status == 200 and 'id="whatif"' in body
     assert "<code>good_conduct</code>" in re.search(r"<strong>改动的事实:</strong>(.*?)</p>", body, re.S).group(1)
+
+
+@pytest.mark.parametrize("typed, says, not_said", [
+    ("40.0", "请去掉小数点，写 40", "写 40.0"),  # (was told to write what was written)
+    ("2.5", "人数、天数等计数是整数", "写 2.5"),
+    ("9" * 40, "超过 30 位的数字超出了范围", "写 999"),  # (was told to write the number again)
+    ("9" * 41, "这个数字有 41 个字符，超过了上限 40 个", "写 999"),
+])
+def test_a_whole_number_field_says_what_is_wrong_with_a_decimal_or_a_number_too_large(server, typed, says, not_said):
+    status, _, body = _post(server, "/try", {**CASE, "rd_enterprises": typed}, _token(server))
+    said = _error_of(body, "rd_enterprises")
+    assert status == 422 and says in said and not_said not in said, said
+
+
+def test_a_decimal_field_says_a_number_too_large_is_too_large(server):
+    fact = "advanced_copper_conductor_10k_t"
+    status, _, body = _post(server, "/try", {**JURISDICTION_CASE, fact: "9" * 40}, _token(server))
+    said = _error_of(body, fact)
+    assert status == 422 and "超出了范围" in said and "写 999" not in said, said
+    status, _, body = _post(server, "/try", {**CASE, "lang": "en", "rd_enterprises": "40.0"}, _token(server))
+    assert "write it without the decimal point: 40" in _error_of(body, "rd_enterprises")
