@@ -316,3 +316,19 @@ def test_a_decimal_field_says_a_number_too_large_is_too_large(server):
     assert status == 422 and "超出了范围" in said and "写 999" not in said, said
     status, _, body = _post(server, "/try", {**CASE, "lang": "en", "rd_enterprises": "40.0"}, _token(server))
     assert "write it without the decimal point: 40" in _error_of(body, "rd_enterprises")
+
+
+def test_the_home_pages_try_links_open_with_a_prompt_not_an_error(server):
+    """Every 试算 link of the home page names the layer alone, and opened with 「主体：请从…」 in an error box
+    before the officer did anything: it is a prompt (an error only when the form is posted without it)."""
+    for lang in ("", "?lang=en"):
+        _, _, home = server.get("/" + lang)
+        links = {html.unescape(x) for x in re.findall(r'<a href="(/try\?subject=&amp;[^"]+)">', home)}
+        assert links
+        for link in sorted(links)[:3]:
+            status, _, body = server.get(link)
+            assert status == 200 and 'id="errors"' not in body, link
+            prompt = re.search(r'<div class="prompt" id="prompt"[^>]*>(.*?)</div>', body, re.S).group(1)
+            assert ("主体：请从" if not lang else "subject: choose one of") in prompt
+    status, _, body = _post(server, "/try", {**CASE, "subject": ""}, _token(server))  # posted without: an error
+    assert status == 422 and "主体：请从" in re.search(r'id="errors">(.*?)</div>', body, re.S).group(1)

@@ -269,24 +269,31 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
 
     # --- /try ------------------------------------------------------------------------------------
 
-    def try_context(lang: str, subject: str, jurisdiction: str, as_of: str) -> dict:
+    def try_context(lang: str, subject: str, jurisdiction: str, as_of: str, posted: bool = False) -> dict:
+        """What /try shows.  A subject or layer not yet chosen is asked for (``prompts``): an error only when the
+        form was posted without it (the home page's links name the layer alone)."""
         juris = [{"id": j, "name": pages.label(ps.jurisdictions[j].name, lang)} for j in sorted(ps.jurisdictions)]
         ctx = {"subjects": subjects, "jurisdictions": juris, "subject": subject, "jurisdiction": jurisdiction,
-               "as_of": as_of, "fields": None, "errors": [], "outcomes": None, "previous": "", "changes": None}
+               "as_of": as_of, "fields": None, "errors": [], "prompts": [], "outcomes": None, "previous": "",
+               "changes": None}
         if subject in subjects and jurisdiction in ps.jurisdictions and as_of_of(as_of) is not None:
             ctx["fields"] = forms.fields_for(fact_rows(ps, subject, jurisdiction), lang, WORDS[lang])
         elif subject or jurisdiction:
             zh = lang == "zh"
+            unchosen = ctx["errors"] if posted else ctx["prompts"]
             if subject not in subjects:
                 listed = "、".join(f"{tag(lang, x)}（{x}）" for x in subjects) if zh else ", ".join(subjects)
-                ctx["errors"].append((f"主体：请从 {listed} 中选择一个" if zh else f"subject: choose one of {listed}")
-                                     if not subject else
-                                     (f"主体：没有 {subject[:100]!r}；请从 {listed} 中选择" if zh
-                                      else f"subject: {subject[:100]!r} is not one of {listed}"))
+                if not subject:
+                    unchosen.append(f"主体：请从 {listed} 中选择一个" if zh else f"subject: choose one of {listed}")
+                else:
+                    ctx["errors"].append(f"主体：没有 {subject[:100]!r}；请从 {listed} 中选择" if zh
+                                         else f"subject: {subject[:100]!r} is not one of {listed}")
             if jurisdiction not in ps.jurisdictions:
-                ctx["errors"].append(("层级：请选择一个层级" if zh else "layer: choose a layer") if not jurisdiction else
-                                     (f"层级：政策包中没有 {jurisdiction[:100]!r}" if zh
-                                      else f"layer: {jurisdiction[:100]!r} is not a layer of the packs"))
+                if not jurisdiction:
+                    unchosen.append("层级：请选择一个层级" if zh else "layer: choose a layer")
+                else:
+                    ctx["errors"].append(f"层级：政策包中没有 {jurisdiction[:100]!r}" if zh
+                                         else f"layer: {jurisdiction[:100]!r} is not a layer of the packs")
         if as_of and as_of_of(as_of) is None:
             ctx["errors"].append(_bad_date(as_of, lang))
         return ctx
@@ -315,7 +322,7 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
         form = await _read_form(request)
         lang = _text(form, "lang") if _text(form, "lang") in LANGS else "zh"
         stale = not csrf.valid(request.cookies, form.get(csrf.FIELD))
-        ctx = try_context(lang, _text(form, "subject"), _text(form, "jurisdiction"), _text(form, "as_of"))
+        ctx = try_context(lang, _text(form, "subject"), _text(form, "jurisdiction"), _text(form, "as_of"), posted=True)
         fields = ctx["fields"]
         if fields is None:
             if stale:
