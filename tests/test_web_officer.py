@@ -332,3 +332,15 @@ def test_the_home_pages_try_links_open_with_a_prompt_not_an_error(server):
             assert ("主体：请从" if not lang else "subject: choose one of") in prompt
     status, _, body = _post(server, "/try", {**CASE, "subject": ""}, _token(server))  # posted without: an error
     assert status == 422 and "主体：请从" in re.search(r'id="errors">(.*?)</div>', body, re.S).group(1)
+
+
+def test_a_decision_with_no_outcome_in_force_says_so(server):
+    """An enterprise at the national layer: no outcome in force, and the page showed a heading over nothing."""
+    token = _token(server)
+    for lang, says in (("zh", "该层级对此主体没有现行规定的结果"), ("en", "No outcome is in force for this subject at this level")):
+        status, _, body = _post(server, "/try", {"subject": "enterprise", "jurisdiction": "cn", "as_of": "2024-03-01",
+                                                 "lang": lang}, token)
+        assert status == 200 and 'id="decision"' in body and 'data-outcome="' not in body
+        assert f'<p id="no-outcome">{says}</p>' in body
+    status, _, body = _post(server, "/try", CASE, token)
+    assert 'data-outcome="' in body and 'id="no-outcome"' not in body
