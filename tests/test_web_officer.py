@@ -344,3 +344,26 @@ def test_a_decision_with_no_outcome_in_force_says_so(server):
         assert f'<p id="no-outcome">{says}</p>' in body
     status, _, body = _post(server, "/try", CASE, token)
     assert 'data-outcome="' in body and 'id="no-outcome"' not in body
+
+
+def _choose_query(body: str, **changed: str) -> str:
+    """The address the form id="choose" goes to, with some of its choices changed (as an officer changes them)."""
+    form = re.search(r'<form method="get" action="/try" class="inline" id="choose">(.*?)</form>', body, re.S).group(1)
+    sent = {n: html.unescape(v) for n, v in re.findall(r'<input type="(?:hidden|date)" name="([^"]+)" value="([^"]*)"', form)}
+    for name in ("subject", "jurisdiction"):
+        sent[name] = html.unescape(re.search(rf'<select name="{name}">.*?<option value="([^"]*)" selected', form, re.S).group(1))
+    return "/try?" + urllib.parse.urlencode({**sent, **changed})
+
+
+def test_choosing_another_date_or_layer_keeps_the_facts_typed(server):
+    """The form choosing the subject, layer and date threw away every fact typed."""
+    status, _, body = _post(server, "/try", {**CASE, "achievements_adopted": "4", "dispatch_end__null": "on",
+                                             "evaluation_history": '[{"grade": "excellent", "year": 2023}]'}, _token(server))
+    assert status == 200
+    for changed in ({"as_of": "2024-06-01"}, {"jurisdiction": "cn/nm/baotou/imust"}):
+        _, _, page = server.get(_choose_query(body, **changed))
+        assert 'name="achievements_adopted" value="4"' in page, changed
+        assert 'name="dispatch_end__null" checked' in page and "excellent" in page
+        assert 'data-outcome="' not in page  # filled, not decided
+    _, _, page = server.get(_choose_query(page, as_of="2024-07-01"))  # and again, from a page filled so
+    assert 'name="achievements_adopted" value="4"' in page and 'value="2024-07-01"' in page

@@ -275,7 +275,7 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
         juris = [{"id": j, "name": pages.label(ps.jurisdictions[j].name, lang)} for j in sorted(ps.jurisdictions)]
         ctx = {"subjects": subjects, "jurisdictions": juris, "subject": subject, "jurisdiction": jurisdiction,
                "as_of": as_of, "fields": None, "errors": [], "prompts": [], "outcomes": None, "previous": "",
-               "changes": None}
+               "changes": None, "carried": {}}
         if subject in subjects and jurisdiction in ps.jurisdictions and as_of_of(as_of) is not None:
             ctx["fields"] = forms.fields_for(fact_rows(ps, subject, jurisdiction), lang, WORDS[lang])
         elif subject or jurisdiction:
@@ -307,14 +307,26 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
         ctx = try_context(lang, qp.get("subject", ""), qp.get("jurisdiction", ""),
                           qp.get("as_of", "") or _dt.date.today().isoformat())
         if ctx["fields"] is not None:
-            forms.read_facts(ctx["fields"], {k: v for k, v in qp.items()}, lang)
+            raw = typed_in(ctx["fields"], lambda name: qp.get(name, ""))
+            forms.read_facts(ctx["fields"], raw, lang)
+            ctx["carried"] = carried(raw)
         return render(request, "try.html", **ctx)
 
-    def try_switch(ctx: dict, raw: dict) -> dict:
-        """What the link to the other language keeps of a posted case: where, and the facts typed when short."""
-        where = {"subject": ctx["subject"], "jurisdiction": ctx["jurisdiction"], "as_of": ctx["as_of"]}
+    def typed_in(fields: list, get: Callable[[str], str]) -> dict:
+        """What a form or an address gives for each field (and each tick of none), by name."""
+        raw = {f.name: get(f.name) for f in fields}
+        raw.update({f.name + "__null": get(f.name + "__null") for f in fields if f.nullable})
+        return raw
+
+    def carried(raw: dict) -> dict:
+        """The facts typed, as the ways off a case keep them (the language link, the form choosing another layer or
+        date): all of them when short enough for an address, else none."""
         typed = {k: v for k, v in raw.items() if v}
-        return {**where, **typed} if len(urlencode(typed)) <= 4000 else where
+        return typed if len(urlencode(typed)) <= 4000 else {}
+
+    def try_switch(ctx: dict, raw: dict) -> dict:
+        """What the link to the other language keeps of a posted case: where, and the facts typed."""
+        return {"subject": ctx["subject"], "jurisdiction": ctx["jurisdiction"], "as_of": ctx["as_of"], **carried(raw)}
 
     @router.post("/try", response_class=HTMLResponse, include_in_schema=False)
     @page(role="decide")
@@ -329,10 +341,9 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
                 raise _Page(403, "csrf")
             return render(request, "try.html", 422, lang=lang, **ctx)
         ctx["previous"] = _text(form, "previous")  # the last decision shown: kept until another is made (what if)
-        raw = {f.name: _text(form, f.name) for f in fields}
-        raw.update({f.name + "__null": _text(form, f.name + "__null") for f in fields if f.nullable})
+        raw = typed_in(fields, lambda name: _text(form, name))
         facts = forms.read_facts(fields, raw, lang)
-        ctx["switch_params"] = try_switch(ctx, raw)
+        ctx["switch_params"], ctx["carried"] = try_switch(ctx, raw), carried(raw)
         if stale:  # nothing is decided; what was typed is shown again, with a token that holds
             ctx["errors"].append(WORDS[lang]["csrf_kept"])
             return render(request, "try.html", 403, lang=lang, **ctx)
