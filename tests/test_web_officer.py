@@ -367,3 +367,26 @@ def test_choosing_another_date_or_layer_keeps_the_facts_typed(server):
         assert 'data-outcome="' not in page  # filled, not decided
     _, _, page = server.get(_choose_query(page, as_of="2024-07-01"))  # and again, from a page filled so
     assert 'name="achievements_adopted" value="4"' in page and 'value="2024-07-01"' in page
+
+
+def test_diff_against_a_revision_with_errors_shows_them_where_they_are(tmp_path):
+    """/diff said only 「HEAD 的规则文件有 1 个错误（先对它运行 policyengine check）」: no place, no message, and a
+    terminal the officer does not have."""
+    from policyengine import Policies
+    from policyengine.web import create_app
+
+    from _webserver import packs_in_git
+
+    folder = packs_in_git(tmp_path, [("value: 30", "value: 三十天"), ("value: 三十天", "value: 30")])
+    with Server(create_app(Policies.load(folder), folder=folder)) as s:
+        for lang, says, message, hint in (
+                ("", "版本 HEAD~1 的规则文件有 1 个错误（见下），无法比较。", "是文字，不是数字", "提示: 只写数字 30"),
+                ("&lang=en", "The rule files of HEAD~1 have 1 error(s), listed below, so it cannot be compared.",
+                 "is text, not a number", "hint: write the number alone, 30")):
+            status, _, body = s.get("/diff?old=HEAD~1" + lang)
+            assert status == 422 and says in html.unescape(body)
+            found = re.findall(r'<li class="error" data-diagnostic="(PE\d+)" data-line="(\d+)" data-column="(\d+)">'
+                               r'<code>HEAD~1: inner_mongolia/commissioner_measures.yaml:\2:\3</code>.*?: (.*?)</li>', body, re.S)
+            said = html.unescape(found[0][3]) if len(found) == 1 else body[-3000:]
+            assert message in said and hint in said, said
+            assert "policyengine check" not in body and str(tmp_path) not in body and "/tmp" not in body

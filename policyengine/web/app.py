@@ -31,7 +31,7 @@ from . import csrf, forms, pages
 from .sessions import COOKIE as SESSION_COOKIE, Sessions
 from .i18n import LANGS, WORDS, tag
 from .ondisk import OnDisk
-from .versions import Versions
+from .versions import RevisionErrors, Versions
 
 __all__ = ["workbench_router", "mount", "create_app"]
 
@@ -475,7 +475,7 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
         lang = lang_of(request)
         old, new = qp.get("old", "")[:200], qp.get("new", "")[:200]
         day = as_of_of(qp.get("as_of", "")) or _dt.date.today()
-        ctx = {"old": old, "new": new or "served", "changes": None, "as_of": day.isoformat(), "logged": None,
+        ctx = {"old": old, "new": new or "served", "changes": None, "as_of": day.isoformat(), "logged": None, "diagnostics": [],
                "errors": [] if as_of_of(qp.get("as_of", "")) else [_bad_date(qp.get("as_of", ""), lang)]}
         if ctx["errors"]:
             return render(request, "diff.html", 422, **ctx)
@@ -487,6 +487,9 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
                         logged_rows(pn))
             try:
                 ctx["changes"], ctx["logged"] = await run_in_threadpool(compare)
+            except RevisionErrors as e:  # said as /draft says a draft's, where they are
+                ctx["errors"] = [WORDS[lang]["rev_errors"].format(rev=e.rev, n=len(e.diagnostics))]
+                ctx["diagnostics"] = [pages.diag_row(d, e.names, lang) for d in e.diagnostics]
             except PolicyError as e:
                 ctx["errors"] = [_said(d, lang) for d in e.diagnostics]
         return render(request, "diff.html", 422 if ctx["errors"] else 200, **ctx)
