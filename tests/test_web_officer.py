@@ -349,7 +349,9 @@ def test_a_decision_with_no_outcome_in_force_says_so(server):
 def _choose_query(body: str, **changed: str) -> str:
     """The address the form id="choose" goes to, with some of its choices changed (as an officer changes them)."""
     form = re.search(r'<form method="get" action="/try" class="inline" id="choose">(.*?)</form>', body, re.S).group(1)
-    sent = {n: html.unescape(v) for n, v in re.findall(r'<input type="(?:hidden|date)" name="([^"]+)" value="([^"]*)"', form)}
+    inputs = re.findall(r'<input type="(?:hidden|date)" name="([^"]+)" value="([^"]*)"', form)
+    inputs += re.findall(r'<input type="hidden" form="choose" name="([^"]+)" value="([^"]*)"', body)  # (its own, after it)
+    sent = {n: html.unescape(v) for n, v in inputs}
     for name in ("subject", "jurisdiction"):
         sent[name] = html.unescape(re.search(rf'<select name="{name}">.*?<option value="([^"]*)" selected', form, re.S).group(1))
     return "/try?" + urllib.parse.urlencode({**sent, **changed})
