@@ -322,7 +322,9 @@ def _coerce(t: T, nullable: bool, v: Any, where: tuple, pr: _Problems, lo: Any =
     if k == "int":
         if isinstance(v, bool) or not isinstance(v, int):
             if isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value():  # (sNaN would raise)
-                hint = Text("请去掉小数点", "write it without the decimal point")
+                whole = f"{int(v)}" if abs(v) < 10 ** _MAX_DIGITS else ""  # (the number meant, where it is in range)
+                hint = Text("请去掉小数点" + (f"，写 {whole}" if whole else ""),
+                            "write it without the decimal point" + (f": {whole}" if whole else ""))
             elif isinstance(v, Decimal):
                 hint = Text("人数、天数等计数是整数", "a count is a whole number")
             else:

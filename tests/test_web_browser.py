@@ -241,6 +241,17 @@ def test_a_malformed_fact_is_answered_beside_its_field(browser, server, shots):
     _shoot(browser, shots, "try-malformed")
 
 
+def test_choosing_another_date_keeps_the_facts_decided(browser, server):
+    _open(browser, server, "/try?subject=commissioner&jurisdiction=cn/nm/baotou&as_of=2024-03-01")
+    _fill(browser, "rd_enterprises", 3)
+    _submit(browser, "id", "decide")
+    date = browser.find_element("css selector", '#choose input[name="as_of"]')
+    browser.execute_script("arguments[0].value = arguments[1];", date, "2024-06-01")
+    _submit(browser, "css selector", "#choose button[type=submit]")
+    assert browser.find_element("css selector", '#facts [name="rd_enterprises"]').get_attribute("value") == "3"
+    assert browser.find_element("css selector", '#facts [name="as_of"]').get_attribute("value") == "2024-06-01"
+
+
 def test_every_document_page_opens(browser, server, policies, shots):
     ps = policies.policy_set
     for doc_id in sorted(ps.documents):

@@ -192,3 +192,203 @@ def test_a_file_not_in_utf8_names_its_byte_counted_from_one(tmp_path):
         Policies.load(f)
     said = e.value.diagnostics[0].text("zh")
     assert "第 5 个字节 0xbc" in said, said
+
+
+def test_a_rule_file_edited_on_disk_while_served_is_said_on_every_page(tmp_path):
+    """The served packs are read once: an edit on disk changed nothing, and no page said so."""
+    import shutil
+    import time
+
+    from policyengine import Policies
+    from policyengine.web import create_app
+
+    from _webserver import ROOT
+
+    packs = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", packs)
+    with Server(create_app(Policies.load(packs), folder=packs)) as s:
+        for path in ("/", "/try", "/draft", "/documents/nope"):
+            assert 'id="on-disk"' not in s.get(path)[2], path  # untouched: nothing said
+        rule = packs / "inner_mongolia" / "commissioner_measures.yaml"
+        rule.write_text(rule.read_text(encoding="utf-8").replace("  min_service_days:\n    value: 30",
+                                                                 "  min_service_days:\n    value: 400"), encoding="utf-8")
+        (packs / "national" / "tests" / "national.yaml").write_text("kind: policy-test\n", encoding="utf-8")
+        (packs / "outside.yaml").symlink_to(ROOT / "policies" / "national" / "guobanfa_2016_32.yaml")
+        time.sleep(1.1)  # (looked at once a second)
+        for path in ("/", "/try", "/draft", "/documents/nope"):
+            body = s.get(path)[2]
+            assert "规则文件已在磁盘上修改，尚未生效：重启服务后生效。" in body, path
+            assert re.findall(r'<li data-file="([^"]+)">', body) == ["inner_mongolia/commissioner_measures.yaml"], path
+        assert "take effect when the service is restarted" in s.get("/?lang=en")[2]
+
+
+def test_a_form_field_over_one_mib_is_read_not_a_500(server):
+    """Starlette reads a form part of at most 1 MiB unless told otherwise: a draft of 1.2 MiB (the loader takes
+    2 MiB, as the docs say) or a long /try field was a 500."""
+    token = _token(server)
+    draft = "# " + "x" * (1200 * 1024) + "\nid: mine\n"
+    long_fact = "9" * (1100 * 1024)
+    for how in ("urlencoded", "multipart"):
+        for path, fields in (("/draft", {"file": "", "text": draft}), ("/try", {**CASE, "achievements_adopted": long_fact})):
+            if how == "urlencoded":
+                status, _, page = _post(server, path, fields, token)
+            else:
+                body, kind = _multipart({"csrf_token": token, **fields}, b"")
+                status, _, page = server.request("POST", path, body, {"Content-Type": kind, "Cookie": f"pe_csrf={token}"})
+            assert status != 500 and "内部错误" not in page, (how, path)
+            if path == "/draft":
+                assert status == 200 and 'id="draft-result"' in page and "id: mine" in page, (how, page[-2000:])
+            else:
+                assert status == 422 and "太长：最多 100000 个字符" in _error_of(page, "achievements_adopted"), how
+
+
+def test_a_starlette_that_cannot_be_told_the_bound_says_too_large_not_a_500(server, monkeypatch):
+    from policyengine.web import app
+
+    monkeypatch.setattr(app, "_WHOLE_PARTS", {})  # (Starlette 0.40 to 0.43 bound a part at 1 MiB, fixed)
+    status, _, page = _post(server, "/draft", {"file": "", "text": "x" * (1100 * 1024)}, _token(server))
+    assert status == 413 and "提交的内容太大" in page
+
+
+def test_a_value_typed_and_none_ticked_is_an_error_beside_the_field(server):
+    """A date typed and 「无（null）」 ticked for the same fact: the date was dropped without a word."""
+    status, _, body = _post(server, "/try", {**CASE, "dispatch_end": "2024-12-31", "dispatch_end__null": "on"},
+                            _token(server))
+    assert status == 422 and _error_of(body, "dispatch_end") == "填了值又勾选了“无”，请二选一"
+    assert 'name="dispatch_end" value="2024-12-31"' in body and 'name="dispatch_end__null" checked' in body  # both kept
+    status, _, body = _post(server, "/try", {**CASE, "lang": "en", "dispatch_end": "2024-12-31", "dispatch_end__null": "on"},
+                            _token(server))
+    assert _error_of(body, "dispatch_end") == "a value is given and 'none' is ticked: choose one"
+    status, _, body = _post(server, "/try", {**CASE, "dispatch_end__null": "on"}, _token(server))
+    assert status == 200 and not _error_of(body, "dispatch_end")  # the tick alone is none
+
+
+@pytest.mark.parametrize("widget, typed", [("int", "4"), ("decimal", "2.5"), ("text", "x"), ("json", "[]"),
+                                           ("bool", "true"), ("enum", "a")])
+def test_every_kind_of_fact_that_may_be_none_refuses_a_value_and_the_tick(widget, typed):
+    from policyengine.web import forms
+
+    f = forms.Field("x", "x", widget, nullable=True, options=[("a", "A")])
+    assert forms.read_facts([f], {"x": typed, "x__null": "on"}) == {} and f.error == "填了值又勾选了“无”，请二选一"
+    g = forms.Field("x", "x", widget, nullable=True)
+    assert forms.read_facts([g], {"x": "", "x__null": "on"}) == {"x": None} and not g.error
+
+
+def test_a_field_error_is_summed_up_at_the_top_marked_for_assistive_technology_and_keeps_what_if(server):
+    """After a field error: no summary to jump from, inputs not marked invalid, and the decision before was
+    forgotten (the next good decision showed no changed facts or outcomes)."""
+    token = _token(server)
+    previous = lambda body: html.unescape(re.search(r'name="previous" value="([^"]*)"', body).group(1))  # noqa: E731
+    status, _, body = _post(server, "/try", {**CASE, "good_conduct": "true", "education": "bachelor"}, token)
+    assert status == 200
+    decided = previous(body)
+    status, _, body = _post(server, "/try", {**CASE, "good_conduct": "false", "education": "bachelor",
+                                             "rd_enterprises": "three", "previous": decided}, token)
+    assert status == 422
+    summary = re.search(r'<div class="errors" id="errors">(.*?)</div>', body, re.S).group(1)
+    assert re.search(r'<li data-summary-for="rd_enterprises"><a href="#f-rd_enterprises">[^<]+</a>：facts\.rd_enterprises',
+                     summary), summary
+    assert re.search(r'<input id="f-rd_enterprises" [^>]*aria-invalid="true" aria-describedby="error-rd_enterprises">', body)
+    assert 'id="error-rd_enterprises"' in body and body.count('aria-invalid="true"') == 1
+    assert previous(body) == decided  # the baseline survives the failed submission
+    status, _, body = _post(server, "/try", {**CASE, "good_conduct": "false", "education": "bachelor",
+                                             "previous": previous(body)}, token)
+    assert status == 200 and 'id="whatif"' in body
+    assert "<code>good_conduct</code>" in re.search(r"<strong>改动的事实:</strong>(.*?)</p>", body, re.S).group(1)
+
+
+@pytest.mark.parametrize("typed, says, not_said", [
+    ("40.0", "请去掉小数点，写 40", "写 40.0"),  # (was told to write what was written)
+    ("2.5", "人数、天数等计数是整数", "写 2.5"),
+    ("9" * 40, "超过 30 位的数字超出了范围", "写 999"),  # (was told to write the number again)
+    ("9" * 41, "这个数字有 41 个字符，超过了上限 40 个", "写 999"),
+])
+def test_a_whole_number_field_says_what_is_wrong_with_a_decimal_or_a_number_too_large(server, typed, says, not_said):
+    status, _, body = _post(server, "/try", {**CASE, "rd_enterprises": typed}, _token(server))
+    said = _error_of(body, "rd_enterprises")
+    assert status == 422 and says in said and not_said not in said, said
+
+
+def test_a_decimal_field_says_a_number_too_large_is_too_large(server):
+    fact = "advanced_copper_conductor_10k_t"
+    status, _, body = _post(server, "/try", {**JURISDICTION_CASE, fact: "9" * 40}, _token(server))
+    said = _error_of(body, fact)
+    assert status == 422 and "超出了范围" in said and "写 999" not in said, said
+    status, _, body = _post(server, "/try", {**CASE, "lang": "en", "rd_enterprises": "40.0"}, _token(server))
+    assert "write it without the decimal point: 40" in _error_of(body, "rd_enterprises")
+
+
+def test_the_home_pages_try_links_open_with_a_prompt_not_an_error(server):
+    """Every 试算 link of the home page names the layer alone, and opened with 「主体：请从…」 in an error box
+    before the officer did anything: it is a prompt (an error only when the form is posted without it)."""
+    for lang in ("", "?lang=en"):
+        _, _, home = server.get("/" + lang)
+        links = {html.unescape(x) for x in re.findall(r'<a href="(/try\?subject=&amp;[^"]+)">', home)}
+        assert links
+        for link in sorted(links)[:3]:
+            status, _, body = server.get(link)
+            assert status == 200 and 'id="errors"' not in body, link
+            prompt = re.search(r'<div class="prompt" id="prompt"[^>]*>(.*?)</div>', body, re.S).group(1)
+            assert ("主体：请从" if not lang else "subject: choose one of") in prompt
+    status, _, body = _post(server, "/try", {**CASE, "subject": ""}, _token(server))  # posted without: an error
+    assert status == 422 and "主体：请从" in re.search(r'id="errors">(.*?)</div>', body, re.S).group(1)
+
+
+def test_a_decision_with_no_outcome_in_force_says_so(server):
+    """An enterprise at the national layer: no outcome in force, and the page showed a heading over nothing."""
+    token = _token(server)
+    for lang, says in (("zh", "该层级对此主体没有现行规定的结果"), ("en", "No outcome is in force for this subject at this level")):
+        status, _, body = _post(server, "/try", {"subject": "enterprise", "jurisdiction": "cn", "as_of": "2024-03-01",
+                                                 "lang": lang}, token)
+        assert status == 200 and 'id="decision"' in body and 'data-outcome="' not in body
+        assert f'<p id="no-outcome">{says}</p>' in body
+    status, _, body = _post(server, "/try", CASE, token)
+    assert 'data-outcome="' in body and 'id="no-outcome"' not in body
+
+
+def _choose_query(body: str, **changed: str) -> str:
+    """The address the form id="choose" goes to, with some of its choices changed (as an officer changes them)."""
+    form = re.search(r'<form method="get" action="/try" class="inline" id="choose">(.*?)</form>', body, re.S).group(1)
+    inputs = re.findall(r'<input type="(?:hidden|date)" name="([^"]+)" value="([^"]*)"', form)
+    inputs += re.findall(r'<input type="hidden" form="choose" name="([^"]+)" value="([^"]*)"', body)  # (its own, after it)
+    sent = {n: html.unescape(v) for n, v in inputs}
+    for name in ("subject", "jurisdiction"):
+        sent[name] = html.unescape(re.search(rf'<select name="{name}">.*?<option value="([^"]*)" selected', form, re.S).group(1))
+    return "/try?" + urllib.parse.urlencode({**sent, **changed})
+
+
+def test_choosing_another_date_or_layer_keeps_the_facts_typed(server):
+    """The form choosing the subject, layer and date threw away every fact typed."""
+    status, _, body = _post(server, "/try", {**CASE, "achievements_adopted": "4", "dispatch_end__null": "on",
+                                             "evaluation_history": '[{"grade": "excellent", "year": 2023}]'}, _token(server))
+    assert status == 200
+    for changed in ({"as_of": "2024-06-01"}, {"jurisdiction": "cn/nm/baotou/imust"}):
+        _, _, page = server.get(_choose_query(body, **changed))
+        assert 'name="achievements_adopted" value="4"' in page, changed
+        assert 'name="dispatch_end__null" checked' in page and "excellent" in page
+        assert 'data-outcome="' not in page  # filled, not decided
+    _, _, page = server.get(_choose_query(page, as_of="2024-07-01"))  # and again, from a page filled so
+    assert 'name="achievements_adopted" value="4"' in page and 'value="2024-07-01"' in page
+
+
+def test_diff_against_a_revision_with_errors_shows_them_where_they_are(tmp_path):
+    """/diff said only 「HEAD 的规则文件有 1 个错误（先对它运行 policyengine check）」: no place, no message, and a
+    terminal the officer does not have."""
+    from policyengine import Policies
+    from policyengine.web import create_app
+
+    from _webserver import packs_in_git
+
+    folder = packs_in_git(tmp_path, [("value: 30", "value: 三十天"), ("value: 三十天", "value: 30")])
+    with Server(create_app(Policies.load(folder), folder=folder)) as s:
+        for lang, says, message, hint in (
+                ("", "版本 HEAD~1 的规则文件有 1 个错误（见下），无法比较。", "是文字，不是数字", "提示: 只写数字 30"),
+                ("&lang=en", "The rule files of HEAD~1 have 1 error(s), listed below, so it cannot be compared.",
+                 "is text, not a number", "hint: write the number alone, 30")):
+            status, _, body = s.get("/diff?old=HEAD~1" + lang)
+            assert status == 422 and says in html.unescape(body)
+            found = re.findall(r'<li class="error" data-diagnostic="(PE\d+)" data-line="(\d+)" data-column="(\d+)">'
+                               r'<code>HEAD~1: inner_mongolia/commissioner_measures.yaml:\2:\3</code>.*?: (.*?)</li>', body, re.S)
+            said = html.unescape(found[0][3]) if len(found) == 1 else body[-3000:]
+            assert message in said and hint in said, said
+            assert "policyengine check" not in body and str(tmp_path) not in body and "/tmp" not in body

@@ -20,6 +20,8 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 
 from .. import Decision, Policies, PolicyError
 from ..api import default_policy_dir, load_rule_files
@@ -28,7 +30,8 @@ from ..vocabulary import fact_rows
 from . import csrf, forms, pages
 from .sessions import COOKIE as SESSION_COOKIE, Sessions
 from .i18n import LANGS, WORDS, tag
-from .versions import Versions
+from .ondisk import OnDisk
+from .versions import RevisionErrors, Versions
 
 __all__ = ["workbench_router", "mount", "create_app"]
 
@@ -36,6 +39,11 @@ HERE = Path(__file__).resolve().parent
 ASSETS = {"workbench.css": "text/css; charset=utf-8"}
 MAX_BODY = 2 * 1024 * 1024 + 64 * 1024  # a draft rule file may be as large as the loader allows (2 MiB)
 _log = logging.getLogger("policyengine.web")
+
+
+# a part of a form may be as large as the whole body: Starlette reads at most 1 MiB of one unless told otherwise
+# (``max_part_size``, which Starlette before 0.44 does not take; before 0.40 it bounds no part)
+_WHOLE_PARTS = {"max_part_size": MAX_BODY} if "max_part_size" in inspect.signature(Request.form).parameters else {}
 
 
 class _TooLarge(Exception):
@@ -78,7 +86,13 @@ async def _read_form(request: Request) -> FormData:
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 
-    return await Request(request.scope, replay).form(max_files=1, max_fields=2000)
+    try:
+        return await Request(request.scope, replay).form(max_files=1, max_fields=2000, **_WHOLE_PARTS)
+    except (HTTPException, MultiPartException) as e:  # (the form's parser refused it: Starlette says it so)
+        said = str(getattr(e, "detail", None) or getattr(e, "message", e))
+        if "exceeded maximum size" in said:  # (a Starlette that bounds a part but cannot be told the bound)
+            raise _TooLarge() from None
+        raise _Page(400, "bad_request") from None
 
 
 def _said(d, lang: str) -> str:
@@ -118,6 +132,7 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
     ps = policies.policy_set
     served = folder if isinstance(folder, (list, tuple)) else [folder if folder is not None else default_policy_dir()]
     versions = Versions(policies, [Path(p) for p in served])
+    on_disk = OnDisk([Path(p) for p in served])  # the rule files as they were when these policies were loaded
     subjects = sorted({s for s, _ in ps.facts})
     rule_files = sorted({d.path for d in ps.documents.values()})
     file_names = {p: pages.display_name(p) for p in rule_files}
@@ -139,9 +154,12 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
             params.append(("lang", "en"))
         switch = request.url.path + ("?" + urlencode(params) if params else "")
         q = "?lang=en" if lang == "en" else ""
+        # rule files edited since the start are not in effect: said on every page (to those the pages are open to)
+        edited = on_disk.changes() if sessions is None or sessions.roles(request.cookies) is not None else []
         html = env.get_template(template).render(
             w=WORDS[lang], tag=functools.partial(tag, lang), lang=lang, q=q, amp=("&lang=en" if lang == "en" else ""),
-            switch=switch, csrf_field=csrf.FIELD, csrf_token=token, path=request.url.path, keys_on=sessions is not None, **ctx)
+            switch=switch, csrf_field=csrf.FIELD, csrf_token=token, path=request.url.path, keys_on=sessions is not None,
+            edited=edited, **ctx)
         resp = HTMLResponse(html, status_code=status, headers={
             "Content-Security-Policy": "default-src 'self'; style-src 'self'; img-src 'self' data:; "
                                        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -251,24 +269,31 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
 
     # --- /try ------------------------------------------------------------------------------------
 
-    def try_context(lang: str, subject: str, jurisdiction: str, as_of: str) -> dict:
+    def try_context(lang: str, subject: str, jurisdiction: str, as_of: str, posted: bool = False) -> dict:
+        """What /try shows.  A subject or layer not yet chosen is asked for (``prompts``): an error only when the
+        form was posted without it (the home page's links name the layer alone)."""
         juris = [{"id": j, "name": pages.label(ps.jurisdictions[j].name, lang)} for j in sorted(ps.jurisdictions)]
         ctx = {"subjects": subjects, "jurisdictions": juris, "subject": subject, "jurisdiction": jurisdiction,
-               "as_of": as_of, "fields": None, "errors": [], "outcomes": None, "previous": "", "changes": None}
+               "as_of": as_of, "fields": None, "errors": [], "prompts": [], "outcomes": None, "previous": "",
+               "changes": None, "carried": {}}
         if subject in subjects and jurisdiction in ps.jurisdictions and as_of_of(as_of) is not None:
             ctx["fields"] = forms.fields_for(fact_rows(ps, subject, jurisdiction), lang, WORDS[lang])
         elif subject or jurisdiction:
             zh = lang == "zh"
+            unchosen = ctx["errors"] if posted else ctx["prompts"]
             if subject not in subjects:
                 listed = "、".join(f"{tag(lang, x)}（{x}）" for x in subjects) if zh else ", ".join(subjects)
-                ctx["errors"].append((f"主体：请从 {listed} 中选择一个" if zh else f"subject: choose one of {listed}")
-                                     if not subject else
-                                     (f"主体：没有 {subject[:100]!r}；请从 {listed} 中选择" if zh
-                                      else f"subject: {subject[:100]!r} is not one of {listed}"))
+                if not subject:
+                    unchosen.append(f"主体：请从 {listed} 中选择一个" if zh else f"subject: choose one of {listed}")
+                else:
+                    ctx["errors"].append(f"主体：没有 {subject[:100]!r}；请从 {listed} 中选择" if zh
+                                         else f"subject: {subject[:100]!r} is not one of {listed}")
             if jurisdiction not in ps.jurisdictions:
-                ctx["errors"].append(("层级：请选择一个层级" if zh else "layer: choose a layer") if not jurisdiction else
-                                     (f"层级：政策包中没有 {jurisdiction[:100]!r}" if zh
-                                      else f"layer: {jurisdiction[:100]!r} is not a layer of the packs"))
+                if not jurisdiction:
+                    unchosen.append("层级：请选择一个层级" if zh else "layer: choose a layer")
+                else:
+                    ctx["errors"].append(f"层级：政策包中没有 {jurisdiction[:100]!r}" if zh
+                                         else f"layer: {jurisdiction[:100]!r} is not a layer of the packs")
         if as_of and as_of_of(as_of) is None:
             ctx["errors"].append(_bad_date(as_of, lang))
         return ctx
@@ -282,14 +307,26 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
         ctx = try_context(lang, qp.get("subject", ""), qp.get("jurisdiction", ""),
                           qp.get("as_of", "") or _dt.date.today().isoformat())
         if ctx["fields"] is not None:
-            forms.read_facts(ctx["fields"], {k: v for k, v in qp.items()}, lang)
+            raw = typed_in(ctx["fields"], lambda name: qp.get(name, ""))
+            forms.read_facts(ctx["fields"], raw, lang)
+            ctx["carried"] = carried(raw)
         return render(request, "try.html", **ctx)
 
-    def try_switch(ctx: dict, raw: dict) -> dict:
-        """What the link to the other language keeps of a posted case: where, and the facts typed when short."""
-        where = {"subject": ctx["subject"], "jurisdiction": ctx["jurisdiction"], "as_of": ctx["as_of"]}
+    def typed_in(fields: list, get: Callable[[str], str]) -> dict:
+        """What a form or an address gives for each field (and each tick of none), by name."""
+        raw = {f.name: get(f.name) for f in fields}
+        raw.update({f.name + "__null": get(f.name + "__null") for f in fields if f.nullable})
+        return raw
+
+    def carried(raw: dict) -> dict:
+        """The facts typed, as the ways off a case keep them (the language link, the form choosing another layer or
+        date): all of them when short enough for an address, else none."""
         typed = {k: v for k, v in raw.items() if v}
-        return {**where, **typed} if len(urlencode(typed)) <= 4000 else where
+        return typed if len(urlencode(typed)) <= 4000 else {}
+
+    def try_switch(ctx: dict, raw: dict) -> dict:
+        """What the link to the other language keeps of a posted case: where, and the facts typed."""
+        return {"subject": ctx["subject"], "jurisdiction": ctx["jurisdiction"], "as_of": ctx["as_of"], **carried(raw)}
 
     @router.post("/try", response_class=HTMLResponse, include_in_schema=False)
     @page(role="decide")
@@ -297,16 +334,16 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
         form = await _read_form(request)
         lang = _text(form, "lang") if _text(form, "lang") in LANGS else "zh"
         stale = not csrf.valid(request.cookies, form.get(csrf.FIELD))
-        ctx = try_context(lang, _text(form, "subject"), _text(form, "jurisdiction"), _text(form, "as_of"))
+        ctx = try_context(lang, _text(form, "subject"), _text(form, "jurisdiction"), _text(form, "as_of"), posted=True)
         fields = ctx["fields"]
         if fields is None:
             if stale:
                 raise _Page(403, "csrf")
             return render(request, "try.html", 422, lang=lang, **ctx)
-        raw = {f.name: _text(form, f.name) for f in fields}
-        raw.update({f.name + "__null": _text(form, f.name + "__null") for f in fields if f.nullable})
+        ctx["previous"] = _text(form, "previous")  # the last decision shown: kept until another is made (what if)
+        raw = typed_in(fields, lambda name: _text(form, name))
         facts = forms.read_facts(fields, raw, lang)
-        ctx["switch_params"] = try_switch(ctx, raw)
+        ctx["switch_params"], ctx["carried"] = try_switch(ctx, raw), carried(raw)
         if stale:  # nothing is decided; what was typed is shown again, with a token that holds
             ctx["errors"].append(WORDS[lang]["csrf_kept"])
             return render(request, "try.html", 403, lang=lang, **ctx)
@@ -344,7 +381,7 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
         current = {"where": [case["subject"], case["jurisdiction"], case["as_of"]], "facts": raw,
                    "outputs": {o["name"]: o["json"] for o in outcomes}}
         try:
-            before = json.loads(_text(form, "previous") or "null")
+            before = json.loads(ctx["previous"] or "null")
         except ValueError:
             before = None
         if isinstance(before, dict) and before.get("where") == current["where"] \
@@ -438,7 +475,7 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
         lang = lang_of(request)
         old, new = qp.get("old", "")[:200], qp.get("new", "")[:200]
         day = as_of_of(qp.get("as_of", "")) or _dt.date.today()
-        ctx = {"old": old, "new": new or "served", "changes": None, "as_of": day.isoformat(), "logged": None,
+        ctx = {"old": old, "new": new or "served", "changes": None, "as_of": day.isoformat(), "logged": None, "diagnostics": [],
                "errors": [] if as_of_of(qp.get("as_of", "")) else [_bad_date(qp.get("as_of", ""), lang)]}
         if ctx["errors"]:
             return render(request, "diff.html", 422, **ctx)
@@ -450,6 +487,9 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
                         logged_rows(pn))
             try:
                 ctx["changes"], ctx["logged"] = await run_in_threadpool(compare)
+            except RevisionErrors as e:  # said as /draft says a draft's, where they are
+                ctx["errors"] = [WORDS[lang]["rev_errors"].format(rev=e.rev, n=len(e.diagnostics))]
+                ctx["diagnostics"] = [pages.diag_row(d, e.names, lang) for d in e.diagnostics]
             except PolicyError as e:
                 ctx["errors"] = [_said(d, lang) for d in e.diagnostics]
         return render(request, "diff.html", 422 if ctx["errors"] else 200, **ctx)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from yaml.reader import Reader
@@ -19,8 +19,10 @@ from yaml.reader import Reader
 from ..explain import to_json_value
 from ..load import DEFAULT_LIMITS
 
-_INT = re.compile(r"^[+-]?[0-9]{1,30}$")  # ASCII digits only, as the engine reads a case ('３' is its to explain)
-_DEC = re.compile(r"^[+-]?([0-9]{1,30}(\.[0-9]{0,30})?|\.[0-9]{1,30})$")
+# ASCII digits only, as the engine reads a case ('３' is its to explain); of any length: a number too large is the
+# engine's to say (past _LONGEST_NUMBER characters, the form's), never "write 999…" as if it were not a number
+_INT = re.compile(r"^[+-]?[0-9]+$")
+_DEC = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
 _FIELD_OF = re.compile(r"^facts\.([A-Za-z_][A-Za-z0-9_]*)")
 MAX_FIELD_CHARS = 100_000
 # what a case file refuses, refused here too: a decision made on the page is logged as a case file replay reads
@@ -40,6 +42,7 @@ class Field:
     example: str = ""
     value: str = ""  # what the form shows
     error: str = ""
+    null_ticked: bool = False  # "none" ticked beside a value typed (an error: the tick stays for the officer to see)
 
 
 def _widget(type_text: str) -> str:
@@ -86,6 +89,10 @@ def read_facts(fields: list[Field], form: dict[str, str], lang: str = "zh") -> d
         f.value = raw[:MAX_FIELD_CHARS]
         text = raw.strip()
         if f.nullable and form.get(f.name + "__null") == "on":
+            if text not in ("", "null"):  # (which one was meant cannot be known: neither is dropped silently)
+                f.null_ticked = True
+                f.error = "填了值又勾选了“无”，请二选一" if lang == "zh" else "a value is given and 'none' is ticked: choose one"
+                continue
             f.value = "null"
             facts[f.name] = None
             continue
@@ -101,18 +108,17 @@ def read_facts(fields: list[Field], form: dict[str, str], lang: str = "zh") -> d
             continue
         if text == "null" and f.nullable:
             facts[f.name] = None
-        elif f.widget == "decimal" and _DEC.match(text) and len(text) > _LONGEST_NUMBER:
+        elif f.widget in ("int", "decimal") and _DEC.match(text) and len(text) > _LONGEST_NUMBER:
             f.error = (f"这个数字有 {len(text)} 个字符，超过了上限 {_LONGEST_NUMBER} 个" if lang == "zh"
                        else f"a number of {len(text)} characters is longer than the limit of {_LONGEST_NUMBER}")
         elif f.widget == "bool" and text in ("true", "false"):
             facts[f.name] = text == "true"
         elif f.widget == "int" and _INT.match(text):
             facts[f.name] = int(text)
-        elif f.widget == "decimal" and _DEC.match(text):
-            try:
-                facts[f.name] = Decimal(text)
-            except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
-                facts[f.name] = text
+        elif f.widget in ("int", "decimal") and _DEC.match(text):
+            # a decimal where a whole number is wanted ('40.0') is the engine's to answer as it answers a case
+            # file: "remove the decimal point, write 40" (as text it would say "write 40.0")
+            facts[f.name] = Decimal(text)
         elif f.widget == "json":
             try:
                 value = json.loads(text, parse_float=Decimal)

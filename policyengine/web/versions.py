@@ -15,10 +15,20 @@ from pathlib import Path
 
 from .. import Diagnostic, Policies, PolicyError
 from ..diagnostics import Text
-from ..api import load_rule_files
+from ..api import find_rule_files, load_rule_files
+from .pages import display_name
 
 SERVED = "served"
 _REV = re.compile(r"^(?:git:)?([A-Za-z0-9][A-Za-z0-9._/~^-]{0,99})$")
+
+
+class RevisionErrors(PolicyError):
+    """A revision whose rule files have errors: those errors, and ``names``, each of its files (read into a
+    temporary folder, gone since) → the name a page shows it by (``HEAD~1: folder/file.yaml``)."""
+
+    def __init__(self, rev: str, errors, names: dict[str, str]):
+        super().__init__(list(errors))
+        self.rev, self.names = rev, names
 
 
 def _refuse(message: Text, hint: Text | None = None) -> PolicyError:
@@ -84,10 +94,11 @@ class Versions:
         with tempfile.TemporaryDirectory(prefix="policyengine-web-") as tmp:
             with tarfile.open(fileobj=io.BytesIO(data)) as tar:
                 tar.extractall(tmp, filter="data")
-            ps = load_rule_files([Path(tmp) / p if p else Path(tmp) for p in prefixes])
-        if ps.errors:
-            raise _refuse(Text(f"{rev} 的规则文件有 {len(ps.errors)} 个错误", f"{rev} has errors in its rule files ({len(ps.errors)})"),
-                          Text("先对它运行 policyengine check", "run policyengine check on it"))
+            read = [Path(tmp) / p if p else Path(tmp) for p in prefixes]
+            ps = load_rule_files(read)
+            if ps.errors:
+                names = {str(f): f"{rev}: {display_name(str(f))}" for f in find_rule_files(read)}
+                raise RevisionErrors(rev, ps.errors, {**names, tmp: rev})  # (a file's path before the folder's)
         pol = Policies(ps)
         with self._lock:
             self._cache[commit] = pol
