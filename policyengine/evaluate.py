@@ -270,15 +270,17 @@ def _histories(ps: PolicySet, layers: Layers, exprs) -> dict[str, ParamHistory]:
     at = {d: merge(ps, layers.jurisdiction, d).params for d in days}
     out = {}
     for name in named:
-        since, last = [], None
+        since, last, favourable = [], None, None
         for d in days:
             m = at[d].get(name)
             v = m.param.value if m is not None else None
             if not since or v != last:
                 since.append((d, v))
             last = v
-        cur = layers.params.get(name)
-        out["#history:" + name] = ParamHistory(name, tuple(since), cur.param.favourable if cur else None)
+            if m is not None:
+                favourable = m.param.favourable
+        cur = layers.params.get(name)  # (the direction in force at as_of; where the parameter is gone, its last)
+        out["#history:" + name] = ParamHistory(name, tuple(since), cur.param.favourable if cur else favourable)
     return out
 
 

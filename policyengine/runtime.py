@@ -316,8 +316,10 @@ def _value_on(day, h: ParamHistory, as_of) -> Any:
         if h.favourable == "lower":  # but no burden attaches to an event of before it (none is more favourable)
             return None
         then = next((v for start, v in h.since if day < start <= as_of and v is not None), None)
-    if then is None or now is None:
+    if then is None:
         return now
+    if now is None:  # no value at as_of (the rule is gone): the day's stands, but a burden lifted is lifted
+        return None if h.favourable == "lower" else then
     if h.favourable == "higher" and now > then or h.favourable == "lower" and now < then:
         return now
     return then

@@ -367,3 +367,77 @@ def test_in_force_on_needs_a_parameter(tmp_path):
     with pytest.raises(PolicyError) as e:
         Policies.load(tmp_path)
     assert any(d.code == "PE023" and "must name a parameter" in d.message for d in e.value.diagnostics)
+
+
+# the same parameter's history with a gap: 3 from 2020, none from 2022 (the old rules end), 2 from 2024
+_GAP = {
+    "old.yaml": """kind: policy-document
+version: 1
+document: {id: g.old, title: 旧办法, issuer: 自治区科技厅, jurisdiction: cn, effective: 2020-01-01, effective_until: 2021-12-31}
+parameters:
+  p_lower: {value: 3, favourable: lower, label: 负担, citation: 一}
+  p_higher: {value: 3, favourable: higher, label: 待遇, citation: 二}
+  p_none: {value: 3, label: 期限, citation: 三}
+""",
+    "new.yaml": """kind: policy-document
+version: 1
+document: {id: g.new, title: 新办法, issuer: 自治区科技厅, jurisdiction: cn, effective: 2024-01-01}
+parameters:
+  p_lower: {value: 2, favourable: lower, label: 负担, citation: 一}
+  p_higher: {value: 2, favourable: higher, label: 待遇, citation: 二}
+  p_none: {value: 2, label: 期限, citation: 三}
+""",
+    "rules.yaml": """kind: policy-document
+version: 1
+document: {id: g.rules, title: 规则, issuer: 自治区科技厅, jurisdiction: cn, effective: 2019-01-01}
+jurisdictions: [{id: cn, name: 全国, level: national}]
+facts:
+  commissioner:
+    event: {type: date, nullable: true, label: 事件日期}
+outputs:
+  until_lower: {type: date, subjects: [commissioner], label: 负担}
+  until_higher: {type: date, subjects: [commissioner], label: 待遇}
+  until_none: {type: date, subjects: [commissioner], label: 期限}
+rules:
+  - {id: g.lower, kind: sanction, subject: commissioner, output: until_lower, label: 负担, citation: 一,
+     value: "years_after(event, in_force_on(event, p_lower))"}
+  - {id: g.higher, kind: entitlement, subject: commissioner, output: until_higher, label: 待遇, citation: 二,
+     value: "years_after(event, in_force_on(event, p_higher))"}
+  - {id: g.none, kind: sanction, subject: commissioner, output: until_none, label: 期限, citation: 三,
+     value: "years_after(event, in_force_on(event, p_none))"}
+""",
+}
+
+
+@pytest.mark.parametrize("event,as_of,lower,higher,none", [
+    ("2021-05-10", "2023-06-01", None, "2024-05-10", "2024-05-10"),  # the rule gone at as_of: the day's stands, a burden is lifted
+    ("2019-05-10", "2021-06-01", None, "2022-05-10", "2022-05-10"),  # before every rule: no burden; the first rule after it otherwise
+    ("2019-05-10", "2023-06-01", None, "2022-05-10", "2022-05-10"),  # ... and so while the rule is gone
+    ("2019-05-10", "2024-06-01", None, "2022-05-10", "2022-05-10"),  # ... the later 2 not kinder to a benefit
+    ("2022-06-01", "2024-06-01", None, "2024-06-01", "2024-06-01"),  # an event in the gap: the first rule after it, no burden
+    ("2021-05-10", "2024-06-01", "2023-05-10", "2024-05-10", "2024-05-10"),  # a later, shorter burden is kinder
+])
+def test_in_force_on_over_a_history_with_a_gap_alike_in_python_and_sql(tmp_path, event, as_of, lower, higher, none):
+    """A burden (favourable: lower) never attaches where no rule was in force on the event's day, and is lifted
+    where the rule is gone at as_of; a benefit and a term keep the rule of the day.  The SQL translation
+    (batch) gives the same answers as the library."""
+    import duckdb
+    import pyarrow as pa
+
+    from policyengine.batch.sql import translate
+
+    for name, text in _GAP.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    ps = Policies.load(tmp_path)
+    case = {"subject": "commissioner", "jurisdiction": "cn", "as_of": as_of, "facts": {"event": event}}
+    want = {o: v and _dt.date.fromisoformat(v) for o, v in (("until_lower", lower), ("until_higher", higher), ("until_none", none))}
+    assert {o: ps.evaluate(case).outputs[o] for o in want} == want
+    day = _dt.date.fromisoformat(as_of)
+    prog = ps.program("cn", day, "commissioner")
+    for q in (translate(prog), translate(prog, as_of=day)):  # the date a column, and a literal
+        (v, m), = [(v, m) for fact, v, m in q.facts]
+        con = duckdb.connect()
+        con.register("batch_rows", pa.table({"row_id": pa.array([0], pa.int64()), "as_of": pa.array([day], pa.date32()),
+                                             v: pa.array([_dt.date.fromisoformat(event)], pa.date32()), m: pa.array([False])}))
+        rec = con.execute(q.sql).fetchone()
+        assert {o: rec[1 + list(q.outputs).index(o)] for o in want} == want

@@ -551,8 +551,9 @@ class _Expr:
         then = self.sel.pair(f"COALESCE({at(f'LEAST({day[0]}, {a})')}, (CASE {after} ELSE NULL END))" if after and not burden
                              else at(f"LEAST({day[0]}, {a})"), "FALSE")[0]
         kinder = {"higher": f"{now} > {then}", "lower": f"{now} < {then}"}.get(h.favourable, "FALSE")
-        return self.sel.pair(f"CASE WHEN {day[0]} IS NULL THEN NULL WHEN {then} IS NULL OR {now} IS NULL THEN "
-                             f"{'NULL' if burden else now} WHEN {kinder} THEN {now} ELSE {then} END", day[1])
+        return self.sel.pair(f"CASE WHEN {day[0]} IS NULL THEN NULL WHEN {then} IS NULL THEN {'NULL' if burden else now} "
+                             f"WHEN {now} IS NULL THEN {'NULL' if burden else then} "
+                             f"WHEN {kinder} THEN {now} ELSE {then} END", day[1])
 
     def compare(self, n: A.Compare) -> tuple[str, str]:
         P = self.sel.pair
