@@ -223,7 +223,7 @@ def imust_decision(f: dict, as_of: _dt.date) -> dict:
     compliant = (
         (not binds or f["service_days"] >= 30)                                   # region 第七条(五); measures 第三条(五)
         and (not binds or f["semiannual_summaries"] >= due)                      # region 第十三条; notice 五(三)
-        and (not baotou or f["registered_on_platform"])                          # Baotou 六(一); measures 第七条
+        and (not baotou or not binds or f["registered_on_platform"])             # Baotou 六(一); measures 第七条
         and (not measures or not binds or f["work_records_uploaded"])            # measures 第十一条
     )
 
@@ -241,7 +241,7 @@ def imust_decision(f: dict, as_of: _dt.date) -> dict:
         "banned_until": ban_end,                                                 # region 第十五条
         "compliant": compliant,
         "eligible": eligible,
-        "funds_recovered": found is not None,                                    # region 第十五条; notice 五(五)
+        "funds_recovered": ban_end is not None,                                  # region 第十五条; notice 五(五)
         "home_treatment_until": home_treatment,
         "min_dispatch_months": term,
         "min_service_days_per_year": 30,                                         # region 第七条(五); measures 第三条(五)

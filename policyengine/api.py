@@ -319,7 +319,7 @@ class Policies:
             raise PolicyError(_stopped(e.text, path))
         except RecursionError:  # (compiling code past Python's nesting limits is already a PE021)
             raise PolicyError(_stopped(_TOO_DEEP, path))
-        expl = _Explanation(self.policy_set, prog, facts, values, trace, lang, computed)
+        expl = _Explanation(self.policy_set, prog, facts, values, trace, lang, computed, on)
         public = {k: (None if v is MISSING else v) for k, v in values.items()}  # undetermined is null outside
         return Decision(subject, jur, on, public, expl, layers, lang)
 
@@ -407,12 +407,13 @@ class _Explanation:
     """What a decision needs to put its explanation into words when it is first read (a
     plain object rather than a closure, so that nothing keeps a frame alive)."""
 
-    __slots__ = ("ps", "prog", "facts", "values", "trace", "lang", "computed")
+    __slots__ = ("ps", "prog", "facts", "values", "trace", "lang", "computed", "as_of")
 
-    def __init__(self, ps, prog, facts, values, trace, lang, computed):
+    def __init__(self, ps, prog, facts, values, trace, lang, computed, as_of):
         self.ps, self.prog, self.facts, self.values = ps, prog, facts, values
-        self.trace, self.lang, self.computed = trace, lang, computed
+        self.trace, self.lang, self.computed, self.as_of = trace, lang, computed, as_of
 
     def __call__(self, compact: bool = False):
         return (_compact if compact else _explain)(self.ps, self.prog, self.facts, self.values,
-                                                   self.prog.rule_outcomes(self.trace), self.lang, self.computed)
+                                                   self.prog.rule_outcomes(self.trace), self.lang, self.computed,
+                                                   as_of=self.as_of)

@@ -106,7 +106,7 @@ _WORDS = {
            "value": "取值", "needs": "要求", "missing": "缺少事实", "true": "是", "false": "否", "null": "无",
            "replaced": "替代了", "ignored": "未采纳下级的放宽", "kept_over": "下级试图替换，未生效", "undetermined": "待定",
            "score": "得分", "bonus": "加分", "cap": "封顶", "points": "分", "no_tier": "无对应档次，计0分", "set_by": "由",
-           "restates": "重申", "in_force": "现行取值", "pending": "未到期限，待定；期限", "not_given": "未提供",
+           "restates": "重申", "in_force": "现行取值", "on_day": "{fact} 之日（{day}）适用 {name} = {value}", "pending": "未到期限，待定；期限", "not_given": "未提供",
            "actual": "实际", "as_of": "截至", "decision": "决定", "layers": "适用层级",
            "semi": "；", "colon": "：", "comma": "，", "list": "、", "open": "（", "close": "）"},
     "en": {"holds": "holds", "fails": "fails", "unknown": "cannot be decided", "not_applicable": "does not apply",
@@ -114,7 +114,7 @@ _WORDS = {
            "true": "yes", "false": "no", "null": "none", "replaced": "replaced", "ignored": "kept over a looser lower value",
            "kept_over": "a lower layer tried to replace it, without effect", "undetermined": "undetermined",
            "score": "score", "bonus": "bonus", "cap": "cap", "points": "points", "no_tier": "no tier covers it: 0 points",
-           "set_by": "set by", "restates": "restates", "in_force": "value in force:", "pending": "pending until its deadline",
+           "set_by": "set by", "restates": "restates", "in_force": "value in force:", "on_day": "on the day of {fact} ({day}): {name} = {value}", "pending": "pending until its deadline",
            "not_given": "not given", "actual": "actual", "as_of": "as of", "decision": "Decision", "layers": "Layers",
            "semi": "; ", "colon": ": ", "comma": ", ", "list": ", ", "open": " (", "close": ")"},
 }
@@ -351,8 +351,8 @@ def _cited(doc: dict, jurisdiction: str) -> dict:
 
 
 class Explainer:
-    def __init__(self, ps: PolicySet, program: Program, lang: str, computed: dict):
-        self.ps, self.p, self.lang, self.computed = ps, program, lang, computed
+    def __init__(self, ps: PolicySet, program: Program, lang: str, computed: dict, as_of: _dt.date | None = None):
+        self.ps, self.p, self.lang, self.computed, self.as_of = ps, program, lang, computed, as_of
         self.w = _WORDS["en" if lang == "en" else "zh"]
         self.labels = ps.enums.get("labels", {})
 
@@ -474,11 +474,39 @@ class Explainer:
             elif o.status == "value":
                 parts.append(f" → {self.show(o.value, output)}")
         parts.append(params_text)
+        parts.append(self.on_event_day(r, facts))
         if missing:
             parts.append(f"{self.w['semi']}{self.w['missing']}{self.w['colon']}{self.w['list'].join(missing)}")
         parts.append(merge_text)
         return RuleExplanation(r.id, r.kind, o.status, o.value, jurisdiction, doc, r.citation, label, shown, missing,
                                "".join(parts), replaced, ignored, detail, need, params)
+
+    def on_event_day(self, r: Any, facts: dict) -> str:
+        """Where the rule reads a parameter as in force on an event's day (``in_force_on(fact, parameter)``) and
+        that day's value is not the one in force at as_of: the day's value, as the decision used it — e.g. no
+        ban where none was in force on the day of the finding (runtime._in_force_on, the same function)."""
+        key = ("#in_force_on", id(r))
+        calls = self.p.explain_memo.get(key)
+        if calls is None:
+            body = r.condition if r.condition is not None else r.value
+            calls = self.p.explain_memo[key] = tuple(dict.fromkeys(
+                (n.args[0].name, n.args[1].name) for n in (A.walk(body.node) if body is not None else ())
+                if isinstance(n, A.Call) and n.func == "in_force_on" and len(n.args) == 2
+                and isinstance(n.args[0], A.Name) and n.args[0].name in self.p.facts and isinstance(n.args[1], A.Name)))
+        if not calls or self.as_of is None:
+            return ""
+        from .runtime import _in_force_on
+
+        out = []
+        for fact, name in calls:
+            day, h, cur = facts.get(fact), self.p.steps.consts.get("#history:" + name), self.p.params.get(name)
+            if not isinstance(day, _dt.date) or h is None:
+                continue
+            then = _in_force_on(day, h, self.as_of)
+            if then is MISSING or cur is not None and then == cur.param.value:
+                continue
+            out.append(self.w["on_day"].format(fact=fact, day=day.isoformat(), name=name, value=self.show(then)))
+        return "".join(self.w["semi"] + x for x in out)
 
     def compact_static(self, o: RuleOutcome) -> tuple:
         """What a rule's entry in the compact JSON says whatever the case (as
@@ -586,8 +614,8 @@ class Explainer:
 
 
 def explain(ps: PolicySet, program: Program, facts: dict, values: dict, trace: dict, lang: str,
-            computed: dict | None = None) -> tuple[OutcomeExplanation, ...]:
-    x = Explainer(ps, program, lang, computed or {})
+            computed: dict | None = None, as_of: _dt.date | None = None) -> tuple[OutcomeExplanation, ...]:
+    x = Explainer(ps, program, lang, computed or {}, as_of)
     out = []
     params = _param_outputs(program)
     found: dict[str, tuple] = {}
@@ -646,12 +674,12 @@ def _missing_facts(x: "Explainer", trace: dict, values: dict, own: dict[str, set
 
 
 def compact(ps: PolicySet, program: Program, facts: dict, values: dict, trace: dict, lang: str,
-            computed: dict | None = None) -> tuple[list[dict], dict[str, dict]]:
+            computed: dict | None = None, as_of: _dt.date | None = None) -> tuple[list[dict], dict[str, dict]]:
     """The compact JSON's ``explanation`` and ``documents`` straight from the recorded results,
     as :func:`explain` and ``OutcomeExplanation.to_dict(full=False)`` give them (a test holds the
     two equal): the deciding rules are chosen from the recorded statuses and values, as
     :func:`explain` chooses them, and only they are put into words — without their sentences."""
-    x = Explainer(ps, program, lang, computed or {})
+    x = Explainer(ps, program, lang, computed or {}, as_of)
     out, docs = [], {}
     params = None
     labels = program.explain_memo.get((lang, "#labels"))
