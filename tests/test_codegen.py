@@ -188,9 +188,13 @@ def test_in_force_on_reads_the_history_as_at_does():
 
     def reference(day, h, as_of):  # the definition, with ParamHistory.at
         now, then = h.at(as_of), h.at(min(day, as_of))
+        if then is None and h.favourable == "lower":  # no burden on the day: none (a later one is not retroactive)
+            return None
         then = then if then is not None else next((v for s, v in h.since if day < s <= as_of and v is not None), None)
-        if then is None or now is None:
+        if then is None:
             return now
+        if now is None:  # gone at as_of: the day's value stands, a burden is lifted
+            return None if h.favourable == "lower" else then
         later_favoured = {"higher": now > then, "lower": now < then}.get(h.favourable, False)
         return now if later_favoured else then
 

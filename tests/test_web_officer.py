@@ -245,9 +245,14 @@ def test_a_form_field_over_one_mib_is_read_not_a_500(server):
 def test_a_starlette_that_cannot_be_told_the_bound_says_too_large_not_a_500(server, monkeypatch):
     from policyengine.web import app
 
+    from starlette.formparsers import MultiPartParser
+
     monkeypatch.setattr(app, "_WHOLE_PARTS", {})  # (Starlette 0.40 to 0.43 bound a part at 1 MiB, fixed)
     status, _, page = _post(server, "/draft", {"file": "", "text": "x" * (1100 * 1024)}, _token(server))
-    assert status == 413 and "提交的内容太大" in page
+    if hasattr(MultiPartParser, "max_part_size"):  # a Starlette that bounds a part (0.40 on)
+        assert status == 413 and "提交的内容太大" in page
+    else:  # (before 0.40 no part is bounded: the draft is read and checked)
+        assert status == 200 and "提交的内容太大" not in page
 
 
 def test_a_value_typed_and_none_ticked_is_an_error_beside_the_field(server):
