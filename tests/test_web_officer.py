@@ -4,6 +4,7 @@ upload, the language link), the caret and links of a draft where they belong, a 
 from __future__ import annotations
 
 import html
+import json
 import re
 import urllib.parse
 
@@ -342,7 +343,7 @@ def test_the_home_pages_try_links_open_with_a_prompt_not_an_error(server):
 def test_a_decision_with_no_outcome_in_force_says_so(server):
     """An enterprise at the national layer: no outcome in force, and the page showed a heading over nothing."""
     token = _token(server)
-    for lang, says in (("zh", "该层级对此主体没有现行规定的结果"), ("en", "No outcome is in force for this subject at this level")):
+    for lang, says in (("zh", "在这一日期，这一层级对此主体没有现行规定的结果"), ("en", "No outcome is in force for this subject at this layer on this date")):
         status, _, body = _post(server, "/try", {"subject": "enterprise", "jurisdiction": "cn", "as_of": "2024-03-01",
                                                  "lang": lang}, token)
         assert status == 200 and 'id="decision"' in body and 'data-outcome="' not in body
@@ -397,3 +398,82 @@ def test_diff_against_a_revision_with_errors_shows_them_where_they_are(tmp_path)
             said = html.unescape(found[0][3]) if len(found) == 1 else body[-3000:]
             assert message in said and hint in said, said
             assert "policyengine check" not in body and str(tmp_path) not in body and "/tmp" not in body
+
+
+def test_the_on_disk_banner_reads_what_changed_and_any_file_name(tmp_path):
+    """A file saved unchanged (or changed back) is the file served: no banner; a file whose name is not UTF-8 made
+    every page a 500 (the banner could not be written)."""
+    import os
+    import shutil
+    import time
+
+    from policyengine import Policies
+    from policyengine.web import create_app
+
+    from _webserver import ROOT
+
+    packs = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", packs)
+    with Server(create_app(Policies.load(packs), folder=packs)) as s:
+        rule = packs / "inner_mongolia" / "commissioner_measures.yaml"
+        text = rule.read_text(encoding="utf-8")
+        rule.write_text(text + "# 改一下\n", encoding="utf-8")
+        rule.write_text(text, encoding="utf-8")  # changed back: its time is new, its content the one served
+        os.utime(packs / "national" / "guobanfa_2016_32.yaml")  # touched
+        time.sleep(1.1)
+        assert 'id="on-disk"' not in s.get("/")[2]
+        shutil.copy(rule, os.fsencode(packs / "ordos") + b"/bad\xff.yaml")
+        time.sleep(1.1)
+        for path in ("/", "/try?lang=en", "/draft"):
+            status, _, body = s.get(path)
+            assert status == 200 and "ordos/bad\ufffd.yaml" in body, path
+
+
+def test_tampered_what_if_state_is_ignored_not_a_500(server):
+    """A 'previous' field nested 100,000 deep was a 500 after the decision had been made (and logged)."""
+    status, _, body = _post(server, "/try", {**CASE, "previous": "[" * 100_000}, _token(server))
+    assert status == 200 and 'data-outcome="' in body
+
+
+def test_the_choose_form_carries_facts_only_into_their_subjects_form_and_as_many_as_fit(server):
+    """A commissioner's counts were carried into a workstation's form; one long list dropped every fact typed."""
+    history = json.dumps([{"grade": "qualified", "year": 1900 + k} for k in range(110)])
+    status, _, body = _post(server, "/try", {**CASE, "achievements_adopted": "4", "evaluation_history": history},
+                            _token(server))
+    assert status == 200
+    _, _, page = server.get(_choose_query(body, as_of="2024-06-01"))
+    assert 'name="achievements_adopted" value="4"' in page and "1901" not in page  # the short kept, the long left out
+    _, _, page = server.get(_choose_query(body, subject="workstation"))
+    assert 'value="4"' not in page and 'name="year" value=""' in page  # not a person's facts in an organisation's form
+
+
+def test_forms_post_in_the_pages_language_so_a_refused_body_is_answered_in_it(server):
+    """A body refused before its 'lang' field is read (too large, malformed) was answered in Chinese on English pages."""
+    for path, action in (("/draft?lang=en", 'action="/draft?lang=en"'), ("/try?subject=commissioner&jurisdiction=cn%2Fnm"
+                                                                          "&as_of=2024-03-01&lang=en", 'action="/try?lang=en"')):
+        assert action in server.get(path)[2], path
+    status, _, page = server.request("POST", "/draft?lang=en", b"--x\r\nbroken", {
+        "Content-Type": "multipart/form-data; boundary=y", "Cookie": f"pe_csrf={_token(server)}"})
+    assert status == 400 and 'lang="en"' in page
+
+
+def test_diff_refuses_a_revision_holding_a_link_out_of_its_folder(tmp_path):
+    """A revision with a link to /etc/passwd was a 500 (tarfile's filter refused it, uncaught)."""
+    import os
+    import subprocess
+
+    from policyengine import Policies
+    from policyengine.web import create_app
+
+    from _webserver import packs_in_git
+
+    folder = packs_in_git(tmp_path, [])
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.org", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    (folder / "evil.yaml").symlink_to("/etc/passwd")
+    subprocess.run(["git", "add", "-A"], cwd=tmp_path, env=env, check=True)
+    subprocess.run(["git", "commit", "-qm", "link"], cwd=tmp_path, env=env, check=True)
+    (folder / "evil.yaml").unlink()
+    with Server(create_app(Policies.load(folder), folder=folder)) as s:
+        status, _, body = s.get("/diff?old=HEAD")
+        assert status == 422 and "指向规则文件夹之外" in html.unescape(body) and "/tmp" not in body

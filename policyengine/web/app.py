@@ -307,7 +307,9 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
         ctx = try_context(lang, qp.get("subject", ""), qp.get("jurisdiction", ""),
                           qp.get("as_of", "") or _dt.date.today().isoformat())
         if ctx["fields"] is not None:
-            raw = typed_in(ctx["fields"], lambda name: qp.get(name, ""))
+            # facts carried from another subject's form are not this subject's (a person's counts into an organisation's)
+            same = qp.get("facts_of", ctx["subject"]) == ctx["subject"]
+            raw = typed_in(ctx["fields"], lambda name: qp.get(name, "") if same else "")
             forms.read_facts(ctx["fields"], raw, lang)
             ctx["carried"] = carried(raw)
         return render(request, "try.html", **ctx)
@@ -320,9 +322,14 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
 
     def carried(raw: dict) -> dict:
         """The facts typed, as the ways off a case keep them (the language link, the form choosing another layer or
-        date): all of them when short enough for an address, else none."""
-        typed = {k: v for k, v in raw.items() if v}
-        return typed if len(urlencode(typed)) <= 4000 else {}
+        date): as many as an address holds (4,000 characters), in the form's order — a long list of records left
+        out, not every fact with it."""
+        typed, size = {}, 0
+        for k, v in raw.items():
+            n = len(urlencode({k: v})) + 1 if v else 0
+            if n and size + n <= 4000:
+                typed[k], size = v, size + n
+        return typed
 
     def try_switch(ctx: dict, raw: dict) -> dict:
         """What the link to the other language keeps of a posted case: where, and the facts typed."""
@@ -382,7 +389,7 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
                    "outputs": {o["name"]: o["json"] for o in outcomes}}
         try:
             before = json.loads(ctx["previous"] or "null")
-        except ValueError:
+        except (ValueError, RecursionError):  # (a tampered field: no what-if, never an error page)
             before = None
         if isinstance(before, dict) and before.get("where") == current["where"] \
                 and isinstance(before.get("facts"), dict) and isinstance(before.get("outputs"), dict):

@@ -33,7 +33,7 @@ WORDS = {
         "decision_id": "判定编号", "refused": "不予判定", "show": "显示",
         "csrf_kept": "表单已过期（也许在别处重新打开过工作台），没有处理；填写的内容保留在下面，请核对后再提交一次。",
         "rev_errors": "版本 {rev} 的规则文件有 {n} 个错误（见下），无法比较。",
-        "no_outcome": "该层级对此主体没有现行规定的结果",
+        "no_outcome": "在这一日期，这一层级对此主体没有现行规定的结果",
         "on_disk": "规则文件已在磁盘上修改，尚未生效：重启服务后生效。", "on_disk_check": "重启前可先用“检查草稿”检查修改后的文件。",
         "on_disk_more": "等，共 {n} 个文件",
         "pasted_and_uploaded": "同时粘贴了文字又上传了文件，没有检查：请只用其中一种。粘贴的文字保留在下面；要检查上传的文件，请先清空文本框。",
@@ -71,7 +71,7 @@ WORDS = {
         "csrf_kept": "The form had expired (the workbench may have been opened again elsewhere), so nothing was done; "
                      "what you typed is below: check it and submit again.",
         "rev_errors": "The rule files of {rev} have {n} error(s), listed below, so it cannot be compared.",
-        "no_outcome": "No outcome is in force for this subject at this level",
+        "no_outcome": "No outcome is in force for this subject at this layer on this date",
         "on_disk": "Rule files on disk have been changed and are not in effect yet: they take effect when the service is restarted.",
         "on_disk_check": "Before restarting, check the changed files with “Check a draft”.", "on_disk_more": "and more: {n} files in all",
         "pasted_and_uploaded": "Both a pasted text and an uploaded file were sent, so nothing was checked: use one. The pasted "

@@ -1,12 +1,14 @@
 """Whether the rule files on disk are still the ones being served.  The served packs are read once, when the
 service starts: a rule file edited afterwards changes nothing until a restart, and every page says so.
 
-What each file was at the start is kept as its size and modification time (nothing is read again to compare).
+What each rule file was at the start is kept as its size, modification time and digest: a file whose size or
+time differ is read and its digest compared (saved unchanged, or changed back, it is the file served).
 The served folders are walked as the loader walks them (:func:`policyengine.api.find_rule_files`: a link
 leading out of a folder is never followed), at most once a second.  A pack's test file (``policy-test``,
 ``policy-case``) is no rule file: changing one changes nothing served."""
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from pathlib import Path
@@ -23,7 +25,9 @@ class OnDisk:
         """``paths``: the folders (or files) the served policies were loaded from."""
         self.paths, self._every, self._clock = list(paths), every, clock
         self._kinds: dict[tuple, bool] = {}  # (path, size, mtime_ns) → is a rule file (its kind read once)
+        self._digests: dict[tuple, str | None] = {}  # (path, size, mtime_ns) → its content's digest (read once)
         self._served = self._look()
+        self._served_digest = {p: _digest(p) for p, (_, _, _, rule) in self._served.items() if rule}
         self._looked: float | None = None
         self._changes: list[tuple[str, str]] = []
 
@@ -40,6 +44,8 @@ class OnDisk:
                 key = (str(f), st.st_size, st.st_mtime_ns)
                 kinds[key] = self._kinds[key] if key in self._kinds else sniff_kind(f) not in TEST_KINDS
                 name = f.relative_to(base).as_posix() if f != base else f.name
+                # (a name that is not UTF-8 shown with its bad bytes replaced: the page must still be written)
+                name = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
                 out[str(f)] = (name, st.st_size, st.st_mtime_ns, kinds[key])
         self._kinds = kinds
         return out
@@ -54,7 +60,7 @@ class OnDisk:
         current, found = self._look(), []
         for path in self._served.keys() | current.keys():
             before, after = self._served.get(path), current.get(path)
-            if before is not None and after is not None and before[1:3] == after[1:3]:
+            if before is not None and after is not None and (before[1:3] == after[1:3] or self._same(path, after)):
                 continue
             if not ((before is not None and before[3]) or (after is not None and after[3])):
                 continue  # a test file
@@ -62,3 +68,26 @@ class OnDisk:
             found.append(((after or before)[0], change))
         self._changes = sorted(found)
         return self._changes
+
+    def _same(self, path: str, now: tuple) -> bool:
+        """The file, though its size or time changed, holds what was served (its digest read once per version)."""
+        served = self._served_digest.get(path)
+        if served is None:
+            return False
+        key = (path, now[1], now[2])
+        if key not in self._digests:
+            if len(self._digests) > 10_000:
+                self._digests.clear()
+            self._digests[key] = _digest(path)
+        return self._digests[key] == served
+
+
+def _digest(path: str) -> str | None:
+    try:
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        return h.hexdigest()
+    except OSError:
+        return None

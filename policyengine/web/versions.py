@@ -16,7 +16,6 @@ from pathlib import Path
 from .. import Diagnostic, Policies, PolicyError
 from ..diagnostics import Text
 from ..api import find_rule_files, load_rule_files
-from .pages import display_name
 
 SERVED = "served"
 _REV = re.compile(r"^(?:git:)?([A-Za-z0-9][A-Za-z0-9._/~^-]{0,99})$")
@@ -29,6 +28,17 @@ class RevisionErrors(PolicyError):
     def __init__(self, rev: str, errors, names: dict[str, str]):
         super().__init__(list(errors))
         self.rev, self.names = rev, names
+
+
+def _within(f: Path, roots: list[Path]) -> str:
+    """A file's path inside the folder it was read from (its own name where that is the file itself)."""
+    for root in roots:
+        try:
+            inside = Path(f).relative_to(root).as_posix()
+        except ValueError:
+            continue
+        return Path(f).name if inside == "." else inside
+    return Path(f).name
 
 
 def _refuse(message: Text, hint: Text | None = None) -> PolicyError:
@@ -93,11 +103,17 @@ class Versions:
         data = self._git("archive", "--format=tar", commit, "--", *[p or "." for p in prefixes], cwd=top)
         with tempfile.TemporaryDirectory(prefix="policyengine-web-") as tmp:
             with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-                tar.extractall(tmp, filter="data")
+                try:
+                    tar.extractall(tmp, filter="data")
+                except tarfile.FilterError as e:  # a link out of the folder, an absolute path: never followed
+                    name = getattr(getattr(e, "tarinfo", None), "name", "?")[:200]
+                    raise _refuse(Text(f"{rev} 中的 {name!r} 指向规则文件夹之外，不读取这个版本",
+                                       f"{name!r} in {rev} points outside the rule folders: the revision is not read"),
+                                  Text("规则文件夹里只放规则文件，不放链接", "keep rule files, not links, in the folders")) from None
             read = [Path(tmp) / p if p else Path(tmp) for p in prefixes]
             ps = load_rule_files(read)
-            if ps.errors:
-                names = {str(f): f"{rev}: {display_name(str(f))}" for f in find_rule_files(read)}
+            if ps.errors:  # (each file named as in the folder served: nothing of the temporary folder)
+                names = {str(f): f"{rev}: {_within(f, read)}" for f in find_rule_files(read)}
                 raise RevisionErrors(rev, ps.errors, {**names, tmp: rev})  # (a file's path before the folder's)
         pol = Policies(ps)
         with self._lock:
