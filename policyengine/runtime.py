@@ -288,7 +288,8 @@ def _in_force_on(day, h, as_of) -> Any:
     """The value in force on ``day`` (an event's date); a later one (in force at ``as_of``) only where more
     favourable to the subject.  Where no value was in force that day, the first that came into force after it
     governs — except for a parameter ``favourable: lower`` (a burden such as the years of a ban): none, the
-    most favourable, stays (None; a later burden is never retroactive).  An event dated after ``as_of`` has not
+    most favourable, stays (None; a later burden is never retroactive).  Where the parameter is gone at ``as_of``
+    (its rules repealed), the day's value stands, and a burden is lifted.  An event dated after ``as_of`` has not
     happened: the value in force at ``as_of`` is the one known."""
     if day is MISSING or h is MISSING:
         return MISSING
