@@ -477,3 +477,36 @@ def test_diff_refuses_a_revision_holding_a_link_out_of_its_folder(tmp_path):
     with Server(create_app(Policies.load(folder), folder=folder)) as s:
         status, _, body = s.get("/diff?old=HEAD")
         assert status == 422 and "指向规则文件夹之外" in html.unescape(body) and "/tmp" not in body
+
+
+def test_the_folders_are_walked_off_the_event_loop(tmp_path, monkeypatch):
+    """The banner's walk ran inside the page's rendering, on the event loop: with thousands of files in the folders
+    every request of the server waited for it once a second."""
+    import asyncio
+    import shutil
+    import time
+
+    from policyengine import Policies
+    from policyengine.web import create_app, ondisk
+
+    from _webserver import ROOT
+
+    on_loop = []
+    walk = ondisk.OnDisk._look
+
+    def look(self):
+        try:
+            asyncio.get_running_loop()
+            on_loop.append(True)
+        except RuntimeError:
+            on_loop.append(False)
+        return walk(self)
+
+    monkeypatch.setattr(ondisk.OnDisk, "_look", look)
+    packs = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", packs)
+    with Server(create_app(Policies.load(packs), folder=packs)) as s:
+        for _ in range(2):
+            assert s.get("/")[0] == 200 and s.get("/try")[0] == 200
+            time.sleep(1.1)
+    assert len(on_loop) >= 3 and not any(on_loop)  # (the first look: at the start, before any loop)

@@ -188,6 +188,8 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
                         raise _Page(401, "login_needed")
                     if role not in roles:
                         raise _Page(403, "forbidden", role)
+                if on_disk.due():  # (the folders walked in a worker thread, never on the event loop: render reads it)
+                    await run_in_threadpool(on_disk.changes)
                 return await fn(request, *args, **kwargs)
             except _TooLarge:
                 return render(request, "error.html", 413, message_key="too_large", detail="")

@@ -50,11 +50,15 @@ class OnDisk:
         self._kinds = kinds
         return out
 
+    def due(self) -> bool:
+        """A second has passed since the last look: :meth:`changes` would walk the folders again."""
+        return self._looked is None or self._clock() - self._looked >= self._every
+
     def changes(self) -> list[tuple[str, str]]:
         """The rule files that differ from those served, as (relative name, ``added``/``removed``/``changed``),
         sorted by name; looked at again when a second has passed since the last look."""
         now = self._clock()
-        if self._looked is not None and now - self._looked < self._every:
+        if not self.due():
             return self._changes
         self._looked = now
         current, found = self._look(), []
