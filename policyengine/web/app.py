@@ -88,7 +88,8 @@ async def _read_form(request: Request) -> FormData:
 
     try:
         return await Request(request.scope, replay).form(max_files=1, max_fields=2000, **_WHOLE_PARTS)
-    except (HTTPException, MultiPartException) as e:  # (the form's parser refused it: Starlette says it so)
+    # (the form's parser refused it: Starlette says so, or — before 0.40 — python-multipart's ValueError escapes it)
+    except (HTTPException, MultiPartException, ValueError) as e:
         said = str(getattr(e, "detail", None) or getattr(e, "message", e))
         if "exceeded maximum size" in said:  # (a Starlette that bounds a part but cannot be told the bound)
             raise _TooLarge() from None
