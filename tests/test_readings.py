@@ -370,23 +370,18 @@ def test_in_force_on_needs_a_parameter(tmp_path):
 
 
 # the same parameter's history with a gap: 3 from 2020, none from 2022 (the old rules end), 2 from 2024
+_GAP_PARAMS = """kind: policy-document
+version: 1
+document: {id: g.DOC, title: DOC, issuer: 自治区科技厅, jurisdiction: cn, DATES}
+parameters:
+  p_lower: {value: V, favourable: lower, label: 负担, citation: 一}
+  p_higher: {value: V, favourable: higher, label: 待遇, citation: 二}
+  p_none: {value: V, label: 期限, citation: 三}
+"""
 _GAP = {
-    "old.yaml": """kind: policy-document
-version: 1
-document: {id: g.old, title: 旧办法, issuer: 自治区科技厅, jurisdiction: cn, effective: 2020-01-01, effective_until: 2021-12-31}
-parameters:
-  p_lower: {value: 3, favourable: lower, label: 负担, citation: 一}
-  p_higher: {value: 3, favourable: higher, label: 待遇, citation: 二}
-  p_none: {value: 3, label: 期限, citation: 三}
-""",
-    "new.yaml": """kind: policy-document
-version: 1
-document: {id: g.new, title: 新办法, issuer: 自治区科技厅, jurisdiction: cn, effective: 2024-01-01}
-parameters:
-  p_lower: {value: 2, favourable: lower, label: 负担, citation: 一}
-  p_higher: {value: 2, favourable: higher, label: 待遇, citation: 二}
-  p_none: {value: 2, label: 期限, citation: 三}
-""",
+    "old.yaml": _GAP_PARAMS.replace("DOC", "old").replace("DATES", "effective: 2020-01-01, effective_until: 2021-12-31")
+                           .replace("value: V", "value: 3"),
+    "new.yaml": _GAP_PARAMS.replace("DOC", "new").replace("DATES", "effective: 2024-01-01").replace("value: V", "value: 2"),
     "rules.yaml": """kind: policy-document
 version: 1
 document: {id: g.rules, title: 规则, issuer: 自治区科技厅, jurisdiction: cn, effective: 2019-01-01}
