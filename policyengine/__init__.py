@@ -15,4 +15,4 @@ from .explain import Decision, OutcomeExplanation, RuleExplanation
 
 __all__ = ["Policies", "Case", "Decision", "OutcomeExplanation", "RuleExplanation", "Diagnostic", "PolicyError",
            "Severity", "Span", "default_policy_dir"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
