@@ -178,7 +178,8 @@ _WORDS = {
            "cases": "结论有变化的个案：{n} 个（共检查 {checked} 个）", "case": "个案", "outcome": "结论：旧 → 新（决定规则）",
            "as_of": "（{subject} @ {j}，截至 {d}）", "rules": "（新：{new}；旧：{old}）", "colon": "：",
            "no_eval": "在{which}版本下无法决定：{error}", "summary": "规定有 {n} 处不同", "summary_cases": "，{m} 个个案的结论有变化",
-           "end": "。", "none": "没有不同。"},
+           "end": "。", "none": "没有不同。",
+           "engine": "两个版本都由本引擎（{v}）判定：引擎本身的变化不在比较之列"},
     "en": {"widened": "set widened: ", "narrowed": "set narrowed: ", "set_changed": "set changed: ", "order": "order changed",
            "adds": "adds", "drops": "drops", "operator": "operator ", "tier": "tier {n}", "band": "band {n}",
            "points": " points", "item_added": "item added", "item_removed": "item removed", "differs_for": "differs for: ",
@@ -191,7 +192,8 @@ _WORDS = {
            "outcome": "outcome: old → new (deciding rules)", "as_of": " ({subject} @ {j}, as of {d})",
            "rules": " (new: {new}; old: {old})", "colon": ": ", "no_eval": "does not evaluate under the {which} version: {error}",
            "summary": "{n} difference(s) in the policies", "summary_cases": ", {m} case(s) change", "end": ".",
-           "none": "No difference."},
+           "none": "No difference.",
+           "engine": "both versions decided by this engine ({v}): changes of the engine itself are not compared"},
 }
 
 
@@ -269,7 +271,8 @@ _FIELDS = {
     "parameter": ("value", "stricter", "is_default", "output", "subject", "label", "citation", "note"),
     "definition": ("expr", "label", "citation", "is_default"),
     "rule": ("kind", "subject", "output", "when", "condition", "value", "table", "requirement", "restates", "replaces",
-             "binding", "is_default", "effective", "effective_until", "label", "citation", "ambiguity", "note"),
+             "binding", "is_default", "effective", "effective_until", "deadline", "label", "citation", "reading", "ambiguity",
+             "note"),
     "Table": ("cap", "score_output", "grade_output", "items", "bonus", "bands"),
     "Item": ("value", "max", "tiers", "label", "citation"),
     "Bonus": ("points", "max", "label", "citation"),
@@ -839,8 +842,11 @@ def render(old: str, new: str, as_of: _dt.date, changes: list[Change], impacts: 
     """The diff as text, Markdown or JSON; headings and lines in ``lang`` (default:
     ``$POLICYENGINE_LANG``, else Chinese), JSON keys in English; ``ps`` (the new version) gives the
     labels of the cases' enum values."""
+    from . import __version__
+
     if fmt == "json":
-        return dumps({"old": old, "new": new, "as_of": as_of.isoformat(), "different": bool(changes or impacts),
+        return dumps({"old": old, "new": new, "as_of": as_of.isoformat(), "engine_version": __version__,
+                      "different": bool(changes or impacts),
                       "changes": [c.to_dict() for c in changes],
                       "cases": None if impacts is None else {"checked": checked, "changed": [i.to_dict() for i in impacts]}}) + "\n"
     lang = resolve_lang(lang)
@@ -849,7 +855,8 @@ def render(old: str, new: str, as_of: _dt.date, changes: list[Change], impacts: 
     cell = md_cell  # text from files and cases: one line, '|' escaped, no control or bidi characters
     day = as_of.isoformat()
     lines = [w["md_title"].format(old=old, new=new) if md else f"policyengine diff {old} → {new}",
-             w["md_date"].format(d=day) if md else w["header"].format(d=day)]
+             w["md_date"].format(d=day) if md else w["header"].format(d=day),
+             w["engine"].format(v=__version__) + (w["end"] if md else "")]
     for key, group in _groups(changes):
         title = titles.get(key) or printable(w["in_force_at"].format(j=key.split(" ", 1)[1]))
         lines += ["", f"## {title}", "", f"| | {w['what']} | {w['change']} |", "|---|---|---|"] if md else ["", title]

@@ -55,6 +55,10 @@ def in_force(jid: str, what: str, ident: str, old, new, document: str, detail: s
     return Change("in-force", ident, change, document, jid, what, old, new, detail)
 
 
+from policyengine import __version__  # noqa: E402
+
+ENGINE_EN = f"both versions decided by this engine ({__version__}): changes of the engine itself are not compared"
+ENGINE_ZH = f"两个版本都由本引擎（{__version__}）判定：引擎本身的变化不在比较之列"
 DAYS = OutputChange("min_service_days_per_year", 30, 40, ("min_service_days",), ("min_service_days",))
 
 
@@ -305,7 +309,7 @@ def run(capsys, *argv: str, lang: str = "en") -> tuple[int, str, str]:
 def test_exit_codes(versions, capsys, tmp_path):
     old, new = versions
     assert run(capsys, str(old), str(new), "--as-of", "2024-06-01")[:2] == (0, f"policyengine diff {old} → {new}\n"
-                                                                                "in force on 2024-06-01\n\nNo difference.\n")
+                                                                                f"in force on 2024-06-01\n{ENGINE_EN}\n\nNo difference.\n")
     edit(new / "region.yaml", "value: 30\n", "value: 40\n")
     assert run(capsys, str(old), str(new), "--as-of", "2024-06-01")[0] == 1
     code, out, err = run(capsys, str(old), str(tmp_path / "nowhere"))
@@ -330,6 +334,7 @@ def test_text_markdown_and_json(versions, capsys):
     assert text == f"""\
 policyengine diff {old} → {new}
 in force on 2024-06-01
+{ENGINE_EN}
 
 Parameters
   ~ min_service_days [cn.nm.measures · cn/nm]: value: 30 → 40
@@ -355,7 +360,7 @@ Cases whose outcomes change: 4 of 4
 """
     code, md, _ = run(capsys, *args, "--format", "md")
     assert code == 1
-    assert md.startswith(f"# Policy diff: `{old}` → `{new}`\nIn force on 2024-06-01.\n\n## Parameters\n\n"
+    assert md.startswith(f"# Policy diff: `{old}` → `{new}`\nIn force on 2024-06-01.\n{ENGINE_EN}.\n\n## Parameters\n\n"
                          "| | what | change |\n|---|---|---|\n"
                          "| ~ | min_service_days [cn.nm.measures · cn/nm] | value: 30 → 40 |\n")
     assert "## In force at cn/nm/baotou" in md
@@ -381,7 +386,7 @@ Cases whose outcomes change: 4 of 4
                     {"output": "min_service_days_per_year", "old": 30, "new": 40, "old_rules": ["min_service_days"],
                      "new_rules": ["min_service_days"]}]}
     code, out, _ = run(capsys, str(old), str(old), "--format", "json", "--as-of", "2024-06-01")
-    assert code == 0 and json.loads(out) == {"old": str(old), "new": str(old), "as_of": "2024-06-01", "different": False,
+    assert code == 0 and json.loads(out) == {"old": str(old), "new": str(old), "as_of": "2024-06-01", "engine_version": __version__, "different": False,
                                              "changes": [], "cases": None}
 
 
@@ -592,7 +597,7 @@ def test_the_diff_speaks_chinese_by_default(versions, capsys):
     edit(new / "region.yaml", "value: 30\n", "value: 40\n")
     code, text, _ = run(capsys, str(old), str(new), "--cases", str(DATA / "cases"), "--as-of", "2024-06-01", lang="zh")
     assert code == 1
-    assert text.startswith(f"policyengine diff {old} → {new}\n现行规定的日期：2024-06-01\n\n参数\n"
+    assert text.startswith(f"policyengine diff {old} → {new}\n现行规定的日期：2024-06-01\n{ENGINE_ZH}\n\n参数\n"
                            "  ~ min_service_days [cn.nm.measures · cn/nm]: value: 30 → 40\n\n"
                            "cn/nm 的现行规定\n  ~ 参数 min_service_days: 30 → 40（由 cn.nm.measures 第七条(五) 规定）\n")
     assert "结论有变化的个案：4 个（共检查 4 个）" in text
@@ -600,7 +605,7 @@ def test_the_diff_speaks_chinese_by_default(versions, capsys):
     assert "    compliant：是 → 否（新：cn.nm.service-days；旧：cn.nm.service-days）\n" in text
     assert text.endswith("\n规定有 3 处不同，4 个个案的结论有变化。\n")
     code, md, _ = run(capsys, str(old), str(new), "--as-of", "2024-06-01", "--format", "md", lang="zh")
-    assert md.startswith(f"# 政策差异：`{old}` → `{new}`\n比较 2024-06-01 当日现行的规定。\n\n## 参数\n\n| | 内容 | 变化 |\n")
+    assert md.startswith(f"# 政策差异：`{old}` → `{new}`\n比较 2024-06-01 当日现行的规定。\n{ENGINE_ZH}。\n\n## 参数\n\n| | 内容 | 变化 |\n")
     assert run(capsys, str(old), str(old), lang="zh")[1].endswith("\n没有不同。\n")
     got = diff_policies(load_rule_files([old]), load_rule_files([new]), AS_OF, lang="zh")
     assert [c.detail for c in got if c.scope == "in-force"] == ["由 cn.nm.measures 第七条(五) 规定"] * 2
@@ -693,3 +698,39 @@ def test_a_population_file_given_as_cases_is_named_as_such(versions, capsys, tmp
         (tmp_path / name).write_bytes(b"id\n1\n")
         code, out, err = run(capsys, str(old), str(new), "--cases", str(tmp_path / name))
         assert code == 2 and "is a batch file" in err and "policyengine batch" in err, err
+
+
+def test_a_targets_deadline_and_a_rules_reading_are_compared(tmp_path):
+    """Moving a target's deadline (a decision changes) and rewording a rule's reading were shown as a rule that
+    changed without saying what: neither field was compared."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    shutil.copytree(SHIPPED, old)
+    shutil.copytree(SHIPPED, new)
+    edit(new / "baotou" / "innovation_opinion_2023_1.yaml",
+         "    condition: emerging_output_share_percent >= 40\n    deadline: 2025-12-31\n",
+         "    condition: emerging_output_share_percent >= 40\n    deadline: 2026-12-31\n")
+    edit(new / "inner_mongolia" / "commissioner_measures.yaml",
+         "本条在认定之日尚未施行的（当日没有不再受理的规定），不追回：较晚的规定不溯及既往。\n      en: >-\n"
+         "        Reading 2 settled by the product owner: a finding dated after as_of has not happened as of as_of and has\n"
+         "        no consequence yet; the terms are those of the rules in force on the day of the finding; where the\n"
+         "        article was not yet in force on the day of the finding (no ban in force that day), nothing is recovered:\n"
+         "        a later rule is not retroactive\n  - id: nm.enterprise.ban",
+         "本条在认定之日尚未施行的，不追回。\n      en: >-\n"
+         "        Reading 2 settled by the product owner: a finding dated after as_of has not happened as of as_of and has\n"
+         "        no consequence yet; nothing is recovered for a finding from before the article\n  - id: nm.enterprise.ban")
+    changed = {(c.id, c.field) for c in diff_policies(load_rule_files([old]), load_rule_files([new]), AS_OF, lang="en")
+               if c.scope != "in-force"}
+    assert changed == {("bt.innovation.emerging-2025", "deadline"), ("nm.commissioner.funds-recovered", "reading")}
+
+
+def test_the_report_says_both_versions_are_decided_by_this_engine(versions, capsys):
+    """An engine's change (not a rule file's) changes decisions too: the report says it compares rule files only."""
+    from policyengine import __version__
+
+    old, new = versions
+    edit(new / "region.yaml", "value: 30\n", "value: 40\n")
+    assert main(["diff", str(old), str(new), "--lang", "en"]) == 1
+    assert f"both versions decided by this engine ({__version__}): changes of the engine itself are not compared" \
+        in capsys.readouterr().out
+    assert main(["diff", str(old), str(new), "--format", "json"]) == 1
+    assert json.loads(capsys.readouterr().out)["engine_version"] == __version__

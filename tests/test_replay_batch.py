@@ -252,3 +252,20 @@ def test_replay_inside_postgresql_reports_exactly_what_the_row_wise_path_reports
     code, out, err = _cli_replay(capsys, pg_url, new, "postgres")
     assert code == 1 and json.loads(out)["cases"] == json.loads(got["python"]["json"])["cases"]
     assert "note: batch path (inside PostgreSQL): " in err
+
+
+def test_replay_names_the_engine_that_made_a_decision_it_does_not_reproduce(tmp_path):
+    """The log keeps the version of the engine that decided; replay never read it, so a decision changed by a new
+    engine read like a log altered or a non-deterministic engine."""
+    from policyengine import __version__
+
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    case = {"subject": "enterprise", "jurisdiction": "cn/nm", "as_of": "2024-06-01", "facts": {}}
+    _fill(url, [json.dumps(case)])  # (logged by "0.1.0", with an answer this engine does not give)
+    for lang, says in (("en", f"(decided by engine 0.1.0, replayed with {__version__})"),
+                       ("zh", f"（作出时的引擎版本 0.1.0，现在是 {__version__}）")):
+        out = io.StringIO()
+        assert run_replay(url, [], lang=lang, out=out) == 1
+        lines = out.getvalue().splitlines()
+        assert lines[0].endswith(says) and len(lines) == 3, lines
+        assert ("look at the engine's change before suspecting the log" if lang == "en" else "先看引擎的变化，再怀疑日志") in lines[2]

@@ -14,8 +14,8 @@ import json
 import sys
 from contextlib import ExitStack
 
-from .. import Policies, PolicyError
-from ..diagnostics import Text, resolve_lang
+from .. import Policies, PolicyError, __version__
+from ..diagnostics import Text, printable, resolve_lang
 from .log import DecisionLog, LogError, Row, verify_chain
 from .versions import PolicyVersion
 
@@ -75,7 +75,7 @@ def _messages(e: PolicyError, lang: str) -> str:
 def _same_version(log: DecisionLog, out, lang: str = "zh") -> int:
     zh = lang == "zh"
     versions: dict[str, Policies | str] = {}
-    checked, differ = 0, 0
+    checked, differ, engines = 0, 0, 0
     for r in log.rows():
         checked += 1
         pol = versions.get(r.version_digest)
@@ -102,13 +102,25 @@ def _same_version(log: DecisionLog, out, lang: str = "zh") -> int:
             continue
         if again != r.response:
             differ += 1
+            other = r.engine_version != __version__  # (the log keeps the version of the engine that decided)
+            engines += other
             out.write(f"{head}{Text(f'在 {r.version_digest} 下没有复现', f'not reproduced under {r.version_digest}').get(lang)}"
-                      f"{'：' if zh else ': '}{_first_difference(r.response, again, lang)}\n")
+                      f"{'：' if zh else ': '}{_first_difference(r.response, again, lang)}"
+                      + (_other_engine(r.engine_version, lang) if other else "") + "\n")
     out.write(Text(f"{checked} 个已记录的决定中，{checked - differ} 个在各自的政策版本下完全复现"
                    + ("。" if not differ else f"；{differ} 个不同。"),
                    f"{checked - differ} of {checked} logged decision(s) reproduced exactly under their own policy version"
                    + ("." if not differ else f"; {differ} differ.")).get(lang) + "\n")
+    if engines:
+        out.write(Text(f"不同的决定中有 {engines} 个是另一版本的引擎作出的（现在的引擎是 {__version__}）：先看引擎的变化，再怀疑日志",
+                       f"{engines} of the decisions that differ were made by another version of the engine (this one is "
+                       f"{__version__}): look at the engine's change before suspecting the log").get(lang) + "\n")
     return 1 if differ else 0
+
+
+def _other_engine(logged: str, lang: str) -> str:
+    return Text(f"（作出时的引擎版本 {printable(logged)[:40]}，现在是 {__version__}）",
+                f" (decided by engine {printable(logged)[:40]}, replayed with {__version__})").get(lang)
 
 
 def logged_impacts(log: DecisionLog, new: Policies, olds: dict | None = None, limit: int | None = None,
