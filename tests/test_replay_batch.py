@@ -269,3 +269,17 @@ def test_replay_names_the_engine_that_made_a_decision_it_does_not_reproduce(tmp_
         lines = out.getvalue().splitlines()
         assert lines[0].endswith(says) and len(lines) == 3, lines
         assert ("look at the engine's change before suspecting the log" if lang == "en" else "先看引擎的变化，再怀疑日志") in lines[2]
+
+
+def test_replay_under_the_logged_versions_speaks_json_and_markdown(tmp_path):
+    """--format json|md was ignored without a new version: tools reading the output got the terminal's text."""
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    _fill(url, [json.dumps({"subject": "enterprise", "jurisdiction": "cn/nm", "as_of": "2024-06-01", "facts": {}})])
+    out = io.StringIO()
+    assert run_replay(url, [], fmt="json", lang="en", out=out) == 1
+    got = json.loads(out.getvalue())
+    assert (got["checked"], got["reproduced"], len(got["differ"])) == (1, 0, 1)
+    assert got["differ"][0]["engine_version"] == "0.1.0" and got["differ"][0]["seq"] == 1
+    out = io.StringIO()
+    assert run_replay(url, [], fmt="md", lang="zh", out=out) == 1
+    assert out.getvalue().startswith("# 日志中的决定，在各自的政策版本下重新计算\n\n- 决定 ")

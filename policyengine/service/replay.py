@@ -15,7 +15,7 @@ import sys
 from contextlib import ExitStack
 
 from .. import Policies, PolicyError, __version__
-from ..diagnostics import Text, printable, resolve_lang
+from ..diagnostics import Text, md_cell, printable, resolve_lang
 from .log import DecisionLog, LogError, Row, verify_chain
 from .versions import PolicyVersion
 
@@ -72,10 +72,12 @@ def _messages(e: PolicyError, lang: str) -> str:
     return "; ".join(d.text(lang) for d in e.diagnostics)
 
 
-def _same_version(log: DecisionLog, out, lang: str = "zh") -> int:
+def _same_version(log: DecisionLog, out, lang: str = "zh", fmt: str = "text") -> int:
+    """Each logged decision under its own policy version: text and Markdown list the ones that differ and why,
+    JSON gives them as records (``id``, ``seq``, ``policy_version``, ``engine_version``, ``why``)."""
     zh = lang == "zh"
     versions: dict[str, Policies | str] = {}
-    checked, differ, engines = 0, 0, 0
+    checked, found = 0, []  # (row, why, decided by another engine)
     for r in log.rows():
         checked += 1
         pol = versions.get(r.version_digest)
@@ -89,32 +91,42 @@ def _same_version(log: DecisionLog, out, lang: str = "zh") -> int:
                     msg = _messages(e, lang) if isinstance(e, PolicyError) else str(e)
                 pol = versions[r.version_digest] = (f"它的政策版本无法载入：{msg}" if zh else
                                                     f"its policy version does not load: {msg}")
-        head = f"决定 {r.id}（#{r.seq}）：" if zh else f"decision {r.id} (#{r.seq}): "
         if isinstance(pol, str):
-            differ += 1
-            out.write(f"{head}{pol}\n")
+            found.append((r, pol, False))
             continue
         try:
             again = reproduce(pol, r)
         except PolicyError as e:
-            differ += 1
-            out.write(f"{head}{'现在无法计算' if zh else 'no longer evaluates'}{'：' if zh else ': '}{_messages(e, lang)}\n")
+            found.append((r, f"{'现在无法计算' if zh else 'no longer evaluates'}{'：' if zh else ': '}{_messages(e, lang)}", False))
             continue
-        if again != r.response:
-            differ += 1
-            other = r.engine_version != __version__  # (the log keeps the version of the engine that decided)
-            engines += other
-            out.write(f"{head}{Text(f'在 {r.version_digest} 下没有复现', f'not reproduced under {r.version_digest}').get(lang)}"
-                      f"{'：' if zh else ': '}{_first_difference(r.response, again, lang)}"
-                      + (_other_engine(r.engine_version, lang) if other else "") + "\n")
-    out.write(Text(f"{checked} 个已记录的决定中，{checked - differ} 个在各自的政策版本下完全复现"
+        if again != r.response:  # (the log keeps the version of the engine that decided)
+            found.append((r, Text(f"在 {r.version_digest} 下没有复现", f"not reproduced under {r.version_digest}").get(lang)
+                          + ("：" if zh else ": ") + _first_difference(r.response, again, lang), r.engine_version != __version__))
+    differ, engines = len(found), sum(other for _, _, other in found)
+    summary = Text(f"{checked} 个已记录的决定中，{checked - differ} 个在各自的政策版本下完全复现"
                    + ("。" if not differ else f"；{differ} 个不同。"),
                    f"{checked - differ} of {checked} logged decision(s) reproduced exactly under their own policy version"
-                   + ("." if not differ else f"; {differ} differ.")).get(lang) + "\n")
-    if engines:
-        out.write(Text(f"不同的决定中有 {engines} 个是另一版本的引擎作出的（现在的引擎是 {__version__}）：先看引擎的变化，再怀疑日志",
+                   + ("." if not differ else f"; {differ} differ.")).get(lang)
+    engine_note = Text(f"不同的决定中有 {engines} 个是另一版本的引擎作出的（现在的引擎是 {__version__}）：先看引擎的变化，再怀疑日志",
                        f"{engines} of the decisions that differ were made by another version of the engine (this one is "
-                       f"{__version__}): look at the engine's change before suspecting the log").get(lang) + "\n")
+                       f"{__version__}): look at the engine's change before suspecting the log").get(lang)
+    if fmt == "json":
+        out.write(_compact({"checked": checked, "reproduced": checked - differ, "engine_version": __version__,
+                            "differ": [{"id": r.id, "seq": r.seq, "policy_version": r.version_digest,
+                                        "engine_version": r.engine_version, "why": why} for r, why, _ in found]}).decode()
+                  + "\n")
+        return 1 if differ else 0
+    md = fmt == "md"
+    if md:
+        out.write(("# 日志中的决定，在各自的政策版本下重新计算" if zh else "# The logged decisions, re-evaluated under their own "
+                   "policy version") + "\n\n")
+    for r, why, other in found:
+        head = f"决定 {r.id}（#{r.seq}）：" if zh else f"decision {r.id} (#{r.seq}): "
+        line = head + why + (_other_engine(r.engine_version, lang) if other else "")
+        out.write((f"- {md_cell(line)}" if md else line) + "\n")
+    out.write(("\n" if md and found else "") + summary + "\n")
+    if engines:
+        out.write(engine_note + "\n")
     return 1 if differ else 0
 
 
@@ -252,7 +264,8 @@ def run_replay(db: str, policies: list[str], fmt: str = "text", lang: str = "zh"
                    "(--db postgresql://…); this log is in SQLite: use --engine duckdb or auto").get(resolve_lang(lang)), lang)
         return 2
     try:
-        return _new_version(log, policies, fmt, lang, out, engine) if policies else _same_version(log, out, resolve_lang(lang))
+        return (_new_version(log, policies, fmt, lang, out, engine) if policies
+                else _same_version(log, out, resolve_lang(lang), fmt))
     except LogError as e:
         _error(e, lang)
         return 2
