@@ -77,7 +77,7 @@ def _same_version(log: DecisionLog, out, lang: str = "zh", fmt: str = "text") ->
     JSON gives them as records (``id``, ``seq``, ``policy_version``, ``engine_version``, ``why``)."""
     zh = lang == "zh"
     versions: dict[str, Policies | str] = {}
-    checked, found = 0, []  # (row, why, decided by another engine)
+    checked, found = 0, []  # (id, seq, policy version, engine version, why): not the rows, which hold their bodies
     for r in log.rows():
         checked += 1
         pol = versions.get(r.version_digest)
@@ -92,17 +92,19 @@ def _same_version(log: DecisionLog, out, lang: str = "zh", fmt: str = "text") ->
                 pol = versions[r.version_digest] = (f"它的政策版本无法载入：{msg}" if zh else
                                                     f"its policy version does not load: {msg}")
         if isinstance(pol, str):
-            found.append((r, pol, False))
+            found.append((r.id, r.seq, r.version_digest, r.engine_version, pol))
             continue
         try:
             again = reproduce(pol, r)
         except PolicyError as e:
-            found.append((r, f"{'现在无法计算' if zh else 'no longer evaluates'}{'：' if zh else ': '}{_messages(e, lang)}", False))
+            found.append((r.id, r.seq, r.version_digest, r.engine_version,
+                          f"{'现在无法计算' if zh else 'no longer evaluates'}{'：' if zh else ': '}{_messages(e, lang)}"))
             continue
         if again != r.response:  # (the log keeps the version of the engine that decided)
-            found.append((r, Text(f"在 {r.version_digest} 下没有复现", f"not reproduced under {r.version_digest}").get(lang)
-                          + ("：" if zh else ": ") + _first_difference(r.response, again, lang), r.engine_version != __version__))
-    differ, engines = len(found), sum(other for _, _, other in found)
+            found.append((r.id, r.seq, r.version_digest, r.engine_version,
+                          Text(f"在 {r.version_digest} 下没有复现", f"not reproduced under {r.version_digest}").get(lang)
+                          + ("：" if zh else ": ") + _first_difference(r.response, again, lang) + _other_engine(r.engine_version, lang)))
+    differ, engines = len(found), sum(x[3] != __version__ for x in found)
     summary = Text(f"{checked} 个已记录的决定中，{checked - differ} 个在各自的政策版本下完全复现"
                    + ("。" if not differ else f"；{differ} 个不同。"),
                    f"{checked - differ} of {checked} logged decision(s) reproduced exactly under their own policy version"
@@ -112,17 +114,16 @@ def _same_version(log: DecisionLog, out, lang: str = "zh", fmt: str = "text") ->
                        f"{__version__}): look at the engine's change before suspecting the log").get(lang)
     if fmt == "json":
         out.write(_compact({"checked": checked, "reproduced": checked - differ, "engine_version": __version__,
-                            "differ": [{"id": r.id, "seq": r.seq, "policy_version": r.version_digest,
-                                        "engine_version": r.engine_version, "why": why} for r, why, _ in found]}).decode()
+                            "differ": [{"id": i, "seq": seq, "policy_version": pv, "engine_version": ev, "why": why}
+                                       for i, seq, pv, ev, why in found]}).decode()
                   + "\n")
         return 1 if differ else 0
     md = fmt == "md"
     if md:
         out.write(("# 日志中的决定，在各自的政策版本下重新计算" if zh else "# The logged decisions, re-evaluated under their own "
                    "policy version") + "\n\n")
-    for r, why, other in found:
-        head = f"决定 {r.id}（#{r.seq}）：" if zh else f"decision {r.id} (#{r.seq}): "
-        line = head + why + (_other_engine(r.engine_version, lang) if other else "")
+    for i, seq, _, _, why in found:
+        line = (f"决定 {i}（#{seq}）：" if zh else f"decision {i} (#{seq}): ") + why
         out.write((f"- {md_cell(line)}" if md else line) + "\n")
     out.write(("\n" if md and found else "") + summary + "\n")
     if engines:
@@ -131,6 +132,9 @@ def _same_version(log: DecisionLog, out, lang: str = "zh", fmt: str = "text") ->
 
 
 def _other_engine(logged: str, lang: str) -> str:
+    """What is said of a decision that does not reproduce and was made by another version of the engine."""
+    if logged == __version__:
+        return ""
     return Text(f"（作出时的引擎版本 {printable(logged)[:40]}，现在是 {__version__}）",
                 f" (decided by engine {printable(logged)[:40]}, replayed with {__version__})").get(lang)
 
