@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Iterator, NamedTuple
 
 from . import ast as A
 from .compile import Gen
@@ -260,10 +260,16 @@ def _transitive_facts(names, facts, deps: dict[str, tuple[str, ...]]) -> tuple[s
     return tuple(sorted(out))
 
 
+def in_force_on_calls(node: A.Node) -> Iterator[tuple[A.Node, str]]:
+    """Each ``in_force_on(day, parameter)`` in ``node``: its day, and the name of the parameter."""
+    for n in A.walk(node):
+        if isinstance(n, A.Call) and n.func == "in_force_on" and len(n.args) == 2 and isinstance(n.args[1], A.Name):
+            yield n.args[0], n.args[1].name
+
+
 def _histories(ps: PolicySet, layers: Layers, exprs) -> dict[str, ParamHistory]:
     """For each parameter that an expression reads with in_force_on(): its values at this jurisdiction over time."""
-    named = sorted({n.args[1].name for e in exprs for n in A.walk(e.node)
-                    if isinstance(n, A.Call) and n.func == "in_force_on" and isinstance(n.args[1], A.Name)})
+    named = sorted({name for e in exprs for _, name in in_force_on_calls(e.node)})
     if not named:
         return {}
     days = boundaries(ps)

@@ -18,8 +18,8 @@ from typing import Any
 import orjson
 
 from . import ast as A
-from .runtime import MISSING
-from .evaluate import Program, RuleOutcome, pick_tier
+from .runtime import MISSING, _in_force_on
+from .evaluate import Program, RuleOutcome, in_force_on_calls, pick_tier
 from .merge import MergedParam
 from .diagnostics import printable
 from .records import text_of as _text_of
@@ -490,13 +490,10 @@ class Explainer:
         if calls is None:
             body = r.condition if r.condition is not None else r.value
             calls = self.p.explain_memo[key] = tuple(dict.fromkeys(
-                (n.args[0].name, n.args[1].name) for n in (A.walk(body.node) if body is not None else ())
-                if isinstance(n, A.Call) and n.func == "in_force_on" and len(n.args) == 2
-                and isinstance(n.args[0], A.Name) and n.args[0].name in self.p.facts and isinstance(n.args[1], A.Name)))
+                (day.name, name) for day, name in (in_force_on_calls(body.node) if body is not None else ())
+                if isinstance(day, A.Name) and day.name in self.p.facts))
         if not calls or self.as_of is None:
             return ""
-        from .runtime import _in_force_on
-
         out = []
         for fact, name in calls:
             day, h, cur = facts.get(fact), self.p.steps.consts.get("#history:" + name), self.p.params.get(name)

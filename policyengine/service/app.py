@@ -479,10 +479,13 @@ def _case_json(v: Any) -> str:
     if isinstance(v, Decimal) and v.is_finite():
         return str(v)  # (a JSON number: digits, a point, an exponent E±n)
     text = json.dumps(v, ensure_ascii=False)
-    return json.dumps(v) if _SURROGATE.search(text) else text  # (a lone surrogate is written as its escape)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # (a lone surrogate, which no UTF-8 holds: written as its escape)
+        return json.dumps(v)
+    return text
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 HEALTH_WRITE_WAIT = 5  # seconds /healthz waits for the log to take a write
 HEALTH_REFUSED_WINDOW = 10  # seconds after the log refused decisions (none taken since) that /healthz says 503
 # whatever a write that changes nothing shows (it fits where decisions do not: a full disk)
