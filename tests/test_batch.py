@@ -819,6 +819,25 @@ def test_a_column_named_like_the_queries_own_goes_to_the_python_engine(policies,
     assert "differ only in case" in res.notes[0].en if name in ("Eligible", "Error") else "engine's own" in res.notes[0].en
 
 
+@pytest.mark.parametrize("name", ["file_row_number", "File_Row_Number"])
+@pytest.mark.parametrize("programs", [1, 2])
+def test_a_parquet_column_named_file_row_number_is_carried_and_the_rows_keep_their_order(
+        policies, tmp_path, native_always, name, programs):
+    """DuckDB numbers a Parquet file's rows as ``file_row_number`` (read in parallel); a file with a column
+    of that name is numbered in one thread instead, still by DuckDB, and the column is carried as it is."""
+    src = tmp_path / "in.parquet"
+    n = 7
+    _carried_file(src, name, pa.array([100 - i for i in range(n)], pa.int64()), programs)
+    out = {}
+    for engine in ENGINES:
+        res = run_batch(policies, src, tmp_path / f"o-{engine}.parquet", engine=engine, lang="en")
+        assert res.engine == engine and res.rows == n, res
+        out[engine] = pq.read_table(tmp_path / f"o-{engine}.parquet")
+    assert out["duckdb"].equals(out["python"])
+    assert out["duckdb"].column(name).to_pylist() == [100 - i for i in range(n)]
+    assert out["duckdb"].column("id").to_pylist() == list(range(n))
+
+
 def test_json_lines_rows_too_deep_or_too_long_are_row_errors(policies, tmp_path, monkeypatch):
     from policyengine.batch import io
 
