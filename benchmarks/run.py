@@ -325,6 +325,7 @@ BATCH_MEMORY_LIMIT, BATCH_MEMORY_LIMIT_BYTES = "1GB", 10**9
 BATCH_ROWS = 10_000_000  # issue 17's population: decided by the command, in a fresh process, in full and quick runs
 BATCH_CHECK_ROWS = 100_000  # the agreement check, duckdb against python (python at 10 million: ~10 minutes)
 BATCH_BLOCK_ROWS = 1_000_000  # rows per Parquet write (a row group each): the input is written block by block
+BATCH_OTHER_PLACE = "cn/nm/baotou"  # every other row's jurisdiction in the run of two programs
 
 
 def batch_table(cases):
@@ -337,6 +338,15 @@ def batch_table(cases):
              **c["facts"]} for i, c in enumerate(cases)]
     cols = list(dict.fromkeys(k for r in rows for k in r))
     return pa.Table.from_pylist([{c: r.get(c) for c in cols} for r in rows])
+
+
+def two_places(base):
+    """``base`` with every other row (by position) at ``BATCH_OTHER_PLACE``: rows of two programs."""
+    import pyarrow as pa
+
+    where = base.schema.get_field_index("jurisdiction")
+    places = pa.array([BATCH_OTHER_PLACE if i % 2 else j for i, j in enumerate(base.column(where).to_pylist())])
+    return base.set_column(where, "jurisdiction", places)
 
 
 def write_repeated(base, n: int, path: Path) -> None:
@@ -388,7 +398,8 @@ def batch_cost(policies, cases, chunk_rows: int) -> dict:
     Parquet to Parquet, outcomes only, under ``BATCH_MEMORY_LIMIT``, in a fresh process (interpreter
     start, import and loading the packs included).  Before it, the agreement check: ``run_batch`` with
     each engine over the first ``BATCH_CHECK_ROWS`` rows, outputs compared (schema included), the python
-    engine's per-row time taken from that run; then the command's output must begin with those rows."""
+    engine's per-row time taken from that run; then the command's output must begin with those rows.  Last,
+    the command again over the same rows with every other one at ``BATCH_OTHER_PLACE`` (two programs)."""
     import tempfile
 
     import pyarrow as pa
@@ -442,11 +453,19 @@ def batch_cost(policies, cases, chunk_rows: int) -> dict:
         if not checked.equals(pa.Table.from_batches(head).slice(0, BATCH_CHECK_ROWS)):
             fail(f"policyengine batch: the first {BATCH_CHECK_ROWS:,} rows of the {BATCH_ROWS:,}-row output differ "
                  "from the checked output of the same rows", 1)
+        # the same rows, every other one at Baotou: two programs, each planned and written apart, then merged in
+        # the file's order (a population of several jurisdictions or dates of rule changes)
+        src.unlink()
+        write_repeated(two_places(base), BATCH_ROWS, src)
+        gc.collect()
+        two = batch_command(src, dst, BATCH_ROWS)
     out.update({"batch_duckdb_ns_per_row": run["wall_ns"] / BATCH_ROWS,
                 "batch_duckdb_cpu_ns_per_row": run["cpu_ns"] / BATCH_ROWS,
                 "batch_10m_s": run["wall_ns"] / 1e9,  # the whole command's wall time: BATCH_ROWS is 10 million
                 "batch_duckdb_cpu_s": run["cpu_ns"] / 1e9,
-                "batch_duckdb_peak_rss_mib": run["peak_rss_mib"], "batch_command_notes": run["notes"]})
+                "batch_duckdb_peak_rss_mib": run["peak_rss_mib"], "batch_command_notes": run["notes"],
+                "batch_two_programs_s": two["wall_ns"] / 1e9, "batch_two_programs_cpu_s": two["cpu_ns"] / 1e9,
+                "batch_two_programs_peak_rss_mib": two["peak_rss_mib"]})
     return out
 
 
@@ -811,6 +830,8 @@ def main(argv=None) -> int:
           f"{res['batch_duckdb_cpu_s']:.1f} s CPU {'':>14}   " + verdict("batch_10m_s", res["batch_10m_s"]))
     print(f"   {'peak resident memory of the process':<{w - 3}} {res['batch_duckdb_peak_rss_mib']:8.1f} MiB, "
           f"against --memory-limit {res['batch_memory_limit']} ({res['batch_memory_limit_mib']:.1f} MiB)")
+    print(f"   {'the same rows, every other one at ' + BATCH_OTHER_PLACE:<{w - 3}} {res['batch_two_programs_s']:8.1f} s wall, "
+          f"{res['batch_two_programs_cpu_s']:.1f} s CPU; two programs, peak {res['batch_two_programs_peak_rss_mib']:.0f} MiB")
     print(f"   agreement check: run_batch over the first {res['batch_check_rows']:,} rows, duckdb and python "
           f"outputs equal; the command's first {res['batch_check_rows']:,} rows equal to them")
     for e, key in (("duckdb", "batch_check_duckdb"), ("python", "batch_python")):

@@ -28,3 +28,19 @@ def test_input_repeats_the_cases_with_their_own_ids(tmp_path, monkeypatch):
     assert t.column("id").to_pylist() == list(range(n))
     rows, cases = t.drop_columns(["id"]).to_pylist(), base.drop_columns(["id"]).to_pylist()
     assert rows == [cases[i % len(cases)] for i in range(n)]
+
+
+def test_the_batch_row_runs_on_a_small_population(tmp_path, monkeypatch):
+    """Row e. end to end on a few thousand rows (the benchmark's own checks included: every row decided by
+    duckdb, the command's first rows equal to the engines' agreed output), and its run of two programs:
+    half the rows at another jurisdiction, each half enough rows for DuckDB to plan it."""
+    from policyengine import Policies
+    from policyengine.batch import native
+
+    monkeypatch.setattr(run, "BATCH_ROWS", 2 * native.MIN_ROWS_PER_PROGRAM + 10)
+    monkeypatch.setattr(run, "BATCH_CHECK_ROWS", 300)
+    base = run.two_places(run.batch_table(decision_cases(random.Random(5), 4, as_of=dt.date(2024, 3, 1))))
+    assert base.column("jurisdiction").to_pylist()[:2] == ["cn/nm/baotou/imust", run.BATCH_OTHER_PLACE]
+    out = run.batch_cost(Policies.load(), decision_cases(random.Random(5), 50, as_of=dt.date(2024, 3, 1)), 100)
+    assert out["batch_rows"] == run.BATCH_ROWS and out["batch_two_programs_s"] > 0 and out["batch_10m_s"] > 0
+    assert not out["batch_command_notes"], out["batch_command_notes"]
