@@ -393,6 +393,25 @@ def batch_command(src: Path, dst: Path, n: int) -> dict:
             "notes": [x for x in err.splitlines() if x and not _BATCH_SUMMARY.match(x)]}
 
 
+def batch_floor(src: Path, dst: Path) -> dict:
+    """What DuckDB alone takes to read every column of ``src`` and write one column per column read (whether
+    it is null), in the file's order, under the batch row's memory limit, in this process: the least any
+    query deciding these rows could take (no rule computed, no interpreter started, no policy loaded)."""
+    import duckdb
+
+    src_sql, dst_sql = (str(p).replace("'", "''") for p in (src, dst))
+    con = duckdb.connect(":memory:", config={"preserve_insertion_order": True, "memory_limit": BATCH_MEMORY_LIMIT})
+    try:
+        cols = [c for (c,) in con.execute(f"SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet('{src_sql}'))").fetchall()]
+        tests = ", ".join('"{}" IS NULL AS t{}'.format(c.replace('"', '""'), i) for i, c in enumerate(cols))
+        c0, t0 = time.process_time_ns(), time.perf_counter_ns()
+        con.execute(f"COPY (SELECT {tests} FROM read_parquet('{src_sql}')) TO '{dst_sql}' (FORMAT PARQUET)")
+        wall, cpu = time.perf_counter_ns() - t0, time.process_time_ns() - c0
+    finally:
+        con.close()
+    return {"wall_ns": wall, "cpu_ns": cpu, "columns": len(cols)}
+
+
 def batch_cost(policies, cases, chunk_rows: int) -> dict:
     """Row e.  The command, ``policyengine batch`` with DuckDB, over ``BATCH_ROWS`` IMUST rows from
     Parquet to Parquet, outcomes only, under ``BATCH_MEMORY_LIMIT``, in a fresh process (interpreter
@@ -453,6 +472,7 @@ def batch_cost(policies, cases, chunk_rows: int) -> dict:
         if not checked.equals(pa.Table.from_batches(head).slice(0, BATCH_CHECK_ROWS)):
             fail(f"policyengine batch: the first {BATCH_CHECK_ROWS:,} rows of the {BATCH_ROWS:,}-row output differ "
                  "from the checked output of the same rows", 1)
+        out["batch_floor"] = batch_floor(src, d / "floor.parquet")
         # the same rows, every other one at Baotou: two programs, each planned and written apart, then merged in
         # the file's order (a population of several jurisdictions or dates of rule changes)
         src.unlink()
@@ -830,6 +850,12 @@ def main(argv=None) -> int:
           f"{res['batch_duckdb_cpu_s']:.1f} s CPU {'':>14}   " + verdict("batch_10m_s", res["batch_10m_s"]))
     print(f"   {'peak resident memory of the process':<{w - 3}} {res['batch_duckdb_peak_rss_mib']:8.1f} MiB, "
           f"against --memory-limit {res['batch_memory_limit']} ({res['batch_memory_limit_mib']:.1f} MiB)")
+    fl = res["batch_floor"]
+    print(f"   {'DuckDB alone: read, write; no rule':<{w - 3}} {fmt_time(fl['wall_ns'] / res['batch_rows'])} "
+          f"{'per row':>9} {fmt_time(fl['cpu_ns'] / res['batch_rows'])}   "
+          f"{fl['wall_ns'] / res['batch_rows'] / med['library.evaluate_no_explain']:.3f}× the per-case call")
+    print(f"     every one of the input's {fl['columns']} columns read and tested for null, in this process: "
+          "the least a query deciding these rows could take")
     print(f"   {'the same rows, every other one at ' + BATCH_OTHER_PLACE:<{w - 3}} {res['batch_two_programs_s']:8.1f} s wall, "
           f"{res['batch_two_programs_cpu_s']:.1f} s CPU; two programs, peak {res['batch_two_programs_peak_rss_mib']:.0f} MiB")
     print(f"   agreement check: run_batch over the first {res['batch_check_rows']:,} rows, duckdb and python "

@@ -44,3 +44,4 @@ def test_the_batch_row_runs_on_a_small_population(tmp_path, monkeypatch):
     out = run.batch_cost(Policies.load(), decision_cases(random.Random(5), 50, as_of=dt.date(2024, 3, 1)), 100)
     assert out["batch_rows"] == run.BATCH_ROWS and out["batch_two_programs_s"] > 0 and out["batch_10m_s"] > 0
     assert not out["batch_command_notes"], out["batch_command_notes"]
+    assert out["batch_floor"]["columns"] == len(base.column_names) and out["batch_floor"]["wall_ns"] > 0
