@@ -310,6 +310,10 @@ class Policies:
                 else:
                     case = self._case(case, jurisdiction, as_of, mark=False)
             subject, jur, on, facts, path = case.subject, case.jurisdiction, case.as_of, case.facts, case.path
+            if explain:  # the explanation is put into words later: from the facts as decided, not from the
+                # Case's own dict, which its caller may change afterwards (a what-if on the same Case)
+                facts = {k: tuple(dict(r) if type(r) is dict else r for r in v) if type(v) is tuple else v
+                         for k, v in facts.items()}
         try:
             prog, layers, about = self._program_at(jur, on, subject, lang)
             if not explain:

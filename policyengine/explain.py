@@ -191,12 +191,12 @@ class RuleExplanation:
             # (the layer that set it is the document's: the decision's documents map says which)
             d["in_force"] = {x["name"]: {"value": x["value"], "document": x["doc"]["id"], "article": x["article"]}
                              for x in self.params}
-        if self.replaced:
-            d["replaced"] = list(self.replaced)
+        if self.replaced:  # (copies: changing the JSON changes neither this explanation nor a later one)
+            d["replaced"] = [_copied(x) for x in self.replaced]
         if self.ignored:
-            d["ignored"] = list(self.ignored)
+            d["ignored"] = [_copied(x) for x in self.ignored]
         if self.detail is not None:
-            d["detail"] = self.detail
+            d["detail"] = _copied(self.detail)
         return d
 
 
@@ -478,8 +478,11 @@ class Explainer:
         if missing:
             parts.append(f"{self.w['semi']}{self.w['missing']}{self.w['colon']}{self.w['list'].join(missing)}")
         parts.append(merge_text)
-        return RuleExplanation(r.id, r.kind, o.status, o.value, jurisdiction, doc, r.citation, label, shown, missing,
-                               "".join(parts), replaced, ignored, detail, need, params)
+        # (what static() keeps with the program is copied: a caller changing one decision's explanation
+        # changes no other decision's)
+        return RuleExplanation(r.id, r.kind, o.status, o.value, jurisdiction, dict(doc), r.citation, label, shown, missing,
+                               "".join(parts), _copied(replaced), _copied(ignored), detail, need,
+                               tuple({**x, "doc": dict(x["doc"])} for x in params))
 
     def on_event_day(self, r: Any, facts: dict) -> str:
         """Where the rule reads a parameter as in force on an event's day (``in_force_on(fact, parameter)``) and
@@ -533,7 +536,7 @@ class Explainer:
         ``self.rule(o, facts, output).to_dict(full=False)`` gives, without the sentence (a test
         holds the two equal).  The documents it cites are added to ``docs``."""
         base, names, requirement, cited = self.compact_static(o)
-        d = base.copy()
+        d = _copied(base)  # (kept with the program: a caller changing one decision's JSON changes no other)
         status = d["status"] = o.status
         if status != "holds" and status != "fails":
             d["value"] = to_json_value(o.value)
@@ -552,7 +555,7 @@ class Explainer:
             d["detail"] = detail
         for k, v in cited:
             if k not in docs:
-                docs[k] = v
+                docs[k] = dict(v)
         return d
 
     def in_force(self, name: str) -> dict:
@@ -702,7 +705,8 @@ def compact(ps: PolicySet, program: Program, facts: dict, values: dict, trace: d
                     sorted({m for r in found for m in r.missing}) if v is MISSING else ())
             rules = [_copied(r) for r in got[1]]  # (a caller changing one decision's JSON changes no other)
             for k, cited in got[2]:
-                docs.setdefault(k, cited)
+                if k not in docs:
+                    docs[k] = dict(cited)
             missing = got[3]
         e = {"output": name, "label": labels[name], "value": to_json_value(v),
              "status": "undetermined" if v is MISSING else "null" if v is None else "decided", "deciding": rules}
@@ -716,11 +720,13 @@ def compact(ps: PolicySet, program: Program, facts: dict, values: dict, trace: d
 
 
 def _copied(v: Any) -> Any:
-    """A fresh copy of JSON made of dicts and lists."""
+    """A fresh copy of JSON made of dicts and lists (and tuples of them, kept tuples)."""
     if type(v) is dict:
         return {k: _copied(x) for k, x in v.items()}
     if type(v) is list:
         return [_copied(x) for x in v]
+    if type(v) is tuple:
+        return tuple(_copied(x) for x in v)
     return v
 
 

@@ -374,3 +374,67 @@ def test_a_decision_set_by_its_caller_changes_no_other(policies):
     e = policies.evaluate(case)
     e.as_of = dt.date(2024, 5, 11)
     assert e.explanation and e.as_of == dt.date(2024, 5, 11)  # (the recorded results stay with it)
+
+
+def _scribble(v):
+    """Change every container in ``v`` in place, as a caller post-processing a decision might."""
+    if type(v) is dict:
+        for k in list(v):
+            if type(v[k]) in (dict, list):
+                _scribble(v[k])
+            else:
+                v[k] = "SCRIBBLED"
+        v["scribbled"] = True
+    elif type(v) is list:
+        for x in v:
+            _scribble(x)
+        v.append("SCRIBBLED")
+
+
+EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.suffix in (".yaml", ".json"))
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_changing_a_decisions_json_changes_no_later_decision(policies, full):
+    """Parts of the JSON are worked out once per program (documents cited, values in force, what a rule
+    replaced): each decision's to_dict() holds copies.  A caller editing one decision's dict in place (its
+    documents, in_force, replaced, detail …) left the edits in every later decision, another person's too."""
+    before = {p: policies.evaluate(p).to_json(full=full) for p in EXAMPLES}
+    for p in EXAMPLES:
+        _scribble(policies.evaluate(p).to_dict(full=full))
+    assert {p: policies.evaluate(p).to_json(full=full) for p in EXAMPLES} == before
+    assert all("SCRIBBLED" not in j for j in before.values())
+
+
+def test_changing_a_decisions_explanation_changes_no_later_decision(policies):
+    """RuleExplanation is frozen, but its document, params, replaced and ignored are dicts: each decision's
+    are its own.  Changing them changed (or, with a parameter's "doc" replaced by text, broke) every later
+    decision's explanation."""
+    before = {p: (policies.evaluate(p).to_json(full=True), policies.evaluate(p).to_text()) for p in EXAMPLES}
+    for p in EXAMPLES:
+        for e in policies.evaluate(p).explanation:
+            for r in e.rules:
+                _scribble(r.document)
+                for x in (*r.params, *r.replaced, *r.ignored):
+                    _scribble(x)
+                for x in r.params:
+                    x["doc"] = "x"
+                if type(r.detail) is dict:
+                    _scribble(r.detail)
+    assert {p: (policies.evaluate(p).to_json(full=True), policies.evaluate(p).to_text()) for p in EXAMPLES} == before
+
+
+def test_a_case_changed_after_its_decision_leaves_that_decisions_explanation_alone(policies):
+    """The explanation is put into words when first read, from the facts as they were decided: a Case
+    changed afterwards for a what-if (its facts dict, a record of its history) is validated again for
+    the next decision and leaves the first decision's explanation as it was."""
+    src = {"subject": "commissioner", "jurisdiction": "cn/nm/baotou/imust", "as_of": "2024-03-01",
+           "facts": {"service_days": 35, "year": 2023, "false_information_found": "2024-02-29",
+                     "evaluation_history": [{"year": 2022, "grade": "excellent"}]}}
+    case = policies.case(src)
+    d = policies.evaluate(case)
+    case.facts["service_days"] = 10
+    case.facts["false_information_found"] = None
+    case.facts["evaluation_history"][0]["grade"] = "unqualified"
+    assert d.to_json() == policies.evaluate(src).to_json()
+    assert d.to_text() == policies.evaluate(src).to_text()
