@@ -322,7 +322,7 @@ def _coerce(t: T, nullable: bool, v: Any, where: tuple, pr: _Problems, lo: Any =
     if k == "int":
         if isinstance(v, bool) or not isinstance(v, int):
             if isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value():  # (sNaN would raise)
-                whole = f"{int(v)}" if abs(v) < 10 ** _MAX_DIGITS else ""  # (the number meant, where it is in range)
+                whole = f"{int(v)}" if v.is_zero() or v.adjusted() < _MAX_DIGITS else ""  # (the number meant, where it is in range)
                 hint = Text("请去掉小数点" + (f"，写 {whole}" if whole else ""),
                             "write it without the decimal point" + (f": {whole}" if whole else ""))
             elif isinstance(v, Decimal):
@@ -401,7 +401,9 @@ _MAX_DIGITS = DEFAULT_LIMITS.max_int_digits
 
 
 def _bounded(v, where, pr, lo, hi):
-    if abs(v) >= 10 ** _MAX_DIGITS:  # what the loader refuses in a file, refused from the API too
+    # (copy_abs and comparisons need no decimal context: the caller's, with Inexact trapped or a precision of
+    # 1, never reaches a case's numbers, and 1E+1000000 overflows nothing)
+    if (v.copy_abs() if type(v) is Decimal else abs(v)) >= 10 ** _MAX_DIGITS:  # what the loader refuses in a file, refused from the API too
         pr.add("PE063", Text(f"超过 {_MAX_DIGITS} 位的数字超出了范围", f"a number of more than {_MAX_DIGITS} digits is out of range"), where,
                hint=Text("人数、天数和金额（元）都远小于此，请检查这个值", "counts, days and yuan are far smaller; check the value"))
         return _BAD

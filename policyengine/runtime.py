@@ -101,7 +101,7 @@ _PAST_9999 = Text("计算出的日期超过了 9999 年", "a date went past the 
 
 def _checked(v):
     if isinstance(v, (int, Decimal)) and not isinstance(v, bool):
-        if abs(v) > _MAX_MAGNITUDE:
+        if (v.copy_abs() if type(v) is Decimal else abs(v)) > _MAX_MAGNITUDE:  # (no context needed: see cases._bounded)
             raise EvalLimit(Text("计算中的数字超过了 10^60", "a number grew past 10^60"))
         if type(v) is Decimal and v and v.as_tuple().exponent < -_MAX_FRACTION_DIGITS:
             raise EvalLimit(Text(f"计算中的数字小数点后超过了 {_MAX_FRACTION_DIGITS} 位",

@@ -438,3 +438,37 @@ def test_a_case_changed_after_its_decision_leaves_that_decisions_explanation_alo
     case.facts["evaluation_history"][0]["grade"] = "unqualified"
     assert d.to_json() == policies.evaluate(src).to_json()
     assert d.to_text() == policies.evaluate(src).to_text()
+
+
+WORKSTATION = {"subject": "workstation", "jurisdiction": "cn/nm/baotou", "as_of": "2024-03-15", "facts": {}}
+
+
+@pytest.mark.parametrize("fact, code", [("years_service_experience", "PE063"), ("service_days", "PE062")])
+@pytest.mark.parametrize("explain", [True, False])
+def test_a_decimal_of_a_huge_exponent_is_a_policy_error(policies, fact, code, explain):
+    """Decimal("1E+1000000") (a number read from a form with Decimal(text)) overflowed the decimal context
+    while its size was checked: a bare decimal.Overflow, not the PE063 a case file gets."""
+    import decimal
+
+    case = (dict(WORKSTATION, facts={fact: decimal.Decimal("1E+1000000")}) if fact == "years_service_experience"
+            else {"subject": "commissioner", "jurisdiction": "cn/nm", "as_of": "2024-03-15",
+                  "facts": {fact: decimal.Decimal("1E+1000000")}})
+    with pytest.raises(PolicyError) as e:
+        policies.evaluate(case, explain=explain)
+    assert [d.code for d in e.value.diagnostics] == [code]
+
+
+def test_the_callers_decimal_context_never_reaches_a_case(policies):
+    """Money-handling code may trap Inexact or set a precision of 1 in its thread's context: checking a
+    case's numbers used it (a bare decimal.Inexact for 4.5); deciding never did.  Same decisions either way."""
+    import decimal
+
+    cases = [dict(WORKSTATION, facts={"years_service_experience": decimal.Decimal(x)}) for x in ("4.5", "0.5", "30")]
+    cases.append({"subject": "commissioner", "jurisdiction": "cn/nm/baotou/imust", "as_of": "2024-03-01",
+                  "facts": {"service_days": 35, "year": 2023}})
+    before = [(policies.evaluate(c).to_json(), policies.evaluate(c, explain=False).outputs) for c in cases]
+    with decimal.localcontext() as ctx:
+        ctx.traps[decimal.Inexact] = ctx.traps[decimal.Rounded] = True
+        ctx.prec, ctx.Emax = 1, 3
+        after = [(policies.evaluate(c).to_json(), policies.evaluate(c, explain=False).outputs) for c in cases]
+    assert after == before
