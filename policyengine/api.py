@@ -55,6 +55,11 @@ def _check_paths(paths: tuple) -> None:
                                      f"a policy path must be a file or folder name, not {type(p).__name__}"),
                                 Text("例如 Policies.load('policies/')，或用 Policies.load() 读取随附的政策包",
                                      "e.g. Policies.load('policies/') or Policies.load() for the shipped packs"), "paths")
+        if os.fspath(p) in ("", b""):  # Path("") is the working folder: every YAML file under it would be read
+            raise _bad_argument(Text("政策路径是空的", "a policy path is empty"),
+                                Text("写出政策文件夹的路径，例如 Policies.load('policies/')；不写路径则读取随附的政策包",
+                                     "name the policy folder, e.g. Policies.load('policies/'), or give no path for the "
+                                     "shipped packs"), "paths")
 
 
 def _too_deep(where: str) -> PolicyError:

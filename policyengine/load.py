@@ -339,6 +339,9 @@ def _read(p: Path, name: str, limits: Limits) -> bytes:
                                          Span(name, 1, 1), hint=_SPLIT))
     except PolicyError:
         raise
+    except ValueError:  # (os.open's own refusal of a name holding NUL)
+        raise PolicyError(Diagnostic("PE070", Text("无法读取文件：文件名中有空字符（NUL）", "cannot read the file: its name holds a NUL character"),
+                                     Span(name, 1, 1), hint=Text("请检查路径和文件名是否写对", "check the path")))
     except OSError as e:
         why = "a directory" if isinstance(e, IsADirectoryError) else (e.strerror or str(e))
         raise PolicyError(Diagnostic("PE070", Text(f"无法读取文件：{_os_zh(e)}", f"cannot read the file: {why}"), Span(name, 1, 1),
@@ -373,7 +376,11 @@ def find_files(paths, suffixes: tuple[str, ...] = (".yaml", ".yml")) -> tuple[li
     diags: list[Diagnostic] = []
     for given in paths:
         root = Path(given)
-        if not root.is_dir():
+        try:
+            is_dir = root.is_dir()
+        except OSError:  # (a name too long for the system: reading it as a file says so, PE070)
+            is_dir = False
+        if not is_dir:
             out.append(root)
             continue
         try:

@@ -65,6 +65,27 @@ def test_load_refuses_paths_that_are_not_paths(bad):
     assert _codes(e.value) == ["PE090"]
 
 
+def test_an_empty_policy_path_is_refused_not_read_as_the_working_folder(tmp_path, monkeypatch):
+    """Path("") is ".": Policies.load(os.environ.get("POLICY_DIR", "")) read every YAML file under the
+    working folder (the whole disk for a service started in /).  (Path("") itself is Path("."): a
+    folder named, read as such.)"""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "stray.yaml").write_text("kind: policy\n", encoding="utf-8")
+    with pytest.raises(PolicyError) as e:
+        Policies.load("")
+    assert _codes(e.value) == ["PE090"] and "empty" in e.value.diagnostics[0].message
+
+
+@pytest.mark.parametrize("name", ["pol\x00icies", "x" * 300], ids=["nul", "too-long"])
+def test_a_path_the_system_cannot_open_is_pe070(policies, name):
+    """A name holding NUL (os.open's ValueError) or longer than the system allows (an OSError from
+    is_dir) escaped as a bare exception from load, evaluate and case."""
+    for call in (lambda: Policies.load(name), lambda: policies.evaluate(name), lambda: policies.case(name)):
+        with pytest.raises(PolicyError) as e:
+            call()
+        assert _codes(e.value) == ["PE070"]
+
+
 def test_load_refuses_limits_that_are_not_limits():
     with pytest.raises(PolicyError) as e:
         Policies.load(limits={"max_depth": 3})
