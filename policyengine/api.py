@@ -219,7 +219,7 @@ class Policies:
     def diagnostics(self) -> tuple[Diagnostic, ...]:
         return self.policy_set.diagnostics
 
-    def case(self, source: str | Path | dict, *, jurisdiction: str | None = None, as_of: Any = None,
+    def case(self, source: str | Path | Mapping[str, Any], *, jurisdiction: str | None = None, as_of: Any = None,
              subject: str | None = None) -> Case:
         """A validated case from a file path or a mapping; keyword arguments override the file.
         Anything else, or a case that is not valid, is a :class:`PolicyError`."""
@@ -274,7 +274,7 @@ class Policies:
                                                       self._code)
         return got
 
-    def evaluate(self, case: Case | dict | str | Path, *, jurisdiction: str | None = None, as_of: Any = None,
+    def evaluate(self, case: Case | Mapping[str, Any] | str | Path, *, jurisdiction: str | None = None, as_of: Any = None,
                  explain: bool = True, lang: str = "zh") -> Decision:
         """Decide a case.  ``explain=False`` records no rule results (the values are the same; faster)."""
         if type(lang) is not str or (lang != "zh" and lang != "en"):  # (a plain "zh" or "en": no call)

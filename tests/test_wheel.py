@@ -57,6 +57,14 @@ def test_the_wheel_carries_the_packs_and_their_tests(installed):
     assert "guobanfa_2016_32.yaml" in files and "imust.yaml" in files  # a rule file and a pack's tests
 
 
+def test_the_wheel_is_marked_typed(installed):
+    """PEP 561: without py.typed a type checker treats every name of the installed package as Any."""
+    py, _, cwd, env = installed
+    out = _run([str(py), "-c", "import policyengine, pathlib; "
+                "print((pathlib.Path(policyengine.__file__).parent / 'py.typed').is_file())"], cwd, env).stdout
+    assert out.strip() == "True"
+
+
 def test_every_command_works_from_an_unrelated_folder(installed):
     _, cli, cwd, env = installed
     assert "0 个错误" in _run([str(cli), "check"], cwd, env).stdout
