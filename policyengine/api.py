@@ -17,7 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterable
 
-from .cases import NOT_A_CASE, Case, _build, _Problems, own_copy
+from .cases import NOT_A_CASE, Case, _build, _Problems, _show, own_copy
 from .check import check_files
 from .runtime import MISSING, EvalLimit
 from .diagnostics import Diagnostic, PolicyError, Severity, Span, Text, sort_key
@@ -44,7 +44,8 @@ def check_lang(lang: Any) -> str:
     """``lang`` if it is a language of the explanations; else a :class:`PolicyError` naming them."""
     if isinstance(lang, str) and lang in LANGUAGES:
         return lang
-    raise _bad_argument(Text(f"不认识的语言 {lang!r}", f"unknown language {lang!r}"),
+    shown = _show(lang)  # (a repr that cannot fail: an int of 5,000 digits has none)
+    raise _bad_argument(Text(f"不认识的语言 {shown}", f"unknown language {shown}"),
                         Text("请从以下选一个：" + "、".join(LANGUAGES), "choose one of: " + ", ".join(LANGUAGES)), "lang")
 
 

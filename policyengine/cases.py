@@ -118,7 +118,8 @@ class _Problems:
 
 def _as_date(v: Any) -> _dt.date | None:
     if isinstance(v, _dt.date) and not isinstance(v, _dt.datetime):
-        return v
+        # a subclass's own methods (isoformat …) never run later: the date it holds, as a plain date
+        return v if type(v) is _dt.date else _dt.date.fromordinal(_dt.date.toordinal(v))
     if isinstance(v, str) and _ISO.match(v):
         try:
             return _dt.date.fromisoformat(v)

@@ -493,3 +493,27 @@ def test_the_callers_decimal_context_never_reaches_a_case(policies):
         ctx.prec, ctx.Emax = 1, 3
         after = [(policies.evaluate(c).to_json(), policies.evaluate(c, explain=False).outputs) for c in cases]
     assert after == before
+
+
+def test_a_date_of_the_callers_own_class_is_read_as_the_date_it_holds(policies):
+    """str, int and Decimal subclasses are read as plain values; a date subclass was kept, and its own
+    isoformat() wrote the decision's as_of (1999-01-01 for a case of 2025-01-15)."""
+    import datetime as dt
+
+    class Shifty(dt.date):
+        def isoformat(self):
+            return "1999-01-01"
+
+    case = {"subject": "commissioner", "jurisdiction": "cn/nm/baotou/imust", "as_of": "2025-01-15",
+            "facts": {"false_information_found": "2024-02-29"}}
+    odd = dict(case, as_of=Shifty(2025, 1, 15), facts={"false_information_found": Shifty(2024, 2, 29)})
+    for explain in (True, False):
+        got = policies.evaluate(odd, explain=explain)
+        assert type(got.as_of) is dt.date and got.to_json() == policies.evaluate(case, explain=explain).to_json()
+
+
+def test_a_language_without_a_repr_is_still_named(policies):
+    """repr() of an int past 4,300 digits raises ValueError: the message names it another way."""
+    with pytest.raises(PolicyError) as e:
+        policies.evaluate(BASE, lang=10 ** 5000)
+    assert _codes(e.value) == ["PE090"] and "digits" in e.value.diagnostics[0].message
