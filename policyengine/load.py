@@ -444,7 +444,23 @@ def find_files(paths, suffixes: tuple[str, ...] = (".yaml", ".yml")) -> tuple[li
                 elif p.suffix in suffixes:
                     found.append(p)  # a FIFO or device is refused when it is opened (load_file)
         out.extend(sorted(found))
-    return out, diags
+    return _once(out), diags
+
+
+def _once(files: list[Path]) -> list[Path]:
+    """Each file once, where it was first named: a file given beside its folder (or a folder beside one
+    inside it, or a link beside its target) is one file, not two clashing ones (PE030 against itself)."""
+    seen: set = set()
+    out = []
+    for f in files:
+        try:
+            key = f.resolve()
+        except (OSError, RuntimeError, ValueError):  # (read as given: load_file reports what is wrong)
+            key = f
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
 
 
 _LOOP = Text("是循环的符号链接", "is a symbolic link loop")

@@ -75,3 +75,19 @@ def test_a_malformed_test_file_does_not_stop_the_policies_but_check_reports_it(t
     assert main(["check", str(pols), "--lang", "en"]) == 1
     out = capsys.readouterr().out
     assert f"{broken}:" in out and "1 error(s)" in out
+
+
+def test_a_file_named_beside_its_folder_is_read_once(tmp_path):
+    """A file given beside the folder that holds it (or a folder beside its sub-folder, or a link beside
+    its target) was read twice: PE030 "used by two rule files", pointing at itself."""
+    from policyengine import Policies
+
+    root = Path(__file__).resolve().parent.parent / "policies"
+    plain = Policies.load(root)
+    for extra in ([root / "national" / "guobanfa_2016_32.yaml"], [root / "national"], [str(root) + "/"]):
+        got = Policies.load(root, *extra)
+        assert sorted(got.policy_set.documents) == sorted(plain.policy_set.documents)
+    (tmp_path / "a.yaml").write_text("kind: policy\n", encoding="utf-8")
+    (tmp_path / "b.yaml").symlink_to(tmp_path / "a.yaml")
+    files, diags = L.find_files([tmp_path, tmp_path / "a.yaml"])
+    assert files == [tmp_path / "a.yaml"] and not diags
