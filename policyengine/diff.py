@@ -172,7 +172,7 @@ _WORDS = {
            "adds": "增加", "drops": "去掉", "operator": "运算符 ", "tier": "第 {n} 档", "band": "第 {n} 个等级区间",
            "points": " 分", "item_added": "新增评分项", "item_removed": "删除评分项", "differs_for": "不同之处：",
            "superseded_by": "被 {x} 取代", "no_longer": "不再被 {x} 取代", "compared": "与{which}版本中 {at} 的现行规定比较",
-           "old": "旧", "new": "新", "parts_changed": "{parts} 有改动", "set_by": "由 {x} 规定", "was_set_by": "原由 {x} 规定",
+           "old": "旧", "new": "新", "parts_changed": "{parts}有改动", "list": "、", "semi": "；", "set_by": "由 {x} 规定", "was_set_by": "原由 {x} 规定",
            "added": "新增", "removed": "删除", "header": "现行规定的日期：{d}", "md_title": "# 政策差异：`{old}` → `{new}`",
            "md_date": "比较 {d} 当日现行的规定。", "what": "内容", "change": "变化", "in_force_at": "{j} 的现行规定",
            "cases": "结论有变化的个案：{n} 个（共检查 {checked} 个）", "case": "个案", "outcome": "结论：旧 → 新（决定规则）",
@@ -185,7 +185,7 @@ _WORDS = {
            "points": " points", "item_added": "item added", "item_removed": "item removed", "differs_for": "differs for: ",
            "superseded_by": "superseded by {x}", "no_longer": "no longer superseded by {x}",
            "compared": "compared with what applied at {at} in the {which} version", "old": "old", "new": "new",
-           "parts_changed": "{parts} changed", "set_by": "set by {x}", "was_set_by": "was set by {x}",
+           "parts_changed": "{parts} changed", "list": ", ", "semi": "; ", "set_by": "set by {x}", "was_set_by": "was set by {x}",
            "added": "added", "removed": "removed", "header": "in force on {d}", "md_title": "# Policy diff: `{old}` → `{new}`",
            "md_date": "In force on {d}.", "what": "what", "change": "change", "in_force_at": "In force at {j}",
            "cases": "Cases whose outcomes change: {n} of {checked}", "case": "case",
@@ -279,6 +279,34 @@ _FIELDS = {
 }
 _SUMMARY = {"document": "title", "jurisdiction": "name", "enum": "values", "fact": "type", "output": "type",
             "parameter": "value", "definition": "expr", "rule": "label"}
+
+# The fields above in the words of docs/rule-files.md (§2 a document's, §9.1 a rule's, §9.4 a scoring table's) and
+# of the explanation (取值, 要求, 封顶, 期限): what a Chinese reader is told changed in a rule or document in force.
+# English output names them as the rule files write them.
+_PARTS_ZH = {
+    "kind": "规则种类", "subject": "对象", "output": "结论", "when": "适用条件", "condition": "条件", "value": "取值",
+    "table": "评分表", "requirement": "要求", "restates": "重申的规则", "replaces": "替换的规则", "binding": "约束力",
+    "is_default": "默认标志", "effective": "生效日期", "effective_until": "失效日期", "deadline": "期限", "label": "名称",
+    "citation": "条款", "reading": "解读", "ambiguity": "原文不清楚之处", "note": "说明",
+    "cap": "封顶分", "score_output": "得分结论", "grade_output": "等次结论", "items": "评分项", "bonus": "加分项",
+    "bands": "等级区间", "max": "满分", "tiers": "档次", "points": "分值",
+    "title": "标题", "issuer": "发文机关", "number": "文号", "jurisdiction": "层级", "issued": "发文日期",
+    "dates_assumed": "日期推定", "coverage": "覆盖表",
+}
+
+
+def _part(path: str, lang: str) -> str:
+    """A changed part (a field of :data:`_FIELDS`, or ``items.rd.tiers``: a field of one item) in
+    ``lang``: in Chinese ``评分项 rd 的档次``, in English as written."""
+    if lang == "en":
+        return path
+    head, _, rest = path.partition(".")
+    if head in ("items", "bonus") and rest:
+        ident, _, last = rest.rpartition(".")  # (an item's id may hold a dot: the field is the last part)
+        if ident and last in _FIELDS["Item" if head == "items" else "Bonus"]:
+            return f"{_PARTS_ZH[head]} {ident} 的{_PARTS_ZH[last]}"
+        return f"{_PARTS_ZH[head]} {rest}"
+    return _PARTS_ZH.get(path, path)
 
 
 def _get(el: Any, name: str) -> Any:
@@ -438,12 +466,12 @@ def _in_force(old: PolicySet, new: PolicySet, jid: str, as_of: _dt.date, lang: s
             if what in ("rule", "document") and x and y:  # the same rule or document changed inside: name the parts
                 a, b = (x[0], y[0]) if what == "rule" else ({**dataclasses.asdict(e[0]), "coverage": {}} for e in (x, y))
                 parts = sorted({f for f, *_ in _fields(what, a, b, lang)})
-                notes += [w["parts_changed"].format(parts=", ".join(parts))] if parts else []
+                notes += [w["parts_changed"].format(parts=w["list"].join(_part(f, lang) for f in parts))] if parts else []
             if what != "document":
                 notes += [w["set_by"].format(x=f"{y[1]} {y[3]}".strip())] if y else []
                 notes += [w["was_set_by"].format(x=f"{x[1]} {x[3]}".strip())] if x and (not y or x[1] != y[1]) else []
             out.append(Change("in-force", k, "added" if not x else "removed" if not y else "changed", (y or x)[1], jid,
-                              what, x[2] if x else None, y[2] if y else None, "; ".join(notes)))
+                              what, x[2] if x else None, y[2] if y else None, w["semi"].join(notes)))
     return out
 
 

@@ -611,6 +611,50 @@ def test_the_diff_speaks_chinese_by_default(versions, capsys):
     assert [c.detail for c in got if c.scope == "in-force"] == ["由 cn.nm.measures 第七条(五) 规定"] * 2
 
 
+def test_the_parts_of_a_rule_in_force_that_changed_are_named_in_chinese(versions, capsys):
+    """A rule or document in force that changed inside says which parts: in Chinese output in the words of
+    the rule files' guide (``note, when 有改动`` told a Chinese reader nothing), joined with 、; English output,
+    and JSON's ``field``, name them as the rule files write them."""
+    old, new = versions
+    edit(new / "city.yaml", '    condition: education >= "bachelor"',
+         '    when: full_time_education\n    condition: education >= "bachelor"\n    note: {zh: 试行, en: On trial}')
+    edit(new / "region.yaml", "{min: 5, max: 9, points: 30}", "{min: 5, max: 7, points: 30}")
+    edit(new / "region.yaml", "number: 内科发〔2020〕1号", "number: 内科发〔2020〕2号")
+    args = (str(old), str(new), "--as-of", "2024-06-01")
+    code, text, _ = run(capsys, *args, lang="zh")
+    assert code == 1
+    assert ("cn/nm/baotou 的现行规定\n"
+            "  ~ 文件 cn.nm.measures: 文号有改动\n"
+            "  ~ 规则 cn.nm.baotou.education: 说明、适用条件有改动；由 cn.nm.baotou.plan 第二条 规定\n"
+            "  ~ 规则 cn.nm.score: 评分项 rd 的档次有改动；由 cn.nm.measures 第十二条 规定\n") in text
+    md = run(capsys, *args, "--format", "md", lang="zh")[1]
+    assert "| ~ | 规则 cn.nm.baotou.education | 说明、适用条件有改动；由 cn.nm.baotou.plan 第二条 规定 |\n" in md
+    got = json.loads(run(capsys, *args, "--format", "json", lang="zh")[1])["changes"]
+    assert {(c["field"], c["detail"]) for c in got if c["scope"] == "in-force" and c["jurisdiction"] == "cn/nm/baotou"} == {
+        ("document", "文号有改动"), ("rule", "说明、适用条件有改动；由 cn.nm.baotou.plan 第二条 规定"),
+        ("rule", "评分项 rd 的档次有改动；由 cn.nm.measures 第十二条 规定")}
+    assert {c["field"] for c in got if c["scope"] == "rule"} == {"when", "note", "items.rd.tiers"}  # data: as written
+    text = run(capsys, *args, lang="en")[1]
+    assert ("In force at cn/nm/baotou\n"
+            "  ~ document cn.nm.measures: number changed\n"
+            "  ~ rule cn.nm.baotou.education: note, when changed; set by cn.nm.baotou.plan 第二条\n"
+            "  ~ rule cn.nm.score: items.rd.tiers changed; set by cn.nm.measures 第十二条\n") in text
+
+
+def test_every_part_the_diff_can_name_has_chinese_words():
+    """Each field compared (a rule's, a document's, a scoring table's and its items') has its Chinese words,
+    so that none is named in English in Chinese output — a field added to the comparison must be named too."""
+    from policyengine.diff import _FIELDS, _part
+
+    parts = [f for kind in ("rule", "document", "Table") for f in _FIELDS[kind]]
+    parts += [f"items.rd.{f}" for f in _FIELDS["Item"]] + [f"bonus.hi.{f}" for f in _FIELDS["Bonus"]] + ["items.rd", "bonus.hi"]
+    untranslated = [p for p in parts if _part(p, "zh").replace("rd", "").replace("hi", "").isascii()]
+    assert untranslated == []
+    assert [_part(p, "zh") for p in ("when", "note", "deadline", "reading", "items.rd.tiers", "items.a.b.max", "bonus.hi")] == [
+        "适用条件", "说明", "期限", "解读", "评分项 rd 的档次", "评分项 a.b 的满分", "加分项 hi"]
+    assert all(_part(p, "en") == p for p in parts)
+
+
 def test_diff_cases_shows_enum_outcomes_with_their_labels(packs, capsys):
     """``diff --cases`` shows an enum outcome as the explanation does: ``qualified（合格）`` in Chinese,
     the value as written in English."""
