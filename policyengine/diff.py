@@ -39,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -54,8 +54,8 @@ from .records import is_text, text_of
 from .policy import Band, Expr, PolicySet, Tier
 from .types import T
 
-__all__ = ["Change", "OutputChange", "CaseImpact", "diff_policies", "impacted_cases", "compare_decisions", "find_cases",
-           "collect_cases", "run_diff"]
+__all__ = ["Change", "Citation", "OutputChange", "CaseImpact", "diff_policies", "impacted_cases", "compare_decisions",
+           "find_cases", "collect_cases", "run_diff"]
 
 
 @dataclass(frozen=True)
@@ -77,12 +77,30 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Citation:
+    """A rule (or parameter) named on a case's line, where the explanation cites it: its document (id,
+    title in the diff's language, number) and article, and its status there (``holds``, ``fails``,
+    ``value``, ``not_applicable`` …)."""
+
+    id: str
+    document: str
+    title: str
+    number: str | None
+    article: str
+    status: str
+
+
+@dataclass(frozen=True)
 class OutputChange:
     output: str
     old: Any
     new: Any
     old_rules: tuple[str, ...]  # deciding rules (or parameters) of the old explanation
     new_rules: tuple[str, ...]
+    # Where each version's deciding rules above are written, in their order.  Not compared: the ids and the
+    # versions fix them.
+    old_citations: tuple[Citation, ...] = field(default=(), compare=False)
+    new_citations: tuple[Citation, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -635,9 +653,19 @@ def compare_decisions(head: tuple, do, dn, eo: str = "", en: str = "") -> CaseIm
     for name in sorted(set(do.outputs) | set(dn.outputs)):
         a, b = to_json_value(do.outputs.get(name)), to_json_value(dn.outputs.get(name))
         if a != b:
-            deciding = lambda x: tuple(r.id for r in x[name].deciding) if name in x else ()  # noqa: E731
-            changes.append(OutputChange(name, a, b, deciding(xo), deciding(xn)))
+            (ro, co), (rn, cn) = _decided_by(xo.get(name)), _decided_by(xn.get(name))
+            changes.append(OutputChange(name, a, b, ro, rn, co, cn))
     return CaseImpact(*head, tuple(changes)) if changes else None
+
+
+def _decided_by(e) -> tuple[tuple[str, ...], tuple[Citation, ...]]:
+    """The ids of the rules that decided an outcome (its explanation ``e``, None where the decision has no
+    such outcome) and their citations."""
+    if e is None:
+        return (), ()
+    return tuple(r.id for r in e.deciding), tuple(
+        Citation(r.id, r.document["id"], r.document["title"], r.document["number"], r.article, r.status)
+        for r in e.deciding)
 
 
 # --- versions: folders and git revisions ----------------------------------------------------------
@@ -862,7 +890,17 @@ def _case_lines(i: CaseImpact, lang: str = "en", ps: PolicySet | None = None) ->
         return show_value(v, lang, out.type if out is not None else None, labels)
 
     return [f"{o.output}{w['colon']}{shown(o.old, o.output)} → {shown(o.new, o.output)}"
-            + w["rules"].format(new=", ".join(o.new_rules) or "—", old=", ".join(o.old_rules) or "—") for o in i.outputs]
+            + w["rules"].format(new=_rules(o.new_rules, o.new_citations, lang), old=_rules(o.old_rules, o.old_citations, lang))
+            for o in i.outputs]
+
+
+def _rules(ids: tuple[str, ...], cited: tuple[Citation, ...], lang: str) -> str:
+    """The rules of one version on a case's line: each with its document and article as the explanation cites
+    it (``bt.commissioner.score（包头市…方案 附件3）``).  (An impact made without citations names the ids.)"""
+    w = _WORDS[lang]
+    if not cited:
+        return w["list"].join(ids) or "—"
+    return w["list"].join(c.id + _paren(f"{c.title} {c.article}".strip(), lang) for c in cited)
 
 
 def render(old: str, new: str, as_of: _dt.date, changes: list[Change], impacts: list[CaseImpact] | None,

@@ -347,14 +347,14 @@ In force at cn/nm/baotou
 
 Cases whose outcomes change: 4 of 4
   {DATA}/cases/a_baotou_35_days.yaml (commissioner @ cn/nm/baotou, as of 2024-06-01)
-    compliant: true → false (new: cn.nm.service-days; old: cn.nm.service-days)
-    min_service_days_per_year: 30 → 40 (new: min_service_days; old: min_service_days)
+    compliant: true → false (new: cn.nm.service-days (Regional measures 第七条(五)); old: cn.nm.service-days (Regional measures 第七条(五)))
+    min_service_days_per_year: 30 → 40 (new: min_service_days (Regional measures 第七条(五)); old: min_service_days (Regional measures 第七条(五)))
   {DATA}/cases/b_baotou_45_days.yaml (commissioner @ cn/nm/baotou, as of 2024-06-01)
-    min_service_days_per_year: 30 → 40 (new: min_service_days; old: min_service_days)
+    min_service_days_per_year: 30 → 40 (new: min_service_days (Regional measures 第七条(五)); old: min_service_days (Regional measures 第七条(五)))
   {DATA}/cases/c_region_part_time.json (commissioner @ cn/nm, as of 2024-06-01)
-    min_service_days_per_year: 30 → 40 (new: min_service_days; old: min_service_days)
+    min_service_days_per_year: 30 → 40 (new: min_service_days (Regional measures 第七条(五)); old: min_service_days (Regional measures 第七条(五)))
   {DATA}/cases/d_baotou_part_time.yml (commissioner @ cn/nm/baotou, as of 2024-06-01)
-    min_service_days_per_year: 30 → 40 (new: min_service_days; old: min_service_days)
+    min_service_days_per_year: 30 → 40 (new: min_service_days (Regional measures 第七条(五)); old: min_service_days (Regional measures 第七条(五)))
 
 3 difference(s) in the policies, 4 case(s) change.
 """
@@ -366,8 +366,8 @@ Cases whose outcomes change: 4 of 4
     assert "## In force at cn/nm/baotou" in md
     assert "## Cases whose outcomes change: 4 of 4" in md and "| case | outcome: old → new (deciding rules) |" in md
     assert (f"| {DATA}/cases/a_baotou_35_days.yaml (commissioner @ cn/nm/baotou, as of 2024-06-01) | "
-            "compliant: true → false (new: cn.nm.service-days; old: cn.nm.service-days)<br>"
-            "min_service_days_per_year: 30 → 40 (new: min_service_days; old: min_service_days) |") in md
+            "compliant: true → false (new: cn.nm.service-days (Regional measures 第七条(五)); old: cn.nm.service-days (Regional measures 第七条(五)))<br>"
+            "min_service_days_per_year: 30 → 40 (new: min_service_days (Regional measures 第七条(五)); old: min_service_days (Regional measures 第七条(五))) |") in md
     code, out, _ = run(capsys, *args, "--format", "json")
     assert code == 1
     assert run(capsys, *args, "--format", "json")[1] == out  # deterministic
@@ -378,13 +378,19 @@ Cases whose outcomes change: 4 of 4
                                  "detail": "30 → 40"}
     assert [c["jurisdiction"] for c in got["changes"] if c["scope"] == "in-force"] == ["cn/nm", "cn/nm/baotou"]
     assert got["cases"]["checked"] == 4
+    # beside the ids of the deciding rules, where each is written, as the explanation cites it
+    days = {"document": REGION, "title": "Regional measures", "number": "内科发〔2020〕1号", "article": "第七条(五)"}
     assert got["cases"]["changed"][0] == {
         "path": str(DATA / "cases" / "a_baotou_35_days.yaml"), "subject": "commissioner", "jurisdiction": "cn/nm/baotou",
         "as_of": "2024-06-01", "old_error": "", "new_error": "",
         "outputs": [{"output": "compliant", "old": True, "new": False, "old_rules": ["cn.nm.service-days"],
-                     "new_rules": ["cn.nm.service-days"]},
+                     "new_rules": ["cn.nm.service-days"],
+                     "old_citations": [{"id": "cn.nm.service-days", **days, "status": "holds"}],
+                     "new_citations": [{"id": "cn.nm.service-days", **days, "status": "fails"}]},
                     {"output": "min_service_days_per_year", "old": 30, "new": 40, "old_rules": ["min_service_days"],
-                     "new_rules": ["min_service_days"]}]}
+                     "new_rules": ["min_service_days"],
+                     "old_citations": [{"id": "min_service_days", **days, "status": "value"}],
+                     "new_citations": [{"id": "min_service_days", **days, "status": "value"}]}]}
     code, out, _ = run(capsys, str(old), str(old), "--format", "json", "--as-of", "2024-06-01")
     assert code == 0 and json.loads(out) == {"old": str(old), "new": str(old), "as_of": "2024-06-01", "engine_version": __version__, "different": False,
                                              "changes": [], "cases": None}
@@ -575,8 +581,10 @@ def test_diff_cases_reads_the_cases_of_pack_test_files(packs, capsys):
     assert Path(path).parent == tests and line.isdigit() and first["name"]
     case = load_file(path).data["cases"]
     assert [c.get("name") for c in case if load_file(path).span(("cases", case.index(c))).line == int(line)] == [first["name"]]
+    imust = {"id": "min_service_days", "document": "imust.measures-2023-45", "number": "内科大校发〔2023〕45号",
+             "title": "IMUST Measures for Enterprise S&T Commissioners (Trial)", "article": "第三条(五)", "status": "value"}
     assert {"output": "min_service_days_per_year", "old": 30, "new": 40, "old_rules": ["min_service_days"],
-            "new_rules": ["min_service_days"]} in first["outputs"]
+            "new_rules": ["min_service_days"], "old_citations": [imust], "new_citations": [imust]} in first["outputs"]
     code, text, _ = run(capsys, str(old), str(pol / "imust"), "--policies", str(pol), "--cases", str(tests),
                         "--as-of", "2024-06-01")
     assert f"  {first['path']} {first['name']} (commissioner @ cn/nm/baotou/imust, as of " in text
@@ -601,8 +609,10 @@ def test_the_diff_speaks_chinese_by_default(versions, capsys):
                            "  ~ min_service_days [cn.nm.measures · cn/nm]: value: 30 → 40\n\n"
                            "cn/nm 的现行规定\n  ~ 参数 min_service_days: 30 → 40（由 cn.nm.measures 第七条(五) 规定）\n")
     assert "结论有变化的个案：4 个（共检查 4 个）" in text
-    # the outcomes in the officer's words (是/否), as the explanation says them, not JSON's true/false
-    assert "    compliant：是 → 否（新：cn.nm.service-days；旧：cn.nm.service-days）\n" in text
+    # the outcomes in the officer's words (是/否), as the explanation says them, not JSON's true/false; each deciding
+    # rule with its document and article, as the explanation cites them
+    assert ("    compliant：是 → 否（新：cn.nm.service-days（自治区科技特派员管理办法 第七条(五)）；"
+            "旧：cn.nm.service-days（自治区科技特派员管理办法 第七条(五)））\n") in text
     assert text.endswith("\n规定有 3 处不同，4 个个案的结论有变化。\n")
     code, md, _ = run(capsys, str(old), str(new), "--as-of", "2024-06-01", "--format", "md", lang="zh")
     assert md.startswith(f"# 政策差异：`{old}` → `{new}`\n比较 2024-06-01 当日现行的规定。\n{ENGINE_ZH}。\n\n## 参数\n\n| | 内容 | 变化 |\n")
@@ -655,6 +665,39 @@ def test_every_part_the_diff_can_name_has_chinese_words():
     assert all(_part(p, "en") == p for p in parts)
 
 
+def test_diff_cases_name_each_deciding_rules_document_and_article(versions, capsys):
+    """An auditor reads which document and article decided, not only a rule's id: each deciding rule is followed
+    by its document's title and its article, as the explanation cites them, in text and Markdown in both
+    languages; JSON adds them beside the ids, which stay as they were."""
+    old, new = versions
+    edit(new / "city.yaml", 'condition: education >= "bachelor"', 'condition: education >= "bachelor" and full_time_education')
+    args = (str(old), str(new), "--cases", str(DATA / "cases" / "d_baotou_part_time.yml"), "--as-of", "2024-06-01")
+    zh = run(capsys, *args, lang="zh")[1]
+    assert ("    eligible：是 → 否（新：cn.nm.baotou.education（包头市科技特派员实施方案 第二条）；"
+            "旧：cn.conduct（国家科技特派员基础意见 （六））、cn.nm.employer（自治区科技特派员管理办法 第六条）、"
+            "cn.nm.baotou.education（包头市科技特派员实施方案 第二条））\n") in zh
+    en = run(capsys, *args)[1]
+    assert ("    eligible: true → false (new: cn.nm.baotou.education (Baotou implementation plan 第二条); "
+            "old: cn.conduct (National base opinions （六）), cn.nm.employer (Regional measures 第六条), "
+            "cn.nm.baotou.education (Baotou implementation plan 第二条))\n") in en
+    md = run(capsys, *args, "--format", "md", lang="zh")[1]
+    assert ("| eligible：是 → 否（新：cn.nm.baotou.education（包头市科技特派员实施方案 第二条）；"
+            "旧：cn.conduct（国家科技特派员基础意见 （六））、") in md
+    (out,) = json.loads(run(capsys, *args, "--format", "json")[1])["cases"]["changed"][0]["outputs"]
+    education = {"id": "cn.nm.baotou.education", "document": CITY, "title": "Baotou implementation plan",
+                 "number": "包科发〔2023〕2号", "article": "第二条"}
+    assert out == {
+        "output": "eligible", "old": True, "new": False,
+        "old_rules": ["cn.conduct", "cn.nm.employer", "cn.nm.baotou.education"], "new_rules": ["cn.nm.baotou.education"],
+        "old_citations": [
+            {"id": "cn.conduct", "document": "cn.base", "title": "National base opinions", "number": "国办发〔2016〕1号",
+             "article": "（六）", "status": "holds"},
+            {"id": "cn.nm.employer", "document": REGION, "title": "Regional measures", "number": "内科发〔2020〕1号",
+             "article": "第六条", "status": "holds"},
+            {**education, "status": "holds"}],
+        "new_citations": [{**education, "status": "fails"}]}
+
+
 def test_diff_cases_shows_enum_outcomes_with_their_labels(packs, capsys):
     """``diff --cases`` shows an enum outcome as the explanation does: ``qualified（合格）`` in Chinese,
     the value as written in English."""
@@ -672,7 +715,8 @@ def test_diff_cases_shows_enum_outcomes_with_their_labels(packs, capsys):
     code, zh, err = run(capsys, str(old), str(pol / "baotou"), "--policies", str(pol), "--as-of", "2024-06-01",
                         "--cases", str(case), lang="zh")
     assert (code, err) == (1, "")
-    assert "    grade：qualified（合格） → excellent（优秀）（新：bt.workstation.score；旧：bt.workstation.score）\n" in zh
+    score = "bt.workstation.score（包头市企业科技特派员实施方案 附件2；附件1 第四条）"
+    assert f"    grade：qualified（合格） → excellent（优秀）（新：{score}；旧：{score}）\n" in zh
     grade = CaseImpact("c.yaml", "workstation", "cn/nm/baotou", "2024-06-01",
                        (OutputChange("grade", "qualified", "excellent", ("bt.workstation.score",), ("bt.workstation.score",)),))
     assert _case_lines(grade, "en") == ["grade: qualified → excellent (new: bt.workstation.score; old: bt.workstation.score)"]
