@@ -47,7 +47,7 @@ from . import ast as A
 from .api import Policies, load_rule_files
 from .cases import _as_date as as_date
 from .diagnostics import Diagnostic, PolicyError, Severity, Text, md_cell, printable, render_all, resolve_lang
-from .explain import dumps, show_value, to_json_value
+from .explain import _WORDS as _EXPLAIN_WORDS, dumps, show_value, to_json_value
 from .load import find_files, load_file
 from .merge import Layers, merge
 from .records import is_text, text_of
@@ -97,8 +97,9 @@ class OutputChange:
     new: Any
     old_rules: tuple[str, ...]  # deciding rules (or parameters) of the old explanation
     new_rules: tuple[str, ...]
-    # Where each version's deciding rules above are written, in their order.  Not compared: the ids and the
-    # versions fix them.
+    # Where each version's rules are written: the deciding rules above, in their order; where none decides,
+    # the rules that version's explanation looked at and found not to apply (not_applicable, not_checkable);
+    # empty where no rule in force gives the outcome.  Not compared: the ids and the versions fix them.
     old_citations: tuple[Citation, ...] = field(default=(), compare=False)
     new_citations: tuple[Citation, ...] = field(default=(), compare=False)
 
@@ -195,7 +196,8 @@ _WORDS = {
            "md_date": "比较 {d} 当日现行的规定。", "what": "内容", "change": "变化", "in_force_at": "{j} 的现行规定",
            "cases": "结论有变化的个案：{n} 个（共检查 {checked} 个）", "case": "个案", "outcome": "结论：旧 → 新（决定规则）",
            "as_of": "（{subject} @ {j}，截至 {d}）", "rules": "（新：{new}；旧：{old}）", "colon": "：",
-           "no_eval": "在{which}版本下无法决定：{error}", "summary": "规定有 {n} 处不同", "summary_cases": "，{m} 个个案的结论有变化",
+           "no_eval": "在{which}版本下无法决定：{error}", "no_rule": "没有生效的规则决定这一结论", "status": "{rule}{status}",
+           "summary": "规定有 {n} 处不同", "summary_cases": "，{m} 个个案的结论有变化",
            "end": "。", "none": "没有不同。",
            "engine": "两个版本都由本引擎（{v}）判定：引擎本身的变化不在比较之列"},
     "en": {"widened": "set widened: ", "narrowed": "set narrowed: ", "set_changed": "set changed: ", "order": "order changed",
@@ -209,6 +211,7 @@ _WORDS = {
            "cases": "Cases whose outcomes change: {n} of {checked}", "case": "case",
            "outcome": "outcome: old → new (deciding rules)", "as_of": " ({subject} @ {j}, as of {d})",
            "rules": " (new: {new}; old: {old})", "colon": ": ", "no_eval": "does not evaluate under the {which} version: {error}",
+           "no_rule": "no rule in force decides it", "status": "{rule} {status}",
            "summary": "{n} difference(s) in the policies", "summary_cases": ", {m} case(s) change", "end": ".",
            "none": "No difference.",
            "engine": "both versions decided by this engine ({v}): changes of the engine itself are not compared"},
@@ -658,14 +661,18 @@ def compare_decisions(head: tuple, do, dn, eo: str = "", en: str = "") -> CaseIm
     return CaseImpact(*head, tuple(changes)) if changes else None
 
 
+_NOT_APPLYING = ("not_applicable", "not_checkable")
+
+
 def _decided_by(e) -> tuple[tuple[str, ...], tuple[Citation, ...]]:
     """The ids of the rules that decided an outcome (its explanation ``e``, None where the decision has no
-    such outcome) and their citations."""
+    such outcome: nothing in force gives it) and the citations of the rules its line names: those, or
+    where none decided it, those the explanation found not to apply."""
     if e is None:
         return (), ()
+    shown = e.deciding or tuple(r for r in e.rules if r.status in _NOT_APPLYING)
     return tuple(r.id for r in e.deciding), tuple(
-        Citation(r.id, r.document["id"], r.document["title"], r.document["number"], r.article, r.status)
-        for r in e.deciding)
+        Citation(r.id, r.document["id"], r.document["title"], r.document["number"], r.article, r.status) for r in shown)
 
 
 # --- versions: folders and git revisions ----------------------------------------------------------
@@ -896,11 +903,16 @@ def _case_lines(i: CaseImpact, lang: str = "en", ps: PolicySet | None = None) ->
 
 def _rules(ids: tuple[str, ...], cited: tuple[Citation, ...], lang: str) -> str:
     """The rules of one version on a case's line: each with its document and article as the explanation cites
-    it (``bt.commissioner.score（包头市…方案 附件3）``).  (An impact made without citations names the ids.)"""
-    w = _WORDS[lang]
+    it (``bt.commissioner.score（包头市…方案 附件3）``), ``不适用`` after one that does not apply; where none
+    is named, that no rule in force decides the outcome.  (An impact made without citations names the ids.)"""
+    w, said = _WORDS[lang], _EXPLAIN_WORDS[lang]
     if not cited:
-        return w["list"].join(ids) or "—"
-    return w["list"].join(c.id + _paren(f"{c.title} {c.article}".strip(), lang) for c in cited)
+        return w["list"].join(ids) or w["no_rule"]
+    out = []
+    for c in cited:
+        rule = c.id + _paren(f"{c.title} {c.article}".strip(), lang)
+        out.append(w["status"].format(rule=rule, status=said[c.status]) if c.status in _NOT_APPLYING else rule)
+    return w["list"].join(out)
 
 
 def render(old: str, new: str, as_of: _dt.date, changes: list[Change], impacts: list[CaseImpact] | None,

@@ -698,6 +698,72 @@ def test_diff_cases_name_each_deciding_rules_document_and_article(versions, caps
         "new_citations": [{**education, "status": "fails"}]}
 
 
+def test_an_outcome_that_no_rule_in_force_gives_any_more_says_so(versions, capsys):
+    """The scoring rule is no longer in force on the case's day: the case has no score in the new version, and
+    the line said ``new: —``; it says that no rule in force decides it (JSON: no rule, no citation)."""
+    old, new = versions
+    edit(new / "region.yaml", "    citation: 第十二条\n", "    citation: 第十二条\n    effective_until: 2023-12-31\n")
+    args = (str(old), str(new), "--cases", str(DATA / "cases" / "a_baotou_35_days.yaml"), "--as-of", "2024-06-01")
+    zh = run(capsys, *args, lang="zh")[1]
+    assert "    score：70 → 无（新：没有生效的规则决定这一结论；旧：cn.nm.score（自治区科技特派员管理办法 第十二条））\n" in zh
+    assert "    score: 70 → — (new: no rule in force decides it; old: cn.nm.score (Regional measures 第十二条))\n" in \
+        run(capsys, *args)[1]
+    outputs = json.loads(run(capsys, *args, "--format", "json")[1])["cases"]["changed"][0]["outputs"]
+    assert [(o["output"], o["new"], o["new_rules"], o["new_citations"]) for o in outputs] == [
+        ("grade", None, [], []), ("score", None, [], [])]
+    # the other way round (a rule new in force): the old side says it
+    assert "    score：无 → 70（新：cn.nm.score（自治区科技特派员管理办法 第十二条）；旧：没有生效的规则决定这一结论）\n" in \
+        run(capsys, str(new), str(old), *args[2:], lang="zh")[1]
+
+
+ALLOWANCE_OUTPUT = """\
+  allowance: {type: int, combine: max, subjects: [commissioner], label: {zh: 生活补贴, en: Allowance}}
+"""
+ALLOWANCE = """\
+  - id: cn.nm.baotou.allowance
+    kind: entitlement
+    subject: commissioner
+    output: allowance
+    label: {zh: 服务满30天的生活补贴, en: Allowance for 30 days served}
+    citation: 第三条
+    when: service_days >= 30
+    value: 1000
+"""
+
+
+def test_rules_whose_when_no_longer_holds_are_named_as_not_applying(versions, capsys):
+    """Where the new explanation's rules do not apply to the case (their ``when`` no longer holds), the line
+    names them as not applying — where the explanation lists none as deciding (``new: —`` before) and where
+    it lists as deciding one that does not apply (an outcome that no rule gives a value)."""
+    old, new = versions
+    for v in versions:
+        edit(v / "national.yaml", "\nrules:\n", "\n" + ALLOWANCE_OUTPUT + "\nrules:\n")
+        (v / "city.yaml").write_text((v / "city.yaml").read_text(encoding="utf-8") + ALLOWANCE, encoding="utf-8")
+    edit(new / "national.yaml", "    condition: good_conduct", '    when: title == "senior"\n    condition: good_conduct')
+    edit(new / "region.yaml", "    condition: employer_type in", '    when: title == "senior"\n    condition: employer_type in')
+    edit(new / "city.yaml", "    when: service_days >= 30", "    when: service_days >= 50")
+    args = (str(old), str(new), "--cases", str(DATA / "cases"), "--as-of", "2024-06-01")
+    zh = run(capsys, *args, lang="zh")[1]
+    conduct, employer = "cn.conduct（国家科技特派员基础意见 （六））", "cn.nm.employer（自治区科技特派员管理办法 第六条）"
+    assert f"    eligible：否 → 是（新：{conduct}不适用、{employer}不适用；旧：{employer}）\n" in zh
+    allowance = "cn.nm.baotou.allowance（包头市科技特派员实施方案 第三条）"
+    assert f"    allowance：1000 → 无（新：{allowance}不适用；旧：{allowance}）\n" in zh
+    en = run(capsys, *args)[1]
+    conduct, employer = "cn.conduct (National base opinions （六）)", "cn.nm.employer (Regional measures 第六条)"
+    assert f"    eligible: false → true (new: {conduct} does not apply, {employer} does not apply; old: {employer})\n" in en
+    allowance = "cn.nm.baotou.allowance (Baotou implementation plan 第三条)"
+    assert f"    allowance: 1000 → — (new: {allowance} does not apply; old: {allowance})\n" in en
+    md = run(capsys, *args, "--format", "md", lang="zh")[1]
+    assert " | allowance：1000 → 无（新：cn.nm.baotou.allowance（包头市科技特派员实施方案 第三条）不适用；" in md
+    changed = json.loads(run(capsys, *args, "--format", "json")[1])["cases"]["changed"]
+    got = {(Path(i["path"]).name, o["output"]): (o["new_rules"], [(c["id"], c["status"]) for c in o["new_citations"]])
+           for i in changed for o in i["outputs"]}
+    assert got[("c_region_part_time.json", "eligible")] == (
+        [], [("cn.conduct", "not_applicable"), ("cn.nm.employer", "not_applicable")])
+    assert got[("a_baotou_35_days.yaml", "allowance")] == (
+        ["cn.nm.baotou.allowance"], [("cn.nm.baotou.allowance", "not_applicable")])
+
+
 def test_diff_cases_shows_enum_outcomes_with_their_labels(packs, capsys):
     """``diff --cases`` shows an enum outcome as the explanation does: ``qualified（合格）`` in Chinese,
     the value as written in English."""
