@@ -22,7 +22,9 @@ another path) — and asks three questions, answered in this order:
 3. Which decisions change?  :func:`impacted_cases` evaluates case files — and
    the cases of pack test files (:func:`collect_cases`) — under both versions
    and lists the outcomes that differ, with the deciding rules from the old and
-   the new explanation.
+   the new explanation, each with its document and article as the explanation
+   cites it; where no rule decides, why (none in force, or those looked at do
+   not apply).
 
 :func:`run_diff` is the ``policyengine diff`` command: text, Markdown or JSON,
 headings and lines in Chinese or English (JSON keys in English); exit 0 when
