@@ -22,7 +22,9 @@ another path) — and asks three questions, answered in this order:
 3. Which decisions change?  :func:`impacted_cases` evaluates case files — and
    the cases of pack test files (:func:`collect_cases`) — under both versions
    and lists the outcomes that differ, with the deciding rules from the old and
-   the new explanation.
+   the new explanation, each with its document and article as the explanation
+   cites it; where no rule decides, why (none in force, or those looked at do
+   not apply).
 
 :func:`run_diff` is the ``policyengine diff`` command: text, Markdown or JSON,
 headings and lines in Chinese or English (JSON keys in English); exit 0 when
@@ -39,7 +41,7 @@ import subprocess
 import sys
 import tempfile
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -47,15 +49,15 @@ from . import ast as A
 from .api import Policies, load_rule_files
 from .cases import _as_date as as_date
 from .diagnostics import Diagnostic, PolicyError, Severity, Text, md_cell, printable, render_all, resolve_lang
-from .explain import dumps, show_value, to_json_value
+from .explain import _WORDS as _EXPLAIN_WORDS, dumps, show_value, to_json_value
 from .load import find_files, load_file
 from .merge import Layers, merge
 from .records import is_text, text_of
 from .policy import Band, Expr, PolicySet, Tier
 from .types import T
 
-__all__ = ["Change", "OutputChange", "CaseImpact", "diff_policies", "impacted_cases", "compare_decisions", "find_cases",
-           "collect_cases", "run_diff"]
+__all__ = ["Change", "Citation", "OutputChange", "CaseImpact", "diff_policies", "impacted_cases", "compare_decisions",
+           "find_cases", "collect_cases", "run_diff"]
 
 
 @dataclass(frozen=True)
@@ -77,12 +79,31 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Citation:
+    """A rule (or parameter) named on a case's line, where the explanation cites it: its document (id,
+    title in the diff's language, number) and article, and its status there (``holds``, ``fails``,
+    ``value``, ``not_applicable`` …)."""
+
+    id: str
+    document: str
+    title: str
+    number: str | None
+    article: str
+    status: str
+
+
+@dataclass(frozen=True)
 class OutputChange:
     output: str
     old: Any
     new: Any
     old_rules: tuple[str, ...]  # deciding rules (or parameters) of the old explanation
     new_rules: tuple[str, ...]
+    # Where each version's rules are written: the deciding rules above, in their order; where none decides,
+    # the rules that version's explanation looked at and found not to apply (not_applicable, not_checkable);
+    # empty where no rule in force gives the outcome.  Not compared: the ids and the versions fix them.
+    old_citations: tuple[Citation, ...] = field(default=(), compare=False)
+    new_citations: tuple[Citation, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -172,12 +193,13 @@ _WORDS = {
            "adds": "增加", "drops": "去掉", "operator": "运算符 ", "tier": "第 {n} 档", "band": "第 {n} 个等级区间",
            "points": " 分", "item_added": "新增评分项", "item_removed": "删除评分项", "differs_for": "不同之处：",
            "superseded_by": "被 {x} 取代", "no_longer": "不再被 {x} 取代", "compared": "与{which}版本中 {at} 的现行规定比较",
-           "old": "旧", "new": "新", "parts_changed": "{parts} 有改动", "set_by": "由 {x} 规定", "was_set_by": "原由 {x} 规定",
+           "old": "旧", "new": "新", "parts_changed": "{parts}有改动", "list": "、", "semi": "；", "set_by": "由 {x} 规定", "was_set_by": "原由 {x} 规定",
            "added": "新增", "removed": "删除", "header": "现行规定的日期：{d}", "md_title": "# 政策差异：`{old}` → `{new}`",
            "md_date": "比较 {d} 当日现行的规定。", "what": "内容", "change": "变化", "in_force_at": "{j} 的现行规定",
            "cases": "结论有变化的个案：{n} 个（共检查 {checked} 个）", "case": "个案", "outcome": "结论：旧 → 新（决定规则）",
            "as_of": "（{subject} @ {j}，截至 {d}）", "rules": "（新：{new}；旧：{old}）", "colon": "：",
-           "no_eval": "在{which}版本下无法决定：{error}", "summary": "规定有 {n} 处不同", "summary_cases": "，{m} 个个案的结论有变化",
+           "no_eval": "在{which}版本下无法决定：{error}", "no_rule": "没有生效的规则决定这一结论", "status": "{rule}{status}",
+           "summary": "规定有 {n} 处不同", "summary_cases": "，{m} 个个案的结论有变化",
            "end": "。", "none": "没有不同。",
            "engine": "两个版本都由本引擎（{v}）判定：引擎本身的变化不在比较之列"},
     "en": {"widened": "set widened: ", "narrowed": "set narrowed: ", "set_changed": "set changed: ", "order": "order changed",
@@ -185,12 +207,13 @@ _WORDS = {
            "points": " points", "item_added": "item added", "item_removed": "item removed", "differs_for": "differs for: ",
            "superseded_by": "superseded by {x}", "no_longer": "no longer superseded by {x}",
            "compared": "compared with what applied at {at} in the {which} version", "old": "old", "new": "new",
-           "parts_changed": "{parts} changed", "set_by": "set by {x}", "was_set_by": "was set by {x}",
+           "parts_changed": "{parts} changed", "list": ", ", "semi": "; ", "set_by": "set by {x}", "was_set_by": "was set by {x}",
            "added": "added", "removed": "removed", "header": "in force on {d}", "md_title": "# Policy diff: `{old}` → `{new}`",
            "md_date": "In force on {d}.", "what": "what", "change": "change", "in_force_at": "In force at {j}",
            "cases": "Cases whose outcomes change: {n} of {checked}", "case": "case",
            "outcome": "outcome: old → new (deciding rules)", "as_of": " ({subject} @ {j}, as of {d})",
            "rules": " (new: {new}; old: {old})", "colon": ": ", "no_eval": "does not evaluate under the {which} version: {error}",
+           "no_rule": "no rule in force decides it", "status": "{rule} {status}",
            "summary": "{n} difference(s) in the policies", "summary_cases": ", {m} case(s) change", "end": ".",
            "none": "No difference.",
            "engine": "both versions decided by this engine ({v}): changes of the engine itself are not compared"},
@@ -279,6 +302,34 @@ _FIELDS = {
 }
 _SUMMARY = {"document": "title", "jurisdiction": "name", "enum": "values", "fact": "type", "output": "type",
             "parameter": "value", "definition": "expr", "rule": "label"}
+
+# The fields above in the words of docs/rule-files.md (§2 a document's, §9.1 a rule's, §9.4 a scoring table's) and
+# of the explanation (取值, 要求, 封顶, 期限): what a Chinese reader is told changed in a rule or document in force.
+# English output names them as the rule files write them.
+_PARTS_ZH = {
+    "kind": "规则种类", "subject": "对象", "output": "结论", "when": "适用条件", "condition": "条件", "value": "取值",
+    "table": "评分表", "requirement": "要求", "restates": "重申的规则", "replaces": "替换的规则", "binding": "约束力",
+    "is_default": "默认标志", "effective": "生效日期", "effective_until": "失效日期", "deadline": "期限", "label": "名称",
+    "citation": "条款", "reading": "解读", "ambiguity": "原文不清楚之处", "note": "说明",
+    "cap": "封顶分", "score_output": "得分结论", "grade_output": "等次结论", "items": "评分项", "bonus": "加分项",
+    "bands": "等级区间", "max": "满分", "tiers": "档次", "points": "分值",
+    "title": "标题", "issuer": "发文机关", "number": "文号", "jurisdiction": "层级", "issued": "发文日期",
+    "dates_assumed": "日期推定", "coverage": "覆盖表",
+}
+
+
+def _part(path: str, lang: str) -> str:
+    """A changed part (a field of :data:`_FIELDS`, or ``items.rd.tiers``: a field of one item) in
+    ``lang``: in Chinese ``评分项 rd 的档次``, in English as written."""
+    if lang == "en":
+        return path
+    head, _, rest = path.partition(".")
+    if head in ("items", "bonus") and rest:
+        ident, _, last = rest.rpartition(".")  # (an item's id may hold a dot: the field is the last part)
+        if ident and last in _FIELDS["Item" if head == "items" else "Bonus"]:
+            return f"{_PARTS_ZH[head]} {ident} 的{_PARTS_ZH[last]}"
+        return f"{_PARTS_ZH[head]} {rest}"
+    return _PARTS_ZH.get(path, path)
 
 
 def _get(el: Any, name: str) -> Any:
@@ -438,12 +489,12 @@ def _in_force(old: PolicySet, new: PolicySet, jid: str, as_of: _dt.date, lang: s
             if what in ("rule", "document") and x and y:  # the same rule or document changed inside: name the parts
                 a, b = (x[0], y[0]) if what == "rule" else ({**dataclasses.asdict(e[0]), "coverage": {}} for e in (x, y))
                 parts = sorted({f for f, *_ in _fields(what, a, b, lang)})
-                notes += [w["parts_changed"].format(parts=", ".join(parts))] if parts else []
+                notes += [w["parts_changed"].format(parts=w["list"].join(_part(f, lang) for f in parts))] if parts else []
             if what != "document":
                 notes += [w["set_by"].format(x=f"{y[1]} {y[3]}".strip())] if y else []
                 notes += [w["was_set_by"].format(x=f"{x[1]} {x[3]}".strip())] if x and (not y or x[1] != y[1]) else []
             out.append(Change("in-force", k, "added" if not x else "removed" if not y else "changed", (y or x)[1], jid,
-                              what, x[2] if x else None, y[2] if y else None, "; ".join(notes)))
+                              what, x[2] if x else None, y[2] if y else None, w["semi"].join(notes)))
     return out
 
 
@@ -607,9 +658,23 @@ def compare_decisions(head: tuple, do, dn, eo: str = "", en: str = "") -> CaseIm
     for name in sorted(set(do.outputs) | set(dn.outputs)):
         a, b = to_json_value(do.outputs.get(name)), to_json_value(dn.outputs.get(name))
         if a != b:
-            deciding = lambda x: tuple(r.id for r in x[name].deciding) if name in x else ()  # noqa: E731
-            changes.append(OutputChange(name, a, b, deciding(xo), deciding(xn)))
+            (ro, co), (rn, cn) = _decided_by(xo.get(name)), _decided_by(xn.get(name))
+            changes.append(OutputChange(name, a, b, ro, rn, co, cn))
     return CaseImpact(*head, tuple(changes)) if changes else None
+
+
+_NOT_APPLYING = ("not_applicable", "not_checkable")
+
+
+def _decided_by(e) -> tuple[tuple[str, ...], tuple[Citation, ...]]:
+    """The ids of the rules that decided an outcome (its explanation ``e``, None where the decision has no
+    such outcome: nothing in force gives it) and the citations of the rules its line names: those, or
+    where none decided it, those the explanation found not to apply."""
+    if e is None:
+        return (), ()
+    shown = e.deciding or tuple(r for r in e.rules if r.status in _NOT_APPLYING)
+    return tuple(r.id for r in e.deciding), tuple(
+        Citation(r.id, r.document["id"], r.document["title"], r.document["number"], r.article, r.status) for r in shown)
 
 
 # --- versions: folders and git revisions ----------------------------------------------------------
@@ -834,7 +899,22 @@ def _case_lines(i: CaseImpact, lang: str = "en", ps: PolicySet | None = None) ->
         return show_value(v, lang, out.type if out is not None else None, labels)
 
     return [f"{o.output}{w['colon']}{shown(o.old, o.output)} → {shown(o.new, o.output)}"
-            + w["rules"].format(new=", ".join(o.new_rules) or "—", old=", ".join(o.old_rules) or "—") for o in i.outputs]
+            + w["rules"].format(new=_rules(o.new_rules, o.new_citations, lang), old=_rules(o.old_rules, o.old_citations, lang))
+            for o in i.outputs]
+
+
+def _rules(ids: tuple[str, ...], cited: tuple[Citation, ...], lang: str) -> str:
+    """The rules of one version on a case's line: each with its document and article as the explanation cites
+    it (``bt.commissioner.score（包头市…方案 附件3）``), ``不适用`` after one that does not apply; where none
+    is named, that no rule in force decides the outcome.  (An impact made without citations names the ids.)"""
+    w, said = _WORDS[lang], _EXPLAIN_WORDS[lang]
+    if not cited:
+        return w["list"].join(ids) or w["no_rule"]
+    out = []
+    for c in cited:
+        rule = c.id + _paren(f"{c.title} {c.article}".strip(), lang)
+        out.append(w["status"].format(rule=rule, status=said[c.status]) if c.status in _NOT_APPLYING else rule)
+    return w["list"].join(out)
 
 
 def render(old: str, new: str, as_of: _dt.date, changes: list[Change], impacts: list[CaseImpact] | None,

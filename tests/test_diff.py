@@ -347,14 +347,14 @@ In force at cn/nm/baotou
 
 Cases whose outcomes change: 4 of 4
   {DATA}/cases/a_baotou_35_days.yaml (commissioner @ cn/nm/baotou, as of 2024-06-01)
-    compliant: true → false (new: cn.nm.service-days; old: cn.nm.service-days)
-    min_service_days_per_year: 30 → 40 (new: min_service_days; old: min_service_days)
+    compliant: true → false (new: cn.nm.service-days (Regional measures 第七条(五)); old: cn.nm.service-days (Regional measures 第七条(五)))
+    min_service_days_per_year: 30 → 40 (new: min_service_days (Regional measures 第七条(五)); old: min_service_days (Regional measures 第七条(五)))
   {DATA}/cases/b_baotou_45_days.yaml (commissioner @ cn/nm/baotou, as of 2024-06-01)
-    min_service_days_per_year: 30 → 40 (new: min_service_days; old: min_service_days)
+    min_service_days_per_year: 30 → 40 (new: min_service_days (Regional measures 第七条(五)); old: min_service_days (Regional measures 第七条(五)))
   {DATA}/cases/c_region_part_time.json (commissioner @ cn/nm, as of 2024-06-01)
-    min_service_days_per_year: 30 → 40 (new: min_service_days; old: min_service_days)
+    min_service_days_per_year: 30 → 40 (new: min_service_days (Regional measures 第七条(五)); old: min_service_days (Regional measures 第七条(五)))
   {DATA}/cases/d_baotou_part_time.yml (commissioner @ cn/nm/baotou, as of 2024-06-01)
-    min_service_days_per_year: 30 → 40 (new: min_service_days; old: min_service_days)
+    min_service_days_per_year: 30 → 40 (new: min_service_days (Regional measures 第七条(五)); old: min_service_days (Regional measures 第七条(五)))
 
 3 difference(s) in the policies, 4 case(s) change.
 """
@@ -366,8 +366,8 @@ Cases whose outcomes change: 4 of 4
     assert "## In force at cn/nm/baotou" in md
     assert "## Cases whose outcomes change: 4 of 4" in md and "| case | outcome: old → new (deciding rules) |" in md
     assert (f"| {DATA}/cases/a_baotou_35_days.yaml (commissioner @ cn/nm/baotou, as of 2024-06-01) | "
-            "compliant: true → false (new: cn.nm.service-days; old: cn.nm.service-days)<br>"
-            "min_service_days_per_year: 30 → 40 (new: min_service_days; old: min_service_days) |") in md
+            "compliant: true → false (new: cn.nm.service-days (Regional measures 第七条(五)); old: cn.nm.service-days (Regional measures 第七条(五)))<br>"
+            "min_service_days_per_year: 30 → 40 (new: min_service_days (Regional measures 第七条(五)); old: min_service_days (Regional measures 第七条(五))) |") in md
     code, out, _ = run(capsys, *args, "--format", "json")
     assert code == 1
     assert run(capsys, *args, "--format", "json")[1] == out  # deterministic
@@ -378,13 +378,19 @@ Cases whose outcomes change: 4 of 4
                                  "detail": "30 → 40"}
     assert [c["jurisdiction"] for c in got["changes"] if c["scope"] == "in-force"] == ["cn/nm", "cn/nm/baotou"]
     assert got["cases"]["checked"] == 4
+    # beside the ids of the deciding rules, where each is written, as the explanation cites it
+    days = {"document": REGION, "title": "Regional measures", "number": "内科发〔2020〕1号", "article": "第七条(五)"}
     assert got["cases"]["changed"][0] == {
         "path": str(DATA / "cases" / "a_baotou_35_days.yaml"), "subject": "commissioner", "jurisdiction": "cn/nm/baotou",
         "as_of": "2024-06-01", "old_error": "", "new_error": "",
         "outputs": [{"output": "compliant", "old": True, "new": False, "old_rules": ["cn.nm.service-days"],
-                     "new_rules": ["cn.nm.service-days"]},
+                     "new_rules": ["cn.nm.service-days"],
+                     "old_citations": [{"id": "cn.nm.service-days", **days, "status": "holds"}],
+                     "new_citations": [{"id": "cn.nm.service-days", **days, "status": "fails"}]},
                     {"output": "min_service_days_per_year", "old": 30, "new": 40, "old_rules": ["min_service_days"],
-                     "new_rules": ["min_service_days"]}]}
+                     "new_rules": ["min_service_days"],
+                     "old_citations": [{"id": "min_service_days", **days, "status": "value"}],
+                     "new_citations": [{"id": "min_service_days", **days, "status": "value"}]}]}
     code, out, _ = run(capsys, str(old), str(old), "--format", "json", "--as-of", "2024-06-01")
     assert code == 0 and json.loads(out) == {"old": str(old), "new": str(old), "as_of": "2024-06-01", "engine_version": __version__, "different": False,
                                              "changes": [], "cases": None}
@@ -575,8 +581,10 @@ def test_diff_cases_reads_the_cases_of_pack_test_files(packs, capsys):
     assert Path(path).parent == tests and line.isdigit() and first["name"]
     case = load_file(path).data["cases"]
     assert [c.get("name") for c in case if load_file(path).span(("cases", case.index(c))).line == int(line)] == [first["name"]]
+    imust = {"id": "min_service_days", "document": "imust.measures-2023-45", "number": "内科大校发〔2023〕45号",
+             "title": "IMUST Measures for Enterprise S&T Commissioners (Trial)", "article": "第三条(五)", "status": "value"}
     assert {"output": "min_service_days_per_year", "old": 30, "new": 40, "old_rules": ["min_service_days"],
-            "new_rules": ["min_service_days"]} in first["outputs"]
+            "new_rules": ["min_service_days"], "old_citations": [imust], "new_citations": [imust]} in first["outputs"]
     code, text, _ = run(capsys, str(old), str(pol / "imust"), "--policies", str(pol), "--cases", str(tests),
                         "--as-of", "2024-06-01")
     assert f"  {first['path']} {first['name']} (commissioner @ cn/nm/baotou/imust, as of " in text
@@ -601,14 +609,159 @@ def test_the_diff_speaks_chinese_by_default(versions, capsys):
                            "  ~ min_service_days [cn.nm.measures · cn/nm]: value: 30 → 40\n\n"
                            "cn/nm 的现行规定\n  ~ 参数 min_service_days: 30 → 40（由 cn.nm.measures 第七条(五) 规定）\n")
     assert "结论有变化的个案：4 个（共检查 4 个）" in text
-    # the outcomes in the officer's words (是/否), as the explanation says them, not JSON's true/false
-    assert "    compliant：是 → 否（新：cn.nm.service-days；旧：cn.nm.service-days）\n" in text
+    # the outcomes in the officer's words (是/否), as the explanation says them, not JSON's true/false; each deciding
+    # rule with its document and article, as the explanation cites them
+    assert ("    compliant：是 → 否（新：cn.nm.service-days（自治区科技特派员管理办法 第七条(五)）；"
+            "旧：cn.nm.service-days（自治区科技特派员管理办法 第七条(五)））\n") in text
     assert text.endswith("\n规定有 3 处不同，4 个个案的结论有变化。\n")
     code, md, _ = run(capsys, str(old), str(new), "--as-of", "2024-06-01", "--format", "md", lang="zh")
     assert md.startswith(f"# 政策差异：`{old}` → `{new}`\n比较 2024-06-01 当日现行的规定。\n{ENGINE_ZH}。\n\n## 参数\n\n| | 内容 | 变化 |\n")
     assert run(capsys, str(old), str(old), lang="zh")[1].endswith("\n没有不同。\n")
     got = diff_policies(load_rule_files([old]), load_rule_files([new]), AS_OF, lang="zh")
     assert [c.detail for c in got if c.scope == "in-force"] == ["由 cn.nm.measures 第七条(五) 规定"] * 2
+
+
+def test_the_parts_of_a_rule_in_force_that_changed_are_named_in_chinese(versions, capsys):
+    """A rule or document in force that changed inside says which parts: in Chinese output in the words of
+    the rule files' guide (``note, when 有改动`` told a Chinese reader nothing), joined with 、; English output,
+    and JSON's ``field``, name them as the rule files write them."""
+    old, new = versions
+    edit(new / "city.yaml", '    condition: education >= "bachelor"',
+         '    when: full_time_education\n    condition: education >= "bachelor"\n    note: {zh: 试行, en: On trial}')
+    edit(new / "region.yaml", "{min: 5, max: 9, points: 30}", "{min: 5, max: 7, points: 30}")
+    edit(new / "region.yaml", "number: 内科发〔2020〕1号", "number: 内科发〔2020〕2号")
+    args = (str(old), str(new), "--as-of", "2024-06-01")
+    code, text, _ = run(capsys, *args, lang="zh")
+    assert code == 1
+    assert ("cn/nm/baotou 的现行规定\n"
+            "  ~ 文件 cn.nm.measures: 文号有改动\n"
+            "  ~ 规则 cn.nm.baotou.education: 说明、适用条件有改动；由 cn.nm.baotou.plan 第二条 规定\n"
+            "  ~ 规则 cn.nm.score: 评分项 rd 的档次有改动；由 cn.nm.measures 第十二条 规定\n") in text
+    md = run(capsys, *args, "--format", "md", lang="zh")[1]
+    assert "| ~ | 规则 cn.nm.baotou.education | 说明、适用条件有改动；由 cn.nm.baotou.plan 第二条 规定 |\n" in md
+    got = json.loads(run(capsys, *args, "--format", "json", lang="zh")[1])["changes"]
+    assert {(c["field"], c["detail"]) for c in got if c["scope"] == "in-force" and c["jurisdiction"] == "cn/nm/baotou"} == {
+        ("document", "文号有改动"), ("rule", "说明、适用条件有改动；由 cn.nm.baotou.plan 第二条 规定"),
+        ("rule", "评分项 rd 的档次有改动；由 cn.nm.measures 第十二条 规定")}
+    assert {c["field"] for c in got if c["scope"] == "rule"} == {"when", "note", "items.rd.tiers"}  # data: as written
+    text = run(capsys, *args, lang="en")[1]
+    assert ("In force at cn/nm/baotou\n"
+            "  ~ document cn.nm.measures: number changed\n"
+            "  ~ rule cn.nm.baotou.education: note, when changed; set by cn.nm.baotou.plan 第二条\n"
+            "  ~ rule cn.nm.score: items.rd.tiers changed; set by cn.nm.measures 第十二条\n") in text
+
+
+def test_every_part_the_diff_can_name_has_chinese_words():
+    """Each field compared (a rule's, a document's, a scoring table's and its items') has its Chinese words,
+    so that none is named in English in Chinese output — a field added to the comparison must be named too."""
+    from policyengine.diff import _FIELDS, _part
+
+    parts = [f for kind in ("rule", "document", "Table") for f in _FIELDS[kind]]
+    parts += [f"items.rd.{f}" for f in _FIELDS["Item"]] + [f"bonus.hi.{f}" for f in _FIELDS["Bonus"]] + ["items.rd", "bonus.hi"]
+    untranslated = [p for p in parts if _part(p, "zh").replace("rd", "").replace("hi", "").isascii()]
+    assert untranslated == []
+    assert [_part(p, "zh") for p in ("when", "note", "deadline", "reading", "items.rd.tiers", "items.a.b.max", "bonus.hi")] == [
+        "适用条件", "说明", "期限", "解读", "评分项 rd 的档次", "评分项 a.b 的满分", "加分项 hi"]
+    assert all(_part(p, "en") == p for p in parts)
+
+
+def test_diff_cases_name_each_deciding_rules_document_and_article(versions, capsys):
+    """An auditor reads which document and article decided, not only a rule's id: each deciding rule is followed
+    by its document's title and its article, as the explanation cites them, in text and Markdown in both
+    languages; JSON adds them beside the ids, which stay as they were."""
+    old, new = versions
+    edit(new / "city.yaml", 'condition: education >= "bachelor"', 'condition: education >= "bachelor" and full_time_education')
+    args = (str(old), str(new), "--cases", str(DATA / "cases" / "d_baotou_part_time.yml"), "--as-of", "2024-06-01")
+    zh = run(capsys, *args, lang="zh")[1]
+    assert ("    eligible：是 → 否（新：cn.nm.baotou.education（包头市科技特派员实施方案 第二条）；"
+            "旧：cn.conduct（国家科技特派员基础意见 （六））、cn.nm.employer（自治区科技特派员管理办法 第六条）、"
+            "cn.nm.baotou.education（包头市科技特派员实施方案 第二条））\n") in zh
+    en = run(capsys, *args)[1]
+    assert ("    eligible: true → false (new: cn.nm.baotou.education (Baotou implementation plan 第二条); "
+            "old: cn.conduct (National base opinions （六）), cn.nm.employer (Regional measures 第六条), "
+            "cn.nm.baotou.education (Baotou implementation plan 第二条))\n") in en
+    md = run(capsys, *args, "--format", "md", lang="zh")[1]
+    assert ("| eligible：是 → 否（新：cn.nm.baotou.education（包头市科技特派员实施方案 第二条）；"
+            "旧：cn.conduct（国家科技特派员基础意见 （六））、") in md
+    (out,) = json.loads(run(capsys, *args, "--format", "json")[1])["cases"]["changed"][0]["outputs"]
+    education = {"id": "cn.nm.baotou.education", "document": CITY, "title": "Baotou implementation plan",
+                 "number": "包科发〔2023〕2号", "article": "第二条"}
+    assert out == {
+        "output": "eligible", "old": True, "new": False,
+        "old_rules": ["cn.conduct", "cn.nm.employer", "cn.nm.baotou.education"], "new_rules": ["cn.nm.baotou.education"],
+        "old_citations": [
+            {"id": "cn.conduct", "document": "cn.base", "title": "National base opinions", "number": "国办发〔2016〕1号",
+             "article": "（六）", "status": "holds"},
+            {"id": "cn.nm.employer", "document": REGION, "title": "Regional measures", "number": "内科发〔2020〕1号",
+             "article": "第六条", "status": "holds"},
+            {**education, "status": "holds"}],
+        "new_citations": [{**education, "status": "fails"}]}
+
+
+def test_an_outcome_that_no_rule_in_force_gives_any_more_says_so(versions, capsys):
+    """The scoring rule is no longer in force on the case's day: the case has no score in the new version, and
+    the line said ``new: —``; it says that no rule in force decides it (JSON: no rule, no citation)."""
+    old, new = versions
+    edit(new / "region.yaml", "    citation: 第十二条\n", "    citation: 第十二条\n    effective_until: 2023-12-31\n")
+    args = (str(old), str(new), "--cases", str(DATA / "cases" / "a_baotou_35_days.yaml"), "--as-of", "2024-06-01")
+    zh = run(capsys, *args, lang="zh")[1]
+    assert "    score：70 → 无（新：没有生效的规则决定这一结论；旧：cn.nm.score（自治区科技特派员管理办法 第十二条））\n" in zh
+    assert "    score: 70 → — (new: no rule in force decides it; old: cn.nm.score (Regional measures 第十二条))\n" in \
+        run(capsys, *args)[1]
+    outputs = json.loads(run(capsys, *args, "--format", "json")[1])["cases"]["changed"][0]["outputs"]
+    assert [(o["output"], o["new"], o["new_rules"], o["new_citations"]) for o in outputs] == [
+        ("grade", None, [], []), ("score", None, [], [])]
+    # the other way round (a rule new in force): the old side says it
+    assert "    score：无 → 70（新：cn.nm.score（自治区科技特派员管理办法 第十二条）；旧：没有生效的规则决定这一结论）\n" in \
+        run(capsys, str(new), str(old), *args[2:], lang="zh")[1]
+
+
+ALLOWANCE_OUTPUT = """\
+  allowance: {type: int, combine: max, subjects: [commissioner], label: {zh: 生活补贴, en: Allowance}}
+"""
+ALLOWANCE = """\
+  - id: cn.nm.baotou.allowance
+    kind: entitlement
+    subject: commissioner
+    output: allowance
+    label: {zh: 服务满30天的生活补贴, en: Allowance for 30 days served}
+    citation: 第三条
+    when: service_days >= 30
+    value: 1000
+"""
+
+
+def test_rules_whose_when_no_longer_holds_are_named_as_not_applying(versions, capsys):
+    """Where the new explanation's rules do not apply to the case (their ``when`` no longer holds), the line
+    names them as not applying — where the explanation lists none as deciding (``new: —`` before) and where
+    it lists as deciding one that does not apply (an outcome that no rule gives a value)."""
+    old, new = versions
+    for v in versions:
+        edit(v / "national.yaml", "\nrules:\n", "\n" + ALLOWANCE_OUTPUT + "\nrules:\n")
+        (v / "city.yaml").write_text((v / "city.yaml").read_text(encoding="utf-8") + ALLOWANCE, encoding="utf-8")
+    edit(new / "national.yaml", "    condition: good_conduct", '    when: title == "senior"\n    condition: good_conduct')
+    edit(new / "region.yaml", "    condition: employer_type in", '    when: title == "senior"\n    condition: employer_type in')
+    edit(new / "city.yaml", "    when: service_days >= 30", "    when: service_days >= 50")
+    args = (str(old), str(new), "--cases", str(DATA / "cases"), "--as-of", "2024-06-01")
+    zh = run(capsys, *args, lang="zh")[1]
+    conduct, employer = "cn.conduct（国家科技特派员基础意见 （六））", "cn.nm.employer（自治区科技特派员管理办法 第六条）"
+    assert f"    eligible：否 → 是（新：{conduct}不适用、{employer}不适用；旧：{employer}）\n" in zh
+    allowance = "cn.nm.baotou.allowance（包头市科技特派员实施方案 第三条）"
+    assert f"    allowance：1000 → 无（新：{allowance}不适用；旧：{allowance}）\n" in zh
+    en = run(capsys, *args)[1]
+    conduct, employer = "cn.conduct (National base opinions （六）)", "cn.nm.employer (Regional measures 第六条)"
+    assert f"    eligible: false → true (new: {conduct} does not apply, {employer} does not apply; old: {employer})\n" in en
+    allowance = "cn.nm.baotou.allowance (Baotou implementation plan 第三条)"
+    assert f"    allowance: 1000 → — (new: {allowance} does not apply; old: {allowance})\n" in en
+    md = run(capsys, *args, "--format", "md", lang="zh")[1]
+    assert " | allowance：1000 → 无（新：cn.nm.baotou.allowance（包头市科技特派员实施方案 第三条）不适用；" in md
+    changed = json.loads(run(capsys, *args, "--format", "json")[1])["cases"]["changed"]
+    got = {(Path(i["path"]).name, o["output"]): (o["new_rules"], [(c["id"], c["status"]) for c in o["new_citations"]])
+           for i in changed for o in i["outputs"]}
+    assert got[("c_region_part_time.json", "eligible")] == (
+        [], [("cn.conduct", "not_applicable"), ("cn.nm.employer", "not_applicable")])
+    assert got[("a_baotou_35_days.yaml", "allowance")] == (
+        ["cn.nm.baotou.allowance"], [("cn.nm.baotou.allowance", "not_applicable")])
 
 
 def test_diff_cases_shows_enum_outcomes_with_their_labels(packs, capsys):
@@ -628,7 +781,8 @@ def test_diff_cases_shows_enum_outcomes_with_their_labels(packs, capsys):
     code, zh, err = run(capsys, str(old), str(pol / "baotou"), "--policies", str(pol), "--as-of", "2024-06-01",
                         "--cases", str(case), lang="zh")
     assert (code, err) == (1, "")
-    assert "    grade：qualified（合格） → excellent（优秀）（新：bt.workstation.score；旧：bt.workstation.score）\n" in zh
+    score = "bt.workstation.score（包头市企业科技特派员实施方案 附件2；附件1 第四条）"
+    assert f"    grade：qualified（合格） → excellent（优秀）（新：{score}；旧：{score}）\n" in zh
     grade = CaseImpact("c.yaml", "workstation", "cn/nm/baotou", "2024-06-01",
                        (OutputChange("grade", "qualified", "excellent", ("bt.workstation.score",), ("bt.workstation.score",)),))
     assert _case_lines(grade, "en") == ["grade: qualified → excellent (new: bt.workstation.score; old: bt.workstation.score)"]

@@ -417,6 +417,11 @@ def test_replay_reproduces_and_reports_a_new_version(tmp_path):
     for fmt, mark in (("text", "listing_reward_cny"), ("md", "| case |")):
         r = cli("replay", "--db", url, str(new), "--format", fmt, "--lang", "en")
         assert r.returncode == 1 and mark in r.stdout
+    # each deciding rule with its document and article, in the report's language whatever the language each
+    # decision was asked in (half of them Chinese)
+    r = cli("replay", "--db", url, str(new), "--lang", "en")
+    cited = "bt.enterprise.listing-reward (Opinions on Innovation-Driven Development and Strategic Emerging Industries 四18)"
+    assert r.stdout.count(f"    listing_reward_cny: 23000000 → 11500000 (new: {cited}; old: {cited})\n") == len(hit) == 2
     # the version that decided is in the log: the replay does not need the files on disk
     r = cli("replay", "--db", url, cwd=tmp_path)
     assert r.returncode == 0

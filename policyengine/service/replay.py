@@ -26,7 +26,8 @@ def _compact(obj) -> bytes:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def _evaluate(pol: Policies, r: Row, explain: bool | None = None):
+def _evaluate(pol: Policies, r: Row, explain: bool | None = None, lang: str | None = None):
+    """The logged case decided by ``pol``: as logged (its explanation and language), or explained in ``lang``."""
     from ..cases import case_from_text
     from ..diagnostics import Diagnostic
 
@@ -37,7 +38,7 @@ def _evaluate(pol: Policies, r: Row, explain: bool | None = None):
         raise PolicyError(Diagnostic("PE006", Text("日志中存储的请求无法读取（被改动过？）",
                                                    "the request stored in the log cannot be read (altered?)"), None))
     case = case_from_text(text, pol.policy_set, path, pol.limits)
-    return pol.evaluate(case, explain=r.explain if explain is None else explain, lang=r.lang)
+    return pol.evaluate(case, explain=r.explain if explain is None else explain, lang=lang or r.lang)
 
 
 def reproduce(pol: Policies, r: Row) -> bytes:
@@ -148,7 +149,8 @@ def logged_impacts(log: DecisionLog, new: Policies, olds: dict | None = None, li
     reads only the latest decisions.  ``path`` chooses how (:mod:`policyengine.batch.screen`):
     row by row, or screened on the batch path (DuckDB, or inside a PostgreSQL log) with only the
     decisions whose outcomes differ compared row by row — the same impacts either way; ``notes``
-    collects what the batch path says (the outcomes it decided row-wise)."""
+    collects what the batch path says (the outcomes it decided row-wise); ``lang``, that of the errors and of
+    the titles of the documents the impacts cite (whatever language each decision was asked in)."""
     from ..diff import compare_decisions
 
     olds = {} if olds is None else olds
@@ -172,14 +174,14 @@ def logged_impacts(log: DecisionLog, new: Policies, olds: dict | None = None, li
                 continue
             head = (r.id, r.subject, r.jurisdiction, "")
             try:
-                do = _evaluate(old, r, explain=True)
+                do = _evaluate(old, r, explain=True, lang=lang)  # (the report's language: its rules' document titles)
                 head = (r.id, do.subject, do.jurisdiction, do.as_of.isoformat())
             except PolicyError as e:
                 do, eo = None, _messages(e, lang)
             else:
                 eo = ""
             try:
-                dn = _evaluate(new, r, explain=True)
+                dn = _evaluate(new, r, explain=True, lang=lang)
             except PolicyError as e:
                 dn, en = None, _messages(e, lang)
             else:
