@@ -219,8 +219,12 @@ def test_a_rule_file_edited_on_disk_while_served_is_said_on_every_page(tmp_path)
         for path in ("/", "/try", "/draft", "/documents/nope"):
             body = s.get(path)[2]
             assert "规则文件已在磁盘上修改，尚未生效：重启服务后生效。" in body, path
-            assert re.findall(r'<li data-file="([^"]+)">', body) == ["inner_mongolia/commissioner_measures.yaml"], path
-        assert "take effect when the service is restarted" in s.get("/?lang=en")[2]
+            # (a link leading out of the folder is never read: listed as what the next start will stop at)
+            assert re.findall(r'<li data-file="([^"]+)">', body) == ["inner_mongolia/commissioner_measures.yaml",
+                                                                      "outside.yaml"], path
+            assert "不能读取（指向文件夹之外的链接等）：重启会因此失败" in body
+        en = s.get("/?lang=en")[2]
+        assert "take effect when the service is restarted" in en and "a restart will fail on it" in en
 
 
 def test_a_form_field_over_one_mib_is_read_not_a_500(server):

@@ -91,8 +91,9 @@ TAGS = {
         "holds": "满足", "fails": "不满足", "unknown": "无法判断", "value": "取值", "pending": "待定", "replaced": "替代了",
         "not_applicable": "不适用", "not_checkable": "无法依事实核查",
         "added": "新增", "removed": "删除", "changed": "修改", "superseded": "被取代",
+        "refused": "不能读取（指向文件夹之外的链接等）：重启会因此失败",
     },
-    "en": {},
+    "en": {"refused": "cannot be read (a link leading out of the folder …): a restart will fail on it"},
 }
 
 
