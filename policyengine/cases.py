@@ -324,8 +324,12 @@ def _coerce(t: T, nullable: bool, v: Any, where: tuple, pr: _Problems, lo: Any =
         if isinstance(v, bool) or not isinstance(v, int):
             if isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value():  # (sNaN would raise)
                 whole = f"{int(v)}" if v.is_zero() or v.adjusted() < _MAX_DIGITS else ""  # (the number meant, where it is in range)
-                hint = Text("请去掉小数点" + (f"，写 {whole}" if whole else ""),
-                            "write it without the decimal point" + (f": {whole}" if whole else ""))
+                if whole and (lo is not None and int(v) < lo or hi is not None and int(v) > hi):
+                    zh, en = _range_words(lo, hi)  # (the number meant is out of range: say the range, not "write 4000")
+                    hint = Text(f"请去掉小数点，写一个{zh}的整数", f"write a whole number {en}, without the decimal point")
+                else:
+                    hint = Text("请去掉小数点" + (f"，写 {whole}" if whole else ""),
+                                "write it without the decimal point" + (f": {whole}" if whole else ""))
             elif isinstance(v, Decimal):
                 hint = Text("人数、天数等计数是整数", "a count is a whole number")
             else:
@@ -399,6 +403,15 @@ def _coerce(t: T, nullable: bool, v: Any, where: tuple, pr: _Problems, lo: Any =
 
 
 _MAX_DIGITS = DEFAULT_LIMITS.max_int_digits
+
+
+def _range_words(lo, hi) -> tuple[str, str]:
+    """The allowed range of a number, in Chinese and English (either bound may be absent)."""
+    if lo is not None and hi is not None:
+        return f" {lo} 到 {hi} 之间", f"from {lo} to {hi}"
+    if lo is not None:
+        return f"不小于 {lo} ", f"of at least {lo}"
+    return f"不大于 {hi} ", f"of at most {hi}"
 
 
 def _bounded(v, where, pr, lo, hi):

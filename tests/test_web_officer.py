@@ -309,6 +309,7 @@ def test_a_field_error_is_summed_up_at_the_top_marked_for_assistive_technology_a
 
 @pytest.mark.parametrize("typed, says, not_said", [
     ("40.0", "请去掉小数点，写 40", "写 40.0"),  # (was told to write what was written)
+    ("-3.0", "请去掉小数点，写一个不小于 0 的整数", "写 -3"),  # (was told to write a number out of range)
     ("2.5", "人数、天数等计数是整数", "写 2.5"),
     ("9" * 40, "超过 30 位的数字超出了范围", "写 999"),  # (was told to write the number again)
     ("9" * 41, "这个数字有 41 个字符，超过了上限 40 个", "写 999"),
