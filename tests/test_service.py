@@ -155,6 +155,31 @@ def test_malformed_requests_name_the_field_and_log_nothing(served, path, body, s
     c.close()
 
 
+@pytest.mark.parametrize("body, line, column, says", [
+    (b'{"subject": "enterprise", "jurisdiction": "cn/nm/baotou", "as_of": "2024-05-10", "facts": {},}', 1, 94,
+     "最后一项后面不要加逗号"),
+    (b"{'subject': 'enterprise'}", 1, 2, "这里应当是用半角双引号"),
+    (b'{"subject": "enterprise", # a comment\n "jurisdiction": "cn/nm/baotou"}', 1, 27, "这里应当是用半角双引号"),
+    (b'{"subject": "enterprise", "jurisdiction": "cn/nm/baotou", "as_of": "2024-05-10", "facts": {"x": NaN}}', 1, 97,
+     "请写一个普通的数字"),  # (the json module reads NaN: the case reader refuses it at its place, PE008)
+])
+def test_a_body_sent_as_json_is_json(served, body, line, column, says):
+    """The case reader reads YAML too: a body sent as application/json with a trailing comma, single quotes or a
+    comment was decided (and logged) as if it were JSON.  It is a located 422; the same text as YAML is read."""
+    srv, _ = served
+    c = srv.client()
+    before = _count(c)
+    got, data, _ = c.request("POST", "/v1/decisions", body)
+    e = json.loads(data)["errors"]
+    code = "PE008" if b"NaN" in body else "PE001"
+    assert got == 422 and [(x["code"], x["line"], x["column"]) for x in e] == [(code, line, column)], e
+    assert says in e[0]["message"] + e[0]["hint"] and _count(c) == before, e
+    if b"NaN" not in body and b"#" not in body:
+        got, _, _ = c.request("POST", "/v1/decisions", body, {"Content-Type": "application/yaml"})
+        assert got in (201, 422)  # (read as YAML: decided, or its facts refused — never for its syntax)
+    c.close()
+
+
 def test_a_malformed_case_is_answered_in_the_language_asked(served):
     srv, _ = served
     c = srv.client()

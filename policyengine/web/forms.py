@@ -16,6 +16,7 @@ from typing import Any
 
 from yaml.reader import Reader
 
+from ..cases import json_problem
 from ..explain import to_json_value
 from ..load import DEFAULT_LIMITS
 
@@ -156,38 +157,6 @@ def _unprintable_in(value: Any) -> str | None:
         elif isinstance(x, list):
             stack.extend(x)
     return None
-
-
-# what the json module says, in the officer's words (its messages are English and name no fix)
-_JSON_SAYS = {
-    "Expecting property name enclosed in double quotes": "这里应当是用半角双引号 \" 括起来的字段名",
-    "Expecting value": "这里应当是一个值（数字、\"文字\"、true、false、null、[…] 或 {…}）",
-    "Expecting ',' delimiter": "这里缺少半角逗号 ,",
-    "Expecting ':' delimiter": "这里缺少半角冒号 :",
-    "Extra data": "JSON 已经结束，后面还有多余的内容",
-    "Unterminated string starting at": "这个引号没有闭合",
-    "Invalid control character at": "引号里有换行或控制字符",
-    "Invalid \\escape": "反斜杠 \\ 后面的转义无效",
-    "Invalid \\uXXXX escape": "\\u 后面应当是 4 位十六进制数字",
-}
-_FULL_WIDTH = "“”‘’，：［］｛｝"
-
-
-def json_problem(text: str, e: json.JSONDecodeError, lang: str) -> str:
-    """A JSON field that does not parse: where (line and column), what is wrong, and the likely fix."""
-    zh = lang == "zh"
-    word = re.match(r"[^\W\d]\w*", text[e.pos:])
-    if any(c in text for c in _FULL_WIDTH):
-        hint = ("把全角符号 “ ” ， ： 改成半角的 \" , :" if zh else "full-width punctuation “ ” ， ： must be ASCII \" , :")
-    elif text[:e.pos].rstrip().endswith(",") and e.msg.startswith("Expecting"):
-        hint = "最后一项后面不要加逗号" if zh else "no comma after the last item"
-    elif word and e.msg == "Expecting value":
-        hint = (f"文字要加半角双引号：\"{word.group()}\"" if zh else f"text is quoted: \"{word.group()}\"")
-    else:
-        hint = ""
-    if not zh:
-        return f"not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}" + (f" ({hint})" if hint else "")
-    return f"不是有效的 JSON：第 {e.lineno} 行第 {e.colno} 列，{_JSON_SAYS.get(e.msg, e.msg)}" + (f"（{hint}）" if hint else "")
 
 
 def field_of(message: str) -> str | None:
