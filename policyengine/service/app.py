@@ -31,7 +31,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import Diagnostic, Policies, PolicyError, Span, __version__
-from ..cases import json_problem
 from ..diagnostics import Text, resolve_lang
 from .body import decide as decide_body
 from .keys import Keys
@@ -331,10 +330,6 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
                 "PE006", Text(f"请求体不是 UTF-8 编码（第 {e.start} 个字节 0x{body[e.start]:02x} 无法读取）",
                               f"the body is not valid UTF-8 (byte 0x{body[e.start]:02x} at offset {e.start})"),
                 Span(path, line, col), hint=Text("请用 UTF-8 编码发送", "send UTF-8"))), lang)
-        if ctype == "application/json":  # the JSON form of a case, as JSON: the case reader also reads YAML
-            bad = _not_json(text, path)   # (a trailing comma, single quotes, a comment were taken)
-            if bad is not None:
-                return case_errors(PolicyError(bad), lang)
         try:
             # a small case without explanation is decided at once (a thread's hand-over would double its
             # time); anything longer is decided in a worker thread, so that no body holds the others up
@@ -465,22 +460,6 @@ def create_app(svc: Service, committer: GroupCommitter) -> FastAPI:
 
     _mount_workbench(app, svc, committer, record)
     return app
-
-
-def _not_json(text: str, path: str) -> Diagnostic | None:
-    """What makes a body sent as application/json not JSON (the standard's, RFC 8259: no trailing comma, no
-    comment, no single quotes), located; None where it is JSON.  (NaN, which the json module reads, the case
-    reader refuses at its place.  Logged bodies are read back by the case reader, which reads YAML too: replay
-    of a log made before this check is unchanged.)"""
-    try:
-        json.loads(text)
-    except json.JSONDecodeError as e:
-        return Diagnostic("PE001", Text(json_problem(text, e, "zh"), json_problem(text, e, "en")), Span(path, e.lineno, e.colno),
-                          hint=Text("以 application/json 发送的案例须是标准 JSON；也可以改用 application/yaml 发送 YAML",
-                                    "a case sent as application/json is standard JSON; send YAML as application/yaml"))
-    except RecursionError:  # (nested past Python's reach: the case reader bounds the depth and says so)
-        return None
-    return None
 
 
 def _case_json(v: Any) -> str:

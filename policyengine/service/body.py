@@ -27,10 +27,12 @@ import json
 import re
 from decimal import Decimal
 
-from .. import Policies, PolicyError
+from .. import Diagnostic, Policies, PolicyError, Span
+from ..cases import json_problem
+from ..diagnostics import Text
 from ..fast import CASE_KEYS
 
-__all__ = ["fast_json", "decide"]
+__all__ = ["fast_json", "decide", "not_json"]
 
 _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\\\\\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -153,4 +155,25 @@ def decide(policies: Policies, text: str, path: str, explain: bool, lang: str):
                 pass  # read again below, so that every problem is located in the body
     from ..cases import case_from_text
 
+    if path.endswith(".json"):  # sent as application/json: JSON, though the case reader reads YAML too
+        bad = not_json(text, path)  # (a trailing comma, single quotes, a comment were taken; fast_json read
+        if bad is not None:         # what it took as JSON already)
+            raise PolicyError(bad)
     return policies.evaluate(case_from_text(text, policies.policy_set, path, limits), explain=explain, lang=lang)
+
+
+def not_json(text: str, path: str) -> Diagnostic | None:
+    """What makes a body sent as application/json not JSON (the standard's, RFC 8259: no trailing comma, no
+    comment, no single quotes), located; None where it is JSON.  (NaN, which the json module reads, the case
+    reader refuses at its place.  Logged bodies are read back by the case reader, which reads YAML too: replay
+    of a log made before this check is unchanged.)"""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as e:
+        return Diagnostic("PE001", Text(json_problem(text, e, "zh"), json_problem(text, e, "en")), Span(path, e.lineno, e.colno),
+                          hint=Text("以 application/json 发送的案例须是标准 JSON；也可以改用 application/yaml 发送 YAML",
+                                    "a case sent as application/json is standard JSON; send YAML as application/yaml"))
+    except RecursionError:  # (nested past Python's reach: the case reader bounds the depth and says so)
+        return None
+    return None
+
