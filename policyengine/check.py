@@ -1281,10 +1281,6 @@ def _codepoints(name: str) -> str:
     return "'" + "".join(c if c.isascii() else f"\\u{ord(c):04x}" for c in name) + "'"
 
 
-def _a(word: str) -> str:
-    return ("an " if word[0] in "aeiou" else "a ") + word
-
-
 def _span_text(a: int, b: int) -> str:
     return str(a) if a == b else f"{a}-{b}"
 
