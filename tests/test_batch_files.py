@@ -261,6 +261,45 @@ def test_a_quoted_cell_followed_by_spaces_is_read_alike_by_every_engine(policies
     assert "facts.service_days" in _read(outs["python"])[4]["error"]
 
 
+@pytest.mark.parametrize("where", ["cell", "header"])
+def test_spaces_before_a_cells_opening_quote_are_read_alike_by_every_engine(policies, tmp_path, native_always, where):
+    """DuckDB dropped the spaces before an opening quote (', "42"') and decided the row; the python engine read
+    ' "42"' and said it is no number (every carried cell differed too)."""
+    src = tmp_path / "in.csv"
+    _write_csv(src, _csv_rows(30))
+    text = src.read_text(encoding="utf-8").splitlines()
+    if where == "cell":
+        text[5] = text[5].replace(",42,", ', "42",')
+    else:
+        cols = text[0].split(",")
+        cols[1] = f' "{cols[1]}"'  # (a header written "a", "b", "c")
+        text[0] = ",".join(cols)
+    src.write_text("\n".join(text) + "\n", encoding="utf-8")
+    outs = {}
+    for engine in ENGINES:
+        outs[engine] = tmp_path / f"out-{engine}.csv"
+        run_batch(policies, src, outs[engine], engine=engine, lang="en")
+    assert outs["duckdb"].read_bytes() == outs["python"].read_bytes()
+    if where == "cell":
+        assert "facts.service_days" in _read(outs["python"])[4]["error"]
+
+
+def test_a_blank_line_in_csv_is_no_row_for_any_engine(policies, tmp_path, native_always):
+    """DuckDB skips a blank line; the python engine wrote an error row for it ('0 cells, the header has 9'),
+    without an id: the outputs had different rows."""
+    src = tmp_path / "in.csv"
+    _write_csv(src, _csv_rows(30))
+    text = src.read_text(encoding="utf-8").splitlines()
+    text.insert(10, "")
+    src.write_text("\n".join(text) + "\n\n", encoding="utf-8")
+    outs = {}
+    for engine in ENGINES:
+        outs[engine] = tmp_path / f"out-{engine}.csv"
+        res = run_batch(policies, src, outs[engine], engine=engine, lang="en")
+        assert res.rows == 30 and res.errors == 0, (engine, res)
+    assert outs["duckdb"].read_bytes() == outs["python"].read_bytes()
+
+
 def test_a_timestamp_with_a_zone_where_a_date_is_wanted_is_said_alike_by_every_engine(policies, tmp_path, native_always):
     import datetime as dt
 

@@ -139,6 +139,8 @@ def _csv(p: Path, n: int):
                                             + "；文件的其余部分没有读取", f"{e}; the rest of the file was not read"))
                     break
                 line = reader.line_num
+                if not cells:  # a blank line is no row (DuckDB and Spark skip it, as JSON Lines does)
+                    continue
                 if len(cells) != len(header):
                     chunk.append(_row_error(start, f"有 {len(cells)} 个单元格，表头有 {len(header)} 个",
                                             f"{len(cells)} cells, the header has {len(header)}"))

@@ -166,12 +166,15 @@ def name_clash(columns: list[str], outcomes: list[str]) -> str | None:
     return None
 
 
-_QUOTE_SPACE = re.compile(rb'"[ \t]+(?:,|\r|\n|$)')
+# a quote followed by spaces and the cell's end ("42" ,), or spaces and then a cell's opening quote (, "42"; not
+# ', ""', which inside a quoted text is an escaped quote: JSON in a cell, [{""year"": 2022, ""grade"": …}])
+_QUOTE_SPACE = re.compile(rb'"[ \t]+(?:,|\r|\n|$)|(?:^|[,\r\n])[ \t]+"(?!")')
 
 
 def _space_after_quote(src: Path, block: int = 1 << 24) -> bool:
-    """Whether a quote is followed by spaces and then the cell's end (``"42" ,``) anywhere in the file: DuckDB reads
-    that cell as 42, the csv module (and so the python engine) as '42 '.  Such a file is the python engine's, which
+    """Whether a quote is followed by spaces and then the cell's end (``"42" ,``), or spaces come before a cell's
+    opening quote (``, "42"``), anywhere in the file: DuckDB reads that cell as 42, the csv module (and so the python
+    engine) as '42 ' or ' "42"'.  Such a file is the python engine's, which
     then says what is wrong with the cell; a match inside a quoted text only sends a file there needlessly."""
     with src.open("rb") as f:
         tail = b""
