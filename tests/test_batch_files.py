@@ -314,3 +314,18 @@ def test_a_timestamp_with_a_zone_where_a_date_is_wanted_is_said_alike_by_every_e
         run_batch(policies, src, tmp_path / f"out-{engine}.jsonl", engine=engine, lang="en")
         errors[engine] = [r["error"] for r in _read(tmp_path / f"out-{engine}.jsonl")]
     assert errors["duckdb"] == errors["python"] and "2023-03-15 00:00:00+00:00" in errors["python"][0], errors
+
+
+def test_a_carried_time_in_nanoseconds_is_said_not_an_internal_error(policies, tmp_path):
+    """pyarrow cannot give a Python datetime for a time with nanoseconds (pandas' and Spark's default unit):
+    the python engine stopped with an internal error and exit 3, no output."""
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"id": [1, 2], "subject": ["commissioner"] * 2, "jurisdiction": ["cn/nm"] * 2,
+                             "as_of": ["2024-03-01"] * 2, "year": [2023, 2023],
+                             "loaded_at": pa.array([1700000000123456789, None], pa.timestamp("ns"))}), src)
+    for out in ("o.parquet", "o.csv"):
+        with pytest.raises(PolicyError) as e:
+            run_batch(policies, src, tmp_path / out, lang="en")
+        d = e.value.diagnostics[0]
+        assert d.code == "PE091" and "loaded_at" in d.message and "nanoseconds" in d.message
+        assert not (tmp_path / out).exists()

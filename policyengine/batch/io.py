@@ -85,6 +85,17 @@ def _parquet(p: Path, n: int):
                 yield batch.to_pylist()
             except UnicodeDecodeError:  # a text cell that is not UTF-8: that row is the error, the others are read
                 yield [_parquet_row(batch.slice(i, 1), first + i) for i in range(batch.num_rows)]
+            except ValueError:  # (pyarrow: a time in nanoseconds, which no Python datetime holds)
+                fine = [c for c, t in types.items() if getattr(t, "unit", None) == "ns"]
+                if not fine:
+                    raise
+                raise PolicyError(Diagnostic(
+                    "PE091", Text(f"输入：列 {'、'.join(fine)} 的时间精确到纳秒，无法原样写出",
+                                  f"input: the column(s) {', '.join(fine)} hold times in nanoseconds, which cannot be "
+                                  "written out unchanged"),
+                    Span(str(p), first, 1),
+                    hint=Text("先把这些列转换成微秒精度（timestamp[us]）或文字，再运行",
+                              "cast the columns to microseconds (timestamp[us]) or to text first")))
             first += batch.num_rows
     return cols, types, gen()
 
