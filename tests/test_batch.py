@@ -855,3 +855,18 @@ def test_json_lines_rows_too_deep_or_too_long_are_row_errors(policies, tmp_path,
             "line 1: not JSON (nested too deeply)", "line 2: nested more than 64 deep",
             "line 3: nested more than 64 deep", None, "line 5: longer than 20,000 bytes", None]
         assert str(rows[-1]["id"]) == "8" and rows[3]["x"] is not None
+
+
+def test_a_flag_that_sets_aside_a_column_of_the_file_says_so(policies, tmp_path):
+    """--jurisdiction given for a file with a jurisdiction column decided every row at the flag's place,
+    silently (a Dongsheng row decided at Baotou): the run now says which column the flag stood in for."""
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"id": [1], "subject": ["commissioner"], "jurisdiction": ["cn/nm/ordos/dongsheng"],
+                             "as_of": ["2024-03-01"]}), src)
+    res = run_batch(policies, src, tmp_path / "o.parquet", jurisdiction="cn/nm/baotou", as_of="2024-05-01", lang="en")
+    said = [n.en for n in res.notes]
+    assert said[:2] == ["--jurisdiction cn/nm/baotou stands in for the input's jurisdiction column in every row",
+                        "--as-of 2024-05-01 stands in for the input's as_of column in every row"], said
+    assert "代替了输入中每一行的 jurisdiction 列" in res.notes[0].zh
+    res = run_batch(policies, src, tmp_path / "o.parquet", lang="en")
+    assert not any("stands in" in n.en for n in res.notes)

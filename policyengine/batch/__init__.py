@@ -171,6 +171,16 @@ def _run_batch(policies, input: str | Path, output: Path, *, subject: str | None
     outcomes = outcome_columns(ps, subject)
     reader = RowReader(ps, columns, subject=subject, jurisdiction=jurisdiction, as_of=as_of,
                        fmt=format_of(input, "input"))
+    # a flag given for a case column the file has: every row's own value is set aside (said, never silently)
+    overridden = [k for k in ("subject", "jurisdiction", "as_of") if reader.flags[k] is not None and k in columns]
+    said = [Text(f"--{k.replace('_', '-')} {_flag_text(reader.flags[k])} 代替了输入中每一行的 {k} 列",
+                 f"--{k.replace('_', '-')} {_flag_text(reader.flags[k])} stands in for the input's {k} column in every row")
+            for k in overridden]
+
+    def done(r: BatchResult) -> BatchResult:
+        r.notes[:0] = said
+        return r
+
     clash = [c for c in reader.carried if c in outcomes or c in ("error", "explanation")]
     if clash:
         raise _usage(Text(f"输入的列 {clash[0]!r} 与输出的列同名", f"input column {clash[0]!r} has the name of an output column"), str(input),
@@ -195,7 +205,7 @@ def _run_batch(policies, input: str | Path, output: Path, *, subject: str | None
                       reader, columns, outcomes, out_cols, out_types, explain=explain, lang=lang,
                       chunk_rows=chunk_rows, master=master, result=result)
             result.row_wise = tuple(f"{k} ({why})" for k, why in sorted(result.row_wise_found.items()))
-            return result
+            return done(result)
         except NotSpark as e:  # read and decided by the python engine instead, a chunk at a time
             engine = "python"
             result = BatchResult(engine=engine, notes=[_python_instead(f"Spark 读取这个输入的方式与 python 引擎不同（{zh(str(e))}）",
@@ -212,7 +222,7 @@ def _run_batch(policies, input: str | Path, output: Path, *, subject: str | None
                 run_native(policies, Path(input), Path(output), format_of(input, "input"), format_of(output, "output"),
                            reader, outcomes, lang=lang, memory_limit=memory_limit, threads=threads, result=result)
                 result.row_wise = tuple(f"{k} ({why})" for k, why in sorted(result.row_wise_found.items()))
-                return result
+                return done(result)
             except NotNative as e:
                 # rows read by Python are decided sooner by the public API than sent to DuckDB and back
                 # (JSON Lines: 8-9 s against 6.4 s for 50,000 rows; Parquet past the bounds: 9 s of CPU against 5.5)
@@ -229,7 +239,11 @@ def _run_batch(policies, input: str | Path, output: Path, *, subject: str | None
             writer.write(rows)
     finally:
         writer.close()
-    return result
+    return done(result)
+
+
+def _flag_text(v) -> str:
+    return v.isoformat() if isinstance(v, _dt.date) else str(v)
 
 
 class PythonEngine:
