@@ -870,3 +870,15 @@ def test_a_flag_that_sets_aside_a_column_of_the_file_says_so(policies, tmp_path)
     assert "代替了输入中每一行的 jurisdiction 列" in res.notes[0].zh
     res = run_batch(policies, src, tmp_path / "o.parquet", lang="en")
     assert not any("stands in" in n.en for n in res.notes)
+
+
+def test_a_column_that_names_a_fact_but_for_spaces_or_case_is_said(policies, tmp_path):
+    """An export's header ' year,Service_Days' was carried as two text columns and the facts left out of every
+    row, without a word: each is named with the fact it likely means."""
+    src = tmp_path / "in.csv"
+    src.write_text("id,subject,jurisdiction,as_of, year,Service_Days\n1,commissioner,cn/nm,2024-03-01,2023,40\n",
+                   encoding="utf-8")
+    res = run_batch(policies, src, tmp_path / "o.csv", lang="en")
+    said = [n.en for n in res.notes]
+    assert any("' year'" in x and "did you mean 'year'?" in x for x in said), said
+    assert any("'Service_Days'" in x and "did you mean 'service_days'?" in x for x in said), said

@@ -176,6 +176,15 @@ def _run_batch(policies, input: str | Path, output: Path, *, subject: str | None
     said = [Text(f"--{k.replace('_', '-')} {_flag_text(reader.flags[k])} 代替了输入中每一行的 {k} 列",
                  f"--{k.replace('_', '-')} {_flag_text(reader.flags[k])} stands in for the input's {k} column in every row")
             for k in overridden]
+    # a column that names a fact or case column but for spaces or case (' year', 'Service_Days': an export's
+    # header) is carried, and the fact left out of every row: said, with the name meant
+    known = {n.lower(): n for n in [*(n for (_, n) in ps.facts), "subject", "jurisdiction", "as_of"]}
+    for c in reader.carried:
+        meant = known.get(c.strip().lower())
+        if meant is not None and meant != c and meant not in columns:
+            said.append(Text(f"输入的列 {c!r} 不是事实名，照原样带出，各行都没有给出 {meant!r}；是不是想写 {meant!r}？",
+                             f"the input column {c!r} names no fact: it is carried as it is, and no row gives "
+                             f"{meant!r}; did you mean {meant!r}?"))
 
     def done(r: BatchResult) -> BatchResult:
         r.notes[:0] = said
