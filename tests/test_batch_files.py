@@ -329,3 +329,16 @@ def test_a_carried_time_in_nanoseconds_is_said_not_an_internal_error(policies, t
         d = e.value.diagnostics[0]
         assert d.code == "PE091" and "loaded_at" in d.message and "nanoseconds" in d.message
         assert not (tmp_path / out).exists()
+
+
+def test_a_file_duckdb_cannot_read_is_said_in_one_line_in_the_language_asked(policies, tmp_path, native_always):
+    """A ragged CSV row made DuckDB's own 25-line English report (advising options this command does not have,
+    such as strict_mode=false) the run's note, in Chinese runs too."""
+    src = tmp_path / "in.csv"
+    src.write_text("id,subject,jurisdiction,as_of,year\n1,commissioner,cn/nm,2024-03-01,2023\n"
+                   "2,commissioner,cn/nm,2024-03-01,2023,extra\n", encoding="utf-8")
+    res = run_batch(policies, src, tmp_path / "o.csv", lang="zh")
+    assert res.engine == "python" and res.errors == 1
+    note = res.notes[-1]
+    assert "DuckDB 无法按 CSV 标准读取第 3 行" in note.zh and "\n" not in note.zh + note.en
+    assert "strict_mode" not in note.zh + note.en and "CSV Error on Line: 3" in note.en

@@ -216,7 +216,8 @@ def run_native(policies, src: Path, out: Path, fmt_in: str, fmt_out: str, reader
             con.execute(f"SET temp_directory = {_lit(tmp)}")  # past memory_limit DuckDB spills here
             _Run(policies, con, src, out, fmt_in, fmt_out, reader, outcomes, kinds, lang, result, Path(tmp)).run()
     except duckdb.Error as e:
-        raise NotNative(f"DuckDB: {e}") from e
+        # (its first line: the rest is DuckDB's own advice and reader settings, options this command does not have)
+        raise NotNative(f"DuckDB: {(str(e).strip().splitlines() or [''])[0]}") from e
     finally:
         con.close()
 
