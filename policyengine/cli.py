@@ -13,6 +13,7 @@ import argparse
 import functools
 import os
 import re
+import signal
 import sys
 
 from .cases import _as_date as as_date
@@ -497,18 +498,47 @@ def cmd_batch(a) -> int:
     return 0
 
 
+class _Stopped(BaseException):
+    """A signal that ends the run: raised where Python runs next, so that what it was writing is removed."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum, self.name = signum, signal.Signals(signum).name
+
+
+def _stop_on_signals() -> None:
+    def stop(signum, _frame):
+        raise _Stopped(signum)
+
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            try:
+                signal.signal(sig, stop)
+            except ValueError:  # (not the main thread: the library's caller keeps its own handlers)
+                pass
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser(_lang_of_argv(sys.argv[1:] if argv is None else list(argv)))
     a = parser.parse_args(argv)
     a.debug = getattr(a, "debug", False)
     a.lang = resolve_lang(getattr(a, "lang", None))  # --lang in any position, else $POLICYENGINE_LANG, else zh
+    if a.command == "batch":  # stopped by a scheduler (SIGTERM) or a closed terminal (SIGHUP): cleaned up as Ctrl-C is
+        _stop_on_signals()
     try:
         return a.fn(a)
+    except _Stopped as e:
+        print(Text(f"已停止（收到信号 {e.name}）：输出文件没有写出或改动", f"stopped ({e.name}): the output was not written or changed")
+              .get(a.lang), file=sys.stderr)
+        return 128 + e.signum
     except PolicyError as e:
         fmt = getattr(a, "format", "text")
         _print_diags(e.diagnostics, "json" if fmt == "json" else "text", sys.stderr, a.lang)
         return 2 if a.command in ("evaluate", "diff", "batch", "replay", "serve") else 1  # (replay's 1: decisions change)
     except KeyboardInterrupt:
+        print(Text("已中断（Ctrl-C）", "interrupted (Ctrl-C)").get(a.lang) + (
+            Text("：输出文件没有写出或改动", ": the output was not written or changed").get(a.lang) if a.command == "batch" else ""),
+            file=sys.stderr)
         return 130
     except BrokenPipeError:  # `policyengine evaluate … | head`: the reader left, nothing went wrong
         try:

@@ -342,3 +342,30 @@ def test_a_file_duckdb_cannot_read_is_said_in_one_line_in_the_language_asked(pol
     note = res.notes[-1]
     assert "DuckDB 无法按 CSV 标准读取第 3 行" in note.zh and "\n" not in note.zh + note.en
     assert "strict_mode" not in note.zh + note.en and "CSV Error on Line: 3" in note.en
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGHUP", "SIGINT"])
+def test_a_run_stopped_by_a_signal_leaves_nothing_and_says_so(tmp_path, sig):
+    """A scheduler's SIGTERM (or a closed terminal's SIGHUP) killed the run where it stood: the hidden partial
+    output stayed beside OUTPUT; Ctrl-C exited 130 without a word."""
+    import os
+    import signal
+    import time
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "subject": "commissioner", "jurisdiction": "cn/nm/baotou/imust",
+                                       "as_of": "2024-03-01", "year": 2023, "service_days": i % 300}) + "\n"
+                           for i in range(200_000)), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.Popen([sys.executable, "-m", "policyengine.cli", "batch", str(src), "--out", str(tmp_path / "out.csv"),
+                          "--lang", "en"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".pe-*")) and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert p.poll() is None, p.communicate()  # (writing: the partial output exists)
+    p.send_signal(getattr(signal, sig))
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 128 + getattr(signal, sig), err
+    assert ("interrupted (Ctrl-C)" if sig == "SIGINT" else f"stopped ({sig})") in err
+    assert "the output was not written or changed" in err
+    assert not list(tmp_path.glob(".pe-*")) and not (tmp_path / "out.csv").exists()

@@ -96,17 +96,19 @@ def run_batch(policies, input: str | Path, output: str | Path, **options: Any) -
     format_of(final, "output")
     if final.is_symlink():  # the file it points to is written, and the link stays
         final = Path(os.path.realpath(final))
-    partial = _writable(Path(input), final)
+    made: list[Path] = []  # (the hidden file, once made: removed whatever stops the run, a signal included)
     try:
+        partial = _writable(Path(input), final, made)
         result = _run_batch(policies, input, partial, **options)
         os.replace(partial, final)
     except BaseException:
-        partial.unlink(missing_ok=True)
+        for f in made:
+            f.unlink(missing_ok=True)
         raise
     return result
 
 
-def _writable(src: Path, out: Path) -> Path:
+def _writable(src: Path, out: Path, made: list[Path]) -> Path:
     """The hidden file beside ``out`` that the rows are written to, created; a PE091 when ``out`` cannot be written
     or is the input."""
     def refuse(zh: str, en: str, hint: Text) -> PolicyError:
@@ -121,6 +123,7 @@ def _writable(src: Path, out: Path) -> Path:
                      Text("请给输出换一个文件名", "give the output another name"))
     try:  # a new, unique, short name (whatever the output's own length), its suffix telling the format
         fd, name = tempfile.mkstemp(prefix=".pe-", suffix=out.suffix, dir=out.parent)
+        made.append(Path(name))
         os.close(fd)
         partial = Path(name)  # (mkstemp's is 0600): the mode the output had, or a new file's under the umask
         os.chmod(partial, out.stat().st_mode & 0o7777 if out.exists() else 0o666 & ~_umask())
