@@ -321,6 +321,14 @@ def _coerce(t: T, nullable: bool, v: Any, where: tuple, pr: _Problems, lo: Any =
         pr.add("PE062", _expected("true 或 false", "true or false", v), where,
                hint=Text("写 true 或 false，不加引号", "write true or false without quotes"))
         return _BAD
+    if k in ("int", "decimal") and isinstance(v, float):  # (a Parquet DOUBLE, a float from the caller's code)
+        pr.add("PE062", Text(f"这里应当是{'整数' if k == 'int' else '精确的数字'}，但给出的是浮点数 {_show(v)}（二进制小数，不精确）",
+                             f"expected {'a whole number' if k == 'int' else 'an exact number'}, got the float {_show(v)} "
+                             "(binary, inexact)"), where,
+               hint=Text("Parquet 中请用 INT64、DECIMAL 或文字列；程序中请传入 int、Decimal 或文字，如 Decimal(\"20.5\")",
+                         "in Parquet use an INT64, DECIMAL or text column; from code pass an int, a Decimal or text, "
+                         "such as Decimal(\"20.5\")"))
+        return _BAD
     if k == "int":
         if isinstance(v, bool) or not isinstance(v, int):
             if isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value():  # (sNaN would raise)

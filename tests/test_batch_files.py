@@ -369,3 +369,14 @@ def test_a_run_stopped_by_a_signal_leaves_nothing_and_says_so(tmp_path, sig):
     assert ("interrupted (Ctrl-C)" if sig == "SIGINT" else f"stopped ({sig})") in err
     assert "the output was not written or changed" in err
     assert not list(tmp_path.glob(".pe-*")) and not (tmp_path / "out.csv").exists()
+
+
+def test_a_double_column_is_said_to_be_a_float_not_a_number_that_is_no_number(policies, tmp_path):
+    """A Parquet DOUBLE (pandas writes an int column with a gap so) was refused on every row as
+    '应当是整数，但写的是 40.0' / '应当是数字，但写的是 20.5': a number refused for not being a number."""
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"id": [1], "subject": ["commissioner"], "jurisdiction": ["cn/nm"], "as_of": ["2024-03-01"],
+                             "year": [2023], "service_days": pa.array([40.0], pa.float64())}), src)
+    run_batch(policies, src, tmp_path / "o.csv", lang="zh")
+    error = _read(tmp_path / "o.csv")[0]["error"]
+    assert "浮点数 40.0（二进制小数，不精确）" in error, error
