@@ -235,3 +235,24 @@ def test_many_dates_find_their_programs_by_ranges_in_spark(policies, spark, tmp_
     many_dates_file(src, as_of_type, n=800, packs=False)
     r = same_as_python(policies, src, tmp_path, "jsonl", f"days-{as_of_type}")
     assert r.notes == [], r.notes
+
+
+@pytest.mark.parametrize("column", ["zoned", "map"])
+def test_a_carried_column_spark_writes_otherwise_as_text_is_the_python_engines(policies, spark, tmp_path, column):
+    """Written to CSV or JSON Lines from Spark's values, a time with a zone came out as UTC without its zone
+    ('2024-03-01T00:30:00' for 08:30+08:00) and a map as a dict: the python engine writes such a file."""
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    values = (pa.array([dt.datetime(2024, 3, 1, 0, 30, tzinfo=dt.timezone.utc)] * 2, pa.timestamp("us", "Asia/Shanghai"))
+              if column == "zoned" else pa.array([[("k", 1)], None], pa.map_(pa.string(), pa.int64())))
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"id": [1, 2], column: values, "subject": ["commissioner"] * 2, "jurisdiction": ["cn/nm"] * 2,
+                             "as_of": [dt.date(2024, 3, 1)] * 2, "year": [2023] * 2}), src)
+    for out in ("csv", "jsonl"):
+        b = run_batch(policies, src, tmp_path / f"o-spark.{out}", engine="spark", lang="en")
+        run_batch(policies, src, tmp_path / f"o-py.{out}", engine="python")
+        assert b.engine == "python" and f"the carried column '{column}'" in b.notes[0].en, b.notes
+        assert (tmp_path / f"o-spark.{out}").read_bytes() == (tmp_path / f"o-py.{out}").read_bytes()

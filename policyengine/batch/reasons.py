@@ -46,6 +46,8 @@ _SHAPES: list[tuple[re.Pattern, str]] = [(re.compile(p + r"\Z"), t) for p, t in 
     (r"Spark reads other columns than the python engine", "Spark 读出的列与 python 引擎不同"),
     (r"the carried column " + _Q + r" of type (.+), which DuckDB writes otherwise than the python engine",
      "随行输出的列 '{0}'（类型 {1}）DuckDB 写出的样子与 python 引擎不同"),
+    (r"the carried column " + _Q + r" of type (.+), which Spark writes otherwise than the python engine",
+     "随行输出的列 '{0}'（类型 {1}）Spark 写出的样子与 python 引擎不同"),
     (r"the carried column " + _Q + r" of type (.+), which DuckDB writes as (.+)",
      "随行输出的列 '{0}'（类型 {1}）DuckDB 会写成 {2}"),
     (r"a carried column of a type that Parquet does not keep", "有随行输出的列的类型 Parquet 无法保存"),

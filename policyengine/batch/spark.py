@@ -232,6 +232,13 @@ class _Run(_NativeRun):
         clash = name_clash(self.columns, self.outcomes)
         if clash:
             raise NotSpark(clash)
+        if self.fmt_out != "parquet":  # text written from Spark's values: a zoned time comes back as UTC without its
+            import pyarrow as pa       # zone, a map as a dict; the python engine writes them as the input has them
+
+            for c in self.reader.carried:
+                t = self.out_types.get(c)
+                if t is not None and (pa.types.is_map(t) or pa.types.is_timestamp(t) and t.tz is not None):
+                    raise NotSpark(f"the carried column {c!r} of type {t}, which Spark writes otherwise than the python engine")
         df = self.read()
         if self.fmt_in == "jsonl":
             self.result.notes.append(Text("JSON Lines 的输入：Spark 读取各行，每一行经由公共接口计算",
