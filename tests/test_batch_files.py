@@ -358,7 +358,10 @@ def test_a_run_stopped_by_a_signal_leaves_nothing_and_says_so(tmp_path, sig):
                            for i in range(200_000)), encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     p = subprocess.Popen([sys.executable, "-m", "policyengine.cli", "batch", str(src), "--out", str(tmp_path / "out.csv"),
-                          "--lang", "en"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                          "--lang", "en"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         # (a suite run in the background, as .ci/run runs one, inherits SIGINT ignored: a user's
+                         # terminal does not)
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob(".pe-*")) and p.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
