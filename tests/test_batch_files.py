@@ -246,58 +246,55 @@ def test_as_of_is_a_date_written_as_a_row_writes_it(tmp_path, as_of):
     assert r.returncode == 2 and "YYYY-MM-DD" in r.stderr
 
 
-def test_a_quoted_cell_followed_by_spaces_is_read_alike_by_every_engine(policies, tmp_path, native_always):
-    """DuckDB read '"42" ' as 42 and decided the row; the python engine read '42 ' and said it is no number."""
+def _edited_csv_by_every_engine(policies, tmp_path, edit, end: str = "\n") -> dict:
+    """The 30-row CSV with its lines changed by ``edit`` (in place), decided by every engine: engine -> (output, result)."""
     src = tmp_path / "in.csv"
     _write_csv(src, _csv_rows(30))
     text = src.read_text(encoding="utf-8").splitlines()
-    text[5] = text[5].replace(",42,", ',"42" ,')
-    src.write_text("\n".join(text) + "\n", encoding="utf-8")
+    edit(text)
+    src.write_text("\n".join(text) + end, encoding="utf-8")
     outs = {}
     for engine in ENGINES:
-        outs[engine] = tmp_path / f"out-{engine}.csv"
-        run_batch(policies, src, outs[engine], engine=engine, lang="en")
-    assert outs["duckdb"].read_bytes() == outs["python"].read_bytes()
-    assert "facts.service_days" in _read(outs["python"])[4]["error"]
+        out = tmp_path / f"out-{engine}.csv"
+        outs[engine] = (out, run_batch(policies, src, out, engine=engine, lang="en"))
+    return outs
+
+
+def test_a_quoted_cell_followed_by_spaces_is_read_alike_by_every_engine(policies, tmp_path, native_always):
+    """DuckDB read '"42" ' as 42 and decided the row; the python engine read '42 ' and said it is no number."""
+    def edit(text):
+        text[5] = text[5].replace(",42,", ',"42" ,')
+
+    outs = _edited_csv_by_every_engine(policies, tmp_path, edit)
+    assert outs["duckdb"][0].read_bytes() == outs["python"][0].read_bytes()
+    assert "facts.service_days" in _read(outs["python"][0])[4]["error"]
 
 
 @pytest.mark.parametrize("where", ["cell", "header"])
 def test_spaces_before_a_cells_opening_quote_are_read_alike_by_every_engine(policies, tmp_path, native_always, where):
     """DuckDB dropped the spaces before an opening quote (', "42"') and decided the row; the python engine read
     ' "42"' and said it is no number (every carried cell differed too)."""
-    src = tmp_path / "in.csv"
-    _write_csv(src, _csv_rows(30))
-    text = src.read_text(encoding="utf-8").splitlines()
+    def edit(text):
+        if where == "cell":
+            text[5] = text[5].replace(",42,", ', "42",')
+        else:
+            cols = text[0].split(",")
+            cols[1] = f' "{cols[1]}"'  # (a header written "a", "b", "c")
+            text[0] = ",".join(cols)
+
+    outs = _edited_csv_by_every_engine(policies, tmp_path, edit)
+    assert outs["duckdb"][0].read_bytes() == outs["python"][0].read_bytes()
     if where == "cell":
-        text[5] = text[5].replace(",42,", ', "42",')
-    else:
-        cols = text[0].split(",")
-        cols[1] = f' "{cols[1]}"'  # (a header written "a", "b", "c")
-        text[0] = ",".join(cols)
-    src.write_text("\n".join(text) + "\n", encoding="utf-8")
-    outs = {}
-    for engine in ENGINES:
-        outs[engine] = tmp_path / f"out-{engine}.csv"
-        run_batch(policies, src, outs[engine], engine=engine, lang="en")
-    assert outs["duckdb"].read_bytes() == outs["python"].read_bytes()
-    if where == "cell":
-        assert "facts.service_days" in _read(outs["python"])[4]["error"]
+        assert "facts.service_days" in _read(outs["python"][0])[4]["error"]
 
 
 def test_a_blank_line_in_csv_is_no_row_for_any_engine(policies, tmp_path, native_always):
     """DuckDB skips a blank line; the python engine wrote an error row for it ('0 cells, the header has 9'),
     without an id: the outputs had different rows."""
-    src = tmp_path / "in.csv"
-    _write_csv(src, _csv_rows(30))
-    text = src.read_text(encoding="utf-8").splitlines()
-    text.insert(10, "")
-    src.write_text("\n".join(text) + "\n\n", encoding="utf-8")
-    outs = {}
-    for engine in ENGINES:
-        outs[engine] = tmp_path / f"out-{engine}.csv"
-        res = run_batch(policies, src, outs[engine], engine=engine, lang="en")
+    outs = _edited_csv_by_every_engine(policies, tmp_path, lambda text: text.insert(10, ""), end="\n\n")
+    for engine, (_, res) in outs.items():
         assert res.rows == 30 and res.errors == 0, (engine, res)
-    assert outs["duckdb"].read_bytes() == outs["python"].read_bytes()
+    assert outs["duckdb"][0].read_bytes() == outs["python"][0].read_bytes()
 
 
 def test_a_timestamp_with_a_zone_where_a_date_is_wanted_is_said_alike_by_every_engine(policies, tmp_path, native_always):
