@@ -8,7 +8,9 @@ column as text, as the python engine reads CSV), and one query — planned once 
 * the validation of every fact is SQL: each cell must be exactly what the fast path of
   ``Policies.evaluate`` accepts (its type, an allowed value of its enum, inside its bounds, a real
   date; a list of records with exactly the declared fields), else the row is *row-wise*;
-* each program's outcomes are :func:`.sql.translate`'s columns;
+* each program's outcomes are :func:`.sql.translate`'s columns, every program's in one chain over the
+  file: what two programs compute alike (the same fact read alike, the same condition) is one column,
+  and a row takes the outcomes of its own program;
 * ``COPY ... TO`` writes Parquet, CSV or JSON Lines — in the same pass over the file, which stops
   (DuckDB's ``error()``, this engine's only) at the first row SQL does not decide; only then are
   those rows looked for (a second pass) and the output written again with them in place.
@@ -30,7 +32,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from ..diagnostics import Diagnostic, PolicyError, Span, Text
-from .sql import INT_BOUND, _lit, _records_of, translate
+from .sql import INT_BOUND, _lit, _records_of, chain, translate
 from .sql import SQL_TYPES as _SQL_TYPES
 
 __all__ = ["NotNative", "run_native", "MAX_KEYS", "MAX_ARMS", "Arm", "program_arms", "Dialect", "DUCKDB"]
@@ -51,6 +53,9 @@ _OWN_NAME = re.compile(r"row_id|pe_.*|p[0-9].*", re.IGNORECASE | re.DOTALL)
 # format (a DECIMAL, a TIMESTAMP, a DOUBLE, a MAP … are written otherwise: the python engine takes the file)
 _INTS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")  # a whole-number fact is read from these (a UBIGINT may pass BIGINT)
 _CARRIED_AS_PYTHON = frozenset({*_INTS, "UBIGINT", "VARCHAR", "BOOLEAN", "DATE"})
+# DuckDB's rewrites that would give the rows out of the file's order: ``in_clause`` makes a long IN list (an
+# enum's allowed values) a join, and a join's output is in no order, whatever preserve_insertion_order says
+_OPTIMIZERS_OFF = "in_clause"
 
 
 class NotNative(Exception):
@@ -197,7 +202,7 @@ def run_native(policies, src: Path, out: Path, fmt_in: str, fmt_out: str, reader
     kinds = {o: ps.outputs[o].type.kind for o in outcomes}
     if any(k not in _SQL_TYPES for k in kinds.values()):
         raise NotNative("an outcome of a type SQL does not hold exactly")
-    config: dict[str, Any] = {"preserve_insertion_order": True}
+    config: dict[str, Any] = {"preserve_insertion_order": True, "disabled_optimizers": _OPTIMIZERS_OFF}
     if memory_limit:
         config["memory_limit"] = memory_limit
     if threads:
@@ -214,7 +219,7 @@ def run_native(policies, src: Path, out: Path, fmt_in: str, fmt_out: str, reader
     try:
         with tempfile.TemporaryDirectory(prefix="policyengine-batch-") as tmp:
             con.execute(f"SET temp_directory = {_lit(tmp)}")  # past memory_limit DuckDB spills here
-            _Run(policies, con, src, out, fmt_in, fmt_out, reader, outcomes, kinds, lang, result, Path(tmp)).run()
+            _Run(policies, con, src, out, fmt_in, fmt_out, reader, outcomes, kinds, lang, result).run()
     except duckdb.Error as e:
         # (its first line: the rest is DuckDB's own advice and reader settings, options this command does not have)
         raise NotNative(f"DuckDB: {(str(e).strip().splitlines() or [''])[0]}") from e
@@ -226,8 +231,7 @@ class _Run:
     dialect = DUCKDB  # (Spark's run, :mod:`.spark`, writes the same checks in its own SQL)
     complete: frozenset[str] = frozenset()  # columns the file's own statistics show hold no NULL
 
-    def __init__(self, policies, con, src, out, fmt_in, fmt_out, reader, outcomes, kinds, lang, result, tmp: Path):
-        self.tmp = tmp  # a folder of this run's own, removed after it
+    def __init__(self, policies, con, src, out, fmt_in, fmt_out, reader, outcomes, kinds, lang, result):
         self.policies, self.ps, self.con = policies, policies.policy_set, con
         self.src, self.out, self.fmt_in, self.fmt_out = Path(src), Path(out), fmt_in, fmt_out
         self.reader, self.outcomes, self.kinds, self.lang, self.result = reader, outcomes, kinds, lang, result
@@ -290,50 +294,55 @@ class _Run:
             base = "SELECT *, -1 AS pe_prog, NULL::DATE AS pe_day"
         drop = "as_of, pe_day" if "as_of" in types else "pe_day"  # the row's date, as the program reads it
         ctes = [f"pe_day AS ({base} FROM src)", f"pe_base AS (SELECT * EXCLUDE ({drop}), pe_day AS as_of FROM pe_day)"]
-        branches = []  # one query per program over its own rows: planned apart, never each other's columns
+        # every program's columns in one chain over the file, read once and written in its order: the inputs,
+        # gates and expressions two programs write alike (the same fact read alike, the same condition over
+        # them) are one column, computed once per row; a row takes the outcomes of its own program.  (A query
+        # per program with its rows apart read the file once per program and then sorted every row back into
+        # the file's order: on 10 million rows of three programs, the sort alone took longer than deciding.)
+        inputs, named, gates = [], {}, {}  # named: an input's SQL -> its column, the first program's name for it
+        rename: dict[str, str] = {}  # a program's own name of an input -> the column it shares
         for k, prog, s, j in progs.values():
-            inputs, gate = self.inputs(k, s, j)
-            ctes = ctes[:2]
-            ctes.append(f"p{k}in AS (SELECT *, {', '.join(inputs + [gate + f' AS p{k}ok'])} FROM pe_base "
-                        f"WHERE pe_prog = {k})")
-            names: dict[str, tuple[str, str]] = {}
+            cols, gate = self.inputs(k, s, j)
+            for c in cols + [f"{gate} AS p{k}ok"]:
+                sql, name = c.rsplit(" AS ", 1)
+                rename[name] = named.setdefault(sql, name)
+                if rename[name] == name:
+                    inputs.append(c)
+            gates[k] = rename[f"p{k}ok"]
+        ctes.append(f"pin AS (SELECT * {', '.join([''] + inputs)} FROM pe_base)")
+        shared = chain("p0", "pin")
+        outs: dict[int, tuple] = {}
+        for k, prog, s, j in progs.values():
+            named_facts: dict[str, tuple[str, str]] = {}
             one_day = next(iter(days[k])) if len(days[k]) == 1 else None  # (then the date is a literal)
-            tq = translate(prog, prefix=f"p{k}", source=f"p{k}in", kinds=self.kinds, as_of=one_day,
-                           inputs=lambda f, k=k, s=s, j=j: names.setdefault(f, self.fact_pair(k, s, j, f)))
-            ctes.extend(tq.ctes)
-            ctes.append(f"p{k}out AS (SELECT *, {', '.join(tq.columns + ['TRUE AS pe_true'])} FROM {tq.last})")  # (pe_true: never an empty list)
+
+            def pair(f, k=k, s=s, j=j):
+                return tuple(rename.get(x, x) for x in self.fact_pair(k, s, j, f))
+
+            tq = translate(prog, shared=shared, outputs_prefix=f"p{k}", kinds=self.kinds, as_of=one_day,
+                           inputs=lambda f, pair=pair, got=named_facts: got.setdefault(f, pair(f)))
             for o, why in tq.row_wise.items():
                 self.result_row_wise(o, prog, why)
-            cols = [f"CAST({tq.outputs[o] if o in tq.outputs else 'NULL'} AS {_SQL_TYPES[self.kinds[o]]}) AS {q(o)}"
-                    for o in self.outcomes]
-            py = f"COALESCE(NOT p{k}ok OR {tq.escape} OR {'TRUE' if tq.row_wise else 'FALSE'}, TRUE) AS pe_py"
-            branches.append(f"WITH {', '.join(ctes)} SELECT {', '.join(['row_id'] + carried + cols + [py])} FROM p{k}out")
-        nulls = [f"CAST(NULL AS {_SQL_TYPES[self.kinds[o]]}) AS {q(o)}" for o in self.outcomes]
+            outs[k] = tq
+        levels, last = shared.ctes()
+        ctes.extend(levels)
+        columns = [c for tq in outs.values() for c in tq.columns]
+        ctes.append(f"pout AS (SELECT * {', '.join([''] + columns)} FROM {last})")
+
+        def per_program(each) -> str:  # one value per row: its program's (NULL for a row of none)
+            got = {k: each(k, tq) for k, tq in outs.items()}
+            if not got:
+                return "NULL"
+            if len(set(got.values())) == 1 and not unknown:  # (every row is of a program, all alike here)
+                return next(iter(got.values()))
+            return "CASE pe_prog " + " ".join(f"WHEN {k} THEN {v}" for k, v in got.items()) + " END"
+
+        cols = [f"CAST({per_program(lambda k, tq, o=o: tq.outputs.get(o, 'NULL'))} AS {_SQL_TYPES[self.kinds[o]]}) "
+                f"AS {q(o)}" for o in self.outcomes]
+        py = per_program(lambda k, tq: f"COALESCE(NOT {gates[k]} OR {tq.escape} OR {'TRUE' if tq.row_wise else 'FALSE'}, TRUE)")
         self.unknown = unknown
-        if unknown or not branches:  # (no branch at all: a file without rows)
-            branches.append(f"WITH {', '.join(ctes[:2])} SELECT {', '.join(['row_id'] + carried + nulls + ['TRUE AS pe_py'])} "
-                            "FROM pe_base WHERE pe_prog = -1")
-        if len(branches) == 1:  # one program: a view, streamed from the file to the output
-            con.execute(f"CREATE TEMP VIEW decided AS {branches[0]}")
-        else:  # several: each program's rows apart (planned one at a time), then in the file's order
-            parts = []
-            # every branch's columns and types, known without planning it again: its row_id, the carried
-            # columns as the file has them, the outcomes as cast, and pe_py
-            columns = ([("row_id", "BIGINT")] + [(c, types[c]) for c in self.reader.carried]
-                       + [(o, _SQL_TYPES[self.kinds[o]]) for o in self.outcomes] + [("pe_py", "BOOLEAN")])
-            # the parts are sorted below: written in any order, no thread waits for another's rows (under a
-            # memory_limit the ordered writer holds every batch ahead of the slowest, then stops the threads)
-            con.execute("SET preserve_insertion_order = false")
-            for i, b in enumerate(branches):
-                # each written to a file as it is computed, then sorted by DuckDB's sort, which spills past
-                # memory_limit (tables of its own in memory cannot: 10 million rows under 1GB stopped)
-                parts.append(_lit(str(self.tmp / f"part{i}.parquet")))
-                con.execute(f"COPY ({b}) TO {parts[-1]} (FORMAT PARQUET)")
-                kept = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet({parts[-1]}))").fetchall()
-                if kept != columns:
-                    raise NotNative("a carried column of a type that Parquet does not keep")
-            con.execute("SET preserve_insertion_order = true")
-            con.execute(f"CREATE TEMP VIEW decided AS SELECT * FROM read_parquet([{', '.join(parts)}]) ORDER BY row_id")
+        con.execute(f"CREATE TEMP VIEW decided AS WITH {', '.join(ctes)} "
+                    f"SELECT {', '.join(['row_id'] + carried + cols + [f'COALESCE({py}, TRUE) AS pe_py'])} FROM pout")
         self.write()
         if self.fmt_out == "parquet":
             self.same_carried_types()
@@ -574,7 +583,8 @@ class _Run:
         outs = [q(o) for o in self.outcomes]
         opts = {"parquet": "FORMAT PARQUET", "csv": "FORMAT CSV, HEADER true", "jsonl": "FORMAT JSON"}[self.fmt_out]
         if self.fmt_out == "parquet":  # a column DuckDB proves has no NULL would be written "required": every
-            con.execute("SET disabled_optimizers = 'statistics_propagation'")  # column may be null, as the python engine writes it
+            # column may be null, as the python engine writes it
+            con.execute(f"SET disabled_optimizers = '{_OPTIMIZERS_OFF}, statistics_propagation'")
         if ids is None:  # (the first try: SQL decides every row, else DuckDB stops at the first it does not)
             import duckdb
 

@@ -40,7 +40,7 @@ from ..compile import _bounded_product, fold
 from ..evaluate import _CONDITION_KINDS, _body_of, tier_order
 from ..types import typecheck
 
-__all__ = ["Untranslatable", "Query", "translate", "render"]
+__all__ = ["Untranslatable", "Query", "translate", "chain", "render"]
 
 INT_BOUND = 2 ** 40  # rows whose integer facts pass it are decided row-wise: sums stay inside BIGINT
 
@@ -150,16 +150,24 @@ def _when(test: str, then: str, orelse: str) -> str:
 
 
 def translate(prog, *, prefix: str = "", source: str = "batch_rows", inputs=None, kinds=None,
-              as_of: _dt.date | None = None) -> Query:
+              as_of: _dt.date | None = None, shared: "_Select | None" = None, outputs_prefix: str | None = None) -> Query:
     """The program's outcomes as SQL.  ``inputs`` names the (value, missing) columns of each fact
     (``inputs(fact) -> (value column, missing column)``); by default the query reads ``f0``/``m0``, ...
     from ``source`` and lists them in ``Query.facts``.  ``prefix`` keeps the names of several
     programs' columns apart in one query; ``kinds`` (outcome -> type kind) casts each outcome to its
     SQL type.  ``as_of``, where every row the query reads is decided on that one day, makes the date
     a literal instead of the column ``as_of``: what depends on the date alone (a parameter's value in
-    force) is then decided once, here, not on every row."""
+    force) is then decided once, here, not on every row.
+
+    ``shared`` (a :func:`chain` of several programs) takes the columns of this program into one chain
+    with those of the programs translated into it before: an expression two programs share (the same
+    text over the same input columns) is one column, computed once per row for both.  The outputs'
+    columns are then named ``outputs_prefix`` + ``o0``…, apart from every other program's; ``Query.ctes``
+    are the chain's so far (take :meth:`_Select.ctes` once every program is in)."""
     st = prog.steps
-    sel = _Select(prefix, source)
+    sel = shared if shared is not None else _Select(prefix, source)
+    if outputs_prefix is None:
+        outputs_prefix = prefix
     facts: dict[str, tuple[str, str]] = {}
     local: dict[str, tuple[str, str] | str] = {}  # name -> pair, or the reason it is row-wise
 
@@ -225,8 +233,8 @@ def translate(prog, *, prefix: str = "", source: str = "batch_rows", inputs=None
         v, m = got
         cast = SQL_TYPES.get(kinds.get(o, "")) if kinds else None
         val = _when(m, "NULL", v)
-        cols.append(f"{f'CAST({val} AS {cast})' if cast else val} AS {prefix}o{k}")
-        outputs[o] = f"{prefix}o{k}"
+        cols.append(f"{f'CAST({val} AS {cast})' if cast else val} AS {outputs_prefix}o{k}")
+        outputs[o] = f"{outputs_prefix}o{k}"
     if ex.aggregated:
         # Policies.evaluate spends one step per item an aggregate visits and stops past runtime.MAX_STEPS
         # (PE080); SQL has no such bound: a row with a list long enough to come near it (every aggregate
@@ -241,6 +249,12 @@ def translate(prog, *, prefix: str = "", source: str = "batch_rows", inputs=None
     fact_cols = [(f, v, m) for f, (v, m) in facts.items()]
     ctes, last = sel.ctes()
     return Query(sel.query(cols + [f"{escape} AS pe_escape"]), fact_cols, outputs, row_wise, ctes, last, cols, escape)
+
+
+def chain(prefix: str, source: str) -> _Select:
+    """An empty chain of SELECTs over ``source`` for several programs' columns (``translate(...,
+    shared=...)``), its own columns named ``prefix`` + ``x1v``…"""
+    return _Select(prefix, source)
 
 
 SQL_TYPES = {"bool": "BOOLEAN", "int": "BIGINT", "date": "DATE", "enum": "VARCHAR", "string": "VARCHAR"}  # DuckDB's, per kind
