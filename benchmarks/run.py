@@ -388,9 +388,29 @@ def batch_command(src: Path, dst: Path, n: int) -> dict:
     if p.returncode != 0 or not summary or summary.groups() != (str(n), "duckdb", "0"):
         fail(f"`{' '.join(cmd[1:])}` did not decide {n:,} rows with duckdb without errors "
              f"(exit {p.returncode}):\n{err.strip()[-2000:]}", 1)
+    in_order(dst, n)
     return {"wall_ns": wall, "cpu_ns": (use.ru_utime + use.ru_stime) * 1e9,
             "peak_rss_mib": use.ru_maxrss / 1024,  # KiB on Linux
             "notes": [x for x in err.splitlines() if x and not _BATCH_SUMMARY.match(x)]}
+
+
+def in_order(dst: Path, n: int) -> None:
+    """The output's ``id`` column must be 0 … n - 1 in order, as ``write_repeated`` numbered the input's rows:
+    every row written, none twice, in the input's order (the agreement check compares the first rows only)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    off = 0
+    for b in pq.ParquetFile(dst).iter_batches(batch_size=BATCH_BLOCK_ROWS, columns=["id"]):
+        ids = b.column(0)
+        want = pa.array(range(off, off + len(ids)), ids.type)
+        if not pc.all(pc.equal(ids, want)).as_py():
+            first = pc.index(pc.equal(ids, want), False).as_py()
+            fail(f"policyengine batch wrote the row of id {ids[first]} at row {off + first:,}: not the input's order", 1)
+        off += len(ids)
+    if off != n:
+        fail(f"policyengine batch wrote {off:,} rows for {n:,}", 1)
 
 
 def batch_floor(src: Path, dst: Path) -> dict:
@@ -473,8 +493,8 @@ def batch_cost(policies, cases, chunk_rows: int) -> dict:
             fail(f"policyengine batch: the first {BATCH_CHECK_ROWS:,} rows of the {BATCH_ROWS:,}-row output differ "
                  "from the checked output of the same rows", 1)
         out["batch_floor"] = batch_floor(src, d / "floor.parquet")
-        # the same rows, every other one at Baotou: two programs, each planned and written apart, then merged in
-        # the file's order (a population of several jurisdictions or dates of rule changes)
+        # the same rows, every other one at Baotou: two programs in one query, each row taking its own program's
+        # outcomes (a population of several jurisdictions or dates of rule changes)
         src.unlink()
         write_repeated(two_places(base), BATCH_ROWS, src)
         gc.collect()

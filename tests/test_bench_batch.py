@@ -3,14 +3,17 @@
 The benchmark itself is too long for the suite (10 million rows); this checks, on a few hundred
 rows, the Parquet input its figures rest on: ids 0 … n-1, row i the case i mod the number of cases,
 written block by block.  (The command it then runs checks itself: its summary must say n rows decided
-by duckdb without errors, and its first rows must equal the engines' agreed output.)
+by duckdb without errors, its first rows must equal the engines' agreed output, and its ids must be
+0 … n-1 in order.)
 """
 from __future__ import annotations
 
 import datetime as dt
 import random
 
+import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from benchmarks import run
 from benchmarks.cases import decision_cases
@@ -45,3 +48,16 @@ def test_the_batch_row_runs_on_a_small_population(tmp_path, monkeypatch):
     assert out["batch_rows"] == run.BATCH_ROWS and out["batch_two_programs_s"] > 0 and out["batch_10m_s"] > 0
     assert not out["batch_command_notes"], out["batch_command_notes"]
     assert out["batch_floor"]["columns"] == len(base.column_names) and out["batch_floor"]["wall_ns"] > 0
+
+
+def test_the_order_check_finds_a_row_out_of_place_or_missing(tmp_path, monkeypatch, capsys):
+    """The command's whole output is checked, not only its first rows: ids 0 … n-1 in order."""
+    monkeypatch.setattr(run, "BATCH_BLOCK_ROWS", 4)  # batches of 4: the wrong row is in a later one
+    path = tmp_path / "out.parquet"
+    pq.write_table(pa.table({"id": list(range(10)), "x": [1] * 10}), path)
+    run.in_order(path, 10)
+    for ids, n, said in (([0, 1, 2, 3, 4, 6, 5, 7], 8, "id 6 at row 5"), (list(range(9)), 10, "9 rows for 10")):
+        pq.write_table(pa.table({"id": ids}), path)
+        with pytest.raises(SystemExit):
+            run.in_order(path, n)
+        assert said in capsys.readouterr().err
