@@ -423,7 +423,9 @@ class _Explanation:
         self.ps, self.prog, self.facts, self.values = ps, prog, facts, values
         self.trace, self.lang, self.computed, self.as_of = trace, lang, computed, as_of
 
-    def __call__(self, compact: bool = False):
-        return (_compact if compact else _explain)(self.ps, self.prog, self.facts, self.values,
-                                                   self.prog.rule_outcomes(self.trace), self.lang, self.computed,
-                                                   as_of=self.as_of)
+    def __call__(self, compact: bool = False, shared: bool = False):
+        trace = self.prog.rule_outcomes(self.trace)
+        if compact:
+            return _compact(self.ps, self.prog, self.facts, self.values, trace, self.lang, self.computed,
+                            as_of=self.as_of, shared=shared)
+        return _explain(self.ps, self.prog, self.facts, self.values, trace, self.lang, self.computed, as_of=self.as_of)

@@ -316,12 +316,17 @@ class Decision:
         """The CONTRACT JSON.  Each document that the explanation cites is named once, in
         ``documents`` (id → number, title, jurisdiction), and rules refer to it by id.
         ``full=True`` adds every rule's kind, layer and rendered text, and the outcome's text."""
+        return self._dict(full, shared=False)
+
+    def _dict(self, full: bool, shared: bool) -> dict:
+        """:meth:`to_dict`; with ``shared`` the compact JSON's parts worked out once per program are the
+        program's own, not copies: only for JSON written at once (:meth:`to_json`), never handed out."""
         later = self._about[5]
         build = later[0] if later is not None and later[1] is None else None  # (read once: see explanation)
         if not full and build is not None:
             # the compact JSON straight from the recorded results: only the deciding rules, without
             # their sentences, and the explanation stays unread (built in full when it is read)
-            shown, docs = build(compact=True)
+            shown, docs = build(compact=True, shared=shared)
         else:
             docs: dict[str, dict] = {}
             for e in self.explanation:  # the documents that what is shown cites
@@ -339,7 +344,7 @@ class Decision:
     def to_json(self, indent: int | None = None, full: bool = False) -> str:
         """:meth:`to_dict` as JSON text, byte-identical for the same input: compact by default,
         ``indent=2`` for a person."""
-        return dumps(self.to_dict(full), indent)
+        return dumps(self._dict(full, shared=True), indent)
 
     def to_text(self) -> str:
         return render_text(self)
@@ -531,12 +536,15 @@ class Explainer:
             got = self.p.explain_memo[key] = (base, names, requirement, tuple(cited.items()))
         return got
 
-    def rule_json(self, o: RuleOutcome, facts: dict, output: str, docs: dict) -> dict:
+    def rule_json(self, o: RuleOutcome, facts: dict, output: str, docs: dict, shared: dict | None = None) -> dict:
         """A deciding rule's entry in the compact JSON, straight from its recorded result: what
         ``self.rule(o, facts, output).to_dict(full=False)`` gives, without the sentence (a test
-        holds the two equal).  The documents it cites are added to ``docs``."""
+        holds the two equal).  The documents it cites are added to ``docs``.  ``shared`` (for
+        :func:`compact` ``shared``): the facts this decision has shown as JSON so far, by name."""
         base, names, requirement, cited = self.compact_static(o)
-        d = _copied(base)  # (kept with the program: a caller changing one decision's JSON changes no other)
+        # (kept with the program: copied, unless shared, so that a caller changing one decision's JSON changes
+        # no other; the entry itself is this decision's own, its values in force the program's)
+        d = _copied(base) if shared is None else dict(base)
         status = d["status"] = o.status
         if status != "holds" and status != "fails":
             d["value"] = to_json_value(o.value)
@@ -545,8 +553,12 @@ class Explainer:
         detail = self.table(o, output, False)[0] if o.rule.table is not None and o.detail is not None else None
         if names:
             if detail is None or not _grades_score(detail):
-                d["facts"] = {n: v if type(v) in _AS_IS else to_json_value(v)
-                              for n in names for v in (facts.get(n, MISSING),)}
+                if shared is None:
+                    d["facts"] = {n: v if type(v) in _AS_IS else to_json_value(v)
+                                  for n in names for v in (facts.get(n, MISSING),)}
+                else:  # (each fact converted once for all the rules that show it: a date, a list of records)
+                    d["facts"] = {n: shared[n] if n in shared else shared.setdefault(n, to_json_value(facts.get(n, MISSING)))
+                                  for n in names}
             if status == "unknown" or o.value is MISSING:  # (self.missing, without the call for every rule)
                 missing = [n for n in names if n not in facts]
                 if missing:
@@ -555,7 +567,7 @@ class Explainer:
             d["detail"] = detail
         for k, v in cited:
             if k not in docs:
-                docs[k] = dict(v)
+                docs[k] = dict(v) if shared is None else v
         return d
 
     def in_force(self, name: str) -> dict:
@@ -674,13 +686,20 @@ def _missing_facts(x: "Explainer", trace: dict, values: dict, own: dict[str, set
 
 
 def compact(ps: PolicySet, program: Program, facts: dict, values: dict, trace: dict, lang: str,
-            computed: dict | None = None, as_of: _dt.date | None = None) -> tuple[list[dict], dict[str, dict]]:
+            computed: dict | None = None, as_of: _dt.date | None = None,
+            shared: bool = False) -> tuple[list[dict], dict[str, dict]]:
     """The compact JSON's ``explanation`` and ``documents`` straight from the recorded results,
     as :func:`explain` and ``OutcomeExplanation.to_dict(full=False)`` give them (a test holds the
     two equal): the deciding rules are chosen from the recorded statuses and values, as
-    :func:`explain` chooses them, and only they are put into words — without their sentences."""
+    :func:`explain` chooses them, and only they are put into words — without their sentences.
+
+    What is worked out once per program (a rule's document, article and values in force; a value in
+    force shown as an outcome) is copied into each decision's JSON, so that a caller changing one
+    decision's JSON changes no other; ``shared`` leaves it the program's own, for JSON that is
+    written out at once and never handed to the caller (:meth:`Decision.to_json`)."""
     x = Explainer(ps, program, lang, computed or {}, as_of)
     out, docs = [], {}
+    shown: dict | None = {} if shared else None  # (rule_json's ``shared``)
     params = None
     labels = program.explain_memo.get((lang, "#labels"))
     if labels is None:
@@ -691,7 +710,7 @@ def compact(ps: PolicySet, program: Program, facts: dict, values: dict, trace: d
         v = values.get(name, MISSING)
         if name in trace:
             outcomes = trace[name]
-            rules = [x.rule_json(ro, facts, name, docs) for ro in _deciding(combine, v, outcomes)]
+            rules = [x.rule_json(ro, facts, name, docs, shown) for ro in _deciding(combine, v, outcomes)]
             missing = sorted({m for ro in outcomes for m in x.missing(ro, facts)}) if v is MISSING else ()
         else:  # a value in force shown as an outcome: the same in every decision of the program
             got = program.explain_memo.get((lang, "#param-json", name))
@@ -703,10 +722,10 @@ def compact(ps: PolicySet, program: Program, facts: dict, values: dict, trace: d
                     v, [r.to_dict(False) for r in deciding],
                     [(r.document["id"], _cited(r.document, r.jurisdiction)) for r in deciding],
                     sorted({m for r in found for m in r.missing}) if v is MISSING else ())
-            rules = [_copied(r) for r in got[1]]  # (a caller changing one decision's JSON changes no other)
+            rules = got[1] if shared else [_copied(r) for r in got[1]]
             for k, cited in got[2]:
                 if k not in docs:
-                    docs[k] = dict(cited)
+                    docs[k] = cited if shared else dict(cited)
             missing = got[3]
         e = {"output": name, "label": labels[name], "value": to_json_value(v),
              "status": "undetermined" if v is MISSING else "null" if v is None else "decided", "deciding": rules}

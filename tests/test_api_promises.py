@@ -310,6 +310,8 @@ def test_the_compact_json_written_straight_from_the_record_is_the_one_of_the_exp
     # to_json() before the explanation is read takes the short way (explain.compact: only the
     # deciding rules, no sentences); after it is read, the JSON comes from the explanation
     # itself.  Both must be the same, byte for byte, on every kind of case.
+    from policyengine.explain import dumps
+
     cases = _generated_cases(150) + sorted(p for p in (ROOT / "examples").iterdir() if p.suffix in (".yaml", ".json"))
     empty = {"subject": "commissioner", "jurisdiction": "cn/nm/baotou/imust", "as_of": "2024-03-01", "facts": {}}
     seen_missing = seen_fails = 0
@@ -320,6 +322,7 @@ def test_the_compact_json_written_straight_from_the_record_is_the_one_of_the_exp
         short.explanation  # now read: the JSON comes from it
         assert short.to_json() == text
         assert policies.evaluate(case, lang=lang).to_dict() == json.loads(text)
+        assert dumps(policies.evaluate(case, lang=lang).to_dict(), None) == text  # (to_json shares, to_dict copies)
         seen_missing += '"missing_facts"' in text
         seen_fails += '"needs"' in text
     assert seen_missing and seen_fails  # the cases reach undetermined outcomes and failed conditions
