@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from ..diagnostics import Diagnostic, PolicyError, Span, Text
-from .sql import INT_BOUND, _lit, _records_of, chain, translate
+from .sql import INT_BOUND, Query, _lit, _records_of, chain, translate
 from .sql import SQL_TYPES as _SQL_TYPES
 
 __all__ = ["NotNative", "run_native", "MAX_KEYS", "MAX_ARMS", "Arm", "program_arms", "Dialect", "DUCKDB"]
@@ -311,7 +311,7 @@ class _Run:
             gates[k] = rename[f"p{k}ok"]
         ctes.append(f"pin AS (SELECT * {', '.join([''] + inputs)} FROM pe_base)")
         shared = chain("p0", "pin")
-        outs: dict[int, tuple] = {}
+        outs: dict[int, Query] = {}  # program -> its translation
         for k, prog, s, j in progs.values():
             named_facts: dict[str, tuple[str, str]] = {}
             one_day = next(iter(days[k])) if len(days[k]) == 1 else None  # (then the date is a literal)
