@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
-import itertools
 import json
 import re
 from collections.abc import Mapping
@@ -19,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import Diagnostic, PolicyError, Span, Text
+from .diagnostics import Diagnostic, PolicyError, Span, Text, as_written, str_of
 from .load import DEFAULT_LIMITS, Limits, Loaded, load_file, load_text
 from .records import SUBJECTS, number_with_unit, written_date
 from .policy import PolicySet
@@ -476,44 +475,8 @@ def _expected(zh: str, en: str, v: Any) -> Text:
     return Text(f"这里应当是{zh}，但写的是 {_show(v)}", f"expected {en}, got {_show(v)}")
 
 
-def _str(v: Any) -> str:
-    """str() that cannot fail (a caller of the API may pass anything: a 5,000-digit int, an odd object)."""
-    if isinstance(v, str):
-        return v
-    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10 ** 100:
-        return f"<integer of about {v.bit_length() * 30103 // 100000 + 1} digits>"
-    if isinstance(v, _dt.datetime) and v.utcoffset() is not None:  # one instant, one text: in UTC (a Parquet
-        v = v.astimezone(_dt.timezone.utc)  # column's zone is kept by pyarrow, DuckDB gives its session's)
-    try:
-        return str(v)
-    except Exception:
-        return f"<{type(v).__name__}>"
-
-
-def _brief(v: Any, depth: int = 0) -> str:
-    """A mapping or list as a few of its first items (a hostile one may hold 200,000)."""
-    if isinstance(v, dict):
-        if depth > 1:
-            return "{…}"
-        items = [f"{_brief(k, 2)}: {_brief(x, depth + 1)}" for k, x in itertools.islice(v.items(), 3)]
-        return "{" + ", ".join(items + (["…"] if len(v) > 3 else [])) + "}"
-    if isinstance(v, (list, tuple)):
-        if depth > 1:
-            return "[…]"
-        items = [_brief(x, depth + 1) for x in itertools.islice(v, 3)]
-        return "[" + ", ".join(items + (["…"] if len(v) > 3 else [])) + "]"
-    s = repr(v) if isinstance(v, str) else _str(v)
-    return s if len(s) <= 40 else s[:37] + "..."
-
-
-def _show(v: Any) -> str:
-    if isinstance(v, str):
-        s = repr(v)
-    elif isinstance(v, (dict, list, tuple)):
-        s = _brief(v)
-    else:
-        s = _str(v)
-    return s if len(s) <= 40 else s[:37] + "..."
+_str = str_of  # (names: unknown fact 'x'; a value is shown as_written)
+_show = as_written
 
 
 # what the json module says, in the officer's words (its messages are English and name no fix)

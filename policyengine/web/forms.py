@@ -3,7 +3,7 @@
 A field left empty is an unknown fact (left out of the case).  The text of a field is
 turned into the value the case wants only where the form's own widget says what it is
 (a select, a whole number, a date, a JSON list); everything else goes to the engine as
-typed, so that the engine's own message ("expected a whole number, got 'abc'") is shown
+typed, so that the engine's own message (expected a whole number, got "abc") is shown
 beside the field.
 """
 from __future__ import annotations
