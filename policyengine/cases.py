@@ -479,7 +479,8 @@ _str = str_of  # (names: unknown fact 'x'; a value is shown as_written)
 _show = as_written
 
 
-# what the json module says, in the officer's words (its messages are English and name no fix)
+# what the json module says, in the officer's words (its messages are English and name no fix); every
+# message of the json module, or of our own JSON readers, that reaches a Chinese message goes through json_says
 _JSON_SAYS = {
     "Expecting property name enclosed in double quotes": "这里应当是用半角双引号 \" 括起来的字段名",
     "Expecting value": "这里应当是一个值（数字、\"文字\"、true、false、null、[…] 或 {…}）",
@@ -490,7 +491,31 @@ _JSON_SAYS = {
     "Invalid control character at": "引号里有换行或控制字符",
     "Invalid \\escape": "反斜杠 \\ 后面的转义无效",
     "Invalid \\uXXXX escape": "\\u 后面应当是 4 位十六进制数字",
+    # (Python 3.13 and later)
+    "Illegal trailing comma before end of object": "} 前面多了一个逗号",
+    "Illegal trailing comma before end of array": "] 前面多了一个逗号",
 }
+# the messages with a part of their own: the pure-Python decoder's, and those of the readers in batch/io.py
+_JSON_SHAPES = [(re.compile(p + r"\Z", re.S), t) for p, t in [
+    (r"Invalid control character (.*) at", "引号里有换行或控制字符"),
+    (r"Invalid \\escape: (.*)", "反斜杠 \\ 后面的转义无效"),
+    (r"(-?Infinity|NaN) is not a number", "{0} 不是数字，JSON 里不能写非数字和无穷大"),
+    (r"Exceeds the limit \((\d+) digits\) for integer string conversion.*", "整数超过 {0} 位"),
+]]
+
+
+def json_says(msg: str) -> str:
+    """What the json module (or one of our JSON readers) says, in Chinese; a message not in the tables as it is."""
+    said = _JSON_SAYS.get(msg)
+    if said is not None:
+        return said
+    for pattern, zh in _JSON_SHAPES:
+        m = pattern.match(msg)
+        if m:
+            return zh.format(*m.groups())
+    return msg
+
+
 _FULL_WIDTH = "“”‘’，：［］｛｝"
 
 
@@ -509,4 +534,4 @@ def json_problem(text: str, e: json.JSONDecodeError, lang: str) -> str:
         hint = ""
     if not zh:
         return f"not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}" + (f" ({hint})" if hint else "")
-    return f"不是有效的 JSON：第 {e.lineno} 行第 {e.colno} 列，{_JSON_SAYS.get(e.msg, e.msg)}" + (f"（{hint}）" if hint else "")
+    return f"不是有效的 JSON：第 {e.lineno} 行第 {e.colno} 列，{json_says(e.msg)}" + (f"（{hint}）" if hint else "")

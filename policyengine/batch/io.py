@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..cases import json_says
 from ..diagnostics import Diagnostic, PolicyError, Span, Text, as_written
 from ..load import DEFAULT_LIMITS
 
@@ -227,9 +228,9 @@ def jsonl_row(i: int, raw: bytes | None) -> dict | None:
     except _Twice as e:
         return _row_error(i, f"键 {as_written(e.key)} 写了两次", f"the key {as_written(e.key)} is given twice")
     except json.JSONDecodeError as e:
-        return _row_error(i, f"不是 JSON（第 {e.colno} 列：{e.msg}）", f"not JSON ({e})")
-    except ValueError as e:
-        return _row_error(i, f"不是 JSON（{e}）", f"not JSON ({e})")
+        return _row_error(i, f"不是 JSON（第 {e.colno} 列：{json_says(e.msg)}）", f"not JSON ({e})")
+    except ValueError as e:  # (NaN, an integer past Python's digit limit)
+        return _row_error(i, f"不是 JSON（{json_says(str(e))}）", f"not JSON ({e})")
     except RecursionError:
         return _row_error(i, "不是 JSON（嵌套太深）", "not JSON (nested too deeply)")
     if not isinstance(row, dict):
