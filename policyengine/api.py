@@ -44,7 +44,7 @@ def check_lang(lang: Any) -> str:
     """``lang`` if it is a language of the explanations; else a :class:`PolicyError` naming them."""
     if isinstance(lang, str) and lang in LANGUAGES:
         return lang
-    shown = _show(lang)  # (a repr that cannot fail: an int of 5,000 digits has none)
+    shown = _show(lang)  # (as a case file spells it, bounded: an int of 5,000 digits has no repr)
     raise _bad_argument(Text(f"不认识的语言 {shown}", f"unknown language {shown}"),
                         Text("请从以下选一个：" + "、".join(LANGUAGES), "choose one of: " + ", ".join(LANGUAGES)), "lang")
 

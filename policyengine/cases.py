@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
-import itertools
 import json
 import re
 from collections.abc import Mapping
@@ -19,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import Diagnostic, PolicyError, Span, Text
+from .diagnostics import Diagnostic, PolicyError, Span, Text, as_written, str_of
 from .load import DEFAULT_LIMITS, Limits, Loaded, load_file, load_text
 from .records import SUBJECTS, number_with_unit, written_date
 from .policy import PolicySet
@@ -476,47 +475,12 @@ def _expected(zh: str, en: str, v: Any) -> Text:
     return Text(f"这里应当是{zh}，但写的是 {_show(v)}", f"expected {en}, got {_show(v)}")
 
 
-def _str(v: Any) -> str:
-    """str() that cannot fail (a caller of the API may pass anything: a 5,000-digit int, an odd object)."""
-    if isinstance(v, str):
-        return v
-    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10 ** 100:
-        return f"<integer of about {v.bit_length() * 30103 // 100000 + 1} digits>"
-    if isinstance(v, _dt.datetime) and v.utcoffset() is not None:  # one instant, one text: in UTC (a Parquet
-        v = v.astimezone(_dt.timezone.utc)  # column's zone is kept by pyarrow, DuckDB gives its session's)
-    try:
-        return str(v)
-    except Exception:
-        return f"<{type(v).__name__}>"
+_str = str_of  # (names: unknown fact 'x'; a value is shown as_written)
+_show = as_written
 
 
-def _brief(v: Any, depth: int = 0) -> str:
-    """A mapping or list as a few of its first items (a hostile one may hold 200,000)."""
-    if isinstance(v, dict):
-        if depth > 1:
-            return "{…}"
-        items = [f"{_brief(k, 2)}: {_brief(x, depth + 1)}" for k, x in itertools.islice(v.items(), 3)]
-        return "{" + ", ".join(items + (["…"] if len(v) > 3 else [])) + "}"
-    if isinstance(v, (list, tuple)):
-        if depth > 1:
-            return "[…]"
-        items = [_brief(x, depth + 1) for x in itertools.islice(v, 3)]
-        return "[" + ", ".join(items + (["…"] if len(v) > 3 else [])) + "]"
-    s = repr(v) if isinstance(v, str) else _str(v)
-    return s if len(s) <= 40 else s[:37] + "..."
-
-
-def _show(v: Any) -> str:
-    if isinstance(v, str):
-        s = repr(v)
-    elif isinstance(v, (dict, list, tuple)):
-        s = _brief(v)
-    else:
-        s = _str(v)
-    return s if len(s) <= 40 else s[:37] + "..."
-
-
-# what the json module says, in the officer's words (its messages are English and name no fix)
+# what the json module says, in the officer's words (its messages are English and name no fix); every
+# message of the json module, or of our own JSON readers, that reaches a Chinese message goes through json_says
 _JSON_SAYS = {
     "Expecting property name enclosed in double quotes": "这里应当是用半角双引号 \" 括起来的字段名",
     "Expecting value": "这里应当是一个值（数字、\"文字\"、true、false、null、[…] 或 {…}）",
@@ -527,7 +491,31 @@ _JSON_SAYS = {
     "Invalid control character at": "引号里有换行或控制字符",
     "Invalid \\escape": "反斜杠 \\ 后面的转义无效",
     "Invalid \\uXXXX escape": "\\u 后面应当是 4 位十六进制数字",
+    # (Python 3.13 and later)
+    "Illegal trailing comma before end of object": "} 前面多了一个逗号",
+    "Illegal trailing comma before end of array": "] 前面多了一个逗号",
 }
+# the messages with a part of their own: the pure-Python decoder's, and those of the readers in batch/io.py
+_JSON_SHAPES = [(re.compile(p + r"\Z", re.S), t) for p, t in [
+    (r"Invalid control character (.*) at", "引号里有换行或控制字符"),
+    (r"Invalid \\escape: (.*)", "反斜杠 \\ 后面的转义无效"),
+    (r"(-?Infinity|NaN) is not a number", "{0} 不是数字，JSON 里不能写非数字和无穷大"),
+    (r"Exceeds the limit \((\d+) digits\) for integer string conversion.*", "整数超过 {0} 位"),
+]]
+
+
+def json_says(msg: str) -> str:
+    """What the json module (or one of our JSON readers) says, in Chinese; a message not in the tables as it is."""
+    said = _JSON_SAYS.get(msg)
+    if said is not None:
+        return said
+    for pattern, zh in _JSON_SHAPES:
+        m = pattern.match(msg)
+        if m:
+            return zh.format(*m.groups())
+    return msg
+
+
 _FULL_WIDTH = "“”‘’，：［］｛｝"
 
 
@@ -546,4 +534,4 @@ def json_problem(text: str, e: json.JSONDecodeError, lang: str) -> str:
         hint = ""
     if not zh:
         return f"not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}" + (f" ({hint})" if hint else "")
-    return f"不是有效的 JSON：第 {e.lineno} 行第 {e.colno} 列，{_JSON_SAYS.get(e.msg, e.msg)}" + (f"（{hint}）" if hint else "")
+    return f"不是有效的 JSON：第 {e.lineno} 行第 {e.colno} 列，{json_says(e.msg)}" + (f"（{hint}）" if hint else "")

@@ -23,7 +23,7 @@ from typing import Any
 
 from . import ast as A
 from . import records
-from .diagnostics import Diagnostic, Related, Text, sort_key
+from .diagnostics import Diagnostic, Related, Text, as_written, sort_key
 from .acknowledge import acknowledge
 from .lint import coverage_references, fullwidth_list, layers_above_known, lint
 from .load import DEFAULT_LIMITS, TEST_KINDS, Limits, Loaded, place
@@ -84,7 +84,7 @@ def validate_file(loaded: Loaded) -> tuple[Any, list[Diagnostic]]:
     kind, version = data.get("kind"), data.get("version")
     if kind != records.KIND:
         near = suggest(str(kind), [records.KIND, *TEST_KINDS]) if isinstance(kind, str) else None
-        return None, [loaded.diag("PE013", Text(f"不认识的文件类型 kind {kind!r}", f"unknown kind {kind!r}") if kind is not None
+        return None, [loaded.diag("PE013", Text(f"不认识的文件类型 kind {_show(kind)}", f"unknown kind {_show(kind)}") if kind is not None
                                   else Text("文件没有写 'kind'", "the file has no 'kind'"),
                                   ("kind",) if "kind" in data else (), key=False,
                                   hint=Text(f"是不是 '{near}'？规则文件写 'kind: policy-document'，测试文件写 'kind: policy-test'",
@@ -93,7 +93,7 @@ def validate_file(loaded: Loaded) -> tuple[Any, list[Diagnostic]]:
                                   Text("规则文件以 'kind: policy-document' 和 'version: 1' 开头",
                                        "a rule file starts with 'kind: policy-document' and 'version: 1'"))]
     if version != records.VERSION:
-        return None, [loaded.diag("PE013", Text(f"不支持的版本 version {version!r}", f"unsupported version {version!r}"),
+        return None, [loaded.diag("PE013", Text(f"不支持的版本 version {_show(version)}", f"unsupported version {_show(version)}"),
                                   ("version",) if "version" in data else (),
                                   hint=Text("请写 version: 1", "this engine reads version: 1"))]
     rf = records.from_data(data)
@@ -230,8 +230,7 @@ def _chain(names: list[str], most: int = 12) -> str:
 
 
 def _show(v: Any) -> str:
-    s = repr(v)
-    return s if len(s) < 60 else s[:57] + "..."
+    return as_written(v, 59)  # (true, null, "text": as the file is written, not Python's repr)
 
 
 _ZH_ERRORS = {  # pydantic's error types, said in Chinese (its English message is kept for English)
@@ -464,8 +463,8 @@ class _Check:
                     value = n  # (checked on as the number, so that its uses are not reported too)
                 if n is None and publishes_number and (not isinstance(value, (int, Decimal)) or isinstance(value, bool)):
                     # text (or yes/no, a date) published as a number: decisions gave the text for a number outcome
-                    self.add(loaded.diag("PE012", Text(f"参数 '{name}' 的值 {value!r} 不是数字：它发布的结果 '{p.output}' 是数字",
-                                                       f"the value {value!r} of parameter '{name}' is not a number: the outcome "
+                    self.add(loaded.diag("PE012", Text(f"参数 '{name}' 的值 {_show(value)} 不是数字：它发布的结果 '{p.output}' 是数字",
+                                                       f"the value {_show(value)} of parameter '{name}' is not a number: the outcome "
                                                        f"'{p.output}' it publishes is one"),
                                          ("parameters", name, "value"), hint=Text("写一个数字（不加引号或单位）",
                                                                                  "write a number (no quotes or unit)")))

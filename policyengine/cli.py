@@ -17,7 +17,7 @@ import signal
 import sys
 
 from .cases import _as_date as as_date
-from .diagnostics import CODES, Diagnostic, PolicyError, Severity, Text, _display_width, printable, render_all, resolve_lang, sort_key
+from .diagnostics import CODES, Diagnostic, PolicyError, Severity, Text, _display_width, as_written, printable, render_all, resolve_lang, sort_key
 from .explain import dumps
 
 __all__ = ["main"]
@@ -130,8 +130,8 @@ def _policies(a):
 def cmd_evaluate(a) -> int:
     pol = _policies(a)
     if a.as_of and as_date(a.as_of) is None:  # read as the case reads as_of; a diagnostic, so JSON with --format json
-        raise PolicyError(Diagnostic("PE060", Text(f"--as-of {a.as_of!r} 不是 年-月-日（YYYY-MM-DD）格式的真实日期",
-                                                   f"--as-of {a.as_of!r} is not a real date YYYY-MM-DD"), None,
+        raise PolicyError(Diagnostic("PE060", Text(f"--as-of {as_written(a.as_of)} 不是 年-月-日（YYYY-MM-DD）格式的真实日期",
+                                                   f"--as-of {as_written(a.as_of)} is not a real date YYYY-MM-DD"), None,
                                      hint=Text("例如 --as-of 2024-03-01", "e.g. --as-of 2024-03-01")))
     case = pol.case(a.case, jurisdiction=a.jurisdiction, as_of=a.as_of or None)
     d = pol.evaluate(case, lang=a.lang)
@@ -184,9 +184,9 @@ def cmd_facts(a) -> int:
 
         s = suggest(a.jurisdiction, ps.jurisdictions)
         known = sorted(ps.jurisdictions)
-        _say(a, "error", Text(f"不认识的地区 {a.jurisdiction!r}" + (f"；是不是想写 {s!r}？" if s else "")
+        _say(a, "error", Text(f"不认识的地区 {as_written(a.jurisdiction)}" + (f"；是不是想写 {as_written(s)}？" if s else "")
                               + "\n  地区：" + "、".join(known),
-                              f"unknown jurisdiction {a.jurisdiction!r}" + (f"; did you mean {s!r}?" if s else "")
+                              f"unknown jurisdiction {as_written(a.jurisdiction)}" + (f"; did you mean {as_written(s)}?" if s else "")
                               + "\n  jurisdictions: " + ", ".join(known)))
         return 2
     sys.stdout.write(render_facts(fact_rows(ps, a.subject, a.jurisdiction), a.format, a.lang))

@@ -8,8 +8,11 @@ sorts and renders them.  Callers of the library see a single exception type,
 """
 from __future__ import annotations
 
+import datetime as _dt
+import itertools
 import os
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import Enum
 from typing import Iterable, NamedTuple, Sequence
 
@@ -281,6 +284,103 @@ def printable(text: str) -> str:
     as escapes (``\\n``, ``\\x1b``, ``\\u202e``), so data can neither drive the terminal nor
     forge or hide a line of the output."""
     return text.translate(_ESCAPES) if not text.isprintable() else text
+
+
+def as_written(v, width: int = 40) -> str:
+    """A value of a case or a file as a message shows it: spelled as the officer writes it in JSON or YAML
+    (``true``, ``null``, ``"text"`` in double quotes with JSON's escapes, ``{"year": 2022, …}``, a date
+    ``"2024-03-01"`` as JSON holds it, a decimal as its digits), never as Python's repr (``True``, ``None``,
+    ``'text'``).  Bounded: at most ``width`` characters however large the value (a text of a million
+    characters, an int of 5,000 digits, a list of 200,000 items: its first 3 items and "…"); nothing in it
+    a terminal acts on (a control or bidirectional character, a line separator) — such a character is
+    written as its JSON escape, ``\\n``, ``\\u001b``, ``\\u202e``.  One function for every message."""
+    if isinstance(v, str):
+        return _quoted(v, width)
+    s = _brief(v, 0) if isinstance(v, (dict, list, tuple)) else _scalar(v)
+    return s if len(s) <= width else s[:width - 3] + "..."
+
+
+_JSON_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+
+
+def _escaped(c: str) -> str:
+    """One character inside a JSON text as a message writes it: as it is where printable, else escaped."""
+    e = _JSON_ESCAPES.get(c)
+    if e is not None:
+        return e
+    if c.isprintable():
+        return c
+    n = ord(c)
+    if n > 0xFFFF:  # (JSON escapes a character past U+FFFF as its UTF-16 pair)
+        n -= 0x10000
+        return f"\\u{0xD800 + (n >> 10):04x}\\u{0xDC00 + (n & 0x3FF):04x}"
+    return f"\\u{n:04x}"
+
+
+def _quoted(s: str, width: int) -> str:
+    """``s`` in double quotes, its first characters only where it is long (cut between two escapes, never
+    inside one, and without the closing quote, so that the cut shows)."""
+    parts = [_escaped(c) for c in itertools.islice(s, width)]
+    if len(s) <= width and sum(map(len, parts)) + 2 <= width:
+        return '"' + "".join(parts) + '"'
+    out, n = ['"'], 1
+    for p in parts:
+        if n + len(p) > width - 3:
+            break
+        out.append(p)
+        n += len(p)
+    return "".join(out) + "..."
+
+
+def _scalar(v) -> str:
+    if v is None:
+        return "null"
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if isinstance(v, Decimal):
+        if v.is_finite() and -40 <= v.adjusted() <= 60:  # its digits (1E+2 is 100); an exponent past that is kept
+            return format(v, "f")
+        return str(v)
+    if isinstance(v, float):
+        return repr(v) if v == v and v not in (float("inf"), float("-inf")) else \
+            "NaN" if v != v else "Infinity" if v > 0 else "-Infinity"
+    if isinstance(v, _dt.date):  # (a datetime too, in UTC): as a JSON case and a batch's output hold it, a text
+        if isinstance(v, _dt.datetime) and v.utcoffset() is not None:
+            v = v.astimezone(_dt.timezone.utc)
+        return '"' + v.isoformat() + '"'
+    s = str_of(v)
+    return s if s.isprintable() else "".join(map(_escaped, s))
+
+
+def _brief(v, depth: int = 0) -> str:
+    """A mapping or list as a few of its first items (a hostile one may hold 200,000)."""
+    if isinstance(v, dict):
+        if depth > 1:
+            return "{…}"
+        items = [f"{_brief(k, 2)}: {_brief(x, depth + 1)}" for k, x in itertools.islice(v.items(), 3)]
+        return "{" + ", ".join(items + (["…"] if len(v) > 3 else [])) + "}"
+    if isinstance(v, (list, tuple)):
+        if depth > 1:
+            return "[…]"
+        items = [_brief(x, depth + 1) for x in itertools.islice(v, 3)]
+        return "[" + ", ".join(items + (["…"] if len(v) > 3 else [])) + "]"
+    return as_written(v)
+
+
+def str_of(v) -> str:
+    """str() that cannot fail (a caller of the API may pass anything: a 5,000-digit int, an odd object)."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10 ** 100:
+        return f"<integer of about {v.bit_length() * 30103 // 100000 + 1} digits>"
+    if isinstance(v, _dt.datetime) and v.utcoffset() is not None:  # one instant, one text: in UTC (a Parquet
+        v = v.astimezone(_dt.timezone.utc)  # column's zone is kept by pyarrow, DuckDB gives its session's)
+    try:
+        return str(v)
+    except Exception:
+        return f"<{type(v).__name__}>"
 
 
 def md_cell(text: str) -> str:

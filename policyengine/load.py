@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from .diagnostics import Diagnostic, PolicyError, Related, Span, Text
+from .diagnostics import Diagnostic, PolicyError, Related, Span, Text, as_written
 from .slips import BANG_FOR_NOT, BANG_HINT, conflict_marker, explain_parser_message, find_slip, opened_at, unclosed_quote
 
 __all__ = ["Limits", "Source", "Loaded", "NodePos", "load_file", "load_text", "find_files", "DEFAULT_LIMITS", "place"]
@@ -227,12 +227,12 @@ def _resolve_plain(text: str, limits: Limits) -> Any:
         try:
             d = Decimal(text)
         except InvalidOperation:  # pragma: no cover - the regex admits only valid numbers
-            raise _ScalarError("PE008", Text(f"{text!r} 不是数字", f"{text!r} is not a number"))
+            raise _ScalarError("PE008", Text(f"{as_written(text)} 不是数字", f"{as_written(text)} is not a number"))
         if abs(d.adjusted()) > 40:
             raise _ScalarError("PE005", Text(f"数字 {text} 超出了允许的范围", f"number {text} is out of range"), _CHECK_NUMBER)
         return d
     if _SPECIAL_FLOAT.match(text):
-        raise _ScalarError("PE008", Text(f"{text!r}（非数字或无穷大）不能使用", f"{text!r} (not-a-number or infinity) is not allowed"),
+        raise _ScalarError("PE008", Text(f"{as_written(text)}（非数字或无穷大）不能使用", f"{as_written(text)} (not-a-number or infinity) is not allowed"),
                            Text("请写一个普通的数字；如果不知道这个值，就不要写这一项",
                                 "write an ordinary number, or leave the fact out if it is unknown"))
     m = _DATE.match(text)

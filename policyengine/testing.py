@@ -33,7 +33,7 @@ from decimal import Decimal
 
 from .api import Policies, default_policy_dir
 from .cases import case_in_file
-from .diagnostics import Diagnostic, PolicyError, Text, printable, render_all
+from .diagnostics import Diagnostic, PolicyError, Text, as_written, printable, render_all
 from .explain import show_value, to_json_value
 from .load import TEST_KINDS, find_files, load_file, sniff_kind
 from .records import KIND, is_iso_date, number_with_unit, written_date
@@ -82,7 +82,7 @@ def validate(lf) -> list[Diagnostic]:
     data, diags = lf.data, []
     keys = ", ".join(_CASE_KEYS + _TEST_KEYS)
     if data.get("version") != 1:
-        v = printable(repr(data.get("version")))
+        v = as_written(data.get("version"))
         diags.append(lf.diag("PE013", Text(f"不支持的版本 {v}", f"unsupported version {v}"),
                              ("version",) if "version" in data else (),
                              hint=Text("测试文件写 'version: 1'", "a test file has 'version: 1'")))

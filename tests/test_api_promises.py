@@ -177,7 +177,7 @@ def test_an_unknown_language_is_an_error_naming_the_choices(policies):
     with pytest.raises(PolicyError) as e:
         policies.evaluate(BASE, lang="fr")
     assert _codes(e.value) == ["PE090"]
-    assert "'fr'" in str(e.value) and "zh, en" in str(e.value)
+    assert '"fr"' in str(e.value) and "zh, en" in str(e.value)
 
 
 def test_list_defaults_are_never_shared_between_cases(tmp_path):

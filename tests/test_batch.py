@@ -214,12 +214,12 @@ def test_malformed_rows_name_the_field_and_do_not_stop_the_others(policies, tmp_
             f"line {n + 2}: a row is a JSON object, not list",
             f"line {n + 3}: not JSON (Expecting value: line 1 column 1 (char 0))",  # (a BOM is read on line 1 only)
             f"line {n + 4}: not JSON (NaN is not a number)",
-            f"line {n + 5}: the key 'id' is given twice",  # (as a case file refuses it)
+            f'line {n + 5}: the key "id" is given twice',  # (as a case file refuses it)
             f"line {n + 6}: a text holds a lone \\ud800-\\udfff escape, which is no character"]  # (it stopped the writer)
     res = run_batch(policies, src, tmp_path / "out-zh.jsonl")  # the error column in the language asked (default zh)
     got = read_output(tmp_path / "out-zh.jsonl")
-    assert got[n]["error"] == f"第 {n + 1} 行：不是 JSON（第 1 列：Expecting value）"
-    assert got[n + 4]["error"] == f"第 {n + 5} 行：键 'id' 写了两次"
+    assert got[n]["error"] == f"第 {n + 1} 行：不是 JSON（第 1 列：这里应当是一个值（数字、\"文字\"、true、false、null、[…] 或 {{…}}））"
+    assert got[n + 4]["error"] == f'第 {n + 5} 行：键 "id" 写了两次'
     said = [got[i]["error"] for i in range(1, len(BAD_ROWS) + 1)]
     assert all(re.search("[\u4e00-\u9fff]", e) and field in e for e, (_, field) in zip(said, BAD_ROWS)), said
 

@@ -310,7 +310,7 @@ def test_a_timestamp_with_a_zone_where_a_date_is_wanted_is_said_alike_by_every_e
     for engine in ENGINES:
         run_batch(policies, src, tmp_path / f"out-{engine}.jsonl", engine=engine, lang="en")
         errors[engine] = [r["error"] for r in _read(tmp_path / f"out-{engine}.jsonl")]
-    assert errors["duckdb"] == errors["python"] and "2023-03-15 00:00:00+00:00" in errors["python"][0], errors
+    assert errors["duckdb"] == errors["python"] and '"2023-03-15T00:00:00+00:00"' in errors["python"][0], errors
 
 
 def test_a_carried_time_in_nanoseconds_is_said_not_an_internal_error(policies, tmp_path):

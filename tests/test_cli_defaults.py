@@ -88,11 +88,11 @@ def test_test_of_a_folder_without_tests_says_why_it_fails(capsys):
 def test_a_bad_jurisdiction_argument_is_reported_as_the_argument(capsys):
     assert main(["evaluate", str(EXAMPLE), "--jurisdiction", "cn/nm/hohhot", "--lang", "en"]) == 2
     err = capsys.readouterr().err
-    assert "unknown jurisdiction 'cn/nm/hohhot'" in err and "given as an argument" in err
+    assert 'unknown jurisdiction "cn/nm/hohhot"' in err and "given as an argument" in err
     assert "^" not in err  # no caret under the file's own value, which is not what is wrong
     assert main(["evaluate", str(EXAMPLE), "--jurisdiction", "cn/nm/hohhot", "--lang", "zh"]) == 2
     err = capsys.readouterr().err
-    assert "不认识的地区（jurisdiction）'cn/nm/hohhot'" in err and "这个值来自命令参数" in err, err
+    assert '不认识的地区（jurisdiction）"cn/nm/hohhot"' in err and "这个值来自命令参数" in err, err
     assert "是不是想写“cn/nm/ordos”？" in err and "unknown" not in err
 
 
@@ -136,9 +136,9 @@ def test_facts_lists_type_values_and_labels(capsys):
 def test_facts_at_an_unknown_jurisdiction_says_which_exist(capsys):
     assert main(["facts", "--jurisdiction", "cn/nm/hohhot", "--lang", "zh"]) == 2
     err = capsys.readouterr().err
-    assert "cn/nm/baotou" in err and err.startswith("错误：不认识的地区 'cn/nm/hohhot'"), err
+    assert "cn/nm/baotou" in err and err.startswith('错误：不认识的地区 "cn/nm/hohhot"'), err
     assert main(["facts", "--jurisdiction", "cn/nm/hohhot", "--lang", "en"]) == 2
-    assert capsys.readouterr().err.startswith("error: unknown jurisdiction 'cn/nm/hohhot'")
+    assert capsys.readouterr().err.startswith('error: unknown jurisdiction "cn/nm/hohhot"')
 
 
 def test_docs_facts_md_is_generated_from_the_packs():

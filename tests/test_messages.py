@@ -305,8 +305,8 @@ def test_a_bad_argument_in_chinese(imust):
     with pytest.raises(PolicyError) as e:
         imust.evaluate({"subject": "enterprise"}, lang="fr")
     d = e.value.diagnostics[0]
-    assert (d.code, d.text("zh"), d.help("zh")) == ("PE090", "不认识的语言 'fr'", "请从以下选一个：zh、en")
-    assert d.text("en") == "unknown language 'fr'"
+    assert (d.code, d.text("zh"), d.help("zh")) == ("PE090", '不认识的语言 "fr"', "请从以下选一个：zh、en")
+    assert d.text("en") == 'unknown language "fr"'
 
 
 def test_a_type_error_names_the_types_in_chinese():

@@ -511,7 +511,7 @@ def test_a_slip_near_a_block_text_or_a_list_of_several_lines_is_where_it_is(tmp_
 @pytest.mark.parametrize("value, says", [
     ("三年", "the value '三年' of parameter 'term' is text, not a number"),  # (Chinese numerals: a number is meant here)
     ("三", "help: write the number alone, 3"),
-    ("abc", "the value 'abc' of parameter 'term' is not a number: the outcome 'term_years' it publishes is one"),
+    ("abc", "the value \"abc\" of parameter 'term' is not a number: the outcome 'term_years' it publishes is one"),
 ])
 def test_a_parameter_published_as_a_number_is_a_number(tmp_path, capsys, value, says):
     """'三年' or 'abc' published as a whole-number outcome passed the check, and decisions gave the text."""

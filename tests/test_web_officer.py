@@ -70,7 +70,7 @@ def test_a_record_where_a_list_is_wanted_is_explained_for_json_too(server):
                             _token(server))
     said = _error_of(body, "evaluation_history")
     assert status == 422 and "JSON 中写成 [ … ]" in said and "dict" not in said, said
-    assert "{'grade': 'excellent', 'year': 2023}" in said  # the value, not its Python type
+    assert '{"grade": "excellent", "year": 2023}' in said  # the value, not its Python type
 
 
 def test_the_chinese_page_says_the_engines_names_in_chinese(server):
@@ -83,7 +83,7 @@ def test_the_chinese_page_says_the_engines_names_in_chinese(server):
     tags = re.findall(r'<span class="tag" data-status="([^"]+)">([^<]*)</span>', body)
     assert tags and all(shown != status for status, shown in tags), tags
     status, _, body = _post(server, "/try", {**CASE, "subject": "commissoner"}, token)
-    assert status == 422 and "主体：没有 &#39;commissoner&#39;" in body and "is not one of" not in body
+    assert status == 422 and "主体：没有 &#34;commissoner&#34;" in body and "is not one of" not in body
     status, _, body = server.get("/try?subject=&jurisdiction=cn/nm/baotou")
     assert "主体：请从" in body  # a layer chosen, the subject not: said, not a blank page
     _, _, doc = server.get("/documents/bt.commissioner-plan")

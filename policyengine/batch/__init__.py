@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..diagnostics import Diagnostic, PolicyError, Span, Text
+from ..diagnostics import Diagnostic, PolicyError, Span, Text, as_written
 from ..cases import _as_date as as_date
 from .io import ROW_ERROR, Writer, format_of, json_text, read_chunks
 from .reasons import zh
@@ -150,7 +150,7 @@ def _run_batch(policies, input: str | Path, output: Path, *, subject: str | None
                memory_limit: str | None = None, threads: int | None = None, master: str | None = None) -> BatchResult:
     engines = ENGINES + CLUSTER_ENGINES
     if engine not in engines:
-        raise _usage(Text(f"不认识的计算引擎 {engine!r}", f"unknown engine {engine!r}"),
+        raise _usage(Text(f"不认识的计算引擎 {as_written(engine)}", f"unknown engine {as_written(engine)}"),
                      hint=Text("可用的引擎：" + "、".join(engines), "engines: " + ", ".join(engines)))
     if chunk_rows < 1:
         raise _usage(Text("chunk_rows 至少是 1", "chunk_rows must be at least 1"),
@@ -159,16 +159,16 @@ def _run_batch(policies, input: str | Path, output: Path, *, subject: str | None
     if isinstance(as_of, str):
         day = as_date(as_of)  # read as a row's as_of is (fromisoformat would take 20240301 and 2024-W09-5 too)
         if day is None:
-            raise _usage(Text(f"--as-of {as_of!r} 不是 年-月-日（YYYY-MM-DD）格式的日期", f"--as-of {as_of!r} is not a date YYYY-MM-DD"),
+            raise _usage(Text(f"--as-of {as_written(as_of)} 不是 年-月-日（YYYY-MM-DD）格式的日期", f"--as-of {as_written(as_of)} is not a date YYYY-MM-DD"),
                          hint=Text("例如 --as-of 2024-03-01", "e.g. --as-of 2024-03-01"))
         as_of = day
     ps = policies.policy_set
     if subject is not None and subject not in {s for o in ps.outputs.values() for s in o.subjects}:
         subjects = sorted({s for o in ps.outputs.values() for s in o.subjects})
-        raise _usage(Text(f"不认识的对象类型 {subject!r}", f"unknown subject {subject!r}"),
+        raise _usage(Text(f"不认识的对象类型 {as_written(subject)}", f"unknown subject {as_written(subject)}"),
                      hint=Text("对象类型：" + "、".join(subjects), "subjects: " + ", ".join(subjects)))
     if jurisdiction is not None and jurisdiction not in ps.jurisdictions:
-        raise _usage(Text(f"不认识的地区 {jurisdiction!r}", f"unknown jurisdiction {jurisdiction!r}"),
+        raise _usage(Text(f"不认识的地区 {as_written(jurisdiction)}", f"unknown jurisdiction {as_written(jurisdiction)}"),
                      hint=Text("地区：" + "、".join(sorted(ps.jurisdictions)), "jurisdictions: " + ", ".join(sorted(ps.jurisdictions))))
     columns, types, chunks = read_chunks(input, chunk_rows)
     outcomes = outcome_columns(ps, subject)

@@ -16,7 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..diagnostics import Diagnostic, PolicyError, Span, Text
+from ..cases import json_says
+from ..diagnostics import Diagnostic, PolicyError, Span, Text, as_written
 from ..load import DEFAULT_LIMITS
 
 __all__ = ["FORMATS", "format_of", "read_chunks", "jsonl_row", "json_text", "Writer", "ROW_ERROR"]
@@ -225,11 +226,11 @@ def jsonl_row(i: int, raw: bytes | None) -> dict | None:
     except UnicodeDecodeError as e:
         return _row_error(i, f"不是 UTF-8 编码（{e.reason}）", f"not UTF-8 ({e.reason})")
     except _Twice as e:
-        return _row_error(i, f"键 {e.key!r} 写了两次", f"the key {e.key!r} is given twice")
+        return _row_error(i, f"键 {as_written(e.key)} 写了两次", f"the key {as_written(e.key)} is given twice")
     except json.JSONDecodeError as e:
-        return _row_error(i, f"不是 JSON（第 {e.colno} 列：{e.msg}）", f"not JSON ({e})")
-    except ValueError as e:
-        return _row_error(i, f"不是 JSON（{e}）", f"not JSON ({e})")
+        return _row_error(i, f"不是 JSON（第 {e.colno} 列：{json_says(e.msg)}）", f"not JSON ({e})")
+    except ValueError as e:  # (NaN, an integer past Python's digit limit)
+        return _row_error(i, f"不是 JSON（{json_says(str(e))}）", f"not JSON ({e})")
     except RecursionError:
         return _row_error(i, "不是 JSON（嵌套太深）", "not JSON (nested too deeply)")
     if not isinstance(row, dict):
@@ -273,7 +274,7 @@ def _no_constant(name: str):
 
 class _Twice(ValueError):
     def __init__(self, key: str):
-        super().__init__(f"the key {key!r} is given twice")
+        super().__init__(f"the key {as_written(key)} is given twice")
         self.key = key
 
 

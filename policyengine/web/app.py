@@ -25,6 +25,7 @@ from starlette.formparsers import MultiPartException
 
 from .. import Decision, Policies, PolicyError
 from ..api import default_policy_dir, load_rule_files
+from ..diagnostics import as_written
 from ..diff import diff_policies
 from ..vocabulary import fact_rows
 from . import csrf, forms, pages
@@ -108,8 +109,8 @@ def _digest(text: str) -> str:
 
 
 def _bad_date(text: str, lang: str) -> str:
-    return (f"日期 {text[:100]!r} 不是真实的日期；请写成 年-月-日，如 2024-03-01" if lang == "zh"
-            else f"date {text[:100]!r} is not a real date; write YYYY-MM-DD, such as 2024-03-01")
+    return (f"日期 {as_written(text, 100)} 不是真实的日期；请写成 年-月-日，如 2024-03-01" if lang == "zh"
+            else f"date {as_written(text, 100)} is not a real date; write YYYY-MM-DD, such as 2024-03-01")
 
 
 def _text(form: FormData, name: str) -> str:
@@ -289,14 +290,14 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
                 if not subject:
                     unchosen.append(f"主体：请从 {listed} 中选择一个" if zh else f"subject: choose one of {listed}")
                 else:
-                    ctx["errors"].append(f"主体：没有 {subject[:100]!r}；请从 {listed} 中选择" if zh
-                                         else f"subject: {subject[:100]!r} is not one of {listed}")
+                    ctx["errors"].append(f"主体：没有 {as_written(subject, 100)}；请从 {listed} 中选择" if zh
+                                         else f"subject: {as_written(subject, 100)} is not one of {listed}")
             if jurisdiction not in ps.jurisdictions:
                 if not jurisdiction:
                     unchosen.append("层级：请选择一个层级" if zh else "layer: choose a layer")
                 else:
-                    ctx["errors"].append(f"层级：政策包中没有 {jurisdiction[:100]!r}" if zh
-                                         else f"layer: {jurisdiction[:100]!r} is not a layer of the packs")
+                    ctx["errors"].append(f"层级：政策包中没有 {as_written(jurisdiction, 100)}" if zh
+                                         else f"layer: {as_written(jurisdiction, 100)} is not a layer of the packs")
         if as_of and as_of_of(as_of) is None:
             ctx["errors"].append(_bad_date(as_of, lang))
         return ctx

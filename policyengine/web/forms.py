@@ -3,7 +3,7 @@
 A field left empty is an unknown fact (left out of the case).  The text of a field is
 turned into the value the case wants only where the form's own widget says what it is
 (a select, a whole number, a date, a JSON list); everything else goes to the engine as
-typed, so that the engine's own message ("expected a whole number, got 'abc'") is shown
+typed, so that the engine's own message (expected a whole number, got "abc") is shown
 beside the field.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from yaml.reader import Reader
 
-from ..cases import json_problem
+from ..cases import json_problem, json_says
 from ..explain import to_json_value
 from ..load import DEFAULT_LIMITS
 
@@ -130,8 +130,10 @@ def read_facts(fields: list[Field], form: dict[str, str], lang: str = "zh") -> d
                     facts[f.name] = value
             except json.JSONDecodeError as e:
                 f.error = json_problem(text, e, lang)
-            except (ValueError, RecursionError):
+            except RecursionError:
                 f.error = "不是有效的 JSON：嵌套太深" if lang == "zh" else "not valid JSON: too deeply nested"
+            except ValueError as e:  # (an integer past Python's 4,300 digits: not a nesting)
+                f.error = f"不是有效的 JSON：{json_says(str(e))}" if lang == "zh" else f"not valid JSON: {e}"
         else:
             facts[f.name] = text
     return facts
