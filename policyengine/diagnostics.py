@@ -339,10 +339,8 @@ def _scalar(v) -> str:
         return "true"
     if v is False:
         return "false"
-    if isinstance(v, Decimal):
-        if v.is_finite() and -40 <= v.adjusted() <= 60:  # its digits (1E+2 is 100); an exponent past that is kept
-            return format(v, "f")
-        return str(v)
+    if isinstance(v, Decimal):  # as written (JSON's spelling too): 2.50, 1E+2 — "expected a whole number, got
+        return str(v)  # 100" would not say what is wrong with 1E+2
     if isinstance(v, float):
         return repr(v) if v == v and v not in (float("inf"), float("-inf")) else \
             "NaN" if v != v else "Infinity" if v > 0 else "-Infinity"
