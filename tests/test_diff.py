@@ -665,6 +665,39 @@ def test_every_part_the_diff_can_name_has_chinese_words():
     assert all(_part(p, "en") == p for p in parts)
 
 
+def test_every_key_of_the_rule_files_has_chinese_words():
+    """Every key a rule file may write (model.py, walked from RuleFile) and every part the diff compares under a
+    name of its own has its Chinese words in the one table; a key that means another thing in one part (a fact's
+    ``max``, an item's ``max``) is told apart."""
+    import typing
+
+    from pydantic import BaseModel
+
+    from policyengine import model as M
+    from policyengine.diff import _FIELDS, _part
+    from policyengine.records import KEYS_ZH
+
+    keys, seen = set(), set()
+
+    def walk(t):
+        for a in typing.get_args(t) or ():
+            walk(a)
+        if isinstance(t, type) and issubclass(t, BaseModel) and t not in seen:
+            seen.add(t)
+            for name, f in t.model_fields.items():
+                keys.add(name)
+                walk(f.annotation)
+
+    walk(M.RuleFile)
+    assert {"when", "check", "tiers", "grades", "favourable", "delegates", "reason"} <= keys
+    keys |= {f for fields in _FIELDS.values() for f in fields}
+    assert sorted(k for k in keys if k not in KEYS_ZH or KEYS_ZH[k].isascii()) == []
+    for scope in ("document", "jurisdiction", "enum", "fact", "output", "parameter", "definition", "rule"):
+        assert [f for f in _FIELDS[scope] if _part(f, "zh", scope).isascii()] == [], scope
+    assert (_part("max", "zh", "fact"), _part("items.rd.max", "zh", "rule"), _part("document", "zh", "fact")) == (
+        "最大值", "评分项 rd 的满分", "所属文件")
+
+
 def test_diff_cases_name_each_deciding_rules_document_and_article(versions, capsys):
     """An auditor reads which document and article decided, not only a rule's id: each deciding rule is followed
     by its document's title and its article, as the explanation cites them, in text and Markdown in both
