@@ -73,9 +73,14 @@ class Change:
     old: Any = None  # JSON values; expressions as canonical text
     new: Any = None
     detail: str = ""  # the change in policy terms: "30 → 40", "adds `and x`", "superseded by ..."
+    # a rule added or removed: what it decides, (field, expression) — the detail above names the fields as the rule
+    # files write them; the text and Markdown rows name them in the reader's language.  Not in JSON, not compared.
+    exprs: tuple[tuple[str, str], ...] = dataclasses.field(default=(), compare=False, repr=False)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        d = dataclasses.asdict(self)
+        del d["exprs"]
+        return d
 
 
 @dataclass(frozen=True)
@@ -303,6 +308,7 @@ _FIELDS = {
 _SUMMARY = {"document": "title", "jurisdiction": "name", "enum": "values", "fact": "type", "output": "type",
             "parameter": "value", "definition": "expr", "rule": "label"}
 
+
 def _part(path: str, lang: str, scope: str = "") -> str:
     """A changed part (a field of :data:`_FIELDS`, or ``items.rd.tiers``: a field of one item) of an element of
     ``scope`` in ``lang``: in Chinese in the words of :data:`~policyengine.records.KEYS_ZH` (``适用条件``,
@@ -367,14 +373,21 @@ def _elements(scope: str, old: dict, new: dict, lang: str) -> list[Change]:
             shown = _show(_get(el, _SUMMARY[scope]), lang)
             # a rule's label says what it is about, not what it decides: its expressions too (a rule replaced under
             # a new id, with the same label and a stricter condition, showed no change at all)
-            says = "; ".join(f"{f}: {A.to_source(e.node)}" for f in ("when", "condition", "value")
-                             if scope == "rule" and isinstance(e := getattr(el, f, None), Expr))
+            exprs = tuple((f, A.to_source(e.node)) for f in ("when", "condition", "value")
+                          if scope == "rule" and isinstance(e := getattr(el, f, None), Expr))
             out.append(Change(scope, ident, "added" if o is None else "removed", doc, layer,
-                              old=None if o is None else shown, new=shown if o is None else None, detail=says))
+                              old=None if o is None else shown, new=shown if o is None else None,
+                              detail=_says(exprs, "en"), exprs=exprs))
             continue
         for f, x, y, detail in _fields(scope, o[3], n[3], lang):
             out.append(Change(scope, ident, "changed", doc, layer, f, x, y, detail))
     return out
+
+
+def _says(exprs: tuple[tuple[str, str], ...], lang: str) -> str:
+    """What a rule added or removed decides: ``when: x; condition: y``, in Chinese ``适用条件：x；条件：y``."""
+    w = _WORDS[lang]
+    return w["semi"].join(f"{_part(f, lang, 'rule')}{w['colon']}{src}" for f, src in exprs)
 
 
 def _index(ps: PolicySet) -> dict[str, dict]:
@@ -834,13 +847,15 @@ _TITLES = {
            "check": "Check warnings"},
 }
 _SIGN = {"added": "+", "removed": "-", "changed": "~", "superseded": "~"}
-_KINDS_ZH = {"parameter": "参数", "rule": "规则", "definition": "定义", "document": "文件", "jurisdiction": "层级"}
 
 
 def _row(c: Change, lang: str = "en") -> tuple[str, str, str]:
-    """(sign, what, says) of one change — shared by the text and Markdown renderings."""
+    """(sign, what, says) of one change — shared by the text and Markdown renderings.  The part that changed is
+    named as the rule files write it in English (``value: 30 → 40``), in Chinese in the words of the guide
+    (``取值：30 → 40``), as the kind of element in force is (``参数 min_service_days``)."""
+    w = _WORDS[lang]
     if c.scope == "in-force":
-        what = f"{_KINDS_ZH.get(c.field, c.field) if lang == 'zh' else c.field} {c.id}"
+        what = f"{_TITLES['zh'].get(c.field, c.field) if lang == 'zh' else c.field} {c.id}"
     else:
         where = " · ".join(x for x in (c.document, c.jurisdiction) if x and x != c.id)
         what = c.id + (f" [{where}]" if where else "")
@@ -848,12 +863,14 @@ def _row(c: Change, lang: str = "en") -> tuple[str, str, str]:
         says = c.detail
     elif c.change in ("added", "removed"):
         value = c.new if c.change == "added" else c.old
-        says = (_WORDS[lang][c.change] + (f": {_text(value)}" if value is not None else "")
-                + (_paren(c.detail, lang) if c.detail else ""))
+        detail = _says(c.exprs, lang) if c.exprs else c.detail
+        says = (w[c.change] + (f"{w['colon']}{_text(value)}" if value is not None else "")
+                + (_paren(detail, lang) if detail else ""))
     elif c.old == c.new:  # in force: the same rule, changed inside (the rules section says how)
         says = c.detail
     else:
-        says = (f"{c.field}: " if c.scope != "in-force" else "") + f"{_text(c.old)} → {_text(c.new)}"
+        says = ((_part(c.field, lang, c.scope) + w["colon"] if c.scope != "in-force" else "")
+                + f"{_text(c.old)} → {_text(c.new)}")
         if c.detail and c.detail != f"{_text(c.old)} → {_text(c.new)}":
             says += _paren(c.detail, lang)
     return _SIGN[c.change], what, says
