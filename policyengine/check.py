@@ -30,7 +30,7 @@ from .load import DEFAULT_LIMITS, TEST_KINDS, Limits, Loaded, place
 from .parse import ExprError, parse_expression
 from .policy import (Band, Bonus, Definition, Document, Expr, Fact, Item, Jurisdiction, Output, Param, PolicySet, Rule,
                      Table, Tier, topological_order)
-from .records import SUBJECTS, is_iso_date, number_with_unit, text_of
+from .records import KEYS_ZH, SUBJECTS, is_iso_date, number_with_unit, text_of
 from .confusables import skeleton
 from .types import (AGGREGATES, ANY, BOOL, DATE, DECIMAL, FUNCTIONS, INT, STRING, EnumType, Env, T, list_of, record_of,
                     suggest, suggestion_budget, type_of_value, typecheck)
@@ -968,7 +968,7 @@ class _Check:
                            f"{_a(kind)} rule does not read '{f}': where it applies is 'when:', the outcome's value is 'value:'")
                 hint = Text(f"把 '{f}:' 改为 'when:'", f"rename '{f}:' to 'when:'")
             else:  # 'condition' and 'check' mixed up
-                msg = Text(f"{k_zh}规则不读 '{f}'：它的{_FIELD_ZH[own]}写在 '{own}:'",
+                msg = Text(f"{k_zh}规则不读 '{f}'：它的{KEYS_ZH[own]}写在 '{own}:'",
                            f"{_a(kind)} rule does not read '{f}': its {_FIELD_EN[own]} is written under '{own}:'")
                 hint = Text(f"把 '{f}:' 改为 '{own}:'", f"rename '{f}:' to '{own}:'")
             self.add(loaded.diag("PE012", msg, path + (f,), key=True, hint=hint))
@@ -1336,8 +1336,9 @@ def _what_zh(what: str) -> str:
     return _ZH_WHAT.get(what, what)
 
 
-_ZH_WHAT = {"'when'": "'when'（适用条件）", "a condition": "条件", "a compliance check": "义务的核查（check）",
-            "a definition": "定义", "an item's value": "评分项的取值", "bonus points": "加分"}
+_ZH_WHAT = {"'when'": f"'when'（{KEYS_ZH['when']}）", "a condition": KEYS_ZH["condition"],
+            "a compliance check": "义务的核查（check）", "a definition": "定义",
+            "an item's value": f"{KEYS_ZH['items']}的{KEYS_ZH['value']}", "bonus points": "加分"}
 
 
 def _range(t, lang: str = "en") -> str:
@@ -1362,7 +1363,6 @@ _KIND_READS = {"eligibility": "condition", "target": "condition", "obligation": 
                "sanction": "value"}
 _KIND_ZH = {"eligibility": "条件", "obligation": "义务", "scoring": "评分", "entitlement": "待遇", "sanction": "处理",
             "target": "目标"}
-_FIELD_ZH = {"condition": "条件", "check": "核查条件"}
 _FIELD_EN = {"condition": "condition", "check": "compliance check"}
 
 

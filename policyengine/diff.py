@@ -52,7 +52,7 @@ from .diagnostics import Diagnostic, PolicyError, Severity, Text, md_cell, print
 from .explain import _WORDS as _EXPLAIN_WORDS, dumps, show_value, to_json_value
 from .load import find_files, load_file
 from .merge import Layers, merge
-from .records import is_text, text_of
+from .records import KEYS_ZH, is_text, text_of
 from .policy import Band, Expr, PolicySet, Tier
 from .types import T
 
@@ -73,9 +73,14 @@ class Change:
     old: Any = None  # JSON values; expressions as canonical text
     new: Any = None
     detail: str = ""  # the change in policy terms: "30 → 40", "adds `and x`", "superseded by ..."
+    # a rule added or removed: what it decides, (field, expression) — the detail above names the fields as the rule
+    # files write them; the text and Markdown rows name them in the reader's language.  Not in JSON, not compared.
+    exprs: tuple[tuple[str, str], ...] = dataclasses.field(default=(), compare=False, repr=False)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        d = dataclasses.asdict(self)
+        del d["exprs"]
+        return d
 
 
 @dataclass(frozen=True)
@@ -303,33 +308,20 @@ _FIELDS = {
 _SUMMARY = {"document": "title", "jurisdiction": "name", "enum": "values", "fact": "type", "output": "type",
             "parameter": "value", "definition": "expr", "rule": "label"}
 
-# The fields above in the words of docs/rule-files.md (§2 a document's, §9.1 a rule's, §9.4 a scoring table's) and
-# of the explanation (取值, 要求, 封顶, 期限): what a Chinese reader is told changed in a rule or document in force.
-# English output names them as the rule files write them.
-_PARTS_ZH = {
-    "kind": "规则种类", "subject": "对象", "output": "结论", "when": "适用条件", "condition": "条件", "value": "取值",
-    "table": "评分表", "requirement": "要求", "restates": "重申的规则", "replaces": "替换的规则", "binding": "约束力",
-    "is_default": "默认标志", "effective": "生效日期", "effective_until": "失效日期", "deadline": "期限", "label": "名称",
-    "citation": "条款", "reading": "解读", "ambiguity": "原文不清楚之处", "note": "说明",
-    "cap": "封顶分", "score_output": "得分结论", "grade_output": "等次结论", "items": "评分项", "bonus": "加分项",
-    "bands": "等级区间", "max": "满分", "tiers": "档次", "points": "分值",
-    "title": "标题", "issuer": "发文机关", "number": "文号", "jurisdiction": "层级", "issued": "发文日期",
-    "dates_assumed": "日期推定", "coverage": "覆盖表",
-}
 
-
-def _part(path: str, lang: str) -> str:
-    """A changed part (a field of :data:`_FIELDS`, or ``items.rd.tiers``: a field of one item) in
-    ``lang``: in Chinese ``评分项 rd 的档次``, in English as written."""
+def _part(path: str, lang: str, scope: str = "") -> str:
+    """A changed part (a field of :data:`_FIELDS`, or ``items.rd.tiers``: a field of one item) of an element of
+    ``scope`` in ``lang``: in Chinese in the words of :data:`~policyengine.records.KEYS_ZH` (``适用条件``,
+    ``评分项 rd 的档次``), in English as the rule files write it."""
     if lang == "en":
         return path
     head, _, rest = path.partition(".")
     if head in ("items", "bonus") and rest:
         ident, _, last = rest.rpartition(".")  # (an item's id may hold a dot: the field is the last part)
         if ident and last in _FIELDS["Item" if head == "items" else "Bonus"]:
-            return f"{_PARTS_ZH[head]} {ident} 的{_PARTS_ZH[last]}"
-        return f"{_PARTS_ZH[head]} {rest}"
-    return _PARTS_ZH.get(path, path)
+            return f"{KEYS_ZH[head]} {ident} 的{KEYS_ZH.get(f'{head}.{last}') or KEYS_ZH[last]}"
+        return f"{KEYS_ZH[head]} {rest}"
+    return KEYS_ZH.get(f"{scope}.{path}") or KEYS_ZH.get(path, path)
 
 
 def _get(el: Any, name: str) -> Any:
@@ -381,14 +373,21 @@ def _elements(scope: str, old: dict, new: dict, lang: str) -> list[Change]:
             shown = _show(_get(el, _SUMMARY[scope]), lang)
             # a rule's label says what it is about, not what it decides: its expressions too (a rule replaced under
             # a new id, with the same label and a stricter condition, showed no change at all)
-            says = "; ".join(f"{f}: {A.to_source(e.node)}" for f in ("when", "condition", "value")
-                             if scope == "rule" and isinstance(e := getattr(el, f, None), Expr))
+            exprs = tuple((f, A.to_source(e.node)) for f in ("when", "condition", "value")
+                          if scope == "rule" and isinstance(e := getattr(el, f, None), Expr))
             out.append(Change(scope, ident, "added" if o is None else "removed", doc, layer,
-                              old=None if o is None else shown, new=shown if o is None else None, detail=says))
+                              old=None if o is None else shown, new=shown if o is None else None,
+                              detail=_says(exprs, "en"), exprs=exprs))
             continue
         for f, x, y, detail in _fields(scope, o[3], n[3], lang):
             out.append(Change(scope, ident, "changed", doc, layer, f, x, y, detail))
     return out
+
+
+def _says(exprs: tuple[tuple[str, str], ...], lang: str) -> str:
+    """What a rule added or removed decides: ``when: x; condition: y``, in Chinese ``适用条件：x；条件：y``."""
+    w = _WORDS[lang]
+    return w["semi"].join(f"{_part(f, lang, 'rule')}{w['colon']}{src}" for f, src in exprs)
 
 
 def _index(ps: PolicySet) -> dict[str, dict]:
@@ -489,7 +488,7 @@ def _in_force(old: PolicySet, new: PolicySet, jid: str, as_of: _dt.date, lang: s
             if what in ("rule", "document") and x and y:  # the same rule or document changed inside: name the parts
                 a, b = (x[0], y[0]) if what == "rule" else ({**dataclasses.asdict(e[0]), "coverage": {}} for e in (x, y))
                 parts = sorted({f for f, *_ in _fields(what, a, b, lang)})
-                notes += [w["parts_changed"].format(parts=w["list"].join(_part(f, lang) for f in parts))] if parts else []
+                notes += [w["parts_changed"].format(parts=w["list"].join(_part(f, lang, what) for f in parts))] if parts else []
             if what != "document":
                 notes += [w["set_by"].format(x=f"{y[1]} {y[3]}".strip())] if y else []
                 notes += [w["was_set_by"].format(x=f"{x[1]} {x[3]}".strip())] if x and (not y or x[1] != y[1]) else []
@@ -848,13 +847,15 @@ _TITLES = {
            "check": "Check warnings"},
 }
 _SIGN = {"added": "+", "removed": "-", "changed": "~", "superseded": "~"}
-_KINDS_ZH = {"parameter": "参数", "rule": "规则", "definition": "定义", "document": "文件", "jurisdiction": "层级"}
 
 
 def _row(c: Change, lang: str = "en") -> tuple[str, str, str]:
-    """(sign, what, says) of one change — shared by the text and Markdown renderings."""
+    """(sign, what, says) of one change — shared by the text and Markdown renderings.  The part that changed is
+    named as the rule files write it in English (``value: 30 → 40``), in Chinese in the words of the guide
+    (``取值：30 → 40``), as the kind of element in force is (``参数 min_service_days``)."""
+    w = _WORDS[lang]
     if c.scope == "in-force":
-        what = f"{_KINDS_ZH.get(c.field, c.field) if lang == 'zh' else c.field} {c.id}"
+        what = f"{_TITLES['zh'].get(c.field, c.field) if lang == 'zh' else c.field} {c.id}"
     else:
         where = " · ".join(x for x in (c.document, c.jurisdiction) if x and x != c.id)
         what = c.id + (f" [{where}]" if where else "")
@@ -862,12 +863,14 @@ def _row(c: Change, lang: str = "en") -> tuple[str, str, str]:
         says = c.detail
     elif c.change in ("added", "removed"):
         value = c.new if c.change == "added" else c.old
-        says = (_WORDS[lang][c.change] + (f": {_text(value)}" if value is not None else "")
-                + (_paren(c.detail, lang) if c.detail else ""))
+        detail = _says(c.exprs, lang) if c.exprs else c.detail
+        says = (w[c.change] + (f"{w['colon']}{_text(value)}" if value is not None else "")
+                + (_paren(detail, lang) if detail else ""))
     elif c.old == c.new:  # in force: the same rule, changed inside (the rules section says how)
         says = c.detail
     else:
-        says = (f"{c.field}: " if c.scope != "in-force" else "") + f"{_text(c.old)} → {_text(c.new)}"
+        says = ((_part(c.field, lang, c.scope) + w["colon"] if c.scope != "in-force" else "")
+                + f"{_text(c.old)} → {_text(c.new)}")
         if c.detail and c.detail != f"{_text(c.old)} → {_text(c.new)}":
             says += _paren(c.detail, lang)
     return _SIGN[c.change], what, says

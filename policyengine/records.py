@@ -28,13 +28,50 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Union
 
-__all__ = ["SUBJECTS", "RULE_KINDS", "KIND", "VERSION", "Label", "Record", "from_data", "from_model", "is_text",
+__all__ = ["SUBJECTS", "RULE_KINDS", "KEYS_ZH", "KIND", "VERSION", "Label", "Record", "from_data", "from_model", "is_text",
            "text_of", "coverage_text", "expression_text", "compile_models", "write_tables"]
 
 KIND = "policy-document"
 VERSION = 1
 SUBJECTS = ("commissioner", "enterprise", "workstation", "jurisdiction")
 RULE_KINDS = ("eligibility", "obligation", "scoring", "entitlement", "sanction", "target")
+
+# The keys of a rule file (model.py), and the parts the diff compares under names of their own (policy.py:
+# is_default, table, bands, labels), in Chinese: the words of docs/rule-files.md (§2 a document's, §3-§8 the
+# declarations', §9.1 a rule's, §9.4 a scoring table's) and of the explanation (取值, 要求, 期限).  One table for
+# every place that names a key to a Chinese reader — the diff's rows and its summaries of what changed, check's
+# messages — so that one key is never called two things.  A key that means something else inside one part is
+# written with that part first: ``fact.document`` (where a fact is declared), ``items.max`` (an item's full marks).
+KEYS_ZH = {
+    # the file and its sections
+    "kind": "规则种类", "version": "格式版本", "document": "文件信息", "jurisdictions": "层级", "enums": "枚举",
+    "facts": "事实", "parameters": "参数", "definitions": "定义", "outputs": "结论", "rules": "规则",
+    "coverage": "覆盖表", "acknowledged": "已复核的警告", "zh": "中文", "en": "英文",
+    # a document (§2)
+    "id": "编号", "title": "标题", "issuer": "发文机关", "number": "文号", "jurisdiction": "层级", "extends": "上一级层级",
+    "issued": "发文日期", "effective": "生效日期", "effective_until": "失效日期", "supersedes": "取代的文件",
+    "dates_assumed": "日期推定", "source": "原文位置", "notes": "备注",
+    # a jurisdiction, an enum, a fact (§3-§5)
+    "name": "名称", "level": "级别", "parent": "上级", "cites": "引用的文件",
+    "ordered": "有先后顺序", "values": "可选值", "labels": "取值名称",
+    "type": "类型", "enum": "枚举名", "min": "最小值", "max": "最大值", "nullable": "可为“无”", "default": "默认值",
+    "fields": "记录字段", "fact.document": "所属文件",
+    # a parameter, a definition, an outcome (§6-§8)
+    "value": "取值", "stricter": "从严方向", "favourable": "有利方向", "output": "结论", "subject": "对象",
+    "expr": "表达式", "combine": "合并方式", "subjects": "对象",
+    # a rule (§9.1), and as the diff names two of its keys: default → is_default, the scoring keys → table
+    "when": "适用条件", "condition": "条件", "check": "核查条件", "requirement": "要求", "restates": "重申的规则",
+    "replaces": "替换的规则", "binding": "约束力", "is_default": "默认标志", "deadline": "期限", "label": "名称",
+    "citation": "条款", "reading": "解读", "ambiguity": "原文不清楚之处", "delegates": "交由下级规定", "note": "说明",
+    "table": "评分表",
+    # a scoring table (§9.4): grades → bands
+    "cap": "封顶分", "score_output": "得分结论", "grade_output": "等次结论", "items": "评分项", "bonus": "加分项",
+    "grades": "等级区间", "bands": "等级区间", "tiers": "档次", "points": "分值", "grade": "等次",
+    "items.max": "满分", "bonus.max": "最高加分",
+    # an acknowledged warning (§14)
+    "code": "代码", "at": "位置", "about": "所指内容", "reason": "理由",
+}
+
 
 # A field of a model, compiled: (name, shape, default, expression_before).  ``default`` is
 # ("required",), ("value", v), ("list",) or ("dict",) — the last two a fresh empty container.

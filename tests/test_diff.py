@@ -606,7 +606,7 @@ def test_the_diff_speaks_chinese_by_default(versions, capsys):
     code, text, _ = run(capsys, str(old), str(new), "--cases", str(DATA / "cases"), "--as-of", "2024-06-01", lang="zh")
     assert code == 1
     assert text.startswith(f"policyengine diff {old} → {new}\n现行规定的日期：2024-06-01\n{ENGINE_ZH}\n\n参数\n"
-                           "  ~ min_service_days [cn.nm.measures · cn/nm]: value: 30 → 40\n\n"
+                           "  ~ min_service_days [cn.nm.measures · cn/nm]: 取值：30 → 40\n\n"
                            "cn/nm 的现行规定\n  ~ 参数 min_service_days: 30 → 40（由 cn.nm.measures 第七条(五) 规定）\n")
     assert "结论有变化的个案：4 个（共检查 4 个）" in text
     # the outcomes in the officer's words (是/否), as the explanation says them, not JSON's true/false; each deciding
@@ -663,6 +663,95 @@ def test_every_part_the_diff_can_name_has_chinese_words():
     assert [_part(p, "zh") for p in ("when", "note", "deadline", "reading", "items.rd.tiers", "items.a.b.max", "bonus.hi")] == [
         "适用条件", "说明", "期限", "解读", "评分项 rd 的档次", "评分项 a.b 的满分", "加分项 hi"]
     assert all(_part(p, "en") == p for p in parts)
+
+
+NEW_RULE = """\
+  - id: cn.nm.baotou.senior
+    kind: eligibility
+    subject: commissioner
+    label: {zh: 高级职称, en: A senior title}
+    citation: 第三条
+    when: service_days >= 30
+    condition: title == "senior"
+"""
+
+
+def test_the_rows_name_the_changed_parts_in_chinese(versions, capsys):
+    """A Chinese reader is told which part of a rule changed in Chinese on the element's own row too, not only in
+    the summary under "现行规定": ``取值：30 → 40`` rather than ``value: 30 → 40`` (officers do not read the keys of
+    the YAML as words), in the words of the one table (:data:`policyengine.records.KEYS_ZH`), with the Chinese colon
+    and semicolon.  English rows, and JSON in either language, say it as before: the keys as the rule files write them."""
+    old, new = versions
+    edit(new / "region.yaml", "value: 30\n", "value: 40\n")
+    edit(new / "region.yaml", "{min: 5, max: 9, points: 30}", "{min: 5, max: 9, points: 35}")
+    edit(new / "region.yaml", "max: 60\n", "max: 65\n")
+    edit(new / "city.yaml", '    condition: education >= "bachelor"',
+         '    when: full_time_education\n    condition: education >= "bachelor"\n    note: {zh: 试行, en: On trial}')
+    (new / "city.yaml").write_text((new / "city.yaml").read_text(encoding="utf-8") + NEW_RULE, encoding="utf-8")
+    args = (str(old), str(new), "--as-of", "2024-06-01")
+    score, education = "~ cn.nm.score [cn.nm.measures · cn/nm]", "~ cn.nm.baotou.education [cn.nm.baotou.plan · cn/nm/baotou]"
+    rows = [  # (the element, its row in Chinese, in English)
+        ("~ min_service_days [cn.nm.measures · cn/nm]", "取值：30 → 40", "value: 30 → 40"),
+        (score, "评分项 rd 的满分：60 → 65", "items.rd.max: 60 → 65"),
+        (score, "评分项 rd 的档次：[0-4: 0, 5-9: 30, 10+: 60] → [0-4: 0, 5-9: 35, 10+: 60]（第 2 档 (5-9): 30 → 35 分）",
+         "items.rd.tiers: [0-4: 0, 5-9: 30, 10+: 60] → [0-4: 0, 5-9: 35, 10+: 60] (tier 2 (5-9): 30 → 35 points)"),
+        (education, "适用条件：— → full_time_education", "when: — → full_time_education"),
+        (education, "说明：— → 试行", "note: — → On trial"),
+        ("+ cn.nm.baotou.senior [cn.nm.baotou.plan · cn/nm/baotou]",
+         '新增：高级职称（适用条件：service_days >= 30；条件：title == "senior"）',
+         'added: A senior title (when: service_days >= 30; condition: title == "senior")'),
+    ]
+    zh, en = run(capsys, *args, lang="zh")[1], run(capsys, *args, lang="en")[1]
+    for what, in_zh, in_en in rows:
+        assert f"  {what}: {in_zh}\n" in zh
+        assert f"  {what}: {in_en}\n" in en
+    md = run(capsys, *args, "--format", "md", lang="zh")[1]
+    assert "| ~ | min_service_days [cn.nm.measures · cn/nm] | 取值：30 → 40 |\n" in md
+    assert "| ~ | cn.nm.baotou.education [cn.nm.baotou.plan · cn/nm/baotou] | 说明：— → 试行 |\n" in md
+    assert ('| + | cn.nm.baotou.senior [cn.nm.baotou.plan · cn/nm/baotou] | '
+            '新增：高级职称（适用条件：service_days >= 30；条件：title == "senior"） |\n') in md
+    assert "评分项 rd 的档次：" in md and "| value: " not in md and "when:" not in md
+    # JSON is the machine contract: the same fields and details in both languages, the keys as written
+    for lang in ("zh", "en"):
+        got = json.loads(run(capsys, *args, "--format", "json", lang=lang)[1])["changes"]
+        assert [(c["id"], c["field"]) for c in got if c["scope"] in ("parameter", "rule") and c["change"] == "changed"] == [
+            ("min_service_days", "value"), ("cn.nm.score", "items.rd.max"), ("cn.nm.score", "items.rd.tiers"),
+            ("cn.nm.baotou.education", "when"), ("cn.nm.baotou.education", "note")]
+        (added,) = [c for c in got if c["id"] == "cn.nm.baotou.senior" and c["scope"] == "rule"]
+        assert added["detail"] == 'when: service_days >= 30; condition: title == "senior"' and "exprs" not in added
+
+
+def test_every_key_of_the_rule_files_has_chinese_words():
+    """Every key a rule file may write (model.py, walked from RuleFile) and every part the diff compares under a
+    name of its own has its Chinese words in the one table; a key that means another thing in one part (a fact's
+    ``max``, an item's ``max``) is told apart."""
+    import typing
+
+    from pydantic import BaseModel
+
+    from policyengine import model as M
+    from policyengine.diff import _FIELDS, _part
+    from policyengine.records import KEYS_ZH
+
+    keys, seen = set(), set()
+
+    def walk(t):
+        for a in typing.get_args(t) or ():
+            walk(a)
+        if isinstance(t, type) and issubclass(t, BaseModel) and t not in seen:
+            seen.add(t)
+            for name, f in t.model_fields.items():
+                keys.add(name)
+                walk(f.annotation)
+
+    walk(M.RuleFile)
+    assert {"when", "check", "tiers", "grades", "favourable", "delegates", "reason"} <= keys
+    keys |= {f for fields in _FIELDS.values() for f in fields}
+    assert sorted(k for k in keys if k not in KEYS_ZH or KEYS_ZH[k].isascii()) == []
+    for scope in ("document", "jurisdiction", "enum", "fact", "output", "parameter", "definition", "rule"):
+        assert [f for f in _FIELDS[scope] if _part(f, "zh", scope).isascii()] == [], scope
+    assert (_part("max", "zh", "fact"), _part("items.rd.max", "zh", "rule"), _part("document", "zh", "fact")) == (
+        "最大值", "评分项 rd 的满分", "所属文件")
 
 
 def test_diff_cases_name_each_deciding_rules_document_and_article(versions, capsys):

@@ -95,3 +95,52 @@ def test_cli_text_and_json_match_the_library(policies, capsys):
     assert capsys.readouterr().out == policies.evaluate(path).to_json(indent=2) + "\n"  # readable for a person
     assert main(["evaluate", str(path), "--lang", "en"]) == 0
     assert capsys.readouterr().out == policies.evaluate(path, lang="en").to_text()
+
+
+# --- the auditor's diff of a proposed change -------------------------------------------------------
+
+# a value, a note, a when, an item of a scoring table, and a rule added: the parts an auditor reads named on each
+# row — in Chinese in the officers' words (取值：30 → 40), in English and JSON as the rule files write them
+PROPOSED = [
+    ("imust/measures_2023_45.yaml", "  min_service_days:\n    value: 30\n", "  min_service_days:\n    value: 40\n"),
+    ("imust/measures_2023_45.yaml", "    when: year >= 2023\n    check: service_days >= min_service_days\n",
+     "    when: year >= 2024\n    check: service_days >= min_service_days\n"),
+    ("imust/measures_2023_45.yaml", "      zh: 第三条对每一项都写“一般应满足”", "      zh: 第三条对每一项都写“一般都应满足”"),
+    ("baotou/commissioner_plan.yaml", "        max: 10\n        tiers:\n          - {min: 4, points: 10, label: A. 4家及以上}\n"
+     "          - {min: 2, max: 3, points: 6,", "        max: 12\n        tiers:\n          - {min: 4, points: 10, label: A. 4家及以上}\n"
+     "          - {min: 2, max: 3, points: 7,"),
+    ("imust/measures_2023_45.yaml", "    restates: [nm.commissioner.conduct]\n",
+     "    restates: [nm.commissioner.conduct]\n  - id: imust.measures.trial\n    kind: eligibility\n    subject: commissioner\n"
+     "    label: {zh: 试行新增的条件, en: A condition added on trial}\n    citation: 第三条(一)\n"
+     "    when: year >= 2024\n    condition: good_conduct\n"),
+]
+DIFF_FORMATS = [("zh", "text", "txt"), ("zh", "md", "md"), ("en", "text", "txt"), ("en", "md", "md"),
+                ("zh", "json", "json"), ("en", "json", "json")]
+
+
+@pytest.fixture(scope="module")
+def proposed(tmp_path_factory):
+    import shutil
+
+    new = tmp_path_factory.mktemp("proposed") / "policies"
+    shutil.copytree(ROOT / "policies", new)
+    for name, before, after in PROPOSED:
+        text = (new / name).read_text(encoding="utf-8")
+        assert text.count(before) == 1, (name, before)
+        (new / name).write_text(text.replace(before, after), encoding="utf-8")
+    return new
+
+
+@pytest.mark.parametrize("lang,fmt,ext", DIFF_FORMATS, ids=[f"{a}-{b}" for a, b, _ in DIFF_FORMATS])
+def test_diff_of_a_proposed_change(proposed, lang, fmt, ext):
+    import datetime as _dt
+
+    from policyengine import __version__
+    from policyengine.api import load_rule_files
+    from policyengine.diff import diff_policies, render
+
+    old, new = load_rule_files([ROOT / "policies"]), load_rule_files([proposed])
+    assert not old.errors and not new.errors
+    day = _dt.date(2024, 6, 1)
+    text = render("policies", "proposed", day, diff_policies(old, new, day, lang), None, 0, fmt, lang, new)
+    check(f"diff.proposed.{lang}.{ext}", text.replace(__version__, "{version}"))
