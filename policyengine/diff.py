@@ -82,6 +82,21 @@ class Change:
         del d["exprs"]
         return d
 
+    def part(self, lang: str = "en") -> str:
+        """``field`` for a reader of ``lang``: in English as the rule files write it (``value``,
+        ``items.rd.tiers``), in Chinese in the guide's words (``取值``, ``评分项 rd 的档次``); in force, the kind
+        of element (``parameter``, ``参数``)."""
+        if not self.field:
+            return ""
+        if self.scope == "in-force":
+            return _TITLES["zh"].get(self.field, self.field) if lang == "zh" else self.field
+        return _part(self.field, lang, self.scope)
+
+    def explained(self, lang: str = "en") -> str:
+        """``detail`` for a reader of ``lang``: a rule added or removed names the parts of what it decides in
+        that language (``适用条件：x；条件：y``)."""
+        return _says(self.exprs, lang) if self.exprs else self.detail
+
 
 @dataclass(frozen=True)
 class Citation:
@@ -855,7 +870,7 @@ def _row(c: Change, lang: str = "en") -> tuple[str, str, str]:
     (``取值：30 → 40``), as the kind of element in force is (``参数 min_service_days``)."""
     w = _WORDS[lang]
     if c.scope == "in-force":
-        what = f"{_TITLES['zh'].get(c.field, c.field) if lang == 'zh' else c.field} {c.id}"
+        what = f"{c.part(lang)} {c.id}"
     else:
         where = " · ".join(x for x in (c.document, c.jurisdiction) if x and x != c.id)
         what = c.id + (f" [{where}]" if where else "")
@@ -863,13 +878,13 @@ def _row(c: Change, lang: str = "en") -> tuple[str, str, str]:
         says = c.detail
     elif c.change in ("added", "removed"):
         value = c.new if c.change == "added" else c.old
-        detail = _says(c.exprs, lang) if c.exprs else c.detail
+        detail = c.explained(lang)
         says = (w[c.change] + (f"{w['colon']}{_text(value)}" if value is not None else "")
                 + (_paren(detail, lang) if detail else ""))
     elif c.old == c.new:  # in force: the same rule, changed inside (the rules section says how)
         says = c.detail
     else:
-        says = ((_part(c.field, lang, c.scope) + w["colon"] if c.scope != "in-force" else "")
+        says = ((c.part(lang) + w["colon"] if c.scope != "in-force" else "")
                 + f"{_text(c.old)} → {_text(c.new)}")
         if c.detail and c.detail != f"{_text(c.old)} → {_text(c.new)}":
             says += _paren(c.detail, lang)

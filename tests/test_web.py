@@ -239,3 +239,22 @@ def test_a_draft_can_be_uploaded_as_a_file(server):
     found = re.findall(r'data-diagnostic="(PE\d+)" data-line="(\d+)"', page)
     assert ("PE001", "6") in found or ("PE001", "5") in found, found  # the YAML error, at its line
     assert "draft: draft.yaml:" in page and "id: [" in page
+
+
+@pytest.mark.parametrize("lang, part", [("zh", "取值"), ("en", "value")])
+def test_a_drafts_changes_name_the_part_in_the_pages_language(server, lang, part):
+    """The draft page lists what the draft changes, as ``policyengine diff`` does: in Chinese the part is named
+    in the guide's words (取值), not by its YAML key (value)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "policies"
+    text = (root / "imust" / "measures_2023_45.yaml").read_text(encoding="utf-8")
+    edited = re.sub(r"(min_service_days:\n(?:    .*\n)*?    value: )30\b", r"\g<1>40", text, count=1)
+    assert edited != text
+    status, _, body = _post(server, "/draft", {"file": "imust/measures_2023_45.yaml", "text": edited, "lang": lang},
+                            _token(server))
+    assert status == 200
+    row = re.search(r'<tr data-change="changed" data-scope="parameter" data-id="min_service_days">(.*?)</tr>', body, re.S)
+    assert row, body[-3000:]
+    assert f"<code>min_service_days</code> · {part}" in row.group(1)
+    assert (" · value" in row.group(1)) == (lang == "en")

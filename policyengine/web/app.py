@@ -465,7 +465,7 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
         numbered = [{"n": i, "text": t, "diags": at_line.get(i, [])} for i, t in enumerate(lines, 1)]
         changes = logged = None
         if not draft_ps.errors:
-            changes = [pages.change_row(c) for c in diff_policies(ps, draft_ps, _dt.date.today(), lang)]
+            changes = [pages.change_row(c, lang) for c in diff_policies(ps, draft_ps, _dt.date.today(), lang)]
             logged = logged_rows(Policies(draft_ps, policies.limits))
         return {"shown": shown, "diagnostics": mine, "others": others, "lines": numbered,
                 "unplaced": at_line.get(0, []), "errors": len(draft_ps.errors), "changes": changes, "logged": logged}
@@ -494,7 +494,7 @@ def workbench_router(policies: Policies, *, folder: str | Path | list | None = N
             def compare() -> tuple[list[dict], dict | None]:
                 po, _ = versions.get(old)
                 pn, _ = versions.get(new or "served")
-                return ([pages.change_row(c) for c in diff_policies(po.policy_set, pn.policy_set, day, lang)],
+                return ([pages.change_row(c, lang) for c in diff_policies(po.policy_set, pn.policy_set, day, lang)],
                         logged_rows(pn))
             try:
                 ctx["changes"], ctx["logged"] = await run_in_threadpool(compare)

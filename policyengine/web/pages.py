@@ -161,13 +161,15 @@ def _replace_paths(text: str, names: dict[str, str]) -> str:
     return text
 
 
-def change_row(c: Change) -> dict:
+def change_row(c: Change, lang: str = "zh") -> dict:
+    """A difference as the pages show it: the part that changed named in the page's language (取值, not value),
+    as ``policyengine diff`` names it."""
     def show(v: Any) -> str:
         if v is None:
             return ""
         return v if isinstance(v, str) else str(to_json_value(v))
     return {"scope": c.scope, "id": c.id, "change": c.change, "document": c.document, "jurisdiction": c.jurisdiction,
-            "field": c.field, "old": show(c.old), "new": show(c.new), "detail": c.detail}
+            "field": c.part(lang), "old": show(c.old), "new": show(c.new), "detail": c.explained(lang)}
 
 
 def impact_row(i: CaseImpact) -> dict:
