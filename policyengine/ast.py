@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Union
 
+from .diagnostics import json_constant
+
 __all__ = [
     "Node", "Literal", "Name", "Attr", "ListLit", "Unary", "Binary", "Compare", "BoolOp", "Not",
     "In", "If", "Call", "Aggregate", "walk", "free_names", "to_source",
@@ -174,12 +176,9 @@ def to_source(n: Node, prec: int = 0) -> str:
 
     if isinstance(n, Literal):
         v = n.value
-        if v is None:
-            return "null"
-        if v is True:
-            return "true"
-        if v is False:
-            return "false"
+        c = json_constant(v)
+        if c is not None:
+            return c
         if isinstance(v, str):
             return '"' + v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
         if isinstance(v, _dt.date):

@@ -332,13 +332,16 @@ def _quoted(s: str, width: int) -> str:
     return "".join(out) + "..."
 
 
+def json_constant(v) -> str | None:
+    """``null``, ``true`` or ``false`` for None, True, False (as JSON, YAML and the expression language write
+    them); None for any other value."""
+    return "null" if v is None else "true" if v is True else "false" if v is False else None
+
+
 def _scalar(v) -> str:
-    if v is None:
-        return "null"
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
+    c = json_constant(v)
+    if c is not None:
+        return c
     if isinstance(v, Decimal):  # as written (JSON's spelling too): 2.50, 1E+2 — "expected a whole number, got
         return str(v)  # 100" would not say what is wrong with 1E+2
     if isinstance(v, float):
