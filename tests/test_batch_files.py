@@ -123,10 +123,43 @@ def test_bytes_not_utf8_are_their_rows_error_and_the_rest_is_decided(policies, t
     res = run_batch(policies, src, out, engine=engine, lang="en")
     got = _read(out)
     assert res.rows == 3000 and res.errors == 1 and len(got) == 3000
-    assert [r["error"] for r in got if r["error"]] == ["line 2002: a text is not UTF-8 (pasted from a file in another encoding?)"]
+    assert [r["error"] for r in got if r["error"]] == ["line 2002: the column(s) 'education' hold text that is not UTF-8 "
+                                                       "(pasted from a file in another encoding?); save the file as UTF-8"]
     same = lambda r: {k: v for k, v in r.items() if k != "id"}  # noqa: E731 (every other row is the same case)
     assert got[-1]["id"] == "2999" and same(got[1999]) == same(got[2001]) == same(got[0])
     assert got[0]["min_service_days_per_year"] == "30" and got[0]["error"] == ""
+
+
+def gbk_name_csv(path: Path) -> None:
+    """Three rows, the second's carried ``name`` saved in GBK (张三), not UTF-8."""
+    rows = _csv_rows(3, {"name": "ok"})
+    _write_csv(path, rows)
+    lines = path.read_bytes().split(b"\n")
+    lines[2] = lines[2].replace(b",ok", b"," + "张三".encode("gbk"))
+    path.write_bytes(b"\n".join(lines))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_carried_cell_not_utf8_keeps_the_rows_id_and_names_the_column(policies, tmp_path, native_always, lang):
+    """A carried column (a name) holding GBK bytes made its row's output lose its id too: the error did not
+    say which column, nor whose row.  Now the row keeps its readable carried cells, its error names the
+    line and the column and says how to fix the file, and every engine writes the same file."""
+    src = tmp_path / "in.csv"
+    gbk_name_csv(src)
+    want = {"en": "line 3: the column(s) 'name' hold text that is not UTF-8 (pasted from a file in another encoding?); "
+                  "save the file as UTF-8",
+            "zh": "第 3 行：列 'name' 的文字不是 UTF-8 编码（也许是从 GBK 等编码的文件里粘贴来的）；请把文件另存为 UTF-8 编码"}
+    for fmt in ("csv", "jsonl", "parquet"):
+        outs = {}
+        for engine in ENGINES:
+            out = tmp_path / f"out-{engine}.{fmt}"
+            res = run_batch(policies, src, out, engine=engine, lang=lang)
+            assert res.rows == 3 and res.errors == 1, (engine, fmt)
+            got = _read(out)
+            assert [r["id"] for r in got] == ["0", "1", "2"] and got[1]["name"] in (None, ""), (engine, fmt, got[1])
+            assert got[1]["error"] == want[lang] and got[0]["name"] == "ok" and not got[0]["error"], (engine, fmt)
+            outs[engine] = pq.read_table(out) if fmt == "parquet" else out.read_bytes()
+        assert outs["duckdb"] == outs["python"] if fmt != "parquet" else outs["duckdb"].equals(outs["python"]), fmt
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -151,7 +184,8 @@ def test_text_that_is_not_utf8_in_parquet_is_its_rows_error(policies, tmp_path):
         res = run_batch(policies, src, out, engine=engine, lang="en")
         got = _read(out)
         assert res.rows == 5 and res.errors == 1, engine
-        assert got[2]["error"].startswith("row 3: a text is not UTF-8") and got[4]["note"] == "ok"
+        assert got[2]["error"].startswith("row 3: the column(s) 'note' hold text that is not UTF-8"), got[2]["error"]
+        assert got[2]["error"].endswith("save the file as UTF-8") and got[2]["id"] == 2 and got[4]["note"] == "ok"
 
 
 def test_a_cell_with_a_lone_carriage_return_is_written_quoted(policies, tmp_path, native_always):
@@ -380,3 +414,4 @@ def test_a_double_column_is_said_to_be_a_float_not_a_number_that_is_no_number(po
     run_batch(policies, src, tmp_path / "o.csv", lang="zh")
     error = _read(tmp_path / "o.csv")[0]["error"]
     assert "浮点数 40.0（二进制小数，不精确）" in error, error
+

@@ -256,3 +256,20 @@ def test_a_carried_column_spark_writes_otherwise_as_text_is_the_python_engines(p
         run_batch(policies, src, tmp_path / f"o-py.{out}", engine="python")
         assert b.engine == "python" and f"the carried column '{column}'" in b.notes[0].en, b.notes
         assert (tmp_path / f"o-spark.{out}").read_bytes() == (tmp_path / f"o-py.{out}").read_bytes()
+
+
+def test_a_csv_cell_not_utf8_is_the_python_engines_row_error_in_spark(policies, spark, tmp_path, every_program):
+    """Spark read the GBK bytes of a carried name as U+FFFD and decided the row; the python engine makes that row
+    an error naming the column (and keeps its id): Spark hands such a file to it, with a note."""
+    from test_batch_files import gbk_name_csv
+
+    src = tmp_path / "gbk.csv"
+    gbk_name_csv(src)
+    for out in ("jsonl", "csv"):
+        b = run_batch(policies, src, tmp_path / f"g-spark.{out}", engine="spark", lang="en")
+        a = run_batch(policies, src, tmp_path / f"g-py.{out}", engine="python", lang="en")
+        assert b.engine == "python" and "not UTF-8" in b.notes[0].en and (a.rows, a.errors) == (b.rows, b.errors) == (3, 1)
+        assert (tmp_path / f"g-spark.{out}").read_bytes() == (tmp_path / f"g-py.{out}").read_bytes()
+    row = json.loads((tmp_path / "g-spark.jsonl").read_text(encoding="utf-8").splitlines()[1])
+    assert row["id"] == "1" and "the column(s) 'name' hold text that is not UTF-8" in row["error"], row
+

@@ -103,8 +103,17 @@ def _parquet(p: Path, n: int):
 def _parquet_row(one, row: int) -> dict:
     try:
         return one.to_pylist()[0]
-    except UnicodeDecodeError as e:
-        return {ROW_ERROR: Text(f"第 {row} 行：有文字不是 UTF-8 编码（{e.reason}）", f"row {row}: a text is not UTF-8 ({e.reason})")}
+    except UnicodeDecodeError as e:  # the columns that read are kept (a carried id says whose row it is)
+        got, bad = {}, []
+        for name, col in zip(one.column_names, one.columns):
+            try:
+                got[name] = col.to_pylist()[0]
+            except UnicodeDecodeError:
+                bad.append(name)
+        got[ROW_ERROR] = Text(f"第 {row} 行：列 {'、'.join(map(repr, bad))} 的文字不是 UTF-8 编码（{e.reason}）；请把文件另存为 UTF-8 编码",
+                              f"row {row}: the column(s) {', '.join(map(repr, bad))} hold text that is not UTF-8 "
+                              f"({e.reason}); save the file as UTF-8")
+        return got
 
 
 def _csv(p: Path, n: int):
@@ -155,9 +164,8 @@ def _csv(p: Path, n: int):
                 if len(cells) != len(header):
                     chunk.append(_row_error(start, f"有 {len(cells)} 个单元格，表头有 {len(header)} 个",
                                             f"{len(cells)} cells, the header has {len(header)}"))
-                elif _NOT_UTF8.search("".join(cells)):
-                    chunk.append(_row_error(start, "有文字不是 UTF-8 编码（也许是从 GBK 等编码的文件里粘贴来的）",
-                                            "a text is not UTF-8 (pasted from a file in another encoding?)"))
+                elif _NOT_UTF8.search("".join(cells)):  # the row's error names the columns; its readable cells
+                    chunk.append(_not_utf8(start, header, cells))  # are kept, so that its carried id still says whose
                 else:
                     chunk.append({h: c for h, c in zip(header, cells) if c != ""})  # an empty cell: left out
                 if len(chunk) >= n:
@@ -166,6 +174,18 @@ def _csv(p: Path, n: int):
             if chunk:
                 yield chunk
     return header, {}, gen()
+
+
+def _not_utf8(line: int, header: list[str], cells: list[str]) -> dict:
+    """A CSV row holding bytes that are not UTF-8: its error names the line and the columns, and the cells
+    that read as text are kept (a carried ``id`` is written with the error; a fact cell is not decided)."""
+    bad = [h for h, c in zip(header, cells) if _NOT_UTF8.search(c)]
+    row = {h: c for h, c in zip(header, cells) if c != "" and not _NOT_UTF8.search(c)}
+    row.update(_row_error(line, f"列 {'、'.join(map(repr, bad))} 的文字不是 UTF-8 编码（也许是从 GBK 等编码的文件里粘贴来的）；"
+                                "请把文件另存为 UTF-8 编码",
+                          f"the column(s) {', '.join(map(repr, bad))} hold text that is not UTF-8 (pasted from a file "
+                          "in another encoding?); save the file as UTF-8"))
+    return row
 
 
 def _jsonl(p: Path, n: int):

@@ -198,6 +198,10 @@ class _Run(_NativeRun):
             self.kept.append(df)
             if blank or df.filter(F.col("pe_corrupt").isNotNull()).limit(1).count():
                 raise NotSpark("a row with another number of cells than the header, or a blank line")
+            # bytes that are not UTF-8 Spark reads as U+FFFD and decides the row: the python engine makes that row
+            # an error naming the column (a U+FFFD written in the file sends it there needlessly, decided alike)
+            if self.columns and df.filter(F.concat_ws("", *[F.col(q(c)) for c in self.columns]).contains("\ufffd")).limit(1).count():
+                raise NotSpark("a text that is not UTF-8")
             df = df.drop("pe_corrupt")
         else:
             return self.lines()
