@@ -415,3 +415,61 @@ def test_a_double_column_is_said_to_be_a_float_not_a_number_that_is_no_number(po
     error = _read(tmp_path / "o.csv")[0]["error"]
     assert "浮点数 40.0（二进制小数，不精确）" in error, error
 
+
+# --- an input of no rows: never an error, an empty output of the format asked --------------------------------
+
+def empty_inputs(tmp_path: Path) -> dict[str, list[str]]:
+    """Inputs of no rows, each with the carried columns the output is to have."""
+    (tmp_path / "no-bytes.csv").write_bytes(b"")  # no header either: no column is known
+    (tmp_path / "header.csv").write_text("id,subject,jurisdiction,as_of,year\n", encoding="utf-8")
+    (tmp_path / "no-bytes.jsonl").write_bytes(b"")
+    (tmp_path / "blank.jsonl").write_text("\n\n", encoding="utf-8")
+    pq.write_table(pa.table({"id": pa.array([], pa.int64()), "subject": pa.array([], pa.string()),
+                             "year": pa.array([], pa.int64())}), tmp_path / "no-rows.parquet")
+    pq.write_table(pa.table({}), tmp_path / "no-columns.parquet")
+    return {"no-bytes.csv": [], "header.csv": ["id"], "no-bytes.jsonl": [], "blank.jsonl": [],
+            "no-rows.parquet": ["id"], "no-columns.parquet": []}
+
+
+def test_an_input_of_no_rows_is_an_empty_output_of_the_format_asked(policies, tmp_path, native_always):
+    """An empty input was answered three ways (a header, an empty file, or PE091 with exit 2, by its format):
+    whatever its format, an input of no rows is no error — 0 rows, an empty output of the format asked (a CSV
+    its header, JSON Lines no line, Parquet its columns), every engine alike."""
+    from policyengine.batch import outcome_columns
+
+    outcomes = outcome_columns(policies.policy_set, None)
+    for name, carried in empty_inputs(tmp_path).items():
+        columns = carried + outcomes + ["error"]
+        for fmt in ("csv", "jsonl", "parquet"):
+            outs = {}
+            for engine in ENGINES:
+                out = tmp_path / f"{name}-{engine}.{fmt}"
+                res = run_batch(policies, tmp_path / name, out, engine=engine, lang="en")
+                assert (res.rows, res.errors) == (0, 0), (name, fmt, engine)
+                assert not any("DuckDB:" in n.en for n in res.notes), res.notes  # (a reason, not DuckDB's own error)
+                if fmt == "csv":
+                    assert out.read_text(encoding="utf-8") == ",".join(columns) + "\n", (name, engine)
+                elif fmt == "jsonl":
+                    assert out.read_bytes() == b"", (name, engine)
+                else:
+                    assert pq.read_table(out).num_rows == 0 and pq.read_schema(out).names == columns, (name, engine)
+                outs[engine] = pq.read_table(out) if fmt == "parquet" else out.read_bytes()
+            assert outs["duckdb"] == outs["python"] if fmt != "parquet" else outs["duckdb"].equals(outs["python"])
+    r = cli(str(tmp_path / "no-rows.parquet"), "--out", str(tmp_path / "o.jsonl"), "--lang", "en")
+    assert r.returncode == 0 and "0 row(s) decided by duckdb, 0 with an error" in r.stderr + r.stdout, r
+
+
+def test_a_parquet_file_of_no_bytes_is_a_located_error_not_an_empty_input(policies, tmp_path):
+    """A file of no bytes is a CSV or JSON Lines file of no rows, but no Parquet file: one of no rows still holds
+    its columns, so this one was never written to its end (an export that failed) — said so, not decided as empty."""
+    src = tmp_path / "in.parquet"
+    src.write_bytes(b"")
+    for engine in ENGINES:
+        with pytest.raises(PolicyError) as e:
+            run_batch(policies, src, tmp_path / "o.csv", engine=engine)
+        d = e.value.diagnostics[0]
+        assert d.code == "PE091" and "文件是空的（0 个字节），不是 Parquet 文件" in d.text("zh"), d.text("zh")
+        assert "the file is empty (0 bytes), not a Parquet file" in d.text("en")
+    r = cli(str(src), "--out", str(tmp_path / "o.csv"), "--lang", "en")
+    assert r.returncode == 2 and "was it written to the end?" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert not (tmp_path / "o.csv").exists()

@@ -273,3 +273,18 @@ def test_a_csv_cell_not_utf8_is_the_python_engines_row_error_in_spark(policies, 
     row = json.loads((tmp_path / "g-spark.jsonl").read_text(encoding="utf-8").splitlines()[1])
     assert row["id"] == "1" and "the column(s) 'name' hold text that is not UTF-8" in row["error"], row
 
+
+def test_an_input_of_no_rows_is_an_empty_output_in_spark(policies, spark, tmp_path, every_program):
+    """A CSV of no bytes and a Parquet file of no columns stopped Spark with its own error (a traceback): every
+    input of no rows is written as the python engine writes it."""
+    from test_batch_files import empty_inputs
+
+    for name in empty_inputs(tmp_path):
+        for out in ("csv", "jsonl", "parquet"):
+            b = run_batch(policies, tmp_path / name, tmp_path / f"{name}-spark.{out}", engine="spark", lang="en")
+            run_batch(policies, tmp_path / name, tmp_path / f"{name}-py.{out}", engine="python", lang="en")
+            assert (b.rows, b.errors) == (0, 0), name
+            if out == "parquet":
+                assert pq.read_table(tmp_path / f"{name}-spark.{out}").equals(pq.read_table(tmp_path / f"{name}-py.{out}"))
+            else:
+                assert (tmp_path / f"{name}-spark.{out}").read_bytes() == (tmp_path / f"{name}-py.{out}").read_bytes()

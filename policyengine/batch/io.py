@@ -63,6 +63,14 @@ def read_chunks(path: str | Path, chunk_rows: int) -> tuple[list[str], dict[str,
 def _parquet(p: Path, n: int):
     import pyarrow.parquet as pq
 
+    if p.stat().st_size == 0:  # (a CSV or JSON Lines file of no bytes is one of no rows; a Parquet file of no rows
+        # still holds its schema and footer, so this one was never written to its end: an export that failed)
+        raise PolicyError(Diagnostic("PE091", Text("输入：文件是空的（0 个字节），不是 Parquet 文件——没有行的 Parquet 文件也写有列的结构；"
+                                                   "是不是没有写完？",
+                                                   "input: the file is empty (0 bytes), not a Parquet file — a Parquet "
+                                                   "file of no rows still holds its columns; was it written to the end?"),
+                                     Span(str(p), 1, 1), hint=Text("请重新导出这个文件（没有行的文件可以照常计算）",
+                                                                   "export the file again (a file of no rows is decided as usual)")))
     try:
         f = pq.ParquetFile(p)
     except Exception as e:  # pyarrow's own errors: a file that is not Parquet

@@ -39,6 +39,7 @@ _SHAPES: list[tuple[re.Pattern, str]] = [(re.compile(p + r"\Z"), t) for p, t in 
     (r"an ordered comparison of enums inside an aggregate", "在聚合里按顺序比较枚举值"),
     # why DuckDB or Spark leaves a file to the python engine
     (r"(\w+) input", "{0} 输入"),
+    (r"an input with no columns", "输入没有任何列"),
     (r"a quoted cell followed by spaces, which DuckDB drops and the python engine keeps",
      "有加引号的单元格后面跟着空格（DuckDB 会丢掉这些空格，python 引擎保留）"),
     (r"an outcome of a type SQL does not hold exactly", "有结果的类型 SQL 无法精确表示"),

@@ -243,6 +243,8 @@ class _Run(_NativeRun):
                 t = self.out_types.get(c)
                 if t is not None and (pa.types.is_map(t) or pa.types.is_timestamp(t) and t.tz is not None):
                     raise NotSpark(f"the carried column {c!r} of type {t}, which Spark writes otherwise than the python engine")
+        if not self.columns and self.fmt_in != "jsonl":  # (Spark refuses a CSV or Parquet file of no columns)
+            raise NotSpark("an input with no columns")
         df = self.read()
         if self.fmt_in == "jsonl":
             self.result.notes.append(Text("JSON Lines 的输入：Spark 读取各行，每一行经由公共接口计算",
