@@ -369,6 +369,53 @@ def json_of(v: Any) -> Any:
     return str(v)  # a time of day, a duration, a UUID … as its text: never a crash of the writer
 
 
+def iso_duration(v: _dt.timedelta) -> str:
+    """A duration as ISO 8601, in seconds only and exactly: ``PT5S``, ``PT86400.5S``, ``-PT0.000001S`` (a day is
+    written as 86400 seconds: ``P1D`` would be a calendar day, which a duration is not)."""
+    us = (v.days * 86_400 + v.seconds) * 1_000_000 + v.microseconds
+    whole, frac = divmod(abs(us), 1_000_000)
+    return ("-" if us < 0 else "") + f"PT{whole}" + (f".{frac:06d}".rstrip("0") if frac else "") + "S"
+
+
+def spelling(t: Any) -> Any:
+    """How a carried value of Arrow type ``t`` (a Parquet input's column) is written as JSON, where the type
+    decides it rather than the value (None: :func:`json_of`'s): a DECIMAL always as a text of its exact digits
+    and scale (``"1.23"``, ``"5.00"``, never an exponent: a JSON number is read as a double by most readers,
+    which would round it, and a number of no fraction would lose the scale); a duration as ISO 8601 seconds
+    (:func:`iso_duration`); a map as a JSON object, each key as text; lists and structs of them likewise."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(t):
+        return spelling(t.value_type)
+    if pa.types.is_decimal(t):
+        return lambda v: v if v is None or not isinstance(v, Decimal) else format(v, "f")
+    if pa.types.is_duration(t):
+        return lambda v: v if v is None or not isinstance(v, _dt.timedelta) else iso_duration(v)
+    if pa.types.is_map(t):
+        key, item = spelling(t.key_type) or json_of, spelling(t.item_type) or json_of
+
+        def as_object(v):
+            if v is None:
+                return None
+            pairs = v.items() if isinstance(v, dict) else v  # (pyarrow gives a map as a list of pairs)
+            return {_key(key(k)): item(x) for k, x in pairs}
+        return as_object
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        each = spelling(t.value_type)
+        return None if each is None else (lambda v: v if v is None else [each(x) for x in v])
+    if pa.types.is_struct(t):
+        fields = {t.field(i).name: spelling(t.field(i).type) for i in range(t.num_fields)}
+        if not any(fields.values()):
+            return None
+        return lambda v: v if v is None else {k: (fields.get(k) or json_of)(x) for k, x in v.items()}
+    return None
+
+
+def _key(k: Any) -> str:
+    """A map's key as a JSON object's key: text as it is, any other value as its JSON text."""
+    return k if isinstance(k, str) else text_of(k) or "null"
+
+
 class _RowsEndInLF:
     """A file for csv.writer, which writes each row in one call: its \r\n at the end written as \n."""
 
@@ -379,6 +426,11 @@ class _RowsEndInLF:
         return self.fh.write(line[:-2] + "\n" if line.endswith("\r\n") else line)
 
 
+def _text_of_json(j: Any) -> str | None:
+    """A JSON value as one CSV cell: a text as it is, null empty, anything else its JSON text."""
+    return j if j is None or isinstance(j, str) else json_text(j)
+
+
 class Writer:
     """Writes the output rows chunk by chunk.  ``types`` maps a column to an Arrow type for Parquet
     (a column absent from it is written as text)."""
@@ -387,6 +439,10 @@ class Writer:
         self.fmt = format_of(path, "output")
         self.path, self.columns, self.types = Path(path), columns, types
         self.rows = 0
+        if self.fmt != "parquet":  # a value whose spelling its column's type decides (spelling): in CSV its text
+            spelled = {c: f for c in columns if c in types and (f := spelling(types[c])) is not None}
+            self.json = [spelled.get(c, json_of) for c in columns]
+            self.text = [text_of if c not in spelled else (lambda v, f=spelled[c]: _text_of_json(f(v))) for c in columns]
         if self.fmt == "parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq
@@ -418,9 +474,11 @@ class Writer:
                 arrays.append(pa.array(vals, type=t))
             self.pw.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
         elif self.fmt == "csv":
-            self.cw.writerows([[text_of(r.get(c)) for c in cols] for r in rows])
+            text = list(zip(cols, self.text))
+            self.cw.writerows([[f(r.get(c)) for c, f in text] for r in rows])
         else:
-            self.fh.write("".join(_write_json({c: json_of(r.get(c)) for c in cols}) + "\n" for r in rows))
+            spell = list(zip(cols, self.json))
+            self.fh.write("".join(_write_json({c: f(r.get(c)) for c, f in spell}) + "\n" for r in rows))
 
     def close(self) -> None:
         if self.fmt == "parquet":

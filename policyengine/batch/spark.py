@@ -153,6 +153,25 @@ def _kind_of(t) -> str | None:
     return None
 
 
+def _read_otherwise(t, *, text: bool) -> bool:
+    """Whether Spark gives the values of a carried Parquet column of Arrow type ``t`` otherwise than pyarrow gives
+    them to the python engine — always for a time of day (Spark cannot read one); written as text (CSV, JSON Lines),
+    for a time with a zone (Spark's is UTC, without the zone), a duration (Spark's is a number), a map and a struct
+    (a dict and a Row, each spelled otherwise), or a list of any of these."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    if pa.types.is_time(t):
+        return True
+    if not text:
+        return False
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return _read_otherwise(t.value_type, text=text)
+    return (pa.types.is_map(t) or pa.types.is_struct(t) or pa.types.is_duration(t)
+            or pa.types.is_timestamp(t) and t.tz is not None)
+
+
 def run_spark(policies, src: Path, out: Path, fmt_in: str, fmt_out: str, reader, columns: list[str],
               outcomes: list[str], out_cols: list[str], out_types: dict[str, Any], *, explain: bool, lang: str,
               chunk_rows: int, master: str | None, result) -> None:
@@ -236,13 +255,10 @@ class _Run(_NativeRun):
         clash = name_clash(self.columns, self.outcomes)
         if clash:
             raise NotSpark(clash)
-        if self.fmt_out != "parquet":  # text written from Spark's values: a zoned time comes back as UTC without its
-            import pyarrow as pa       # zone, a map as a dict; the python engine writes them as the input has them
-
-            for c in self.reader.carried:
-                t = self.out_types.get(c)
-                if t is not None and (pa.types.is_map(t) or pa.types.is_timestamp(t) and t.tz is not None):
-                    raise NotSpark(f"the carried column {c!r} of type {t}, which Spark writes otherwise than the python engine")
+        for c in self.reader.carried:
+            t = self.out_types.get(c)
+            if t is not None and _read_otherwise(t, text=self.fmt_out != "parquet"):
+                raise NotSpark(f"the carried column {c!r} of type {t}, which Spark writes otherwise than the python engine")
         if not self.columns and self.fmt_in != "jsonl":  # (Spark refuses a CSV or Parquet file of no columns)
             raise NotSpark("an input with no columns")
         df = self.read()
