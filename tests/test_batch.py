@@ -929,3 +929,22 @@ def test_a_column_that_names_a_fact_but_for_spaces_or_case_is_said(policies, tmp
     said = [n.en for n in res.notes]
     assert any("' year'" in x and "did you mean 'year'?" in x for x in said), said
     assert any("'Service_Days'" in x and "did you mean 'service_days'?" in x for x in said), said
+
+
+def test_numbers_carried_from_json_lines_are_written_back_as_the_numbers_they_were(policies, tmp_path):
+    """A JSON Lines input has no column types: a carried number with a fraction (read as an exact decimal) was
+    written back as a text ("1.50") and one whose fraction is zero as a whole number (2.0 as 2) — two spellings by
+    value.  Each is now the JSON number it was, with its digits, in every engine; a CSV cell is that number's text."""
+    src = tmp_path / "in.jsonl"
+    carried = '"id":1,"amt":1.50,"w":2.0,"e":1E+5,"l":[0.5,{"x":-0.0}],"big":12345678901234567890.123456789,"n":3'
+    case = '"subject":"commissioner","jurisdiction":"cn/nm","as_of":"2024-03-01"'
+    src.write_text("{" + carried + "," + case + "}\n" + '{"id":2,"amt":7,' + case + "}\n", encoding="utf-8")
+    for engine in ENGINES:
+        run_batch(policies, src, tmp_path / f"o-{engine}.jsonl", engine=engine)
+        lines = (tmp_path / f"o-{engine}.jsonl").read_text(encoding="utf-8").splitlines()
+        assert lines[0].startswith("{" + carried + ","), lines[0]
+        assert json.loads(lines[0], parse_float=Decimal)["amt"] == Decimal("1.50") and json.loads(lines[1])["amt"] == 7
+        run_batch(policies, src, tmp_path / f"o-{engine}.csv", engine=engine)
+        row = read_output(tmp_path / f"o-{engine}.csv")[0]
+        assert [row[c] for c in ("amt", "w", "e", "l", "big")] == ["1.50", "2.0", "1E+5", '[0.5,{"x":-0.0}]',
+                                                                 "12345678901234567890.123456789"], row

@@ -311,3 +311,12 @@ def test_an_input_of_no_rows_is_an_empty_output_in_spark(policies, spark, tmp_pa
                 assert pq.read_table(tmp_path / f"{name}-spark.{out}").equals(pq.read_table(tmp_path / f"{name}-py.{out}"))
             else:
                 assert (tmp_path / f"{name}-spark.{out}").read_bytes() == (tmp_path / f"{name}-py.{out}").read_bytes()
+
+
+def test_numbers_carried_from_json_lines_are_the_numbers_they_were_in_spark(policies, spark, tmp_path):
+    src = tmp_path / "n.jsonl"
+    case = '"subject":"commissioner","jurisdiction":"cn/nm","as_of":"2024-03-01"'
+    src.write_text('{"id":1,"amt":1.50,"w":2.0,"l":[0.5],' + case + "}\n", encoding="utf-8")
+    for out in ("jsonl", "csv"):
+        same_as_python(policies, src, tmp_path, out, "n")
+    assert (tmp_path / "n-spark.jsonl").read_text(encoding="utf-8").startswith('{"id":1,"amt":1.50,"w":2.0,"l":[0.5],')

@@ -426,6 +426,35 @@ class _RowsEndInLF:
         return self.fh.write(line[:-2] + "\n" if line.endswith("\r\n") else line)
 
 
+def _has_decimal(v: Any) -> bool:
+    if isinstance(v, Decimal):
+        return True
+    if isinstance(v, list):
+        return any(_has_decimal(x) for x in v)
+    if isinstance(v, dict):
+        return any(_has_decimal(x) for x in v.values())
+    return False
+
+
+def _json_number(v: Any, sort: bool = False) -> str:
+    """A value read from JSON written back as JSON, an exact decimal as the number it was read from (``1.50``,
+    ``2.0``, ``1E+5``: the digits, never a text, never rounded through a float); ``sort``: an object's keys sorted,
+    as :data:`json_text` writes a CSV cell's."""
+    if isinstance(v, Decimal):
+        return str(v)  # (Decimal writes a JSON number: 1.50, -0.0, 1E+5, 1.5E-7)
+    if isinstance(v, list):
+        return "[" + ",".join(_json_number(x, sort) for x in v) + "]"
+    if isinstance(v, dict):
+        items = sorted(v.items()) if sort else v.items()
+        return "{" + ",".join(_write_json(str(k)) + ":" + _json_number(x, sort) for k, x in items) + "}"
+    return _write_json(json_of(v))
+
+
+def _number_text(v: Any) -> str | None:
+    """A CSV cell of a column carried from JSON Lines: a list or a record holding numbers as their JSON."""
+    return _json_number(v, sort=True) if isinstance(v, (list, dict)) and _has_decimal(v) else text_of(v)
+
+
 def _text_of_json(j: Any) -> str | None:
     """A JSON value as one CSV cell: a text as it is, null empty, anything else its JSON text."""
     return j if j is None or isinstance(j, str) else json_text(j)
@@ -435,14 +464,17 @@ class Writer:
     """Writes the output rows chunk by chunk.  ``types`` maps a column to an Arrow type for Parquet
     (a column absent from it is written as text)."""
 
-    def __init__(self, path: str | Path, columns: list[str], types: dict[str, Any]):
+    def __init__(self, path: str | Path, columns: list[str], types: dict[str, Any], numbers: tuple[str, ...] = ()):
         self.fmt = format_of(path, "output")
         self.path, self.columns, self.types = Path(path), columns, types
+        # columns carried from a JSON Lines input: a number read as an exact decimal is written back as that number
+        self.numbers = tuple(c for c in numbers if c in columns and c not in types)
         self.rows = 0
         if self.fmt != "parquet":  # a value whose spelling its column's type decides (spelling): in CSV its text
             spelled = {c: f for c in columns if c in types and (f := spelling(types[c])) is not None}
             self.json = [spelled.get(c, json_of) for c in columns]
             self.text = [text_of if c not in spelled else (lambda v, f=spelled[c]: _text_of_json(f(v))) for c in columns]
+            self.text = [_number_text if c in self.numbers else f for c, f in zip(columns, self.text)]
         if self.fmt == "parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq
@@ -477,8 +509,15 @@ class Writer:
             text = list(zip(cols, self.text))
             self.cw.writerows([[f(r.get(c)) for c, f in text] for r in rows])
         else:
-            spell = list(zip(cols, self.json))
-            self.fh.write("".join(_write_json({c: f(r.get(c)) for c, f in spell}) + "\n" for r in rows))
+            spell, numbers = list(zip(cols, self.json)), self.numbers
+            self.fh.write("".join((self._with_numbers(r) if numbers and any(_has_decimal(r.get(c)) for c in numbers)
+                                   else _write_json({c: f(r.get(c)) for c, f in spell})) + "\n" for r in rows))
+
+    def _with_numbers(self, r: dict) -> str:
+        """A JSON Lines row whose carried JSON numbers are written with their own digits (the encoder writes no
+        Decimal): each cell's JSON put together."""
+        return "{" + ",".join(_write_json(c) + ":" + (_json_number(r.get(c)) if c in self.numbers else _write_json(f(r.get(c))))
+                              for c, f in zip(self.columns, self.json)) + "}"
 
     def close(self) -> None:
         if self.fmt == "parquet":

@@ -356,7 +356,7 @@ class _Run(_NativeRun):
 
         engine = PythonEngine(self.policies, self.reader, self.outcomes, explain=self.explain, lang=self.lang)
         carried, outcomes, res = self.reader.carried, self.outcomes, self.result
-        writer = Writer(self.out, self.out_cols, self.out_types)
+        writer = Writer(self.out, self.out_cols, self.out_types, numbers=tuple(carried) if self.fmt_in == "jsonl" else ())
         chunk: list[dict] = []
         # (a Row's cell by name is a search of its names: by position, a tenth of the time)
         py = None if every_row else df.columns.index("pe_py")
