@@ -295,6 +295,14 @@ def test_a_csv_cell_not_utf8_is_the_python_engines_row_error_in_spark(policies, 
         assert (tmp_path / f"g-spark.{out}").read_bytes() == (tmp_path / f"g-py.{out}").read_bytes()
     row = json.loads((tmp_path / "g-spark.jsonl").read_text(encoding="utf-8").splitlines()[1])
     assert row["id"] == "1" and "the column(s) 'name' hold text that is not UTF-8" in row["error"], row
+    src = tmp_path / "gbk.parquet"  # (a Parquet text of those bytes: Spark read it as U+FFFD too)
+    names = pa.array([b"ok", "张三".encode("gbk"), b"ok"], pa.binary()).cast(pa.string(), safe=False)
+    pq.write_table(pa.table({"id": [0, 1, 2], "name": names, "subject": ["commissioner"] * 3,
+                             "jurisdiction": ["cn/nm/baotou/imust"] * 3, "as_of": [dt.date(2024, 3, 1)] * 3}), src)
+    b = run_batch(policies, src, tmp_path / "p-spark.jsonl", engine="spark", lang="en")
+    a = run_batch(policies, src, tmp_path / "p-py.jsonl", engine="python", lang="en")
+    assert b.engine == "python" and "not UTF-8" in b.notes[0].en and (a.rows, a.errors) == (b.rows, b.errors) == (3, 1)
+    assert (tmp_path / "p-spark.jsonl").read_bytes() == (tmp_path / "p-py.jsonl").read_bytes()
 
 
 def test_an_input_of_no_rows_is_an_empty_output_in_spark(policies, spark, tmp_path, every_program):

@@ -207,6 +207,12 @@ class _Run(_NativeRun):
             df = spark.read.parquet(path)
             if df.columns != self.columns:
                 raise NotSpark("Spark reads other columns than the python engine")
+            # a text whose bytes are not UTF-8: Spark keeps them and gives U+FFFD to Python, which would decide the row;
+            # the bytes differ from the text's encoding (Spark 3.5's and 4's alike: is_valid_utf8 is 4's only)
+            texts = [q(f.name) for f in df.schema.fields if isinstance(f.dataType, T.StringType)]
+            bad = " OR ".join(f"encode({c}, 'UTF-8') <> CAST({c} AS BINARY)" for c in texts)
+            if texts and df.filter(F.expr(bad)).limit(1).count():
+                raise NotSpark("a text that is not UTF-8")
         elif self.fmt_in == "csv":
             blank = spark.read.option("lineSep", "\n").text(path).filter(F.col("value").rlike("^\r?\\z")).limit(1).count()
             schema = T.StructType([T.StructField(c, T.StringType()) for c in self.columns]
