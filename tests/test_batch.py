@@ -776,7 +776,29 @@ CARRIED = {  # one column of each type, as an input may carry it (an id, a name,
     "lst": pa.array([[1, 2], None], pa.list_(pa.int64())), "st": pa.array([{"a": 1}, None], pa.struct([("a", pa.int64())])),
     "mp": pa.array([[("k", 1)], None], pa.map_(pa.string(), pa.int64())),
     "dict": pa.array(["x", "y"]).dictionary_encode(), "dur": pa.array([dt.timedelta(seconds=5), None], pa.duration("us")),
+    "dec38": pa.array([Decimal("1234567890123456789012345678.0000000001"), Decimal(0)], pa.decimal128(38, 10)),
+    "durs": pa.array([dt.timedelta(days=1, microseconds=500_000), dt.timedelta(microseconds=-1)], pa.duration("us")),
+    "mpi": pa.array([[(1, dt.date(2024, 1, 2))], []], pa.map_(pa.int64(), pa.date32())),
+    "lsd": pa.array([[Decimal("1.50")], None], pa.list_(pa.decimal128(5, 2))),
 }
+
+# the JSON Lines spelling of each carried column's two values, whichever engine writes it (docs/batch.md, "Carried
+# columns"): a DECIMAL always the text of its exact digits and scale, a duration ISO 8601 seconds, a map an object
+JSONL_SPELLING = {
+    "i8": [1, None], "u64": [2**64 - 1, 0], "f32": [1.5, 0.10000000149011612], "f64": [0.1, 1e300],
+    "dec": ["1.23", "5.00"], "s": ['a"b,c', "é\n"], "ls": ["x", None], "b": [True, None], "d": ["2024-01-02", None],
+    "ts": ["2024-01-02T03:04:05", None], "tstz": ["2024-01-02T03:04:05+00:00", None], "t": ["01:02:03", None],
+    "blob": ["0001", None], "lst": [[1, 2], None], "st": [{"a": 1}, None], "mp": [{"k": 1}, None], "dict": ["x", "y"],
+    "dur": ["PT5S", None], "dec38": ["1234567890123456789012345678.0000000001", "0.0000000000"],
+    "durs": ["PT86400.5S", "-PT0.000001S"], "mpi": [{"1": "2024-01-02"}, {}], "lsd": [["1.50"], None],
+}
+
+
+def _csv_spelling(v: Any) -> str:
+    """A JSON Lines value as the CSV cell of the same column: a text as it is, null empty, else its JSON text."""
+    if v is None or isinstance(v, str):
+        return v or ""
+    return json.dumps(v, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 @pytest.mark.parametrize("column", sorted(CARRIED))
@@ -795,6 +817,12 @@ def test_a_carried_column_of_any_type_is_written_alike_by_every_engine(policies,
             got[engine] = pq.read_table(dst) if fmt == "parquet" else dst.read_bytes()
             if engine == "duckdb" and res.notes:
                 assert res.engine == "python" and f"carried column {column!r}" in res.notes[0].en, res.notes
+            if fmt == "jsonl":  # one spelling per type, whatever the value (a DECIMAL was "1.23" but 5)
+                assert [json.loads(x)[column] for x in dst.read_text(encoding="utf-8").splitlines()] \
+                    == JSONL_SPELLING[column], engine
+            elif fmt == "csv":
+                with dst.open(encoding="utf-8", newline="") as fh:
+                    assert [r[column] for r in csv.DictReader(fh)] == [_csv_spelling(v) for v in JSONL_SPELLING[column]]
         assert got["duckdb"] == got["python"] if fmt != "parquet" else got["duckdb"].equals(got["python"]), (fmt, got)
 
 
@@ -901,3 +929,22 @@ def test_a_column_that_names_a_fact_but_for_spaces_or_case_is_said(policies, tmp
     said = [n.en for n in res.notes]
     assert any("' year'" in x and "did you mean 'year'?" in x for x in said), said
     assert any("'Service_Days'" in x and "did you mean 'service_days'?" in x for x in said), said
+
+
+def test_numbers_carried_from_json_lines_are_written_back_as_the_numbers_they_were(policies, tmp_path):
+    """A JSON Lines input has no column types: a carried number with a fraction (read as an exact decimal) was
+    written back as a text ("1.50") and one whose fraction is zero as a whole number (2.0 as 2) — two spellings by
+    value.  Each is now the JSON number it was, with its digits, in every engine; a CSV cell is that number's text."""
+    src = tmp_path / "in.jsonl"
+    carried = '"id":1,"amt":1.50,"w":2.0,"e":1E+5,"l":[0.5,{"x":-0.0}],"big":12345678901234567890.123456789,"n":3'
+    case = '"subject":"commissioner","jurisdiction":"cn/nm","as_of":"2024-03-01"'
+    src.write_text("{" + carried + "," + case + "}\n" + '{"id":2,"amt":7,' + case + "}\n", encoding="utf-8")
+    for engine in ENGINES:
+        run_batch(policies, src, tmp_path / f"o-{engine}.jsonl", engine=engine)
+        lines = (tmp_path / f"o-{engine}.jsonl").read_text(encoding="utf-8").splitlines()
+        assert lines[0].startswith("{" + carried + ","), lines[0]
+        assert json.loads(lines[0], parse_float=Decimal)["amt"] == Decimal("1.50") and json.loads(lines[1])["amt"] == 7
+        run_batch(policies, src, tmp_path / f"o-{engine}.csv", engine=engine)
+        row = read_output(tmp_path / f"o-{engine}.csv")[0]
+        assert [row[c] for c in ("amt", "w", "e", "l", "big")] == ["1.50", "2.0", "1E+5", '[0.5,{"x":-0.0}]',
+                                                                 "12345678901234567890.123456789"], row

@@ -123,10 +123,43 @@ def test_bytes_not_utf8_are_their_rows_error_and_the_rest_is_decided(policies, t
     res = run_batch(policies, src, out, engine=engine, lang="en")
     got = _read(out)
     assert res.rows == 3000 and res.errors == 1 and len(got) == 3000
-    assert [r["error"] for r in got if r["error"]] == ["line 2002: a text is not UTF-8 (pasted from a file in another encoding?)"]
+    assert [r["error"] for r in got if r["error"]] == ["line 2002: the column(s) 'education' hold text that is not UTF-8 "
+                                                       "(pasted from a file in another encoding?); save the file as UTF-8"]
     same = lambda r: {k: v for k, v in r.items() if k != "id"}  # noqa: E731 (every other row is the same case)
     assert got[-1]["id"] == "2999" and same(got[1999]) == same(got[2001]) == same(got[0])
     assert got[0]["min_service_days_per_year"] == "30" and got[0]["error"] == ""
+
+
+def gbk_name_csv(path: Path) -> None:
+    """Three rows, the second's carried ``name`` saved in GBK (张三), not UTF-8."""
+    rows = _csv_rows(3, {"name": "ok"})
+    _write_csv(path, rows)
+    lines = path.read_bytes().split(b"\n")
+    lines[2] = lines[2].replace(b",ok", b"," + "张三".encode("gbk"))
+    path.write_bytes(b"\n".join(lines))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_carried_cell_not_utf8_keeps_the_rows_id_and_names_the_column(policies, tmp_path, native_always, lang):
+    """A carried column (a name) holding GBK bytes made its row's output lose its id too: the error did not
+    say which column, nor whose row.  Now the row keeps its readable carried cells, its error names the
+    line and the column and says how to fix the file, and every engine writes the same file."""
+    src = tmp_path / "in.csv"
+    gbk_name_csv(src)
+    want = {"en": "line 3: the column(s) 'name' hold text that is not UTF-8 (pasted from a file in another encoding?); "
+                  "save the file as UTF-8",
+            "zh": "第 3 行：列 'name' 的文字不是 UTF-8 编码（也许是从 GBK 等编码的文件里粘贴来的）；请把文件另存为 UTF-8 编码"}
+    for fmt in ("csv", "jsonl", "parquet"):
+        outs = {}
+        for engine in ENGINES:
+            out = tmp_path / f"out-{engine}.{fmt}"
+            res = run_batch(policies, src, out, engine=engine, lang=lang)
+            assert res.rows == 3 and res.errors == 1, (engine, fmt)
+            got = _read(out)
+            assert [r["id"] for r in got] == ["0", "1", "2"] and got[1]["name"] in (None, ""), (engine, fmt, got[1])
+            assert got[1]["error"] == want[lang] and got[0]["name"] == "ok" and not got[0]["error"], (engine, fmt)
+            outs[engine] = pq.read_table(out) if fmt == "parquet" else out.read_bytes()
+        assert outs["duckdb"] == outs["python"] if fmt != "parquet" else outs["duckdb"].equals(outs["python"]), fmt
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -151,7 +184,8 @@ def test_text_that_is_not_utf8_in_parquet_is_its_rows_error(policies, tmp_path):
         res = run_batch(policies, src, out, engine=engine, lang="en")
         got = _read(out)
         assert res.rows == 5 and res.errors == 1, engine
-        assert got[2]["error"].startswith("row 3: a text is not UTF-8") and got[4]["note"] == "ok"
+        assert got[2]["error"].startswith("row 3: the column(s) 'note' hold text that is not UTF-8"), got[2]["error"]
+        assert got[2]["error"].endswith("save the file as UTF-8") and got[2]["id"] == 2 and got[4]["note"] == "ok"
 
 
 def test_a_cell_with_a_lone_carriage_return_is_written_quoted(policies, tmp_path, native_always):
@@ -380,3 +414,62 @@ def test_a_double_column_is_said_to_be_a_float_not_a_number_that_is_no_number(po
     run_batch(policies, src, tmp_path / "o.csv", lang="zh")
     error = _read(tmp_path / "o.csv")[0]["error"]
     assert "浮点数 40.0（二进制小数，不精确）" in error, error
+
+
+# --- an input of no rows: never an error, an empty output of the format asked --------------------------------
+
+def empty_inputs(tmp_path: Path) -> dict[str, list[str]]:
+    """Inputs of no rows, each with the carried columns the output is to have."""
+    (tmp_path / "no-bytes.csv").write_bytes(b"")  # no header either: no column is known
+    (tmp_path / "header.csv").write_text("id,subject,jurisdiction,as_of,year\n", encoding="utf-8")
+    (tmp_path / "no-bytes.jsonl").write_bytes(b"")
+    (tmp_path / "blank.jsonl").write_text("\n\n", encoding="utf-8")
+    pq.write_table(pa.table({"id": pa.array([], pa.int64()), "subject": pa.array([], pa.string()),
+                             "year": pa.array([], pa.int64())}), tmp_path / "no-rows.parquet")
+    pq.write_table(pa.table({}), tmp_path / "no-columns.parquet")
+    return {"no-bytes.csv": [], "header.csv": ["id"], "no-bytes.jsonl": [], "blank.jsonl": [],
+            "no-rows.parquet": ["id"], "no-columns.parquet": []}
+
+
+def test_an_input_of_no_rows_is_an_empty_output_of_the_format_asked(policies, tmp_path, native_always):
+    """An empty input was answered three ways (a header, an empty file, or PE091 with exit 2, by its format):
+    whatever its format, an input of no rows is no error — 0 rows, an empty output of the format asked (a CSV
+    its header, JSON Lines no line, Parquet its columns), every engine alike."""
+    from policyengine.batch import outcome_columns
+
+    outcomes = outcome_columns(policies.policy_set, None)
+    for name, carried in empty_inputs(tmp_path).items():
+        columns = carried + outcomes + ["error"]
+        for fmt in ("csv", "jsonl", "parquet"):
+            outs = {}
+            for engine in ENGINES:
+                out = tmp_path / f"{name}-{engine}.{fmt}"
+                res = run_batch(policies, tmp_path / name, out, engine=engine, lang="en")
+                assert (res.rows, res.errors) == (0, 0), (name, fmt, engine)
+                assert not any("DuckDB:" in n.en for n in res.notes), res.notes  # (a reason, not DuckDB's own error)
+                if fmt == "csv":
+                    assert out.read_text(encoding="utf-8") == ",".join(columns) + "\n", (name, engine)
+                elif fmt == "jsonl":
+                    assert out.read_bytes() == b"", (name, engine)
+                else:
+                    assert pq.read_table(out).num_rows == 0 and pq.read_schema(out).names == columns, (name, engine)
+                outs[engine] = pq.read_table(out) if fmt == "parquet" else out.read_bytes()
+            assert outs["duckdb"] == outs["python"] if fmt != "parquet" else outs["duckdb"].equals(outs["python"])
+    r = cli(str(tmp_path / "no-rows.parquet"), "--out", str(tmp_path / "o.jsonl"), "--lang", "en")
+    assert r.returncode == 0 and "0 row(s) decided by duckdb, 0 with an error" in r.stderr + r.stdout, r
+
+
+def test_a_parquet_file_of_no_bytes_is_a_located_error_not_an_empty_input(policies, tmp_path):
+    """A file of no bytes is a CSV or JSON Lines file of no rows, but no Parquet file: one of no rows still holds
+    its columns, so this one was never written to its end (an export that failed) — said so, not decided as empty."""
+    src = tmp_path / "in.parquet"
+    src.write_bytes(b"")
+    for engine in ENGINES:
+        with pytest.raises(PolicyError) as e:
+            run_batch(policies, src, tmp_path / "o.csv", engine=engine)
+        d = e.value.diagnostics[0]
+        assert d.code == "PE091" and "文件是空的（0 个字节），不是 Parquet 文件" in d.text("zh"), d.text("zh")
+        assert "the file is empty (0 bytes), not a Parquet file" in d.text("en")
+    r = cli(str(src), "--out", str(tmp_path / "o.csv"), "--lang", "en")
+    assert r.returncode == 2 and "was it written to the end?" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert not (tmp_path / "o.csv").exists()

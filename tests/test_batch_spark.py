@@ -237,22 +237,94 @@ def test_many_dates_find_their_programs_by_ranges_in_spark(policies, spark, tmp_
     assert r.notes == [], r.notes
 
 
-@pytest.mark.parametrize("column", ["zoned", "map"])
-def test_a_carried_column_spark_writes_otherwise_as_text_is_the_python_engines(policies, spark, tmp_path, column):
-    """Written to CSV or JSON Lines from Spark's values, a time with a zone came out as UTC without its zone
-    ('2024-03-01T00:30:00' for 08:30+08:00) and a map as a dict: the python engine writes such a file."""
-    import datetime as dt
+SPARK_KEEPS = ("i8", "u64", "f32", "f64", "dec", "dec38", "s", "ls", "b", "d", "ts", "blob", "lst", "lsd", "dict")
 
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    values = (pa.array([dt.datetime(2024, 3, 1, 0, 30, tzinfo=dt.timezone.utc)] * 2, pa.timestamp("us", "Asia/Shanghai"))
-              if column == "zoned" else pa.array([[("k", 1)], None], pa.map_(pa.string(), pa.int64())))
+def test_carried_columns_spark_reads_as_pyarrow_are_spelled_as_the_python_engine_spells_them(policies, spark, tmp_path,
+                                                                                           every_program):
+    """Every carried column Spark reads as pyarrow does, in one file Spark decides: each output the python engine's,
+    and the JSON Lines spelling of each type the documented one (a DECIMAL the text of its digits, always)."""
+    from test_batch import CARRIED, JSONL_SPELLING
+
     src = tmp_path / "in.parquet"
-    pq.write_table(pa.table({"id": [1, 2], column: values, "subject": ["commissioner"] * 2, "jurisdiction": ["cn/nm"] * 2,
-                             "as_of": [dt.date(2024, 3, 1)] * 2, "year": [2023] * 2}), src)
+    pq.write_table(pa.table({"id": [0, 1], **{c: CARRIED[c] for c in SPARK_KEEPS}, "subject": ["commissioner"] * 2,
+                             "jurisdiction": ["cn/nm/baotou/imust"] * 2, "as_of": [dt.date(2024, 3, 1)] * 2,
+                             "year": [2024] * 2, "service_days": [200] * 2}), src)
     for out in ("csv", "jsonl"):
+        assert same_as_python(policies, src, tmp_path, out, "keeps").notes == []
+    rows = [json.loads(x) for x in (tmp_path / "keeps-spark.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {c: [r[c] for r in rows] for c in SPARK_KEEPS} == {c: JSONL_SPELLING[c] for c in SPARK_KEEPS}
+    a = run_batch(policies, src, tmp_path / "keeps-spark.parquet", engine="spark")
+    run_batch(policies, src, tmp_path / "keeps-py.parquet", engine="python")
+    assert a.engine == "spark" and pq.read_table(tmp_path / "keeps-spark.parquet").equals(pq.read_table(tmp_path / "keeps-py.parquet"))
+
+
+@pytest.mark.parametrize("column", ["tstz", "t", "dur", "durs", "st", "mp", "mpi"])
+def test_a_carried_column_spark_reads_otherwise_is_the_python_engines(policies, spark, tmp_path, column):
+    """Written to CSV or JSON Lines from Spark's values, a time with a zone came out as UTC without its zone
+    ('2024-03-01T00:30:00' for 08:30+08:00), a duration as a number of microseconds, a map as a dict and a struct as
+    a list; a time of day stopped Spark with its own error: the python engine writes such a file, with a note."""
+    from test_batch import CARRIED, JSONL_SPELLING, _carried_file
+
+    src = tmp_path / "in.parquet"
+    _carried_file(src, column, CARRIED[column])
+    for out in ("csv", "jsonl", "parquet"):
         b = run_batch(policies, src, tmp_path / f"o-spark.{out}", engine="spark", lang="en")
         run_batch(policies, src, tmp_path / f"o-py.{out}", engine="python")
+        if out == "parquet":
+            assert pq.read_table(tmp_path / "o-spark.parquet").equals(pq.read_table(tmp_path / "o-py.parquet"))
+            if column != "t":
+                continue
+        else:
+            assert (tmp_path / f"o-spark.{out}").read_bytes() == (tmp_path / f"o-py.{out}").read_bytes()
         assert b.engine == "python" and f"the carried column '{column}'" in b.notes[0].en, b.notes
-        assert (tmp_path / f"o-spark.{out}").read_bytes() == (tmp_path / f"o-py.{out}").read_bytes()
+    rows = [json.loads(x) for x in (tmp_path / "o-spark.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r[column] for r in rows] == JSONL_SPELLING[column]
+
+def test_a_csv_cell_not_utf8_is_the_python_engines_row_error_in_spark(policies, spark, tmp_path, every_program):
+    """Spark read the GBK bytes of a carried name as U+FFFD and decided the row; the python engine makes that row
+    an error naming the column (and keeps its id): Spark hands such a file to it, with a note."""
+    from test_batch_files import gbk_name_csv
+
+    src = tmp_path / "gbk.csv"
+    gbk_name_csv(src)
+    for out in ("jsonl", "csv"):
+        b = run_batch(policies, src, tmp_path / f"g-spark.{out}", engine="spark", lang="en")
+        a = run_batch(policies, src, tmp_path / f"g-py.{out}", engine="python", lang="en")
+        assert b.engine == "python" and "not UTF-8" in b.notes[0].en and (a.rows, a.errors) == (b.rows, b.errors) == (3, 1)
+        assert (tmp_path / f"g-spark.{out}").read_bytes() == (tmp_path / f"g-py.{out}").read_bytes()
+    row = json.loads((tmp_path / "g-spark.jsonl").read_text(encoding="utf-8").splitlines()[1])
+    assert row["id"] == "1" and "the column(s) 'name' hold text that is not UTF-8" in row["error"], row
+    src = tmp_path / "gbk.parquet"  # (a Parquet text of those bytes: Spark read it as U+FFFD too)
+    names = pa.array([b"ok", "张三".encode("gbk"), b"ok"], pa.binary()).cast(pa.string(), safe=False)
+    pq.write_table(pa.table({"id": [0, 1, 2], "name": names, "subject": ["commissioner"] * 3,
+                             "jurisdiction": ["cn/nm/baotou/imust"] * 3, "as_of": [dt.date(2024, 3, 1)] * 3}), src)
+    b = run_batch(policies, src, tmp_path / "p-spark.jsonl", engine="spark", lang="en")
+    a = run_batch(policies, src, tmp_path / "p-py.jsonl", engine="python", lang="en")
+    assert b.engine == "python" and "not UTF-8" in b.notes[0].en and (a.rows, a.errors) == (b.rows, b.errors) == (3, 1)
+    assert (tmp_path / "p-spark.jsonl").read_bytes() == (tmp_path / "p-py.jsonl").read_bytes()
+
+
+def test_an_input_of_no_rows_is_an_empty_output_in_spark(policies, spark, tmp_path, every_program):
+    """A CSV of no bytes and a Parquet file of no columns stopped Spark with its own error (a traceback): every
+    input of no rows is written as the python engine writes it."""
+    from test_batch_files import empty_inputs
+
+    for name in empty_inputs(tmp_path):
+        for out in ("csv", "jsonl", "parquet"):
+            b = run_batch(policies, tmp_path / name, tmp_path / f"{name}-spark.{out}", engine="spark", lang="en")
+            run_batch(policies, tmp_path / name, tmp_path / f"{name}-py.{out}", engine="python", lang="en")
+            assert (b.rows, b.errors) == (0, 0), name
+            if out == "parquet":
+                assert pq.read_table(tmp_path / f"{name}-spark.{out}").equals(pq.read_table(tmp_path / f"{name}-py.{out}"))
+            else:
+                assert (tmp_path / f"{name}-spark.{out}").read_bytes() == (tmp_path / f"{name}-py.{out}").read_bytes()
+
+
+def test_numbers_carried_from_json_lines_are_the_numbers_they_were_in_spark(policies, spark, tmp_path):
+    src = tmp_path / "n.jsonl"
+    case = '"subject":"commissioner","jurisdiction":"cn/nm","as_of":"2024-03-01"'
+    src.write_text('{"id":1,"amt":1.50,"w":2.0,"l":[0.5],' + case + "}\n", encoding="utf-8")
+    for out in ("jsonl", "csv"):
+        same_as_python(policies, src, tmp_path, out, "n")
+    assert (tmp_path / "n-spark.jsonl").read_text(encoding="utf-8").startswith('{"id":1,"amt":1.50,"w":2.0,"l":[0.5],')

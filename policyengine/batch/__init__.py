@@ -242,7 +242,7 @@ def _run_batch(policies, input: str | Path, output: Path, *, subject: str | None
         engine = "python"
         result = BatchResult(engine=engine, notes=[note])
     decide = PythonEngine(policies, reader, outcomes, explain=explain, lang=lang)
-    writer = Writer(output, out_cols, out_types)
+    writer = Writer(output, out_cols, out_types, numbers=tuple(reader.carried) if reader.keyed and not reader.text else ())
     try:
         for chunk in chunks:
             rows = decide(chunk)

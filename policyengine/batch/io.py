@@ -64,6 +64,14 @@ def read_chunks(path: str | Path, chunk_rows: int) -> tuple[list[str], dict[str,
 def _parquet(p: Path, n: int):
     import pyarrow.parquet as pq
 
+    if p.stat().st_size == 0:  # (a CSV or JSON Lines file of no bytes is one of no rows; a Parquet file of no rows
+        # still holds its schema and footer, so this one was never written to its end: an export that failed)
+        raise PolicyError(Diagnostic("PE091", Text("输入：文件是空的（0 个字节），不是 Parquet 文件——没有行的 Parquet 文件也写有列的结构；"
+                                                   "是不是没有写完？",
+                                                   "input: the file is empty (0 bytes), not a Parquet file — a Parquet "
+                                                   "file of no rows still holds its columns; was it written to the end?"),
+                                     Span(str(p), 1, 1), hint=Text("请重新导出这个文件（没有行的文件可以照常计算）",
+                                                                   "export the file again (a file of no rows is decided as usual)")))
     try:
         f = pq.ParquetFile(p)
     except Exception as e:  # pyarrow's own errors: a file that is not Parquet
@@ -104,8 +112,17 @@ def _parquet(p: Path, n: int):
 def _parquet_row(one, row: int) -> dict:
     try:
         return one.to_pylist()[0]
-    except UnicodeDecodeError as e:
-        return {ROW_ERROR: Text(f"第 {row} 行：有文字不是 UTF-8 编码（{e.reason}）", f"row {row}: a text is not UTF-8 ({e.reason})")}
+    except UnicodeDecodeError as e:  # the columns that read are kept (a carried id says whose row it is)
+        got, bad = {}, []
+        for name, col in zip(one.column_names, one.columns):
+            try:
+                got[name] = col.to_pylist()[0]
+            except UnicodeDecodeError:
+                bad.append(name)
+        got[ROW_ERROR] = Text(f"第 {row} 行：列 {'、'.join(map(repr, bad))} 的文字不是 UTF-8 编码（{e.reason}）；请把文件另存为 UTF-8 编码",
+                              f"row {row}: the column(s) {', '.join(map(repr, bad))} hold text that is not UTF-8 "
+                              f"({e.reason}); save the file as UTF-8")
+        return got
 
 
 def _csv(p: Path, n: int):
@@ -156,9 +173,8 @@ def _csv(p: Path, n: int):
                 if len(cells) != len(header):
                     chunk.append(_row_error(start, f"有 {len(cells)} 个单元格，表头有 {len(header)} 个",
                                             f"{len(cells)} cells, the header has {len(header)}"))
-                elif _NOT_UTF8.search("".join(cells)):
-                    chunk.append(_row_error(start, "有文字不是 UTF-8 编码（也许是从 GBK 等编码的文件里粘贴来的）",
-                                            "a text is not UTF-8 (pasted from a file in another encoding?)"))
+                elif _NOT_UTF8.search("".join(cells)):  # the row's error names the columns; its readable cells
+                    chunk.append(_not_utf8(start, header, cells))  # are kept, so that its carried id still says whose
                 else:
                     chunk.append({h: c for h, c in zip(header, cells) if c != ""})  # an empty cell: left out
                 if len(chunk) >= n:
@@ -167,6 +183,18 @@ def _csv(p: Path, n: int):
             if chunk:
                 yield chunk
     return header, {}, gen()
+
+
+def _not_utf8(line: int, header: list[str], cells: list[str]) -> dict:
+    """A CSV row holding bytes that are not UTF-8: its error names the line and the columns, and the cells
+    that read as text are kept (a carried ``id`` is written with the error; a fact cell is not decided)."""
+    bad = [h for h, c in zip(header, cells) if _NOT_UTF8.search(c)]
+    row = {h: c for h, c in zip(header, cells) if c != "" and not _NOT_UTF8.search(c)}
+    row.update(_row_error(line, f"列 {'、'.join(map(repr, bad))} 的文字不是 UTF-8 编码（也许是从 GBK 等编码的文件里粘贴来的）；"
+                                "请把文件另存为 UTF-8 编码",
+                          f"the column(s) {', '.join(map(repr, bad))} hold text that is not UTF-8 (pasted from a file "
+                          "in another encoding?); save the file as UTF-8"))
+    return row
 
 
 def _jsonl(p: Path, n: int):
@@ -342,6 +370,53 @@ def json_of(v: Any) -> Any:
     return str(v)  # a time of day, a duration, a UUID … as its text: never a crash of the writer
 
 
+def iso_duration(v: _dt.timedelta) -> str:
+    """A duration as ISO 8601, in seconds only and exactly: ``PT5S``, ``PT86400.5S``, ``-PT0.000001S`` (a day is
+    written as 86400 seconds: ``P1D`` would be a calendar day, which a duration is not)."""
+    us = (v.days * 86_400 + v.seconds) * 1_000_000 + v.microseconds
+    whole, frac = divmod(abs(us), 1_000_000)
+    return ("-" if us < 0 else "") + f"PT{whole}" + (f".{frac:06d}".rstrip("0") if frac else "") + "S"
+
+
+def spelling(t: Any) -> Any:
+    """How a carried value of Arrow type ``t`` (a Parquet input's column) is written as JSON, where the type
+    decides it rather than the value (None: :func:`json_of`'s): a DECIMAL always as a text of its exact digits
+    and scale (``"1.23"``, ``"5.00"``, never an exponent: a JSON number is read as a double by most readers,
+    which would round it, and a number of no fraction would lose the scale); a duration as ISO 8601 seconds
+    (:func:`iso_duration`); a map as a JSON object, each key as text; lists and structs of them likewise."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(t):
+        return spelling(t.value_type)
+    if pa.types.is_decimal(t):
+        return lambda v: v if v is None or not isinstance(v, Decimal) else format(v, "f")
+    if pa.types.is_duration(t):
+        return lambda v: v if v is None or not isinstance(v, _dt.timedelta) else iso_duration(v)
+    if pa.types.is_map(t):
+        key, item = spelling(t.key_type) or json_of, spelling(t.item_type) or json_of
+
+        def as_object(v):
+            if v is None:
+                return None
+            pairs = v.items() if isinstance(v, dict) else v  # (pyarrow gives a map as a list of pairs)
+            return {_key(key(k)): item(x) for k, x in pairs}
+        return as_object
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        each = spelling(t.value_type)
+        return None if each is None else (lambda v: v if v is None else [each(x) for x in v])
+    if pa.types.is_struct(t):
+        fields = {t.field(i).name: spelling(t.field(i).type) for i in range(t.num_fields)}
+        if not any(fields.values()):
+            return None
+        return lambda v: v if v is None else {k: (fields.get(k) or json_of)(x) for k, x in v.items()}
+    return None
+
+
+def _key(k: Any) -> str:
+    """A map's key as a JSON object's key: text as it is, any other value as its JSON text."""
+    return k if isinstance(k, str) else text_of(k) or "null"
+
+
 class _RowsEndInLF:
     """A file for csv.writer, which writes each row in one call: its \r\n at the end written as \n."""
 
@@ -352,14 +427,55 @@ class _RowsEndInLF:
         return self.fh.write(line[:-2] + "\n" if line.endswith("\r\n") else line)
 
 
+def _has_decimal(v: Any) -> bool:
+    if isinstance(v, Decimal):
+        return True
+    if isinstance(v, list):
+        return any(_has_decimal(x) for x in v)
+    if isinstance(v, dict):
+        return any(_has_decimal(x) for x in v.values())
+    return False
+
+
+def _json_number(v: Any, sort: bool = False) -> str:
+    """A value read from JSON written back as JSON, an exact decimal as the number it was read from (``1.50``,
+    ``2.0``, ``1E+5``: the digits, never a text, never rounded through a float); ``sort``: an object's keys sorted,
+    as :data:`json_text` writes a CSV cell's."""
+    if isinstance(v, Decimal):
+        return str(v)  # (Decimal writes a JSON number: 1.50, -0.0, 1E+5, 1.5E-7)
+    if isinstance(v, list):
+        return "[" + ",".join(_json_number(x, sort) for x in v) + "]"
+    if isinstance(v, dict):
+        items = sorted(v.items()) if sort else v.items()
+        return "{" + ",".join(_write_json(str(k)) + ":" + _json_number(x, sort) for k, x in items) + "}"
+    return _write_json(json_of(v))
+
+
+def _number_text(v: Any) -> str | None:
+    """A CSV cell of a column carried from JSON Lines: a list or a record holding numbers as their JSON."""
+    return _json_number(v, sort=True) if isinstance(v, (list, dict)) and _has_decimal(v) else text_of(v)
+
+
+def _text_of_json(j: Any) -> str | None:
+    """A JSON value as one CSV cell: a text as it is, null empty, anything else its JSON text."""
+    return j if j is None or isinstance(j, str) else json_text(j)
+
+
 class Writer:
     """Writes the output rows chunk by chunk.  ``types`` maps a column to an Arrow type for Parquet
     (a column absent from it is written as text)."""
 
-    def __init__(self, path: str | Path, columns: list[str], types: dict[str, Any]):
+    def __init__(self, path: str | Path, columns: list[str], types: dict[str, Any], numbers: tuple[str, ...] = ()):
         self.fmt = format_of(path, "output")
         self.path, self.columns, self.types = Path(path), columns, types
+        # columns carried from a JSON Lines input: a number read as an exact decimal is written back as that number
+        self.numbers = tuple(c for c in numbers if c in columns and c not in types)
         self.rows = 0
+        if self.fmt != "parquet":  # a value whose spelling its column's type decides (spelling): in CSV its text
+            spelled = {c: f for c in columns if c in types and (f := spelling(types[c])) is not None}
+            self.json = [spelled.get(c, json_of) for c in columns]
+            self.text = [text_of if c not in spelled else (lambda v, f=spelled[c]: _text_of_json(f(v))) for c in columns]
+            self.text = [_number_text if c in self.numbers else f for c, f in zip(columns, self.text)]
         if self.fmt == "parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq
@@ -391,9 +507,18 @@ class Writer:
                 arrays.append(pa.array(vals, type=t))
             self.pw.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
         elif self.fmt == "csv":
-            self.cw.writerows([[text_of(r.get(c)) for c in cols] for r in rows])
+            text = list(zip(cols, self.text))
+            self.cw.writerows([[f(r.get(c)) for c, f in text] for r in rows])
         else:
-            self.fh.write("".join(_write_json({c: json_of(r.get(c)) for c in cols}) + "\n" for r in rows))
+            spell, numbers = list(zip(cols, self.json)), self.numbers
+            self.fh.write("".join((self._with_numbers(r) if numbers and any(_has_decimal(r.get(c)) for c in numbers)
+                                   else _write_json({c: f(r.get(c)) for c, f in spell})) + "\n" for r in rows))
+
+    def _with_numbers(self, r: dict) -> str:
+        """A JSON Lines row whose carried JSON numbers are written with their own digits (the encoder writes no
+        Decimal): each cell's JSON put together."""
+        return "{" + ",".join(_write_json(c) + ":" + (_json_number(r.get(c)) if c in self.numbers else _write_json(f(r.get(c))))
+                              for c, f in zip(self.columns, self.json)) + "}"
 
     def close(self) -> None:
         if self.fmt == "parquet":

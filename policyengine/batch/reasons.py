@@ -39,6 +39,7 @@ _SHAPES: list[tuple[re.Pattern, str]] = [(re.compile(p + r"\Z"), t) for p, t in 
     (r"an ordered comparison of enums inside an aggregate", "在聚合里按顺序比较枚举值"),
     # why DuckDB or Spark leaves a file to the python engine
     (r"(\w+) input", "{0} 输入"),
+    (r"an input with no columns", "输入没有任何列"),
     (r"a quoted cell followed by spaces, which DuckDB drops and the python engine keeps",
      "有加引号的单元格后面跟着空格（DuckDB 会丢掉这些空格，python 引擎保留）"),
     (r"an outcome of a type SQL does not hold exactly", "有结果的类型 SQL 无法精确表示"),
@@ -60,6 +61,7 @@ _SHAPES: list[tuple[re.Pattern, str]] = [(re.compile(p + r"\Z"), t) for p, t in 
     (r"the column " + _Q + r" is named like one of the engine's own columns", "列 '{0}' 与引擎自己的列同名"),
     (r"the column names " + _Q + r" and " + _Q + r" differ only in case", "列名 '{0}' 与 '{1}' 只有大小写不同"),
     (r"a row with another number of cells than the header, or a blank line", "有一行的单元格个数与表头不同，或有空行"),
+    (r"a text that is not UTF-8", "有文字不是 UTF-8 编码"),
     (r"DuckDB: Invalid Input Error: CSV Error on Line: (\d+)", "DuckDB 无法按 CSV 标准读取第 {0} 行"),
     (r"DuckDB: (.*)", "DuckDB：{0}"),
 ]]

@@ -153,6 +153,25 @@ def _kind_of(t) -> str | None:
     return None
 
 
+def _read_otherwise(t, *, text: bool) -> bool:
+    """Whether Spark gives the values of a carried Parquet column of Arrow type ``t`` otherwise than pyarrow gives
+    them to the python engine — always for a time of day (Spark cannot read one); written as text (CSV, JSON Lines),
+    for a time with a zone (Spark's is UTC, without the zone), a duration (Spark's is a number), a map and a struct
+    (a dict and a Row, each spelled otherwise), or a list of any of these."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    if pa.types.is_time(t):
+        return True
+    if not text:
+        return False
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return _read_otherwise(t.value_type, text=text)
+    return (pa.types.is_map(t) or pa.types.is_struct(t) or pa.types.is_duration(t)
+            or pa.types.is_timestamp(t) and t.tz is not None)
+
+
 def run_spark(policies, src: Path, out: Path, fmt_in: str, fmt_out: str, reader, columns: list[str],
               outcomes: list[str], out_cols: list[str], out_types: dict[str, Any], *, explain: bool, lang: str,
               chunk_rows: int, master: str | None, result) -> None:
@@ -188,6 +207,12 @@ class _Run(_NativeRun):
             df = spark.read.parquet(path)
             if df.columns != self.columns:
                 raise NotSpark("Spark reads other columns than the python engine")
+            # a text whose bytes are not UTF-8: Spark keeps them and gives U+FFFD to Python, which would decide the row;
+            # the bytes differ from the text's encoding (Spark 3.5's and 4's alike: is_valid_utf8 is 4's only)
+            texts = [q(f.name) for f in df.schema.fields if isinstance(f.dataType, T.StringType)]
+            bad = " OR ".join(f"encode({c}, 'UTF-8') <> CAST({c} AS BINARY)" for c in texts)
+            if texts and df.filter(F.expr(bad)).limit(1).count():
+                raise NotSpark("a text that is not UTF-8")
         elif self.fmt_in == "csv":
             blank = spark.read.option("lineSep", "\n").text(path).filter(F.col("value").rlike("^\r?\\z")).limit(1).count()
             schema = T.StructType([T.StructField(c, T.StringType()) for c in self.columns]
@@ -198,6 +223,10 @@ class _Run(_NativeRun):
             self.kept.append(df)
             if blank or df.filter(F.col("pe_corrupt").isNotNull()).limit(1).count():
                 raise NotSpark("a row with another number of cells than the header, or a blank line")
+            # bytes that are not UTF-8 Spark reads as U+FFFD and decides the row: the python engine makes that row
+            # an error naming the column (a U+FFFD written in the file sends it there needlessly, decided alike)
+            if self.columns and df.filter(F.concat_ws("", *[F.col(q(c)) for c in self.columns]).contains("\ufffd")).limit(1).count():
+                raise NotSpark("a text that is not UTF-8")
             df = df.drop("pe_corrupt")
         else:
             return self.lines()
@@ -232,13 +261,12 @@ class _Run(_NativeRun):
         clash = name_clash(self.columns, self.outcomes)
         if clash:
             raise NotSpark(clash)
-        if self.fmt_out != "parquet":  # text written from Spark's values: a zoned time comes back as UTC without its
-            import pyarrow as pa       # zone, a map as a dict; the python engine writes them as the input has them
-
-            for c in self.reader.carried:
-                t = self.out_types.get(c)
-                if t is not None and (pa.types.is_map(t) or pa.types.is_timestamp(t) and t.tz is not None):
-                    raise NotSpark(f"the carried column {c!r} of type {t}, which Spark writes otherwise than the python engine")
+        for c in self.reader.carried:
+            t = self.out_types.get(c)
+            if t is not None and _read_otherwise(t, text=self.fmt_out != "parquet"):
+                raise NotSpark(f"the carried column {c!r} of type {t}, which Spark writes otherwise than the python engine")
+        if not self.columns and self.fmt_in != "jsonl":  # (Spark refuses a CSV or Parquet file of no columns)
+            raise NotSpark("an input with no columns")
         df = self.read()
         if self.fmt_in == "jsonl":
             self.result.notes.append(Text("JSON Lines 的输入：Spark 读取各行，每一行经由公共接口计算",
@@ -334,7 +362,7 @@ class _Run(_NativeRun):
 
         engine = PythonEngine(self.policies, self.reader, self.outcomes, explain=self.explain, lang=self.lang)
         carried, outcomes, res = self.reader.carried, self.outcomes, self.result
-        writer = Writer(self.out, self.out_cols, self.out_types)
+        writer = Writer(self.out, self.out_cols, self.out_types, numbers=tuple(carried) if self.fmt_in == "jsonl" else ())
         chunk: list[dict] = []
         # (a Row's cell by name is a search of its names: by position, a tenth of the time)
         py = None if every_row else df.columns.index("pe_py")
