@@ -70,3 +70,26 @@ def test_a_workbench_json_field_says_what_is_wrong_in_chinese():
                 assert f.error.startswith(want), f.error
             if lang == "zh":
                 assert not re.search(r"Exceeds|Expecting|delimiter", f.error), f.error
+
+
+def test_what_the_utf8_decoder_says_is_said_in_chinese(policies, tmp_path):
+    """A JSON Lines line and a Parquet text cell that are not UTF-8: the Chinese error says why in Chinese (Python's ``invalid start byte`` stays in the English one)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_bytes(b'{"id": 1, "name": "\xd5\xc5"}\n{"id": 2, "name": "\xff"}\n')
+    pq.write_table(pa.table({"id": [1], "note": pa.array([b"\xd5\xc5"], pa.binary()).cast(pa.string(), safe=False)}),
+                   tmp_path / "in.parquet")
+    said = {}
+    for src in (jsonl, tmp_path / "in.parquet"):
+        for lang in ("zh", "en"):
+            out = tmp_path / f"out-{src.suffix[1:]}-{lang}.jsonl"
+            run_batch(policies, src, out, engine="python", lang=lang)
+            said[src.suffix, lang] = [json.loads(x)["error"] for x in out.read_text(encoding="utf-8").splitlines()]
+    assert said[".jsonl", "zh"] == ["第 1 行：不是 UTF-8 编码（一个字符的后续字节无效）", "第 2 行：不是 UTF-8 编码（有一个字节不能作为字符的开头）"]
+    assert said[".jsonl", "en"] == ["line 1: not UTF-8 (invalid continuation byte)", "line 2: not UTF-8 (invalid start byte)"]
+    assert "（一个字符的后续字节无效）" in said[".parquet", "zh"][0] and "invalid" in said[".parquet", "en"][0]
+    for (_, lang), texts in said.items():
+        if lang == "zh":
+            assert all(not re.search(r"invalid|unexpected|byte", t) for t in texts), texts

@@ -119,7 +119,7 @@ def _parquet_row(one, row: int) -> dict:
                 got[name] = col.to_pylist()[0]
             except UnicodeDecodeError:
                 bad.append(name)
-        got[ROW_ERROR] = Text(f"第 {row} 行：列 {'、'.join(map(repr, bad))} 的文字不是 UTF-8 编码（{e.reason}）；请把文件另存为 UTF-8 编码",
+        got[ROW_ERROR] = Text(f"第 {row} 行：列 {'、'.join(map(repr, bad))} 的文字不是 UTF-8 编码（{says_zh(e.reason)}）；请把文件另存为 UTF-8 编码",
                               f"row {row}: the column(s) {', '.join(map(repr, bad))} hold text that is not UTF-8 "
                               f"({e.reason}); save the file as UTF-8")
         return got
@@ -164,7 +164,7 @@ def _csv(p: Path, n: int):
                 except csv.Error as e:  # (a cell past the limit): the reader cannot tell where its row ends, so
                     # it stops here rather than read the rest of that cell as rows that are not in the file
                     long = "field larger than field limit" in str(e)
-                    chunk.append(_row_error(start, (f"单元格超过 {MAX_LINE_BYTES:,} 个字符" if long else f"CSV 格式有误（{e}）")
+                    chunk.append(_row_error(start, (f"单元格超过 {MAX_LINE_BYTES:,} 个字符" if long else f"CSV 格式有误（{says_zh(str(e))}）")
                                             + "；文件的其余部分没有读取", f"{e}; the rest of the file was not read"))
                     break
                 line = reader.line_num
@@ -183,6 +183,23 @@ def _csv(p: Path, n: int):
             if chunk:
                 yield chunk
     return header, {}, gen()
+
+
+# what Python's UTF-8 decoder and csv reader say of a file, in Chinese (their messages are English)
+_SAYS_ZH = {
+    "invalid start byte": "有一个字节不能作为字符的开头",
+    "invalid continuation byte": "一个字符的后续字节无效",
+    "unexpected end of data": "文件在一个字符或一个带引号的单元格中间结束",
+    "line contains NUL": "有空字符（NUL）",
+}
+
+
+def says_zh(said: str) -> str:
+    """A message of the UTF-8 decoder or the csv reader (``invalid start byte``) in Chinese; another as it is."""
+    for en, zh in _SAYS_ZH.items():
+        if said.startswith(en):
+            return zh
+    return said
 
 
 def _not_utf8(line: int, header: list[str], cells: list[str]) -> dict:
@@ -252,7 +269,7 @@ def jsonl_row(i: int, raw: bytes | None) -> dict | None:
     try:
         row = read_json(raw.decode("utf-8"))
     except UnicodeDecodeError as e:
-        return _row_error(i, f"不是 UTF-8 编码（{e.reason}）", f"not UTF-8 ({e.reason})")
+        return _row_error(i, f"不是 UTF-8 编码（{says_zh(e.reason)}）", f"not UTF-8 ({e.reason})")
     except _Twice as e:
         return _row_error(i, f"键 {as_written(e.key)} 写了两次", f"the key {as_written(e.key)} is given twice")
     except json.JSONDecodeError as e:
