@@ -473,3 +473,31 @@ def test_a_parquet_file_of_no_bytes_is_a_located_error_not_an_empty_input(polici
     r = cli(str(src), "--out", str(tmp_path / "o.csv"), "--lang", "en")
     assert r.returncode == 2 and "was it written to the end?" in r.stderr and "Traceback" not in r.stderr, r.stderr
     assert not (tmp_path / "o.csv").exists()
+
+
+BAD_LISTS = [  # (a CSV cell of the list fact evaluation_history, what its row's error says: en, zh)
+    ('[{"year": 2022, "year": 2023}]', 'the key "year" is given twice', '键 "year" 写了两次'),
+    ('[{"year": 2022', "not JSON (Expecting ',' delimiter: line 1 column 15 (char 14))", "不是 JSON（第 15 列：这里缺少半角逗号 ,）"),
+    ("[{year: 2022}]", "not JSON (Expecting property name enclosed in double quotes: line 1 column 3 (char 2))",
+     '不是 JSON（第 3 列：这里应当是用半角双引号 " 括起来的字段名）'),
+]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_list_cell_that_is_not_json_says_why_not_expected_a_list(policies, tmp_path, engine, native_always):
+    """A CSV cell of a list that does not read as JSON said "expected a list, got "[{…}]"" — to an officer who
+    wrote a list.  Now the row's error says what is wrong with the JSON (a key twice, where it stops and why), in
+    the language asked, whichever engine runs; the good rows beside it are decided."""
+    base = {"subject": "commissioner", "jurisdiction": "cn/nm/baotou/imust", "as_of": "2024-03-01", "year": "2024"}
+    rows = [dict(base, id=str(i), evaluation_history=cell) for i, (cell, _, _) in enumerate(BAD_LISTS)]
+    rows.append(dict(base, id="9", evaluation_history='[{"year": 2023, "grade": "excellent"}]'))
+    src = tmp_path / "in.csv"
+    _write_csv(src, rows)
+    for lang, k in (("en", 1), ("zh", 2)):
+        out = tmp_path / f"out-{engine}-{lang}.csv"
+        res = run_batch(policies, src, out, engine=engine, lang=lang)
+        got = _read(out)
+        assert res.errors == len(BAD_LISTS) and res.engine == engine, (got, res.notes)
+        assert [r["error"] for r in got[:-1]] == [f"PE062 facts.evaluation_history{'：' if lang == 'zh' else ': '}{b[k]}"
+                                                  for b in BAD_LISTS]
+        assert got[-1]["error"] == "" and got[-1]["min_service_days_per_year"] == "30"

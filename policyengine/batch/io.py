@@ -267,17 +267,11 @@ def jsonl_row(i: int, raw: bytes | None) -> dict | None:
     if not raw.strip():
         return None
     try:
-        row = read_json(raw.decode("utf-8"))
+        row = read_json_said(raw.decode("utf-8"))
     except UnicodeDecodeError as e:
         return _row_error(i, f"不是 UTF-8 编码（{says_zh(e.reason)}）", f"not UTF-8 ({e.reason})")
-    except _Twice as e:
-        return _row_error(i, f"键 {as_written(e.key)} 写了两次", f"the key {as_written(e.key)} is given twice")
-    except json.JSONDecodeError as e:
-        return _row_error(i, f"不是 JSON（第 {e.colno} 列：{json_says(e.msg)}）", f"not JSON ({e})")
-    except ValueError as e:  # (NaN, an integer past Python's digit limit)
-        return _row_error(i, f"不是 JSON（{json_says(str(e))}）", f"not JSON ({e})")
-    except RecursionError:
-        return _row_error(i, "不是 JSON（嵌套太深）", "not JSON (nested too deeply)")
+    except NotJson as e:
+        return _row_error(i, e.said.zh, e.said.en)
     if not isinstance(row, dict):
         return _row_error(i, "一行应当是一个 JSON 对象 {…}", f"a row is a JSON object, not {type(row).__name__}")
     if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _deeper(row, MAX_DEPTH):  # (no deeper than its brackets)
@@ -342,6 +336,31 @@ json_text = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(","
 def read_json(text: str) -> Any:
     """JSON text as a batch reads it: exact decimals, no NaN or infinity, no key given twice."""
     return _decode(text)
+
+
+class NotJson(ValueError):
+    """Text :func:`read_json_said` does not read; ``said``: what is wrong, in both languages."""
+
+    def __init__(self, said: Text):
+        super().__init__(said.en)
+        self.said = said
+
+
+def read_json_said(text: str) -> Any:
+    """:func:`read_json`, its refusal said as the officer's words (:class:`NotJson`): a key given twice, where
+    the JSON stops being JSON and why (in Chinese in Chinese), NaN, nesting too deep — a JSON Lines row and a CSV
+    cell of a list say it alike."""
+    try:
+        return _decode(text)
+    except _Twice as e:
+        said = Text(f"键 {as_written(e.key)} 写了两次", f"the key {as_written(e.key)} is given twice")
+    except json.JSONDecodeError as e:
+        said = Text(f"不是 JSON（第 {e.colno} 列：{json_says(e.msg)}）", f"not JSON ({e})")
+    except ValueError as e:  # (NaN, an integer past Python's digit limit)
+        said = Text(f"不是 JSON（{json_says(str(e))}）", f"not JSON ({e})")
+    except RecursionError:
+        said = Text("不是 JSON（嵌套太深）", "not JSON (nested too deeply)")
+    raise NotJson(said)
 
 
 # ------------------------------------------------------------------------------------------ out

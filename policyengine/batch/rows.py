@@ -22,9 +22,9 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..diagnostics import PolicyError
+from ..diagnostics import Diagnostic, PolicyError, Text
 from ..policy import PolicySet
-from .io import read_json
+from .io import NotJson, read_json_said
 
 __all__ = ["CASE_COLUMNS", "RowReader", "error_text"]
 
@@ -64,6 +64,7 @@ class RowReader:
             case["facts"] = {c: row[c] for c in self.fact_columns if c in row}
             return case
         facts: dict[str, Any] = {}
+        unread: list[Diagnostic] = []  # list cells that are not JSON: said as such, not as "expected a list"
         for c, nullable, kind in self._columns_of(subject):
             if self.keyed:
                 if c not in row:
@@ -79,8 +80,20 @@ class RowReader:
                         facts[c] = None
                     continue
             if self.text and type(v) is str:
-                v = None if v == "null" else _typed(kind, v) if kind is not None else v
+                if v == "null":
+                    v = None
+                elif kind == "list":  # (as a JSON Lines row is read: exact decimals, no NaN, no key twice)
+                    try:
+                        v = read_json_said(v)
+                    except NotJson as e:
+                        unread.append(Diagnostic("PE062", Text(f"facts.{c}：{e.said.zh}", f"facts.{c}: {e.said.en}"), None,
+                                                 hint=_LIST_HINT))
+                        continue
+                elif kind is not None:
+                    v = _typed(kind, v)
             facts[c] = v
+        if unread:
+            raise PolicyError(unread)
         case["facts"] = facts
         return case
 
@@ -109,10 +122,9 @@ def _typed(kind: str, v: str) -> Any:
             except InvalidOperation:
                 return v
         return v
-    if kind == "list":
-        try:
-            return read_json(v)  # (as a JSON Lines row is read: exact decimals, no NaN, no key twice)
-        except ValueError:
-            return v
     return v  # dates, enums, text: the validation reads them
+
+
+_LIST_HINT = Text('列表的单元格写成 JSON，如 [{"year": 2023, "grade": "excellent"}]（半角双引号，每个键只写一次）',
+                  'a list cell is JSON, such as [{"year": 2023, "grade": "excellent"}] (double quotes, each key once)')
 
