@@ -948,3 +948,6 @@ def test_numbers_carried_from_json_lines_are_written_back_as_the_numbers_they_we
         row = read_output(tmp_path / f"o-{engine}.csv")[0]
         assert [row[c] for c in ("amt", "w", "e", "l", "big")] == ["1.50", "2.0", "1E+5", '[0.5,{"x":-0.0}]',
                                                                  "12345678901234567890.123456789"], row
+        run_batch(policies, src, tmp_path / f"o-{engine}.parquet", engine=engine)  # (text columns: as the CSV cells)
+        kept = ("id", "amt", "w", "e", "l", "big", "n")
+        assert [read_output(tmp_path / f"o-{engine}.parquet")[0][c] for c in kept] == [row[c] for c in kept]

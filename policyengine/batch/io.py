@@ -505,6 +505,7 @@ class Writer:
         self.fmt = format_of(path, "output")
         self.path, self.columns, self.types = Path(path), columns, types
         # columns carried from a JSON Lines input: a number read as an exact decimal is written back as that number
+        # (in Parquet, where such a column is text, a list or record holding one is the JSON text a CSV cell holds)
         self.numbers = tuple(c for c in numbers if c in columns and c not in types)
         self.rows = 0
         if self.fmt != "parquet":  # a value whose spelling its column's type decides (spelling): in CSV its text
@@ -536,8 +537,9 @@ class Writer:
             arrays = []
             for c, t in zip(cols, self.schema.types):
                 vals = [r.get(c) for r in rows]
-                if pa.types.is_string(t):
-                    vals = [v if v is None or type(v) is str else text_of(v) for v in vals]
+                if pa.types.is_string(t):  # (a JSON Lines input's list or record: its JSON text, as a CSV cell has it)
+                    text = _number_text if c in self.numbers else text_of
+                    vals = [v if v is None or type(v) is str else text(v) for v in vals]
                 elif pa.types.is_integer(t):  # a whole Decimal (exact arithmetic) in an integer column
                     vals = [int(v) if isinstance(v, Decimal) and v == v.to_integral_value() else v for v in vals]
                 arrays.append(pa.array(vals, type=t))
