@@ -212,6 +212,7 @@ _WORDS = {
     "zh": {"widened": "取值集合扩大：", "narrowed": "取值集合缩小：", "set_changed": "取值集合改变：", "order": "顺序改变",
            "adds": "增加", "drops": "去掉", "operator": "运算符 ", "tier": "第 {n} 档", "band": "第 {n} 个等级区间",
            "points": " 分", "item_added": "新增评分项", "item_removed": "删除评分项", "differs_for": "不同之处：",
+           "same_type": "类型仍是 {t}，其中枚举的可选值有改动（见“枚举”）",
            "superseded_by": "被 {x} 取代", "no_longer": "不再被 {x} 取代", "compared": "与{which}版本中 {at} 的现行规定比较",
            "old": "旧", "new": "新", "parts_changed": "{parts}有改动", "list": "、", "semi": "；", "set_by": "由 {x} 规定", "was_set_by": "原由 {x} 规定",
            "added": "新增", "removed": "删除", "header": "现行规定的日期：{d}", "md_title": "# 政策差异：`{old}` → `{new}`",
@@ -225,6 +226,7 @@ _WORDS = {
     "en": {"widened": "set widened: ", "narrowed": "set narrowed: ", "set_changed": "set changed: ", "order": "order changed",
            "adds": "adds", "drops": "drops", "operator": "operator ", "tier": "tier {n}", "band": "band {n}",
            "points": " points", "item_added": "item added", "item_removed": "item removed", "differs_for": "differs for: ",
+           "same_type": "type still {t}; an enum in it has other values (see Enums)",
            "superseded_by": "superseded by {x}", "no_longer": "no longer superseded by {x}",
            "compared": "compared with what applied at {at} in the {which} version", "old": "old", "new": "new",
            "parts_changed": "{parts} changed", "list": ", ", "semi": "; ", "set_by": "set by {x}", "was_set_by": "was set by {x}",
@@ -373,6 +375,9 @@ def _fields(kind: str, a: Any, b: Any, lang: str, prefix: str = "") -> Iterator[
                    _WORDS[lang]["differs_for"] + ", ".join(map(str, keys)))
         else:
             sx, sy = _show(x, lang), _show(y, lang)
+            if sx == sy and name == "type":  # the same type by name, an enum of it with other values: the enum's row
+                yield path, sx, sy, _WORDS[lang]["same_type"].format(t=sx)  # says how ("type: grade → grade" did not)
+                continue
             if sx == sy:  # a label changed only in the other language: show both
                 sx, sy = (" / ".join(filter(None, (z.zh, z.en))) if is_text(z) else z for z in (x, y))
             yield path, sx, sy, f"{_text(sx)} → {_text(sy)}"

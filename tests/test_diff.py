@@ -13,7 +13,7 @@ import pytest
 
 from policyengine.api import Policies, load_rule_files
 from policyengine.cli import main
-from policyengine.diff import CaseImpact, Change, OutputChange, _case_lines, diff_policies, find_cases, impacted_cases
+from policyengine.diff import CaseImpact, Change, OutputChange, _case_lines, _row, diff_policies, find_cases, impacted_cases
 from policyengine.load import load_file
 
 DATA = Path(__file__).parent / "data" / "diff_base"
@@ -977,3 +977,19 @@ def test_the_report_says_both_versions_are_decided_by_this_engine(versions, caps
         in capsys.readouterr().out
     assert main(["diff", str(old), str(new), "--format", "json"]) == 1
     assert json.loads(capsys.readouterr().out)["engine_version"] == __version__
+
+
+def test_a_fact_whose_enum_gains_a_value_says_so_not_type_education_to_education(versions):
+    """An enum gaining a value changes the type of every fact of that enum; the row said ``type: education →
+    education``, a change that showed none.  Now it says the type is the same by name and that the enum's values
+    changed, pointing at the enum's own row, in both languages."""
+    old, new = versions
+    edit(new / "national.yaml", "values: [none, bachelor, master, doctorate]", "values: [none, bachelor, master, doctorate, postdoc]")
+    po, pn = load_rule_files([old]), load_rule_files([new])
+    for lang, said in (("en", "type still education; an enum in it has other values (see Enums)"),
+                       ("zh", "类型仍是 education，其中枚举的可选值有改动（见“枚举”）")):
+        got = [c for c in diff_policies(po, pn, AS_OF, lang=lang) if c.scope == "fact"]
+        assert [(c.id, c.field, c.old, c.new, c.detail) for c in got] == [
+            ("commissioner.education", "type", "education", "education", said)], got
+        assert any(c.scope == "enum" and c.id == "education" for c in diff_policies(po, pn, AS_OF, lang=lang))
+        assert _row(got[0], lang)[2] == said and " → " not in _row(got[0], lang)[2]
