@@ -371,6 +371,8 @@ def _fields(kind: str, a: Any, b: Any, lang: str, prefix: str = "") -> Iterator[
             yield path, _show(x, lang), _show(y, lang), _seq_detail(tuple(x), tuple(y), lang)
         elif isinstance(x, dict) and isinstance(y, dict):
             keys = sorted(k for k in set(x) | set(y) if _canon(x.get(k)) != _canon(y.get(k)))
+            if not keys:  # only keys of no value came or went (an enum's new value without a label): no row naming
+                continue  # nothing ("differs for: "), the change is the other field's (its values)
             yield (path, _show({k: x[k] for k in keys if k in x}, lang), _show({k: y[k] for k in keys if k in y}, lang),
                    _WORDS[lang]["differs_for"] + ", ".join(map(str, keys)))
         else:

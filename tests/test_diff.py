@@ -991,5 +991,6 @@ def test_a_fact_whose_enum_gains_a_value_says_so_not_type_education_to_education
         got = [c for c in diff_policies(po, pn, AS_OF, lang=lang) if c.scope == "fact"]
         assert [(c.id, c.field, c.old, c.new, c.detail) for c in got] == [
             ("commissioner.education", "type", "education", "education", said)], got
-        assert any(c.scope == "enum" and c.id == "education" for c in diff_policies(po, pn, AS_OF, lang=lang))
+        enum = [(c.field, c.detail) for c in diff_policies(po, pn, AS_OF, lang=lang) if c.scope == "enum"]
+        assert enum == [("values", "+ postdoc")], enum  # (and no row of labels "differs for: " naming nothing)
         assert _row(got[0], lang)[2] == said and " → " not in _row(got[0], lang)[2]
