@@ -332,12 +332,16 @@ def _coerce(t: T, nullable: bool, v: Any, where: tuple, pr: _Problems, lo: Any =
         if isinstance(v, bool) or not isinstance(v, int):
             if isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value():  # (sNaN would raise)
                 whole = f"{int(v)}" if v.is_zero() or v.adjusted() < _MAX_DIGITS else ""  # (the number meant, where it is in range)
-                if whole and (lo is not None and int(v) < lo or hi is not None and int(v) > hi):
-                    zh, en = _range_words(lo, hi)  # (the number meant is out of range: say the range, not "write 4000")
-                    hint = Text(f"请去掉小数点，写一个{zh}的整数", f"write a whole number {en}, without the decimal point")
+                e = v.as_tuple().exponent  # how it was written: 1E+2, 100.0, or Decimal("100") from code
+                zh_how, en_how = (("不要用指数写法", "without the exponent") if e > 0 else
+                                  ("请去掉小数点", "without the decimal point") if e < 0 else ("请传入整数（int）", "as an int"))
+                if not whole or lo is not None and int(v) < lo or hi is not None and int(v) > hi:
+                    # (the number meant is out of range: say the range, not "write 4000" or a number of a million digits)
+                    zh, en = _range_words(lo, hi) if lo is not None or hi is not None else \
+                        (f"不超过 {_MAX_DIGITS} 位", f"of at most {_MAX_DIGITS} digits")
+                    hint = Text(f"{zh_how}，写一个{zh}的整数", f"write a whole number {en}, {en_how}")
                 else:
-                    hint = Text("请去掉小数点" + (f"，写 {whole}" if whole else ""),
-                                "write it without the decimal point" + (f": {whole}" if whole else ""))
+                    hint = Text(f"{zh_how}，写 {whole}", f"write it {en_how}: {whole}")
             elif isinstance(v, Decimal):
                 hint = Text("人数、天数等计数是整数", "a count is a whole number")
             else:

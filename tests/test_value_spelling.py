@@ -96,3 +96,19 @@ def test_as_written_is_bounded_and_cuts_between_escapes():
         body = w[1:-3]
         assert re.fullmatch(r"(\\u[0-9a-f]{4}|\\n|a|东)*", body), w  # (never half an escape)
     assert len(as_written("é" * 500, 100)) == 100
+
+
+@pytest.mark.parametrize("value, zh, en", [
+    (Decimal("1E+2"), "不要用指数写法，写 100", "write it without the exponent: 100"),
+    (Decimal("100.0"), "请去掉小数点，写 100", "write it without the decimal point: 100"),
+    (Decimal("100"), "请传入整数（int），写 100", "write it as an int: 100"),
+    (Decimal("1E+1000000"), "不要用指数写法，写一个 0 到 366 之间的整数", "write a whole number from 0 to 366, without the exponent"),
+])
+def test_the_hint_for_a_whole_decimal_says_how_it_was_written(policies, value, zh, en):
+    """1e2 for a count was told "write it without the decimal point" (it has none); 1E+1000000 was told that
+    with no number and no range.  The hint follows how the number was written, and a number out of range says
+    the range."""
+    for lang, want in (("zh", zh), ("en", en)):
+        with pytest.raises(PolicyError) as e:
+            policies.evaluate(dict(WHERE, facts={"service_days": value}), lang=lang)
+        assert [d.hint_zh if lang == "zh" else d.hint for d in e.value.diagnostics] == [want]
