@@ -523,19 +523,35 @@ def json_says(msg: str) -> str:
 _FULL_WIDTH = "“”‘’，：［］｛｝"
 
 
+def json_hint(text: str, e: json.JSONDecodeError, lang: str) -> str:
+    """The likely fix of JSON text that does not parse, in ``lang`` ("" where none is likely): full-width
+    punctuation, a comma after the last item, text without quotes, a list or object not closed."""
+    zh = lang == "zh"
+    word = re.match(r"[^\W\d]\w*", text[e.pos:])
+    if any(c in text for c in _FULL_WIDTH):
+        return "把全角符号 “ ” ， ： 改成半角的 \" , :" if zh else "full-width punctuation “ ” ， ： must be ASCII \" , :"
+    if text[:e.pos].rstrip().endswith(",") and e.msg.startswith("Expecting"):
+        return "最后一项后面不要加逗号" if zh else "no comma after the last item"
+    if word and e.msg == "Expecting value":
+        return f"文字要加半角双引号：\"{word.group()}\"" if zh else f"text is quoted: \"{word.group()}\""
+    if e.pos >= len(text.rstrip()) and e.msg.startswith("Expecting"):  # the text ends before its brackets close
+        stack: list[str] = []  # the brackets still open (a bracket inside a text is counted too: a hint)
+        for c in text:
+            if c in "[{":
+                stack.append(c)
+            elif c in "]}" and stack:
+                stack.pop()
+        if stack:
+            close = "".join("]" if c == "[" else "}" for c in reversed(stack))
+            return f"列表或对象没有闭合：结尾缺少 {close}" if zh else f"a list or object is not closed: add {close} at the end"
+    return ""
+
+
 def json_problem(text: str, e: json.JSONDecodeError, lang: str) -> str:
     """JSON text that does not parse (a workbench field, a request body): where (line and column), what is
     wrong, and the likely fix, in ``lang``."""
     zh = lang == "zh"
-    word = re.match(r"[^\W\d]\w*", text[e.pos:])
-    if any(c in text for c in _FULL_WIDTH):
-        hint = ("把全角符号 “ ” ， ： 改成半角的 \" , :" if zh else "full-width punctuation “ ” ， ： must be ASCII \" , :")
-    elif text[:e.pos].rstrip().endswith(",") and e.msg.startswith("Expecting"):
-        hint = "最后一项后面不要加逗号" if zh else "no comma after the last item"
-    elif word and e.msg == "Expecting value":
-        hint = (f"文字要加半角双引号：\"{word.group()}\"" if zh else f"text is quoted: \"{word.group()}\"")
-    else:
-        hint = ""
+    hint = json_hint(text, e, lang)
     if not zh:
         return f"not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}" + (f" ({hint})" if hint else "")
     return f"不是有效的 JSON：第 {e.lineno} 行第 {e.colno} 列，{json_says(e.msg)}" + (f"（{hint}）" if hint else "")

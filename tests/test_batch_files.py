@@ -477,7 +477,13 @@ def test_a_parquet_file_of_no_bytes_is_a_located_error_not_an_empty_input(polici
 
 BAD_LISTS = [  # (a CSV cell of the list fact evaluation_history, what its row's error says: en, zh)
     ('[{"year": 2022, "year": 2023}]', 'the key "year" is given twice', '键 "year" 写了两次'),
-    ('[{"year": 2022', "not JSON (Expecting ',' delimiter: line 1 column 15 (char 14))", "不是 JSON（第 15 列：这里缺少半角逗号 ,）"),
+    ('[{"year": 2022', "not JSON (Expecting ',' delimiter: line 1 column 15 (char 14); a list or object is not closed: "
+     "add }] at the end)", "不是 JSON（第 15 列：这里缺少半角逗号 ,；列表或对象没有闭合：结尾缺少 }]）"),
+    ('[{“year”：2022}]', "not JSON (Expecting property name enclosed in double quotes: line 1 column 3 (char 2); "
+     "full-width punctuation “ ” ， ： must be ASCII \" , :)", '不是 JSON（第 3 列：这里应当是用半角双引号 " 括起来的字段名；'
+     '把全角符号 “ ” ， ： 改成半角的 " , :）'),
+    ('[{"year": 2022},]', "not JSON (Expecting value: line 1 column 17 (char 16); no comma after the last item)",
+     "不是 JSON（第 17 列：这里应当是一个值（数字、\"文字\"、true、false、null、[…] 或 {…}）；最后一项后面不要加逗号）"),
     ("[{year: 2022}]", "not JSON (Expecting property name enclosed in double quotes: line 1 column 3 (char 2))",
      '不是 JSON（第 3 列：这里应当是用半角双引号 " 括起来的字段名）'),
 ]
@@ -486,8 +492,9 @@ BAD_LISTS = [  # (a CSV cell of the list fact evaluation_history, what its row's
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_list_cell_that_is_not_json_says_why_not_expected_a_list(policies, tmp_path, engine, native_always):
     """A CSV cell of a list that does not read as JSON said "expected a list, got "[{…}]"" — to an officer who
-    wrote a list.  Now the row's error says what is wrong with the JSON (a key twice, where it stops and why), in
-    the language asked, whichever engine runs; the good rows beside it are decided."""
+    wrote a list.  Now the row's error says what is wrong with the JSON (a key twice, where it stops and why, and
+    the likely fix: close the list, half-width quotes, no comma after the last item), in the language asked,
+    whichever engine runs; the good rows beside it are decided."""
     base = {"subject": "commissioner", "jurisdiction": "cn/nm/baotou/imust", "as_of": "2024-03-01", "year": "2024"}
     rows = [dict(base, id=str(i), evaluation_history=cell) for i, (cell, _, _) in enumerate(BAD_LISTS)]
     rows.append(dict(base, id="9", evaluation_history='[{"year": 2023, "grade": "excellent"}]'))

@@ -25,7 +25,7 @@ def test_a_json_lines_row_that_is_not_json_is_said_in_chinese(policies, tmp_path
     said = [json.loads(x)["error"] for x in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
     assert said[0] == "第 1 行：不是 JSON（NaN 不是数字，JSON 里不能写非数字和无穷大）", said[0]
     assert said[1].startswith("第 2 行：不是 JSON（-Infinity 不是数字"), said[1]
-    assert said[2] == '第 3 行：不是 JSON（第 10 列：这里应当是用半角双引号 " 括起来的字段名）', said[2]
+    assert said[2] == '第 3 行：不是 JSON（第 10 列：这里应当是用半角双引号 " 括起来的字段名；最后一项后面不要加逗号）', said[2]
     assert said[3].startswith("第 4 行：不是 JSON（第 1 列：这里应当是一个值"), said[3]
     assert said[4] == '第 5 行：键 "id" 写了两次', said[4]
     assert said[5] == "第 6 行：不是 JSON（整数超过 4300 位）", said[5]
@@ -93,3 +93,22 @@ def test_what_the_utf8_decoder_says_is_said_in_chinese(policies, tmp_path):
     for (_, lang), texts in said.items():
         if lang == "zh":
             assert all(not re.search(r"invalid|unexpected|byte", t) for t in texts), texts
+
+
+def test_a_json_lines_row_cut_off_in_a_text_says_the_quote_is_not_closed(policies, tmp_path):
+    """The line's own end was read as part of the text: "a control character in quotes" for a row cut off."""
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": 2, "name": "abc\n{"id": 3}\n', encoding="utf-8")
+    for lang, want in (("zh", "第 1 行：不是 JSON（第 19 列：这个引号没有闭合）"),
+                       ("en", "line 1: not JSON (Unterminated string starting at: line 1 column 19 (char 18))")):
+        run_batch(policies, src, tmp_path / "out.jsonl", engine="python", lang=lang)
+        assert json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()[0])["error"] == want
+
+
+@pytest.mark.parametrize("text, close", [("[1, 2", "]"), ('[{"year": 2022', "}]"), ('{"a": [1', "]}")])
+def test_json_that_ends_before_its_brackets_close_says_which_to_add(text, close):
+    """"Expecting ',' delimiter" at the end of the text asked for a comma; the fix is the closing brackets."""
+    with pytest.raises(json.JSONDecodeError) as e:
+        json.loads(text)
+    assert json_problem(text, e.value, "zh").endswith(f"（列表或对象没有闭合：结尾缺少 {close}）")
+    assert json_problem(text, e.value, "en").endswith(f"(a list or object is not closed: add {close} at the end)")

@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..cases import json_says
+from ..cases import json_hint, json_says
 from ..diagnostics import Diagnostic, PolicyError, Span, Text, as_written
 from ..load import DEFAULT_LIMITS
 
@@ -350,12 +350,16 @@ def read_json_said(text: str) -> Any:
     """:func:`read_json`, its refusal said as the officer's words (:class:`NotJson`): a key given twice, where
     the JSON stops being JSON and why (in Chinese in Chinese), NaN, nesting too deep — a JSON Lines row and a CSV
     cell of a list say it alike."""
+    text = text.rstrip("\r\n")  # (a line's own end: a text cut off in it is "not closed", not "a control character")
     try:
         return _decode(text)
     except _Twice as e:
         said = Text(f"键 {as_written(e.key)} 写了两次", f"the key {as_written(e.key)} is given twice")
-    except json.JSONDecodeError as e:
-        said = Text(f"不是 JSON（第 {e.colno} 列：{json_says(e.msg)}）", f"not JSON ({e})")
+    except json.JSONDecodeError as e:  # where and why, and the likely fix (as the workbench and the service say it)
+        # (none where the text is not JSON from its first character: a row or a list is wanted, not a quoted word)
+        zh, en = (json_hint(text, e, "zh"), json_hint(text, e, "en")) if e.pos else ("", "")
+        said = Text(f"不是 JSON（第 {e.colno} 列：{json_says(e.msg)}{'；' + zh if zh else ''}）",
+                    f"not JSON ({e}{'; ' + en if en else ''})")
     except ValueError as e:  # (NaN, an integer past Python's digit limit)
         said = Text(f"不是 JSON（{json_says(str(e))}）", f"not JSON ({e})")
     except RecursionError:
