@@ -847,7 +847,7 @@ def test_the_python_engine_writes_floats_times_and_bytes_as_text_never_quoted_tw
     assert [(r["f"], r["t"], r["u"]) for r in rows] == [(0.1, "01:02:03", "00ff"), ("nan", None, None)]
 
 
-@pytest.mark.parametrize("name", ["p0o1", "P0O1", "p1f0", "pe_prog", "PE_PY", "row_id", "Eligible", "Error"])
+@pytest.mark.parametrize("name", ["p0o1", "P0O1", "p1f0", "pe_prog", "PE_PY", "row_id", "Eligible", "Error", "it", "IT_H"])
 @pytest.mark.parametrize("programs", [1, 2])
 def test_a_column_named_like_the_queries_own_goes_to_the_python_engine(policies, tmp_path, native_always, name, programs):
     """A carried column named like a column the queries make (p0o1 is an outcome's, pe_prog a row's

@@ -46,9 +46,10 @@ MIN_ROWS_PER_PROGRAM = 2_000
 _ROW_WISE = "policyengine: a row decided row-wise"
 _EARLY, _LATE = _dt.date(1000, 1, 1), _dt.date(9000, 1, 1)
 _INT_RE, _DATE_RE = "-?[0-9]{1,15}", "[0-9]{4}-[0-9]{2}-[0-9]{2}"
-# the names the queries give their own columns (SQL tells names apart without case): a file's column
-# named so would be read in place of the query's (a wrong answer, not an error)
-_OWN_NAME = re.compile(r"row_id|pe_.*|p[0-9].*", re.IGNORECASE | re.DOTALL)
+# the names the queries give their own columns and their list lambdas' variables (``it``, ``it_h``: SQL tells
+# names apart without case): a file's column named so would be read in place of the query's (a wrong answer,
+# or DuckDB's binder error shown as the note)
+_OWN_NAME = re.compile(r"row_id|pe_.*|p[0-9].*|it|it_.*", re.IGNORECASE | re.DOTALL)
 # carried columns of these DuckDB types are written as the python engine writes them, in every output
 # format (a DECIMAL, a TIMESTAMP, a DOUBLE, a MAP … are written otherwise: the python engine takes the file)
 _INTS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")  # a whole-number fact is read from these (a UBIGINT may pass BIGINT)
