@@ -119,9 +119,7 @@ def _parquet_row(one, row: int) -> dict:
                 got[name] = col.to_pylist()[0]
             except UnicodeDecodeError:
                 bad.append(name)
-        got[ROW_ERROR] = Text(f"第 {row} 行：列 {'、'.join(map(repr, bad))} 的文字不是 UTF-8 编码（{says_zh(e.reason)}）；请把文件另存为 UTF-8 编码",
-                              f"row {row}: the column(s) {', '.join(map(repr, bad))} hold text that is not UTF-8 "
-                              f"({e.reason}); save the file as UTF-8")
+        got[ROW_ERROR] = _columns_not_utf8(Text(f"第 {row} 行", f"row {row}"), bad, Text(says_zh(e.reason), e.reason))
         return got
 
 
@@ -202,15 +200,21 @@ def says_zh(said: str) -> str:
     return said
 
 
+def _columns_not_utf8(where: Text, bad: list[str], why: Text) -> Text:
+    """The error of a row (``where``: its line or row) whose columns ``bad`` hold bytes that are not UTF-8, with
+    ``why`` and the fix — a CSV's row and a Parquet file's say it alike."""
+    return Text(f"{where.zh}：列 {'、'.join(map(repr, bad))} 的文字不是 UTF-8 编码（{why.zh}）；请把文件另存为 UTF-8 编码",
+                f"{where.en}: the column(s) {', '.join(map(repr, bad))} hold text that is not UTF-8 ({why.en}); "
+                "save the file as UTF-8")
+
+
 def _not_utf8(line: int, header: list[str], cells: list[str]) -> dict:
     """A CSV row holding bytes that are not UTF-8: its error names the line and the columns, and the cells
     that read as text are kept (a carried ``id`` is written with the error; a fact cell is not decided)."""
     bad = [h for h, c in zip(header, cells) if _NOT_UTF8.search(c)]
     row = {h: c for h, c in zip(header, cells) if c != "" and not _NOT_UTF8.search(c)}
-    row.update(_row_error(line, f"列 {'、'.join(map(repr, bad))} 的文字不是 UTF-8 编码（也许是从 GBK 等编码的文件里粘贴来的）；"
-                                "请把文件另存为 UTF-8 编码",
-                          f"the column(s) {', '.join(map(repr, bad))} hold text that is not UTF-8 (pasted from a file "
-                          "in another encoding?); save the file as UTF-8"))
+    row[ROW_ERROR] = _columns_not_utf8(Text(f"第 {line} 行", f"line {line}"), bad,
+                                       Text("也许是从 GBK 等编码的文件里粘贴来的", "pasted from a file in another encoding?"))
     return row
 
 
@@ -515,8 +519,8 @@ class Writer:
         if self.fmt != "parquet":  # a value whose spelling its column's type decides (spelling): in CSV its text
             spelled = {c: f for c in columns if c in types and (f := spelling(types[c])) is not None}
             self.json = [spelled.get(c, json_of) for c in columns]
-            self.text = [text_of if c not in spelled else (lambda v, f=spelled[c]: _text_of_json(f(v))) for c in columns]
-            self.text = [_number_text if c in self.numbers else f for c, f in zip(columns, self.text)]
+            self.text = [_number_text if c in self.numbers else text_of if c not in spelled else
+                         (lambda v, f=spelled[c]: _text_of_json(f(v))) for c in columns]
         if self.fmt == "parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq

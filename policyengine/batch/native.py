@@ -197,9 +197,7 @@ def run_native(policies, src: Path, out: Path, fmt_in: str, fmt_out: str, reader
 
     if fmt_in not in ("parquet", "csv"):
         raise NotNative(f"{fmt_in} input")
-    from .io import read_chunks
-
-    if not read_chunks(src, 1)[0]:  # (DuckDB refuses a file of no columns: a CSV of no bytes is one of no rows)
+    if not reader.columns:  # (DuckDB refuses a file of no columns: a CSV of no bytes is one of no rows)
         raise NotNative("an input with no columns")
     if fmt_in == "csv" and _space_after_quote(src):
         raise NotNative("a quoted cell followed by spaces, which DuckDB drops and the python engine keeps")

@@ -44,6 +44,7 @@ class RowReader:
     def __init__(self, ps: PolicySet, columns: list[str], *, subject: str | None, jurisdiction: str | None,
                  as_of: _dt.date | None, fmt: str):
         self.ps, self.text, self.keyed = ps, fmt == "csv", fmt != "parquet"
+        self.columns = columns  # the input's, as read
         self.flags = {"subject": subject, "jurisdiction": jurisdiction, "as_of": as_of}
         names = {n for (_, n) in ps.facts}
         self.fact_columns = [c for c in columns if c in names and c not in CASE_COLUMNS]
