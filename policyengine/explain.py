@@ -536,15 +536,15 @@ class Explainer:
             got = self.p.explain_memo[key] = (base, names, requirement, tuple(cited.items()))
         return got
 
-    def rule_json(self, o: RuleOutcome, facts: dict, output: str, docs: dict, shared: dict | None = None) -> dict:
+    def rule_json(self, o: RuleOutcome, facts: dict, output: str, docs: dict, shown: dict | None = None) -> dict:
         """A deciding rule's entry in the compact JSON, straight from its recorded result: what
         ``self.rule(o, facts, output).to_dict(full=False)`` gives, without the sentence (a test
-        holds the two equal).  The documents it cites are added to ``docs``.  ``shared`` (for
+        holds the two equal).  The documents it cites are added to ``docs``.  ``shown`` (for
         :func:`compact` ``shared``): the facts this decision has shown as JSON so far, by name."""
         base, names, requirement, cited = self.compact_static(o)
         # (kept with the program: copied, unless shared, so that a caller changing one decision's JSON changes
         # no other; the entry itself is this decision's own, its values in force the program's)
-        d = _copied(base) if shared is None else dict(base)
+        d = _copied(base) if shown is None else dict(base)
         status = d["status"] = o.status
         if status != "holds" and status != "fails":
             d["value"] = to_json_value(o.value)
@@ -553,11 +553,11 @@ class Explainer:
         detail = self.table(o, output, False)[0] if o.rule.table is not None and o.detail is not None else None
         if names:
             if detail is None or not _grades_score(detail):
-                if shared is None:
+                if shown is None:
                     d["facts"] = {n: v if type(v) in _AS_IS else to_json_value(v)
                                   for n in names for v in (facts.get(n, MISSING),)}
                 else:  # (each fact converted once for all the rules that show it: a date, a list of records)
-                    d["facts"] = {n: shared[n] if n in shared else shared.setdefault(n, to_json_value(facts.get(n, MISSING)))
+                    d["facts"] = {n: shown[n] if n in shown else shown.setdefault(n, to_json_value(facts.get(n, MISSING)))
                                   for n in names}
             if status == "unknown" or o.value is MISSING:  # (self.missing, without the call for every rule)
                 missing = [n for n in names if n not in facts]
@@ -567,7 +567,7 @@ class Explainer:
             d["detail"] = detail
         for k, v in cited:
             if k not in docs:
-                docs[k] = dict(v) if shared is None else v
+                docs[k] = dict(v) if shown is None else v
         return d
 
     def in_force(self, name: str) -> dict:
@@ -699,7 +699,7 @@ def compact(ps: PolicySet, program: Program, facts: dict, values: dict, trace: d
     written out at once and never handed to the caller (:meth:`Decision.to_json`)."""
     x = Explainer(ps, program, lang, computed or {}, as_of)
     out, docs = [], {}
-    shown: dict | None = {} if shared else None  # (rule_json's ``shared``)
+    shown: dict | None = {} if shared else None  # (rule_json's ``shown``)
     params = None
     labels = program.explain_memo.get((lang, "#labels"))
     if labels is None:
